@@ -1,0 +1,44 @@
+# The two commands: `make run` and `make test`. Each installs what is missing
+# (Debian packages, the virtual environment, the project) and then does its job;
+# with nothing changed, the set-up steps are skipped in about a second.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := .make
+
+.PHONY: run test bench screens documents lint setup clean
+
+setup: $(STAMPS)/venv
+
+# Debian packages: installed only when absent (scripts/ensure-apt checks each).
+$(STAMPS)/apt: packaging/apt-packages.txt scripts/ensure-apt
+	@scripts/ensure-apt packaging/apt-packages.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+# The virtual environment and the project (editable, with the dev tools).
+$(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found (Python 3.11 is required)"; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+run: setup
+	$(BIN)/kiosk run
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	@set -e; for b in bench/*.py; do echo "== $$b" >&2; $(BIN)/python $$b; done
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(STAMPS) build var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""The `[devices.<name>]` sections of the terminal's configuration.
+
+Defined here so that drivers never import the application: the application's
+schema includes this model.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The device names of the design, as used on the command line and in config.
+DeviceName = Literal[
+    "id_card",
+    "fingerprint",
+    "receipt_printer",
+    "scanner",
+    "card_payment",
+    "smartcard",
+    "camera",
+    "document_printer",
+]
+
+# What a simulator can be told to get wrong (design: Device model).
+FaultKind = Literal[
+    "no_answer",
+    "slow_answer",
+    "dropped_link",
+    "bad_checksum",
+    "garbage",
+    "card_pulled",
+    "paper_out",
+    "payment_unknown",
+]
+
+
+class FaultSpec(BaseModel):
+    """One scripted fault: which, how often, and from which command on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FaultKind
+    probability: float = Field(1.0, ge=0.0, le=1.0)
+    after_commands: int = Field(0, ge=0, description="let this many commands pass first")
+    delay_ms: int = Field(0, ge=0, le=600_000, description="for slow_answer")
+
+
+class DeviceSection(BaseModel):
+    """How the terminal reaches one device."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    driver: str = Field(
+        min_length=1,
+        description="a built-in driver name or 'module:Class' of a vendor driver",
+    )
+    port: str | None = Field(None, description="serial port, e.g. /dev/serial/by-id/...")
+    uri: str | None = Field(None, description="PC/SC reader, camera URL, CUPS queue, ...")
+    enabled: bool = True
+    timeout_ms: int = Field(5000, ge=50, le=600_000, description="default command timeout")
+    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    faults: list[FaultSpec] = Field(default_factory=list)
+    fault_seed: int = 0

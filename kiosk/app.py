@@ -1,0 +1,62 @@
+"""The composition root: wires configuration, logging, devices and the screen.
+
+The only module of `kiosk` that imports ui/ (and through it Qt).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.config import LoadedConfig
+from kiosk.display import VirtualDisplay
+from kiosk.status import terminal_status
+from kiosk.strings import Catalogue
+
+log = logging.getLogger("kiosk.app")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    screenshot: Path | None = None  # render once off screen, save a PNG, quit
+    quit_after_s: float | None = None  # for tests and demos
+    windowed: bool = False  # on a developer's desktop rather than a terminal
+
+
+def run(
+    loaded: LoadedConfig, options: RunOptions, strings: Catalogue, say: Callable[..., None]
+) -> int:
+    """Start the touchscreen; return the exit code when it closes."""
+    config = loaded.config
+    width, height = (1080, 1920) if config.screen.orientation == "portrait" else (1920, 1080)
+    virtual: VirtualDisplay | None = None
+    if options.screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        virtual = VirtualDisplay(width, height)
+        display = virtual.start()
+        port = virtual.share_on_localhost(config.screen.vnc_port)
+        os.environ["DISPLAY"] = display
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+        say("run.virtual_display", display=display, port=port)
+        say("run.vnc_connect", port=port)
+    log.info("kiosk starting", extra={"terminal": config.terminal.id})
+    try:
+        from ui.app import show_status  # Qt is loaded only now
+
+        return show_status(
+            terminal_status(config),
+            strings,
+            size=(width, height),
+            fullscreen=virtual is not None or not (options.windowed or options.screenshot),
+            screenshot=options.screenshot,
+            quit_after_s=options.quit_after_s,
+        )
+    finally:
+        if virtual is not None:
+            virtual.stop()
+        log.info("kiosk stopped", extra={"terminal": config.terminal.id})
+

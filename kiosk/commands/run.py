@@ -1,0 +1,31 @@
+"""`kiosk run`: start the touchscreen."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from kiosk.cli import Command, Console
+
+
+class RunCommand(Command):
+    name = "run"
+    help_id = "cmd.run.help"
+
+    def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
+        parser.add_argument("--screenshot", metavar="PNG", type=Path,
+                            help=text("cmd.run.screenshot"))
+        parser.add_argument("--quit-after", metavar="SECONDS", type=float,
+                            help=text("cmd.run.quit_after"))
+        parser.add_argument("--windowed", action="store_true", help=text("cmd.run.windowed"))
+
+    def run(self, args: argparse.Namespace, console: Console) -> int:
+        from kiosk.app import RunOptions, run  # the composition root: Qt loads here
+
+        console.start_logging(stderr_level=None)
+        options = RunOptions(args.screenshot, args.quit_after, args.windowed)
+        exit_code = run(console.loaded_config(), options, console.strings, console.say)
+        if args.screenshot is not None and exit_code == 0:
+            console.say("run.screenshot_saved", file=args.screenshot)
+        return exit_code
