@@ -1,3 +1,5 @@
 """Application core of the police self-service terminal."""
 
-__version__ = "0.1.0"
+from wire import __version__  # one version for terminal and backend
+
+__all__ = ["__version__"]
