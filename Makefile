@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMPS := .make
 
-.PHONY: run test bench screens documents lint setup clean
+.PHONY: run test bench screens lint setup clean
 
 setup: $(STAMPS)/venv
 
@@ -35,6 +35,13 @@ test: setup
 
 bench: setup
 	@set -e; for b in bench/*.py; do echo "== $$b" >&2; $(BIN)/python $$b; done
+
+# Every screen that exists, in both orientations and languages, for review.
+screens: setup
+	@mkdir -p build/screens
+	@set -e; for o in portrait landscape; do for l in zh_CN en; do \
+	  KIOSK__SCREEN__ORIENTATION=$$o KIOSK__SCREEN__LANGUAGE=$$l KIOSK__LOGGING__STDERR=false \
+	    $(BIN)/kiosk run --screenshot build/screens/status-$$o-$$l.png; done; done
 
 lint: setup
 	$(BIN)/ruff check .

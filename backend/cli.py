@@ -25,7 +25,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _Parser(prog="kiosk-backend", description="Reference central backend of the kiosk fleet.")
+    parser = _Parser(
+        prog="kiosk-backend", description="Reference central backend of the kiosk fleet."
+    )
     parser.add_argument("--version", action="version", version=f"kiosk-backend {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):

@@ -59,4 +59,3 @@ def run(
         if virtual is not None:
             virtual.stop()
         log.info("kiosk stopped", extra={"terminal": config.terminal.id})
-

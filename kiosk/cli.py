@@ -61,7 +61,7 @@ class Console:
     def json(self) -> bool:
         return bool(getattr(self.args, "json", False))
 
-    def text(self, message_id: str, **params: object) -> str:
+    def text(self, message_id: str, /, **params: object) -> str:
         return self.strings.text(message_id, self.lang, **params)
 
     def loaded_config(self) -> LoadedConfig:
@@ -75,10 +75,10 @@ class Console:
 
         logs.setup(self.loaded_config().config.logging, self.redactor, stderr_level=stderr_level)
 
-    def say(self, message_id: str, **params: object) -> None:
+    def say(self, message_id: str, /, **params: object) -> None:
         """A line for a person (not printed in --json mode, where stdout is data)."""
         if not self.json:
-            print(self.text(message_id, **params), file=self.out)
+            print(self.text(message_id, **params), file=self.out, flush=True)
 
     def report(self, payload: BaseModel | dict[str, Any], human: str) -> None:
         """Print the result: JSON with --json, else the text for a person."""
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = _language(argv)
     strings = catalogue()
 
-    def text(message_id: str, **params: object) -> str:
+    def text(message_id: str, /, **params: object) -> str:
         return strings.text(message_id, lang, **params)
 
     commands, broken = load_commands()
@@ -172,24 +172,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         console = Console(args, lang, strings)
         return int(args.handler.run(args, console))
     except KioskError as exc:
-        print(f"kiosk: {exc.render(lang)}", file=sys.stderr)
+        # Masked: an error may quote an input that holds a citizen's data.
+        print(f"kiosk: {Redactor().text(exc.render(lang))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"kiosk: {text('cli.interrupted')}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # --help and --version end here
-        code = exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+        code = (
+            exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+        )
         return code
     except Exception as exc:
         where = _record_crash(exc)
-        print(f"kiosk: {text('cli.internal_error', kind=type(exc).__name__, where=where)}",
-              file=sys.stderr)
+        print(
+            f"kiosk: {text('cli.internal_error', kind=type(exc).__name__, where=where)}",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 
 def _record_crash(exc: Exception) -> str:
     """Keep the traceback for a developer, masked, out of the person's sight."""
-    if logging.getLogger().handlers:
+    from kiosk.logs import RedactingHandler
+
+    if any(isinstance(h, RedactingHandler) for h in logging.getLogger().handlers):
         log.error("internal error", exc_info=exc)  # the handler masks it
         return "log"
     details = "".join(traceback.format_exception(exc))

@@ -53,7 +53,9 @@ class LoggingSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    dir: Path | None = Field(None, description="folder of the JSON-lines log files; none: stderr only")
+    dir: Path | None = Field(
+        None, description="folder of the JSON-lines log files; none: stderr only"
+    )
     stderr: bool = True
     sensitive: Literal["off", "redacted", "clear"] = Field(
         "off",

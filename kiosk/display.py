@@ -7,6 +7,7 @@ with this machine only (reach it through an SSH tunnel).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import select
 import shutil
@@ -18,6 +19,7 @@ from types import TracebackType
 from kiosk.errors import ServiceUnavailable
 
 START_TIMEOUT_S = 15.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class VirtualDisplay:
@@ -40,13 +42,23 @@ class VirtualDisplay:
         try:
             # -displayfd: Xvfb picks a free display and writes its number when ready.
             self._xvfb = subprocess.Popen(
-                [xvfb, "-displayfd", str(write_end), "-screen", "0", f"{width}x{height}x{depth}",
-                 "-nolisten", "tcp", "-noreset"],
+                [
+                    xvfb,
+                    "-displayfd",
+                    str(write_end),
+                    "-screen",
+                    "0",
+                    f"{width}x{height}x{depth}",
+                    "-nolisten",
+                    "tcp",
+                    "-noreset",
+                ],
                 pass_fds=(write_end,),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
             os.close(write_end)
             number = _read_line(read_end, START_TIMEOUT_S)
@@ -64,12 +76,24 @@ class VirtualDisplay:
         if x11vnc is None or self.display is None:
             raise ServiceUnavailable("display.no_x11vnc")
         self._vnc = subprocess.Popen(
-            [x11vnc, "-display", self.display, "-localhost", "-autoport", str(first_port),
-             "-forever", "-shared", "-nopw", "-noxdamage", "-quiet"],
+            [
+                x11vnc,
+                "-display",
+                self.display,
+                "-localhost",
+                "-autoport",
+                str(first_port),
+                "-forever",
+                "-shared",
+                "-nopw",
+                "-noxdamage",
+                "-quiet",
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         assert self._vnc.stdout is not None
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -105,6 +129,12 @@ class VirtualDisplay:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child: if the kiosk is killed outright, take Xvfb and x11vnc with it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _read_line(fd: int, timeout: float) -> str:

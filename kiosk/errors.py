@@ -27,7 +27,7 @@ class KioskError(Exception):
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, message_id: str, **params: object) -> None:
+    def __init__(self, message_id: str, /, **params: object) -> None:
         self.msg = Msg(message_id, params)
         super().__init__(message_id)
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class PersonalKind(str, Enum):
+class PersonalKind(StrEnum):
     ID_NUMBER = "id_number"
     NAME = "name"
     PHONE = "phone"

@@ -88,7 +88,7 @@ class Catalogue:
     def ids(self) -> set[str]:
         return set().union(*(set(by_id) for by_id in self.messages.values()))
 
-    def text(self, message_id: str, lang: str = SOURCE_LANGUAGE, **params: object) -> str:
+    def text(self, message_id: str, lang: str = SOURCE_LANGUAGE, /, **params: object) -> str:
         """The text in `lang`, falling back to the source language, then the id itself.
 
         A fallback never happens in a tested build (`problems()` is empty); at a
@@ -102,7 +102,9 @@ class Catalogue:
                 try:
                     return message.text.format(**params) if params else message.text
                 except (KeyError, IndexError, ValueError):
-                    log.error("message %s: placeholders do not match %s", message_id, sorted(params))
+                    log.error(
+                        "message %s: placeholders do not match %s", message_id, sorted(params)
+                    )
                     return message.text
         log.error("message id %s is not in the catalogue", message_id)
         return message_id

@@ -12,7 +12,7 @@ class CacheSection(BaseModel):
 
     database: Path = Field(
         Path("/var/lib/kiosk/kiosk.db"),
-        description="the terminal's one SQLite file; a relative path is read from the config file's folder",
+        description="the terminal's one SQLite file (relative: from the config file's folder)",
     )
     retention_days: int = Field(
         30, ge=1, le=3650, description="acknowledged records older than this are purged"

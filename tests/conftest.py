@@ -30,6 +30,26 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LC_MESSAGES", raising=False)
 
 
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that install the kiosk's log handlers: put pytest's back after."""
+    import logging
+
+    from kiosk import logs
+
+    root, sensitive = logging.getLogger(), logging.getLogger(logs.SENSITIVE)
+    saved = (list(root.handlers), root.level, sensitive.level, sensitive.propagate)
+    for handler in saved[0]:
+        root.removeHandler(handler)
+    yield
+    logs.shutdown()
+    for handler in saved[0]:
+        root.addHandler(handler)
+    root.setLevel(saved[1])
+    sensitive.setLevel(saved[2])
+    sensitive.propagate = saved[3]
+
+
 def _skip_loudly(service: str, reason: str) -> None:
     pytest.skip(f"SERVICE UNAVAILABLE: {service}: {reason}")
 
@@ -93,7 +113,9 @@ def print_spooler() -> Iterator[cups.PrintSpooler]:
 def xvfb_display() -> Iterator[str]:
     """An Xvfb display (1080×1920) for tests that need a real X server; yields ':N'."""
     if shutil.which("Xvfb") is None:
-        _skip_loudly("Xvfb", "Xvfb is not installed (make test installs packaging/apt-packages.txt)")
+        _skip_loudly(
+            "Xvfb", "Xvfb is not installed (make test installs packaging/apt-packages.txt)"
+        )
     from kiosk.display import VirtualDisplay
 
     with VirtualDisplay(1080, 1920) as display:

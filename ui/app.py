@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from pathlib import Path
 
-from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
+from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
@@ -40,6 +41,19 @@ def _application() -> QGuiApplication:
     assert isinstance(app, QGuiApplication)
     app.setApplicationName("kiosk")
     return app
+
+
+def _quit_on_signals(app: QGuiApplication) -> None:
+    """Ctrl-C and `systemctl stop` close the window cleanly.
+
+    Python runs signal handlers only between bytecodes, and Qt's loop is C++:
+    a light timer hands control back to Python a few times a second.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
 
 
 def show_status(
@@ -80,6 +94,7 @@ def show_status(
         QTimer.singleShot(300, grab)
     if quit_after_s is not None:
         QTimer.singleShot(int(quit_after_s * 1000), app.quit)
+    _quit_on_signals(app)
     app.exec()
     model.clock.stop()
     del engine

@@ -67,7 +67,7 @@ class StatusViewModel(QObject):
     def devicesTitle(self) -> str:
         return self._t("status.devices")
 
-    @Property("QStringList", constant=True)
+    @Property(list, constant=True)
     def deviceLines(self) -> list[str]:
         if not self._status.devices:
             return [self._t("status.no_devices")]

@@ -37,10 +37,10 @@ class ConfigCommand(Command):
             )
         else:
             data = loaded.config.model_dump(mode="json")
-            human = console.text("config.show.source", file=source) + "\n" + json.dumps(
-                data, ensure_ascii=False, indent=2
+            human = (
+                console.text("config.show.source", file=source)
+                + "\n"
+                + json.dumps(data, ensure_ascii=False, indent=2)
             )
-            console.report(
-                {"source": source, "overrides": loaded.overrides, "config": data}, human
-            )
+            console.report({"source": source, "overrides": loaded.overrides, "config": data}, human)
         return EXIT_OK

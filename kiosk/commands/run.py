@@ -14,10 +14,12 @@ class RunCommand(Command):
     help_id = "cmd.run.help"
 
     def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
-        parser.add_argument("--screenshot", metavar="PNG", type=Path,
-                            help=text("cmd.run.screenshot"))
-        parser.add_argument("--quit-after", metavar="SECONDS", type=float,
-                            help=text("cmd.run.quit_after"))
+        parser.add_argument(
+            "--screenshot", metavar="PNG", type=Path, help=text("cmd.run.screenshot")
+        )
+        parser.add_argument(
+            "--quit-after", metavar="SECONDS", type=float, help=text("cmd.run.quit_after")
+        )
         parser.add_argument("--windowed", action="store_true", help=text("cmd.run.windowed"))
 
     def run(self, args: argparse.Namespace, console: Console) -> int:

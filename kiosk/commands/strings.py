@@ -28,8 +28,10 @@ class StringsCommand(Command):
         if args.action == "check":
             problems = strings.problems()
             count = len(strings.ids())
-            human = "\n".join(problems) if problems else console.text(
-                "strings.check.ok", count=count, languages=", ".join(LANGUAGES)
+            human = (
+                "\n".join(problems)
+                if problems
+                else console.text("strings.check.ok", count=count, languages=", ".join(LANGUAGES))
             )
             console.report({"messages": count, "problems": problems}, human)
             return EXIT_FAILED if problems else EXIT_OK

@@ -69,7 +69,7 @@ def test_pcscd_fixture_gives_a_reader_a_card_can_be_put_in(pcscd_service):
             time.sleep(0.1)
     assert bytes(connection.getATR()) == ATR
     select_mf = [0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00]
-    data, sw1, sw2 = connection.transmit(select_mf)
+    _, sw1, sw2 = connection.transmit(select_mf)
     assert (sw1, sw2) == (0x90, 0x00)
     assert card.apdus == [bytes(select_mf)]
     connection.disconnect()
@@ -78,8 +78,9 @@ def test_pcscd_fixture_gives_a_reader_a_card_can_be_put_in(pcscd_service):
 
 def test_postgres_fixture_is_a_private_cluster_on_loopback(postgres_service):
     def psql(sql: str) -> str:
-        result = subprocess.run(["psql", postgres_service.url, "-tAc", sql],
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            ["psql", postgres_service.url, "-tAc", sql], capture_output=True, text=True, timeout=30
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
@@ -97,8 +98,12 @@ def test_cups_fixture_prints_to_the_simulated_ipp_printer(print_spooler, tmp_pat
     page = canvas.Canvas(str(pdf))
     page.drawString(72, 720, "kiosk test page")
     page.save()
-    result = subprocess.run(["lp", "-h", print_spooler.server, "-d", print_spooler.queue, str(pdf)],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["lp", "-h", print_spooler.server, "-d", print_spooler.queue, str(pdf)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     deadline = time.monotonic() + 30
     while not list(print_spooler.received.glob("*")) and time.monotonic() < deadline:
@@ -109,8 +114,9 @@ def test_cups_fixture_prints_to_the_simulated_ipp_printer(print_spooler, tmp_pat
 
 
 def test_xvfb_fixture_is_a_real_x_server(xvfb_display):
-    result = subprocess.run(["xdpyinfo", "-display", xvfb_display], capture_output=True,
-                            text=True, timeout=10)
+    result = subprocess.run(
+        ["xdpyinfo", "-display", xvfb_display], capture_output=True, text=True, timeout=10
+    )
     assert result.returncode == 0, result.stderr
     assert "1080x1920 pixels" in result.stdout
     assert os.path.exists(f"/tmp/.X11-unix/X{xvfb_display.lstrip(':')}")

@@ -64,26 +64,51 @@ class PrintSpooler:
             raise ServiceError(f"CUPS did not start: {exc}\n{logs}") from exc
 
     def lp_admin(self, *args: str) -> None:
-        result = subprocess.run(["lpadmin", "-h", self.server, *args],
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            ["lpadmin", "-h", self.server, *args], capture_output=True, text=True, timeout=60
+        )
         if result.returncode != 0:
             raise ServiceError(f"lpadmin {' '.join(args)}: {result.stderr.strip()}")
 
     def _start_printer(self) -> None:
         bus = self.workdir / "dbus.sock"
-        self._processes.append(start(
-            ["dbus-daemon", "--session", f"--address=unix:path={bus}", "--nofork", "--nopidfile"],
-            self.workdir / "dbus.log",
-        ))
+        self._processes.append(
+            start(
+                [
+                    "dbus-daemon",
+                    "--session",
+                    f"--address=unix:path={bus}",
+                    "--nofork",
+                    "--nopidfile",
+                ],
+                self.workdir / "dbus.log",
+            )
+        )
         wait_until(bus.exists, "private D-Bus")
         self.received.mkdir()
-        self._processes.append(start(
-            ["ippeveprinter", "-p", str(self.printer_port), "-d", str(self.received), "-k",
-             "-r", "off", "-f", "application/pdf,image/pwg-raster,image/urf",
-             "-M", "Kiosk", "-m", "Simulated IPP printer", "Kiosk Test Printer"],
-            self.workdir / "ippeveprinter.log",
-            env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={bus}"},
-        ))
+        self._processes.append(
+            start(
+                [
+                    "ippeveprinter",
+                    "-p",
+                    str(self.printer_port),
+                    "-d",
+                    str(self.received),
+                    "-k",
+                    "-r",
+                    "off",
+                    "-f",
+                    "application/pdf,image/pwg-raster,image/urf",
+                    "-M",
+                    "Kiosk",
+                    "-m",
+                    "Simulated IPP printer",
+                    "Kiosk Test Printer",
+                ],
+                self.workdir / "ippeveprinter.log",
+                env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={bus}"},
+            )
+        )
         wait_until(lambda: port_open(self.printer_port), "ippeveprinter")
 
     def _start_cupsd(self) -> None:
@@ -113,11 +138,19 @@ class PrintSpooler:
         for path in [self.workdir, root, *dirs.values()]:
             os.chown(path, -1, lp_gid)
             path.chmod(0o775)
-        self._processes.append(start(
-            ["cupsd", "-f", "-c", str(dirs["conf"] / "cupsd.conf"),
-             "-s", str(dirs["conf"] / "cups-files.conf")],
-            dirs["log"] / "cupsd.log",
-        ))
+        self._processes.append(
+            start(
+                [
+                    "cupsd",
+                    "-f",
+                    "-c",
+                    str(dirs["conf"] / "cupsd.conf"),
+                    "-s",
+                    str(dirs["conf"] / "cups-files.conf"),
+                ],
+                dirs["log"] / "cupsd.log",
+            )
+        )
         wait_until(lambda: port_open(self.cups_port), "cupsd")
 
     def stop(self) -> None:

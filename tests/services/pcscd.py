@@ -80,7 +80,9 @@ class PcscDaemon:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     os.close(fd)
-                    raise ServiceError(f"another test run holds {LOCK} for over {timeout:.0f} s")
+                    raise ServiceError(
+                        f"another test run holds {LOCK} for over {timeout:.0f} s"
+                    ) from None
                 time.sleep(0.2)
 
 

@@ -53,12 +53,28 @@ class PostgresCluster:
         os.chown(self.workdir, user.pw_uid, user.pw_gid)
         try:
             self._as_postgres(
-                str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
             )
             self._as_postgres(
-                str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
-                "-o", f"-k {self.workdir} -p {self.port} -h 127.0.0.1 -F", "start",
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-w",
+                "-o",
+                f"-k {self.workdir} -p {self.port} -h 127.0.0.1 -F",
+                "start",
             )
         except ServiceError as exc:
             raise ServiceError(f"{exc}\n{tail(self.log)}") from exc
@@ -66,8 +82,9 @@ class PostgresCluster:
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             try:
-                self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m",
-                                  "immediate", "-w", "stop")
+                self._as_postgres(
+                    str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"
+                )
             except ServiceError:
                 pass
         shutil.rmtree(self.workdir, ignore_errors=True)

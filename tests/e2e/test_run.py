@@ -1,0 +1,122 @@
+"""`kiosk run` as a user starts it: off screen, on an X display, and with no display."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from tests.services.process import free_port
+
+KIOSK = str(Path(sys.executable).parent / "kiosk")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(tmp_path),
+        "KIOSK__LOGGING__DIR": str(tmp_path / "log"),
+        **extra,
+    }
+
+
+def qt_warnings(log_dir: Path) -> list[str]:
+    records = [json.loads(x) for x in (log_dir / "kiosk.jsonl").read_text().splitlines()]
+    return [r["msg"] for r in records if r["logger"].startswith("kiosk.ui")]
+
+
+@pytest.mark.parametrize(
+    ("orientation", "size"), [("portrait", (1080, 1920)), ("landscape", (1920, 1080))]
+)
+def test_screenshot_of_the_status_window(tmp_path, orientation, size):
+    png = tmp_path / "status.png"
+    result = subprocess.run(
+        [KIOSK, "run", "--screenshot", str(png)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env_for(tmp_path, KIOSK__SCREEN__ORIENTATION=orientation),
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"screenshot saved: {png}" in result.stdout
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == size
+    # Not a blank frame: the text (white) stands on the background (blue).
+    colours = {image.pixel(x, y) for x in range(0, size[0], 7) for y in range(0, 700, 7)}
+    assert len(colours) > 10
+    assert qt_warnings(tmp_path / "log") == []
+
+
+def test_runs_on_an_x_display(tmp_path, xvfb_display):
+    process = subprocess.Popen(
+        [KIOSK, "run", "--quit-after", "6"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(tmp_path, DISPLAY=xvfb_display),
+    )
+    try:
+        assert _window_appears(xvfb_display, "自助服务终端", timeout=30)
+    finally:
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "virtual display" not in out  # it had a display, so it made none
+    assert qt_warnings(tmp_path / "log") == []
+
+
+@pytest.mark.service
+def test_without_a_display_it_runs_on_xvfb_shared_on_localhost_only(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [KIOSK, "run", "--quit-after", "8"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(tmp_path, KIOSK__SCREEN__VNC_PORT=str(port)),
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = re.search(
+            r"virtual display (:\d+), shared over VNC on 127\.0\.0\.1:(\d+) only", line
+        )
+        assert found, line
+        display, vnc_port = found.group(1), int(found.group(2))
+        assert vnc_port >= port
+        assert f"localhost:{vnc_port}" in process.stdout.readline()
+        listening = subprocess.run(
+            ["ss", "-Hltn", f"sport = :{vnc_port}"], capture_output=True, text=True
+        ).stdout.split()
+        addresses = {w.rsplit(":", 1)[0] for w in listening if w.endswith(f":{vnc_port}")}
+        assert addresses and addresses <= {"127.0.0.1", "[::1]"}, listening
+        assert _window_appears(display, "自助服务终端", timeout=30)
+    finally:
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    # Xvfb and x11vnc are gone with the kiosk.
+    assert (
+        subprocess.run(
+            ["ss", "-Hltn", f"sport = :{vnc_port}"], capture_output=True, text=True
+        ).stdout.strip()
+        == ""
+    )
+
+
+def _window_appears(display: str, title: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tree = subprocess.run(
+            ["xwininfo", "-root", "-tree", "-display", display], capture_output=True, text=True
+        ).stdout
+        if title in tree:
+            return True
+        time.sleep(0.2)
+    return False
