@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kiosk.config import LoggingSection
+from kiosk.errors import ConfigError
 from kiosk.privacy import Redactor
 
 SENSITIVE = "kiosk.sensitive"
@@ -162,9 +163,12 @@ def shutdown() -> None:
 
 
 def _file_sink(section: LoggingSection, path: Path) -> logging.Handler:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-    handler = _RotatingFile(
-        path, maxBytes=section.max_bytes, backupCount=section.backups, encoding="utf-8"
-    )
-    path.chmod(0o640)  # logs are for the kiosk and its technicians, not other users
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+        handler = _RotatingFile(
+            path, maxBytes=section.max_bytes, backupCount=section.backups, encoding="utf-8"
+        )
+        path.chmod(0o640)  # logs are for the kiosk and its technicians, not other users
+    except OSError as exc:
+        raise ConfigError("logs.unwritable", path=path, reason=exc.strerror or exc) from None
     return handler

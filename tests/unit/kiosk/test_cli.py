@@ -49,6 +49,28 @@ def test_bad_config_value_is_one_line_and_exit_2(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (
+            ["run", "--screenshot", "/nonexistent/x.png"],
+            {},
+            "kiosk: /nonexistent: no such folder\n",
+        ),
+        (["run", "--quit-after", "-1"], {}, "invalid seconds value: '-1'"),
+        (
+            ["run", "--screenshot", "/tmp/x.png"],
+            {"KIOSK__LOGGING__DIR": "/etc/passwd/logs"},
+            "kiosk: /etc/passwd/logs/kiosk.jsonl: cannot write the log: Not a directory\n",
+        ),
+    ],
+)
+def test_run_refuses_bad_arguments_before_starting(args, env, expected):
+    result = kiosk(*args, env=env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and expected in result.stderr
+
+
 def test_no_command_and_no_action_are_usage_errors():
     assert kiosk().returncode == 2
     result = kiosk("config")
