@@ -47,13 +47,11 @@ class Console:
         lang: str,
         strings: Catalogue,
         out: TextIO | None = None,
-        err: TextIO | None = None,
     ) -> None:
         self.args = args
         self.lang = lang
         self.strings = strings
         self.out = out or sys.stdout
-        self.err = err or sys.stderr
         self.redactor = Redactor()
         self._loaded: LoadedConfig | None = None
 
@@ -94,8 +92,6 @@ class Command:
 
     name: ClassVar[str]
     help_id: ClassVar[str]
-    # Commands that report something take --json (on themselves or their subcommands).
-    reports: ClassVar[bool] = False
 
     def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
         """Add arguments; `text(message_id)` gives translated help."""
@@ -112,6 +108,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_json_flag(parser: argparse.ArgumentParser, text: Any) -> None:
+    """Every command that reports something takes --json (stable, documented output)."""
     parser.add_argument("--json", action="store_true", help=text("cli.help.json"))
 
 

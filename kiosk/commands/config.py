@@ -13,7 +13,6 @@ from kiosk.errors import EXIT_OK, UsageError
 class ConfigCommand(Command):
     name = "config"
     help_id = "cmd.config.help"
-    reports = True
 
     def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
         actions = parser.add_subparsers(dest="action", metavar="ACTION")

@@ -13,7 +13,6 @@ from kiosk.strings import LANGUAGES
 class StringsCommand(Command):
     name = "strings"
     help_id = "cmd.strings.help"
-    reports = True
 
     def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
         actions = parser.add_subparsers(dest="action", metavar="ACTION")
