@@ -1,0 +1,89 @@
+"""Checking what a citizen typed on a `form` step; errors attach to their field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from flows.step_types import FormField, FormParams
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def valid_id_number(value: str) -> bool:
+    """A resident ID number (GB 11643): 17 digits, a check character, a real birth date."""
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        return False
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == value[17]
+
+
+def _valid_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
+
+
+_CHECKS = {
+    "digits": lambda v: v.isdigit() and v.isascii(),
+    "phone": lambda v: re.fullmatch(r"1[3-9]\d{9}", v) is not None,
+    "id_number": valid_id_number,
+    "date": _valid_date,
+}
+
+
+def check_form(params: FormParams, values: Any) -> tuple[dict[str, str | bool], dict[str, str]]:
+    """The cleaned values and the errors (field id -> message id)."""
+    if not isinstance(values, dict):
+        return {}, {"": "flow.error.form_values"}
+    clean: dict[str, str | bool] = {}
+    errors = {
+        str(name): "flow.error.unknown_field"
+        for name in values
+        if name not in {f.id for f in params.fields}
+    }
+    for spec in params.fields:
+        value = _normalise(spec, values.get(spec.id))
+        problem = _check_field(spec, value)
+        if problem:
+            errors[spec.id] = problem
+        elif value is not None:
+            clean[spec.id] = value
+    return clean, errors
+
+
+def _normalise(spec: FormField, value: Any) -> Any:
+    """Trimmed text (ID numbers upper-case, for the X), None for empty; others as given."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        value = value.strip().upper() if spec.kind == "id_number" else value.strip()
+        return value or None
+    return value
+
+
+def _check_field(spec: FormField, value: Any) -> str | None:
+    if value is None:
+        return "flow.error.required" if spec.required else None
+    if spec.kind == "checkbox":
+        if not isinstance(value, bool):
+            return "flow.error.checkbox"
+        return "flow.error.required" if spec.required and not value else None
+    if not isinstance(value, str):
+        return "flow.error.text"
+    if spec.min_length is not None and len(value) < spec.min_length:
+        return "flow.error.too_short"
+    if spec.max_length is not None and len(value) > spec.max_length:
+        return "flow.error.too_long"
+    check = _CHECKS.get(spec.kind)
+    if check is not None and not check(value):
+        return f"flow.error.{spec.kind}"
+    return None

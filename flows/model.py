@@ -1,0 +1,130 @@
+"""The flow-file schema, generated from the step-type table.
+
+A step in a file is its common keys (type, texts, transitions, timeout) plus the
+parameters of its type, side by side; pydantic picks the model by `type`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from flows.rules import Rule, parse_rule
+from flows.step_types import STEP_TYPES, MessageId, Params, StepType
+
+MIN_WARNING_S = 20  # the citizen gets at least this long to react (elderly-friendly rules)
+MIN_EXTENSIONS = 10
+
+
+class Branch(BaseModel):
+    """One way out of a step: `go` there, if `when` holds (or always, without `when`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    when: str | None = None
+    go: str
+
+    @field_validator("when")
+    @classmethod
+    def _readable(cls, source: str | None) -> str | None:
+        if source is not None:
+            parse_rule(source)  # raises RuleError, a ValueError: reported at its line
+        return source
+
+    @cached_property
+    def rule(self) -> Rule | None:
+        return parse_rule(self.when) if self.when is not None else None
+
+
+class StepCommon(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str  # each step model narrows it to its own Literal name
+    text: MessageId
+    voice: MessageId | None = None
+    next: str | list[Branch] | None = None
+    timeout: float | None = Field(None, gt=0, le=3600, description="seconds; default: flow's")
+    on_timeout: str | None = None  # where the step goes when time runs out; default: end
+    on_error: str | None = None  # where a failed step goes (before payment)
+    back: bool = True  # may the citizen go back from here
+    devices: list[str] = Field(default_factory=list)  # beyond what the type needs
+
+    def branches(self) -> list[Branch]:
+        if self.next is None:
+            return []
+        if isinstance(self.next, str):
+            return [Branch(go=self.next)]
+        return self.next
+
+    def params(self) -> Params:
+        kind: StepType = STEP_TYPES[self.type]
+        return kind.params.model_validate(
+            {name: getattr(self, name) for name in kind.params.model_fields}
+        )
+
+
+def _step_model(kind: StepType) -> type[StepCommon]:
+    fields: dict[str, Any] = {"type": (Literal[kind.name], ...)}
+    name = f"{kind.name.title().replace('_', '')}Step"
+    bases: Any = (StepCommon, kind.params)  # the common keys and the type's parameters
+    model: type[StepCommon] = create_model(name, __base__=bases, **fields)
+    return model
+
+
+STEP_MODELS: dict[str, type[StepCommon]] = {name: _step_model(k) for name, k in STEP_TYPES.items()}
+if TYPE_CHECKING:
+    AnyStep = StepCommon  # what every step model shares; the checker needs no more
+else:
+    AnyStep = Annotated[Union[tuple(STEP_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
+
+
+class Defaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    timeout: float = Field(90, gt=0, le=3600)
+    warning: float = Field(
+        30, ge=MIN_WARNING_S, description="seconds of warning before a step ends"
+    )
+    max_extensions: int = Field(MIN_EXTENSIONS, ge=MIN_EXTENSIONS, le=100)
+
+
+class Flow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    flow: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: int = Field(ge=1)
+    title: MessageId
+    description: MessageId | None = None
+    start: str
+    session_timeout: float = Field(900, gt=0, le=7200)
+    defaults: Defaults = Field(default_factory=Defaults)
+    recovery: str | None = None  # the path after a failure once the citizen has paid
+    on_cancel: str | None = None  # where Cancel goes first (e.g. give the card back)
+    steps: dict[str, AnyStep] = Field(min_length=1)
+
+    @field_validator("steps")
+    @classmethod
+    def _step_ids(cls, steps: dict[str, Any]) -> dict[str, Any]:
+        for step_id in steps:
+            if not step_id.replace("_", "a").isalnum() or not step_id[0].isalpha():
+                raise ValueError(f"step id {step_id!r}: use letters, digits and '_'")
+        return steps
+
+    def step(self, step_id: str) -> StepCommon:
+        step: StepCommon = self.steps[step_id]
+        return step
+
+    def kind(self, step_id: str) -> StepType:
+        return STEP_TYPES[self.steps[step_id].type]
+
+    def timeout_of(self, step_id: str) -> float:
+        return self.steps[step_id].timeout or self.defaults.timeout
+
+    def devices(self) -> list[str]:
+        """Every device the flow needs, each entry a device or "a|b" alternatives."""
+        needed: list[str] = []
+        for step_id, step in self.steps.items():
+            for device in self.kind(step_id).devices(step.params()) + step.devices:
+                if device not in needed:
+                    needed.append(device)
+        return needed

@@ -1,0 +1,123 @@
+"""The typed result of every step type (the last column of specs/steps.md).
+
+`JOURNAL` names the fields that hold no personal data (ids, refs, states): only
+those may reach the journal. Every other field of a personal result is masked or
+withheld wherever it is shown outside the confirm step.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StepResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    JOURNAL: ClassVar[frozenset[str]] = frozenset()
+    PERSONAL: ClassVar[bool] = False
+
+
+class NoResult(StepResult):
+    """info, confirm, done: the citizen went on; nothing collected."""
+
+
+class Choice(StepResult):
+    JOURNAL = frozenset({"option"})
+    option: str
+
+
+class FormValues(StepResult):
+    PERSONAL = True
+    values: dict[str, str | bool]
+
+
+class Rating(StepResult):
+    JOURNAL = frozenset({"level"})
+    level: int = Field(ge=1, le=5)
+
+
+class IdentityRecord(StepResult):
+    PERSONAL = True
+    JOURNAL = frozenset({"photo_ref"})
+    name: str
+    sex: str
+    nation: str
+    birth_date: str
+    address: str
+    id_number: str
+    valid_from: str
+    valid_until: str
+    photo_ref: str | None = None
+
+
+class DocumentRecord(StepResult):
+    PERSONAL = True
+    JOURNAL = frozenset({"kind", "photo_ref"})
+    kind: Literal["passport", "hk_macau_permit", "taiwan_permit"]
+    holder_name: str
+    document_number: str
+    valid_until: str
+    photo_ref: str | None = None
+    endorsements: list[dict[str, str]] = Field(default_factory=list)
+
+
+class ScannedCode(StepResult):
+    PERSONAL = True  # a payment code is as good as money
+    JOURNAL = frozenset({"kind", "typed"})
+    kind: Literal["payment_code", "photo_receipt", "appointment", "proof"]
+    text: str
+    typed: bool = False
+
+
+class Photo(StepResult):
+    JOURNAL = frozenset({"photo_ref", "receipt_number", "quality"})
+    photo_ref: str
+    receipt_number: str | None = None
+    quality: dict[str, float] = Field(default_factory=dict)
+
+
+class FaceMatch(StepResult):
+    JOURNAL = frozenset({"score", "passed", "live"})
+    score: float
+    passed: bool
+    live: bool
+
+
+class Fingerprints(StepResult):
+    JOURNAL = frozenset({"templates"})
+    templates: list[dict[str, str | float]]  # finger, template ref, quality
+
+
+class Payment(StepResult):
+    JOURNAL = frozenset({"payment_ref", "state", "amount_fen"})
+    payment_ref: str
+    state: Literal["paid", "failed", "unknown", "reversed", "refunded"]
+    amount_fen: int = Field(ge=0)
+
+
+class BackendReply(StepResult):
+    JOURNAL = frozenset({"queued_id", "status"})
+    PERSONAL = True  # replies may carry the citizen's records
+    status: str
+    data: dict[str, object] = Field(default_factory=dict)
+    queued_id: str | None = None
+
+
+class PrintJob(StepResult):
+    JOURNAL = frozenset({"job_ref", "state"})
+    job_ref: str
+    state: Literal["printed", "failed", "taken"]
+
+
+class ChipWrite(StepResult):
+    JOURNAL = frozenset({"written", "verified"})
+    written: bool
+    verified: bool
+
+
+class TakeBack(StepResult):
+    JOURNAL = frozenset({"removed", "retained_record"})
+    removed: bool
+    retained_record: str | None = None

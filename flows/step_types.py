@@ -1,0 +1,230 @@
+"""The step types of specs/steps.md: parameters, devices, what the citizen does, result.
+
+This one table drives the flow-file schema (flows/model.py), the engine, and the
+screens. The device-free types are run by the engine itself; the others are
+declared here and performed by the services that later issues add (the engine
+asks for them with a `Perform` effect and waits for their completion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from flows import results as r
+
+MessageId = str  # a key of the message catalogue; checked at load
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Option(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    text: MessageId
+    icon: str | None = None
+    condition: str | None = None  # a rule (flows/rules.py): offered only when it holds
+
+
+class ChooseParams(Params):
+    options: list[Option] = Field(min_length=1)
+
+    @field_validator("options")
+    @classmethod
+    def _unique(cls, options: list[Option]) -> list[Option]:
+        ids = [o.id for o in options]
+        doubled = sorted({i for i in ids if ids.count(i) > 1})
+        if doubled:
+            raise ValueError(f"option ids appear twice: {', '.join(doubled)}")
+        return options
+
+
+FieldKind = Literal["text", "digits", "phone", "id_number", "date", "address", "checkbox"]
+
+
+class FormField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: FieldKind
+    label: MessageId
+    required: bool = True
+    # Values are personal unless the flow says otherwise (privacy by default).
+    personal: bool = True
+    min_length: int | None = Field(None, ge=0)
+    max_length: int | None = Field(None, ge=1, le=500)
+
+
+class FormParams(Params):
+    fields: list[FormField] = Field(min_length=1)
+
+
+class InfoParams(Params):
+    message: MessageId
+    referral: MessageId | None = None  # where to go instead
+
+
+class ConfirmParams(Params):
+    show: list[str] = Field(min_length=1)  # collected values, as `step` or `step.field`
+
+
+class ReadIdCardParams(Params):
+    accepted: list[Literal["id_card", "foreigner_permanent", "hk_macau_resident"]] = ["id_card"]
+
+
+class ReadChipParams(Params):
+    document: Literal["passport", "hk_macau_permit", "taiwan_permit"]
+    access_key_from: str  # the step whose result gives the chip's access key
+
+
+CodeKind = Literal["payment_code", "photo_receipt", "appointment", "proof"]
+
+
+class ScanCodeParams(Params):
+    accepted: list[CodeKind] = Field(min_length=1)
+
+
+class CapturePhotoParams(Params):
+    spec: str
+
+
+class VerifyFaceParams(Params):
+    reference: str  # the step whose result holds the reference photo
+    retries: int = Field(3, ge=0, le=10)
+
+
+class FingerprintParams(Params):
+    policy: Literal["police"] = "police"
+    captures: int = Field(3, ge=1, le=10)
+
+
+class FeeTable(BaseModel):
+    """A fee that depends on a collected value: `by` names it, `table` prices it (yuan)."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: str
+    table: dict[str, float]
+    default: float | None = None
+
+
+PayMethod = Literal["wechat", "alipay", "unionpay_qr", "bank_card"]
+
+
+class PayParams(Params):
+    amount: float | FeeTable  # yuan
+    methods: list[PayMethod] = Field(min_length=1)
+
+
+class BackendParams(Params):
+    operation: str
+    offline: Literal["require_online", "queue"] = "require_online"
+
+
+class PrintParams(Params):
+    template: str
+    printer: Literal["document_printer", "receipt_printer"]
+    data: dict[str, str] = Field(default_factory=dict)  # template field -> collected value
+
+
+class WriteChipParams(Params):
+    what: Literal["endorsement"]
+    verify: bool = True
+
+
+class TakeBackParams(Params):
+    what: Literal["id_card", "document"]
+
+
+class NoParams(Params):
+    pass
+
+
+class DoneParams(Params):
+    message: MessageId
+
+
+@dataclass(frozen=True)
+class StepType:
+    name: str
+    params: type[Params]
+    result: type[r.StepResult]
+    devices: Callable[[Params], list[str]]  # each entry a device or "a|b" alternatives
+    by_engine: bool  # the engine runs it; else a service performs it
+    irreversible: bool = False  # once it succeeds, Back cannot undo it
+    message_fields: tuple[str, ...] = ()  # params that hold message ids
+
+
+def _none(_: Params) -> list[str]:
+    return []
+
+
+def _fixed(*devices: str) -> Callable[[Params], list[str]]:
+    return lambda _: list(devices)
+
+
+def _pay_devices(params: Params) -> list[str]:
+    assert isinstance(params, PayParams)
+    needs = []
+    if any(m != "bank_card" for m in params.methods):
+        needs.append("scanner|camera")
+    if "bank_card" in params.methods:
+        needs.append("card_payment")
+    return needs
+
+
+def _print_devices(params: Params) -> list[str]:
+    assert isinstance(params, PrintParams)
+    return [params.printer]
+
+
+def _backend_needs(params: Params) -> list[str]:
+    assert isinstance(params, BackendParams)
+    return ["network"] if params.offline == "require_online" else []
+
+
+def _take_back_devices(params: Params) -> list[str]:
+    assert isinstance(params, TakeBackParams)
+    return ["id_card" if params.what == "id_card" else "smartcard"]
+
+
+STEP_TYPES: dict[str, StepType] = {
+    t.name: t
+    for t in (
+        StepType("choose", ChooseParams, r.Choice, _none, by_engine=True),
+        StepType("form", FormParams, r.FormValues, _none, by_engine=True),
+        StepType(
+            "info", InfoParams, r.NoResult, _none, True, message_fields=("message", "referral")
+        ),
+        StepType("confirm", ConfirmParams, r.NoResult, _none, by_engine=True),
+        StepType("read_id_card", ReadIdCardParams, r.IdentityRecord, _fixed("id_card"), False),
+        StepType(
+            "read_document_chip", ReadChipParams, r.DocumentRecord, _fixed("smartcard"), False
+        ),
+        StepType("scan_code", ScanCodeParams, r.ScannedCode, _fixed("scanner|camera"), False),
+        StepType("capture_photo", CapturePhotoParams, r.Photo, _fixed("camera"), False),
+        StepType("verify_face", VerifyFaceParams, r.FaceMatch, _fixed("camera"), False),
+        StepType(
+            "capture_fingerprints", FingerprintParams, r.Fingerprints, _fixed("fingerprint"), False
+        ),
+        StepType("pay", PayParams, r.Payment, _pay_devices, False, irreversible=True),
+        StepType(
+            "backend", BackendParams, r.BackendReply, _backend_needs, False, irreversible=True
+        ),
+        StepType("print", PrintParams, r.PrintJob, _print_devices, False, irreversible=True),
+        StepType(
+            "write_chip",
+            WriteChipParams,
+            r.ChipWrite,
+            _fixed("smartcard"),
+            False,
+            irreversible=True,
+        ),
+        StepType("take_back", TakeBackParams, r.TakeBack, _take_back_devices, False),
+        StepType("rate", NoParams, r.Rating, _none, by_engine=True),
+        StepType("done", DoneParams, r.NoResult, _none, True, message_fields=("message",)),
+    )
+}

@@ -1,0 +1,124 @@
+"""The transcript of a headless run: every step entered, the input, the result
+(masked), the effects and the timings. Stable JSON: flows/README.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows import events as ev
+from flows.model import Flow
+from flows.results import FormValues, StepResult
+from flows.session import Session
+from kiosk.privacy import MASKS, PERSONAL_FIELDS, PersonalKind
+
+_FIELD_KINDS = {
+    "id_number": PersonalKind.ID_NUMBER,
+    "phone": PersonalKind.PHONE,
+    "address": PersonalKind.ADDRESS,
+    "text": PersonalKind.NAME,
+}
+
+
+class Transcript:
+    def __init__(self, flow: Flow, session_id: str) -> None:
+        self.flow = flow
+        self.session_id = session_id
+        self.steps: list[dict[str, Any]] = []
+
+    def transition(self, t: ev.Transition, session: Session) -> None:
+        if self.steps and self.steps[-1]["step"] == t.from_step:
+            last = self.steps[-1]
+            last["left_at"] = t.at
+            last["left_by"] = t.cause
+            if t.from_step in session.collected and t.cause in ("answer", "completed"):
+                last["result"] = present(
+                    session.collected[t.from_step], session.form_kinds.get(t.from_step, {})
+                )
+        if t.to_step is not None:
+            self.steps.append(
+                {
+                    "step": t.to_step,
+                    "type": self.flow.step(t.to_step).type,
+                    "mode": t.mode,
+                    "entered_at": t.at,
+                    "inputs": [],
+                    "effects": [],
+                }
+            )
+
+    def input(self, event: ev.Event, session: Session) -> None:
+        if not self.steps:
+            return
+        step = self.steps[-1]
+        if isinstance(event, ev.Answer):
+            value = event.value
+            if isinstance(value, dict):
+                kinds = _form_kinds(self.flow, step["step"])
+                value = {k: _mask(v, kinds.get(k)) for k, v in value.items()}
+            step["inputs"].append({"at": event.now, "answer": value})
+        else:
+            step["inputs"].append({"at": event.now, "action": type(event).__name__.lower()})
+
+    def effect(self, effect: ev.Effect) -> None:
+        if not self.steps:
+            return
+        summary: dict[str, Any] = {"effect": type(effect).__name__}
+        match effect:
+            case ev.Say(message_id=message_id):
+                summary["message"] = message_id
+            case ev.Perform(step_type=step_type, inputs=inputs):
+                summary["service"] = step_type
+                summary["inputs"] = sorted(inputs)  # names only: values may be personal
+            case ev.StartTimer(timer=timer, due=due):
+                summary.update(timer=timer, due=due)
+            case ev.WarnTimeout(seconds_left=left, extensions_left=extensions):
+                summary.update(seconds_left=left, extensions_left=extensions)
+            case ev.Show(errors=errors):
+                if errors:
+                    summary["errors"] = errors
+            case ev.EndSession(outcome=outcome):
+                summary["outcome"] = outcome
+            case ev.CancelTimer() | ev.Abort():
+                return  # housekeeping: not worth a line
+        self.steps[-1]["effects"].append(summary)
+
+    def finish(self, outcome: str | None, now: float) -> dict[str, Any]:
+        return {
+            "flow": self.flow.flow,
+            "version": self.flow.version,
+            "session": self.session_id,
+            "outcome": outcome,
+            "duration_s": now,
+            "steps": self.steps,
+        }
+
+
+def present(result: StepResult, form_kinds: dict[str, str]) -> dict[str, Any]:
+    """A result as it may be shown outside the confirm step: personal data masked."""
+    data = result.model_dump(mode="json")
+    if isinstance(result, FormValues):
+        return {"values": {k: _mask(v, form_kinds.get(k)) for k, v in result.values.items()}}
+    if not type(result).PERSONAL:
+        return data
+    shown: dict[str, Any] = {}
+    for name, value in data.items():
+        kind = PERSONAL_FIELDS.get(name)
+        if name in type(result).JOURNAL:
+            shown[name] = value
+        elif kind is not None and isinstance(value, str):
+            shown[name] = MASKS[kind](value)
+        else:
+            shown[name] = "<withheld>"
+    return shown
+
+
+def _form_kinds(flow: Flow, step_id: str) -> dict[str, str]:
+    fields = getattr(flow.step(step_id), "fields", [])
+    return {f.id: f.kind for f in fields if f.personal}
+
+
+def _mask(value: Any, kind: str | None) -> Any:
+    if kind is None or not isinstance(value, str):
+        return value
+    personal = _FIELD_KINDS.get(kind)
+    return MASKS[personal](value) if personal else "*" * len(value)
