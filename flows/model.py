@@ -7,7 +7,7 @@ parameters of its type, side by side; pydantic picks the model by `type`.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
@@ -68,8 +68,7 @@ def _step_model(kind: StepType) -> type[StepCommon]:
     fields: dict[str, Any] = {"type": (Literal[kind.name], ...)}
     name = f"{kind.name.title().replace('_', '')}Step"
     bases: Any = (StepCommon, kind.params)  # the common keys and the type's parameters
-    model: type[StepCommon] = create_model(name, __base__=bases, **fields)
-    return model
+    return cast("type[StepCommon]", create_model(name, __base__=bases, **fields))
 
 
 STEP_MODELS: dict[str, type[StepCommon]] = {name: _step_model(k) for name, k in STEP_TYPES.items()}
