@@ -71,7 +71,16 @@ def test_happy_path_is_journaled_and_ends_done():
     d.complete(PAID).complete(PrintJob(job_ref="J", state="printed")).answer(5).answer("finish")
     assert d.engine.outcome == "done"
     assert [t.to_step for t in d.transitions] == [
-        "welcome", "reason", "contact", "check", "pay", "slip", "rating", "finished", None]
+        "welcome",
+        "reason",
+        "contact",
+        "check",
+        "pay",
+        "slip",
+        "rating",
+        "finished",
+        None,
+    ]
     assert d.transitions[-1].outcome == "done" and d.transitions[-1].committed
     assert d.transitions[5].facts == {"payment_ref": "P-1", "state": "paid", "amount_fen": 2000}
     assert d.of(ev.EndSession) == [ev.EndSession("done")]
@@ -82,9 +91,12 @@ def test_rules_pick_the_branch_and_the_fee():
     assert d.at == "contact_lost"
     d.answer({"name": "钱多多", "id_number": "11010519491231002x", "phone": "13912345678"})
     shown = d.of(ev.Show)[0]
-    assert shown.values == {"reason": "lost", "contact.phone": None,
-                            "contact_lost.name": "钱多多",
-                            "contact_lost.id_number": "11010519491231002X"}
+    assert shown.values == {
+        "reason": "lost",
+        "contact.phone": None,
+        "contact_lost.name": "钱多多",
+        "contact_lost.id_number": "11010519491231002X",
+    }
     d.answer("confirm")
     assert d.of(ev.Perform)[0].inputs["amount_fen"] == 4000
 
@@ -101,17 +113,23 @@ def test_form_errors_attach_to_their_field_and_restart_the_timer():
     before = d.timers["step.expire"]
     d.answer({"phone": "12345", "agree": False, "extra": "x"}, now=30.0)
     assert d.at == "contact" and not d.transitions[-1].to_step == "check"
-    assert d.of(ev.Show)[0].errors == {"phone": "flow.error.phone", "agree": "flow.error.required",
-                                       "extra": "flow.error.unknown_field"}
+    assert d.of(ev.Show)[0].errors == {
+        "phone": "flow.error.phone",
+        "agree": "flow.error.required",
+        "extra": "flow.error.unknown_field",
+    }
     assert d.timers["step.expire"].due == 90.0 > before.due
     d.answer(PHONE)
     assert d.at == "check" and d.of(ev.Show)[0].errors == {}
 
 
-@pytest.mark.parametrize(("step_answers", "bad"), [
-    (["continue", "renewal", PHONE, "confirm"], None),
-    (["nonsense"], "flow.error.answer"),
-])
+@pytest.mark.parametrize(
+    ("step_answers", "bad"),
+    [
+        (["continue", "renewal", PHONE, "confirm"], None),
+        (["nonsense"], "flow.error.answer"),
+    ],
+)
 def test_fixed_answers(step_answers, bad):
     d = Drive()
     for value in step_answers:
@@ -195,8 +213,12 @@ def test_extend_without_a_warning_is_ignored_and_stale_timers_are_too():
 
 
 def test_step_on_timeout_goes_where_the_flow_says(tmp_path):
-    text = (Path(FLOW_PATH).read_text().replace("flow: test_renewal", "flow: probe")
-            .replace("    next: check\n", "    next: check\n    on_timeout: refund\n", 1))
+    text = (
+        Path(FLOW_PATH)
+        .read_text()
+        .replace("flow: test_renewal", "flow: probe")
+        .replace("    next: check\n", "    next: check\n    on_timeout: refund\n", 1)
+    )
     (tmp_path / "probe.yaml").write_text(text)
     d = Drive(load_flow(tmp_path / "probe.yaml")).answer("continue").answer("renewal")
     d.fire("step.expire")
@@ -246,9 +268,14 @@ def test_a_failure_on_the_recovery_path_ends_for_an_operator():
 
 
 def test_on_error_before_payment(tmp_path):
-    text = (FLOW_PATH.read_text().replace("flow: test_renewal", "flow: probe")
-            .replace("    methods: [wechat, alipay, bank_card]\n",
-                     "    methods: [wechat, alipay, bank_card]\n    on_error: check\n"))
+    text = (
+        FLOW_PATH.read_text()
+        .replace("flow: test_renewal", "flow: probe")
+        .replace(
+            "    methods: [wechat, alipay, bank_card]\n",
+            "    methods: [wechat, alipay, bank_card]\n    on_error: check\n",
+        )
+    )
     (tmp_path / "probe.yaml").write_text(text)
     d = to_payment(Drive(load_flow(tmp_path / "probe.yaml")))
     d.send(ev.StepFailed(3.0, "pay", "user_error", "retry"))
@@ -289,8 +316,13 @@ def test_resume_after_a_crash():
     paid = to_payment(Drive()).complete(PAID)
     last = paid.transitions[-1]
     engine = FlowEngine(FLOW, Session("test_renewal", session_id=last.session_id))
-    outcome = engine.resume("slip", True, {"pay": {"payment_ref": "P-1", "state": "paid",
-                                                   "amount_fen": 2000}}, last.seq, 100.0)
+    outcome = engine.resume(
+        "slip",
+        True,
+        {"pay": {"payment_ref": "P-1", "state": "paid", "amount_fen": 2000}},
+        last.seq,
+        100.0,
+    )
     assert engine.current == "refund" and outcome.transition.seq == last.seq + 1
     assert engine.session.collected["pay"] == PAID
     engine = FlowEngine(FLOW, Session("test_renewal"))
@@ -304,9 +336,14 @@ def test_the_same_events_give_the_same_effects():
         d = Drive()
         d.session.id = "fixed"
         out = []
-        for step in (lambda: d.answer("continue"), lambda: d.answer("lost"),
-                     lambda: d.send(ev.Back(3.0)), lambda: d.fire("step.warn"),
-                     lambda: d.send(ev.Extend(50.0)), lambda: d.fire("step.expire")):
+        for step in (
+            lambda: d.answer("continue"),
+            lambda: d.answer("lost"),
+            lambda: d.send(ev.Back(3.0)),
+            lambda: d.fire("step.warn"),
+            lambda: d.send(ev.Extend(50.0)),
+            lambda: d.fire("step.expire"),
+        ):
             step()
             out.append(list(d.effects))
         return out

@@ -55,8 +55,10 @@ def test_minimal(tmp_path):
     [
         (("type: info", "type: blink"), ":7: unknown step type 'blink' (known: choose, form,"),
         (("next: bye", "next: nowhere"), ":10: next goes to 'nowhere', which is not a step"),
-        (("text: flow.common.done", "text: flow.no.such.text"),
-         ":13: message id 'flow.no.such.text' is not in the catalogue"),
+        (
+            ("text: flow.common.done", "text: flow.no.such.text"),
+            ":13: message id 'flow.no.such.text' is not in the catalogue",
+        ),
         (("    message: flow.common.welcome\n", ""), ":6: 'message' is required here"),
         (("    next: bye\n", "    next: bye\n    colour: red\n"), ":11: unknown key 'colour'"),
         (("start: hello", "start: bye"), ":6: step 'hello' cannot be reached from 'bye'"),
@@ -86,8 +88,11 @@ def test_file_name_must_match_the_flow(tmp_path):
 
 
 def test_payment_needs_a_recovery_path(tmp_path):
-    text = TEST_FLOW.read_text().replace("recovery: refund\n", "").replace(
-        "flow: test_renewal", "flow: probe")
+    text = (
+        TEST_FLOW.read_text()
+        .replace("recovery: refund\n", "")
+        .replace("flow: test_renewal", "flow: probe")
+    )
     found = problems(write(tmp_path, text))
     assert any("needs a recovery step" in p for p in found)
     assert any("step 'refund' cannot be reached" in p for p in found)
@@ -102,12 +107,17 @@ def test_payment_needs_a_recovery_path(tmp_path):
         ('condition: "false"', "condition: nobody > 1", "the rule reads 'nobody'"),
         ("show: [reason,", "show: [nothing,", "shows 'nothing', but no step is called"),
         ("amount: {by: reason,", "amount: {by: mood,", "the fee depends on 'mood'"),
-        ("      - go: contact\n", "      - when: reason == 'x'\n        go: contact\n",
-         "the last branch of next needs no 'when'"),
+        (
+            "      - go: contact\n",
+            "      - when: reason == 'x'\n        go: contact\n",
+            "the last branch of next needs no 'when'",
+        ),
         ("    timeout: 120\n", "    timeout: 15\n", "timeout 15 s leaves no room for the 20 s"),
-        ("    message: flow.common.done\n    timeout: 15\n",
-         "    message: flow.common.done\n    timeout: 15\n    next: welcome\n",
-         "a done step ends the flow: it has no next"),
+        (
+            "    message: flow.common.done\n    timeout: 15\n",
+            "    message: flow.common.done\n    timeout: 15\n    next: welcome\n",
+            "a done step ends the flow: it has no next",
+        ),
         ("    next: rating\n", "", "this step needs a next"),
         ("  warning: 20", "  warning: 5", "warning: Input should be greater than or equal to 20"),
         ("  max_extensions: 10", "  max_extensions: 3", "max_extensions: Input should be"),
@@ -126,7 +136,8 @@ def test_checks_on_the_test_flow(tmp_path, old, new, expected):
 
 def test_not_a_mapping_and_unreadable(tmp_path):
     assert problems(write(tmp_path, "- a\n- b\n")) == [
-        f"{tmp_path}/probe.yaml:1: a flow file is a mapping (flow:, version:, steps: ...)"]
+        f"{tmp_path}/probe.yaml:1: a flow file is a mapping (flow:, version:, steps: ...)"
+    ]
     missing = tmp_path / "absent.yaml"
     assert problems(missing) == [f"{missing}:0: cannot read: No such file or directory"]
     bad = tmp_path / "bad.yaml"
@@ -136,7 +147,8 @@ def test_not_a_mapping_and_unreadable(tmp_path):
 
 def test_all_problems_are_listed_and_the_message_shows_the_first(tmp_path):
     text = MINIMAL.replace("next: bye", "next: nowhere").replace(
-        "text: flow.common.done", "text: flow.none.such")
+        "text: flow.common.done", "text: flow.none.such"
+    )
     with pytest.raises(FlowFileError) as caught:
         load_flow(write(tmp_path, text))
     assert len(caught.value.problems) == 3  # the target, the message id, bye unreachable

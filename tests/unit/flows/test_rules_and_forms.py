@@ -7,36 +7,46 @@ from flows.rules import RuleError, parse_rule
 from flows.step_types import FormParams
 from tests import canary
 
-DATA = {"reason": "lost", "age": 70, "contact": {"phone": "139", "by_post": True},
-        "tags": ["a", "b"]}
+DATA = {
+    "reason": "lost",
+    "age": 70,
+    "contact": {"phone": "139", "by_post": True},
+    "tags": ["a", "b"],
+}
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ('reason == "lost"', True),
-    ('reason in ["damaged", "lost"] and not contact.by_post', False),
-    ("age >= 16 and age < 80", True),
-    ("16 <= age <= 60", False),
-    ('contact["phone"] == "139"', True),
-    ("tags[0] == 'a' and tags[5] == none", True),
-    ("missing == none", True),
-    ("missing.deeper == none", True),
-    ("missing >= 16", False),  # cannot compare: false, not an error
-    ("-age < 0 or false", True),
-    ("reason not in ('renewal',)", True),
-    ("true", True),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('reason == "lost"', True),
+        ('reason in ["damaged", "lost"] and not contact.by_post', False),
+        ("age >= 16 and age < 80", True),
+        ("16 <= age <= 60", False),
+        ('contact["phone"] == "139"', True),
+        ("tags[0] == 'a' and tags[5] == none", True),
+        ("missing == none", True),
+        ("missing.deeper == none", True),
+        ("missing >= 16", False),  # cannot compare: false, not an error
+        ("-age < 0 or false", True),
+        ("reason not in ('renewal',)", True),
+        ("true", True),
+    ],
+)
 def test_rules(source, expected):
     assert parse_rule(source).holds(DATA) is expected
 
 
-@pytest.mark.parametrize(("source", "problem"), [
-    ("reason ==", "cannot read rule"),
-    ("open('/etc/passwd')", "Call is not allowed"),
-    ("reason.__class__", None),  # attribute access reads data only: no Python objects
-    ("[x for x in tags]", "ListComp is not allowed"),
-    ("age + 1 > 2", "BinOp is not allowed"),
-    ("lambda: 1", "Lambda is not allowed"),
-])
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("reason ==", "cannot read rule"),
+        ("open('/etc/passwd')", "Call is not allowed"),
+        ("reason.__class__", None),  # attribute access reads data only: no Python objects
+        ("[x for x in tags]", "ListComp is not allowed"),
+        ("age + 1 > 2", "BinOp is not allowed"),
+        ("lambda: 1", "Lambda is not allowed"),
+    ],
+)
 def test_rules_allow_no_code(source, problem):
     if problem is None:
         assert parse_rule(source).holds(DATA) is False
@@ -56,31 +66,38 @@ def test_id_numbers():
     assert not valid_id_number("1101051949123100")
 
 
-FORM = FormParams.model_validate({"fields": [
-    {"id": "name", "kind": "text", "label": "x", "min_length": 2, "max_length": 4},
-    {"id": "code", "kind": "digits", "label": "x", "required": False},
-    {"id": "born", "kind": "date", "label": "x", "required": False},
-    {"id": "idn", "kind": "id_number", "label": "x", "required": False},
-    {"id": "ok", "kind": "checkbox", "label": "x", "required": False},
-]})
+FORM = FormParams.model_validate(
+    {
+        "fields": [
+            {"id": "name", "kind": "text", "label": "x", "min_length": 2, "max_length": 4},
+            {"id": "code", "kind": "digits", "label": "x", "required": False},
+            {"id": "born", "kind": "date", "label": "x", "required": False},
+            {"id": "idn", "kind": "id_number", "label": "x", "required": False},
+            {"id": "ok", "kind": "checkbox", "label": "x", "required": False},
+        ]
+    }
+)
 
 
-@pytest.mark.parametrize(("values", "errors"), [
-    ({"name": "钱多多"}, {}),
-    ({"name": " "}, {"name": "flow.error.required"}),
-    ({"name": "钱"}, {"name": "flow.error.too_short"}),
-    ({"name": "钱多多多多"}, {"name": "flow.error.too_long"}),
-    ({"name": ["x"]}, {"name": "flow.error.text"}),
-    ({"name": "钱多", "code": "12a"}, {"code": "flow.error.digits"}),
-    ({"name": "钱多", "code": "１２"}, {"code": "flow.error.digits"}),  # full-width digits
-    ({"name": "钱多", "code": 42}, {}),
-    ({"name": "钱多", "born": "1949-12-31"}, {}),
-    ({"name": "钱多", "born": "1949-2-3"}, {"born": "flow.error.date"}),
-    ({"name": "钱多", "born": "1949-02-30"}, {"born": "flow.error.date"}),
-    ({"name": "钱多", "idn": "11010519491231002x"}, {}),
-    ({"name": "钱多", "idn": "123"}, {"idn": "flow.error.id_number"}),
-    ({"name": "钱多", "ok": "yes"}, {"ok": "flow.error.checkbox"}),
-])
+@pytest.mark.parametrize(
+    ("values", "errors"),
+    [
+        ({"name": "钱多多"}, {}),
+        ({"name": " "}, {"name": "flow.error.required"}),
+        ({"name": "钱"}, {"name": "flow.error.too_short"}),
+        ({"name": "钱多多多多"}, {"name": "flow.error.too_long"}),
+        ({"name": ["x"]}, {"name": "flow.error.text"}),
+        ({"name": "钱多", "code": "12a"}, {"code": "flow.error.digits"}),
+        ({"name": "钱多", "code": "１２"}, {"code": "flow.error.digits"}),  # full-width digits
+        ({"name": "钱多", "code": 42}, {}),
+        ({"name": "钱多", "born": "1949-12-31"}, {}),
+        ({"name": "钱多", "born": "1949-2-3"}, {"born": "flow.error.date"}),
+        ({"name": "钱多", "born": "1949-02-30"}, {"born": "flow.error.date"}),
+        ({"name": "钱多", "idn": "11010519491231002x"}, {}),
+        ({"name": "钱多", "idn": "123"}, {"idn": "flow.error.id_number"}),
+        ({"name": "钱多", "ok": "yes"}, {"ok": "flow.error.checkbox"}),
+    ],
+)
 def test_form_checks(values, errors):
     clean, found = check_form(FORM, values)
     assert found == errors

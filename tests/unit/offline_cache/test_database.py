@@ -43,7 +43,7 @@ def test_a_broken_migration_rolls_back(tmp_path, monkeypatch):
     (folder / "0001_good.sql").write_text("CREATE TABLE a (x INTEGER);\n")
     (folder / "0002_bad.sql").write_text("CREATE TABLE b (x INTEGER);\nCREATE TABLE a (y);\n")
     monkeypatch.setattr(database, "MIGRATIONS", folder)
-    with pytest.raises(DatabaseError, match="0002_bad.sql: migration failed"):
+    with pytest.raises(DatabaseError, match=r"0002_bad\.sql: migration failed"):
         connect(tmp_path / "k.db")
     raw = sqlite3.connect(tmp_path / "k.db")
     assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
@@ -52,7 +52,7 @@ def test_a_broken_migration_rolls_back(tmp_path, monkeypatch):
     with pytest.raises(DatabaseError, match="without gaps"):
         database.migrations()
     (folder / "4_badname.sql").write_text("SELECT 1;\n")
-    with pytest.raises(DatabaseError, match="named NNNN_name.sql"):
+    with pytest.raises(DatabaseError, match=r"named NNNN_name\.sql"):
         database.migrations()
 
 
@@ -61,16 +61,23 @@ def test_journal_open_sessions_and_entries(tmp_path):
     journal.begin("s1", "renewal", 1)
     journal.begin("s2", "renewal", 1)
     journal.record(JournalEntry("s1", 1, 0.0, None, "a", "start", False, "normal", {}))
-    journal.record(JournalEntry("s1", 2, 1.0, "a", "pay", "answer", False, "normal",
-                                {"option": "lost"}))
-    journal.record(JournalEntry("s1", 3, 9.0, "pay", "slip", "completed", True, "normal",
-                                {"payment_ref": "P"}))
+    journal.record(
+        JournalEntry("s1", 2, 1.0, "a", "pay", "answer", False, "normal", {"option": "lost"})
+    )
+    journal.record(
+        JournalEntry("s1", 3, 9.0, "pay", "slip", "completed", True, "normal", {"payment_ref": "P"})
+    )
     journal.record(JournalEntry("s2", 1, 0.0, None, "a", "start", False, "normal", {}))
-    journal.record(JournalEntry("s2", 2, 1.0, "a", None, "cancelled", False, "normal", {},
-                                "cancelled"))
+    journal.record(
+        JournalEntry("s2", 2, 1.0, "a", None, "cancelled", False, "normal", {}, "cancelled")
+    )
     (open_one,) = journal.open_sessions()
-    assert (open_one.session_id, open_one.current_step, open_one.committed,
-            open_one.last_seq) == ("s1", "slip", True, 3)
+    assert (open_one.session_id, open_one.current_step, open_one.committed, open_one.last_seq) == (
+        "s1",
+        "slip",
+        True,
+        3,
+    )
     assert open_one.facts_by_step == {"a": {"option": "lost"}, "pay": {"payment_ref": "P"}}
     assert [e.seq for e in journal.entries("s1")] == [1, 2, 3]
     with pytest.raises(sqlite3.IntegrityError):  # a transition is never written twice
