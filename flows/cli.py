@@ -1,17 +1,20 @@
-"""`kiosk flow list|check|run`: flows for technicians, city packs and tests."""
+"""`kiosk flow list|check|run`: flows for technicians, city packs and tests.
+
+The flow modules are imported inside the actions: every `kiosk` command loads this
+plug-in, and building the flow schema would slow them all down.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flows.loader import FlowFileError, flow_files, load_flow
-from flows.model import Flow
-from flows.runner import HeadlessRunner, load_script, recover_open_sessions
-from flows.step_types import STEP_TYPES
 from kiosk.cli import Command, Console, add_json_flag
 from kiosk.errors import EXIT_OK, KioskError, UsageError
+
+if TYPE_CHECKING:
+    from flows.model import Flow
 
 
 class FlowCommand(Command):
@@ -40,6 +43,9 @@ class FlowCommand(Command):
         raise UsageError("cli.no_action", command=self.name, actions="list, check, run")
 
     def _list(self, console: Console) -> int:
+        from flows.loader import flow_files, load_flow
+        from flows.step_types import STEP_TYPES
+
         rows: list[dict[str, Any]] = []
         for path in flow_files():
             flow = load_flow(path, console.strings)
@@ -64,6 +70,8 @@ class FlowCommand(Command):
         return EXIT_OK
 
     def _check(self, path: Path, console: Console) -> int:
+        from flows.loader import FlowFileError, load_flow
+
         try:
             flow = load_flow(path, console.strings)
         except FlowFileError as exc:
@@ -86,11 +94,13 @@ class FlowCommand(Command):
         return EXIT_OK
 
     def _run(self, name: str, answers: Path, console: Console) -> int:
-        flow = _find(name, console)
-        script = load_script(answers)
+        from flows.loader import flow_files, load_flow
+        from flows.runner import HeadlessRunner, load_script, recover_open_sessions
         from offline_cache.database import DatabaseError, connect
         from offline_cache.journal import Journal
 
+        flow = _find(name, console)
+        script = load_script(answers)
         console.start_logging()
         try:
             db = connect(console.loaded_config().config.cache.database)
@@ -118,6 +128,8 @@ class FlowCommand(Command):
 
 
 def _find(name: str, console: Console) -> Flow:
+    from flows.loader import flow_files, load_flow
+
     path = Path(name)
     if path.suffix not in (".yaml", ".yml"):
         path = next((p for p in flow_files() if p.stem == name), Path())
