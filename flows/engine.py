@@ -39,7 +39,8 @@ class FlowEngine:
         self.session = session
         self.current: str | None = None
         self.mode: ev.Mode = "normal"
-        self.committed = False  # past a step that cannot be undone
+        # Paid (or submitted) and not yet served: trouble now means the recovery path.
+        self.committed = False
         self.end_reason: str | None = None  # why the cancelling path runs
         self.outcome: str | None = None
         self._stack: list[_Snapshot] = []
@@ -265,6 +266,8 @@ class FlowEngine:
         if push is not None and self.mode == "normal":
             self._stack.append(push)
         self.current = step_id
+        if self.committed and self.mode == "normal" and step_id not in self.flow.owing_steps:
+            self.committed = False  # served: nothing that cannot be undone is left to do
         self._extensions, self._warned, self._errors = 0, False, {}
         step = self.flow.step(step_id)
         kind = self.flow.kind(step_id)

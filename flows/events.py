@@ -150,7 +150,7 @@ class Transition:
     from_step: str | None
     to_step: str | None
     cause: str
-    committed: bool  # past a step that cannot be undone (payment, submission, ...)
+    committed: bool  # paid or submitted, and not yet served: trouble means the recovery path
     mode: Mode
     facts: dict[str, Any] = field(default_factory=dict)
     outcome: str | None = None  # set on the last transition of a session

@@ -119,6 +119,29 @@ class Flow(BaseModel):
     def timeout_of(self, step_id: str) -> float:
         return self.steps[step_id].timeout or self.defaults.timeout
 
+    @cached_property
+    def owing_steps(self) -> frozenset[str]:
+        """Steps from which a step that cannot be undone (a payment, a submission, a
+        print, a chip write) still lies ahead on the normal path.
+
+        Once a paid session leaves these, it has been served: a later failure,
+        timeout or crash owes the citizen their card back, not a refund.
+        """
+        owing = set()
+        for origin in self.steps:
+            todo, seen = [origin], set()
+            while todo:
+                step_id = todo.pop()
+                if step_id in seen or step_id not in self.steps:
+                    continue
+                seen.add(step_id)
+                if self.kind(step_id).irreversible:
+                    owing.add(origin)
+                    break
+                step = self.steps[step_id]
+                todo += [b.go for b in step.branches()] + [step.on_timeout, step.on_error]
+        return frozenset(owing)
+
     def devices(self) -> list[str]:
         """Every device the flow needs, each entry a device or "a|b" alternatives."""
         needed: list[str] = []

@@ -6,7 +6,7 @@ CREATE TABLE journal_session (
     flow_version INTEGER NOT NULL,
     started_at   TEXT NOT NULL,              -- wall time, ISO 8601 UTC
     current_step TEXT,
-    committed    INTEGER NOT NULL DEFAULT 0, -- past a payment or submission
+    committed    INTEGER NOT NULL DEFAULT 0, -- paid or submitted, not yet served
     mode         TEXT NOT NULL DEFAULT 'normal',
     outcome      TEXT,                       -- NULL while the session is open
     ended_at     TEXT

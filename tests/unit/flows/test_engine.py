@@ -81,7 +81,9 @@ def test_happy_path_is_journaled_and_ends_done():
         "finished",
         None,
     ]
-    assert d.transitions[-1].outcome == "done" and d.transitions[-1].committed
+    assert d.transitions[-1].outcome == "done"
+    # owed from the payment until the slip is printed, then served
+    assert [t.committed for t in d.transitions] == [False] * 5 + [True] + [False] * 3
     assert d.transitions[5].facts == {"payment_ref": "P-1", "state": "paid", "amount_fen": 2000}
     assert d.of(ev.EndSession) == [ev.EndSession("done")]
 
@@ -249,6 +251,22 @@ def test_failure_before_payment_gives_back_and_after_payment_recovers():
     d.send(ev.StepFailed(5.0, "slip", "paper_out"))
     assert d.at == "refund" and d.engine.mode == "recovering"
     assert d.transitions[-1].facts == {"code": "paper_out", "recovery": "operator"}
+
+
+def test_walking_away_after_being_served_is_no_refund():
+    d = to_payment(Drive()).complete(PAID).complete(PrintJob(job_ref="J", state="printed"))
+    assert d.at == "rating" and not d.engine.committed
+    d.fire("step.expire")
+    assert d.at == "give_back" and d.engine.mode == "cancelling"
+    assert FLOW.owing_steps == {
+        "check",
+        "contact",
+        "contact_lost",
+        "pay",
+        "reason",
+        "slip",
+        "welcome",
+    }
 
 
 def test_payment_unknown_is_settled_on_the_recovery_path_and_failed_is_not():
