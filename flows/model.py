@@ -129,10 +129,11 @@ class Flow(BaseModel):
         """
         owing = set()
         for origin in self.steps:
-            todo, seen = [origin], set()
+            todo: list[str | None] = [origin]
+            seen: set[str] = set()
             while todo:
                 step_id = todo.pop()
-                if step_id in seen or step_id not in self.steps:
+                if step_id is None or step_id in seen or step_id not in self.steps:
                     continue
                 seen.add(step_id)
                 if self.kind(step_id).irreversible:
