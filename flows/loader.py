@@ -162,7 +162,7 @@ def _graph_problems(flow: Flow, strings: Catalogue) -> Iterator[tuple[Location, 
             yield loc, f"message id '{message_id}' is not in the catalogue"
     if any(s.type == "pay" for s in steps.values()) and flow.recovery is None:
         yield ("flow",), "this flow takes payment: it needs a recovery step (refund or voucher)"
-    reached = _reachable(flow)
+    reached = flow.reachable_from([flow.start, flow.recovery, flow.on_cancel])
     for step_id in steps:
         if step_id not in reached:
             yield ("steps", step_id), f"step '{step_id}' cannot be reached from '{flow.start}'"
@@ -219,18 +219,3 @@ def _message_ids(flow: Flow) -> Iterator[tuple[Location, str]]:
             yield (*at, "options", i, "text"), option.text
         for i, field in enumerate(getattr(step, "fields", [])):
             yield (*at, "fields", i, "label"), field.label
-
-
-def _reachable(flow: Flow) -> set[str]:
-    roots = [flow.start, flow.recovery, flow.on_cancel]
-    todo = [r for r in roots if r in flow.steps]
-    seen: set[str] = set()
-    while todo:
-        step_id = todo.pop()
-        if step_id in seen:
-            continue
-        seen.add(step_id)
-        step = flow.steps[step_id]
-        outs = [b.go for b in step.branches()] + [step.on_timeout, step.on_error]
-        todo += [s for s in outs if s in flow.steps and s not in seen]
-    return seen

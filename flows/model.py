@@ -127,21 +127,27 @@ class Flow(BaseModel):
         Once a paid session leaves these, it has been served: a later failure,
         timeout or crash owes the citizen their card back, not a refund.
         """
-        owing = set()
-        for origin in self.steps:
-            todo: list[str | None] = [origin]
-            seen: set[str] = set()
-            while todo:
-                step_id = todo.pop()
-                if step_id is None or step_id in seen or step_id not in self.steps:
-                    continue
+        return frozenset(
+            origin
+            for origin in self.steps
+            if any(self.kind(s).irreversible for s in self.reachable_from([origin]))
+        )
+
+    def exits(self, step_id: str) -> list[str]:
+        """Where a step can go on the normal path: next, on_timeout, on_error."""
+        step = self.steps[step_id]
+        targets = [b.go for b in step.branches()] + [step.on_timeout, step.on_error]
+        return [t for t in targets if t is not None and t in self.steps]
+
+    def reachable_from(self, roots: list[str | None]) -> set[str]:
+        todo = [r for r in roots if r is not None and r in self.steps]
+        seen: set[str] = set()
+        while todo:
+            step_id = todo.pop()
+            if step_id not in seen:
                 seen.add(step_id)
-                if self.kind(step_id).irreversible:
-                    owing.add(origin)
-                    break
-                step = self.steps[step_id]
-                todo += [b.go for b in step.branches()] + [step.on_timeout, step.on_error]
-        return frozenset(owing)
+                todo += self.exits(step_id)
+        return seen
 
     def devices(self) -> list[str]:
         """Every device the flow needs, each entry a device or "a|b" alternatives."""
