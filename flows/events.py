@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flows.results import StepResult
+from offline_cache.journal import JournalEntry
 
 # --- events ---------------------------------------------------------------------
 
@@ -139,21 +140,10 @@ class EndSession(Effect):
 Mode = Literal["normal", "cancelling", "recovering"]
 
 
-@dataclass(frozen=True)
-class Transition:
-    """One move of a session, as the journal keeps it: no personal data, only step
-    ids, causes and the journal-safe facts of results (refs, states, option ids)."""
-
-    session_id: str
-    seq: int
-    at: float
-    from_step: str | None
-    to_step: str | None
-    cause: str
-    committed: bool  # paid or submitted, and not yet served: trouble means the recovery path
-    mode: Mode
-    facts: dict[str, Any] = field(default_factory=dict)
-    outcome: str | None = None  # set on the last transition of a session
+# One move of a session, as the journal keeps it: no personal data, only step ids,
+# causes and the journal-safe facts of results. The journal's own record, so what
+# the engine says and what the journal writes cannot drift apart.
+Transition = JournalEntry
 
 
 @dataclass(frozen=True)

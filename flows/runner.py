@@ -21,7 +21,7 @@ from flows.session import Session
 from flows.transcript import Transcript
 from kiosk.errors import KioskError
 from kiosk.privacy import Redactor
-from offline_cache.journal import Journal, JournalEntry, OpenSession
+from offline_cache.journal import Journal, OpenSession
 
 CITIZEN_WORDS = {"back", "cancel", "wait", "extend"}
 SERVICE_DELAY_S = 1.0  # a scripted service answers after this long unless told
@@ -144,7 +144,7 @@ class HeadlessRunner:
         """Journal first, then the effects: a crash between them is recoverable."""
         if outcome.transition is not None:
             if self.journal is not None:
-                self.journal.record(_entry(outcome.transition))
+                self.journal.record(outcome.transition)
             self.transcript.transition(outcome.transition, self.session)
             self._visit += 1
             self._extend_on_warning = False
@@ -220,21 +220,6 @@ class HeadlessRunner:
 
 def _at(event: ev.Event, now: float) -> ev.Event:
     return event if event.now == now else type(event)(**{**event.__dict__, "now": now})
-
-
-def _entry(t: ev.Transition) -> JournalEntry:
-    return JournalEntry(
-        t.session_id,
-        t.seq,
-        t.at,
-        t.from_step,
-        t.to_step,
-        t.cause,
-        t.committed,
-        t.mode,
-        t.facts,
-        t.outcome,
-    )
 
 
 def recover_open_sessions(

@@ -16,6 +16,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class JournalEntry:
+    """One transition of a session. `committed`: paid or submitted and not yet
+    served; `mode`: normal, cancelling or recovering; `facts`: journal-safe only."""
+
     session_id: str
     seq: int
     at: float

@@ -17,6 +17,14 @@ SERVICES = {
 }
 
 
+TO_PAY = {
+    "welcome": "continue",
+    "reason": "renewal",
+    "contact": {"phone": "13912345678", "agree": True},
+    "check": "confirm",
+}
+
+
 def run(answers: dict, services: dict | None = None) -> dict:
     services = SERVICES if services is None else services
     script = Script.from_document({"answers": answers, "services": services}, "t")
@@ -114,31 +122,16 @@ def test_missing_inputs_services_and_bad_results():
         run({"welcome": "continue"})
     with pytest.raises(NoService):
         run(
-            {
-                "welcome": "continue",
-                "reason": "renewal",
-                "contact": {"phone": "13912345678", "agree": True},
-                "check": "confirm",
-            },
+            TO_PAY,
             {},
         )
     with pytest.raises(AnswersError):
         run(
-            {
-                "welcome": "continue",
-                "reason": "renewal",
-                "contact": {"phone": "13912345678", "agree": True},
-                "check": "confirm",
-            },
+            TO_PAY,
             {"pay": {"result": {"state": "maybe"}}},
         )
     with pytest.raises(AnswersError):
         run(
-            {
-                "welcome": "continue",
-                "reason": "renewal",
-                "contact": {"phone": "13912345678", "agree": True},
-                "check": "confirm",
-            },
+            TO_PAY,
             {"pay": "paid"},
         )
