@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMPS := .make
 
-.PHONY: run test bench screens lint setup clean
+.PHONY: run test bench screens documents lint setup clean
 
 setup: $(STAMPS)/venv
 
@@ -44,6 +44,10 @@ screens: setup
 	@set -e; for o in portrait landscape; do for l in zh_CN en; do \
 	  KIOSK__SCREEN__ORIENTATION=$$o KIOSK__SCREEN__LANGUAGE=$$l KIOSK__LOGGING__STDERR=false \
 	    $(BIN)/kiosk run --screenshot build/screens/status-$$o-$$l.png; done; done
+
+# Every printed template, as PDF and PNG, for review.
+documents: setup
+	$(BIN)/python -m kiosk.documents.gallery build/documents
 
 lint: setup
 	$(BIN)/ruff check .

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from drivers.config import DeviceName, DeviceSection
+from kiosk.documents.config import ProofSection
 from kiosk.errors import ConfigError
 from kiosk.strings import Msg
 from offline_cache.config import CacheSection
@@ -101,6 +102,7 @@ class KioskConfig(BaseModel):
     screen: ScreenSection = Field(default_factory=ScreenSection)
     backend: BackendSection = Field(default_factory=BackendSection)
     cache: CacheSection = Field(default_factory=CacheSection)
+    proof: ProofSection = Field(default_factory=ProofSection)
     devices: dict[DeviceName, DeviceSection] = Field(default_factory=dict)
 
 

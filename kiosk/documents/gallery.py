@@ -1,0 +1,98 @@
+"""`make documents`: every template rendered to PDF and PNG in build/documents/,
+with the longest real names and addresses and rare characters, for review."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+from kiosk.documents.keys import keygen
+from kiosk.documents.proofs import ProofRequest, issue
+from kiosk.documents.slips import (
+    SlipContext,
+    endorsement_slip,
+    payment_slip,
+    photo_receipt,
+    pickup_slip,
+    queue_ticket,
+    refund_voucher,
+    slip_pdf,
+)
+
+# Real kinds of hard cases: a rare character (䶮 U+4DAE, ext. A), one from ext. B
+# (𠮷 U+20BB7), a long minority name, a long address.
+LONG_NAME = "阿卜杜热依木·艾合买提江"
+RARE_NAME = "王䶮𠮷"
+LONG_ADDRESS = (
+    "新疆维吾尔自治区巴音郭楞蒙古自治州和静县巴伦台镇黄土沟村一组（巴音布鲁克草原东侧）12号"
+)
+ISSUER = "北京市公安局东城分局"
+
+
+def samples(today: date) -> dict[str, ProofRequest]:
+    return {
+        "criminal_record": ProofRequest(
+            "criminal_record",
+            "CR-20261123-000123",
+            RARE_NAME,
+            "男",
+            "11010519491231002X",
+            "就业",
+            today,
+        ),
+        "household": ProofRequest(
+            "household",
+            "HH-20261123-000045",
+            LONG_NAME,
+            "男",
+            "653027198001011234",
+            "入学",
+            today,
+            details={"address": LONG_ADDRESS},
+        ),
+        "residence": ProofRequest(
+            "residence",
+            "RS-20261123-000678",
+            "欧阳𠮷祥",
+            "女",
+            "11010519491231002X",
+            "办理居住证",
+            today,
+            details={"address": LONG_ADDRESS, "since": "2019-03-01"},
+        ),
+    }
+
+
+def slips(context: SlipContext) -> dict[str, object]:
+    return {
+        "pickup_slip": pickup_slip(context, RARE_NAME, "有效期满换领", "邮寄到家"),
+        "payment_slip": payment_slip(context, 4000, "微信支付", "PAY-20261123-88812"),
+        "photo_receipt": photo_receipt(context, "R110101202611230007", "居民身份证"),
+        "endorsement_slip": endorsement_slip(
+            context, LONG_NAME, "个人旅游（G）", "香港", "一年两次", "2027-11-22"
+        ),
+        "queue_ticket": queue_ticket(context, "A027", "出入境业务", 5),
+        "refund_voucher": refund_voucher(context, "签注写入失败，证件已退还", 3000, "12345"),
+    }
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    key = keygen(out / "keys", "gallery")
+    for kind, request in samples(date.today()).items():
+        (out / f"{kind}.pdf").write_bytes(issue(request, key, ISSUER).pdf)
+    context = SlipContext("BJ-DC-0007", "T20261123-000042", datetime(2026, 11, 23, 3, 12))
+    for name, slip in slips(context).items():
+        (out / f"{name}.pdf").write_bytes(slip_pdf(slip))  # type: ignore[arg-type]
+    for pdf in sorted(out.glob("*.pdf")):
+        subprocess.run(
+            ["pdftoppm", "-r", "100", "-png", "-singlefile", str(pdf), str(pdf.with_suffix(""))],
+            check=True,
+        )
+        print(pdf.with_suffix(".png"))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "build/documents"))
