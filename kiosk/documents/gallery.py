@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -80,9 +81,10 @@ def slips(context: SlipContext) -> dict[str, object]:
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    key = keygen(out / "keys", "gallery")
-    for kind, request in samples(date.today()).items():
-        (out / f"{kind}.pdf").write_bytes(issue(request, key, ISSUER).pdf)
+    with tempfile.TemporaryDirectory() as keys:  # a throw-away key: no private key left behind
+        key = keygen(Path(keys), "gallery")
+        for kind, request in samples(date.today()).items():
+            (out / f"{kind}.pdf").write_bytes(issue(request, key, ISSUER).pdf)
     context = SlipContext("BJ-DC-0007", "T20261123-000042", datetime(2026, 11, 23, 3, 12))
     for name, slip in slips(context).items():
         (out / f"{name}.pdf").write_bytes(slip_pdf(slip))  # type: ignore[arg-type]

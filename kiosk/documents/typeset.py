@@ -36,7 +36,10 @@ def break_lines(text: str, width: float, size: float, faces: FontSet) -> list[st
 def _break_paragraph(text: str, width: float, size: float, faces: FontSet) -> list[str]:
     lines: list[list[str]] = [[]]
     used = 0.0
-    for token in tokens(text):
+    pieces: list[str] = []
+    for token in tokens(text):  # a word wider than the line is cut into characters
+        pieces += list(token) if faces.width(token, size) > width else [token]
+    for token in pieces:
         token_width = faces.width(token, size)
         line = lines[-1]
         if not line or used + token_width <= width or token[0] in NO_LINE_START:
