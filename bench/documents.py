@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from kiosk.documents.fonts import fonts
-from kiosk.documents.gallery import RARE_NAME, samples
+from kiosk.documents.gallery import PACK, RARE_NAME, samples
 from kiosk.documents.keys import keygen
 from kiosk.documents.proofs import issue
 from kiosk.documents.slips import SlipContext, pickup_slip, slip_pdf
@@ -40,13 +40,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         key = keygen(Path(folder), "bench")
         request = samples(date.today())["criminal_record"]
-        proof_ms = median_ms(lambda: issue(request, key, "北京市公安局东城分局"), 20)
+        proof_ms = median_ms(lambda: issue(request, key, PACK), 20)
         context = SlipContext("BJ-DC-0007", "T-1", datetime(2026, 11, 23, 3, 12))
         slip = pickup_slip(context, RARE_NAME, "有效期满换领", "邮寄到家")
         slip_ms = median_ms(lambda: pickup_slip(context, RARE_NAME, "有效期满换领", "邮寄到家"), 20)
         slip_pdf_ms = median_ms(lambda: slip_pdf(slip), 20)
         pdf = Path(folder) / "proof.pdf"
-        pdf.write_bytes(issue(request, key, "北京市公安局东城分局").pdf)
+        pdf.write_bytes(issue(request, key, PACK).pdf)
         subprocess.run(
             ["pdftoppm", "-r", "300", "-gray", "-png", "-singlefile", str(pdf), f"{folder}/scan"],
             check=True,

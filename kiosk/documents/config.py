@@ -17,4 +17,3 @@ class ProofSection(BaseModel):
         default_factory=dict, description="issuer key id -> Ed25519 public key (base64url)"
     )
     signing_key: Path | None = Field(None, description="development only: a keygen folder")
-    issuer: str = Field("开发用公安机关", max_length=60, description="the issuing office's name")

@@ -9,6 +9,7 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
+from kiosk.citypack import load_pack
 from kiosk.documents.keys import keygen
 from kiosk.documents.proofs import ProofRequest, issue
 from kiosk.documents.slips import (
@@ -29,7 +30,8 @@ RARE_NAME = "王䶮𠮷"
 LONG_ADDRESS = (
     "新疆维吾尔自治区巴音郭楞蒙古自治州和静县巴伦台镇黄土沟村一组（巴音布鲁克草原东侧）12号"
 )
-ISSUER = "北京市公安局东城分局"
+# The default pack, with a real-looking issuer for review.
+PACK = load_pack().model_copy(update={"issuer": "北京市公安局东城分局"})
 
 
 def samples(today: date) -> dict[str, ProofRequest]:
@@ -75,7 +77,9 @@ def slips(context: SlipContext) -> dict[str, object]:
             context, LONG_NAME, "个人旅游（G）", "香港", "一年两次", "2027-11-22"
         ),
         "queue_ticket": queue_ticket(context, "A027", "出入境业务", 5),
-        "refund_voucher": refund_voucher(context, "签注写入失败，证件已退还", 3000, "12345"),
+        "refund_voucher": refund_voucher(
+            context, "签注写入失败，证件已退还", 3000, PACK.help_phone
+        ),
     }
 
 
@@ -84,7 +88,7 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as keys:  # a throw-away key: no private key left behind
         key = keygen(Path(keys), "gallery")
         for kind, request in samples(date.today()).items():
-            (out / f"{kind}.pdf").write_bytes(issue(request, key, ISSUER).pdf)
+            (out / f"{kind}.pdf").write_bytes(issue(request, key, PACK).pdf)
     context = SlipContext("BJ-DC-0007", "T20261123-000042", datetime(2026, 11, 23, 3, 12))
     for name, slip in slips(context).items():
         (out / f"{name}.pdf").write_bytes(slip_pdf(slip))  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk.citypack import CityPack
 from kiosk.documents.fonts import MAIN, FontSet, fonts
 from kiosk.documents.keys import IssuingKey
 from kiosk.documents.typeset import draw, paragraph
@@ -42,13 +43,8 @@ class ProofRequest:
     id_number: str
     use: str
     issued: date
-    valid_days: int = 90
     print_count: int = 1
     details: dict[str, str] = field(default_factory=dict)  # address, since, ...
-
-    @property
-    def expires(self) -> date:
-        return self.issued + timedelta(days=self.valid_days)
 
 
 @dataclass(frozen=True)
@@ -62,11 +58,13 @@ class IssuedProof:
 def issue(
     request: ProofRequest,
     key: IssuingKey,
-    issuer: str,
+    pack: CityPack,
     lang: str = "zh_CN",
     strings: Catalogue | None = None,
 ) -> IssuedProof:
+    """Sign and render a certificate; its wording, validity and issuer come from the pack."""
     strings = strings or catalogue()
+    rules = pack.documents[request.kind]
     payload = ProofPayload(
         t=KINDS[request.kind],
         s=request.serial,
@@ -74,21 +72,22 @@ def issue(
         h=id_number_hmac(key.hmac_key, request.id_number),
         u=request.use,
         i=request.issued.strftime("%Y%m%d"),
-        e=request.expires.strftime("%Y%m%d"),
+        e=(request.issued + timedelta(days=rules.valid_days)).strftime("%Y%m%d"),
         k=key.key_id,
         c=request.print_count,
     )
     code_text = encode(payload, key.private)
     code = verification_code(code_text)
-    pdf = _render(request, code_text, code, issuer, lang, strings, fonts())
+    pdf = _render(request, payload, code_text, code, pack, lang, strings, fonts())
     return IssuedProof(pdf, code_text, code, payload)
 
 
 def _render(
     request: ProofRequest,
+    payload: ProofPayload,
     code_text: str,
     code: str,
-    issuer: str,
+    pack: CityPack,
     lang: str,
     strings: Catalogue,
     faces: FontSet,
@@ -96,14 +95,15 @@ def _render(
     def t(message_id: str, **params: object) -> str:
         return strings.text(message_id, lang, **params)
 
+    rules, issuer = pack.documents[request.kind], pack.issuer
     buffer = io.BytesIO()
     # initialFontName: without it reportlab writes a Helvetica it does not embed.
     page = Canvas(buffer, pagesize=A4, initialFontName=MAIN, pageCompression=1)
-    page.setTitle(t(f"documents.proof.{request.kind}.title"))
+    page.setTitle(t(rules.title))
     page.setAuthor(issuer)
     width, height = A4
     left, right = 25 * mm, width - 25 * mm
-    expires = request.expires.isoformat()
+    expires = payload.expires.isoformat()
     _background(page, width, height)
     _watermark(
         page,
@@ -126,7 +126,7 @@ def _render(
         page,
         width / 2,
         height - 45 * mm,
-        t(f"documents.proof.{request.kind}.title"),
+        t(rules.title),
         24,
         faces,
         "center",
@@ -136,13 +136,13 @@ def _render(
             page,
             width / 2,
             height - 54 * mm,
-            strings.text(f"documents.proof.{request.kind}.title", "en"),
+            strings.text(rules.title, "en"),
             11,
             faces,
             "center",
         )
     body = t(
-        f"documents.proof.{request.kind}.body",
+        rules.body,
         name=request.name,
         sex=request.sex,
         id_number=mask_id_number(request.id_number),

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import segno
 
-from kiosk.documents.gallery import samples, slips
+from kiosk.documents.gallery import PACK, samples, slips
 from kiosk.documents.keys import config_lines, keygen
 from kiosk.documents.proofs import issue
 from kiosk.documents.slips import SlipContext, slip_pdf
@@ -21,7 +21,6 @@ from kiosk.documents.verify import verify_file
 from wire.proof import encode
 
 TODAY = date.today()
-ISSUER = "北京市公安局东城分局"
 KIOSK = str(Path(sys.executable).parent / "kiosk")
 
 
@@ -40,7 +39,7 @@ def proofs(key, tmp_path_factory):
     folder = tmp_path_factory.mktemp("proofs")
     made = {}
     for kind, request in samples(TODAY).items():
-        issued = issue(request, key, ISSUER)
+        issued = issue(request, key, PACK)
         path = folder / f"{kind}.pdf"
         path.write_bytes(issued.pdf)
         made[kind] = (path, issued)
@@ -115,7 +114,7 @@ def test_scans_taken_badly_still_verify(proofs, trusted, tmp_path, name, dpi, ch
 def test_expired_unknown_key_and_altered_are_refused(key, trusted, proofs, tmp_path):
     old = samples(TODAY - timedelta(days=200))["criminal_record"]
     expired = tmp_path / "expired.pdf"
-    expired.write_bytes(issue(old, key, ISSUER).pdf)
+    expired.write_bytes(issue(old, key, PACK).pdf)
     assert verify_file(expired, trusted, TODAY).status == "expired"
 
     pdf, issued = proofs["criminal_record"]

@@ -1,0 +1,53 @@
+"""The city pack: what differs by city (issuer, fees' texts, document wording and
+validity), one folder of data. A default pack ships with the terminal; the
+configuration's `terminal.city_pack` names the one in use.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kiosk.errors import ConfigError
+
+PACKS = Path(__file__).resolve().parent / "citypacks"
+
+
+class DocumentRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str  # message id
+    body: str  # message id, with {name} {sex} {id_number} {date} and the details
+    valid_days: int = Field(ge=1, le=3650)
+    uses: list[str] = Field(min_length=1)
+    max_per_year: int | None = Field(None, ge=1)
+
+
+class CityPack(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    city: str
+    issuer: str = Field(min_length=1, max_length=60)
+    help_phone: str
+    documents: dict[str, DocumentRules]
+
+
+def load_pack(name: str = "default", folder: Path = PACKS) -> CityPack:
+    path = folder / name / "pack.toml"
+    try:
+        return CityPack.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise ConfigError("config.unreadable", file=path, reason=exc.strerror) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config.bad_toml", file=path, reason=exc) from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(
+            "config.invalid",
+            origin=path,
+            key=".".join(str(p) for p in error["loc"]),
+            value="",
+            problem=error["msg"],
+            more="",
+        ) from None
