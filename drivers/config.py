@@ -29,8 +29,12 @@ FaultKind = Literal[
     "dropped_link",
     "bad_checksum",
     "garbage",
+    "truncated",
     "card_pulled",
+    "two_cards",
     "paper_out",
+    "cover_open",
+    "jam",
     "payment_unknown",
 ]
 

@@ -1,0 +1,130 @@
+"""The ESC/POS receipt printer driver over a serial link.
+
+Every command runs on the device's worker. Before a slip it asks the real-time
+status; paper out or an open cover make the command fail at once as
+`device_not_ready` (the citizen is told, the flow's printer is out of order). After
+the slip it asks again: paper running out mid-job is a hardware error of the job,
+reported with its own error code, never as success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from drivers.model import (
+    DeviceError,
+    DeviceState,
+    DeviceTimeout,
+    LinkLost,
+    NotReady,
+    Recovery,
+    Status,
+    StatusChanged,
+)
+from drivers.receipt_printer import escpos
+from drivers.receipt_printer.raster import rasterise
+from drivers.receipt_printer.slip import Slip
+from drivers.transport import SerialLink
+from drivers.worker import CommandContext, CommandHandle, DeviceWorker
+
+STATUS_TIMEOUT_S = 1.0
+
+
+class PrinterNotReady(NotReady):
+    """Paper out or cover open before the job: inside the kiosk, so a technician's."""
+
+    recovery = Recovery.OPERATOR
+
+
+class JobFailed(DeviceError):
+    """The slip did not come out whole."""
+
+    recovery = Recovery.OPERATOR
+
+
+class EscPosPrinter:
+    """`receipt_printer` driver. Config: `port`; option `baudrate` (default 115200)."""
+
+    device_class = "receipt_printer"
+
+    def __init__(
+        self,
+        port: str,
+        name: str = "receipt_printer",
+        baudrate: int = 115200,
+        on_event: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.link = SerialLink(port, name, baudrate)
+        self.on_event = on_event or (lambda event: None)
+        self.worker = DeviceWorker(name, self.on_event)
+        self.status = Status(DeviceState.STARTING)
+
+    # --- commands (return a handle; the completion is also sent as an event) --------
+
+    def open(self, timeout_s: float = 3.0) -> CommandHandle:
+        return self.worker.submit("open", self._open, timeout_s)
+
+    def query_status(self, timeout_s: float = STATUS_TIMEOUT_S) -> CommandHandle:
+        return self.worker.submit("status", self._status, timeout_s)
+
+    def print_slip(self, slip: Slip, timeout_s: float = 20.0) -> CommandHandle:
+        return self.worker.submit("print", lambda ctx: self._print(slip, ctx), timeout_s)
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.link.close()
+
+    # --- on the worker ------------------------------------------------------------
+
+    def _open(self, ctx: CommandContext) -> dict[str, str]:
+        self.link.reconnect(ctx)
+        return self._status(ctx)
+
+    def _status(self, ctx: CommandContext) -> dict[str, str]:
+        try:
+            if not self.link.is_open:
+                self.link.reconnect(ctx)
+            answers = []
+            for n in (1, 2, 4):
+                self.link.write(escpos.status_request(n), ctx)
+                answers.append(self.link.read(1, ctx)[0])
+        except DeviceTimeout:
+            self.link.drain_input()
+            self._set(Status(DeviceState.OFFLINE, {"paper": "unknown"}))
+            raise
+        except LinkLost:
+            self._set(Status(DeviceState.NO_DEVICE, {"paper": "unknown"}))
+            raise
+        media = escpos.decode_status(*answers)
+        ready = media["online"] == "yes" and media["paper"] != "out" and media["cover"] == "closed"
+        if media.get("error") == "yes":
+            state = DeviceState.HARDWARE_ERROR
+        else:
+            state = DeviceState.ONLINE if ready else DeviceState.USER_ERROR
+        self._set(Status(state, media))
+        return media
+
+    def _print(self, slip: Slip, ctx: CommandContext) -> dict[str, str]:
+        media = self._status(ctx)
+        if media["paper"] == "out":
+            raise PrinterNotReady("the printer is out of paper", "paper_out")
+        if media["cover"] == "open":
+            raise PrinterNotReady("the printer's cover is open", "cover_open")
+        if media.get("error") == "yes":
+            raise JobFailed("the printer reports an error", "printer_error")
+        self.link.write(escpos.encode_slip(slip, rasterise), ctx)
+        after = self._status(ctx)
+        if after["paper"] == "out":
+            raise JobFailed("paper ran out while printing", "paper_out")
+        if after["cover"] == "open":
+            raise JobFailed("the cover was opened while printing", "cover_open")
+        if after.get("error") == "yes":
+            raise JobFailed("the printer failed during the job", "printer_error")
+        return after
+
+    def _set(self, status: Status) -> None:
+        if status != self.status:
+            before, self.status = self.status, status
+            self.on_event(StatusChanged(self.name, before, status))

@@ -1,0 +1,104 @@
+"""Serial links (pyserial): reads with deadlines, frame traces, reconnect with backoff.
+
+A port is named by a stable path (`/dev/serial/by-id/...` on a terminal, a
+simulator's symlink in tests) so a device that is unplugged and comes back is
+found again, and its identity (where the path points, and the USB serial number
+when there is one) shows whether it is the same device.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import serial
+
+from drivers.model import DeviceTimeout, LinkLost
+from drivers.worker import CommandContext
+
+BACKOFF_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+
+
+class SerialLink:
+    def __init__(self, port: str, name: str, baudrate: int = 115200) -> None:
+        self.port = port
+        self.baudrate = baudrate
+        self.frames = logging.getLogger(f"kiosk.sensitive.frames.{name}")
+        self._serial: serial.Serial | None = None
+        self.identity: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._serial is not None
+
+    def open(self) -> None:
+        try:
+            self._serial = serial.Serial(
+                self.port, self.baudrate, timeout=0.05, write_timeout=1.0, exclusive=True
+            )
+        except (serial.SerialException, OSError) as exc:
+            self._serial = None
+            raise LinkLost(f"cannot open {self.port}: {exc}", "no_device") from None
+        self.identity = os.path.realpath(self.port)
+
+    def close(self) -> None:
+        if self._serial is not None:
+            try:
+                self._serial.close()
+            except (serial.SerialException, OSError):
+                pass
+        self._serial = None
+
+    def reconnect(self, context: CommandContext) -> None:
+        """Reopen the port, backing off, until it answers or the command's time is up."""
+        self.close()
+        for delay in (*BACKOFF_S, *([BACKOFF_S[-1]] * 100)):
+            try:
+                self.open()
+                return
+            except LinkLost:
+                if context.remaining() <= delay:
+                    raise
+                time.sleep(delay)
+                context.check()
+
+    def write(self, data: bytes, context: CommandContext) -> None:
+        link = self._link()
+        context.check()
+        self.frames.debug("tx %s", data.hex(" "))
+        try:
+            link.write(data)
+            link.flush()
+        except (serial.SerialException, OSError) as exc:
+            self.close()
+            raise LinkLost(f"{self.port}: write failed: {exc}") from None
+
+    def read(self, size: int, context: CommandContext) -> bytes:
+        """Exactly `size` bytes, or DeviceTimeout at the deadline (never a bad frame)."""
+        link = self._link()
+        data = b""
+        while len(data) < size:
+            context.check()
+            try:
+                link.timeout = max(0.001, min(0.05, context.remaining()))
+                chunk = link.read(size - len(data))
+            except (serial.SerialException, OSError) as exc:
+                self.close()
+                raise LinkLost(f"{self.port}: read failed: {exc}") from None
+            data += chunk
+        self.frames.debug("rx %s", data.hex(" "))
+        return data
+
+    def drain_input(self) -> None:
+        """Forget stale bytes (a late answer to a command that timed out)."""
+        if self._serial is not None:
+            try:
+                self._serial.reset_input_buffer()
+            except (serial.SerialException, OSError):
+                self.close()
+
+    def _link(self) -> serial.Serial:
+        if self._serial is None:
+            raise LinkLost(f"{self.port} is not open", "no_device")
+        return self._serial
