@@ -14,7 +14,7 @@ import time
 
 import serial
 
-from drivers.model import DeviceTimeout, LinkLost
+from drivers.model import LinkLost
 from drivers.worker import CommandContext
 
 BACKOFF_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)

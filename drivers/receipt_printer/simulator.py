@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import segno
 from PIL import Image, ImageDraw, ImageFont
@@ -52,7 +53,7 @@ class EscPosSimulator(PtySimulator):
         self.unknown_commands = 0
         self._buffer = bytearray()
         self._current = PrintedSlip()
-        self._items: list[tuple[str, object]] = []  # what the PNG will show
+        self._items: list[tuple[str, Any]] = []  # what the PNG will show
         self._size = 1
         self._qr_data = b""
 
@@ -217,22 +218,22 @@ def _wrap(text: str, columns: int) -> list[str]:
     return [*parts, current]
 
 
-def _render(items: list[tuple[str, object]], path: Path) -> None:
+def _render(items: list[tuple[str, Any]], path: Path) -> None:
     """What the paper looks like: 576 dots wide (80 mm at 203 dpi)."""
     width, y = 576, 8
-    rows: list[tuple[str, object, int]] = []
+    rows: list[tuple[str, Any, int]] = []
     for kind, item in items:
         height = {"text": 28, "qr": 200}.get(kind, 0)
         if kind == "text":
-            height = 28 * item[1]  # type: ignore[index]
+            height = 28 * item[1]
         elif kind == "raster":
-            height = item[1] + 4  # type: ignore[index]
+            height = item[1] + 4
         rows.append((kind, item, height))
     image = Image.new("L", (width, sum(h for _, _, h in rows) + 16), 255)
     draw = ImageDraw.Draw(image)
     for kind, item, height in rows:
         if kind == "text":
-            text, size = item  # type: ignore[misc]
+            text, size = item
             draw.text((8, y), text, font=ImageFont.truetype(str(FONT), 22 * size), fill=0)
         elif kind == "qr":
             matrix = segno.make_qr(str(item), error="m").matrix
@@ -244,7 +245,7 @@ def _render(items: list[tuple[str, object]], path: Path) -> None:
                         x0, y0 = left + (c + 2) * scale, y + (r + 2) * scale
                         draw.rectangle((x0, y0, x0 + scale - 1, y0 + scale - 1), fill=0)
         elif kind == "raster":
-            w, h, bits = item  # type: ignore[misc]
+            w, h, bits = item
             raster = Image.frombytes("1", (w * 8, h), bytes(b ^ 0xFF for b in bits))
             image.paste(raster.convert("L"), (8, y))
         y += height
