@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drivers.model import (
+    Debouncer,
     DeviceError,
     DeviceState,
     DeviceTimeout,
@@ -29,6 +30,7 @@ from drivers.transport import SerialLink
 from drivers.worker import CommandContext, CommandHandle, DeviceWorker
 
 STATUS_TIMEOUT_S = 1.0
+DEBOUNCE_S = 0.3
 
 
 class PrinterNotReady(NotReady):
@@ -60,6 +62,8 @@ class EscPosPrinter:
         self.on_event = on_event or (lambda event: None)
         self.worker = DeviceWorker(name, self.on_event)
         self.status = Status(DeviceState.STARTING)
+        # A paper sensor at the edge of a roll flickers between ok and low.
+        self.debouncer = Debouncer(DEBOUNCE_S)
 
     # --- commands (return a handle; the completion is also sent as an event) --------
 
@@ -84,12 +88,11 @@ class EscPosPrinter:
 
     def _status(self, ctx: CommandContext) -> dict[str, str]:
         try:
-            if not self.link.is_open:
+            try:
+                answers = self._ask_status(ctx)
+            except LinkLost:  # unplugged: wait for it to come back, within this command
                 self.link.reconnect(ctx)
-            answers = []
-            for n in (1, 2, 4):
-                self.link.write(escpos.status_request(n), ctx)
-                answers.append(self.link.read(1, ctx)[0])
+                answers = self._ask_status(ctx)
         except DeviceTimeout:
             self.link.drain_input()
             self._set(Status(DeviceState.OFFLINE, {"paper": "unknown"}))
@@ -105,6 +108,15 @@ class EscPosPrinter:
             state = DeviceState.ONLINE if ready else DeviceState.USER_ERROR
         self._set(Status(state, media))
         return media
+
+    def _ask_status(self, ctx: CommandContext) -> list[int]:
+        if not self.link.is_open:
+            self.link.reconnect(ctx)
+        answers = []
+        for n in (1, 2, 4):
+            self.link.write(escpos.status_request(n), ctx)
+            answers.append(self.link.read(1, ctx)[0])
+        return answers
 
     def _print(self, slip: Slip, ctx: CommandContext) -> dict[str, str]:
         media = self._status(ctx)
@@ -125,6 +137,7 @@ class EscPosPrinter:
         return after
 
     def _set(self, status: Status) -> None:
-        if status != self.status:
-            before, self.status = self.status, status
-            self.on_event(StatusChanged(self.name, before, status))
+        settled = self.debouncer.feed(status)
+        if settled is not None and settled != self.status:
+            before, self.status = self.status, settled
+            self.on_event(StatusChanged(self.name, before, settled))

@@ -1,0 +1,91 @@
+"""What every device's conformance suite shares: checks, results, the report."""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    device: str
+    driver: str
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.results) and all(r.passed for r in self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "driver": self.driver,
+            "passed": self.passed,
+            "checks": [asdict(r) for r in self.results],
+        }
+
+    def text(self) -> str:
+        lines = [f"conformance of {self.driver} as {self.device}:"]
+        lines += [
+            f"  {'PASS' if r.passed else 'FAIL'}  {r.name:<28} {r.detail}" for r in self.results
+        ]
+        passed = sum(r.passed for r in self.results)
+        lines.append(
+            f"{passed}/{len(self.results)} checks passed: "
+            f"{'CERTIFIED' if self.passed else 'NOT CERTIFIED'}"
+        )
+        return "\n".join(lines)
+
+
+class CheckFailed(AssertionError):
+    pass
+
+
+def expect(condition: bool, detail: str) -> None:
+    if not condition:
+        raise CheckFailed(detail)
+
+
+def run_checks(report: Report, checks: list[tuple[str, Callable[[], str]]]) -> Report:
+    for name, check in checks:
+        started = time.monotonic()
+        try:
+            detail = check()
+            report.results.append(CheckResult(name, True, detail, time.monotonic() - started))
+        except CheckFailed as exc:
+            report.results.append(CheckResult(name, False, str(exc), time.monotonic() - started))
+        except Exception as exc:  # a crashing driver fails the check, not the kit
+            last = traceback.extract_tb(exc.__traceback__)[-1]
+            report.results.append(
+                CheckResult(
+                    name,
+                    False,
+                    f"{type(exc).__name__}: {exc} ({last.filename}:{last.lineno})",
+                    time.monotonic() - started,
+                )
+            )
+    return report
+
+
+def load_class(path: str) -> type:
+    """`module:Class`, as a vendor names their driver."""
+    module_name, _, class_name = path.partition(":")
+    if not module_name or not class_name:
+        raise ValueError(f"'{path}' is not module:Class")
+    module = importlib.import_module(module_name)
+    found = getattr(module, class_name, None)
+    if not isinstance(found, type):
+        raise ValueError(f"{module_name} has no class {class_name}")
+    return found
