@@ -17,6 +17,7 @@ import threading
 import time
 import tty
 from pathlib import Path
+from typing import Self
 
 from drivers.config import FaultKind, FaultSpec
 
@@ -68,7 +69,7 @@ class PtySimulator:
     def pts(self) -> str:
         return os.path.realpath(self.link)
 
-    def start(self) -> PtySimulator:
+    def start(self) -> Self:
         self._open_pty()
         self._thread = threading.Thread(target=self._serve, name=f"sim-{self.name}", daemon=True)
         self._thread.start()
