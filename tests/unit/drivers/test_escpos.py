@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from drivers.model import ProtocolError
 from drivers.receipt_printer import escpos
 from drivers.receipt_printer.simulator import EscPosSimulator, PrinterProfile
-from drivers.receipt_printer.slip import QrCode, Slip, Text
+from drivers.receipt_printer.slip import Slip, Text
 
 H = bytes.fromhex
 END = H("1d2100 1b4500 1d564200")
