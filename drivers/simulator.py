@@ -12,6 +12,7 @@ import os
 import pty
 import random
 import select
+import shutil
 import tempfile
 import threading
 import time
@@ -57,6 +58,7 @@ class PtySimulator:
 
     def __init__(self, faults: FaultPlan | None = None, folder: Path | None = None) -> None:
         self.faults = faults or FaultPlan()
+        self._owns_folder = folder is None
         self.folder = folder or Path(tempfile.mkdtemp(prefix=f"kiosk-sim-{self.name}-"))
         self.link = self.folder / f"tty-{self.name}"  # the stable path drivers open
         self._master: int | None = None
@@ -81,6 +83,8 @@ class PtySimulator:
             self._thread.join(timeout=2)
         self._close_pty()
         self.link.unlink(missing_ok=True)
+        if self._owns_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def drop_link(self, down_s: float = 0.3) -> None:
         """Unplug for a while, then come back as a new pty behind the same path."""

@@ -79,13 +79,12 @@ def run_checks(report: Report, checks: list[tuple[str, Callable[[], str]]]) -> R
     return report
 
 
-def load_class(path: str) -> type:
-    """`module:Class`, as a vendor names their driver."""
-    module_name, _, class_name = path.partition(":")
-    if not module_name or not class_name:
+def load_object(path: str) -> Any:
+    """`module:name`, as a vendor names their driver class."""
+    module_name, _, attribute = path.partition(":")
+    if not module_name or not attribute:
         raise ValueError(f"'{path}' is not module:Class")
     module = importlib.import_module(module_name)
-    found = getattr(module, class_name, None)
-    if not isinstance(found, type):
-        raise ValueError(f"{module_name} has no class {class_name}")
-    return found
+    if not hasattr(module, attribute):
+        raise ValueError(f"{module_name} has no {attribute}")
+    return getattr(module, attribute)

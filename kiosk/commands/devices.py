@@ -1,0 +1,244 @@
+"""`kiosk devices`, `kiosk sim`, `kiosk conformance`: devices for technicians and vendors."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from kiosk.cli import Command, Console, add_json_flag
+from kiosk.errors import EXIT_FAILED, EXIT_OK, ServiceUnavailable, UsageError
+
+DEVICE_NAMES = [
+    "id_card",
+    "fingerprint",
+    "receipt_printer",
+    "scanner",
+    "card_payment",
+    "smartcard",
+    "camera",
+    "document_printer",
+]
+
+
+def _class(device: str) -> Any:
+    from drivers.registry import DEVICE_CLASSES
+
+    return DEVICE_CLASSES[device]
+
+
+def _load(path: str) -> Any:
+    from drivers.conformance.kit import load_object
+
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))  # a vendor runs this from their own project
+    try:
+        return load_object(path)
+    except (ImportError, ValueError) as exc:
+        raise UsageError("devices.bad_driver", path=path, detail=str(exc)) from None
+
+
+class SimCommand(Command):
+    name = "sim"
+    help_id = "cmd.sim.help"
+
+    def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
+        parser.add_argument("device", choices=DEVICE_NAMES)
+        parser.add_argument("--profile", type=Path, help=text("cmd.sim.profile"))
+        parser.add_argument(
+            "--fault",
+            action="append",
+            default=[],
+            metavar="KIND[:P[:AFTER]]",
+            help=text("cmd.sim.fault"),
+        )
+        parser.add_argument("--seed", type=int, default=0)
+
+    def run(self, args: argparse.Namespace, console: Console) -> int:
+        from pydantic import ValidationError
+
+        from drivers.config import FaultSpec
+        from drivers.simulator import FaultPlan
+
+        device = _class(args.device)
+        if device.simulator is None:
+            raise ServiceUnavailable("devices.no_simulator", device=args.device)
+        faults = []
+        for spec in args.fault:
+            kind, _, rest = spec.partition(":")
+            probability, _, after = rest.partition(":")
+            try:
+                faults.append(
+                    FaultSpec(
+                        kind=kind,
+                        probability=float(probability or 1),
+                        after_commands=int(after or 0),
+                    )
+                )
+            except ValidationError as exc:
+                raise UsageError(
+                    "devices.bad_fault", spec=spec, detail=exc.errors()[0]["msg"]
+                ) from None
+            except ValueError as exc:
+                raise UsageError("devices.bad_fault", spec=spec, detail=str(exc)) from None
+        profile = _profile(args.device, args.profile)
+        simulator = _load(device.simulator)(profile, FaultPlan(faults, args.seed)).start()
+        console.say("sim.started", device=args.device, link=simulator.link)
+        print(simulator.pts, file=console.out, flush=True)  # a line of its own, for scripts
+        console.say("sim.console")
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, even mid-readline
+        try:
+            _console(simulator, stopped, console)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            simulator.stop()
+        return EXIT_OK
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _profile(device: str, path: Path | None) -> Any:
+    from drivers.receipt_printer.simulator import PrinterProfile
+
+    if path is None:
+        return PrinterProfile()
+    try:
+        return PrinterProfile(**tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError, TypeError) as exc:
+        raise UsageError("devices.bad_profile", file=path, detail=str(exc)) from None
+
+
+def _console(simulator: Any, stopped: threading.Event, console: Console) -> None:
+    """Live faults from stdin: `fault KIND`, `paper MM`, `cover open|closed`, `drop`, `quit`."""
+    while not stopped.is_set():
+        line = sys.stdin.readline()
+        if not line:  # no console (run in the background): wait to be stopped
+            stopped.wait()
+            return
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            return
+        try:
+            if words[0] == "fault":
+                simulator.faults.inject(words[1])
+            elif words[0] == "paper":
+                simulator.profile.paper_mm = float(words[1])
+            elif words[0] == "cover":
+                simulator.profile.cover_open = words[1] == "open"
+            elif words[0] == "drop":
+                threading.Thread(target=simulator.drop_link, daemon=True).start()
+            else:
+                raise ValueError(words[0])
+            print("ok", file=console.out, flush=True)
+        except (IndexError, ValueError):
+            print(console.text("sim.console"), file=console.out, flush=True)
+
+
+class DevicesCommand(Command):
+    name = "devices"
+    help_id = "cmd.devices.help"
+
+    def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
+        parser.add_argument("action", choices=["list", "status", "selftest"])
+        parser.add_argument("--sim", action="store_true", help=text("cmd.devices.sim"))
+        add_json_flag(parser, text)
+
+    def run(self, args: argparse.Namespace, console: Console) -> int:
+        from drivers.registry import DEVICE_CLASSES, driver_path
+
+        configured = console.loaded_config().config.devices
+        rows = []
+        for name in DEVICE_NAMES:
+            section = configured.get(name)  # type: ignore[call-overload]
+            device = DEVICE_CLASSES[name]
+            row: dict[str, Any] = {
+                "device": name,
+                "driver": None,
+                "port": None,
+                "state": "not_configured",
+            }
+            if args.sim and device.simulator:
+                row.update(driver=device.default_driver, port="simulator")
+                row.update(_check(device, None, args.action))
+            elif args.sim:
+                row["state"] = "no_driver_yet"
+            elif section is not None:
+                row.update(
+                    driver=driver_path(name, section.driver), port=section.port or section.uri
+                )
+                if args.action == "list":
+                    row["state"] = "configured"
+                else:
+                    row.update(_check(device, section, args.action))
+            rows.append(row)
+        fine = ("online", "configured", "not_configured", "no_driver_yet")
+        failed = [r for r in rows if r.get("state") not in fine]
+        human = "\n".join(
+            f"{r['device']:<17} {r['state']:<15} {r.get('driver') or '-'}"
+            + (f"  {r['detail']}" if r.get("detail") else "")
+            for r in rows
+        )
+        console.report({"devices": rows}, human)
+        return EXIT_FAILED if failed else EXIT_OK
+
+
+def _check(device: Any, section: Any, action: str) -> dict[str, Any]:
+    """Open the driver (on a fresh simulator when `section` is None), ask its status,
+    and for a self-test print a test slip."""
+    simulator = None
+    if section is None:
+        simulator = _load(device.simulator)().start()
+        port = str(simulator.link)
+        driver_class = _load(device.default_driver)
+    else:
+        from drivers.registry import driver_path
+
+        port = section.port or section.uri or ""
+        driver_class = _load(driver_path(device.name, section.driver))
+    driver = driver_class(port=port)
+    try:
+        opened = driver.open().result()
+        result: dict[str, Any] = {"state": driver.status.device.value, "media": driver.status.media}
+        if not opened.ok:
+            result["detail"] = f"{opened.code.value}/{opened.error}"
+        elif action == "selftest":
+            from drivers.receipt_printer.slip import Slip, Text
+
+            done = driver.print_slip(Slip(elements=[Text(text="自检 self-test")])).result()
+            result["selftest"] = done.code.value
+            if not done.ok:
+                result["state"], result["detail"] = "selftest_failed", done.error
+        return result
+    finally:
+        driver.close()
+        if simulator is not None:
+            simulator.stop()
+
+
+class ConformanceCommand(Command):
+    name = "conformance"
+    help_id = "cmd.conformance.help"
+
+    def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
+        parser.add_argument("device", choices=DEVICE_NAMES)
+        parser.add_argument("--driver", metavar="MODULE:CLASS", help=text("cmd.conformance.driver"))
+        add_json_flag(parser, text)
+
+    def run(self, args: argparse.Namespace, console: Console) -> int:
+        device = _class(args.device)
+        if device.suite is None:
+            raise ServiceUnavailable("devices.no_simulator", device=args.device)
+        path = args.driver or device.default_driver
+        report = _load(device.suite)(_load(path), path)
+        console.report(report.as_dict(), report.text())
+        return EXIT_OK if report.passed else EXIT_FAILED

@@ -1,0 +1,99 @@
+"""`kiosk sim`, `kiosk devices`, `kiosk conformance` as a technician or vendor runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import serial
+
+KIOSK = str(Path(sys.executable).parent / "kiosk")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def kiosk(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [KIOSK, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+    )
+
+
+def test_sim_prints_its_port_on_a_line_of_its_own_and_speaks_escpos():
+    with subprocess.Popen(
+        [KIOSK, "sim", "receipt_printer"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+    ) as process:
+        run_the_console(process)
+    assert process.returncode == 0
+
+
+def run_the_console(process: subprocess.Popen[str]) -> None:
+    try:
+        assert process.stdout is not None and process.stdin is not None
+        process.stdout.readline()
+        port = process.stdout.readline().strip()
+        assert port.startswith("/dev/pts/")
+        process.stdout.readline()  # the console's help
+        with serial.Serial(port, 115200, timeout=2) as link:
+            link.write(bytes([0x10, 0x04, 0x04]))
+            assert link.read(1) == b"\x12"
+            process.stdin.write("paper 0\n")
+            process.stdin.flush()
+            assert process.stdout.readline().strip() == "ok"
+            link.write(bytes([0x10, 0x04, 0x04]))
+            assert link.read(1) == b"\x7e"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+    assert not os.path.exists(port)
+
+
+def test_devices_list_and_selftest_on_simulators():
+    listed = kiosk("devices", "list", "--sim", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {r["device"]: r for r in json.loads(listed.stdout)["devices"]}
+    assert rows["receipt_printer"]["state"] == "online"
+    assert rows["receipt_printer"]["media"]["paper"] == "ok"
+    assert rows["id_card"]["state"] == "no_driver_yet"
+    selftest = json.loads(kiosk("devices", "selftest", "--sim", "--json").stdout)
+    printer = next(r for r in selftest["devices"] if r["device"] == "receipt_printer")
+    assert printer["selftest"] == "success"
+
+
+def test_conformance_certifies_ours_and_refuses_a_mutant():
+    ours = kiosk("conformance", "receipt_printer")
+    assert ours.returncode == 0 and ours.stdout.strip().endswith("CERTIFIED")
+    mutant = kiosk(
+        "conformance",
+        "receipt_printer",
+        "--driver",
+        "tests.mutants.receipt_printer:SwallowsError",
+        "--json",
+    )
+    assert mutant.returncode == 1
+    report = json.loads(mutant.stdout)
+    failed = [c["name"] for c in report["checks"] if not c["passed"]]
+    assert "error codes" in failed
+
+
+def test_bad_arguments_are_one_line():
+    for args in (
+        ["conformance", "receipt_printer", "--driver", "nope:X"],
+        ["sim", "receipt_printer", "--fault", "gremlin"],
+        ["sim", "toaster"],
+    ):
+        result = kiosk(*args)
+        assert result.returncode == 2, result
+        assert result.stderr.count("\n") == 1, result.stderr
