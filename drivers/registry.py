@@ -32,7 +32,12 @@ DEVICE_CLASSES = {
     "id_card": DeviceClass("id_card"),
     "fingerprint": DeviceClass("fingerprint"),
     "scanner": DeviceClass("scanner"),
-    "card_payment": DeviceClass("card_payment"),
+    "card_payment": DeviceClass(
+        "card_payment",
+        drivers={"ecr": "drivers.card_payment.driver:EcrTerminal"},
+        simulator="drivers.card_payment.simulator:EcrSimulator",
+        suite="drivers.conformance.card_payment:suite",
+    ),
     "smartcard": DeviceClass("smartcard"),
     "camera": DeviceClass("camera"),
     "document_printer": DeviceClass("document_printer"),

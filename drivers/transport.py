@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import termios
 import time
 
 import serial
@@ -95,8 +96,9 @@ class SerialLink:
         if self._serial is not None:
             try:
                 self._serial.reset_input_buffer()
-            except (serial.SerialException, OSError):
+            except (serial.SerialException, OSError, termios.error) as exc:
                 self.close()
+                raise LinkLost(f"{self.port}: {exc}") from None
 
     def _link(self) -> serial.Serial:
         if self._serial is None:

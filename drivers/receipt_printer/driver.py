@@ -25,7 +25,7 @@ from drivers.model import (
 )
 from drivers.receipt_printer import escpos
 from drivers.receipt_printer.raster import rasterise
-from drivers.receipt_printer.slip import Slip
+from drivers.receipt_printer.slip import QrCode, Slip, Text
 from drivers.transport import SerialLink
 from drivers.worker import CommandContext, CommandHandle, DeviceWorker
 
@@ -75,6 +75,17 @@ class EscPosPrinter:
 
     def print_slip(self, slip: Slip, timeout_s: float = 20.0) -> CommandHandle:
         return self.worker.submit("print", lambda ctx: self._print(slip, ctx), timeout_s)
+
+    def self_test(self, timeout_s: float = 20.0) -> CommandHandle:
+        """A technician's test: a short slip that shows the fonts, a QR code and the cut."""
+        slip = Slip(
+            elements=[
+                Text(text="自检 SELF-TEST", size=2, align="center"),
+                Text(text="中文 English 0123456789"),
+                QrCode(data="SELF-TEST"),
+            ]
+        )
+        return self.print_slip(slip, timeout_s)
 
     def close(self) -> None:
         self.worker.stop()

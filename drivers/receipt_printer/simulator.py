@@ -40,6 +40,7 @@ class PrintedSlip:
 
 class EscPosSimulator(PtySimulator):
     name = "receipt_printer"
+    profile_class = PrinterProfile
 
     def __init__(
         self,

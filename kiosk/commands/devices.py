@@ -85,8 +85,9 @@ class SimCommand(Command):
                 ) from None
             except ValueError as exc:
                 raise UsageError("devices.bad_fault", spec=spec, detail=str(exc)) from None
-        profile = _profile(args.device, args.profile)
-        simulator = _load(device.simulator)(profile, FaultPlan(faults, args.seed)).start()
+        simulator_class = _load(device.simulator)
+        profile = _profile(simulator_class, args.profile)
+        simulator = simulator_class(profile, FaultPlan(faults, args.seed)).start()
         console.say("sim.started", device=args.device, link=simulator.link)
         print(simulator.pts, file=console.out, flush=True)  # a line of its own, for scripts
         console.say("sim.console")
@@ -101,23 +102,33 @@ class SimCommand(Command):
         return EXIT_OK
 
 
+def _set_field(profile: Any, name: str, value: str) -> None:
+    """Set a profile field from text, converted to the field's current type."""
+    current = getattr(profile, name)  # AttributeError: not a field
+    if isinstance(current, bool):
+        parsed: Any = value.lower() in ("1", "true", "yes", "open", "on")
+    elif isinstance(current, (int, float)):
+        parsed = type(current)(float(value))
+    else:
+        parsed = value
+    setattr(profile, name, parsed)
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def _profile(device: str, path: Path | None) -> Any:
-    from drivers.receipt_printer.simulator import PrinterProfile
-
+def _profile(simulator_class: Any, path: Path | None) -> Any:
     if path is None:
-        return PrinterProfile()
+        return simulator_class.profile_class()
     try:
-        return PrinterProfile(**tomllib.loads(path.read_text(encoding="utf-8")))
+        return simulator_class.profile_class(**tomllib.loads(path.read_text(encoding="utf-8")))
     except (OSError, tomllib.TOMLDecodeError, TypeError) as exc:
         raise UsageError("devices.bad_profile", file=path, detail=str(exc)) from None
 
 
 def _console(simulator: Any, stopped: threading.Event, console: Console) -> None:
-    """Live faults from stdin: `fault KIND`, `paper MM`, `cover open|closed`, `drop`, `quit`."""
+    """Live from stdin: `fault KIND`, `set FIELD VALUE` (of the profile), `drop`, `quit`."""
     while not stopped.is_set():
         line = sys.stdin.readline()
         if not line:  # no console (run in the background): wait to be stopped
@@ -131,16 +142,14 @@ def _console(simulator: Any, stopped: threading.Event, console: Console) -> None
         try:
             if words[0] == "fault":
                 simulator.faults.inject(words[1])
-            elif words[0] == "paper":
-                simulator.profile.paper_mm = float(words[1])
-            elif words[0] == "cover":
-                simulator.profile.cover_open = words[1] == "open"
+            elif words[0] == "set":
+                _set_field(simulator.profile, words[1], words[2])
             elif words[0] == "drop":
                 threading.Thread(target=simulator.drop_link, daemon=True).start()
             else:
                 raise ValueError(words[0])
             print("ok", file=console.out, flush=True)
-        except (IndexError, ValueError):
+        except (IndexError, ValueError, AttributeError):
             print(console.text("sim.console"), file=console.out, flush=True)
 
 
@@ -185,6 +194,7 @@ class DevicesCommand(Command):
         failed = [r for r in rows if r.get("state") not in fine]
         human = "\n".join(
             f"{r['device']:<17} {r['state']:<15} {r.get('driver') or '-'}"
+            + (f"  self-test: {r['selftest']}" if r.get("selftest") else "")
             + (f"  {r['detail']}" if r.get("detail") else "")
             for r in rows
         )
@@ -212,9 +222,7 @@ def _check(device: Any, section: Any, action: str) -> dict[str, Any]:
         if not opened.ok:
             result["detail"] = f"{opened.code.value}/{opened.error}"
         elif action == "selftest":
-            from drivers.receipt_printer.slip import Slip, Text
-
-            done = driver.print_slip(Slip(elements=[Text(text="自检 self-test")])).result()
+            done = driver.self_test().result()
             result["selftest"] = done.code.value
             if not done.ok:
                 result["state"], result["detail"] = "selftest_failed", done.error

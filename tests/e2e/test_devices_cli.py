@@ -49,7 +49,7 @@ def run_the_console(process: subprocess.Popen[str]) -> None:
         with serial.Serial(port, 115200, timeout=2) as link:
             link.write(bytes([0x10, 0x04, 0x04]))
             assert link.read(1) == b"\x12"
-            process.stdin.write("paper 0\n")
+            process.stdin.write("set paper_mm 0\n")
             process.stdin.flush()
             assert process.stdout.readline().strip() == "ok"
             link.write(bytes([0x10, 0x04, 0x04]))

@@ -1,0 +1,2 @@
+"""The bank-card payment terminal: the project's ECR protocol (PROTOCOL.md), its
+driver and its simulator."""
