@@ -31,7 +31,12 @@ DEVICE_CLASSES = {
     # Declared by the design, built by the hardware issues still open.
     "id_card": DeviceClass("id_card"),
     "fingerprint": DeviceClass("fingerprint"),
-    "scanner": DeviceClass("scanner"),
+    "scanner": DeviceClass(
+        "scanner",
+        drivers={"serial": "drivers.scanner.driver:SerialScanner"},
+        simulator="drivers.scanner.simulator:ScannerSimulator",
+        suite="drivers.conformance.scanner:suite",
+    ),
     "card_payment": DeviceClass(
         "card_payment",
         drivers={"ecr": "drivers.card_payment.driver:EcrTerminal"},

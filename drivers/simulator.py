@@ -139,26 +139,28 @@ class PtySimulator:
                 if reply:
                     self._answer(reply)
 
-    def _answer(self, reply: bytes) -> None:
+    def _answer(self, reply: bytes, end: bytes = b"") -> None:
+        """Send a reply through the fault plan; `end` (a line end) survives garbage."""
         fault = self.faults.next()
         if fault is None:
-            self.send(reply)
+            self.send(reply + end)
         elif fault.kind == "no_answer":
             return
         elif fault.kind == "slow_answer":
             time.sleep(fault.delay_ms / 1000)
-            self.send(reply)
+            self.send(reply + end)
         elif fault.kind == "garbage":
-            self.send(bytes(self.faults.random.randrange(256) for _ in range(len(reply))))
+            noise = bytes(self.faults.random.randrange(256) for _ in range(len(reply)))
+            self.send(noise.replace(b"\r", b"\x00").replace(b"\n", b"\x00") + end)
         elif fault.kind == "truncated":
             self.send(reply[: len(reply) // 2])
         elif fault.kind == "bad_checksum":
-            self.send(reply[:-1] + bytes([reply[-1] ^ 0xFF]))
+            self.send(reply[:-1] + bytes([reply[-1] ^ 0xFF]) + end)
         elif fault.kind == "dropped_link":
             threading.Thread(target=self.drop_link, daemon=True).start()
         else:
             self.device_fault(fault.kind)
-            self.send(reply)
+            self.send(reply + end)
 
     def device_fault(self, kind: str) -> None:
         """Faults of the device itself (paper out, card pulled): the device class's."""

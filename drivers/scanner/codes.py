@@ -1,0 +1,17 @@
+"""What kind of code was read, from its text alone."""
+
+from __future__ import annotations
+
+import re
+
+KINDS = ("payment_code", "photo_receipt", "appointment", "proof")
+
+
+def kind_of(text: str) -> str:
+    if re.fullmatch(r"(1[0-5]|2[5-9]|30)\d{16}", text):
+        return "payment_code"  # WeChat Pay 10-15, Alipay 25-30, 18 digits
+    if text.startswith("KP1."):
+        return "proof"
+    if re.fullmatch(r"R\d{10,20}", text):
+        return "photo_receipt"
+    return "appointment"
