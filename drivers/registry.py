@@ -29,7 +29,12 @@ DEVICE_CLASSES = {
         suite="drivers.conformance.receipt_printer:suite",
     ),
     # Declared by the design, built by the hardware issues still open.
-    "id_card": DeviceClass("id_card"),
+    "id_card": DeviceClass(
+        "id_card",
+        drivers={"sam": "drivers.id_card.driver:SamIdCardReader"},
+        simulator="drivers.id_card.simulator:SamSimulator",
+        suite="drivers.conformance.id_card:suite",
+    ),
     "fingerprint": DeviceClass("fingerprint"),
     "scanner": DeviceClass(
         "scanner",

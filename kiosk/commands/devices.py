@@ -144,6 +144,10 @@ def _console(simulator: Any, stopped: threading.Event, console: Console) -> None
                 simulator.faults.inject(words[1])
             elif words[0] == "set":
                 _set_field(simulator.profile, words[1], words[2])
+            elif words[0] in ("place", "remove") and hasattr(simulator, "place_card"):
+                (simulator.place_card if words[0] == "place" else simulator.remove_card)()
+            elif words[0] == "present" and hasattr(simulator, "present"):
+                simulator.present(words[1])
             elif words[0] == "drop":
                 threading.Thread(target=simulator.drop_link, daemon=True).start()
             else:
