@@ -35,7 +35,12 @@ DEVICE_CLASSES = {
         simulator="drivers.id_card.simulator:SamSimulator",
         suite="drivers.conformance.id_card:suite",
     ),
-    "fingerprint": DeviceClass("fingerprint"),
+    "fingerprint": DeviceClass(
+        "fingerprint",
+        drivers={"r30x": "drivers.fingerprint.driver:R30xFingerprint"},
+        simulator="drivers.fingerprint.simulator:R30xSimulator",
+        suite="drivers.conformance.fingerprint:suite",
+    ),
     "scanner": DeviceClass(
         "scanner",
         drivers={"serial": "drivers.scanner.driver:SerialScanner"},

@@ -148,6 +148,10 @@ def _console(simulator: Any, stopped: threading.Event, console: Console) -> None
                 (simulator.place_card if words[0] == "place" else simulator.remove_card)()
             elif words[0] == "present" and hasattr(simulator, "present"):
                 simulator.present(words[1])
+            elif words[0] == "finger" and hasattr(simulator, "put_finger"):
+                simulator.put_finger(words[1], int(words[2]) if len(words) > 2 else 80)
+            elif words[0] == "lift" and hasattr(simulator, "lift_finger"):
+                simulator.lift_finger()
             elif words[0] == "drop":
                 threading.Thread(target=simulator.drop_link, daemon=True).start()
             else:
