@@ -79,6 +79,16 @@ class StatusChanged:
     after: Status
 
 
+@dataclass(frozen=True)
+class DeviceSwapped:
+    """The port came back with another device behind it (another USB serial number):
+    a technician must know, and calibration or counters tied to the old one are void."""
+
+    device_name: str
+    before: str  # vid:pid:serial
+    after: str
+
+
 # --- errors ---------------------------------------------------------------------
 
 

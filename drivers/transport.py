@@ -12,8 +12,10 @@ import logging
 import os
 import termios
 import time
+from collections.abc import Callable
 
 import serial
+from serial.tools import list_ports
 
 from drivers.model import LinkLost
 from drivers.worker import CommandContext
@@ -22,12 +24,20 @@ BACKOFF_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 
 
 class SerialLink:
-    def __init__(self, port: str, name: str, baudrate: int = 115200) -> None:
+    def __init__(
+        self,
+        port: str,
+        name: str,
+        baudrate: int = 115200,
+        on_swap: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.port = port
         self.baudrate = baudrate
         self.frames = logging.getLogger(f"kiosk.sensitive.frames.{name}")
         self._serial: serial.Serial | None = None
-        self.identity: str | None = None
+        self.identity: str | None = None  # where the stable path points now
+        self.usb_identity: str | None = None  # vid:pid:serial, when the port is USB
+        self.on_swap = on_swap
 
     @property
     def is_open(self) -> bool:
@@ -42,6 +52,10 @@ class SerialLink:
             self._serial = None
             raise LinkLost(f"cannot open {self.port}: {exc}", "no_device") from None
         self.identity = os.path.realpath(self.port)
+        usb = usb_identity(self.identity)
+        if self.usb_identity and usb and usb != self.usb_identity and self.on_swap:
+            self.on_swap(self.usb_identity, usb)
+        self.usb_identity = usb or self.usb_identity
 
     def close(self) -> None:
         if self._serial is not None:
@@ -104,3 +118,11 @@ class SerialLink:
         if self._serial is None:
             raise LinkLost(f"{self.port} is not open", "no_device")
         return self._serial
+
+
+def usb_identity(device: str) -> str | None:
+    """`vid:pid:serial` of a USB serial port, or None (a pty, a built-in UART)."""
+    for port in list_ports.comports():
+        if os.path.realpath(port.device) == device and port.serial_number:
+            return f"{port.vid:04x}:{port.pid:04x}:{port.serial_number}"
+    return None

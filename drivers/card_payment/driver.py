@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drivers.card_payment import ecr
+from drivers.device import SerialDevice
 from drivers.model import (
     Canceled,
     Code,
@@ -23,10 +24,8 @@ from drivers.model import (
     ProtocolError,
     Recovery,
     Status,
-    StatusChanged,
 )
-from drivers.transport import SerialLink
-from drivers.worker import CommandContext, CommandHandle, DeviceWorker
+from drivers.worker import CommandContext, CommandHandle
 
 ACK_WAIT_S = 0.5
 TRIES = 3
@@ -51,7 +50,7 @@ class Declined(DeviceError):
     recovery = Recovery.USER_ACTION  # another card, or another way to pay
 
 
-class EcrTerminal:
+class EcrTerminal(SerialDevice):
     """`card_payment` driver. Config: `port`."""
 
     device_class = "card_payment"
@@ -63,11 +62,7 @@ class EcrTerminal:
         baudrate: int = 115200,
         on_event: Callable[[Any], None] | None = None,
     ) -> None:
-        self.name = name
-        self.link = SerialLink(port, name, baudrate)
-        self.on_event = on_event or (lambda event: None)
-        self.worker = DeviceWorker(name, self.on_event)
-        self.status = Status(DeviceState.STARTING)
+        super().__init__(port, name, baudrate, on_event)
 
     def open(self, timeout_s: float = 3.0) -> CommandHandle:
         return self.worker.submit("open", self._status, timeout_s)
@@ -92,10 +87,6 @@ class EcrTerminal:
     def self_test(self, timeout_s: float = 5.0) -> CommandHandle:
         """A round trip that moves no money: the query of an order that never was."""
         return self.query("SELF-TEST", timeout_s)
-
-    def close(self) -> None:
-        self.worker.stop()
-        self.link.close()
 
     # --- on the worker ------------------------------------------------------------
 
@@ -190,8 +181,3 @@ class EcrTerminal:
         except DeviceTimeout:
             ctx.check()
             return None
-
-    def _set(self, status: Status) -> None:
-        if status != self.status:
-            before, self.status = self.status, status
-            self.on_event(StatusChanged(self.name, before, status))

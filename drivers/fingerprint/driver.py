@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from drivers.device import SerialDevice
 from drivers.fingerprint import packets as pk
 from drivers.model import (
     Code,
@@ -23,10 +24,8 @@ from drivers.model import (
     ProtocolError,
     Recovery,
     Status,
-    StatusChanged,
 )
-from drivers.transport import SerialLink
-from drivers.worker import CommandContext, CommandHandle, DeviceWorker
+from drivers.worker import CommandContext, CommandHandle
 
 POLL_S = 0.1
 GOOD_QUALITY = 90
@@ -42,7 +41,7 @@ class ModuleFailure(DeviceError):
     recovery = Recovery.OPERATOR
 
 
-class R30xFingerprint:
+class R30xFingerprint(SerialDevice):
     """`fingerprint` driver. Config: `port`; options `baudrate` (57600), `password` (0)."""
 
     device_class = "fingerprint"
@@ -55,10 +54,7 @@ class R30xFingerprint:
         on_event: Callable[[Any], None] | None = None,
         password: int = 0,
     ) -> None:
-        self.name = name
-        self.link = SerialLink(port, name, baudrate)
-        self.on_event = on_event or (lambda event: None)
-        self.worker = DeviceWorker(name, self.on_event)
+        super().__init__(port, name, baudrate, on_event)
         self.password = password
         self.status = Status(DeviceState.STARTING)
 
@@ -73,10 +69,6 @@ class R30xFingerprint:
 
     def self_test(self, timeout_s: float = 2.0) -> CommandHandle:
         return self.query_status(timeout_s)
-
-    def close(self) -> None:
-        self.worker.stop()
-        self.link.close()
 
     # --- on the worker ------------------------------------------------------------
 
@@ -166,8 +158,3 @@ class R30xFingerprint:
         if not 2 <= size <= 512:
             raise ProtocolError(f"impossible packet length {size}", "bad_frame")
         return pk.parse(head + rest + self.link.read(size, ctx))
-
-    def _set(self, status: Status) -> None:
-        if status != self.status:
-            before, self.status = self.status, status
-            self.on_event(StatusChanged(self.name, before, status))

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from drivers.device import SerialDevice
 from drivers.id_card import sam
 from drivers.id_card.photo import JpegStandIn, PhotoDecoder
 from drivers.model import (
@@ -23,10 +24,8 @@ from drivers.model import (
     ProtocolError,
     Recovery,
     Status,
-    StatusChanged,
 )
-from drivers.transport import SerialLink
-from drivers.worker import CommandContext, CommandHandle, DeviceWorker
+from drivers.worker import CommandContext, CommandHandle
 
 POLL_S = 0.1
 
@@ -41,7 +40,7 @@ class SamFailure(DeviceError):
     recovery = Recovery.OPERATOR
 
 
-class SamIdCardReader:
+class SamIdCardReader(SerialDevice):
     """`id_card` driver. Config: `port`; options `baudrate` (115200)."""
 
     device_class = "id_card"
@@ -54,10 +53,7 @@ class SamIdCardReader:
         on_event: Callable[[Any], None] | None = None,
         photo_decoder: PhotoDecoder | None = None,
     ) -> None:
-        self.name = name
-        self.link = SerialLink(port, name, baudrate)
-        self.on_event = on_event or (lambda event: None)
-        self.worker = DeviceWorker(name, self.on_event)
+        super().__init__(port, name, baudrate, on_event)
         self.photos = photo_decoder or JpegStandIn()
         self.status = Status(DeviceState.STARTING)
 
@@ -72,10 +68,6 @@ class SamIdCardReader:
 
     def self_test(self, timeout_s: float = 2.0) -> CommandHandle:
         return self.worker.submit("selftest", self._sam_id, timeout_s)
-
-    def close(self) -> None:
-        self.worker.stop()
-        self.link.close()
 
     # --- on the worker ------------------------------------------------------------
 
@@ -153,8 +145,3 @@ class SamIdCardReader:
         if not 4 <= length <= 4096:
             raise ProtocolError(f"impossible frame length {length}", "bad_frame")
         return sam.parse_reply(head + length_bytes + self.link.read(length, ctx))
-
-    def _set(self, status: Status) -> None:
-        if status != self.status:
-            before, self.status = self.status, status
-            self.on_event(StatusChanged(self.name, before, status))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from drivers.device import SerialDevice
 from drivers.model import (
     Debouncer,
     DeviceError,
@@ -26,8 +27,7 @@ from drivers.model import (
 from drivers.receipt_printer import escpos
 from drivers.receipt_printer.raster import rasterise
 from drivers.receipt_printer.slip import QrCode, Slip, Text
-from drivers.transport import SerialLink
-from drivers.worker import CommandContext, CommandHandle, DeviceWorker
+from drivers.worker import CommandContext, CommandHandle
 
 STATUS_TIMEOUT_S = 1.0
 DEBOUNCE_S = 0.3
@@ -45,7 +45,7 @@ class JobFailed(DeviceError):
     recovery = Recovery.OPERATOR
 
 
-class EscPosPrinter:
+class EscPosPrinter(SerialDevice):
     """`receipt_printer` driver. Config: `port`; option `baudrate` (default 115200)."""
 
     device_class = "receipt_printer"
@@ -57,11 +57,7 @@ class EscPosPrinter:
         baudrate: int = 115200,
         on_event: Callable[[Any], None] | None = None,
     ) -> None:
-        self.name = name
-        self.link = SerialLink(port, name, baudrate)
-        self.on_event = on_event or (lambda event: None)
-        self.worker = DeviceWorker(name, self.on_event)
-        self.status = Status(DeviceState.STARTING)
+        super().__init__(port, name, baudrate, on_event)
         # A paper sensor at the edge of a roll flickers between ok and low.
         self.debouncer = Debouncer(DEBOUNCE_S)
 
@@ -86,10 +82,6 @@ class EscPosPrinter:
             ]
         )
         return self.print_slip(slip, timeout_s)
-
-    def close(self) -> None:
-        self.worker.stop()
-        self.link.close()
 
     # --- on the worker ------------------------------------------------------------
 

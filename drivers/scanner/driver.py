@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from drivers.model import DeviceState, LinkLost, ProtocolError, Status, StatusChanged
+from drivers.device import SerialDevice
+from drivers.model import DeviceState, LinkLost, ProtocolError, Status
 from drivers.scanner.codes import kind_of
-from drivers.transport import SerialLink
-from drivers.worker import CommandContext, CommandHandle, DeviceWorker
+from drivers.worker import CommandContext, CommandHandle
 
 MAX_LINE = 2048
 
 
-class SerialScanner:
+class SerialScanner(SerialDevice):
     """`scanner` driver. Config: `port`; option `baudrate` (default 9600)."""
 
     device_class = "scanner"
@@ -31,11 +31,7 @@ class SerialScanner:
         baudrate: int = 9600,
         on_event: Callable[[Any], None] | None = None,
     ) -> None:
-        self.name = name
-        self.link = SerialLink(port, name, baudrate)
-        self.on_event = on_event or (lambda event: None)
-        self.worker = DeviceWorker(name, self.on_event)
-        self.status = Status(DeviceState.STARTING)
+        super().__init__(port, name, baudrate, on_event)
         self._pending = bytearray()  # bytes after a line end belong to the next code
 
     def open(self, timeout_s: float = 3.0) -> CommandHandle:
@@ -49,10 +45,6 @@ class SerialScanner:
 
     def self_test(self, timeout_s: float = 1.0) -> CommandHandle:
         return self.query_status(timeout_s)
-
-    def close(self) -> None:
-        self.worker.stop()
-        self.link.close()
 
     def _open(self, ctx: CommandContext) -> dict[str, str]:
         if not self.link.is_open:
@@ -96,8 +88,3 @@ class SerialScanner:
                 self._pending.clear()
                 raise ProtocolError("a line longer than any code", "bad_frame")
             self._pending += self.link.read(1, ctx)
-
-    def _set(self, status: Status) -> None:
-        if status != self.status:
-            before, self.status = self.status, status
-            self.on_event(StatusChanged(self.name, before, status))
