@@ -17,11 +17,15 @@ import time
 
 from drivers.card_payment import ecr
 from drivers.card_payment.simulator import EcrSimulator
+from drivers.fingerprint import packets as pk
+from drivers.id_card import sam
+from drivers.id_card import simulator as sam_sim
 from drivers.id_card.driver import SamIdCardReader
 from drivers.id_card.simulator import SamSimulator
 from drivers.receipt_printer import escpos
 from drivers.receipt_printer.driver import EscPosPrinter
 from drivers.receipt_printer.simulator import EscPosSimulator
+from drivers.scanner.codes import kind_of
 
 FRAMES = 20_000
 
@@ -65,6 +69,7 @@ def main() -> None:
     printer.close()
     sim.stop()
     card_s = _id_card_read_s()
+    more = _other_parsers()
     print(
         json.dumps(
             {
@@ -82,12 +87,39 @@ def main() -> None:
                 "id_card_measured_on_pty_s": round(card_s, 3),
                 "id_card_wire_time_s": round(WIRE_S, 3),
                 "target_id_card_s": 1.0,
+                **more,
             }
         )
     )
 
 
 WIRE_S = (1295 + 4 * 11 + 11 + 3 * 10) * 10 / 115200
+
+
+def _rate(action) -> int:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    for _ in range(FRAMES):
+        action()
+    return round(FRAMES / (time.perf_counter() - start))
+
+
+def _other_parsers() -> dict[str, int]:
+    """Frames per second through the SAM, R30x and scanner parsers (driver side)."""
+    reply = sam_sim.reply(
+        0x90,
+        (256).to_bytes(2, "big")
+        + (1024).to_bytes(2, "big")
+        + sam_sim.card_text(sam_sim.CardProfile())
+        + bytes(1024),
+    )
+    text = sam_sim.card_text(sam_sim.CardProfile())
+    packet = pk.packet(pk.ACK, b"\x00" + bytes(16))
+    return {
+        "sam_reply_parser_frames_per_s": _rate(lambda: sam.parse_reply(reply)),
+        "sam_text_decoder_frames_per_s": _rate(lambda: sam.decode_text(text)),
+        "r30x_parser_frames_per_s": _rate(lambda: pk.parse(packet)),
+        "scanner_kind_parser_lines_per_s": _rate(lambda: kind_of("134567890123456789")),
+    }
 
 
 def _id_card_read_s() -> float:

@@ -14,13 +14,16 @@ class SerialDevice:
     """Base of the serial drivers: one link, one worker thread, status events."""
 
     device_class = "device"
+    carries_personal_data = False  # its frames hold names, ID numbers, codes, templates
 
     def __init__(
         self, port: str, name: str, baudrate: int, on_event: Callable[[Any], None] | None = None
     ) -> None:
         self.name = name
         self.on_event = on_event or (lambda event: None)
-        self.link = SerialLink(port, name, baudrate, on_swap=self._swapped)
+        self.link = SerialLink(
+            port, name, baudrate, on_swap=self._swapped, personal=self.carries_personal_data
+        )
         self.worker = DeviceWorker(name, self.on_event)
         self.status = Status(DeviceState.STARTING)
 

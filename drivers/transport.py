@@ -30,8 +30,12 @@ class SerialLink:
         name: str,
         baudrate: int = 115200,
         on_swap: Callable[[str, str], None] | None = None,
+        personal: bool = False,
     ) -> None:
         self.port = port
+        # Frames of a device that carries personal data (ID card text, codes,
+        # templates) are traced under a field the log redactor withholds.
+        self.trace_field = "personal_frame" if personal else "frame"
         self.baudrate = baudrate
         self.frames = logging.getLogger(f"kiosk.sensitive.frames.{name}")
         self._serial: serial.Serial | None = None
@@ -81,7 +85,7 @@ class SerialLink:
     def write(self, data: bytes, context: CommandContext) -> None:
         link = self._link()
         context.check()
-        self.frames.debug("tx %s", data.hex(" "))
+        self.frames.debug("tx", extra={self.trace_field: data.hex(" ")})
         try:
             link.write(data)
             link.flush()
@@ -102,7 +106,7 @@ class SerialLink:
                 self.close()
                 raise LinkLost(f"{self.port}: read failed: {exc}") from None
             data += chunk
-        self.frames.debug("rx %s", data.hex(" "))
+        self.frames.debug("rx", extra={self.trace_field: data.hex(" ")})
         return data
 
     def drain_input(self) -> None:

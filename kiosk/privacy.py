@@ -91,6 +91,7 @@ PERSONAL_FIELDS: dict[str, PersonalKind] = {
     "fingerprint": PersonalKind.BIOMETRIC,
     "template": PersonalKind.BIOMETRIC,
     "chip_image": PersonalKind.BIOMETRIC,
+    "personal_frame": PersonalKind.BIOMETRIC,  # a device frame with personal data in it
 }
 
 # 15 to 19 digits (old and new ID numbers, bank cards, payment codes), optionally

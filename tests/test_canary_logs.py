@@ -98,3 +98,34 @@ def test_the_cli_does_not_echo_the_canary(tmp_path, args):
     assert result.returncode != 0
     assert canary.leaks(result.stdout + result.stderr) == []
     assert canary.leaks_in_tree(tmp_path) == []
+
+
+def test_device_frame_traces_withhold_personal_data(tmp_path, restore_logging):
+    """The ID card's frames (the name and ID number in UCS-2) reach the sensitive
+    channel only withheld, in its default redacted mode."""
+    import threading
+
+    from drivers.id_card.driver import SamIdCardReader
+    from drivers.id_card.simulator import SamSimulator
+
+    logs.setup(
+        config.LoggingSection(level="DEBUG", dir=tmp_path, sensitive="redacted", stderr=False),
+        Redactor(),
+    )
+    sim = SamSimulator().start()
+    reader = SamIdCardReader(str(sim.link))
+    try:
+        reader.open().result()
+        handle = reader.read_card(3.0)
+        threading.Timer(0.2, sim.place_card).start()
+        assert handle.result().data["name"] == canary.NAME
+    finally:
+        reader.close()
+        sim.stop()
+    logs.shutdown()
+    traced = (tmp_path / logs.SENSITIVE_FILE).read_text()
+    assert "withheld" in traced  # the frames were traced, as frames are
+    for value in (canary.NAME, canary.ID_NUMBER):
+        assert value.encode("utf-16-le").hex(" ") not in traced
+        assert value not in traced
+    assert canary.leaks_in_tree(tmp_path) == []

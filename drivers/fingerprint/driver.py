@@ -45,6 +45,7 @@ class R30xFingerprint(SerialDevice):
     """`fingerprint` driver. Config: `port`; options `baudrate` (57600), `password` (0)."""
 
     device_class = "fingerprint"
+    carries_personal_data = True
 
     def __init__(
         self,

@@ -44,6 +44,7 @@ class SamIdCardReader(SerialDevice):
     """`id_card` driver. Config: `port`; options `baudrate` (115200)."""
 
     device_class = "id_card"
+    carries_personal_data = True
 
     def __init__(
         self,

@@ -49,6 +49,7 @@ class EscPosPrinter(SerialDevice):
     """`receipt_printer` driver. Config: `port`; option `baudrate` (default 115200)."""
 
     device_class = "receipt_printer"
+    carries_personal_data = True
 
     def __init__(
         self,

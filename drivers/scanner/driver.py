@@ -23,6 +23,7 @@ class SerialScanner(SerialDevice):
     """`scanner` driver. Config: `port`; option `baudrate` (default 9600)."""
 
     device_class = "scanner"
+    carries_personal_data = True
 
     def __init__(
         self,
