@@ -186,7 +186,7 @@ class DevicesCommand(Command):
             }
             if args.sim and device.simulator:
                 row.update(driver=device.default_driver, port="simulator")
-                row.update(_check(device, None, args.action))
+                row.update(_check(device, None, args.action, faults_from=section))
             elif args.sim:
                 row["state"] = "no_driver_yet"
             elif section is not None:
@@ -210,12 +210,15 @@ class DevicesCommand(Command):
         return EXIT_FAILED if failed else EXIT_OK
 
 
-def _check(device: Any, section: Any, action: str) -> dict[str, Any]:
-    """Open the driver (on a fresh simulator when `section` is None), ask its status,
-    and for a self-test print a test slip."""
+def _check(device: Any, section: Any, action: str, faults_from: Any = None) -> dict[str, Any]:
+    """Open the driver (on a fresh simulator when `section` is None, with the faults
+    the configuration gives that device), ask its status, run its self-test."""
     simulator = None
     if section is None:
-        simulator = _load(device.simulator)().start()
+        from drivers.simulator import FaultPlan
+
+        plan = FaultPlan(faults_from.faults, faults_from.fault_seed) if faults_from else None
+        simulator = _load(device.simulator)(None, plan).start()
         port = str(simulator.link)
         driver_class = _load(device.default_driver)
     else:

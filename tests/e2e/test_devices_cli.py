@@ -98,3 +98,22 @@ def test_bad_arguments_are_one_line():
         result = kiosk(*args)
         assert result.returncode == 2, result
         assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_faults_from_the_configuration_reach_the_simulator(tmp_path):
+    conf = tmp_path / "kiosk.toml"
+    conf.write_text(
+        '[devices.receipt_printer]\ndriver = "escpos"\nport = "/dev/null"\n'
+        '[[devices.receipt_printer.faults]]\nkind = "no_answer"\n'
+    )
+    result = subprocess.run(
+        [KIOSK, "--config", str(conf), "devices", "status", "--sim", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    rows = {r["device"]: r for r in json.loads(result.stdout)["devices"]}
+    assert rows["receipt_printer"]["state"] == "offline"
+    assert rows["receipt_printer"]["detail"] == "timeout/timeout"
+    assert result.returncode == 1
