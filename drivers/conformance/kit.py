@@ -88,3 +88,33 @@ def load_object(path: str) -> Any:
     if not hasattr(module, attribute):
         raise ValueError(f"{module_name} has no {attribute}")
     return getattr(module, attribute)
+
+
+def smoke_test(driver_class: type, driver_name: str, device: str, port: str) -> Report:
+    """The fault-free part, against a real device on `port`: open, status, self-test.
+
+    Faults cannot be injected into real hardware; the simulator suite covers them.
+    """
+    report = Report(device, f"{driver_name} on {port}")
+    driver = driver_class(port=port)
+
+    def step(name: str, command: Callable[[], Any]) -> Callable[[], str]:
+        def check() -> str:
+            done = command().result()
+            expect(done.ok, f"{name}: {done.code.value}/{done.error}")
+            return f"{done.elapsed_s * 1000:.0f} ms"
+
+        return check
+
+    try:
+        run_checks(
+            report,
+            [
+                ("open", step("open", driver.open)),
+                ("status", step("status", driver.query_status)),
+                ("self-test", step("self-test", driver.self_test)),
+            ],
+        )
+    finally:
+        driver.close()
+    return report

@@ -251,6 +251,7 @@ class ConformanceCommand(Command):
     def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
         parser.add_argument("device", choices=DEVICE_NAMES)
         parser.add_argument("--driver", metavar="MODULE:CLASS", help=text("cmd.conformance.driver"))
+        parser.add_argument("--connect", metavar="PORT", help=text("cmd.conformance.connect"))
         add_json_flag(parser, text)
 
     def run(self, args: argparse.Namespace, console: Console) -> int:
@@ -258,6 +259,11 @@ class ConformanceCommand(Command):
         if device.suite is None:
             raise ServiceUnavailable("devices.no_simulator", device=args.device)
         path = args.driver or device.default_driver
-        report = _load(device.suite)(_load(path), path)
+        if args.connect:
+            from drivers.conformance.kit import smoke_test
+
+            report = smoke_test(_load(path), path, args.device, args.connect)
+        else:
+            report = _load(device.suite)(_load(path), path)
         console.report(report.as_dict(), report.text())
         return EXIT_OK if report.passed else EXIT_FAILED

@@ -117,3 +117,19 @@ def test_faults_from_the_configuration_reach_the_simulator(tmp_path):
     assert rows["receipt_printer"]["state"] == "offline"
     assert rows["receipt_printer"]["detail"] == "timeout/timeout"
     assert result.returncode == 1
+
+
+def test_conformance_connect_smoke_tests_a_device_on_a_port():
+    """A real device is stood in for by a simulator run on its own (`kiosk sim`)."""
+    from drivers.card_payment.simulator import EcrSimulator
+
+    sim = EcrSimulator().start()
+    try:
+        result = kiosk("conformance", "card_payment", "--connect", sim.pts, "--json")
+        report = json.loads(result.stdout)
+        assert result.returncode == 0, result.stdout
+        assert [c["name"] for c in report["checks"]] == ["open", "status", "self-test"]
+    finally:
+        sim.stop()
+    nothing = kiosk("conformance", "card_payment", "--connect", "/dev/nonexistent")
+    assert nothing.returncode == 1 and "FAIL  open" in nothing.stdout
