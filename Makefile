@@ -25,7 +25,7 @@ $(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
 	@mkdir -p $(STAMPS) && touch $@
 
 run: setup
-	$(BIN)/kiosk run
+	$(BIN)/kiosk run --sim
 
 test: setup
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kiosk.config import LoadedConfig
 from kiosk.display import VirtualDisplay
+from kiosk.simulated import SimulatedDevices
 from kiosk.status import terminal_status
 from kiosk.strings import Catalogue
 
@@ -24,6 +25,7 @@ class RunOptions:
     screenshot: Path | None = None  # render once off screen, save a PNG, quit
     quit_after_s: float | None = None  # for tests and demos
     windowed: bool = False  # on a developer's desktop rather than a terminal
+    simulated: bool = False  # run every device's simulator, with our drivers on them
 
 
 def run(
@@ -44,11 +46,13 @@ def run(
         say("run.virtual_display", display=display, port=port)
         say("run.vnc_connect", port=port)
     log.info("kiosk starting", extra={"terminal": config.terminal.id})
+    devices = SimulatedDevices()
     try:
+        states = devices.start() if options.simulated else None
         from ui.app import show_status  # Qt is loaded only now
 
         return show_status(
-            terminal_status(config),
+            terminal_status(config, states),
             strings,
             size=(width, height),
             fullscreen=virtual is not None or not (options.windowed or options.screenshot),
@@ -56,6 +60,7 @@ def run(
             quit_after_s=options.quit_after_s,
         )
     finally:
+        devices.stop()
         if virtual is not None:
             virtual.stop()
         log.info("kiosk stopped", extra={"terminal": config.terminal.id})

@@ -15,6 +15,7 @@ class DeviceLine(BaseModel):
     name: str
     driver: str
     enabled: bool
+    state: str | None = None  # as its driver reported it, when it was opened
 
 
 class TerminalStatus(BaseModel):
@@ -28,7 +29,17 @@ class TerminalStatus(BaseModel):
     devices: list[DeviceLine]
 
 
-def terminal_status(config: KioskConfig) -> TerminalStatus:
+def terminal_status(config: KioskConfig, simulated: dict[str, str] | None = None) -> TerminalStatus:
+    """The status; `simulated` (device -> state) replaces the configured devices."""
+    devices = [
+        DeviceLine(name=name, driver=section.driver, enabled=section.enabled)
+        for name, section in sorted(config.devices.items())
+    ]
+    if simulated is not None:
+        devices = [
+            DeviceLine(name=name, driver="simulator", enabled=True, state=state)
+            for name, state in sorted(simulated.items())
+        ]
     return TerminalStatus(
         terminal_id=config.terminal.id,
         terminal_name=config.terminal.name,
@@ -37,8 +48,5 @@ def terminal_status(config: KioskConfig) -> TerminalStatus:
         language=config.screen.language,
         orientation=config.screen.orientation,
         backend=config.backend.url,
-        devices=[
-            DeviceLine(name=name, driver=section.driver, enabled=section.enabled)
-            for name, section in sorted(config.devices.items())
-        ],
+        devices=devices,
     )

@@ -73,6 +73,12 @@ class StatusViewModel(QObject):
             return [self._t("status.no_devices")]
         return [
             self._t(
+                "status.device_state",
+                device=self._t(f"device.{line.name}"),
+                state=self._t(f"status.state.{line.state}"),
+            )
+            if line.state is not None
+            else self._t(
                 "status.device_enabled" if line.enabled else "status.device_disabled",
                 device=self._t(f"device.{line.name}"),
                 driver=line.driver,

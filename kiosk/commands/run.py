@@ -30,6 +30,7 @@ class RunCommand(Command):
             "--quit-after", metavar="SECONDS", type=seconds, help=text("cmd.run.quit_after")
         )
         parser.add_argument("--windowed", action="store_true", help=text("cmd.run.windowed"))
+        parser.add_argument("--sim", action="store_true", help=text("cmd.run.sim"))
 
     def run(self, args: argparse.Namespace, console: Console) -> int:
         from kiosk.app import RunOptions, run  # the composition root: Qt loads here
@@ -37,7 +38,7 @@ class RunCommand(Command):
         if args.screenshot is not None and not args.screenshot.parent.is_dir():
             raise UsageError("run.no_folder", folder=args.screenshot.parent)
         console.start_logging(stderr_level=None)
-        options = RunOptions(args.screenshot, args.quit_after, args.windowed)
+        options = RunOptions(args.screenshot, args.quit_after, args.windowed, args.sim)
         exit_code = run(console.loaded_config(), options, console.strings, console.say)
         if args.screenshot is not None and exit_code == 0:
             console.say("run.screenshot_saved", file=args.screenshot)

@@ -120,3 +120,21 @@ def _window_appears(display: str, title: str, timeout: float) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def test_run_on_simulated_devices(tmp_path):
+    png = tmp_path / "status.png"
+    result = subprocess.run(
+        [KIOSK, "run", "--sim", "--screenshot", str(png)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env_for(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(x) for x in (tmp_path / "log" / "kiosk.jsonl").read_text().splitlines()]
+    simulated = {r["device"]: r["state"] for r in records if r["msg"] == "simulated device"}
+    assert simulated == dict.fromkeys(
+        ["id_card", "fingerprint", "receipt_printer", "scanner", "card_payment"], "online"
+    )
+    assert qt_warnings(tmp_path / "log") == []
