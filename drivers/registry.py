@@ -54,7 +54,12 @@ DEVICE_CLASSES = {
         suite="drivers.conformance.card_payment:suite",
     ),
     "smartcard": DeviceClass("smartcard"),
-    "camera": DeviceClass("camera"),
+    "camera": DeviceClass(
+        "camera",
+        drivers={"opencv": "drivers.camera.driver:OpenCvCamera"},
+        simulator="drivers.camera.simulator:MjpegCameraSimulator",
+        suite="drivers.conformance.camera:suite",
+    ),
     "document_printer": DeviceClass("document_printer"),
 }
 

@@ -68,6 +68,11 @@ class PtySimulator:
         self._lock = threading.Lock()
 
     @property
+    def address(self) -> str:
+        """What a driver opens: the stable path."""
+        return str(self.link)
+
+    @property
     def pts(self) -> str:
         return os.path.realpath(self.link)
 

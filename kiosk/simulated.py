@@ -25,13 +25,17 @@ class SimulatedDevices:
             if device.simulator is None or device.default_driver is None:
                 continue
             simulator = load_object(device.simulator)().start()
-            driver = load_object(device.default_driver)(port=str(simulator.link))
+            driver = load_object(device.default_driver)(port=simulator.address)
             self.simulators[name], self.drivers[name] = simulator, driver
             done = driver.open().result()
             states[name] = driver.status.device.value if done.ok else done.code.value
             log.info(
                 "simulated device",
-                extra={"device": name, "state": states[name], "port": simulator.pts},
+                extra={
+                    "device": name,
+                    "state": states[name],
+                    "port": getattr(simulator, "pts", simulator.address),
+                },
             )
         return states
 

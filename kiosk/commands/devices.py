@@ -88,8 +88,9 @@ class SimCommand(Command):
         simulator_class = _load(device.simulator)
         profile = _profile(simulator_class, args.profile)
         simulator = simulator_class(profile, FaultPlan(faults, args.seed)).start()
-        console.say("sim.started", device=args.device, link=simulator.link)
-        print(simulator.pts, file=console.out, flush=True)  # a line of its own, for scripts
+        console.say("sim.started", device=args.device, link=simulator.address)
+        # a line of its own, for scripts: the pty (serial) or the URL (camera)
+        print(getattr(simulator, "pts", simulator.address), file=console.out, flush=True)
         console.say("sim.console")
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, even mid-readline
@@ -219,7 +220,7 @@ def _check(device: Any, section: Any, action: str, faults_from: Any = None) -> d
 
         plan = FaultPlan(faults_from.faults, faults_from.fault_seed) if faults_from else None
         simulator = _load(device.simulator)(None, plan).start()
-        port = str(simulator.link)
+        port = simulator.address
         driver_class = _load(device.default_driver)
     else:
         from drivers.registry import driver_path

@@ -1,0 +1,189 @@
+"""A simulated IP camera: MJPEG over HTTP on loopback, as `http://127.0.0.1:PORT/video.mjpg`.
+
+Frames come from still images (the test faces) with a face that drifts and light
+that changes, or frames with no face; each frame carries its capture time in a strip
+of black and white blocks along its top edge (`read_stamp` decodes it), so frame
+age can be measured after OpenCV has decoded it. Faults: stall (frames stop, the
+connection stays), disconnect (the server goes away and comes back), black frames.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+STAMP_BITS = 48
+BLOCK = 8  # pixels per stamp bit
+
+
+@dataclass
+class CameraProfile:
+    width: int = 1280
+    height: int = 720
+    fps: float = 30.0
+    images: list[Path] = field(default_factory=list)  # faces; empty: a synthetic scene
+    face: bool = True  # False: frames with nobody in them
+    quality: int = 80
+
+
+def stamp(frame: np.ndarray, at_ms: int) -> None:
+    """Write the capture time (ms) into the frame's top strip."""
+    for bit in range(STAMP_BITS):
+        value = 255 if (at_ms >> bit) & 1 else 0
+        frame[0:BLOCK, bit * BLOCK : (bit + 1) * BLOCK] = value
+
+
+def read_stamp(frame: np.ndarray) -> int:
+    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    value = 0
+    for bit in range(STAMP_BITS):
+        block = grey[2 : BLOCK - 2, bit * BLOCK + 2 : (bit + 1) * BLOCK - 2]
+        if block.mean() > 127:
+            value |= 1 << bit
+    return value
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class MjpegCameraSimulator:
+    name = "camera"
+
+    def __init__(self, profile: CameraProfile | None = None, faults: object = None) -> None:
+        self.profile = profile or CameraProfile()
+        self.tcp_port = _free_port()
+        self.stalled = threading.Event()
+        self.black = False
+        self.frames_sent = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._sources = [self._load(p) for p in self.profile.images] or [self._synthetic()]
+        self._started = time.monotonic()
+
+    profile_class = CameraProfile
+
+    @property
+    def address(self) -> str:
+        """What a driver opens: this camera's URL."""
+        return self.url
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.tcp_port}/video.mjpg"
+
+    def start(self) -> MjpegCameraSimulator:
+        simulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:
+                if self.path != "/video.mjpg":
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                simulator._stream(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.tcp_port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def disconnect(self, down_s: float = 1.0) -> None:
+        """The camera goes away (power, cable) and comes back on the same address."""
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+    def frame(self) -> np.ndarray:
+        p = self.profile
+        t = time.monotonic() - self._started
+        if self.black:
+            image = np.zeros((p.height, p.width, 3), np.uint8)
+        else:
+            source = self._sources[int(t) % len(self._sources)]
+            image = np.full((p.height, p.width, 3), 200, np.uint8)
+            if p.face:
+                dx = int(40 * math.sin(t * 1.3))
+                dy = int(20 * math.cos(t * 0.9))
+                h, w = source.shape[:2]
+                y0 = max(0, (p.height - h) // 2 + dy)
+                x0 = max(0, (p.width - w) // 2 + dx)
+                image[y0 : y0 + h, x0 : x0 + w] = source[: p.height - y0, : p.width - x0]
+            light = 0.75 + 0.25 * math.sin(t * 0.5)  # the booth's light changes
+            image = np.asarray(cv2.convertScaleAbs(image, alpha=light), dtype=np.uint8)
+        stamp(image, now_ms())
+        return image
+
+    def _stream(self, handler: BaseHTTPRequestHandler) -> None:
+        interval = 1.0 / self.profile.fps
+        try:
+            while self._server is not None:
+                if self.stalled.is_set():
+                    time.sleep(0.05)
+                    continue
+                started = time.monotonic()
+                _, jpeg = cv2.imencode(
+                    ".jpg", self.frame(), [cv2.IMWRITE_JPEG_QUALITY, self.profile.quality]
+                )
+                data = jpeg.tobytes()
+                handler.wfile.write(
+                    b"--frame\r\nContent-Type: image/jpeg\r\n"
+                    + f"Content-Length: {len(data)}\r\n\r\n".encode()
+                    + data
+                    + b"\r\n"
+                )
+                self.frames_sent += 1
+                time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            return
+
+    def _load(self, path: Path) -> np.ndarray:
+        image = cv2.imread(str(path))
+        if image is None:
+            raise ValueError(f"{path}: not an image")
+        scale = min(
+            self.profile.height * 0.8 / image.shape[0], self.profile.width * 0.5 / image.shape[1]
+        )
+        return cv2.resize(image, None, fx=scale, fy=scale)
+
+    def _synthetic(self) -> np.ndarray:
+        """A plain oval 'face' when no images are given."""
+        size = int(self.profile.height * 0.6)
+        image = np.full((size, int(size * 0.8), 3), 200, np.uint8)
+        cv2.ellipse(
+            image,
+            (image.shape[1] // 2, size // 2),
+            (image.shape[1] // 3, size // 2 - 10),
+            0,
+            0,
+            360,
+            (150, 170, 210),
+            -1,
+        )
+        return image
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
