@@ -33,8 +33,9 @@ time.sleep(3600)
 
 
 def main() -> None:
-    simulator = subprocess.Popen([sys.executable, "-c", SIMULATOR, str(FACES)],
-                                 stdout=subprocess.PIPE, text=True)
+    simulator = subprocess.Popen(
+        [sys.executable, "-c", SIMULATOR, str(FACES)], stdout=subprocess.PIPE, text=True
+    )
     assert simulator.stdout is not None
     url = simulator.stdout.readline().strip()
     camera = OpenCvCamera(url)
@@ -54,18 +55,22 @@ def main() -> None:
         simulator.kill()
         simulator.wait()
     ages.sort()
-    print(json.dumps({
-        "benchmark": "camera",
-        "resolution": "1280x720 MJPG",
-        "delivered_fps": round(frames / wall, 1),
-        "target_fps": 30,
-        "driver_cpu_percent_of_one_core": round(100 * cpu / wall, 1),
-        "target_cpu_percent": 30,
-        "frame_age_median_ms": statistics.median(ages),
-        "frame_age_p95_ms": ages[int(len(ages) * 0.95)],
-        "target_frame_age_ms": 50,
-        "frames_dropped_by_the_queue": camera.frames.dropped,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "camera",
+                "resolution": "1280x720 MJPG",
+                "delivered_fps": round(frames / wall, 1),
+                "target_fps": 30,
+                "driver_cpu_percent_of_one_core": round(100 * cpu / wall, 1),
+                "target_cpu_percent": 30,
+                "frame_age_median_ms": statistics.median(ages),
+                "frame_age_p95_ms": ages[int(len(ages) * 0.95)],
+                "target_frame_age_ms": 50,
+                "frames_dropped_by_the_queue": camera.frames.dropped,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

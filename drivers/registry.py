@@ -60,7 +60,12 @@ DEVICE_CLASSES = {
         simulator="drivers.camera.simulator:MjpegCameraSimulator",
         suite="drivers.conformance.camera:suite",
     ),
-    "document_printer": DeviceClass("document_printer"),
+    "document_printer": DeviceClass(
+        "document_printer",
+        drivers={"cups": "drivers.document_printer.driver:CupsDocumentPrinter"},
+        simulator="drivers.document_printer.simulator:CupsPrinterSimulator",
+        suite="drivers.conformance.document_printer:suite",
+    ),
 }
 
 

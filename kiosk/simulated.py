@@ -24,7 +24,12 @@ class SimulatedDevices:
         for name, device in DEVICE_CLASSES.items():
             if device.simulator is None or device.default_driver is None:
                 continue
-            simulator = load_object(device.simulator)().start()
+            try:
+                simulator = load_object(device.simulator)().start()
+            except (OSError, RuntimeError) as exc:  # one missing simulator is no reason
+                log.error("simulator did not start", extra={"device": name, "error": str(exc)})
+                states[name] = "no_device"
+                continue
             driver = load_object(device.default_driver)(port=simulator.address)
             self.simulators[name], self.drivers[name] = simulator, driver
             done = driver.open().result()

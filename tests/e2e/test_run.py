@@ -135,6 +135,15 @@ def test_run_on_simulated_devices(tmp_path):
     records = [json.loads(x) for x in (tmp_path / "log" / "kiosk.jsonl").read_text().splitlines()]
     simulated = {r["device"]: r["state"] for r in records if r["msg"] == "simulated device"}
     assert simulated == dict.fromkeys(
-        ["id_card", "fingerprint", "receipt_printer", "scanner", "card_payment", "camera"], "online"
+        [
+            "id_card",
+            "fingerprint",
+            "receipt_printer",
+            "scanner",
+            "card_payment",
+            "camera",
+            "document_printer",
+        ],
+        "online",
     )
     assert qt_warnings(tmp_path / "log") == []

@@ -1,4 +1,4 @@
-"""CUPS with a simulated IPP Everywhere printer, all in a temporary folder.
+"""CUPS with a simulated IPP Everywhere printer, all in temporary folders.
 
 `ippeveprinter` (cups-ipp-utils) is a real IPP printer that keeps every job it
 receives as a file; a private `cupsd` on a loopback port has one queue, made with
@@ -9,12 +9,11 @@ nothing is announced on the network and the system bus is not touched.
 
 from __future__ import annotations
 
-import grp
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
+from drivers.document_printer.cupsd import PrivateCups
 from tests.services.process import (
     ServiceError,
     free_port,
@@ -38,7 +37,8 @@ def missing() -> str | None:
 class PrintSpooler:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.cups_port = free_port()
+        self.cups_port = 0  # known once the private cupsd has started
+        self._cups: PrivateCups | None = None
         self.printer_port = free_port()
         self.received = workdir / "printer-received"  # the simulated printer's output tray
         self.queue = QUEUE
@@ -112,48 +112,12 @@ class PrintSpooler:
         wait_until(lambda: port_open(self.printer_port), "ippeveprinter")
 
     def _start_cupsd(self) -> None:
-        root = self.workdir / "cups"
-        dirs = {name: root / name for name in ("conf", "spool", "cache", "state", "log")}
-        for path in dirs.values():
-            path.mkdir(parents=True)
-        (dirs["conf"] / "cupsd.conf").write_text(
-            f"Listen 127.0.0.1:{self.cups_port}\n"
-            "LogLevel warn\nWebInterface No\nBrowsing No\nDefaultAuthType None\n"
-            "<Location />\n  Order allow,deny\n  Allow 127.0.0.1\n</Location>\n"
-            "<Location /admin>\n  Order allow,deny\n  Allow 127.0.0.1\n</Location>\n"
-            "<Policy default>\n  JobPrivateAccess all\n  JobPrivateValues none\n"
-            "  SubscriptionPrivateAccess all\n  SubscriptionPrivateValues none\n"
-            "  <Limit All>\n    Order deny,allow\n  </Limit>\n</Policy>\n"
-        )
-        (dirs["conf"] / "cups-files.conf").write_text(
-            f"ServerRoot {dirs['conf']}\nRequestRoot {dirs['spool']}\n"
-            f"CacheDir {dirs['cache']}\nStateDir {dirs['state']}\nTempDir {dirs['spool']}\n"
-            f"ErrorLog {dirs['log']}/error.log\nAccessLog {dirs['log']}/access.log\n"
-            f"PageLog {dirs['log']}/page.log\n"
-            "ServerBin /usr/lib/cups\nDataDir /usr/share/cups\n"
-            "User lp\nGroup lp\nSandboxing Relaxed\n"
-        )
-        # cupsd drops to lp for filters and backends: they must reach the folders.
-        lp_gid = grp.getgrnam("lp").gr_gid
-        for path in [self.workdir, root, *dirs.values()]:
-            os.chown(path, -1, lp_gid)
-            path.chmod(0o775)
-        self._processes.append(
-            start(
-                [
-                    "cupsd",
-                    "-f",
-                    "-c",
-                    str(dirs["conf"] / "cupsd.conf"),
-                    "-s",
-                    str(dirs["conf"] / "cups-files.conf"),
-                ],
-                dirs["log"] / "cupsd.log",
-            )
-        )
-        wait_until(lambda: port_open(self.cups_port), "cupsd")
+        self._cups = PrivateCups().start()
+        self.cups_port = self._cups.port
 
     def stop(self) -> None:
+        if self._cups is not None:
+            self._cups.remove()
         for process in reversed(self._processes):
             stop(process)
         self._processes.clear()
