@@ -9,7 +9,6 @@ with `result()` and `cancel()`. Money rules come first: a lost or late result is
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import Any
 
 from drivers.card_payment.simulator import BankProfile, EcrSimulator
 from drivers.config import FaultSpec
-from drivers.conformance.kit import Report, expect, run_checks
+from drivers.conformance.kit import Report, expect, reconnect_check, run_checks, timeout_check
 from drivers.model import Code, DeviceState
 from drivers.simulator import FaultPlan
 
@@ -37,6 +36,11 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
         finally:
             driver.close()
             sim.stop()
+
+    @contextmanager
+    def pair() -> Iterator[tuple[Any, EcrSimulator]]:  # as the shared checks take it
+        with bench() as (driver, sim, _):
+            yield driver, sim
 
     def lifecycle() -> str:
         with bench() as (driver, _, events):
@@ -111,17 +115,6 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
             expect(done.error == "bad_checksum", f"reported as {done.code}/{done.error}")
         return "refused after three bad frames"
 
-    def timeout_is_a_timeout() -> str:
-        with bench() as (driver, sim, _):
-            sim.faults.inject("no_answer")
-            started = time.monotonic()
-            done = driver.query_status(timeout_s=1.0).result()
-            took = time.monotonic() - started
-            expect(done.code is Code.TIMEOUT, f"no answer reported as {done.code}/{done.error}")
-            expect(took < 1.3, f"waited {took:.2f} s for a 1 s timeout")
-            expect(driver.query_status().result().ok, "not usable after a timeout")
-        return f"timeout after {took:.2f} s"
-
     def garbage_refused() -> str:
         with bench() as (driver, sim, _):
             sim.faults.inject("garbage")
@@ -146,18 +139,6 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
             expect(asked.ok and asked.data["state"] == "paid", f"after cancel: {asked}")
         return f"cancelled in {took:.2f} s, then queried"
 
-    def reconnect() -> str:
-        with bench() as (driver, sim, _):
-            unplug = threading.Thread(target=sim.drop_link, args=(0.8,))
-            unplug.start()
-            time.sleep(0.1)
-            done = driver.query_status(timeout_s=3.0).result()
-            if not done.ok:
-                done = driver.query_status(timeout_s=3.0).result()
-            unplug.join()
-            expect(done.ok, f"no reconnect: {done.code} {done.error}")
-        return "back after the link dropped"
-
     checks: list[tuple[str, Callable[[], str]]] = [
         ("lifecycle", lifecycle),
         ("sale approved", approved),
@@ -167,10 +148,10 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
         ("void and refund", void_and_refund),
         ("NAK and resend", nak_and_resend),
         ("wrong checksum refused", wrong_checksum_refused),
-        ("timeout is a timeout", timeout_is_a_timeout),
+        ("timeout is a timeout", timeout_check(pair)),
         ("garbage refused", garbage_refused),
         ("cancel", cancel),
-        ("reconnect", reconnect),
+        ("reconnect", reconnect_check(pair)),
     ]
     chosen = [(n, c) for n, c in checks if only is None or n in only]
     return run_checks(Report("card_payment", driver_name), chosen)

@@ -10,12 +10,19 @@ record with `name`, `sex`, `nation`, `birth_date`, `address`, `id_number`,
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from drivers.conformance.kit import Report, expect, run_checks
+from drivers.conformance.kit import (
+    Report,
+    bad_frames_check,
+    cancel_check,
+    expect,
+    reconnect_check,
+    run_checks,
+    timeout_check,
+)
 from drivers.id_card.simulator import CardProfile, SamSimulator
 from drivers.model import Code, DeviceState
 
@@ -108,52 +115,6 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
             expect(done.code is Code.USER_ERROR, f"two cards gave {done.code}/{done.error}")
         return f"{done.code.value}/{done.error}"
 
-    def bad_frames_refused() -> str:
-        with bench() as (driver, sim):
-            for fault in ("garbage", "bad_checksum"):
-                sim.faults.inject(fault)
-                done = driver.query_status(1.0).result()
-                expect(
-                    not done.ok and done.code is Code.HARDWARE_ERROR,
-                    f"{fault} answer taken as {done.code}",
-                )
-                expect(driver.query_status().result().ok, f"not usable after {fault}")
-        return "garbage and a wrong checksum refused"
-
-    def timeout_is_a_timeout() -> str:
-        with bench() as (driver, sim):
-            sim.faults.inject("no_answer")
-            started = time.monotonic()
-            done = driver.query_status(0.5).result()
-            took = time.monotonic() - started
-            expect(done.code is Code.TIMEOUT, f"no answer reported as {done.code}/{done.error}")
-            expect(took < 0.8, f"waited {took:.2f} s")
-            expect(driver.query_status().result().ok, "not usable after a timeout")
-        return f"timeout after {took:.2f} s"
-
-    def cancel() -> str:
-        with bench() as (driver, _):
-            handle = driver.read_card(10.0)
-            time.sleep(0.2)
-            started = time.monotonic()
-            handle.cancel()
-            done = handle.result()
-            took = time.monotonic() - started
-            expect(done.code is Code.CANCELED and took < 0.5, f"{done.code} in {took:.2f} s")
-        return f"cancelled in {took:.2f} s"
-
-    def reconnect() -> str:
-        with bench() as (driver, sim):
-            unplug = threading.Thread(target=sim.drop_link, args=(0.6,))
-            unplug.start()
-            time.sleep(0.1)
-            done = driver.query_status(3.0).result()
-            if not done.ok:
-                done = driver.query_status(3.0).result()
-            unplug.join()
-            expect(done.ok, f"no reconnect: {done.code} {done.error}")
-        return "back after the link dropped"
-
     checks: list[tuple[str, Callable[[], str]]] = [
         ("lifecycle", lifecycle),
         ("reads a card", reads_a_card),
@@ -161,10 +122,10 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
         ("other card types", other_card_types),
         ("card pulled mid-read", card_pulled),
         ("two cards", two_cards),
-        ("bad frames refused", bad_frames_refused),
-        ("timeout is a timeout", timeout_is_a_timeout),
-        ("cancel", cancel),
-        ("reconnect", reconnect),
+        ("bad frames refused", bad_frames_check(bench, ("garbage", "bad_checksum"))),
+        ("timeout is a timeout", timeout_check(bench)),
+        ("cancel", cancel_check(bench, lambda driver: driver.read_card(10.0))),
+        ("reconnect", reconnect_check(bench)),
     ]
     chosen = [(n, c) for n, c in checks if only is None or n in only]
     return run_checks(Report("id_card", driver_name), chosen)

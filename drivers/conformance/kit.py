@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -118,3 +119,85 @@ def smoke_test(driver_class: type, driver_name: str, device: str, port: str) -> 
     finally:
         driver.close()
     return report
+
+
+# --- checks every serial device's suite shares ---------------------------------------
+# `bench()` gives a context manager yielding (driver, simulator), the driver opened.
+
+Bench = Callable[[], Any]
+
+
+def timeout_check(bench: Bench) -> Callable[[], str]:
+    """No answer to a status query is a timeout at its deadline, then the device works."""
+
+    def check() -> str:
+        with bench() as (driver, sim):
+            sim.faults.inject("no_answer")
+            started = time.monotonic()
+            done = driver.query_status(0.5).result()
+            took = time.monotonic() - started
+            expect(
+                done.code.value == "timeout",
+                f"no answer reported as {done.code.value}/{done.error}",
+            )
+            expect(took < 0.8, f"waited {took:.2f} s for a 0.5 s timeout")
+            expect(driver.query_status().result().ok, "not usable after a timeout")
+        return f"timeout after {took:.2f} s"
+
+    return check
+
+
+def bad_frames_check(bench: Bench, faults: tuple[str, ...]) -> Callable[[], str]:
+    """Answers bent by each fault are refused as hardware errors, then the device works."""
+
+    def check() -> str:
+        with bench() as (driver, sim):
+            for fault in faults:
+                sim.faults.inject(fault)
+                done = driver.query_status(1.0).result()
+                expect(
+                    not done.ok and done.code.value == "hardware_error",
+                    f"a {fault} answer was taken as {done.code.value}",
+                )
+                expect(driver.query_status().result().ok, f"not usable after {fault}")
+        return f"{' and '.join(faults)} refused"
+
+    return check
+
+
+def cancel_check(bench: Bench, start: Callable[[Any], Any]) -> Callable[[], str]:
+    """A long command (`start(driver)` returns its handle) stops at once on cancel."""
+
+    def check() -> str:
+        with bench() as (driver, _):
+            handle = start(driver)
+            time.sleep(0.2)
+            started = time.monotonic()
+            handle.cancel()
+            done = handle.result()
+            took = time.monotonic() - started
+            expect(
+                done.code.value == "canceled" and took < 0.5,
+                f"cancel gave {done.code.value} after {took:.2f} s",
+            )
+        return f"cancelled in {took:.2f} s"
+
+    return check
+
+
+def reconnect_check(bench: Bench) -> Callable[[], str]:
+    """The link drops for 0.6 s; the driver is back within the next two commands."""
+
+    def check() -> str:
+        with bench() as (driver, sim):
+            unplug = threading.Thread(target=sim.drop_link, args=(0.6,))
+            unplug.start()
+            time.sleep(0.1)
+            done = driver.query_status(3.0).result()
+            if not done.ok:  # the first command may see the link go; the next must work
+                done = driver.query_status(3.0).result()
+            unplug.join()
+            expect(done.ok, f"no reconnect: {done.code.value} {done.error}")
+        return "back after the link dropped"
+
+    return check

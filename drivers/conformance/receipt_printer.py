@@ -8,13 +8,12 @@ Each check runs against a fresh simulator.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from drivers.conformance.kit import Report, expect, run_checks
+from drivers.conformance.kit import Report, expect, reconnect_check, run_checks, timeout_check
 from drivers.model import Code, Completion, DeviceState, StatusChanged
 from drivers.receipt_printer.simulator import EscPosSimulator, PrinterProfile
 from drivers.receipt_printer.slip import Feed, QrCode, Rule, Slip, Text
@@ -58,6 +57,11 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
             yield b
         finally:
             b.close()
+
+    @contextmanager
+    def pair() -> Iterator[tuple[Any, EscPosSimulator]]:  # as the shared checks take it
+        with bench() as b:
+            yield b.driver, b.sim
 
     def lifecycle() -> str:
         with bench() as b:
@@ -137,18 +141,6 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
                 cases.append(f"{error}->{code.value}")
         return ", ".join(cases)
 
-    def timeout_is_a_timeout() -> str:
-        with bench() as b:
-            b.sim.faults.inject("no_answer")
-            started = time.monotonic()
-            done = b.driver.query_status(timeout_s=0.5).result()
-            took = time.monotonic() - started
-            expect(done.code is Code.TIMEOUT, f"no answer reported as {done.code}/{done.error}")
-            expect(took < 0.5 + 0.3, f"waited {took:.2f} s past a 0.5 s timeout")
-            again = b.driver.query_status().result()
-            expect(again.ok, f"not usable after a timeout: {again.code}")
-        return f"timeout after {took:.2f} s, then usable"
-
     def bad_frames_refused() -> str:
         with bench() as b:
             for fault in ("garbage", "truncated"):
@@ -180,21 +172,6 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
             )
         return f"cancelled in {took:.2f} s"
 
-    def reconnect() -> str:
-        with bench() as b:
-            unplug = threading.Thread(target=b.sim.drop_link, args=(0.8,))
-            unplug.start()
-            time.sleep(0.1)
-            started = time.monotonic()
-            done = b.driver.query_status(timeout_s=3.0).result()
-            if not done.ok:  # the first command may see the link go; the next must work
-                done = b.driver.query_status(timeout_s=3.0).result()
-            took = time.monotonic() - started
-            unplug.join()
-            expect(done.ok, f"no reconnect: {done.code} {done.error}")
-            expect(b.changes()[-1].after.device is DeviceState.ONLINE, "not back online")
-        return f"back after {took:.2f} s, unplugged for 0.8 s"
-
     def debounce() -> str:
         with bench() as b:
             before = len(b.changes())
@@ -210,10 +187,10 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
         ("prints a slip", prints_a_slip),
         ("status transitions", status_transitions),
         ("error codes", error_codes),
-        ("timeout is a timeout", timeout_is_a_timeout),
+        ("timeout is a timeout", timeout_check(pair)),
         ("bad frames refused", bad_frames_refused),
         ("cancel", cancel),
-        ("reconnect", reconnect),
+        ("reconnect", reconnect_check(pair)),
         ("debounce", debounce),
     ]
     chosen = [(n, c) for n, c in checks if only is None or n in only]

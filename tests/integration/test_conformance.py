@@ -1,0 +1,49 @@
+"""Each of our drivers is certified by its device's conformance suite against the
+simulator, and every mutant driver (tests/mutants/) fails it, each by its own check."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from drivers.conformance.kit import load_object
+from drivers.registry import DEVICE_CLASSES
+
+DEVICES = [
+    "receipt_printer",
+    "card_payment",
+    "scanner",
+    "id_card",
+    "fingerprint",
+    "camera",
+    "document_printer",
+]
+
+
+def suite_of(device: str):
+    return load_object(DEVICE_CLASSES[device].suite)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_our_driver_is_certified(device):
+    driver = DEVICE_CLASSES[device].default_driver
+    report = suite_of(device)(load_object(driver), driver)
+    assert report.passed, report.text()
+    assert len(report.results) >= 7
+
+
+MUTANTS = [
+    (device, mutant, check)
+    for device in DEVICES
+    for mutant, check in importlib.import_module(f"tests.mutants.{device}").MUTANTS.items()
+]
+
+
+@pytest.mark.parametrize(
+    ("device", "mutant", "check"), MUTANTS, ids=[f"{d}-{m.__name__}" for d, m, _ in MUTANTS]
+)
+def test_each_mutant_fails_its_check(device, mutant, check):
+    report = suite_of(device)(mutant, mutant.__name__, only=[check])
+    assert [r.name for r in report.results] == [check], "no such check in the suite"
+    assert not report.passed, f"{mutant.__name__} passed '{check}': {report.text()}"
