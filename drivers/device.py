@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from drivers.model import DeviceState, DeviceSwapped, Status, StatusChanged
+from drivers.model import (
+    DeviceState,
+    DeviceSwapped,
+    DeviceTimeout,
+    LinkLost,
+    Status,
+    StatusChanged,
+)
 from drivers.transport import SerialLink
-from drivers.worker import DeviceWorker
+from drivers.worker import CommandContext, DeviceWorker
+
+T = TypeVar("T")
 
 
 class SerialDevice:
@@ -30,6 +39,26 @@ class SerialDevice:
     def close(self) -> None:
         self.worker.stop()
         self.link.close()
+
+    def _guarded(
+        self, ctx: CommandContext, exchange: Callable[[], T], unknown: dict[str, str] | None = None
+    ) -> T:
+        """One request and its answer: reopened once if the link went away (the device
+        was unplugged and is back); a timeout or a lost link also sets the status,
+        with `unknown` as the media nobody can vouch for now."""
+        try:
+            try:
+                return exchange()
+            except LinkLost:
+                self.link.reconnect(ctx)
+                return exchange()
+        except DeviceTimeout:
+            self.link.drain_input()  # a late answer must not be taken for the next one
+            self._set(Status(DeviceState.OFFLINE, dict(unknown or {})))
+            raise
+        except LinkLost:
+            self._set(Status(DeviceState.NO_DEVICE, dict(unknown or {})))
+            raise
 
     def _set(self, status: Status) -> None:
         if status != self.status:

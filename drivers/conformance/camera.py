@@ -10,27 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
-from drivers.camera.simulator import CameraProfile, MjpegCameraSimulator, now_ms, read_stamp
-from drivers.conformance.kit import Report, expect, run_checks
+from drivers.camera.simulator import MjpegCameraSimulator, now_ms, read_stamp
+from drivers.conformance.kit import Report, bench_factory, expect, run_checks
 from drivers.model import Code, DeviceState
 
 
 def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -> Report:
-    @contextmanager
-    def bench(profile: CameraProfile | None = None) -> Iterator[tuple[Any, MjpegCameraSimulator]]:
-        sim = MjpegCameraSimulator(profile).start()
-        driver = driver_class(port=sim.url, on_event=lambda event: None)
-        try:
-            opened = driver.open().result()
-            expect(opened.ok, f"open failed: {opened.code} {opened.error}")
-            yield driver, sim
-        finally:
-            driver.close()
-            sim.stop()
+    bench = bench_factory(MjpegCameraSimulator, driver_class)
 
     def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
         deadline = time.monotonic() + seconds

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 from reportlab.pdfgen.canvas import Canvas
 
-from drivers.conformance.kit import Report, expect, run_checks
+from drivers.conformance.kit import Report, bench_factory, expect, run_checks
 from drivers.document_printer.simulator import CupsPrinterSimulator, PaperProfile
 from drivers.model import Code
 
@@ -32,17 +30,7 @@ def pdf(pages: int) -> bytes:
 
 
 def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -> Report:
-    @contextmanager
-    def bench(profile: PaperProfile | None = None) -> Iterator[tuple[Any, CupsPrinterSimulator]]:
-        sim = CupsPrinterSimulator(profile).start()
-        driver = driver_class(port=sim.address, on_event=lambda event: None)
-        try:
-            opened = driver.open().result()
-            expect(opened.ok, f"open failed: {opened.code} {opened.error}")
-            yield driver, sim
-        finally:
-            driver.close()
-            sim.stop()
+    bench = bench_factory(CupsPrinterSimulator, driver_class)
 
     def prints() -> str:
         with bench(PaperProfile(paper=10)) as (driver, sim):

@@ -8,13 +8,12 @@ bytes and `quality`), `self_test()` and `close()`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 from drivers.conformance.kit import (
     Report,
     bad_frames_check,
+    bench_factory,
     cancel_check,
     expect,
     reconnect_check,
@@ -26,17 +25,7 @@ from drivers.model import Code, DeviceState
 
 
 def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -> Report:
-    @contextmanager
-    def bench(profile: FingerProfile | None = None) -> Iterator[tuple[Any, R30xSimulator]]:
-        sim = R30xSimulator(profile).start()
-        driver = driver_class(port=str(sim.link), on_event=lambda event: None)
-        try:
-            opened = driver.open().result()
-            expect(opened.ok, f"open failed: {opened.code} {opened.error}")
-            yield driver, sim
-        finally:
-            driver.close()
-            sim.stop()
+    bench = bench_factory(R30xSimulator, driver_class)
 
     def lifecycle() -> str:
         with bench() as (driver, _):

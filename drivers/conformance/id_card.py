@@ -10,13 +10,12 @@ record with `name`, `sex`, `nation`, `birth_date`, `address`, `id_number`,
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 from drivers.conformance.kit import (
     Report,
     bad_frames_check,
+    bench_factory,
     cancel_check,
     expect,
     reconnect_check,
@@ -28,17 +27,7 @@ from drivers.model import Code, DeviceState
 
 
 def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -> Report:
-    @contextmanager
-    def bench(profile: CardProfile | None = None) -> Iterator[tuple[Any, SamSimulator]]:
-        sim = SamSimulator(profile).start()
-        driver = driver_class(port=str(sim.link), on_event=lambda event: None)
-        try:
-            opened = driver.open().result()
-            expect(opened.ok, f"open failed: {opened.code} {opened.error}")
-            yield driver, sim
-        finally:
-            driver.close()
-            sim.stop()
+    bench = bench_factory(SamSimulator, driver_class)
 
     def place_later(sim: SamSimulator, after_s: float = 0.2) -> None:
         threading.Timer(after_s, sim.place_card).start()

@@ -6,7 +6,8 @@ import importlib
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -201,3 +202,22 @@ def reconnect_check(bench: Bench) -> Callable[[], str]:
         return "back after the link dropped"
 
     return check
+
+
+def bench_factory(simulator_class: type, driver_class: type) -> Callable[..., Any]:
+    """`bench(profile=None)`: a context manager giving (driver, simulator), the driver
+    opened on a fresh simulator; both closed after."""
+
+    @contextmanager
+    def bench(profile: Any = None) -> Iterator[tuple[Any, Any]]:
+        simulator = simulator_class(profile).start()
+        driver = driver_class(port=simulator.address, on_event=lambda event: None)
+        try:
+            opened = driver.open().result()
+            expect(opened.ok, f"open failed: {opened.code.value} {opened.error}")
+            yield driver, simulator
+        finally:
+            driver.close()
+            simulator.stop()
+
+    return bench

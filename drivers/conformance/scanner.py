@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
-from drivers.conformance.kit import Report, expect, run_checks
+from drivers.conformance.kit import Report, bench_factory, expect, run_checks
 from drivers.model import Code, DeviceState
 from drivers.scanner.simulator import ScannerProfile, ScannerSimulator
 
@@ -21,17 +19,7 @@ PAYMENT = "134567890123456789"
 
 
 def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -> Report:
-    @contextmanager
-    def bench(profile: ScannerProfile | None = None) -> Iterator[tuple[Any, ScannerSimulator]]:
-        sim = ScannerSimulator(profile).start()
-        driver = driver_class(port=str(sim.link), on_event=lambda event: None)
-        try:
-            opened = driver.open().result()
-            expect(opened.ok, f"open failed: {opened.code} {opened.error}")
-            yield driver, sim
-        finally:
-            driver.close()
-            sim.stop()
+    bench = bench_factory(ScannerSimulator, driver_class)
 
     def show_later(sim: ScannerSimulator, code: str, after_s: float = 0.1) -> None:
         threading.Timer(after_s, sim.present, args=(code,)).start()

@@ -20,7 +20,6 @@ from drivers.model import (
     DeviceError,
     DeviceState,
     DeviceTimeout,
-    LinkLost,
     ProtocolError,
     Recovery,
     Status,
@@ -121,19 +120,7 @@ class R30xFingerprint(SerialDevice):
     def _instruction(
         self, ctx: CommandContext, code: int, params: bytes = b""
     ) -> tuple[int, bytes]:
-        try:
-            try:
-                return self._exchange(ctx, code, params)
-            except LinkLost:
-                self.link.reconnect(ctx)
-                return self._exchange(ctx, code, params)
-        except DeviceTimeout:
-            self.link.drain_input()
-            self._set(Status(DeviceState.OFFLINE))
-            raise
-        except LinkLost:
-            self._set(Status(DeviceState.NO_DEVICE))
-            raise
+        return self._guarded(ctx, lambda: self._exchange(ctx, code, params))
 
     def _exchange(self, ctx: CommandContext, code: int, params: bytes) -> tuple[int, bytes]:
         if not self.link.is_open:

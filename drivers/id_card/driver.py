@@ -20,7 +20,6 @@ from drivers.model import (
     DeviceError,
     DeviceState,
     DeviceTimeout,
-    LinkLost,
     ProtocolError,
     Recovery,
     Status,
@@ -114,19 +113,7 @@ class SamIdCardReader(SerialDevice):
         return {**card.fields, "card_type": card.card_type, "photo": photo}
 
     def _ask(self, ctx: CommandContext, cmd: int, para: int) -> sam.Reply:
-        try:
-            try:
-                return self._exchange(ctx, cmd, para)
-            except LinkLost:
-                self.link.reconnect(ctx)
-                return self._exchange(ctx, cmd, para)
-        except DeviceTimeout:
-            self.link.drain_input()
-            self._set(Status(DeviceState.OFFLINE, {"card": "unknown"}))
-            raise
-        except LinkLost:
-            self._set(Status(DeviceState.NO_DEVICE, {"card": "unknown"}))
-            raise
+        return self._guarded(ctx, lambda: self._exchange(ctx, cmd, para), {"card": "unknown"})
 
     def _exchange(self, ctx: CommandContext, cmd: int, para: int) -> sam.Reply:
         if not self.link.is_open:
