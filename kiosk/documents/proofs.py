@@ -7,6 +7,7 @@ validity, and a faint background pattern. Every font is embedded (subset).
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass, field
@@ -214,7 +215,7 @@ def draw_qr(page: Canvas, text: str, x: float, y: float, size: float) -> None:
     page.setFillColor(Color(1, 1, 1))
     page.rect(x, y, size, size, stroke=0, fill=1)
     page.setFillColor(Color(0, 0, 0))
-    path = page.beginPath()
+    rects = []  # written as PDF operators: reportlab's path objects are slow per number
     for row, line in enumerate(modules):
         col = 0
         while col < len(line):
@@ -224,13 +225,9 @@ def draw_qr(page: Canvas, text: str, x: float, y: float, size: float) -> None:
             start = col
             while col < len(line) and line[col]:
                 col += 1
-            path.rect(
-                x + (start + quiet) * cell,
-                y + size - (row + quiet + 1) * cell,
-                (col - start) * cell,
-                cell,
-            )
-    page.drawPath(path, stroke=0, fill=1)
+            left, bottom = x + (start + quiet) * cell, y + size - (row + quiet + 1) * cell
+            rects.append(f"{left:.3f} {bottom:.3f} {(col - start) * cell:.3f} {cell:.3f} re")
+    page._code.append(" ".join(rects) + " f")
     page.restoreState()
 
 
@@ -239,15 +236,23 @@ def _background(page: Canvas, width: float, height: float) -> None:
     page.saveState()
     page.setStrokeColor(PATTERN)
     page.setLineWidth(0.25)
-    for band in range(0, int(height), 18):
+    # The same few thousand segments on every page: written once as PDF path
+    # operators and reused (reportlab's own path objects format each number slowly).
+    page._code.append(_guilloche(round(width), round(height)))
+    page.restoreState()
+
+
+@functools.cache
+def _guilloche(width: int, height: int) -> str:
+    ops = []
+    for band in range(0, height, 18):
         for phase in (0.0, math.pi / 2):
-            path = page.beginPath()
-            path.moveTo(0, band)
+            points = [f"0 {band} m"]
             for step in range(1, 61):
                 x = width * step / 60
-                path.lineTo(x, band + 5 * math.sin(x / 11 + phase + band / 40))
-            page.drawPath(path, stroke=1, fill=0)
-    page.restoreState()
+                points.append(f"{x:.1f} {band + 5 * math.sin(x / 11 + phase + band / 40):.1f} l")
+            ops.append(" ".join(points) + " S")
+    return "\n".join(ops)
 
 
 def _watermark(page: Canvas, width: float, height: float, text: str, faces: FontSet) -> None:
