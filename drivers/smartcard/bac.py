@@ -128,7 +128,7 @@ def unwrap(s: Session, response: bytes) -> tuple[bytes, bytes]:
     """The plain data and status word of a protected response; its MAC is checked."""
     s.ssc = _increment(s.ssc)
     body, sw = response[:-2], response[-2:]
-    at, data, mac_input, mac = 0, b"", b"", None
+    at, encrypted, mac_input, mac = 0, None, b"", None
     while at < len(body):
         tag = body[at]
         length, size = _read_length(body, at + 1)
@@ -137,15 +137,20 @@ def unwrap(s: Session, response: bytes) -> tuple[bytes, bytes]:
         if tag in (0x87, 0x99):
             mac_input += body[at:end]
             if tag == 0x87:
-                data = unpad(_3des(s.ks_enc, value[1:], decrypt=True))
+                encrypted = value
         elif tag == 0x8E:
             mac = value
         else:
             raise SecureMessagingError(f"unexpected tag {tag:#04x}")
         at = end
+    # The MAC first: nothing is decrypted from a response that was not the chip's.
     if mac is None or retail_mac(s.ks_mac, s.ssc + mac_input) != mac:
         raise SecureMessagingError("the response's MAC does not match")
-    return data, sw
+    if encrypted is None:
+        return b"", sw
+    if len(encrypted) < 9 or (len(encrypted) - 1) % 8 or encrypted[0] != 0x01:
+        raise SecureMessagingError("the encrypted data object is malformed")
+    return unpad(_3des(s.ks_enc, encrypted[1:], decrypt=True)), sw
 
 
 def _read_length(data: bytes, at: int) -> tuple[int, int]:

@@ -128,3 +128,43 @@ def test_unwrap_never_crashes(data):
         bac.unwrap(s, data + b"\x90\x00")
     except bac.SecureMessagingError:
         pass
+
+
+def test_ef_com_of_the_worked_example():
+    from drivers.smartcard.lds import parse_com
+
+    s = worked_session()
+    bac.wrap(s, H("00A4020C"), H("011E"))
+    bac.unwrap(s, H("990290008E08FA855A5D4C50A8ED9000"))
+    bac.wrap(s, H("00B00000"), le=4)
+    head, _ = bac.unwrap(s, H("8709019FF0EC34F9922651990290008E08AD55CC17140B2DED9000"))
+    assert bac.wrap(s, H("00B00004"), le=0x12) == H("0CB000040D9701128E082EA28A70F3C7B53500")
+    rest, sw = bac.unwrap(
+        s,
+        H("871901FB9235F4E4037F2327DCC8964F1F9B8C30F42C8E2FFF224A990290008E08C8B2787EAEA07D749000"),
+    )
+    assert rest == H("04303130365F36063034303030305C026175") and sw == H("9000")
+    com = parse_com(head + rest)
+    assert (com.lds_version, com.unicode_version, com.data_groups) == ("0106", "040000", [1, 2])
+
+
+def test_dg1_holds_the_mrz():
+    from drivers.smartcard.lds import LdsError, parse_dg1
+
+    text = TD3.replace("\n", "").encode()
+    inner = b"\x5f\x1f" + bytes([len(text)]) + text
+    dg1 = b"\x61" + bytes([len(inner)]) + inner
+    assert parse_dg1(dg1).names == "ERIKSSON<<ANNA<MARIA"
+    with pytest.raises(LdsError):
+        parse_dg1(dg1[:-5])
+
+
+@given(st.binary(max_size=80))
+def test_tlv_parser_never_crashes(data):
+    from drivers.smartcard.lds import LdsError, parse_com, tlv
+
+    for parser in (tlv, parse_com):
+        try:
+            parser(data)
+        except LdsError:
+            pass
