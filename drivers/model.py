@@ -136,6 +136,13 @@ class NotReady(DeviceError):
     recovery = Recovery.USER_ACTION
 
 
+class CitizenCanFix(DeviceError):
+    """The citizen can put it right: the card moved, a poor print, a declined card."""
+
+    code = Code.USER_ERROR
+    recovery = Recovery.USER_ACTION
+
+
 class InvalidData(DeviceError):
     code = Code.INVALID_DATA
     recovery = Recovery.NONE

@@ -16,6 +16,7 @@ from drivers.card_payment import ecr
 from drivers.device import SerialDevice
 from drivers.model import (
     Canceled,
+    CitizenCanFix,
     Code,
     DeviceError,
     DeviceState,
@@ -45,9 +46,8 @@ class PaymentUnknown(DeviceError):
     recovery = Recovery.RETRY  # query the order, then void or reconcile
 
 
-class Declined(DeviceError):
-    code = Code.USER_ERROR
-    recovery = Recovery.USER_ACTION  # another card, or another way to pay
+class Declined(CitizenCanFix):
+    """The bank said no: another card, or another way to pay."""
 
 
 class EcrTerminal(SerialDevice):

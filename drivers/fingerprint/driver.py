@@ -16,12 +16,11 @@ from typing import Any
 from drivers.device import SerialDevice
 from drivers.fingerprint import packets as pk
 from drivers.model import (
-    Code,
+    CitizenCanFix,
     DeviceError,
     DeviceState,
     DeviceTimeout,
     ProtocolError,
-    Recovery,
     Status,
 )
 from drivers.worker import CommandContext, CommandHandle
@@ -30,14 +29,12 @@ POLL_S = 0.1
 GOOD_QUALITY = 90
 
 
-class FingerProblem(DeviceError):
-    code = Code.USER_ERROR
-    recovery = Recovery.USER_ACTION
+class FingerProblem(CitizenCanFix):
+    """A poor print, or no usable image: the citizen presses again."""
 
 
 class ModuleFailure(DeviceError):
-    code = Code.HARDWARE_ERROR
-    recovery = Recovery.OPERATOR
+    """The module failed or refused us: a technician's (the default code and hint)."""
 
 
 class R30xFingerprint(SerialDevice):

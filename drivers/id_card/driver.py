@@ -16,12 +16,11 @@ from drivers.device import SerialDevice
 from drivers.id_card import sam
 from drivers.id_card.photo import JpegStandIn, PhotoDecoder
 from drivers.model import (
-    Code,
+    CitizenCanFix,
     DeviceError,
     DeviceState,
     DeviceTimeout,
     ProtocolError,
-    Recovery,
     Status,
 )
 from drivers.worker import CommandContext, CommandHandle
@@ -29,14 +28,12 @@ from drivers.worker import CommandContext, CommandHandle
 POLL_S = 0.1
 
 
-class CardProblem(DeviceError):
-    code = Code.USER_ERROR
-    recovery = Recovery.USER_ACTION
+class CardProblem(CitizenCanFix):
+    """The card moved, two cards, or a card this reader does not know."""
 
 
 class SamFailure(DeviceError):
-    code = Code.HARDWARE_ERROR
-    recovery = Recovery.OPERATOR
+    """The SAM module failed: a technician's (DeviceError's default code and hint)."""
 
 
 class SamIdCardReader(SerialDevice):

@@ -40,9 +40,7 @@ class PrinterNotReady(NotReady):
 
 
 class JobFailed(DeviceError):
-    """The slip did not come out whole."""
-
-    recovery = Recovery.OPERATOR
+    """The slip did not come out whole (a technician's: DeviceError's default hint)."""
 
 
 class EscPosPrinter(SerialDevice):
