@@ -36,6 +36,8 @@ FaultKind = Literal[
     "cover_open",
     "jam",
     "payment_unknown",
+    "wrong_mac",
+    "tearing",
 ]
 
 

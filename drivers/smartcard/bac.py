@@ -33,7 +33,7 @@ def bac_keys(key_info: str) -> tuple[bytes, bytes]:
     return derive(seed, ENC), derive(seed, MAC)
 
 
-def _3des(key: bytes, data: bytes, decrypt: bool = False) -> bytes:
+def triple_des(key: bytes, data: bytes, decrypt: bool = False) -> bytes:
     cipher = Cipher(TripleDES(key + key[:8]), modes.CBC(bytes(8)))
     worker = cipher.decryptor() if decrypt else cipher.encryptor()
     return worker.update(data) + worker.finalize()
@@ -79,7 +79,7 @@ class Challenge:
 def authenticate(
     k_enc: bytes, k_mac: bytes, rnd_ic: bytes, rnd_ifd: bytes, k_ifd: bytes
 ) -> Challenge:
-    e_ifd = _3des(k_enc, rnd_ifd + rnd_ic + k_ifd)
+    e_ifd = triple_des(k_enc, rnd_ifd + rnd_ic + k_ifd)
     return Challenge(e_ifd + retail_mac(k_mac, e_ifd), rnd_ifd, k_ifd)
 
 
@@ -97,7 +97,7 @@ def session(
     e_ic, m_ic = response[:32], response[32:40]
     if retail_mac(k_mac, e_ic) != m_ic:
         raise SecureMessagingError("the chip's authentication MAC does not match")
-    plain = _3des(k_enc, e_ic, decrypt=True)
+    plain = triple_des(k_enc, e_ic, decrypt=True)
     if plain[0:8] != rnd_ic or plain[8:16] != challenge.rnd_ifd:
         raise SecureMessagingError("the chip answered another challenge")
     k_ic = plain[16:32]
@@ -105,18 +105,18 @@ def session(
     return Session(derive(seed, ENC), derive(seed, MAC), rnd_ic[4:8] + challenge.rnd_ifd[4:8])
 
 
-def _increment(ssc: bytes) -> bytes:
+def increment(ssc: bytes) -> bytes:
     return ((int.from_bytes(ssc, "big") + 1) % (1 << 64)).to_bytes(8, "big")
 
 
 def wrap(s: Session, header: bytes, data: bytes = b"", le: int | None = None) -> bytes:
     """A protected command APDU (`header` = CLA INS P1 P2, CLA gets 0x0C)."""
-    s.ssc = _increment(s.ssc)
+    s.ssc = increment(s.ssc)
     masked = bytes([0x0C]) + header[1:4]
     objects = b""
     if data:
-        encrypted = b"\x01" + _3des(s.ks_enc, pad(data))
-        objects += b"\x87" + _length(encrypted) + encrypted
+        encrypted = b"\x01" + triple_des(s.ks_enc, pad(data))
+        objects += b"\x87" + ber_length(encrypted) + encrypted
     if le is not None:
         objects += b"\x97\x01" + bytes([le])
     mac = retail_mac(s.ks_mac, s.ssc + pad(masked) + objects)
@@ -126,12 +126,12 @@ def wrap(s: Session, header: bytes, data: bytes = b"", le: int | None = None) ->
 
 def unwrap(s: Session, response: bytes) -> tuple[bytes, bytes]:
     """The plain data and status word of a protected response; its MAC is checked."""
-    s.ssc = _increment(s.ssc)
+    s.ssc = increment(s.ssc)
     body, sw = response[:-2], response[-2:]
     at, encrypted, mac_input, mac = 0, None, b"", None
     while at < len(body):
         tag = body[at]
-        length, size = _read_length(body, at + 1)
+        length, size = read_length(body, at + 1)
         end = at + 1 + size + length
         value = body[at + 1 + size : end]
         if tag in (0x87, 0x99):
@@ -150,10 +150,10 @@ def unwrap(s: Session, response: bytes) -> tuple[bytes, bytes]:
         return b"", sw
     if len(encrypted) < 9 or (len(encrypted) - 1) % 8 or encrypted[0] != 0x01:
         raise SecureMessagingError("the encrypted data object is malformed")
-    return unpad(_3des(s.ks_enc, encrypted[1:], decrypt=True)), sw
+    return unpad(triple_des(s.ks_enc, encrypted[1:], decrypt=True)), sw
 
 
-def _read_length(data: bytes, at: int) -> tuple[int, int]:
+def read_length(data: bytes, at: int) -> tuple[int, int]:
     """A BER length at `at`: (the length, how many bytes it took)."""
     if at >= len(data):
         raise SecureMessagingError("truncated response")
@@ -166,7 +166,7 @@ def _read_length(data: bytes, at: int) -> tuple[int, int]:
     return int.from_bytes(data[at + 1 : at + 1 + count], "big"), 1 + count
 
 
-def _length(value: bytes) -> bytes:
+def ber_length(value: bytes) -> bytes:
     if len(value) < 0x80:
         return bytes([len(value)])
     return (

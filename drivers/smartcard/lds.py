@@ -92,3 +92,31 @@ def parse_dg1(data: bytes) -> Mrz:
     if width is None:
         raise LdsError(f"an MRZ of {len(text)} characters")
     return parse("\n".join(text[i : i + width] for i in range(0, len(text), width)))
+
+
+def encode_tlv(tag: int, value: bytes) -> bytes:
+    """One BER-TLV object (tags of one or two bytes)."""
+    n = len(value)
+    if n < 0x80:
+        length = bytes([n])
+    elif n < 0x100:
+        length = b"\x81" + bytes([n])
+    elif n < 0x10000:
+        length = b"\x82" + n.to_bytes(2, "big")
+    else:
+        length = b"\x83" + n.to_bytes(3, "big")
+    return tag.to_bytes(2 if tag > 0xFF else 1, "big") + length + value
+
+
+def encode_com(data_groups: list[int]) -> bytes:
+    tags = {group: tag for tag, group in DATA_GROUP_TAGS.items()}
+    return encode_tlv(
+        0x60,
+        encode_tlv(0x5F01, b"0107")
+        + encode_tlv(0x5F36, b"040000")
+        + encode_tlv(0x5C, bytes(tags[g] for g in data_groups)),
+    )
+
+
+def encode_dg1(mrz_text: str) -> bytes:
+    return encode_tlv(0x61, encode_tlv(0x5F1F, mrz_text.replace("\n", "").encode("ascii")))

@@ -123,3 +123,34 @@ def key_info(document_number: str, birth_date: str, expiry_date: str) -> str:
     if not 1 <= len(number) <= 9 or any(not (c.isalnum() or c == "<") for c in number):
         raise MrzError(f"document number {document_number!r} is not 1-9 letters or digits")
     return Mrz("", "", "", number, birth_date, "", expiry_date, "", "").key_info
+
+
+def compose_td3(
+    document_number: str,
+    birth_date: str,
+    expiry_date: str,
+    names: str,
+    *,
+    issuer: str = "UTO",
+    nationality: str = "UTO",
+    sex: str = "<",
+    document_code: str = "P",
+) -> str:
+    """A passport's two lines with every check digit (the simulated documents)."""
+    top = (document_code.ljust(2, "<") + issuer + names.upper().replace(" ", "<"))[:44]
+    number = document_number.upper().ljust(9, "<")
+    personal = "<" * 14
+    bottom = (
+        number
+        + check_digit(number)
+        + nationality
+        + birth_date
+        + check_digit(birth_date)
+        + sex
+        + expiry_date
+        + check_digit(expiry_date)
+        + personal
+        + check_digit(personal)
+    )
+    composite = bottom[0:10] + bottom[13:20] + bottom[21:43]
+    return top.ljust(44, "<") + "\n" + bottom + check_digit(composite)
