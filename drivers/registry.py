@@ -53,7 +53,12 @@ DEVICE_CLASSES = {
         simulator="drivers.card_payment.simulator:EcrSimulator",
         suite="drivers.conformance.card_payment:suite",
     ),
-    "smartcard": DeviceClass("smartcard"),
+    "smartcard": DeviceClass(
+        "smartcard",
+        drivers={"pcsc": "drivers.smartcard.driver:PcscCardReader"},
+        simulator="drivers.smartcard.simulator:VpcdCardSimulator",
+        suite="drivers.conformance.smartcard:suite",
+    ),
     "camera": DeviceClass(
         "camera",
         drivers={"opencv": "drivers.camera.driver:OpenCvCamera"},

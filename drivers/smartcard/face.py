@@ -9,7 +9,7 @@ and never a crash or a half image.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -28,7 +28,7 @@ class FaceImage:
     format: str  # jpeg | jpeg2000
     width: int
     height: int
-    data: bytes  # the encoded image as the chip holds it
+    data: bytes = field(repr=False)  # the encoded image as the chip holds it
 
     def decoded(self) -> np.ndarray:
         """The pixels (BGR); LdsError if the image data does not decode."""

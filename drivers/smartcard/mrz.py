@@ -4,7 +4,7 @@ keys from (document number, birth date, expiry date, each with its check digit).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 WEIGHTS = (7, 3, 1)
 
@@ -33,12 +33,13 @@ class Mrz:
     kind: str  # TD1, TD2, TD3
     document_code: str
     issuer: str
-    document_number: str
-    birth_date: str  # YYMMDD
+    # personal data stays out of reprs (and so out of any log line or traceback)
+    document_number: str = field(repr=False)
+    birth_date: str = field(repr=False)  # YYMMDD
     sex: str
     expiry_date: str  # YYMMDD
     nationality: str
-    names: str  # primary<<secondary, as printed
+    names: str = field(repr=False)  # primary<<secondary, as printed
 
     @property
     def key_info(self) -> str:

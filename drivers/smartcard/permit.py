@@ -10,7 +10,7 @@ an endorsement the issuer wrote from one typed in by someone else.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from drivers.smartcard import bac
 from drivers.smartcard.lds import LdsError, encode_tlv, tlv
@@ -25,10 +25,11 @@ MULTIPLE = 0  # trips: 0 means as many as the validity allows
 
 @dataclass(frozen=True)
 class Holder:
-    document_number: str
-    name: str  # as printed, Chinese
-    latin_name: str
-    birth_date: str  # YYYYMMDD
+    # personal data stays out of reprs (and so out of any log line or traceback)
+    document_number: str = field(repr=False)
+    name: str = field(repr=False)  # as printed, Chinese
+    latin_name: str = field(repr=False)
+    birth_date: str = field(repr=False)  # YYYYMMDD
     sex: str
     expiry_date: str  # YYYYMMDD
     authority: str

@@ -31,6 +31,10 @@ from drivers.smartcard.terminal import EF_COM, EF_DG1, EF_DG2, ICAO_AID
 
 # An ISO 14443 card as a PC/SC reader reports it (T=1).
 ATR = bytes.fromhex("3B8880010000000000000000")
+# pcscd polls vpcd every 400 ms: a card back sooner than two polls after it left
+# confuses its state (it powers the new card down). No hand is that quick anyway.
+MIN_OUT_S = 1.0
+_last_out: dict[int, float] = {}  # vpcd port -> when its card last left (any simulator's)
 TEST_ISSUER_KEY = "000102030405060708090A0B0C0D0E0F"  # the simulators' only; never deployed
 
 
@@ -203,6 +207,7 @@ class VpcdCardSimulator:
     def _hang_up(self) -> None:
         sock, self._sock = self._sock, None
         if sock is not None:
+            _last_out[self.port] = time.monotonic()
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -212,6 +217,9 @@ class VpcdCardSimulator:
     def _serve(self) -> None:
         while not self._stop.is_set():
             self.inserted.wait()
+            out_for = time.monotonic() - _last_out.get(self.port, 0.0)
+            if out_for < MIN_OUT_S and self._stop.wait(MIN_OUT_S - out_for):
+                return
             if self._stop.is_set():
                 return
             try:
@@ -267,10 +275,9 @@ class VpcdCardSimulator:
             self._pull()
             return None
         answer = self.chip.process(command)
-        if "wrong_mac" in self._pending and answer[:1] == b"\x87" and len(answer) > 17:
+        if "wrong_mac" in self._pending and answer[:1] == b"\x87" and len(answer) > 40:
             self._pending.discard("wrong_mac")
-            # a byte of the ciphertext changed in transit; the MAC is the chip's
-            answer = answer[:-17] + bytes([answer[-17] ^ 0x5A]) + answer[-16:]
+            answer = _tamper(answer)
         return answer
 
     def _pull(self) -> None:
@@ -279,6 +286,17 @@ class VpcdCardSimulator:
             timer = threading.Timer(self.profile.reinsert_ms / 1000, self.place_card)
             timer.daemon = True
             timer.start()
+
+
+def _tamper(answer: bytes) -> bytes:
+    """Change one byte of a protected answer in transit, keeping the chip's MAC.
+
+    The byte is in the second-to-last cipher block, so the plaintext's padding
+    survives: a driver that skips the MAC check gets quietly wrong data, not an error.
+    (The answer ends: cipher | 99 02 SW | 8E 08 MAC | SW, 16 bytes after the cipher.)
+    """
+    at = len(answer) - 16 - 16
+    return answer[:at] + bytes([answer[at] ^ 0x5A]) + answer[at + 1 :]
 
 
 def _receive(sock: socket.socket, size: int) -> bytes:

@@ -18,7 +18,14 @@ DEVICES = [
     "fingerprint",
     "camera",
     "document_printer",
+    "smartcard",
 ]
+
+
+def _stack_for(device: str, request) -> None:
+    """Cards are tested through the shared pcscd (one per machine)."""
+    if device == "smartcard":
+        request.getfixturevalue("pcscd_service")
 
 
 def suite_of(device: str):
@@ -26,7 +33,8 @@ def suite_of(device: str):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_our_driver_is_certified(device):
+def test_our_driver_is_certified(device, request):
+    _stack_for(device, request)
     driver = DEVICE_CLASSES[device].default_driver
     report = suite_of(device)(load_object(driver), driver)
     assert report.passed, report.text()
@@ -43,7 +51,8 @@ MUTANTS = [
 @pytest.mark.parametrize(
     ("device", "mutant", "check"), MUTANTS, ids=[f"{d}-{m.__name__}" for d, m, _ in MUTANTS]
 )
-def test_each_mutant_fails_its_check(device, mutant, check):
+def test_each_mutant_fails_its_check(device, mutant, check, request):
+    _stack_for(device, request)
     report = suite_of(device)(mutant, mutant.__name__, only=[check])
     assert [r.name for r in report.results] == [check], "no such check in the suite"
     assert not report.passed, f"{mutant.__name__} passed '{check}': {report.text()}"
