@@ -52,7 +52,7 @@ def _checks(driver_class: type, only: list[str] | None) -> list[tuple[str, Calla
     make = bench_factory(VpcdCardSimulator, driver_class)
 
     def bench(**fields: Any) -> AbstractContextManager[tuple[Any, Any]]:
-        return make(SmartcardProfile(**fields))  # type: ignore[no-any-return]
+        return make(SmartcardProfile(**fields))
 
     def card_is(driver: Any, state: str, seconds: float = 5.0) -> bool:
         deadline = time.monotonic() + seconds

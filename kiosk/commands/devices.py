@@ -87,7 +87,10 @@ class SimCommand(Command):
                 raise UsageError("devices.bad_fault", spec=spec, detail=str(exc)) from None
         simulator_class = _load(device.simulator)
         profile = _profile(simulator_class, args.profile)
-        simulator = simulator_class(profile, FaultPlan(faults, args.seed)).start()
+        try:
+            simulator = simulator_class(profile, FaultPlan(faults, args.seed)).start()
+        except (OSError, RuntimeError) as exc:  # no pcscd, no CUPS, a port taken
+            raise ServiceUnavailable("devices.sim_failed", device=args.device, detail=exc) from None
         console.say("sim.started", device=args.device, link=simulator.address)
         # a line of its own, for scripts: the pty (serial) or the URL (camera)
         print(getattr(simulator, "pts", simulator.address), file=console.out, flush=True)
@@ -219,7 +222,10 @@ def _check(device: Any, section: Any, action: str, faults_from: Any = None) -> d
         from drivers.simulator import FaultPlan
 
         plan = FaultPlan(faults_from.faults, faults_from.fault_seed) if faults_from else None
-        simulator = _load(device.simulator)(None, plan).start()
+        try:
+            simulator = _load(device.simulator)(None, plan).start()
+        except (OSError, RuntimeError) as exc:  # no pcscd or CUPS to simulate on
+            return {"state": "unavailable", "detail": str(exc).splitlines()[0]}
         port = simulator.address
         driver_class = _load(device.default_driver)
     else:

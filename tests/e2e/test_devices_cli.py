@@ -60,25 +60,25 @@ def run_the_console(process: subprocess.Popen[str]) -> None:
     assert not os.path.exists(port)
 
 
-def test_devices_list_and_selftest_on_simulators():
+def test_devices_list_and_selftest_on_simulators(pcscd_service):
     listed = kiosk("devices", "list", "--sim", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = {r["device"]: r for r in json.loads(listed.stdout)["devices"]}
-    serial = [
+    every = [
         "id_card",
         "fingerprint",
         "receipt_printer",
         "scanner",
         "card_payment",
+        "smartcard",
         "camera",
         "document_printer",
     ]
-    assert [rows[d]["state"] for d in serial] == ["online"] * 7
+    assert [rows[d]["state"] for d in every] == ["online"] * 8
     assert rows["receipt_printer"]["media"]["paper"] == "ok"
-    assert rows["smartcard"]["state"] == "no_driver_yet"  # the PC/SC issue's
     selftest = json.loads(kiosk("devices", "selftest", "--sim", "--json").stdout)
     results = {r["device"]: r.get("selftest") for r in selftest["devices"]}
-    assert [results[d] for d in serial] == ["success"] * 7
+    assert [results[d] for d in every] == ["success"] * 8
 
 
 def test_conformance_certifies_ours_and_refuses_a_mutant():
