@@ -33,17 +33,17 @@ class CardCommand(Command):
             key_info(*parts)
         except MrzError as exc:
             raise UsageError("card.bad_key", detail=str(exc)) from None
-        return _read(parts, _reader(args, console), console)
+        return _read((parts[0], parts[1], parts[2]), _reader(args, console), console)
 
 
 def _reader(args: argparse.Namespace, console: Console) -> str:
     if args.reader is not None:
         return str(args.reader)
-    section = console.loaded_config().config.devices.get("smartcard")  # type: ignore[call-overload]
+    section = console.loaded_config().config.devices.get("smartcard")
     return (section.uri or "") if section is not None else ""
 
 
-def _read(key: list[str], reader: str, console: Console) -> int:
+def _read(key: tuple[str, str, str], reader: str, console: Console) -> int:
     from drivers.smartcard.driver import PcscCardReader
 
     driver = PcscCardReader(port=reader)
@@ -51,7 +51,7 @@ def _read(key: list[str], reader: str, console: Console) -> int:
         opened = driver.open().result()
         if not opened.ok:
             raise ServiceUnavailable("card.no_reader", reader=reader or "*", error=opened.error)
-        done = driver.read_document(*key).result()
+        done = driver.read_document(key[0], key[1], key[2]).result()
     finally:
         driver.close()
     if done.code.value == "device_not_ready":
@@ -65,19 +65,20 @@ def _read(key: list[str], reader: str, console: Console) -> int:
         return EXIT_FAILED
     document = done.data["document"]
     mrz, face = document.mrz, document.face
+    dg1 = {
+        "kind": mrz.kind,
+        "document_code": mrz.document_code,
+        "issuer": mrz.issuer,
+        "document_number": mrz.document_number,
+        "names": mrz.names,
+        "nationality": mrz.nationality,
+        "birth_date": mrz.birth_date,
+        "sex": mrz.sex,
+        "expiry_date": mrz.expiry_date,
+    }
     result = {
         "read": True,
-        "dg1": {
-            "kind": mrz.kind,
-            "document_code": mrz.document_code,
-            "issuer": mrz.issuer,
-            "document_number": mrz.document_number,
-            "names": mrz.names,
-            "nationality": mrz.nationality,
-            "birth_date": mrz.birth_date,
-            "sex": mrz.sex,
-            "expiry_date": mrz.expiry_date,
-        },
+        "dg1": dg1,
         "data_groups": document.data_groups,
         "dg2": {
             "decoded": face is not None,
@@ -90,7 +91,7 @@ def _read(key: list[str], reader: str, console: Console) -> int:
     }
     human = "\n".join(
         [console.text("card.read.dg1")]
-        + [f"  {name:<16} {value}" for name, value in result["dg1"].items()]  # type: ignore[attr-defined]
+        + [f"  {name:<16} {value}" for name, value in dg1.items()]
         + [
             console.text(
                 "card.read.face",

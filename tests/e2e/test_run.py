@@ -122,7 +122,7 @@ def _window_appears(display: str, title: str, timeout: float) -> bool:
     return False
 
 
-def test_run_on_simulated_devices(tmp_path):
+def test_run_on_simulated_devices(tmp_path, pcscd_service):
     png = tmp_path / "status.png"
     result = subprocess.run(
         [KIOSK, "run", "--sim", "--screenshot", str(png)],
