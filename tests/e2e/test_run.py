@@ -141,6 +141,7 @@ def test_run_on_simulated_devices(tmp_path, pcscd_service):
             "receipt_printer",
             "scanner",
             "card_payment",
+            "smartcard",
             "camera",
             "document_printer",
         ],
