@@ -1,0 +1,189 @@
+"""Faces, landmarks and the person mask, from the models inside the mediapipe wheel
+(face detection, face mesh with iris, selfie segmentation). Nothing is downloaded:
+the .tflite files ship in the package.
+
+mediapipe takes seconds to import, so nothing here imports it until a photo is
+first analysed. A `FaceModels` belongs to one thread (mediapipe's graphs are not
+shared between threads); `stream=True` tracks landmarks from frame to frame, which
+is faster at camera rate than finding the face anew in every frame.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+# mediapipe's C++ logging goes to stderr unless told otherwise; our log is the log.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# Face mesh landmark indices (MediaPipe's 468-point topology, 478 with the irises).
+FOREHEAD, CHIN = 10, 152
+FACE_RIGHT, FACE_LEFT = 234, 454  # the outermost contour points, at the ear roots
+NOSE_TIP = 1
+RIGHT_EYE = (33, 160, 158, 133, 153, 144)  # outer, upper x2, inner, lower x2 (image left)
+LEFT_EYE = (263, 387, 385, 362, 380, 373)  # the same on the other eye
+RIGHT_IRIS, LEFT_IRIS = 468, 473
+RIGHT_BROW, LEFT_BROW = (70, 63, 105, 66, 107), (300, 293, 334, 296, 336)
+MOUTH_UPPER_INNER, MOUTH_LOWER_INNER = 13, 14
+MOUTH_RIGHT, MOUTH_LEFT = 61, 291
+INNER_LIPS = (
+    78,
+    191,
+    80,
+    81,
+    82,
+    13,
+    312,
+    311,
+    310,
+    415,
+    308,
+    324,
+    318,
+    402,
+    317,
+    14,
+    87,
+    178,
+    88,
+    95,
+)
+RIGHT_CHEEK, LEFT_CHEEK = (117, 118, 101, 36, 205), (346, 347, 330, 266, 425)
+
+
+ZOOM_FACE_PX = 200.0  # a small face is enlarged to about this width for the mesh
+
+
+@dataclass(frozen=True)
+class Face:
+    points: np.ndarray  # (478, 3): x, y in pixels, z in pixels (same scale as x)
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the landmarks
+
+    def p(self, index: int) -> np.ndarray:
+        return self.points[index, :2]
+
+    @property
+    def width(self) -> float:
+        return float(np.linalg.norm(self.p(FACE_LEFT) - self.p(FACE_RIGHT)))
+
+    @property
+    def height(self) -> float:
+        """Forehead (the mesh's top, near the hairline) to chin."""
+        return float(np.linalg.norm(self.p(CHIN) - self.p(FOREHEAD)))
+
+    @property
+    def centre(self) -> np.ndarray:
+        return (self.p(FACE_LEFT) + self.p(FACE_RIGHT) + self.p(FOREHEAD) + self.p(CHIN)) / 4
+
+
+@dataclass(frozen=True)
+class Found:
+    faces: list[Face]  # largest first
+    count: int  # people seen: the mesh's faces or the detector's, whichever is more
+    mask: np.ndarray | None  # person probability 0..1, the image's size (float32)
+
+
+class FaceModels:
+    def __init__(self, stream: bool = False, with_mask: bool = True) -> None:
+        self.stream = stream
+        self.with_mask = with_mask
+        self._mesh: Any = None
+        self._detector: Any = None
+        self._segmenter: Any = None
+        self._zoom_mesh: Any = None
+
+    def _load(self) -> None:
+        import mediapipe as mp  # seconds: only when the first photo is analysed
+
+        solutions = mp.solutions
+        self._mesh = solutions.face_mesh.FaceMesh(
+            static_image_mode=not self.stream,
+            max_num_faces=4,
+            refine_landmarks=True,  # the irises
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        )
+        # the full-range detector also sees a small face far behind the citizen
+        self._detector = solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=0.6
+        )
+        if self.with_mask:
+            self._segmenter = solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+
+    def find(self, image: np.ndarray) -> Found:
+        """`image` is BGR uint8, as OpenCV and the camera driver give it."""
+        if self._mesh is None:
+            self._load()
+        height, width = image.shape[:2]
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        rgb.flags.writeable = False
+        meshes = self._mesh.process(rgb).multi_face_landmarks or []
+        faces = [_face(mesh, width, height) for mesh in meshes]
+        detections = self._detector.process(rgb).detections or []
+        for detection in detections:
+            small = self._zoomed(image, detection, faces)
+            if small is not None:
+                faces.append(small)
+        faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        mask = None
+        if self._segmenter is not None:
+            mask = self._segmenter.process(rgb).segmentation_mask.astype(np.float32)
+        return Found(faces, max(len(faces), len(detections)), mask)
+
+    def _zoomed(self, image: np.ndarray, detection: Any, known: list[Face]) -> Face | None:
+        """A face the detector saw but the mesh did not (too small for it): the mesh
+        again on that part of the picture, enlarged; its landmarks mapped back."""
+        height, width = image.shape[:2]
+        box = detection.location_data.relative_bounding_box
+        x, y = box.xmin * width, box.ymin * height
+        w, h = box.width * width, box.height * height
+        centre = (x + w / 2, y + h / 2)
+        if w <= 0 or any(
+            f.box[0] <= centre[0] <= f.box[2] and f.box[1] <= centre[1] <= f.box[3] for f in known
+        ):
+            return None
+        scale = ZOOM_FACE_PX / w
+        if scale < 1.5:  # not small: the mesh would have found it, were it a face
+            return None
+        pad = 0.8 * max(w, h)
+        x0, y0 = int(max(0, x - pad)), int(max(0, y - pad))
+        x1, y1 = int(min(width, x + w + pad)), int(min(height, y + h + pad))
+        part = cv2.resize(
+            image[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC
+        )
+        if self._zoom_mesh is None:
+            import mediapipe as mp
+
+            self._zoom_mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=True, max_num_faces=1, refine_landmarks=True
+            )
+        rgb = cv2.cvtColor(part, cv2.COLOR_BGR2RGB)
+        meshes = self._zoom_mesh.process(rgb).multi_face_landmarks or []
+        if not meshes:
+            return None
+        found = _face(meshes[0], part.shape[1], part.shape[0])
+        points = found.points / scale
+        points[:, 0] += x0
+        points[:, 1] += y0
+        return _boxed(points)
+
+    def close(self) -> None:
+        for model in (self._mesh, self._detector, self._segmenter, self._zoom_mesh):
+            if model is not None:
+                model.close()
+        self._mesh = self._detector = self._segmenter = self._zoom_mesh = None
+
+
+def _face(mesh: Any, width: int, height: int) -> Face:
+    points = np.array([(p.x * width, p.y * height, p.z * width) for p in mesh.landmark])
+    return _boxed(points.astype(np.float32))
+
+
+def _boxed(points: np.ndarray) -> Face:
+    (x0, y0), (x1, y1) = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
+    return Face(points, (int(x0), int(y0), int(x1), int(y1)))
