@@ -175,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"kiosk: {text('cli.interrupted')}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `kiosk ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except SystemExit as exc:  # --help and --version end here
         code = (
             exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)

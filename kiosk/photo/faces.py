@@ -10,7 +10,11 @@ is faster at camera rate than finding the face anew in every frame.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +24,26 @@ import numpy as np
 # mediapipe's C++ logging goes to stderr unless told otherwise; our log is the log.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+log = logging.getLogger("kiosk.photo.models")
+
+
+@contextlib.contextmanager
+def native_chatter_to_log() -> Iterator[None]:
+    """TensorFlow Lite and absl write to file descriptor 2 while the graphs start,
+    past Python's logging: catch it and pass it on to our log, at debug level."""
+    with tempfile.TemporaryFile() as caught:
+        saved = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            for line in caught.read().decode("utf-8", "replace").splitlines():
+                log.debug("model: %s", line)
+
 
 # Face mesh landmark indices (MediaPipe's 468-point topology, 478 with the irises).
 FOREHEAD, CHIN = 10, 152
@@ -96,6 +120,7 @@ class FaceModels:
         self._detector: Any = None
         self._segmenter: Any = None
         self._zoom_mesh: Any = None
+        self._warming = 2
 
     def _load(self) -> None:
         import mediapipe as mp  # seconds: only when the first photo is analysed
@@ -117,6 +142,13 @@ class FaceModels:
 
     def find(self, image: np.ndarray) -> Found:
         """`image` is BGR uint8, as OpenCV and the camera driver give it."""
+        if self._warming > 0:  # the graphs speak while they load and first run
+            self._warming -= 1
+            with native_chatter_to_log():
+                return self._find(image)
+        return self._find(image)
+
+    def _find(self, image: np.ndarray) -> Found:
         if self._mesh is None:
             self._load()
         height, width = image.shape[:2]
@@ -156,14 +188,17 @@ class FaceModels:
         part = cv2.resize(
             image[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC
         )
+        rgb = cv2.cvtColor(part, cv2.COLOR_BGR2RGB)
         if self._zoom_mesh is None:
             import mediapipe as mp
 
-            self._zoom_mesh = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=True, max_num_faces=1, refine_landmarks=True
-            )
-        rgb = cv2.cvtColor(part, cv2.COLOR_BGR2RGB)
-        meshes = self._zoom_mesh.process(rgb).multi_face_landmarks or []
+            with native_chatter_to_log():
+                self._zoom_mesh = mp.solutions.face_mesh.FaceMesh(
+                    static_image_mode=True, max_num_faces=1, refine_landmarks=True
+                )
+                meshes = self._zoom_mesh.process(rgb).multi_face_landmarks or []
+        else:
+            meshes = self._zoom_mesh.process(rgb).multi_face_landmarks or []
         if not meshes:
             return None
         found = _face(meshes[0], part.shape[1], part.shape[0])
