@@ -135,8 +135,9 @@ def _sheets(made: Any, spec: Any, pdf: Path) -> Path:
 
     width_mm, height_mm = spec.print_mm
     # 1 mm between photos and 2 mm margins: eight 33 x 48 mm photos fit a 6-inch sheet
-    spacing = {"gap_mm": 1.0, "margin_mm": 2.0}
-    pdf.write_bytes(sheet_pdf(made.jpeg, width_mm, height_mm, spec.sheet_count, **spacing))
+    count, gap, margin = spec.sheet_count, 1.0, 2.0
+    pdf.write_bytes(sheet_pdf(made.jpeg, width_mm, height_mm, count, gap_mm=gap, margin_mm=margin))
     png = pdf.with_suffix(".png")
-    cv2.imwrite(str(png), sheet_png(made.image, width_mm, height_mm, spec.sheet_count, **spacing))
+    sheet = sheet_png(made.image, width_mm, height_mm, count, gap_mm=gap, margin_mm=margin)
+    cv2.imwrite(str(png), sheet)
     return png
