@@ -70,10 +70,10 @@ def outside(plan: Plan, image_w: int, image_h: int, face: Face, crown: float) ->
     t = EDGE_TOLERANCE_PX
     x0, y0, x1, y1 = face.box
     found = []
+    # Above the crown is background, which the spec's colour may fill: a crop may
+    # reach past the top edge. Not past the head, nor below (the shoulders).
     if crown < -t or y0 < -t or y1 > image_h + t or x0 < -t or x1 > image_w + t:
         found.append("head_cut_off")
-    elif plan.y0 < -t:
-        found.append("head_cut_off")  # no room above the crown for the spec's margin
     left, right = plan.x0 < -t, plan.x0 + plan.width > image_w + t
     if (left and right) or plan.y0 + plan.height > image_h + t:
         found.append("too_close")  # the head fills the picture: no shoulders, no sides

@@ -62,6 +62,8 @@ def make(image: np.ndarray, spec: PhotoSpec, models: FaceModels | None = None) -
     transform = plan.matrix() @ np.vstack([level, [0, 0, 1]])
     size = (spec.width_px, spec.height_px)
     interpolation = cv2.INTER_AREA if plan.scale < 1 else cv2.INTER_CUBIC
+    # room above the crown past the top edge repeats the top row: background, which
+    # is replaced below unless it is already the spec's even colour
     out = cv2.warpAffine(
         image, transform, size, flags=interpolation, borderMode=cv2.BORDER_REPLICATE
     )

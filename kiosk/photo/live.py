@@ -1,0 +1,93 @@
+"""Live guidance and auto-capture: the newest preview frame analysed at about 10 Hz
+on a thread of its own, apart from the preview's rate; each analysis goes to the
+screen (its hints and the guide's target box); when every check has passed over a
+few frames in a row, the still is taken and made into the spec's photo.
+
+Frames that arrive while one is analysed are skipped, never queued: the hint is
+always about the citizen as they are now. The models load on the first frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from kiosk.photo.checks import Analysis, analyse
+from kiosk.photo.faces import FaceModels
+from kiosk.photo.process import Made, make
+from kiosk.photo.spec import PhotoSpec
+
+log = logging.getLogger("kiosk.photo.live")
+
+FrameSource = Callable[[float], np.ndarray | None]  # newest frame, waiting at most s
+StillSource = Callable[[], np.ndarray | None]  # a full-resolution still, taken now
+
+
+class LiveAnalyser:
+    def __init__(
+        self,
+        frames: FrameSource,
+        spec: PhotoSpec,
+        on_analysis: Callable[[Analysis], None],
+        on_capture: Callable[[Made], None],
+        still: StillSource | None = None,
+        rate_hz: float = 10.0,
+        steady: int = 3,
+    ) -> None:
+        self.frames = frames
+        self.spec = spec
+        self.on_analysis = on_analysis
+        self.on_capture = on_capture
+        self.still = still
+        self.period = 1.0 / rate_hz
+        self.steady = steady
+        self.analysed = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> LiveAnalyser:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="photo-live", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        preview = FaceModels(stream=True)  # tracking: faster from frame to frame
+        try:
+            clean_in_a_row = 0
+            while not self._stop.is_set():
+                started = time.monotonic()
+                frame = self.frames(self.period)
+                if frame is None:
+                    continue
+                analysis = analyse(frame, preview.find(frame), self.spec, live=True)
+                self.analysed += 1
+                self.on_analysis(analysis)
+                clean_in_a_row = clean_in_a_row + 1 if analysis.ok else 0
+                if clean_in_a_row >= self.steady:
+                    self._capture(frame)
+                    return
+                self._stop.wait(max(0.0, self.period - (time.monotonic() - started)))
+        except Exception:  # a fault here must not leave the screen waiting forever
+            log.exception("live photo analysis stopped")
+            self.on_capture(Made([]))
+        finally:
+            preview.close()
+
+    def _capture(self, frame: np.ndarray) -> None:
+        still = self.still() if self.still is not None else None
+        models = FaceModels()  # still mode: the whole picture, found anew
+        try:
+            self.on_capture(make(still if still is not None else frame, self.spec, models))
+        finally:
+            models.close()
