@@ -80,6 +80,8 @@ INNER_LIPS = (
 RIGHT_CHEEK, LEFT_CHEEK = (117, 118, 101, 36, 205), (346, 347, 330, 266, 425)
 
 
+DETECT_EVERY = 3
+SEGMENT_EVERY = 2
 ZOOM_FACE_PX = 200.0  # a small face is enlarged to about this width for the mesh
 
 
@@ -121,6 +123,9 @@ class FaceModels:
         self._segmenter: Any = None
         self._zoom_mesh: Any = None
         self._warming = 2
+        self._frames = 0
+        self._detections: list[Any] | None = None
+        self._mask: np.ndarray | None = None
 
     def _load(self) -> None:
         import mediapipe as mp  # seconds: only when the first photo is analysed
@@ -156,16 +161,24 @@ class FaceModels:
         rgb.flags.writeable = False
         meshes = self._mesh.process(rgb).multi_face_landmarks or []
         faces = [_face(mesh, width, height) for mesh in meshes]
-        detections = self._detector.process(rgb).detections or []
+        # Bystanders are looked for in every frame of a still, in every third frame
+        # of a stream: someone stepping behind the citizen stays for more than 0.3 s.
+        self._frames += 1
+        if not self.stream or self._frames % DETECT_EVERY == 1 or self._detections is None:
+            self._detections = self._detector.process(rgb).detections or []
+        detections = self._detections
         for detection in detections:
             small = self._zoomed(image, detection, faces)
             if small is not None:
                 faces.append(small)
         faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
-        mask = None
-        if self._segmenter is not None:
-            mask = self._segmenter.process(rgb).segmentation_mask.astype(np.float32)
-        return Found(faces, max(len(faces), len(detections)), mask)
+        # the person's outline moves little in a tenth of a second: a stream reuses it
+        # for one frame (a still always gets its own)
+        mask = self._mask
+        due = not self.stream or self._frames % SEGMENT_EVERY == 1
+        if self._segmenter is not None and (due or mask is None or mask.shape != image.shape[:2]):
+            self._mask = self._segmenter.process(rgb).segmentation_mask.astype(np.float32)
+        return Found(faces, max(len(faces), len(detections)), self._mask)
 
     def _zoomed(self, image: np.ndarray, detection: Any, known: list[Face]) -> Face | None:
         """A face the detector saw but the mesh did not (too small for it): the mesh

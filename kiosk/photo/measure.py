@@ -46,9 +46,16 @@ class Skin:
 
 
 def polygon_pixels(image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], (255,))
-    return image[mask > 0]
+    """The pixels inside a polygon (worked out within its bounding box only)."""
+    h, w = image.shape[:2]
+    corners = np.round(points).astype(np.int32)
+    x0, y0 = np.clip(corners.min(axis=0), 0, [w, h])
+    x1, y1 = np.clip(corners.max(axis=0) + 1, 0, [w, h])
+    if x1 <= x0 or y1 <= y0:
+        return image[0:0, 0:0].reshape(-1, *image.shape[2:])
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [corners - [x0, y0]], (255,))
+    return image[y0:y1, x0:x1][mask > 0]
 
 
 def box_pixels(image: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -129,26 +136,36 @@ def head_top(image: np.ndarray, face: Face, mask: np.ndarray | None) -> tuple[fl
     so that neither the camera's distance nor its exposure moves the numbers."""
     if mask is None:
         return 0.0, 0.0
+    # the head and what is above it, cut out first: only that is scaled
+    h, w = image.shape[:2]
+    left = int(max(0, face.centre[0] - 0.7 * face.width))
+    right = int(min(w, face.centre[0] + 0.7 * face.width))
+    top = int(max(0, face.p(lm.FOREHEAD)[1] - 0.8 * face.height))
+    bottom = int(min(h, face.p(lm.CHIN)[1] + 2))
+    image, mask = image[top:bottom, left:right], mask[top:bottom, left:right]
+    if image.size == 0:
+        return 0.0, 0.0
     scale = 100.0 / max(1.0, face.width)
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     person = cv2.resize(mask, (small.shape[1], small.shape[0])) > 0.5
     grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
     edges = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-    forehead = float(face.p(lm.FOREHEAD)[1]) * scale
+    forehead = (float(face.p(lm.FOREHEAD)[1]) - top) * scale
     height, width = face.height * scale, face.width * scale
-    x_mid = float(face.centre[0]) * scale
-    top = (
+    x_mid = (float(face.centre[0]) - left) * scale
+    above = (
         slice(max(0, int(forehead - 0.6 * height)), max(0, int(forehead - 0.05 * height))),
         slice(max(0, int(x_mid - 0.35 * width)), max(0, int(x_mid + 0.35 * width))),
     )
-    inside = person[top]
+    inside = person[above]
     if inside.sum() < 20:  # bald, or the head runs off the top: nothing to judge
         return 0.0, 0.0
-    x0, y0, x1, y1 = (int(v * scale) for v in face.box)
+    x0, x1 = (int((v - left) * scale) for v in (face.box[0], face.box[2]))
+    y0, y1 = (int((v - top) * scale) for v in (face.box[1], face.box[3]))
     face_grey = grey[max(0, y0) : y1, max(0, x0) : x1]
     contrast = float(np.percentile(face_grey, 95) - np.percentile(face_grey, 5))
-    smooth = float((edges[top][inside] < 0.12 * max(contrast, 1.0)).mean())
-    hsv = cv2.cvtColor(small[top], cv2.COLOR_BGR2HSV)
+    smooth = float((edges[above][inside] < 0.12 * max(contrast, 1.0)).mean())
+    hsv = cv2.cvtColor(small[above], cv2.COLOR_BGR2HSV)
     hue, saturation, value = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     # natural hair: reds, oranges, browns (hue under 30 of 180) or colourless
     unnatural = (saturation > 100) & (value > 50) & (hue > 30) & (hue < 165)
@@ -245,11 +262,19 @@ def lighting_ratio(lab: np.ndarray, face: Face) -> float:
     return max(a, b) / max(1.0, min(a, b))
 
 
+BACKGROUND_WIDTH = 160
+
+
 def background(image: np.ndarray, mask: np.ndarray | None) -> tuple[float, np.ndarray] | None:
     """(luminance spread, mean BGR colour) of what is surely not the person, or None
     when too little of it shows to judge."""
     if mask is None:
         return None
+    # a wall's evenness shows at 160 px as well as at full size, in a tenth of the time
+    scale = min(1.0, BACKGROUND_WIDTH / image.shape[1])
+    if scale < 1.0:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_AREA)
     behind = mask < 0.15
     if behind.mean() < 0.05:
         return None

@@ -156,7 +156,6 @@ def test_live_guidance_hints_then_captures_when_held_still(models, portraits):
     box = models.find(grace).faces[0]
     mesh_box = (box.p(234)[0], box.p(10)[1], box.p(454)[0], box.p(152)[1])
     good = _framed(grace, tuple(int(v) for v in mesh_box))
-    too_far = cv2.resize(cv2.resize(good, (320, 240)), (640, 480))[0:480, 0:640]
     too_far = cv2.copyMakeBorder(
         cv2.resize(good, (320, 240)), 120, 120, 160, 160, cv2.BORDER_REPLICATE
     )
