@@ -49,30 +49,6 @@ FACE_W_TOLERANCE = 0.2
 # Sources whose subject already wears a hat: a drawn hat would test nothing new.
 WEARS_HEAD_COVERING = frozenset({"grace_hopper"})
 
-# What each source already breaks, as problem codes of the set below: a consumer can
-# allow these on every variant of that source (see the module docstring).
-SOURCE_PROBLEMS: dict[str, frozenset[str]] = {
-    "astronaut": frozenset(),
-    "grace_hopper": frozenset({"head_covering"}),
-}
-
-PROBLEM_CODES = frozenset(
-    {
-        "blurred",
-        "underexposed",
-        "overexposed",
-        "uneven_lighting",
-        "roll",
-        "yaw",
-        "multiple_faces",
-        "face_too_small",
-        "off_centre",
-        "head_cut_off",
-        "head_covering",
-        "ears_hidden",
-    }
-)
-
 # Face landmarks as fractions of the Haar box height, measured on both sources.
 BROW_Y = 0.27
 MOUTH_Y = 0.80
