@@ -28,7 +28,8 @@ def test_the_documents_of_the_table():
 def test_a_city_file_changes_numbers_and_omits_rules(tmp_path):
     city = tmp_path / "city.toml"
     city.write_text(
-        'extends = "id_card"\nomit = ["ears_hidden"]\nfile_kb = [15, 25]\n[rules.yaw]\nmax_deg = 4.0\nwhy = "ours"\n'
+        'extends = "id_card"\nomit = ["ears_hidden"]\nfile_kb = [15, 25]\n'
+        '[rules.yaw]\nmax_deg = 4.0\nwhy = "ours"\n'
     )
     loaded = spec.load(str(city))
     assert loaded.name == "city" and loaded.file_kb == (15, 25) and loaded.width_px == 358
