@@ -18,7 +18,7 @@ from pathlib import Path
 from drivers.camera.driver import OpenCvCamera
 from drivers.camera.simulator import now_ms, read_stamp
 
-FACES = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "faces"
+FACES = Path(__file__).resolve().parents[1] / "tests" / "data" / "faces"
 SECONDS = 5.0
 
 SIMULATOR = """

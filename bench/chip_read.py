@@ -14,7 +14,7 @@ from drivers.smartcard import pcscd, permit
 from drivers.smartcard.driver import PcscCardReader
 from drivers.smartcard.simulator import SmartcardProfile, VpcdCardSimulator
 
-FACE = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "faces" / "grace_hopper.jpg"
+FACE = Path(__file__).resolve().parents[1] / "tests" / "data" / "faces" / "grace_hopper.jpg"
 KEY = ("C01234567", "800101", "300101")
 
 

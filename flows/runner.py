@@ -194,28 +194,28 @@ class HeadlessRunner:
     def _service(self, step_id: str, step_type: str) -> None:
         entry = self.script.next_service(step_id, step_type)
         at = self.now + float(entry.get("after", SERVICE_DELAY_S))
-        if "fail" in entry:
-            event: ev.Event = ev.StepFailed(
-                at, step_id, str(entry["fail"]), entry.get("recovery", "operator")
-            )
-        else:
-            result_type = self.flow.kind(step_id).result
-            try:
-                result: StepResult = result_type.model_validate(entry["result"])
-            except ValueError as exc:
-                raise AnswersError(
-                    "flow.answers.bad_result",
-                    file=self.script.source,
-                    step=step_id,
-                    detail=str(exc).splitlines()[0],
-                ) from None
-            event = ev.StepCompleted(at, step_id, result)
-        self._push(at, event, visit=-1)
+        self._push(at, service_event(self.flow, step_id, entry, at, self.script.source), visit=-1)
 
     def _push(self, at: float, event: ev.Event, visit: int | None = None) -> None:
         heapq.heappush(
             self._queue, (at, next(self._order), self._visit if visit is None else visit, event)
         )
+
+
+def service_event(
+    flow: Flow, step_id: str, entry: dict[str, Any], at: float, source: str = "services"
+) -> ev.Event:
+    """A service's answer, as scripted (`result: {...}` or `fail: code`), as an event."""
+    if "fail" in entry:
+        return ev.StepFailed(at, step_id, str(entry["fail"]), entry.get("recovery", "operator"))
+    result_type = flow.kind(step_id).result
+    try:
+        result: StepResult = result_type.model_validate(entry["result"])
+    except ValueError as exc:
+        raise AnswersError(
+            "flow.answers.bad_result", file=source, step=step_id, detail=str(exc).splitlines()[0]
+        ) from None
+    return ev.StepCompleted(at, step_id, result)
 
 
 def _at(event: ev.Event, now: float) -> ev.Event:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QEventLoop, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
 from kiosk.status import TerminalStatus
 from kiosk.strings import Catalogue
+from ui.shell import KioskShell
 from ui.status import StatusViewModel
+from ui.translator import CatalogueTranslator
 
 QML_DIR = Path(__file__).resolve().parent / "qml"
 qt_log = logging.getLogger("kiosk.ui.qt")
@@ -98,4 +101,87 @@ def show_status(
     app.exec()
     model.clock.stop()
     del engine
+    return result["code"]
+
+
+class Kiosk:
+    """The touchscreen, built: the shell, its translator, the QML engine, the window."""
+
+    def __init__(
+        self,
+        shell_factory: Callable[[Callable[[str], None]], KioskShell],
+        strings: Catalogue,
+        *,
+        size: tuple[int, int],
+        language: str = "zh_CN",
+    ) -> None:
+        self.app = _application()
+        self.strings = strings
+        self.translator = CatalogueTranslator(strings, language)
+        self.app.installTranslator(self.translator)
+        self.engine = QQmlApplicationEngine()
+        self.shell = shell_factory(self.retranslate)
+        # every screen reads the shell as `kiosk`: there from the first binding on
+        self.engine.rootContext().setContextProperty("kiosk", self.shell)
+        self.engine.setInitialProperties({"shell": self.shell, "width": size[0], "height": size[1]})
+        self.engine.load(QML_DIR / "Kiosk.qml")
+        roots = self.engine.rootObjects()
+        if not roots or not isinstance(roots[0], QQuickWindow):
+            raise RuntimeError("the kiosk window did not load (see the log)")
+        self.window = roots[0]
+
+    def retranslate(self, lang: str) -> None:
+        self.translator.lang = lang
+        self.engine.retranslate()
+
+    def settle(self, ms: int = 50) -> None:
+        """Let Qt lay out and paint what changed (tests, screenshots). An event loop
+        for `ms`, not processEvents() in a busy loop: PySide6 6.x leaks a reference
+        to None on every processEvents() call, and millions of them crash Python."""
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def grab(self, path: Path) -> bool:
+        image = self.window.grabWindow()
+        return not image.isNull() and image.save(str(path))
+
+    def close(self) -> None:
+        self.shell.wipe()
+        self.window.close()
+        # the screens go before the engine and its context (else their bindings
+        # see `kiosk` vanish and complain on the way out)
+        self.window.deleteLater()
+        self.settle(0)
+        self.app.removeTranslator(self.translator)
+        self.engine.deleteLater()
+
+
+def show_kiosk(
+    kiosk: Kiosk,
+    *,
+    fullscreen: bool,
+    screenshot: Path | None = None,
+    quit_after_s: float | None = None,
+) -> int:
+    """Run the touchscreen until closed; with `screenshot`, save one frame and quit."""
+    if fullscreen:
+        kiosk.window.showFullScreen()
+    else:
+        kiosk.window.show()
+    result = {"code": 0}
+    if screenshot is not None:
+
+        def grab() -> None:
+            if not kiosk.grab(screenshot):
+                qt_log.error("could not save the screenshot to %s", screenshot)
+                result["code"] = 4
+            kiosk.app.quit()
+
+        QTimer.singleShot(300, grab)
+    if quit_after_s is not None:
+        QTimer.singleShot(int(quit_after_s * 1000), kiosk.app.quit)
+    _quit_on_signals(kiosk.app)
+    kiosk.app.exec()
+    kiosk.close()
     return result["code"]

@@ -13,7 +13,7 @@ import pytest
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
 REPO = Path(__file__).resolve().parents[2]
-FACE = REPO.parent / "shared" / "testdata" / "faces" / "astronaut.png"
+FACE = REPO / "tests" / "data" / "faces" / "astronaut.png"
 ENV = {"PATH": "/usr/sbin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 pytestmark = pytest.mark.service

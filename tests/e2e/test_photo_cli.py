@@ -12,7 +12,7 @@ from PIL import Image
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
 REPO = Path(__file__).resolve().parents[2]
-FACES = REPO.parent / "shared" / "testdata" / "faces"
+FACES = REPO / "tests" / "data" / "faces"
 SPECS = REPO / "tests" / "photo" / "specs"
 
 

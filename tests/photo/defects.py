@@ -38,7 +38,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-FACES_DIR = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "faces"
+FACES_DIR = Path(__file__).resolve().parents[1] / "data" / "faces"
 SOURCE_FILES = {"astronaut": "astronaut.png", "grace_hopper": "grace_hopper.jpg"}
 
 # The face width each source is known to have (see the module docstring): a detection

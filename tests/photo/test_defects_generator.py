@@ -72,8 +72,8 @@ def _eye_tilt(image: np.ndarray, face: Box) -> float:
     return -math.degrees(math.atan2(ry - ly, rx - lx))
 
 
-def test_source_folder_is_the_shared_test_data() -> None:
-    assert defects.FACES_DIR == Path(__file__).resolve().parents[3] / "shared/testdata/faces"
+def test_source_folder_is_the_test_data_in_the_repository() -> None:
+    assert defects.FACES_DIR == Path(__file__).resolve().parents[1] / "data" / "faces"
     for filename in defects.SOURCE_FILES.values():
         assert (defects.FACES_DIR / filename).is_file()
 

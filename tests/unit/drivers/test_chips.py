@@ -14,7 +14,7 @@ from drivers.smartcard import apdu, face, mrz, permit, terminal
 from drivers.smartcard.lds import LdsError
 from drivers.smartcard.simulator import SmartcardProfile, build_chip
 
-FACES = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "faces"
+FACES = Path(__file__).resolve().parents[2] / "data" / "faces"
 ISSUER = bytes.fromhex(SmartcardProfile().issuer_key)
 
 

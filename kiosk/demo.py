@@ -1,0 +1,65 @@
+"""Services for a terminal with simulated devices and no backend (`make run`,
+screenshots, UI tests): every step a service performs answers after a short while
+with a plausible result for one synthetic citizen. Nothing here is a real person.
+
+The real step services (drivers, payment, backend) replace this one by one as the
+device and sync issues land; the shell takes either, through `reply()`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.events import Perform
+
+DELAY_S = {"backend": 1.5, "pay": 4.0, "print": 3.0, "write_chip": 3.0}
+DEFAULT_DELAY_S = 2.5
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "read_id_card": {
+        "name": "测试样例",
+        "sex": "女",
+        "nation": "汉",
+        "birth_date": "19800101",
+        "address": "某省某市某区示例路1号",
+        "id_number": "11010519800101002X",
+        "valid_from": "20160101",
+        "valid_until": "20360101",
+        "photo_ref": "demo-photo",
+    },
+    "read_document_chip": {
+        "kind": "hk_macau_permit",
+        "holder_name": "测试样例",
+        "document_number": "C01234567",
+        "valid_until": "20300101",
+        "endorsements": [],
+    },
+    "scan_code": {"kind": "photo_receipt", "text": "DEV-TERMINAL-0000001-X"},
+    "capture_photo": {"photo_ref": "demo-photo", "receipt_number": "DEV-TERMINAL-0000001-X"},
+    "verify_face": {"score": 0.93, "passed": True, "live": True},
+    "capture_fingerprints": {
+        "templates": [{"finger": "right_thumb", "template": "t1", "quality": 90}]
+    },
+    "pay": {"payment_ref": "DEMO-PAY-1", "state": "paid", "amount_fen": 0},
+    "backend": {"status": "eligible", "data": {"allowed": ["G", "L", "T"]}},
+    "print": {"job_ref": "DEMO-JOB-1", "state": "printed"},
+    "write_chip": {"written": True, "verified": True},
+    "take_back": {"removed": True},
+}
+# the backend's word differs by operation: a proof query answers "issued"
+BACKEND_STATUS = {"criminal_record_proof": "issued"}
+
+
+class DemoServices:
+    def __init__(self, speed: float = 1.0) -> None:
+        self.speed = speed  # tests run the same services faster
+
+    def reply(self, perform: Perform) -> tuple[float, dict[str, Any]]:
+        """(seconds until the answer, the result's fields) for a step to perform."""
+        sample = dict(SAMPLES.get(perform.step_type, {}))
+        if perform.step_type == "backend":
+            operation = str(perform.params.get("operation", ""))
+            sample["status"] = BACKEND_STATUS.get(operation, "eligible")
+        if perform.step_type == "pay":
+            sample["amount_fen"] = int(perform.inputs.get("amount_fen", 0) or 0)
+        return DELAY_S.get(perform.step_type, DEFAULT_DELAY_S) / self.speed, sample

@@ -1,0 +1,46 @@
+"""Finding items in the rendered scene and tapping them as a finger would."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtQuick import QQuickItem
+from PySide6.QtTest import QTest
+
+
+def items(root: QQuickItem) -> list[QQuickItem]:
+    found, todo = [], [root]
+    while todo:
+        item = todo.pop()
+        found.append(item)
+        todo.extend(item.childItems())
+    return found
+
+
+def shown(item: QQuickItem) -> bool:
+    return item.isVisible() and item.opacity() > 0 and item.width() > 0 and item.height() > 0
+
+
+def find(kiosk, name: str) -> QQuickItem:
+    matches = [i for i in items(kiosk.window.contentItem()) if i.objectName() == name and shown(i)]
+    assert matches, f"no visible item {name!r} on screen {kiosk.shell.screen!r}"
+    return matches[0]
+
+
+def tap(kiosk, name: str) -> None:
+    item = find(kiosk, name)
+    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2))
+    QTest.mouseClick(
+        kiosk.window,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        QPoint(int(centre.x()), int(centre.y())),
+    )
+    kiosk.settle(30)
+
+
+def texts(kiosk) -> list[str]:
+    return [
+        str(i.property("text"))
+        for i in items(kiosk.window.contentItem())
+        if shown(i) and i.inherits("QQuickText")
+    ]

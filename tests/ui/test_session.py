@@ -1,0 +1,93 @@
+"""A whole test flow through the real QML UI, tapped as a citizen would; then the
+privacy wipe: nothing of the citizen left in any view-model or on screen."""
+
+from __future__ import annotations
+
+from tests.ui.helpers import find, tap, texts
+
+PHONE = "13912345678"
+
+
+def wait_for(qtbot, kiosk, screen: str, timeout: int = 10_000) -> None:
+    qtbot.waitUntil(lambda: kiosk.shell.screen == screen, timeout=timeout)
+    kiosk.settle(60)
+
+
+def test_a_citizen_renews_pays_rates_and_leaves_nothing_behind(qtbot, kiosk):
+    assert kiosk.shell.screen == "home"
+    tap(kiosk, "tile_test_renewal")
+    wait_for(qtbot, kiosk, "info")
+    tap(kiosk, "button_continue")
+    wait_for(qtbot, kiosk, "choose")
+    tap(kiosk, "option_renewal")
+    wait_for(qtbot, kiosk, "form")
+    for digit in PHONE:
+        tap(kiosk, f"key_{digit}")
+    tap(kiosk, "button_next")  # to the checkbox
+    tap(kiosk, "toggle_agree")
+    tap(kiosk, "button_next")  # submit
+    wait_for(qtbot, kiosk, "confirm")
+    assert PHONE in " ".join(texts(kiosk))  # the one screen that shows it in full
+    assert find(kiosk, "button_back")
+    tap(kiosk, "button_confirm")
+    wait_for(qtbot, kiosk, "pay")
+    wait_for(qtbot, kiosk, "working")  # the demo payment went through: the slip prints
+    wait_for(qtbot, kiosk, "rate")
+    tap(kiosk, "rate_5")
+    wait_for(qtbot, kiosk, "done")
+    assert PHONE not in " ".join(texts(kiosk))
+    tap(kiosk, "button_finish")
+    wait_for(qtbot, kiosk, "home")
+
+    shell = kiosk.shell
+    assert shell.stepId == "" and shell.params == {} and shell.values == [] and shell.errors == {}
+    assert shell._session is None and shell._engine is None
+    assert PHONE not in " ".join(texts(kiosk))
+    spoken = [message for _, message in shell.voice.spoken]
+    assert spoken and all(m.startswith(("flow.", "ui.")) for m in spoken)  # ids, never values
+
+
+def test_a_wrong_phone_number_is_shown_by_its_field(qtbot, kiosk):
+    tap(kiosk, "tile_test_renewal")
+    wait_for(qtbot, kiosk, "info")
+    tap(kiosk, "button_continue")
+    tap(kiosk, "option_renewal")
+    wait_for(qtbot, kiosk, "form")
+    for digit in "123":
+        tap(kiosk, f"key_{digit}")
+    tap(kiosk, "button_next")
+    tap(kiosk, "button_next")
+    kiosk.settle(100)
+    assert kiosk.shell.screen == "form" and kiosk.shell.errors.get("phone")
+    assert find(kiosk, "field_error")
+    tap(kiosk, "button_cancel")
+    wait_for(qtbot, kiosk, "home", 15_000)
+
+
+def test_time_running_out_is_spoken_and_more_time_is_one_tap(qtbot, kiosk):
+    tap(kiosk, "tile_short_wait")
+    wait_for(qtbot, kiosk, "info")
+    qtbot.waitUntil(lambda: kiosk.shell.warningSeconds > 0, timeout=5_000)
+    kiosk.settle(60)
+    assert kiosk.shell.warningSeconds >= 18  # at least 20 s to respond
+    assert any(t.endswith("秒") for t in texts(kiosk))
+    assert ("zh_CN", "ui.timeout.voice") in kiosk.shell.voice.spoken
+    left = kiosk.shell.extensionsLeft
+    tap(kiosk, "button_more_time")
+    assert kiosk.shell.warningSeconds == -1  # the overlay is gone, the step goes on
+    qtbot.waitUntil(lambda: kiosk.shell.warningSeconds > 0, timeout=5_000)
+    assert kiosk.shell.extensionsLeft == left - 1
+    tap(kiosk, "button_more_time")
+    tap(kiosk, "button_continue")
+    wait_for(qtbot, kiosk, "done")
+
+
+def test_language_and_large_text_are_one_tap(qtbot, kiosk):
+    before = " ".join(texts(kiosk))
+    tap(kiosk, "button_language")
+    assert kiosk.shell.language == "en"
+    after = " ".join(texts(kiosk))
+    assert "Welcome" in after and "欢迎" in before
+    size = kiosk.shell.style.text
+    tap(kiosk, "button_elderly")
+    assert kiosk.shell.elderly and kiosk.shell.style.text > size

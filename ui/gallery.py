@@ -1,0 +1,125 @@
+"""`make screens`: every screen, in both languages and both modes, rendered off
+screen to build/screens/*.png for review (and the screenshot tests' baselines)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from flows import events as ev
+
+LANGUAGES = ("zh_CN", "en")
+MODES = ("normal", "elderly")
+
+# One sample of every screen, as the engine would show it (synthetic values only).
+SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
+    ("home", None, []),
+    (
+        "choose",
+        ev.Show(
+            "reason",
+            "choose",
+            "flow.common.reason",
+            {
+                "options": [
+                    {"id": "renewal", "text": "flow.common.option.renewal"},
+                    {"id": "damaged", "text": "flow.common.option.damaged"},
+                    {"id": "lost", "text": "flow.common.option.lost"},
+                ]
+            },
+        ),
+        [],
+    ),
+    (
+        "info",
+        ev.Show(
+            "ineligible",
+            "info",
+            "flow.common.ineligible",
+            {"message": "flow.id_renewal.ineligible", "referral": "flow.common.go_to_counter"},
+        ),
+        [],
+    ),
+    (
+        "form",
+        ev.Show(
+            "contact",
+            "form",
+            "flow.common.contact",
+            {"fields": [{"id": "phone", "kind": "phone", "label": "flow.common.field.phone"}]},
+            errors={"phone": "flow.error.phone"},
+        ),
+        [],
+    ),
+    (
+        "confirm",
+        ev.Show("check", "confirm", "flow.common.confirm", {}, values={"x": 1}),
+        [
+            {
+                "name": "reason",
+                "label": "flow.common.reason",
+                "value": "",
+                "valueId": "flow.common.option.renewal",
+            },
+            {
+                "name": "contact.phone",
+                "label": "flow.common.field.phone",
+                "value": "139 0000 0000",
+                "valueId": "",
+            },
+        ],
+    ),
+    ("pay", ev.Show("pay", "pay", "flow.common.pay", {"amount": 20.0, "methods": ["wechat"]}), []),
+    ("working", ev.Show("slip", "print", "flow.common.printing", {}), []),
+    ("read_id_card", ev.Show("card", "read_id_card", "flow.common.place_card", {}), []),
+    ("scan_code", ev.Show("scan", "scan_code", "flow.id_renewal.scan_receipt", {}), []),
+    ("capture_photo", ev.Show("photo", "capture_photo", "flow.common.look_at_camera", {}), []),
+    ("take_back", ev.Show("back", "take_back", "flow.common.take_card", {}), []),
+    ("rate", ev.Show("rating", "rate", "flow.common.rate", {}), []),
+    ("done", ev.Show("finished", "done", "flow.common.done", {"message": "flow.common.done"}), []),
+]
+
+
+def render(out: Path) -> list[Path]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from kiosk.strings import catalogue
+    from ui.app import Kiosk
+    from ui.testing import demo_shell_factory
+
+    out.mkdir(parents=True, exist_ok=True)
+    kiosk = Kiosk(demo_shell_factory(catalogue()), catalogue(), size=(1080, 1920))
+    kiosk.window.show()
+    written = []
+    try:
+        for lang in LANGUAGES:
+            kiosk.shell.setLanguage(lang)
+            for mode in MODES:
+                if kiosk.shell.elderly != (mode == "elderly"):
+                    kiosk.shell.toggleElderly()
+                for name, show, values in SCREENS:
+                    kiosk.shell.wipe()
+                    if show is not None:
+                        kiosk.shell.preview(show, values)
+                    kiosk.settle(120)
+                    path = out / f"{name}-{lang}-{mode}.png"
+                    kiosk.grab(path)
+                    written.append(path)
+                kiosk.shell.preview(SCREENS[1][1])  # type: ignore[arg-type]
+                kiosk.shell.preview_warning(18, 9)
+                kiosk.settle(120)
+                kiosk.grab(out / f"timeout-{lang}-{mode}.png")
+                kiosk.shell.wipe()
+                kiosk.shell.showHelp(True)
+                kiosk.settle(120)
+                kiosk.grab(out / f"help-{lang}-{mode}.png")
+                kiosk.shell.showHelp(False)
+                written += [out / f"timeout-{lang}-{mode}.png", out / f"help-{lang}-{mode}.png"]
+    finally:
+        kiosk.close()
+    return written
+
+
+if __name__ == "__main__":
+    for path in render(Path(sys.argv[1] if len(sys.argv) > 1 else "build/screens")):
+        print(path)

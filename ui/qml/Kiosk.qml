@@ -1,0 +1,53 @@
+// The kiosk's one window: a header, the current step's screen, the session's
+// footer, and the overlays (time running out, help). Every text is a message id
+// (qsTrId, through the catalogue); every size comes from the theme.
+import QtQuick
+import QtQuick.Window
+import "parts"
+import "screens"
+
+Window {
+    id: window
+    required property var shell
+    readonly property var theme: shell.style
+    title: qsTrId("ui.app.title")
+    color: theme.paper
+    visible: true
+
+    Header {
+        id: header
+        shell: window.shell
+        anchors { left: parent.left; right: parent.right; top: parent.top }
+    }
+
+    Loader {
+        id: screen
+        objectName: "screen"
+        anchors {
+            left: parent.left; right: parent.right; top: header.bottom
+            bottom: footer.visible ? footer.top : parent.bottom
+            margins: window.theme.gap
+        }
+        source: Screens.file(window.shell.screen)
+    }
+
+    Footer {
+        id: footer
+        shell: window.shell
+        visible: window.shell.screen !== "home"
+        anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+    }
+
+    // Overlays exist only while shown: nothing of them lingers between sessions.
+    Loader {
+        anchors.fill: parent
+        active: window.shell.warningSeconds >= 0
+        sourceComponent: TimeoutOverlay {}
+    }
+
+    Loader {
+        anchors.fill: parent
+        active: window.shell.helpShown
+        sourceComponent: HelpOverlay {}
+    }
+}

@@ -1,0 +1,34 @@
+pragma Singleton
+import QtQuick
+
+// Which screen component shows which step type.
+QtObject {
+    readonly property var files: ({
+        "home": "HomeScreen.qml",
+        "choose": "ChooseScreen.qml",
+        "info": "InfoScreen.qml",
+        "done": "InfoScreen.qml",
+        "confirm": "ConfirmScreen.qml",
+        "form": "FormScreen.qml",
+        "rate": "RateScreen.qml",
+        "pay": "PayScreen.qml",
+        "working": "WorkingScreen.qml",
+        "read_id_card": "DeviceScreen.qml",
+        "read_document_chip": "DeviceScreen.qml",
+        "scan_code": "DeviceScreen.qml",
+        "capture_fingerprints": "DeviceScreen.qml",
+        "take_back": "DeviceScreen.qml",
+        "capture_photo": "DeviceScreen.qml",
+        "verify_face": "DeviceScreen.qml"
+    })
+    function file(screen) {
+        return Qt.resolvedUrl("../screens/" + (files[screen] || "InfoScreen.qml"))
+    }
+    // A message's {placeholders} filled in (the catalogue keeps Python's format).
+    function fill(text, values) {
+        var out = text
+        for (var key in values)
+            out = out.split("{" + key + "}").join(String(values[key]))
+        return out
+    }
+}

@@ -1,0 +1,45 @@
+import QtQuick
+import "../parts"
+
+// A step a device serves: what to do (place the card, show the code, look at the
+// camera, take the card back), with a picture of where; the device answers.
+Item {
+    id: page
+    property var shell: kiosk
+    readonly property var theme: kiosk.style
+    readonly property string kind: shell ? shell.stepType : ""
+    readonly property var pictures: ({
+        "read_id_card": "▭ ➜ ▣", "read_document_chip": "▭ ➜ ▣", "scan_code": "▦ ➜ ◎",
+        "capture_fingerprints": "☝ ➜ ▢", "take_back": "▣ ➜ ✋", "capture_photo": "◉ ☺",
+        "verify_face": "◉ ☺"
+    })
+    Column {
+        anchors.fill: parent
+        spacing: page.theme ? page.theme.gap : 0
+        visible: page.shell !== null && page.shell !== undefined
+        KText { theme: page.theme; heading: true; width: parent.width; text: page.shell ? qsTrId(page.shell.textId) : "" }
+        Rectangle {
+            id: picture
+            anchors.horizontalCenter: parent.horizontalCenter
+            width: parent.width * 0.7
+            height: page.theme ? page.theme.target * 4 : 300
+            radius: 24
+            color: page.theme ? page.theme.card : "white"
+            border.color: page.theme ? page.theme.brand : "blue"
+            border.width: 4
+            Text {
+                id: glyph
+                anchors.centerIn: parent
+                text: page.pictures[page.kind] || "…"
+                font.pixelSize: page.theme ? page.theme.title * 2 : 96
+                color: page.theme ? page.theme.brand : "blue"
+                SequentialAnimation on anchors.verticalCenterOffset {
+                    loops: Animation.Infinite
+                    NumberAnimation { to: -20; duration: 700; easing.type: Easing.InOutQuad }
+                    NumberAnimation { to: 20; duration: 700; easing.type: Easing.InOutQuad }
+                }
+            }
+        }
+        KText { theme: page.theme; width: parent.width; text: qsTrId("ui.device." + page.kind) }
+    }
+}

@@ -1,0 +1,458 @@
+"""The shell: runs the flow engine on the Qt main thread and shows its steps.
+
+The engine decides, the shell carries out: each outcome's transition is journalled
+first, then its effects run (a screen, a voice prompt, a service step, a timer).
+Services answer later, on this thread, through a queued call: the GUI never waits
+on a device. When a session ends, `wipe()` clears everything the screens held.
+
+QML reads the current screen from properties here and calls the slots; it holds
+no text of its own (`qsTrId` ids only) and no personal data beyond the confirm
+step's values, which are gone with the next screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+
+from flows import events as ev
+from flows.engine import FlowEngine
+from flows.model import Flow
+from flows.session import Session
+from kiosk.demo import DemoServices
+from kiosk.privacy import Redactor
+from offline_cache.journal import Journal
+from ui.voice import Voice
+
+log = logging.getLogger("kiosk.ui.shell")
+
+# Qt's own type names: QML gets JavaScript objects and arrays (PySide's stubs type
+# Property's first argument as a Python type only)
+QVARIANT_MAP: Any = "QVariantMap"
+QVARIANT_LIST: Any = "QVariantList"
+
+SERVICE_SCREENS = {"backend": "working", "print": "working", "write_chip": "working"}
+
+
+@dataclass(frozen=True)
+class Service:
+    """A tile on the home screen."""
+
+    flow: Flow
+    unavailable: str | None = None  # why not now: a message id
+
+
+class Theme(QObject):
+    """Sizes and colours, by mode: the elderly mode is bigger in every dimension."""
+
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._elderly = False
+
+    def set_elderly(self, elderly: bool) -> None:
+        self._elderly = elderly
+        self.changed.emit()
+
+    def _pick(self, normal: int, elderly: int) -> int:
+        return elderly if self._elderly else normal
+
+    @Property(int, notify=changed)
+    def text(self) -> int:  # main text, px at 1080 px wide
+        return self._pick(30, 40)
+
+    @Property(int, notify=changed)
+    def title(self) -> int:
+        return self._pick(48, 60)
+
+    @Property(int, notify=changed)
+    def small(self) -> int:  # the least any text may be
+        return self._pick(28, 36)
+
+    @Property(int, notify=changed)
+    def target(self) -> int:  # the least any touch target may be
+        return self._pick(88, 112)
+
+    @Property(int, notify=changed)
+    def gap(self) -> int:
+        return self._pick(24, 32)
+
+    # Colours: every text/background pair at least 4.5:1 (tested on the rendered scene)
+    ink = Property(str, lambda self: "#16202B", constant=True)
+    paper = Property(str, lambda self: "#F4F6F9", constant=True)
+    brand = Property(str, lambda self: "#0B3D91", constant=True)
+    onBrand = Property(str, lambda self: "#FFFFFF", constant=True)
+    card = Property(str, lambda self: "#FFFFFF", constant=True)
+    line = Property(str, lambda self: "#5A6B80", constant=True)
+    alert = Property(str, lambda self: "#9A1B1B", constant=True)
+    quiet = Property(str, lambda self: "#44505E", constant=True)
+
+
+class KioskShell(QObject):
+    screenChanged = Signal()
+    languageChanged = Signal()
+    modeChanged = Signal()
+    warningChanged = Signal()
+    clockChanged = Signal()
+    _serviceDone = Signal(object)
+
+    def __init__(
+        self,
+        services: list[Service],
+        voice: Voice,
+        *,
+        journal: Journal | None = None,
+        step_services: DemoServices | None = None,
+        language: str = "zh_CN",
+        terminal: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        on_language: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.voice = voice
+        self.journal = journal
+        self.step_services = step_services or DemoServices()
+        self.clock = clock
+        self.on_language = on_language or (lambda lang: None)
+        self.theme = Theme()
+        self._terminal = terminal
+        self._lang = language
+        self._elderly = False
+        self._engine: FlowEngine | None = None
+        self._session: Session | None = None
+        self._show: ev.Show | None = None
+        self._screen = "home"
+        self._warning = -1
+        self._extensions_left = 0
+        self._help = False
+        self._preview_values: list[dict[str, str]] = []
+        self._pending: dict[str, QTimer] = {}
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self._tick_warning)
+        self._serviceDone.connect(self._handle)
+        self._now = ""
+        self._clock_timer = QTimer(self)
+        self._clock_timer.timeout.connect(self._tick_clock)
+        self._clock_timer.start(1000)
+        self._tick_clock()
+
+    # --- what QML reads ---------------------------------------------------------------
+
+    @Property(str, notify=screenChanged)
+    def screen(self) -> str:
+        return self._screen
+
+    @Property(str, notify=screenChanged)
+    def stepId(self) -> str:
+        return self._show.step_id if self._show else ""
+
+    @Property(str, notify=screenChanged)
+    def stepType(self) -> str:
+        return self._show.step_type if self._show else ""
+
+    @Property(str, notify=screenChanged)
+    def textId(self) -> str:
+        return self._show.text if self._show else ""
+
+    @Property(QVARIANT_MAP, notify=screenChanged)
+    def params(self) -> dict[str, Any]:
+        return _for_qml(self._show.params) if self._show else {}
+
+    @Property(QVARIANT_MAP, notify=screenChanged)
+    def errors(self) -> dict[str, str]:
+        return dict(self._show.errors) if self._show else {}
+
+    @Property(QVARIANT_LIST, notify=screenChanged)
+    def values(self) -> list[dict[str, str]]:
+        """The confirm step's values, in full (the one screen that shows them)."""
+        if not self._show:
+            return []
+        if self._engine is None:
+            return list(self._preview_values)
+        flow = self._engine.flow
+        return [
+            {
+                "name": ref,
+                "label": _label(flow, ref),
+                "value": _shown(value),
+                "valueId": _option(flow, ref, value),
+            }
+            for ref, value in self._show.values.items()
+            if value not in (None, "")
+        ]
+
+    @Property(bool, notify=screenChanged)
+    def canGoBack(self) -> bool:
+        return bool(self._show and self._show.can_go_back)
+
+    @Property(bool, notify=screenChanged)
+    def inSession(self) -> bool:
+        return self._engine is not None
+
+    @Property(bool, notify=screenChanged)
+    def helpShown(self) -> bool:
+        return self._help
+
+    @Property(QVARIANT_LIST, notify=screenChanged)
+    def serviceTiles(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": s.flow.flow,
+                "title": s.flow.title,
+                "available": s.unavailable is None,
+                "reason": s.unavailable or "",
+            }
+            for s in self.services
+        ]
+
+    @Property(str, notify=languageChanged)
+    def language(self) -> str:
+        return self._lang
+
+    @Property(bool, notify=modeChanged)
+    def elderly(self) -> bool:
+        return self._elderly
+
+    @Property(QObject, constant=True)
+    def style(self) -> QObject:
+        return self.theme
+
+    @Property(int, notify=warningChanged)
+    def warningSeconds(self) -> int:
+        return self._warning
+
+    @Property(int, notify=warningChanged)
+    def extensionsLeft(self) -> int:
+        return self._extensions_left
+
+    @Property(str, notify=clockChanged)
+    def clockText(self) -> str:
+        return self._now
+
+    @Property(str, constant=True)
+    def terminal(self) -> str:
+        return self._terminal
+
+    # --- what QML calls ---------------------------------------------------------------
+
+    @Slot(str)
+    def startService(self, flow_id: str) -> None:
+        service = next((s for s in self.services if s.flow.flow == flow_id), None)
+        if service is None or service.unavailable or self._engine is not None:
+            return
+        flow = service.flow
+        self._session = Session(flow.flow, Redactor())
+        self._engine = FlowEngine(flow, self._session)
+        if self.journal is not None:
+            self.journal.begin(self._session.id, flow.flow, flow.version)
+        self._apply(self._engine.start(self.clock()))
+
+    @Slot("QVariant")
+    def answer(self, value: Any) -> None:
+        if self._show is not None:
+            self._handle(ev.Answer(self.clock(), self._show.step_id, _plain(value)))
+
+    @Slot()
+    def back(self) -> None:
+        self._handle(ev.Back(self.clock()))
+
+    @Slot()
+    def cancel(self) -> None:
+        self._handle(ev.Cancel(self.clock()))
+
+    @Slot()
+    def extend(self) -> None:
+        self._handle(ev.Extend(self.clock()))
+
+    @Slot(str)
+    def setLanguage(self, lang: str) -> None:
+        if lang != self._lang:
+            self._lang = lang
+            self.on_language(lang)
+            self.languageChanged.emit()
+            self.replay()
+
+    @Slot()
+    def toggleLanguage(self) -> None:
+        self.setLanguage("en" if self._lang == "zh_CN" else "zh_CN")
+
+    @Slot()
+    def toggleElderly(self) -> None:
+        self._elderly = not self._elderly
+        self.theme.set_elderly(self._elderly)
+        self.modeChanged.emit()
+
+    @Slot()
+    def replay(self) -> None:
+        self.voice.replay(self._lang)
+
+    @Slot(bool)
+    def showHelp(self, shown: bool) -> None:
+        self._help = shown
+        self.screenChanged.emit()
+        if shown:
+            self.voice.say("ui.help.voice", self._lang)
+
+    def preview(self, show: ev.Show, values: list[dict[str, str]] | None = None) -> None:
+        """Show a screen with no session behind it (the screen gallery)."""
+        self._preview_values = list(values or [])
+        self._effect(show)
+
+    def preview_warning(self, seconds: int, extensions: int) -> None:
+        self._effect(ev.WarnTimeout("", seconds, extensions))
+
+    # --- the engine's outcomes ----------------------------------------------------------
+
+    def _handle(self, event: ev.Event) -> None:
+        if self._engine is None or self._engine.ended:
+            return
+        self._apply(self._engine.handle(event))
+
+    def _apply(self, outcome: ev.Outcome) -> None:
+        """Journal first, then the effects: a crash between them is recoverable."""
+        if outcome.transition is not None and self.journal is not None:
+            self.journal.record(outcome.transition)
+        for effect in outcome.effects:
+            self._effect(effect)
+
+    def _effect(self, effect: ev.Effect) -> None:
+        match effect:
+            case ev.Show():
+                self._clear_warning()
+                self._show = effect
+                self._screen = SERVICE_SCREENS.get(effect.step_type, effect.step_type)
+                self.screenChanged.emit()
+            case ev.Say(message_id=message_id):
+                self.voice.say(message_id, self._lang)
+            case ev.Perform():
+                self._perform(effect)
+            case ev.Abort(step_id=step_id):
+                timer = self._pending.pop(step_id, None)
+                if timer is not None:
+                    timer.stop()
+            case ev.StartTimer(timer=name, due=due, token=token):
+                self._later(max(0.0, due - self.clock()), ev.TimerFired(due, name, token))
+            case ev.WarnTimeout(seconds_left=left, extensions_left=extensions):
+                self._warning, self._extensions_left = int(left), extensions
+                self._countdown.start()
+                self.warningChanged.emit()
+                self.voice.say("ui.timeout.voice", self._lang)
+            case ev.EndSession():
+                self.wipe()
+
+    def _perform(self, perform: ev.Perform) -> None:
+        from flows.runner import service_event  # the headless runner's reading of results
+
+        assert self._engine is not None
+        delay, fields = self.step_services.reply(perform)
+        flow = self._engine.flow
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(
+            lambda: self._serviceDone.emit(
+                service_event(flow, perform.step_id, {"result": fields}, self.clock())
+            )
+        )
+        timer.start(int(delay * 1000))
+        self._pending[perform.step_id] = timer
+
+    def _later(self, seconds: float, event: ev.Event) -> None:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(lambda: self._handle(_at(event, self.clock())))
+        timer.start(int(seconds * 1000))
+
+    def _tick_warning(self) -> None:
+        if self._warning > 0:
+            self._warning -= 1
+            self.warningChanged.emit()
+
+    def _clear_warning(self) -> None:
+        self._countdown.stop()
+        if self._warning != -1:
+            self._warning = -1
+            self.warningChanged.emit()
+
+    def _tick_clock(self) -> None:
+        now = datetime.now().strftime("%Y-%m-%d %H:%M")
+        if now != self._now:
+            self._now = now
+            self.clockChanged.emit()
+
+    # --- the end of a session -------------------------------------------------------------
+
+    def wipe(self) -> None:
+        """Nothing of the citizen stays: the screens, the session, the timers."""
+        for timer in self._pending.values():
+            timer.stop()
+        self._pending.clear()
+        if self._session is not None:
+            self._session.wipe()
+        self._session = None
+        self._engine = None
+        self._show = None
+        self._help = False
+        self._preview_values = []
+        self._clear_warning()
+        self.voice.forget()
+        self._screen = "home"
+        self.screenChanged.emit()
+
+
+def _for_qml(value: Any) -> Any:
+    """Values QML can hold: None becomes "" (a QVariant of None trips PySide)."""
+    if isinstance(value, dict):
+        return {str(k): _for_qml(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_for_qml(v) for v in value]
+    return "" if value is None else value
+
+
+def _plain(value: Any) -> Any:
+    """QML's values as the engine takes them (QJSValue maps and lists to Python)."""
+    if hasattr(value, "toVariant"):
+        value = value.toVariant()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _label(flow: Flow, ref: str) -> str:
+    """The message id that names a collected value: its form field's label, or the
+    question of the step that chose it."""
+    step_id, _, field_id = ref.partition(".")
+    step = flow.steps.get(step_id)
+    if step is None:
+        return ""
+    for field in getattr(step.params(), "fields", []):
+        if field.id == field_id:
+            return str(field.label)
+    return str(step.text)
+
+
+def _option(flow: Flow, ref: str, value: Any) -> str:
+    """A chosen option's own text (message id), so a choice reads as words."""
+    step = flow.steps.get(ref)
+    for option in getattr(step.params(), "options", []) if step is not None else []:
+        if option.id == value:
+            return str(option.text)
+    return ""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values() if v not in (None, ""))
+    return "" if value is None else str(value)
+
+
+def _at(event: ev.Event, now: float) -> ev.Event:
+    return type(event)(**{**event.__dict__, "now": now})
