@@ -22,10 +22,10 @@ from typing import Any
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from flows import events as ev
+from flows.demo import DemoServices
 from flows.engine import FlowEngine
 from flows.model import Flow
 from flows.session import Session
-from kiosk.demo import DemoServices
 from kiosk.privacy import Redactor
 from offline_cache.journal import Journal
 from ui.voice import Voice

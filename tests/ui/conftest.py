@@ -31,7 +31,7 @@ class QtWarnings(logging.Handler):
 
 @pytest.fixture
 def kiosk(qapp) -> Iterator:
-    from kiosk.demo import DemoServices
+    from flows.demo import DemoServices
     from kiosk.strings import catalogue
     from ui.app import Kiosk
     from ui.testing import demo_shell_factory
