@@ -38,12 +38,9 @@ test: setup
 bench: setup
 	@set -e; for b in bench/*.py; do echo "== $$b" >&2; $(BIN)/python $$b; done
 
-# Every screen that exists, in both orientations and languages, for review.
+# Every screen, in both languages and both modes, off screen, for review.
 screens: setup
-	@mkdir -p build/screens
-	@set -e; for o in portrait landscape; do for l in zh_CN en; do \
-	  KIOSK__SCREEN__ORIENTATION=$$o KIOSK__SCREEN__LANGUAGE=$$l KIOSK__LOGGING__STDERR=false \
-	    $(BIN)/kiosk run --screenshot build/screens/status-$$o-$$l.png; done; done
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ui.gallery build/screens
 
 # Every printed template, as PDF and PNG, for review.
 documents: setup

@@ -49,12 +49,30 @@ def run(
     devices = SimulatedDevices()
     try:
         states = devices.start() if options.simulated else None
-        from ui.app import show_status  # Qt is loaded only now
+        status = terminal_status(config, states)
+        from ui.app import Kiosk, show_kiosk  # Qt is loaded only now
+        from ui.services import shell_factory
 
-        return show_status(
-            terminal_status(config, states),
+        # a device is usable when its driver said online; none configured: none usable
+        usable = {d.name: d.state or ("online" if d.enabled else "off") for d in status.devices}
+        # the backend: configured, or simulated along with the devices (demo services)
+        usable["network"] = "online" if (config.backend.url or options.simulated) else "off"
+        kiosk = Kiosk(
+            shell_factory(
+                strings,
+                device_states=usable,
+                voice_engine=None if config.screen.voice == "off" else config.screen.voice,
+                language=config.screen.language,
+                terminal=config.terminal.id,
+            ),
             strings,
             size=(width, height),
+            language=config.screen.language,
+        )
+        if config.screen.elderly_mode:
+            kiosk.shell.toggleElderly()
+        return show_kiosk(
+            kiosk,
             fullscreen=virtual is not None or not (options.windowed or options.screenshot),
             screenshot=options.screenshot,
             quit_after_s=options.quit_after_s,

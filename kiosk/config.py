@@ -80,6 +80,9 @@ class ScreenSection(BaseModel):
     orientation: Literal["portrait", "landscape"] = "portrait"
     language: Language = "zh_CN"
     elderly_mode: bool = Field(False, description="start in elderly mode")
+    voice: Literal["speechd", "mock", "off"] = Field(
+        "speechd", description="text-to-speech engine (speechd: speech-dispatcher with espeak-ng)"
+    )
     vnc_port: int = Field(
         5900, ge=1024, le=65535, description="localhost port of the shared virtual display"
     )

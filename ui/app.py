@@ -7,6 +7,7 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QEventLoop, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
@@ -31,9 +32,18 @@ _LEVELS = {
 }
 
 
-def _qt_message(kind: QtMsgType, context: object, message: str) -> None:
+# Qt Multimedia (under Qt TextToSpeech) looks for PipeWire and says so; not ours.
+_NOT_OURS = ("qt.multimedia.symbolsresolver",)
+_NOT_OURS_TEXT = ("QString::arg: 2 argument(s) missing in ",)
+
+
+def _qt_message(kind: QtMsgType, context: Any, message: str) -> None:
     # Qt's warnings (a QML binding error, a missing plugin) go to our log, masked.
-    qt_log.log(_LEVELS.get(kind, logging.WARNING), "%s", message)
+    level = _LEVELS.get(kind, logging.WARNING)
+    category = str(getattr(context, "category", "") or "")
+    if category.startswith(_NOT_OURS) or message in _NOT_OURS_TEXT:
+        level = logging.DEBUG
+    qt_log.log(level, "%s", message)
 
 
 def _application() -> QGuiApplication:

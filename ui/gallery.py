@@ -85,10 +85,10 @@ def render(out: Path) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from kiosk.strings import catalogue
     from ui.app import Kiosk
-    from ui.testing import demo_shell_factory
+    from ui.services import shell_factory
 
     out.mkdir(parents=True, exist_ok=True)
-    kiosk = Kiosk(demo_shell_factory(catalogue()), catalogue(), size=(1080, 1920))
+    kiosk = Kiosk(shell_factory(catalogue()), catalogue(), size=(1080, 1920))
     kiosk.window.show()
     written = []
     try:

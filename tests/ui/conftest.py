@@ -34,12 +34,12 @@ def kiosk(qapp) -> Iterator:
     from flows.demo import DemoServices
     from kiosk.strings import catalogue
     from ui.app import Kiosk
-    from ui.testing import demo_shell_factory
+    from ui.services import shell_factory
 
     warnings = QtWarnings()
     qt_log = logging.getLogger("kiosk.ui.qt")
     qt_log.addHandler(warnings)
-    factory = demo_shell_factory(catalogue(), extra_flows=[str(TEST_FLOW), str(SHORT_WAIT)])
+    factory = shell_factory(catalogue(), extra_flows=[str(TEST_FLOW), str(SHORT_WAIT)])
     built = Kiosk(factory, catalogue(), size=(1080, 1920))
     built.shell.step_services = DemoServices(speed=20.0)
     built.window.show()

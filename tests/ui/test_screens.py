@@ -1,0 +1,94 @@
+"""Every screen, in both languages and both modes, checked from the rendered scene:
+text sizes, touch-target sizes and contrast (elderly-friendly rules)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QColor
+
+from tests.ui.helpers import items, shown
+from ui.gallery import SCREENS
+
+TARGET_NAMES = ("button_", "option_", "tile_", "rate_", "key_", "toggle_")
+# at 1080 x 1920: main text and touch targets, normal and elderly
+RULES = {False: (28, 72), True: (36, 96)}
+
+
+def luminance(colour: QColor) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * channel(colour.redF())
+        + 0.7152 * channel(colour.greenF())
+        + 0.0722 * channel(colour.blueF())
+    )
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def background_of(item, window_colour: QColor) -> QColor:
+    parent = item.parentItem()
+    while parent is not None:
+        if parent.inherits("QQuickRectangle"):
+            colour = parent.property("color")
+            if isinstance(colour, QColor) and colour.alpha() == 255:
+                return colour
+        parent = parent.parentItem()
+    return window_colour
+
+
+def screen_problems(kiosk, elderly: bool) -> list[str]:
+    least_text, least_target = RULES[elderly]
+    window_colour = kiosk.window.color()
+    found = []
+    for item in items(kiosk.window.contentItem()):
+        if not shown(item) or not _all_visible(item):
+            continue
+        name = item.objectName()
+        if name.startswith(TARGET_NAMES) and (
+            item.width() < least_target or item.height() < least_target
+        ):
+            found.append(f"{name}: {item.width():.0f}x{item.height():.0f} under {least_target}")
+        if item.inherits("QQuickText") and str(item.property("text")).strip():
+            size = item.property("font").pixelSize()
+            if size < least_text:
+                found.append(f"text {item.property('text')!r}: {size} px under {least_text}")
+            ratio = contrast(item.property("color"), background_of(item, window_colour))
+            if ratio < 4.5:
+                found.append(f"text {item.property('text')!r}: contrast {ratio:.1f} under 4.5")
+    return found
+
+
+def _all_visible(item) -> bool:
+    while item is not None:
+        if not item.isVisible() or item.opacity() == 0:
+            return False
+        item = item.parentItem()
+    return True
+
+
+@pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_screen_keeps_the_sizes_and_contrast(kiosk, lang, elderly):
+    kiosk.shell.setLanguage(lang)
+    if kiosk.shell.elderly != elderly:
+        kiosk.shell.toggleElderly()
+    problems = []
+    for name, show, values in SCREENS:
+        kiosk.shell.wipe()
+        if show is not None:
+            kiosk.shell.preview(show, values)
+        kiosk.settle(60)
+        problems += [f"{name}: {p}" for p in screen_problems(kiosk, elderly)]
+    kiosk.shell.preview_warning(20, 10)
+    kiosk.settle(60)
+    problems += [f"timeout: {p}" for p in screen_problems(kiosk, elderly)]
+    kiosk.shell.wipe()
+    kiosk.shell.showHelp(True)
+    kiosk.settle(60)
+    problems += [f"help: {p}" for p in screen_problems(kiosk, elderly)]
+    assert problems == []

@@ -1,0 +1,52 @@
+"""The home screen's services: the shipped flows, each available or not by the
+devices it needs, and the shell that runs them (demo step services until the
+device and backend services land)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from flows.loader import flow_files, load_flow
+from flows.model import Flow
+from kiosk.strings import Catalogue
+from ui.shell import KioskShell, Service
+from ui.voice import Voice
+
+UNAVAILABLE = "ui.home.unavailable"
+OFFLINE = "ui.home.offline"
+
+
+def availability(flow: Flow, device_states: dict[str, str] | None) -> str | None:
+    """None when every device the flow needs is online (each "a|b" entry: one of
+    them); else why not, as a message id. No states known: available."""
+    if device_states is None:
+        return None
+    for needed in flow.devices():
+        if not any(device_states.get(d) == "online" for d in needed.split("|")):
+            return OFFLINE if needed == "network" else UNAVAILABLE
+    return None
+
+
+def shell_factory(
+    strings: Catalogue,
+    *,
+    device_states: dict[str, str] | None = None,
+    extra_flows: list[str] | None = None,
+    voice_engine: str | None = "mock",
+    language: str = "zh_CN",
+    terminal: str = "",
+) -> Callable[[Callable[[str], None]], KioskShell]:
+    def make(on_language: Callable[[str], None]) -> KioskShell:
+        paths = flow_files() + [Path(p) for p in extra_flows or []]
+        flows = [load_flow(path, strings) for path in paths]
+        services = [Service(flow, availability(flow, device_states)) for flow in flows]
+        return KioskShell(
+            services,
+            Voice(strings, voice_engine),
+            language=language,
+            terminal=terminal,
+            on_language=on_language,
+        )
+
+    return make
