@@ -14,10 +14,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
-from kiosk.status import TerminalStatus
 from kiosk.strings import Catalogue
 from ui.shell import KioskShell
-from ui.status import StatusViewModel
 from ui.translator import CatalogueTranslator
 
 QML_DIR = Path(__file__).resolve().parent / "qml"
@@ -67,51 +65,6 @@ def _quit_on_signals(app: QGuiApplication) -> None:
     wake = QTimer(app)
     wake.timeout.connect(lambda: None)
     wake.start(200)
-
-
-def show_status(
-    status: TerminalStatus,
-    strings: Catalogue,
-    *,
-    size: tuple[int, int],
-    fullscreen: bool,
-    screenshot: Path | None = None,
-    quit_after_s: float | None = None,
-) -> int:
-    """Show the status window until closed; with `screenshot`, save one frame and quit."""
-    app = _application()
-    engine = QQmlApplicationEngine()
-    model = StatusViewModel(status, strings)
-    engine.setInitialProperties({"status": model, "width": size[0], "height": size[1]})
-    engine.load(QML_DIR / "StatusWindow.qml")
-    roots = engine.rootObjects()
-    if not roots or not isinstance(roots[0], QQuickWindow):
-        qt_log.error("the status window did not load")
-        return 4
-    window = roots[0]
-    if fullscreen:
-        window.showFullScreen()
-    else:
-        window.show()
-    result = {"code": 0}
-    if screenshot is not None:
-
-        def grab() -> None:
-            image = window.grabWindow()
-            if image.isNull() or not image.save(str(screenshot)):
-                qt_log.error("could not save the screenshot to %s", screenshot)
-                result["code"] = 4
-            app.quit()
-
-        # Two frames in: the first one lays out, the second has the final text.
-        QTimer.singleShot(300, grab)
-    if quit_after_s is not None:
-        QTimer.singleShot(int(quit_after_s * 1000), app.quit)
-    _quit_on_signals(app)
-    app.exec()
-    model.clock.stop()
-    del engine
-    return result["code"]
 
 
 class Kiosk:

@@ -1,0 +1,94 @@
+"""The touchscreen's numbers: cold start to the home screen's first frame (a fresh
+process: Python, Qt, QML, the flows), and screen transitions (a tap's answer to the
+next screen's first frame), off screen at 1080x1920. Prints one JSON object.
+Targets: cold start <= 3 s; transition p95 <= 100 ms."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+COLD = """
+import time
+started = time.monotonic()
+import os
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from kiosk.strings import catalogue
+from ui.app import Kiosk
+from ui.services import shell_factory
+kiosk = Kiosk(shell_factory(catalogue()), catalogue(), size=(1080, 1920))
+kiosk.window.frameSwapped.connect(lambda: (print(time.monotonic() - started), kiosk.app.quit()))
+kiosk.window.show()
+kiosk.app.exec()
+"""
+
+
+def cold_start() -> float:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", COLD],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
+    first_frame = time.monotonic() - started  # from the process's own start
+    assert done.returncode in (0, -11, 139) and done.stdout.strip(), done.stderr[-500:]
+    return first_frame
+
+
+def transitions(rounds: int = 40) -> list[float]:
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from kiosk.strings import catalogue
+    from ui.app import Kiosk
+    from ui.gallery import SCREENS
+    from ui.services import shell_factory
+
+    kiosk = Kiosk(shell_factory(catalogue()), catalogue(), size=(1080, 1920))
+    kiosk.window.show()
+    kiosk.settle(200)
+    took: list[float] = []
+    shows = [show for _, show, _ in SCREENS if show is not None]
+    for n in range(rounds):
+        show = shows[n % len(shows)]
+        loop = QEventLoop()
+        kiosk.window.frameSwapped.connect(loop.quit)
+        QTimer.singleShot(2000, loop.quit)
+        started = time.perf_counter()
+        kiosk.shell.preview(show)
+        loop.exec()
+        took.append((time.perf_counter() - started) * 1000)
+        kiosk.window.frameSwapped.disconnect(loop.quit)
+    kiosk.close()
+    return took
+
+
+def main() -> None:
+    colds = [cold_start() for _ in range(3)]
+    moves = sorted(transitions())
+    print(
+        json.dumps(
+            {
+                "benchmark": "touchscreen",
+                "cold_start_to_home_median_s": round(statistics.median(colds), 2),
+                "cold_start_to_home_max_s": round(max(colds), 2),
+                "transition_median_ms": round(statistics.median(moves), 1),
+                "transition_p95_ms": round(moves[int(0.95 * len(moves)) - 1], 1),
+                "targets": {"cold_start_to_home_s": 3.0, "transition_p95_ms": 100},
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
