@@ -31,7 +31,8 @@ _LEVELS = {
 
 
 # Qt Multimedia (under Qt TextToSpeech) looks for PipeWire and says so; not ours.
-_NOT_OURS = ("qt.multimedia.symbolsresolver",)
+# The virtual keyboard's own QML trips a property-cache notice in Qt 6.9+.
+_NOT_OURS = ("qt.multimedia.symbolsresolver", "qt.qml.propertyCache.append")
 _NOT_OURS_TEXT = ("QString::arg: 2 argument(s) missing in ",)
 
 
@@ -48,6 +49,9 @@ def _application() -> QGuiApplication:
     qInstallMessageHandler(_qt_message)
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         os.environ.setdefault("QT_QUICK_BACKEND", "software")
+    # letters come from Qt's on-screen keyboard (pinyin for Chinese); it must be
+    # chosen before the application object exists
+    os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
     app = QGuiApplication.instance() or QGuiApplication(["kiosk"])
     assert isinstance(app, QGuiApplication)
     app.setApplicationName("kiosk")

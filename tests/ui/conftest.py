@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# before pytest-qt makes the application object: the input method is chosen then
+os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
 
 TEST_FLOW = Path(__file__).resolve().parents[1] / "flows" / "test_renewal.yaml"
 SHORT_WAIT = Path(__file__).with_name("flows") / "short_wait.yaml"
@@ -43,6 +45,7 @@ def kiosk(qapp) -> Iterator:
     built = Kiosk(factory, catalogue(), size=(1080, 1920))
     built.shell.step_services = DemoServices(speed=20.0)
     built.window.show()
+    built.window.requestActivate()
     built.settle(100)
     built.warnings = warnings
     try:

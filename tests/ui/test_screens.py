@@ -4,6 +4,7 @@ text sizes, touch-target sizes and contrast (elderly-friendly rules)."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
 from tests.ui.helpers import items, shown
@@ -46,7 +47,7 @@ def screen_problems(kiosk, elderly: bool) -> list[str]:
     window_colour = kiosk.window.color()
     found = []
     for item in items(kiosk.window.contentItem()):
-        if not shown(item) or not _all_visible(item):
+        if not shown(item) or not _all_visible(item, kiosk.window.width(), kiosk.window.height()):
             continue
         name = item.objectName()
         if name.startswith(TARGET_NAMES) and (
@@ -63,7 +64,10 @@ def screen_problems(kiosk, elderly: bool) -> list[str]:
     return found
 
 
-def _all_visible(item) -> bool:
+def _all_visible(item, width: int, height: int) -> bool:
+    corner = item.mapToScene(QPointF(0, 0))
+    if corner.y() >= height or corner.x() >= width:
+        return False  # parked off screen (the on-screen keyboard when no field wants it)
     while item is not None:
         if not item.isVisible() or item.opacity() == 0:
             return False

@@ -91,3 +91,16 @@ def test_language_and_large_text_are_one_tap(qtbot, kiosk):
     size = kiosk.shell.style.text
     tap(kiosk, "button_elderly")
     assert kiosk.shell.elderly and kiosk.shell.style.text > size
+
+
+def test_letters_come_from_the_on_screen_keyboard_numbers_from_the_keypad(qtbot, kiosk):
+    from flows import events as ev
+
+    name_field = {"id": "name", "kind": "text", "label": "flow.common.field.name"}
+    kiosk.shell.preview(ev.Show("who", "form", "flow.common.contact", {"fields": [name_field]}))
+    qtbot.waitUntil(lambda: find(kiosk, "keyboard").property("active"), timeout=5_000)
+    phone_field = {"id": "phone", "kind": "phone", "label": "flow.common.field.phone"}
+    kiosk.shell.preview(ev.Show("tel", "form", "flow.common.contact", {"fields": [phone_field]}))
+    kiosk.settle(100)
+    assert find(kiosk, "key_5")
+    assert not find(kiosk, "keyboard").property("active")

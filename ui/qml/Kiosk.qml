@@ -3,6 +3,8 @@
 // (qsTrId, through the catalogue); every size comes from the theme.
 import QtQuick
 import QtQuick.Window
+import QtQuick.VirtualKeyboard
+import QtQuick.VirtualKeyboard.Settings
 import "parts"
 import "screens"
 
@@ -23,6 +25,7 @@ Window {
     Loader {
         id: screen
         objectName: "screen"
+        focus: true
         anchors {
             left: parent.left; right: parent.right; top: header.bottom
             bottom: footer.visible ? footer.top : parent.bottom
@@ -36,6 +39,22 @@ Window {
         shell: window.shell
         visible: window.shell.screen !== "home"
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+    }
+
+    // Qt's on-screen keyboard for letters (pinyin in Chinese); numbers have the
+    // screens' own big keypad
+    InputPanel {
+        id: keyboard
+        objectName: "keyboard"
+        z: 5
+        anchors { left: parent.left; right: parent.right }
+        y: active ? parent.height - height : parent.height
+    }
+
+    Binding {
+        target: VirtualKeyboardSettings
+        property: "locale"
+        value: window.shell.language === "zh_CN" ? "zh_CN" : "en_US"
     }
 
     // Overlays exist only while shown: nothing of them lingers between sessions.

@@ -11,6 +11,12 @@ Item {
     property var entered: ({})
     property int current: 0
     readonly property var field: fields.length > current ? fields[current] : null
+    readonly property bool numeric: field !== null && ["digits", "phone", "id_number", "date"].indexOf(field.kind) >= 0
+
+    // a text field takes the focus, and with it the on-screen keyboard comes up
+    function focusField() { if (field !== null && !numeric) input.forceActiveFocus() }
+    onFieldChanged: focusField()
+    Component.onCompleted: focusField()
 
     function value(id) { return entered[id] === undefined ? "" : entered[id] }
     function put(id, v) { var copy = Object.assign({}, entered); copy[id] = v; entered = copy }
@@ -31,7 +37,12 @@ Item {
             border.width: 3
             radius: 8
             TextInput {
+                id: input
+                objectName: "field_input"
                 anchors { fill: parent; margins: page.theme ? page.theme.gap / 2 : 8 }
+                // numbers come from the keypad below; letters from the on-screen keyboard
+                readOnly: page.field !== null && page.numeric
+                focus: page.field !== null && !page.numeric
                 verticalAlignment: TextInput.AlignVCenter
                 font.pixelSize: page.theme ? page.theme.title : 40
                 color: page.theme ? page.theme.ink : "black"
@@ -58,7 +69,7 @@ Item {
         Keypad {
             theme: page.theme
             width: parent.width
-            visible: page.field !== null && ["digits", "phone", "id_number", "date"].indexOf(page.field.kind) >= 0
+            visible: page.numeric
             allowX: page.field !== null && page.field.kind === "id_number"
             onKey: function(k) {
                 var now = page.value(page.field.id)
