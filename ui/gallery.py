@@ -1,11 +1,14 @@
 """`make screens`: every screen, in both languages and both modes, rendered off
-screen to build/screens/*.png for review (and the screenshot tests' baselines)."""
+screen to build/screens/*.png for review; `--baselines tests/ui/baselines` writes
+the screenshot tests' quarter-size baselines (commit them with the screen change)."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from flows import events as ev
 
@@ -81,7 +84,11 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
 ]
 
 
-def render(out: Path) -> list[Path]:
+BASELINE_SIZE = (270, 480)  # a quarter: enough to see a screen change, small in git
+
+
+def render(out: Path, baseline: bool = False) -> list[Path]:
+    """Every screen to `out` as PNG; `baseline`: quarter size, for tests/ui/baselines."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from kiosk.strings import catalogue
     from ui.app import Kiosk
@@ -90,36 +97,47 @@ def render(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     kiosk = Kiosk(shell_factory(catalogue()), catalogue(), size=(1080, 1920))
     kiosk.window.show()
+    kiosk.shell.freeze_clock("2026-01-01 09:00")
     written = []
     try:
         for lang in LANGUAGES:
-            kiosk.shell.setLanguage(lang)
             for mode in MODES:
-                if kiosk.shell.elderly != (mode == "elderly"):
-                    kiosk.shell.toggleElderly()
-                for name, show, values in SCREENS:
-                    kiosk.shell.wipe()
-                    if show is not None:
-                        kiosk.shell.preview(show, values)
-                    kiosk.settle(120)
+                for name, picture in screens(kiosk, lang, mode):
                     path = out / f"{name}-{lang}-{mode}.png"
-                    kiosk.grab(path)
+                    if baseline:
+                        picture = picture.scaled(*BASELINE_SIZE)
+                    picture.save(str(path))
                     written.append(path)
-                kiosk.shell.preview(SCREENS[1][1])  # type: ignore[arg-type]
-                kiosk.shell.preview_warning(18, 9)
-                kiosk.settle(120)
-                kiosk.grab(out / f"timeout-{lang}-{mode}.png")
-                kiosk.shell.wipe()
-                kiosk.shell.showHelp(True)
-                kiosk.settle(120)
-                kiosk.grab(out / f"help-{lang}-{mode}.png")
-                kiosk.shell.showHelp(False)
-                written += [out / f"timeout-{lang}-{mode}.png", out / f"help-{lang}-{mode}.png"]
     finally:
         kiosk.close()
     return written
 
 
+def screens(kiosk: Any, lang: str, mode: str) -> Iterator[tuple[str, Any]]:
+    """(name, QImage) of every screen, and the two overlays, in a language and mode."""
+    kiosk.shell.setLanguage(lang)
+    if kiosk.shell.elderly != (mode == "elderly"):
+        kiosk.shell.toggleElderly()
+    for name, show, values in SCREENS:
+        kiosk.shell.wipe()
+        if show is not None:
+            kiosk.shell.preview(show, values)
+        kiosk.settle(120)
+        yield name, kiosk.window.grabWindow()
+    kiosk.shell.preview(SCREENS[1][1])
+    kiosk.shell.preview_warning(18, 9)
+    kiosk.settle(120)
+    yield "timeout", kiosk.window.grabWindow()
+    kiosk.shell.wipe()
+    kiosk.shell.showHelp(True)
+    kiosk.settle(120)
+    yield "help", kiosk.window.grabWindow()
+    kiosk.shell.showHelp(False)
+
+
 if __name__ == "__main__":
-    for path in render(Path(sys.argv[1] if len(sys.argv) > 1 else "build/screens")):
+    arguments = sys.argv[1:]
+    quarter = "--baselines" in arguments
+    folder = [a for a in arguments if not a.startswith("--")]
+    for path in render(Path(folder[0] if folder else "build/screens"), baseline=quarter):
         print(path)

@@ -302,6 +302,12 @@ class KioskShell(QObject):
         if shown:
             self.voice.say("ui.help.voice", self._lang)
 
+    def freeze_clock(self, text: str) -> None:
+        """A fixed time on screen (the gallery and its baselines do not age)."""
+        self._clock_timer.stop()
+        self._now = text
+        self.clockChanged.emit()
+
     def preview(self, show: ev.Show, values: list[dict[str, str]] | None = None) -> None:
         """Show a screen with no session behind it (the screen gallery)."""
         self._preview_values = list(values or [])

@@ -31,8 +31,7 @@ class QtWarnings(logging.Handler):
             self.messages.append(message)
 
 
-@pytest.fixture
-def kiosk(qapp) -> Iterator:
+def _built(flows: list[str]) -> Iterator:
     from flows.demo import DemoServices
     from kiosk.strings import catalogue
     from ui.app import Kiosk
@@ -41,8 +40,7 @@ def kiosk(qapp) -> Iterator:
     warnings = QtWarnings()
     qt_log = logging.getLogger("kiosk.ui.qt")
     qt_log.addHandler(warnings)
-    factory = shell_factory(catalogue(), extra_flows=[str(TEST_FLOW), str(SHORT_WAIT)])
-    built = Kiosk(factory, catalogue(), size=(1080, 1920))
+    built = Kiosk(shell_factory(catalogue(), extra_flows=flows), catalogue(), size=(1080, 1920))
     built.shell.step_services = DemoServices(speed=20.0)
     built.window.show()
     built.window.requestActivate()
@@ -54,3 +52,15 @@ def kiosk(qapp) -> Iterator:
         built.close()
         qt_log.removeHandler(warnings)
     assert warnings.messages == [], warnings.messages  # a Qt warning fails the test
+
+
+@pytest.fixture
+def kiosk(qapp) -> Iterator:
+    """The shipped flows and two test flows."""
+    yield from _built([str(TEST_FLOW), str(SHORT_WAIT)])
+
+
+@pytest.fixture
+def shipped_kiosk(qapp) -> Iterator:
+    """The shipped flows only, as `make screens` renders them."""
+    yield from _built([])
