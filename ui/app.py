@@ -30,17 +30,18 @@ _LEVELS = {
 }
 
 
-# Qt Multimedia (under Qt TextToSpeech) looks for PipeWire and says so; not ours.
-# The virtual keyboard's own QML trips a property-cache notice in Qt 6.9+.
+# Not ours: Qt Multimedia (under Qt TextToSpeech) looks for PipeWire and says so;
+# the virtual keyboard's QML trips a property-cache notice; and Qt's own C++ calls
+# QString::arg with missing arguments in both (our QML never calls arg()).
 _NOT_OURS = ("qt.multimedia.symbolsresolver", "qt.qml.propertyCache.append")
-_NOT_OURS_TEXT = ("QString::arg: 2 argument(s) missing in ",)
+_NOT_OURS_TEXT = ("QString::arg:",)
 
 
 def _qt_message(kind: QtMsgType, context: Any, message: str) -> None:
     # Qt's warnings (a QML binding error, a missing plugin) go to our log, masked.
     level = _LEVELS.get(kind, logging.WARNING)
     category = str(getattr(context, "category", "") or "")
-    if category.startswith(_NOT_OURS) or message in _NOT_OURS_TEXT:
+    if category.startswith(_NOT_OURS) or message.startswith(_NOT_OURS_TEXT):
         level = logging.DEBUG
     qt_log.log(level, "%s", message)
 
@@ -102,9 +103,8 @@ class Kiosk:
         self.engine.retranslate()
 
     def settle(self, ms: int = 50) -> None:
-        """Let Qt lay out and paint what changed (tests, screenshots). An event loop
-        for `ms`, not processEvents() in a busy loop: PySide6 6.x leaks a reference
-        to None on every processEvents() call, and millions of them crash Python."""
+        """Let Qt lay out and paint what changed (tests, screenshots): an event
+        loop for `ms`, rather than spinning on processEvents()."""
         loop = QEventLoop()
         QTimer.singleShot(ms, loop.quit)
         loop.exec()

@@ -135,6 +135,7 @@ class KioskShell(QObject):
         self._help = False
         self._preview_values: list[dict[str, str]] = []
         self._pending: dict[str, QTimer] = {}
+        self._timers: set[QTimer] = set()
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._tick_warning)
@@ -343,8 +344,10 @@ class KioskShell(QObject):
                 self._perform(effect)
             case ev.Abort(step_id=step_id):
                 timer = self._pending.pop(step_id, None)
-                if timer is not None:
+                if timer is not None and timer in self._timers:
+                    self._timers.discard(timer)
                     timer.stop()
+                    timer.deleteLater()
             case ev.StartTimer(timer=name, due=due, token=token):
                 self._later(max(0.0, due - self.clock()), ev.TimerFired(due, name, token))
             case ev.WarnTimeout(seconds_left=left, extensions_left=extensions):
@@ -361,21 +364,31 @@ class KioskShell(QObject):
         assert self._engine is not None
         delay, fields = self.step_services.reply(perform)
         flow = self._engine.flow
-        timer = QTimer(self)
-        timer.setSingleShot(True)
-        timer.timeout.connect(
+        self._pending[perform.step_id] = self._once(
+            delay,
             lambda: self._serviceDone.emit(
                 service_event(flow, perform.step_id, {"result": fields}, self.clock())
-            )
+            ),
         )
-        timer.start(int(delay * 1000))
-        self._pending[perform.step_id] = timer
 
     def _later(self, seconds: float, event: ev.Event) -> None:
+        self._once(seconds, lambda: self._handle(_at(event, self.clock())))
+
+    def _once(self, seconds: float, action: Callable[[], None]) -> QTimer:
+        """A one-off timer that is gone once it fired (or when the session ends):
+        500 sessions leave no timers behind."""
         timer = QTimer(self)
         timer.setSingleShot(True)
-        timer.timeout.connect(lambda: self._handle(_at(event, self.clock())))
+
+        def fire() -> None:
+            self._timers.discard(timer)
+            timer.deleteLater()
+            action()
+
+        timer.timeout.connect(fire)
         timer.start(int(seconds * 1000))
+        self._timers.add(timer)
+        return timer
 
     def _tick_warning(self) -> None:
         if self._warning > 0:
@@ -398,8 +411,10 @@ class KioskShell(QObject):
 
     def wipe(self) -> None:
         """Nothing of the citizen stays: the screens, the session, the timers."""
-        for timer in self._pending.values():
+        for timer in self._timers:
             timer.stop()
+            timer.deleteLater()
+        self._timers.clear()
         self._pending.clear()
         if self._session is not None:
             self._session.wipe()

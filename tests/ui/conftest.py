@@ -25,10 +25,7 @@ class QtWarnings(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        # Qt Multimedia's search for PipeWire (loaded with Qt TextToSpeech) is not
-        # ours to fix: its two lines, and an empty QString::arg from the same place
-        if "pipewire" not in message and message != "QString::arg: 2 argument(s) missing in ":
-            self.messages.append(message)
+        self.messages.append(message)
 
 
 def _built(flows: list[str]) -> Iterator:
