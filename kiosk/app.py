@@ -64,6 +64,7 @@ def run(
                 voice_engine=None if config.screen.voice == "off" else config.screen.voice,
                 language=config.screen.language,
                 terminal=config.terminal.id,
+                camera=lambda: _camera_frames(devices),
             ),
             strings,
             size=(width, height),
@@ -82,3 +83,9 @@ def run(
         if virtual is not None:
             virtual.stop()
         log.info("kiosk stopped", extra={"terminal": config.terminal.id})
+
+
+def _camera_frames(devices: SimulatedDevices) -> Callable[[float], object] | None:
+    """The camera driver's newest-frame queue, when a camera is there."""
+    camera = devices.drivers.get("camera")
+    return camera.frames.get if camera is not None else None

@@ -15,6 +15,7 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
 from kiosk.strings import Catalogue
+from ui.camera import CameraImages
 from ui.shell import KioskShell
 from ui.translator import CatalogueTranslator
 
@@ -88,7 +89,11 @@ class Kiosk:
         self.translator = CatalogueTranslator(strings, language)
         self.app.installTranslator(self.translator)
         self.engine = QQmlApplicationEngine()
+        self.camera_images = CameraImages()
+        self.engine.addImageProvider("camera", self.camera_images)
         self.shell = shell_factory(self.retranslate)
+        if self.shell.photo_step is not None:
+            self.shell.photo_step.images = self.camera_images
         # every screen reads the shell as `kiosk`: there from the first binding on
         self.engine.rootContext().setContextProperty("kiosk", self.shell)
         self.engine.setInitialProperties({"shell": self.shell, "width": size[0], "height": size[1]})

@@ -10,6 +10,7 @@ from pathlib import Path
 from flows.loader import flow_files, load_flow
 from flows.model import Flow
 from kiosk.strings import Catalogue
+from ui.camera import CameraImages, FrameGetter, PhotoStep
 from ui.shell import KioskShell, Service
 from ui.voice import Voice
 
@@ -36,7 +37,11 @@ def shell_factory(
     voice_engine: str | None = "mock",
     language: str = "zh_CN",
     terminal: str = "",
+    camera: Callable[[], FrameGetter | None] | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
+    """`camera`: the frame source of the camera driver, when there is one (the photo
+    step then runs on the camera screen; without it, on the demo service)."""
+
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
         flows = [load_flow(path, strings) for path in paths]
@@ -47,6 +52,7 @@ def shell_factory(
             language=language,
             terminal=terminal,
             on_language=on_language,
+            photo=PhotoStep(CameraImages(), camera or (lambda: None)),
         )
 
     return make

@@ -25,9 +25,12 @@ from flows import events as ev
 from flows.demo import DemoServices
 from flows.engine import FlowEngine
 from flows.model import Flow
+from flows.results import Photo
 from flows.session import Session
+from kiosk.photo.process import Made
 from kiosk.privacy import Redactor
 from offline_cache.journal import Journal
+from ui.camera import PhotoStep
 from ui.voice import Voice
 
 log = logging.getLogger("kiosk.ui.shell")
@@ -114,8 +117,12 @@ class KioskShell(QObject):
         terminal: str = "",
         clock: Callable[[], float] = time.monotonic,
         on_language: Callable[[str], None] | None = None,
+        photo: PhotoStep | None = None,
     ) -> None:
         super().__init__()
+        self.photo_step = photo
+        if photo is not None:
+            photo.on_hint = lambda message_id: self.voice.say(message_id, self._lang)
         self.services = services
         self.voice = voice
         self.journal = journal
@@ -140,6 +147,10 @@ class KioskShell(QObject):
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._tick_warning)
         self._serviceDone.connect(self._handle)
+        self._photos = 0
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setInterval(33)  # the preview at camera rate
+        self._preview_timer.timeout.connect(self._tick_preview)
         self._now = ""
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick_clock)
@@ -226,6 +237,10 @@ class KioskShell(QObject):
     @Property(QObject, constant=True)
     def style(self) -> QObject:
         return self.theme
+
+    @Property(QObject, constant=True)
+    def photo(self) -> QObject | None:
+        return self.photo_step
 
     @Property(int, notify=warningChanged)
     def warningSeconds(self) -> int:
@@ -337,11 +352,17 @@ class KioskShell(QObject):
                 self._clear_warning()
                 self._show = effect
                 self._screen = SERVICE_SCREENS.get(effect.step_type, effect.step_type)
+                if effect.step_type == "capture_photo" and self._camera_ready():
+                    self._screen = "camera"
                 self.screenChanged.emit()
             case ev.Say(message_id=message_id):
                 self.voice.say(message_id, self._lang)
             case ev.Perform():
                 self._perform(effect)
+            case ev.Abort(step_id=step_id) if self._screen == "camera":
+                self._preview_timer.stop()
+                if self.photo_step is not None:
+                    self.photo_step.stop()
             case ev.Abort(step_id=step_id):
                 timer = self._pending.pop(step_id, None)
                 if timer is not None and timer in self._timers:
@@ -362,6 +383,9 @@ class KioskShell(QObject):
         from flows.runner import service_event  # the headless runner's reading of results
 
         assert self._engine is not None
+        if perform.step_type == "capture_photo" and self._camera_ready():
+            self._take_photo(perform)
+            return
         delay, fields = self.step_services.reply(perform)
         flow = self._engine.flow
         self._pending[perform.step_id] = self._once(
@@ -370,6 +394,35 @@ class KioskShell(QObject):
                 service_event(flow, perform.step_id, {"result": fields}, self.clock())
             ),
         )
+
+    def _tick_preview(self) -> None:
+        if self.photo_step is not None:
+            self.photo_step.tick()
+
+    def _camera_ready(self) -> bool:
+        return self.photo_step is not None and self.photo_step.camera() is not None
+
+    def _take_photo(self, perform: ev.Perform) -> None:
+        """The camera screen serves the step: the citizen keeps a photo or leaves."""
+        assert self.photo_step is not None
+        self._screen = "camera"
+        self.screenChanged.emit()
+        self._preview_timer.start()
+        step_id = perform.step_id
+        self._photos += 1
+        number = self._photos
+
+        def done(made: Made) -> None:
+            self._preview_timer.stop()
+            quality = {
+                k: float(v)
+                for k, v in made.measures.items()
+                if k in ("sharpness", "yaw", "pitch", "roll")
+            }
+            result = Photo(photo_ref=f"photo-{number}", quality=quality)
+            self._serviceDone.emit(ev.StepCompleted(self.clock(), step_id, result))
+
+        self.photo_step.start(str(perform.params.get("spec", "id_card")), done)
 
     def _later(self, seconds: float, event: ev.Event) -> None:
         self._once(seconds, lambda: self._handle(_at(event, self.clock())))
@@ -416,6 +469,9 @@ class KioskShell(QObject):
             timer.deleteLater()
         self._timers.clear()
         self._pending.clear()
+        self._preview_timer.stop()
+        if self.photo_step is not None:
+            self.photo_step.stop()  # the camera's frames and the photo go with the session
         if self._session is not None:
             self._session.wipe()
         self._session = None

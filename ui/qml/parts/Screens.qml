@@ -5,6 +5,7 @@ import QtQuick
 QtObject {
     readonly property var files: ({
         "home": "HomeScreen.qml",
+        "camera": "CameraScreen.qml",
         "choose": "ChooseScreen.qml",
         "info": "InfoScreen.qml",
         "done": "InfoScreen.qml",

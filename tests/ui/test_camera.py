@@ -1,0 +1,95 @@
+"""The camera screen: the live preview from a camera, the guide, the pipeline's
+hints while the citizen is not yet right, 3-2-1 while they hold still, the photo
+to keep or take again; and nothing of it left once the session ends."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.photo.checks import target_box
+from kiosk.photo.faces import FaceModels
+from tests.photo import defects
+from tests.ui.helpers import find, tap
+
+FLOW = Path(__file__).with_name("flows") / "photo_booth.yaml"
+
+
+def framed(image: np.ndarray, width: int = 1280, height: int = 720) -> np.ndarray:
+    """The portrait as the camera sees a citizen standing in the guide."""
+    models = FaceModels(with_mask=False)
+    x0, y0, x1, y1 = models.find(image).faces[0].box
+    models.close()
+    guide = target_box(width, height)
+    scale = (guide[3] - guide[1]) / (y1 - y0)
+    shift_x = width / 2 - (x0 + x1) / 2 * scale
+    shift_y = (guide[1] + guide[3]) / 2 - (y0 + y1) / 2 * scale
+    matrix = np.array([[scale, 0, shift_x], [0, scale, shift_y]])
+    return cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
+class FakeCamera:
+    """Frames at 30 fps from one picture; `picture` may be changed while it runs."""
+
+    def __init__(self, picture: np.ndarray) -> None:
+        self.picture = picture
+        self.served = 0
+        self._lock = threading.Lock()
+
+    def get(self, timeout: float) -> np.ndarray:
+        time.sleep(1 / 30)
+        with self._lock:
+            self.served += 1
+            return self.picture
+
+
+@pytest.fixture
+def camera_kiosk(qapp):
+    from flows.demo import DemoServices
+    from kiosk.strings import catalogue
+    from ui.app import Kiosk
+    from ui.services import shell_factory
+
+    grace = defects.sources()["grace_hopper"]
+    camera = FakeCamera(cv2.resize(framed(grace), (640, 360)))  # far: a small face
+    factory = shell_factory(catalogue(), extra_flows=[str(FLOW)], camera=lambda: camera.get)
+    built = Kiosk(factory, catalogue(), size=(1080, 1920))
+    built.shell.step_services = DemoServices(speed=20.0)
+    built.window.show()
+    built.settle(100)
+    built.camera, built.good = camera, framed(grace)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def test_guidance_countdown_review_and_the_photo(qtbot, camera_kiosk):
+    kiosk = camera_kiosk
+    small = cv2.copyMakeBorder(kiosk.camera.picture, 180, 180, 320, 320, cv2.BORDER_REPLICATE)
+    kiosk.camera.picture = small  # the citizen stands too far back
+    tap(kiosk, "tile_photo_booth")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "camera", timeout=5_000)
+    photo = kiosk.shell.photo
+    qtbot.waitUntil(lambda: "photo.problem.too_far" in photo.hints, timeout=20_000)
+    kiosk.settle(100)
+    assert find(kiosk, "camera_hint") and find(kiosk, "camera_guide")
+    preview = kiosk.window.grabWindow()
+    assert preview.width() == 1080
+    kiosk.camera.picture = kiosk.good  # steps closer and holds still
+    qtbot.waitUntil(lambda: photo.countdown > 0, timeout=20_000)
+    assert find(kiosk, "camera_countdown")
+    qtbot.waitUntil(lambda: photo.reviewing, timeout=30_000)
+    kiosk.settle(100)
+    tap(kiosk, "button_use_photo")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "done", timeout=5_000)
+    assert kiosk.camera_images.photo is None and kiosk.camera_images.tap is None
+    tap(kiosk, "button_finish")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "home", timeout=5_000)
+    assert photo.hints == [] and not photo.reviewing
+    assert ("zh_CN", "photo.problem.too_far") in kiosk.shell.voice.spoken  # hints are spoken
