@@ -85,6 +85,7 @@ class CameraImages(QQuickImageProvider):
         super().__init__(QQuickImageProvider.ImageType.Image)
         self.tap: FrameTap | None = None
         self.photo: np.ndarray | None = None
+        self.served = 0  # preview frames handed to the screen (the benchmark counts them)
 
     def requestImage(self, image_id: str, size: QSize, requested: QSize) -> QImage:
         picture: np.ndarray | None = None
@@ -97,6 +98,7 @@ class CameraImages(QQuickImageProvider):
             blank = QImage(16, 9, QImage.Format.Format_RGB888)
             blank.fill(0)
             return blank
+        self.served += 1
         return to_qimage(picture)
 
     def clear(self) -> None:

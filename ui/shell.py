@@ -28,6 +28,7 @@ from flows.model import Flow
 from flows.results import Photo
 from flows.session import Session
 from kiosk.photo.process import Made
+from kiosk.photo.spec import SpecError
 from kiosk.privacy import Redactor
 from offline_cache.journal import Journal
 from ui.camera import PhotoStep
@@ -422,7 +423,12 @@ class KioskShell(QObject):
             result = Photo(photo_ref=f"photo-{number}", quality=quality)
             self._serviceDone.emit(ev.StepCompleted(self.clock(), step_id, result))
 
-        self.photo_step.start(str(perform.params.get("spec", "id_card")), done)
+        try:
+            self.photo_step.start(str(perform.params.get("spec", "id_card")), done)
+        except SpecError:  # a flow naming a spec the terminal lacks: the step fails, calmly
+            log.exception("the photo step's spec cannot be loaded")
+            self._preview_timer.stop()
+            self._serviceDone.emit(ev.StepFailed(self.clock(), step_id, "invalid_data"))
 
     def _later(self, seconds: float, event: ev.Event) -> None:
         self._once(seconds, lambda: self._handle(_at(event, self.clock())))

@@ -8,7 +8,9 @@ Item {
     id: page
     property var shell: kiosk
     readonly property var theme: kiosk.style
-    readonly property var photo: kiosk.photo
+    // on the way out (the session ended, the context going) a still, empty camera
+    readonly property var photo: (kiosk && kiosk.photo) ? kiosk.photo
+        : ({"hints": [], "guide": [0, 0, 0, 0], "countdown": -1, "frameNo": 0, "reviewing": false})
     Column {
         anchors.fill: parent
         spacing: page.theme.gap
