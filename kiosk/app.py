@@ -10,11 +10,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kiosk.config import LoadedConfig
 from kiosk.display import VirtualDisplay
 from kiosk.simulated import SimulatedDevices
-from kiosk.status import terminal_status
+from kiosk.status import TerminalStatus, terminal_status
 from kiosk.strings import Catalogue
 
 log = logging.getLogger("kiosk.app")
@@ -65,6 +66,7 @@ def run(
                 language=config.screen.language,
                 terminal=config.terminal.id,
                 camera=lambda: _camera_frames(devices),
+                maintenance=lambda: _desk(loaded, devices, status),
             ),
             strings,
             size=(width, height),
@@ -89,3 +91,43 @@ def _camera_frames(devices: SimulatedDevices) -> Callable[[float], object] | Non
     """The camera driver's newest-frame queue, when a camera is there."""
     camera = devices.drivers.get("camera")
     return camera.frames.get if camera is not None else None
+
+
+def _desk(loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatus) -> Any:
+    """The technicians' desk: the PIN's door, the devices, the log, the configuration."""
+    from kiosk.maintenance import Door
+    from ui.app import quit_app
+    from ui.maintenance import MaintenanceDesk
+
+    config = loaded.config
+
+    def device_rows() -> list[dict[str, str]]:
+        return [
+            {"name": name, "state": driver.status.device.value}
+            for name, driver in devices.drivers.items()
+        ] or [{"name": d.name, "state": d.state or "configured"} for d in status.devices]
+
+    def self_test(name: str) -> str:
+        driver = devices.drivers.get(name)
+        if driver is None:
+            return "no_driver"
+        done = driver.self_test().result()
+        return done.code.value if done.ok else f"{done.code.value}/{done.error}"
+
+    def config_lines() -> list[str]:
+        return [
+            f"terminal.id = {config.terminal.id}",
+            f"terminal.location = {config.terminal.location or '-'}",
+            f"backend.url = {config.backend.url or '-'}",
+            f"screen = {config.screen.orientation}, {config.screen.language}",
+            f"source = {loaded.source or '(defaults)'}",
+        ]
+
+    return MaintenanceDesk(
+        Door(config.maintenance),
+        devices=device_rows,
+        self_test=self_test,
+        log_file=config.logging.dir / "kiosk.jsonl" if config.logging.dir else None,
+        config_lines=config_lines,
+        restart=quit_app,
+    )

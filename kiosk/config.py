@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from drivers.config import DeviceName, DeviceSection
 from kiosk.documents.config import ProofSection
 from kiosk.errors import ConfigError
+from kiosk.maintenance import MaintenanceSection
 from kiosk.strings import Msg
 from offline_cache.config import CacheSection
 
@@ -106,6 +107,7 @@ class KioskConfig(BaseModel):
     backend: BackendSection = Field(default_factory=BackendSection)
     cache: CacheSection = Field(default_factory=CacheSection)
     proof: ProofSection = Field(default_factory=ProofSection)
+    maintenance: MaintenanceSection = Field(default_factory=MaintenanceSection)
     devices: dict[DeviceName, DeviceSection] = Field(default_factory=dict)
 
 

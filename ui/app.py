@@ -157,3 +157,11 @@ def show_kiosk(
     kiosk.app.exec()
     kiosk.close()
     return result["code"]
+
+
+def quit_app() -> None:
+    """Restart from the technicians' desk: the service manager starts the kiosk again
+    when it exits."""
+    app = QGuiApplication.instance()
+    if app is not None:
+        app.quit()

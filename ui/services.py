@@ -11,6 +11,7 @@ from flows.loader import flow_files, load_flow
 from flows.model import Flow
 from kiosk.strings import Catalogue
 from ui.camera import CameraImages, FrameGetter, PhotoStep
+from ui.maintenance import MaintenanceDesk
 from ui.shell import KioskShell, Service
 from ui.voice import Voice
 
@@ -38,6 +39,7 @@ def shell_factory(
     language: str = "zh_CN",
     terminal: str = "",
     camera: Callable[[], FrameGetter | None] | None = None,
+    maintenance: Callable[[], MaintenanceDesk] | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
     step then runs on the camera screen; without it, on the demo service)."""
@@ -53,6 +55,7 @@ def shell_factory(
             terminal=terminal,
             on_language=on_language,
             photo=PhotoStep(CameraImages(), camera or (lambda: None)),
+            maintenance=maintenance() if maintenance is not None else None,
         )
 
     return make

@@ -32,6 +32,7 @@ from kiosk.photo.spec import SpecError
 from kiosk.privacy import Redactor
 from offline_cache.journal import Journal
 from ui.camera import PhotoStep
+from ui.maintenance import MaintenanceDesk
 from ui.voice import Voice
 
 log = logging.getLogger("kiosk.ui.shell")
@@ -119,8 +120,12 @@ class KioskShell(QObject):
         clock: Callable[[], float] = time.monotonic,
         on_language: Callable[[str], None] | None = None,
         photo: PhotoStep | None = None,
+        maintenance: MaintenanceDesk | None = None,
     ) -> None:
         super().__init__()
+        self.desk = maintenance
+        if maintenance is not None:
+            maintenance.changed.connect(self._desk_changed)
         self.photo_step = photo
         if photo is not None:
             photo.on_hint = lambda message_id: self.voice.say(message_id, self._lang)
@@ -242,6 +247,23 @@ class KioskShell(QObject):
     @Property(QObject, constant=True)
     def photo(self) -> QObject | None:
         return self.photo_step
+
+    @Property(QObject, constant=True)
+    def maintenance(self) -> QObject | None:
+        return self.desk
+
+    @Slot()
+    def askMaintenance(self) -> None:
+        """Only from the home screen: no citizen's data is ever behind the desk."""
+        if self.desk is not None and self._engine is None and self._screen == "home":
+            self.desk.ask()
+
+    def _desk_changed(self) -> None:
+        assert self.desk is not None
+        wanted = "maintenance" if (self.desk.asking or self.desk.open) else "home"
+        if self._engine is None and wanted != self._screen:
+            self._screen = wanted
+            self.screenChanged.emit()
 
     @Property(int, notify=warningChanged)
     def warningSeconds(self) -> int:
@@ -485,6 +507,8 @@ class KioskShell(QObject):
         self._show = None
         self._help = False
         self._preview_values = []
+        if self.desk is not None and (self.desk.asking or self.desk.open):
+            self.desk.leave()
         self._clear_warning()
         self.voice.forget()
         self._screen = "home"

@@ -27,6 +27,13 @@ Rectangle {
             font.pixelSize: header.theme.small
         }
     }
+    MouseArea {  // hold the terminal's name for three seconds: the technicians' door
+        objectName: "maintenance_gesture"
+        anchors.fill: names
+        pressAndHoldInterval: 3000
+        enabled: header.shell.screen === "home"
+        onPressAndHold: header.shell.askMaintenance()
+    }
     Row {
         id: buttons
         anchors { right: parent.right; rightMargin: header.theme.gap; verticalCenter: parent.verticalCenter }

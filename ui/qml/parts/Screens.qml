@@ -6,6 +6,7 @@ QtObject {
     readonly property var files: ({
         "home": "HomeScreen.qml",
         "camera": "CameraScreen.qml",
+        "maintenance": "MaintenanceScreen.qml",
         "choose": "ChooseScreen.qml",
         "info": "InfoScreen.qml",
         "done": "InfoScreen.qml",

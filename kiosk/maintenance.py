@@ -1,0 +1,89 @@
+"""Maintenance mode for technicians: the PIN (stored only as a scrypt hash), the
+lockout after failed tries, and the audit of every attempt. Qt-free: the screen
+(ui/) asks this whether the door opens.
+
+Hash format: `scrypt$N$r$p$salt-hex$hash-hex`; `kiosk maintenance pin` makes one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import time
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+audit = logging.getLogger("kiosk.audit")
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+class MaintenanceSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pin_hash: str | None = Field(
+        None,
+        pattern=r"^scrypt\$\d+\$\d+\$\d+\$[0-9a-f]{32}\$[0-9a-f]{64}$",
+        description="the technicians' PIN as `kiosk maintenance pin` prints it; none: locked",
+    )
+    max_failures: int = Field(5, ge=1, le=20, description="wrong PINs before the lockout")
+    lockout_s: int = Field(300, ge=30, le=86_400, description="how long the door stays shut")
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    if not (4 <= len(pin) <= 12 and pin.isdigit()):
+        raise ValueError("a PIN is 4 to 12 digits")
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **SCRYPT)
+    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def pin_matches(pin: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, expected = stored.split("$")
+        digest = hashlib.scrypt(
+            pin.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest.hex(), expected)
+
+
+class Door:
+    """Whether a PIN opens maintenance mode now; every try is audited (never the PIN)."""
+
+    def __init__(self, section: MaintenanceSection, clock: Callable[[], float] = time.monotonic):
+        self.section = section
+        self.clock = clock
+        self.failures = 0
+        self.locked_until = 0.0
+
+    def locked_for(self) -> float:
+        return max(0.0, self.locked_until - self.clock())
+
+    def try_pin(self, pin: str) -> str:
+        """ "open", "wrong", "locked" or "no_pin" (none configured: the door stays shut)."""
+        if self.section.pin_hash is None:
+            audit.warning("maintenance entry refused", extra={"reason": "no_pin"})
+            return "no_pin"
+        if self.locked_for() > 0:
+            audit.warning("maintenance entry refused", extra={"reason": "locked"})
+            return "locked"
+        if pin_matches(pin, self.section.pin_hash):
+            self.failures = 0
+            audit.warning("maintenance entered")
+            return "open"
+        self.failures += 1
+        if self.failures >= self.section.max_failures:
+            self.failures = 0
+            self.locked_until = self.clock() + self.section.lockout_s
+            audit.warning("maintenance locked", extra={"seconds": self.section.lockout_s})
+            return "locked"
+        audit.warning("maintenance entry refused", extra={"reason": "wrong_pin"})
+        return "wrong"
+
+    def leave(self) -> None:
+        audit.warning("maintenance left")

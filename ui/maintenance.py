@@ -1,0 +1,117 @@
+"""The technicians' desk on the touchscreen: entered from the home screen by a
+hidden gesture (hold the terminal's name for three seconds) and the PIN, never
+during a citizen's session. Device status and self-tests, the recent log (it is
+already masked), the configuration in effect, restart."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Property, QObject, Signal, Slot
+
+from kiosk.maintenance import Door
+
+QVARIANT_LIST: Any = "QVariantList"
+LOG_LINES = 14
+
+
+class MaintenanceDesk(QObject):
+    changed = Signal()
+
+    def __init__(
+        self,
+        door: Door,
+        *,
+        devices: Callable[[], list[dict[str, str]]] = list,
+        self_test: Callable[[str], str] = lambda name: "unsupported",
+        log_file: Path | None = None,
+        config_lines: Callable[[], list[str]] = list,
+        restart: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__()
+        self.door = door
+        self._devices, self._self_test = devices, self_test
+        self.log_file = log_file
+        self._config_lines, self._restart = config_lines, restart
+        self._asking = False
+        self._open = False
+        self._message = ""
+        self._results: dict[str, str] = {}
+
+    @Property(bool, notify=changed)
+    def asking(self) -> bool:
+        return self._asking
+
+    @Property(bool, notify=changed)
+    def open(self) -> bool:
+        return self._open
+
+    @Property(str, notify=changed)
+    def message(self) -> str:
+        return self._message
+
+    @Property(QVARIANT_LIST, notify=changed)
+    def devices(self) -> list[dict[str, str]]:
+        if not self._open:
+            return []
+        return [{**d, "result": self._results.get(d["name"], "")} for d in self._devices()]
+
+    @Property(QVARIANT_LIST, notify=changed)
+    def logLines(self) -> list[str]:
+        if not self._open or self.log_file is None or not self.log_file.exists():
+            return []
+        lines = self.log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        return [_short(line) for line in lines[-LOG_LINES:]]
+
+    @Property(QVARIANT_LIST, notify=changed)
+    def configLines(self) -> list[str]:
+        return self._config_lines() if self._open else []
+
+    @Slot()
+    def ask(self) -> None:
+        self._asking, self._message = True, ""
+        self.changed.emit()
+
+    @Slot(str)
+    def enter(self, pin: str) -> None:
+        verdict = self.door.try_pin(pin)
+        if verdict == "open":
+            self._asking, self._open, self._message = False, True, ""
+        else:
+            self._message = f"ui.maintenance.{verdict}"
+        self.changed.emit()
+
+    @Slot()
+    def leave(self) -> None:
+        if self._open:
+            self.door.leave()
+        self._asking, self._open, self._message, self._results = False, False, "", {}
+        self.changed.emit()
+
+    @Slot(str)
+    def selfTest(self, name: str) -> None:
+        if self._open:
+            self._results[name] = self._self_test(name)
+            self.changed.emit()
+
+    @Slot()
+    def restart(self) -> None:
+        if self._open:
+            self.leave()
+            self._restart()
+
+
+def _short(line: str) -> str:
+    """A log record as one readable line: time, level, message, fields."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line[:160]
+    fields = " ".join(
+        f"{k}={v}" for k, v in record.items() if k not in ("ts", "level", "logger", "msg")
+    )
+    when, level = str(record.get("ts", ""))[11:19], str(record.get("level", ""))[:4]
+    return f"{when} {level} {record.get('msg', '')} {fields}"[:160]

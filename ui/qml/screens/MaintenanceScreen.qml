@@ -1,0 +1,73 @@
+import QtQuick
+import "../parts"
+
+// The technicians' desk: first the PIN, then devices, log and configuration.
+Item {
+    id: page
+    readonly property var theme: kiosk.style
+    readonly property var desk: kiosk.maintenance
+    property string pin: ""
+    Column {
+        anchors.fill: parent
+        spacing: page.theme.gap
+        visible: page.desk !== null
+        KText { theme: page.theme; heading: true; width: parent.width; text: qsTrId("ui.maintenance.title") }
+        // the PIN
+        Column {
+            width: parent.width
+            spacing: page.theme.gap
+            visible: page.desk && page.desk.asking
+            KText { theme: page.theme; width: parent.width; text: qsTrId("ui.maintenance.pin") }
+            KText { objectName: "pin_dots"; theme: page.theme; width: parent.width; font.pixelSize: page.theme.title; text: "●".repeat(page.pin.length) + " " }
+            KText {
+                objectName: "pin_message"
+                theme: page.theme
+                width: parent.width
+                color: page.theme.alert
+                visible: text !== ""
+                text: page.desk && page.desk.message ? "⚠ " + qsTrId(page.desk.message) : ""
+            }
+            Keypad {
+                theme: page.theme
+                width: parent.width
+                onKey: function(k) { page.pin = k === "⌫" ? page.pin.slice(0, -1) : (page.pin + k).slice(0, 12) }
+            }
+            Row {
+                spacing: page.theme.gap
+                KButton { objectName: "button_pin_enter"; theme: page.theme; primary: true; textId: "ui.maintenance.open"; onTapped: { page.desk.enter(page.pin); page.pin = "" } }
+                KButton { objectName: "button_maintenance_leave"; theme: page.theme; textId: "ui.maintenance.leave"; onTapped: { page.pin = ""; page.desk.leave() } }
+            }
+        }
+        // the desk
+        Column {
+            width: parent.width
+            spacing: page.theme.gap / 2
+            visible: page.desk && page.desk.open
+            KText { theme: page.theme; width: parent.width; font.bold: true; text: qsTrId("ui.maintenance.devices") }
+            Repeater {
+                model: page.desk ? page.desk.devices : []
+                delegate: Row {
+                    required property var modelData
+                    spacing: page.theme.gap
+                    KText { theme: page.theme; width: page.width * 0.55; text: modelData.name + ": " + modelData.state + (modelData.result ? "  ✓ " + modelData.result : "") }
+                    KButton { objectName: "selftest_" + modelData.name; theme: page.theme; implicitWidth: page.theme.target * 2.4; textId: "ui.maintenance.selftest"; onTapped: page.desk.selfTest(modelData.name) }
+                }
+            }
+            KText { theme: page.theme; width: parent.width; font.bold: true; text: qsTrId("ui.maintenance.logs") }
+            Repeater {
+                model: page.desk ? page.desk.logLines : []
+                delegate: KText { required property string modelData; theme: page.theme; width: page.width; font.pixelSize: page.theme.small; elide: Text.ElideRight; wrapMode: Text.NoWrap; text: modelData }
+            }
+            KText { theme: page.theme; width: parent.width; font.bold: true; text: qsTrId("ui.maintenance.config") }
+            Repeater {
+                model: page.desk ? page.desk.configLines : []
+                delegate: KText { required property string modelData; theme: page.theme; width: page.width; font.pixelSize: page.theme.small; text: modelData }
+            }
+            Row {
+                spacing: page.theme.gap
+                KButton { objectName: "button_restart"; theme: page.theme; textId: "ui.maintenance.restart"; onTapped: page.desk.restart() }
+                KButton { objectName: "button_maintenance_leave"; theme: page.theme; primary: true; textId: "ui.maintenance.leave"; onTapped: page.desk.leave() }
+            }
+        }
+    }
+}
