@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,23 +20,13 @@ sys.path.insert(0, str(REPO))  # the defect suite lives with the tests
 from kiosk.photo import checks, spec  # noqa: E402
 from kiosk.photo.faces import FaceModels  # noqa: E402
 from kiosk.photo.process import make  # noqa: E402
-from tests.photo import defects  # noqa: E402
+from tests.photo import defects, framing  # noqa: E402
 
 SPECS = REPO / "tests" / "photo" / "specs"
 
 
 def framed(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The portrait as the camera sees a citizen standing in the guide."""
-    face = FaceModels(with_mask=False)
-    box = face.find(image).faces[0].box
-    face.close()
-    guide = checks.target_box(width, height)
-    scale = (guide[3] - guide[1]) / (box[3] - box[1])
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    matrix = np.array(
-        [[scale, 0, width / 2 - cx * scale], [0, scale, (guide[1] + guide[3]) / 2 - cy * scale]]
-    )
-    return cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    return framing.framed(image, framing.face_box(image), width, height)
 
 
 def percentile(values: list[float], share: float) -> float:

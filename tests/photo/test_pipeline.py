@@ -22,6 +22,7 @@ from kiosk.photo.faces import FaceModels
 from kiosk.photo.live import LiveAnalyser
 from kiosk.photo.process import make
 from tests.photo import defects
+from tests.photo.framing import framed
 
 SPECS = Path(__file__).with_name("specs")
 
@@ -139,23 +140,11 @@ def test_the_defect_suite(models):
     assert len(refused) <= 0.05 * clean_n, refused
 
 
-def _framed(image: np.ndarray, face_box: tuple[int, int, int, int]) -> np.ndarray:
-    """A 640x480 preview frame with the face where the on-screen guide wants it."""
-    x0, y0, x1, y1 = face_box
-    guide = checks.target_box(640, 480)
-    scale = (guide[3] - guide[1]) / (y1 - y0)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    matrix = np.array(
-        [[scale, 0, 320 - cx * scale], [0, scale, (guide[1] + guide[3]) / 2 - cy * scale]]
-    )
-    return cv2.warpAffine(image, matrix, (640, 480), borderMode=cv2.BORDER_REPLICATE)
-
-
 def test_live_guidance_hints_then_captures_when_held_still(models, portraits):
     grace = portraits["grace_hopper"]
     box = models.find(grace).faces[0]
     mesh_box = (box.p(234)[0], box.p(10)[1], box.p(454)[0], box.p(152)[1])
-    good = _framed(grace, tuple(int(v) for v in mesh_box))
+    good = framed(grace, mesh_box, 640, 480)
     too_far = cv2.copyMakeBorder(
         cv2.resize(good, (320, 240)), 120, 120, 160, 160, cv2.BORDER_REPLICATE
     )

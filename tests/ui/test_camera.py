@@ -12,25 +12,14 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.photo.checks import target_box
-from kiosk.photo.faces import FaceModels
-from tests.photo import defects
+from tests.photo import defects, framing
 from tests.ui.helpers import find, tap
 
 FLOW = Path(__file__).with_name("flows") / "photo_booth.yaml"
 
 
 def framed(image: np.ndarray, width: int = 1280, height: int = 720) -> np.ndarray:
-    """The portrait as the camera sees a citizen standing in the guide."""
-    models = FaceModels(with_mask=False)
-    x0, y0, x1, y1 = models.find(image).faces[0].box
-    models.close()
-    guide = target_box(width, height)
-    scale = (guide[3] - guide[1]) / (y1 - y0)
-    shift_x = width / 2 - (x0 + x1) / 2 * scale
-    shift_y = (guide[1] + guide[3]) / 2 - (y0 + y1) / 2 * scale
-    matrix = np.array([[scale, 0, shift_x], [0, scale, shift_y]])
-    return cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    return framing.framed(image, framing.face_box(image), width, height)
 
 
 class FakeCamera:
