@@ -32,11 +32,20 @@ def _valid_date(value: str) -> bool:
     return re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
 
 
+def _valid_address(value: str) -> bool:
+    """`CODE STREET`: a district's GB/T 2260 code (chosen in the picker), then the rest."""
+    from kiosk.places import known
+
+    code, _, street = value.partition(" ")
+    return len(code) == 6 and known(code) and bool(street.strip())
+
+
 _CHECKS = {
     "digits": lambda v: v.isdigit() and v.isascii(),
     "phone": lambda v: re.fullmatch(r"1[3-9]\d{9}", v) is not None,
     "id_number": valid_id_number,
     "date": _valid_date,
+    "address": _valid_address,
 }
 
 

@@ -29,6 +29,7 @@ from flows.results import Photo
 from flows.session import Session
 from kiosk.photo.process import Made
 from kiosk.photo.spec import SpecError
+from kiosk.places import children, full_name, known, provinces
 from kiosk.privacy import Redactor
 from offline_cache.journal import Journal
 from ui.camera import PhotoStep
@@ -251,6 +252,12 @@ class KioskShell(QObject):
     @Property(QObject, constant=True)
     def maintenance(self) -> QObject | None:
         return self.desk
+
+    @Slot(str, result=list)
+    def places(self, code: str) -> list[dict[str, str]]:
+        """The address picker's next list: provinces (code ""), cities, districts."""
+        found = provinces() if not code else children(code)
+        return [{"code": c, "name": name} for c, name in found]
 
     @Slot()
     def askMaintenance(self) -> None:
@@ -556,6 +563,8 @@ def _option(flow: Flow, ref: str, value: Any) -> str:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, str) and value[:6].isdigit() and value[6:7] == " " and known(value[:6]):
+        return f"{full_name(value[:6])} {value[7:]}"  # an address: the code as names
     if isinstance(value, dict):
         return " ".join(str(v) for v in value.values() if v not in (None, ""))
     return "" if value is None else str(value)

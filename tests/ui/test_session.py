@@ -104,3 +104,17 @@ def test_letters_come_from_the_on_screen_keyboard_numbers_from_the_keypad(qtbot,
     kiosk.settle(100)
     assert find(kiosk, "key_5")
     assert not find(kiosk, "keyboard").property("active")
+
+
+def test_an_address_is_picked_by_division_then_typed(qtbot, kiosk):
+    from flows import events as ev
+
+    field = {"id": "home", "kind": "address", "label": "flow.common.field.name"}
+    kiosk.shell.preview(ev.Show("where", "form", "flow.common.contact", {"fields": [field]}))
+    kiosk.settle(100)
+    tap(kiosk, "place_130000")  # 河北省
+    tap(kiosk, "place_130100")  # 石家庄市
+    tap(kiosk, "place_130102")  # 长安区
+    assert "河北省 › 石家庄市 › 长安区" in texts(kiosk)
+    qtbot.waitUntil(lambda: find(kiosk, "keyboard").property("active"), timeout=5_000)
+    assert kiosk.shell.places("") and kiosk.shell.places("110000")[0]["name"] == "东城区"

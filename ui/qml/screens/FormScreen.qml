@@ -12,9 +12,24 @@ Item {
     property int current: 0
     readonly property var field: fields.length > current ? fields[current] : null
     readonly property bool numeric: field !== null && ["digits", "phone", "id_number", "date"].indexOf(field.kind) >= 0
+    readonly property bool address: field !== null && field.kind === "address"
+    // the address picker: province, city, district (GB/T 2260), then the street typed
+    property var path: []  // [{code, name}] chosen so far
+    property string district: ""
+    readonly property var choices: address && district === "" ? kiosk.places(path.length ? path[path.length - 1].code : "") : []
 
     // a text field takes the focus, and with it the on-screen keyboard comes up
-    function focusField() { if (field !== null && !numeric) input.forceActiveFocus() }
+    function focusField() { if (field !== null && !numeric && (!address || district !== "")) input.forceActiveFocus() }
+    function choose(place) {
+        var next = path.concat([place])
+        if (kiosk.places(place.code).length === 0) {  // a district: now the street
+            district = place.code
+            path = next
+            focusField()
+        } else {
+            path = next
+        }
+    }
     onFieldChanged: focusField()
     Component.onCompleted: focusField()
 
@@ -27,11 +42,44 @@ Item {
         visible: page.shell !== null && page.shell !== undefined && page.field !== null
         KText { theme: page.theme; heading: true; width: parent.width; text: page.shell ? qsTrId(page.shell.textId) : "" }
         KText { theme: page.theme; width: parent.width; text: page.field ? qsTrId(page.field.label) : "" }
+        KText {
+            objectName: "address_path"
+            theme: page.theme
+            width: parent.width
+            visible: page.address && page.path.length > 0
+            font.bold: true
+            text: page.path.map(function(p) { return p.name }).join(" › ")
+        }
+        Flickable {  // 34 provinces do not fit: the list scrolls
+            width: parent.width
+            height: Math.min(places.height, page.height * 0.5)
+            contentHeight: places.height
+            clip: true
+            visible: page.address && page.district === ""
+            Grid {
+                id: places
+                columns: 3
+                spacing: page.theme ? page.theme.gap / 2 : 8
+                width: parent.width
+                Repeater {
+                    model: page.choices
+                    delegate: KButton {
+                        required property var modelData
+                        objectName: "place_" + modelData.code
+                        theme: page.theme
+                        width: (places.width - places.spacing * 2) / 3
+                        implicitWidth: page.theme ? page.theme.target : 0
+                        label: modelData.name
+                        onTapped: page.choose(modelData)
+                    }
+                }
+            }
+        }
         Rectangle {
             objectName: page.field ? "field_" + page.field.id : ""
             width: parent.width
             height: page.theme ? page.theme.target : 80
-            visible: page.field !== null && page.field.kind !== "checkbox"
+            visible: page.field !== null && page.field.kind !== "checkbox" && (!page.address || page.district !== "")
             color: page.theme ? page.theme.card : "white"
             border.color: page.shell && page.field && page.shell.errors[page.field.id] ? page.theme.alert : (page.theme ? page.theme.brand : "blue")
             border.width: 3
@@ -42,7 +90,7 @@ Item {
                 anchors { fill: parent; margins: page.theme ? page.theme.gap / 2 : 8 }
                 // numbers come from the keypad below; letters from the on-screen keyboard
                 readOnly: page.field !== null && page.numeric
-                focus: page.field !== null && !page.numeric
+                focus: page.field !== null && !page.numeric && (!page.address || page.district !== "")
                 verticalAlignment: TextInput.AlignVCenter
                 font.pixelSize: page.theme ? page.theme.title : 40
                 color: page.theme ? page.theme.ink : "black"
@@ -89,9 +137,13 @@ Item {
                     var out = {}
                     for (var i = 0; i < page.fields.length; i++) {
                         var f = page.fields[i]
-                        out[f.id] = f.kind === "checkbox" ? page.value(f.id) === true : String(page.value(f.id))
+                        out[f.id] = f.kind === "checkbox" ? page.value(f.id) === true
+                                  : f.kind === "address" ? page.district + " " + String(page.value(f.id))
+                                  : String(page.value(f.id))
                     }
                     page.current = 0
+                    page.path = []
+                    page.district = ""
                     page.shell.answer(out)
                 }
             }
