@@ -51,11 +51,17 @@ BACKEND_STATUS = {"criminal_record_proof": "issued"}
 
 
 class DemoServices:
-    def __init__(self, speed: float = 1.0) -> None:
+    def __init__(self, speed: float = 1.0, failing: dict[str, str] | None = None) -> None:
         self.speed = speed  # tests run the same services faster
+        # step type -> the completion code it fails with (a printer out of paper...)
+        self.failing = failing or {}
 
     def reply(self, perform: Perform) -> tuple[float, dict[str, Any]]:
-        """(seconds until the answer, the result's fields) for a step to perform."""
+        """(seconds until the answer, the result's fields) for a step to perform;
+        a failing step type answers `{"fail": code}`."""
+        if perform.step_type in self.failing:
+            delay = DELAY_S.get(perform.step_type, DEFAULT_DELAY_S) / self.speed
+            return delay, {"fail": self.failing[perform.step_type]}
         sample = dict(SAMPLES.get(perform.step_type, {}))
         if perform.step_type == "backend":
             operation = str(perform.params.get("operation", ""))

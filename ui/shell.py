@@ -147,6 +147,7 @@ class KioskShell(QObject):
         self._warning = -1
         self._extensions_left = 0
         self._help = False
+        self._failure = ""
         self._preview_values: list[dict[str, str]] = []
         self._pending: dict[str, QTimer] = {}
         self._timers: set[QTimer] = set()
@@ -216,6 +217,11 @@ class KioskShell(QObject):
     @Property(bool, notify=screenChanged)
     def inSession(self) -> bool:
         return self._engine is not None
+
+    @Property(str, notify=screenChanged)
+    def failure(self) -> str:
+        """Why the service could not go on (a message id), until the session ends."""
+        return self._failure
 
     @Property(bool, notify=screenChanged)
     def helpShown(self) -> bool:
@@ -367,6 +373,9 @@ class KioskShell(QObject):
     def _handle(self, event: ev.Event) -> None:
         if self._engine is None or self._engine.ended:
             return
+        if isinstance(event, ev.StepFailed):
+            # said calmly on the screens that follow: what happened, where to go
+            self._failure = f"ui.failure.{event.code}"
         self._apply(self._engine.handle(event))
 
     def _apply(self, outcome: ev.Outcome) -> None:
@@ -418,10 +427,11 @@ class KioskShell(QObject):
             return
         delay, fields = self.step_services.reply(perform)
         flow = self._engine.flow
+        entry = {"fail": fields["fail"]} if "fail" in fields else {"result": fields}
         self._pending[perform.step_id] = self._once(
             delay,
             lambda: self._serviceDone.emit(
-                service_event(flow, perform.step_id, {"result": fields}, self.clock())
+                service_event(flow, perform.step_id, entry, self.clock())
             ),
         )
 
@@ -513,6 +523,7 @@ class KioskShell(QObject):
         self._engine = None
         self._show = None
         self._help = False
+        self._failure = ""
         self._preview_values = []
         if self.desk is not None and (self.desk.asking or self.desk.open):
             self.desk.leave()

@@ -118,3 +118,31 @@ def test_an_address_is_picked_by_division_then_typed(qtbot, kiosk):
     assert "河北省 › 石家庄市 › 长安区" in texts(kiosk)
     qtbot.waitUntil(lambda: find(kiosk, "keyboard").property("active"), timeout=5_000)
     assert kiosk.shell.places("") and kiosk.shell.places("110000")[0]["name"] == "东城区"
+
+
+def test_a_device_fault_is_told_calmly_with_where_to_go(qtbot, kiosk):
+    from flows.demo import DemoServices
+
+    kiosk.shell.step_services = DemoServices(speed=20.0, failing={"print": "device_not_ready"})
+    tap(kiosk, "tile_test_renewal")
+    wait_for(qtbot, kiosk, "info")
+    tap(kiosk, "button_continue")
+    tap(kiosk, "option_renewal")
+    wait_for(qtbot, kiosk, "form")
+    for digit in PHONE:
+        tap(kiosk, f"key_{digit}")
+    tap(kiosk, "button_next")
+    tap(kiosk, "toggle_agree")
+    tap(kiosk, "button_next")
+    wait_for(qtbot, kiosk, "confirm")
+    tap(kiosk, "button_confirm")
+    qtbot.waitUntil(lambda: kiosk.shell.failure != "", timeout=10_000)
+    kiosk.settle(100)
+    shown = " ".join(texts(kiosk))
+    assert "缺纸" in shown and "人工窗口" in shown  # what happened, where to go
+    wait_for(qtbot, kiosk, "info")  # paid already: the flow's refund path
+    tap(kiosk, "button_continue")
+    wait_for(qtbot, kiosk, "done")
+    tap(kiosk, "button_finish")
+    wait_for(qtbot, kiosk, "home")
+    assert kiosk.shell.failure == ""

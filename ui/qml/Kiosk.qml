@@ -22,12 +22,32 @@ Window {
         anchors { left: parent.left; right: parent.right; top: parent.top }
     }
 
+    Rectangle {  // a service that could not go on says why, calmly, and where to go
+        id: failure
+        objectName: "failure_notice"
+        visible: window.shell.failure !== ""
+        anchors { left: parent.left; right: parent.right; top: header.bottom; margins: window.theme.gap }
+        height: visible ? notice.implicitHeight + window.theme.gap : 0
+        radius: 12
+        color: window.theme.card
+        border.color: window.theme.alert
+        border.width: 3
+        Text {
+            id: notice
+            anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: window.theme.gap / 2 }
+            text: window.shell.failure ? "⚠ " + qsTrId(window.shell.failure) + " " + qsTrId("ui.failure.where") : ""
+            color: window.theme.alert
+            font.pixelSize: window.theme.text
+            wrapMode: Text.WordWrap
+        }
+    }
+
     Loader {
         id: screen
         objectName: "screen"
         focus: true
         anchors {
-            left: parent.left; right: parent.right; top: header.bottom
+            left: parent.left; right: parent.right; top: failure.visible ? failure.bottom : header.bottom
             bottom: footer.visible ? footer.top : parent.bottom
             margins: window.theme.gap
         }
