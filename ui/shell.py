@@ -148,6 +148,7 @@ class KioskShell(QObject):
         self._extensions_left = 0
         self._help = False
         self._failure = ""
+        self._step_started = 0.0
         self._preview_values: list[dict[str, str]] = []
         self._pending: dict[str, QTimer] = {}
         self._timers: set[QTimer] = set()
@@ -217,6 +218,18 @@ class KioskShell(QObject):
     @Property(bool, notify=screenChanged)
     def inSession(self) -> bool:
         return self._engine is not None
+
+    @Property(int, notify=clockChanged)
+    def secondsLeft(self) -> int:
+        """How long the step on screen has left (the pay screen counts down)."""
+        if (
+            self._engine is None
+            or self._show is None
+            or self._show.step_id not in self._engine.flow.steps
+        ):
+            return -1
+        timeout = self._engine.flow.timeout_of(self._show.step_id)
+        return max(0, int(timeout - (self.clock() - self._step_started)))
 
     @Property(str, notify=screenChanged)
     def failure(self) -> str:
@@ -389,6 +402,8 @@ class KioskShell(QObject):
         match effect:
             case ev.Show():
                 self._clear_warning()
+                if self._show is None or self._show.step_id != effect.step_id:
+                    self._step_started = self.clock()
                 self._show = effect
                 self._screen = SERVICE_SCREENS.get(effect.step_type, effect.step_type)
                 if effect.step_type == "capture_photo" and self._camera_ready():
@@ -501,7 +516,7 @@ class KioskShell(QObject):
 
     def _tick_clock(self) -> None:
         now = datetime.now().strftime("%Y-%m-%d %H:%M")
-        if now != self._now:
+        if now != self._now or self._screen == "pay":  # the pay screen counts seconds
             self._now = now
             self.clockChanged.emit()
 

@@ -31,6 +31,7 @@ def test_a_citizen_renews_pays_rates_and_leaves_nothing_behind(qtbot, kiosk):
     assert find(kiosk, "button_back")
     tap(kiosk, "button_confirm")
     wait_for(qtbot, kiosk, "pay")
+    assert 100 <= kiosk.shell.secondsLeft <= 120  # the pay step's own timeout, counting down
     wait_for(qtbot, kiosk, "working")  # the demo payment went through: the slip prints
     wait_for(qtbot, kiosk, "rate")
     tap(kiosk, "rate_5")

@@ -34,5 +34,12 @@ Item {
             KText { anchors.centerIn: parent; theme: page.theme; text: "▣ ➜ ▤" }
         }
         KText { theme: page.theme; width: parent.width; color: page.theme ? page.theme.quiet : "black"; text: qsTrId("ui.pay.methods") }
+        KText {
+            objectName: "pay_seconds"
+            theme: page.theme
+            width: parent.width
+            visible: page.shell && page.shell.secondsLeft >= 0
+            text: page.shell ? Screens.fill(qsTrId("ui.pay.seconds"), {"seconds": page.shell.secondsLeft}) : ""
+        }
     }
 }
