@@ -96,3 +96,29 @@ def test_every_screen_keeps_the_sizes_and_contrast(kiosk, lang, elderly):
     kiosk.settle(60)
     problems += [f"help: {p}" for p in screen_problems(kiosk, elderly)]
     assert problems == []
+
+
+def test_landscape_keeps_every_screen_inside_the_window(qapp):
+    """1920 x 1080 works too: nothing runs off the window, the rules still hold."""
+    from kiosk.strings import catalogue
+    from ui.app import Kiosk
+    from ui.services import shell_factory
+
+    kiosk = Kiosk(shell_factory(catalogue()), catalogue(), size=(1920, 1080))
+    kiosk.window.show()
+    try:
+        problems = []
+        for name, show, values in SCREENS:
+            kiosk.shell.wipe()
+            if show is not None:
+                kiosk.shell.preview(show, values)
+            kiosk.settle(60)
+            problems += [f"{name}: {p}" for p in screen_problems(kiosk, False)]
+            for item in items(kiosk.window.contentItem()):
+                if item.objectName().startswith(TARGET_NAMES) and shown(item):
+                    corner = item.mapToScene(QPointF(item.width(), item.height()))
+                    if corner.x() > 1920 + 1 or corner.y() > 1080 + 1:
+                        problems.append(f"{name}: {item.objectName()} runs off the window")
+        assert problems == []
+    finally:
+        kiosk.close()

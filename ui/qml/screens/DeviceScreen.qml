@@ -41,5 +41,14 @@ Item {
             }
         }
         KText { theme: page.theme; width: parent.width; text: qsTrId("ui.device." + page.kind) }
+        // fingerprints: which finger first (the police order, then its fall-backs), how often
+        KText {
+            objectName: "finger_guide"
+            theme: page.theme
+            width: parent.width
+            font.bold: true
+            visible: page.kind === "capture_fingerprints"
+            text: visible ? Screens.fill(qsTrId("ui.finger.first"), {"captures": page.shell.params.captures || 3}) : ""
+        }
     }
 }
