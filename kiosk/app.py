@@ -130,4 +130,5 @@ def _desk(loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatu
         log_file=config.logging.dir / "kiosk.jsonl" if config.logging.dir else None,
         config_lines=config_lines,
         restart=quit_app,
+        camera=lambda: _camera_frames(devices),
     )

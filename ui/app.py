@@ -94,6 +94,8 @@ class Kiosk:
         self.shell = shell_factory(self.retranslate)
         if self.shell.photo_step is not None:
             self.shell.photo_step.images = self.camera_images
+        if self.shell.desk is not None:
+            self.shell.desk.images = self.camera_images
         # every screen reads the shell as `kiosk`: there from the first binding on
         self.engine.rootContext().setContextProperty("kiosk", self.shell)
         self.engine.setInitialProperties({"shell": self.shell, "width": size[0], "height": size[1]})

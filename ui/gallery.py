@@ -78,8 +78,16 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
     ("read_id_card", ev.Show("card", "read_id_card", "flow.common.place_card", {}), []),
     ("scan_code", ev.Show("scan", "scan_code", "flow.id_renewal.scan_receipt", {}), []),
     ("capture_photo", ev.Show("photo", "capture_photo", "flow.common.look_at_camera", {}), []),
-    ("capture_fingerprints", ev.Show("fingers", "capture_fingerprints",
-        "flow.id_renewal.fingerprints", {"policy": "police", "captures": 3}), []),
+    (
+        "capture_fingerprints",
+        ev.Show(
+            "fingers",
+            "capture_fingerprints",
+            "flow.id_renewal.fingerprints",
+            {"policy": "police", "captures": 3},
+        ),
+        [],
+    ),
     ("take_back", ev.Show("back", "take_back", "flow.common.take_card", {}), []),
     ("rate", ev.Show("rating", "rate", "flow.common.rate", {}), []),
     ("done", ev.Show("finished", "done", "flow.common.done", {"message": "flow.common.done"}), []),

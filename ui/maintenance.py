@@ -10,9 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Property, QObject, Signal, Slot
+from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from kiosk.maintenance import Door
+from ui.camera import CameraImages, FrameGetter, FrameTap
 
 QVARIANT_LIST: Any = "QVariantList"
 LOG_LINES = 14
@@ -30,8 +31,16 @@ class MaintenanceDesk(QObject):
         log_file: Path | None = None,
         config_lines: Callable[[], list[str]] = list,
         restart: Callable[[], None] = lambda: None,
+        camera: Callable[[], FrameGetter | None] = lambda: None,
     ) -> None:
         super().__init__()
+        self.camera = camera
+        self.images: CameraImages | None = None  # the screen's provider, set by the app
+        self._tap: FrameTap | None = None
+        self._frame = 0
+        self._camera_timer = QTimer(self)
+        self._camera_timer.setInterval(66)
+        self._camera_timer.timeout.connect(self._next_frame)
         self.door = door
         self._devices, self._self_test = devices, self_test
         self.log_file = log_file
@@ -70,6 +79,36 @@ class MaintenanceDesk(QObject):
     def configLines(self) -> list[str]:
         return self._config_lines() if self._open else []
 
+    @Property(int, notify=changed)
+    def cameraFrame(self) -> int:
+        """-1: the camera view is off; else the preview's frame number."""
+        return self._frame if self._tap is not None else -1
+
+    @Slot()
+    def toggleCamera(self) -> None:
+        """The camera's live picture on the desk (to aim it, to see a dirty lens)."""
+        if self._tap is not None:
+            self._stop_camera()
+        elif self._open and self.images is not None:
+            getter = self.camera()
+            if getter is not None:
+                self._tap = FrameTap(getter)
+                self.images.tap = self._tap
+                self._camera_timer.start()
+        self.changed.emit()
+
+    def _next_frame(self) -> None:
+        self._frame += 1
+        self.changed.emit()
+
+    def _stop_camera(self) -> None:
+        self._camera_timer.stop()
+        if self._tap is not None:
+            self._tap.stop()
+            self._tap = None
+        if self.images is not None:
+            self.images.clear()
+
     @Slot()
     def ask(self) -> None:
         self._asking, self._message = True, ""
@@ -88,6 +127,7 @@ class MaintenanceDesk(QObject):
     def leave(self) -> None:
         if self._open:
             self.door.leave()
+        self._stop_camera()
         self._asking, self._open, self._message, self._results = False, False, "", {}
         self.changed.emit()
 

@@ -18,11 +18,19 @@ PIN = "482916"
 
 @pytest.fixture
 def desk_kiosk(qapp, tmp_path):
+    import time
+
+    import numpy as np
+
     from flows.demo import DemoServices
     from kiosk.strings import catalogue
     from ui.app import Kiosk
     from ui.maintenance import MaintenanceDesk
     from ui.services import shell_factory
+
+    def camera_frames(timeout: float):
+        time.sleep(1 / 30)
+        return np.full((90, 160, 3), 128, np.uint8)
 
     log = tmp_path / "kiosk.jsonl"
     record = '{"ts": "2026-01-01T09:00:00.000Z", "level": "INFO", "logger": "x", '
@@ -37,6 +45,7 @@ def desk_kiosk(qapp, tmp_path):
             self_test=lambda name: tested.append(name) or "success",
             log_file=log,
             config_lines=lambda: ["terminal.id = dev-terminal"],
+            camera=lambda: camera_frames,
         )
 
     built = Kiosk(shell_factory(catalogue(), maintenance=desk), catalogue(), size=(1080, 1920))
@@ -85,6 +94,11 @@ def test_gesture_pin_desk_and_audit(desk_kiosk, caplog):
     )
     tap(kiosk, "selftest_receipt_printer")
     assert kiosk.tested == ["receipt_printer"]
+    tap(kiosk, "button_camera_view")
+    kiosk.settle(300)
+    assert kiosk.shell.maintenance.cameraFrame > 0 and kiosk.camera_images.served > 0
+    tap(kiosk, "button_camera_view")
+    assert kiosk.shell.maintenance.cameraFrame == -1
     tap(kiosk, "button_maintenance_leave")
     assert kiosk.shell.screen == "home"
     audited = [r.getMessage() for r in caplog.records if r.name == "kiosk.audit"]

@@ -53,6 +53,16 @@ Item {
                     KButton { objectName: "selftest_" + modelData.name; theme: page.theme; implicitWidth: page.theme.target * 2.4; textId: "ui.maintenance.selftest"; onTapped: page.desk.selfTest(modelData.name) }
                 }
             }
+            KButton { objectName: "button_camera_view"; theme: page.theme; textId: "ui.maintenance.camera"; onTapped: page.desk.toggleCamera() }
+            Image {
+                objectName: "maintenance_camera"
+                visible: page.desk && page.desk.cameraFrame >= 0
+                width: parent.width * 0.6
+                height: visible ? width * 9 / 16 : 0
+                fillMode: Image.PreserveAspectFit
+                cache: false
+                source: visible ? "image://camera/" + page.desk.cameraFrame : ""
+            }
             KText { theme: page.theme; width: parent.width; font.bold: true; text: qsTrId("ui.maintenance.logs") }
             Repeater {
                 model: page.desk ? page.desk.logLines : []
