@@ -67,6 +67,7 @@ def run(
                 terminal=config.terminal.id,
                 camera=lambda: _camera_frames(devices),
                 maintenance=lambda: _desk(loaded, devices, status),
+                step_services=_step_services(devices, options.simulated),
             ),
             strings,
             size=(width, height),
@@ -132,3 +133,13 @@ def _desk(loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatu
         restart=quit_app,
         camera=lambda: _camera_frames(devices),
     )
+
+
+def _step_services(devices: SimulatedDevices, simulated: bool) -> Any:
+    """The real drivers for the steps they serve; the shell's demo services for the
+    rest (payment, backend, printing, the chip, until they are wired)."""
+    from kiosk.simulated import SimulatedCitizen
+    from kiosk.step_services import DeviceServices
+
+    citizen = SimulatedCitizen(devices.simulators) if simulated else None
+    return DeviceServices(devices.drivers, fallback=None, citizen=citizen)

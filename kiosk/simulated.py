@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -59,3 +61,35 @@ class SimulatedDevices:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class SimulatedCitizen:
+    """Does at the simulated devices what a citizen does at real ones, a moment after
+    the screen asks: puts the ID card down, shows a code, takes the card back."""
+
+    def __init__(self, simulators: dict[str, Any], delay_s: float = 1.5) -> None:
+        self.simulators = simulators
+        self.delay_s = delay_s
+
+    def __call__(self, step_type: str, params: dict[str, Any]) -> None:
+        card, scanner = self.simulators.get("id_card"), self.simulators.get("scanner")
+        if step_type == "read_id_card" and card is not None:
+            self._later(card.place_card)
+        elif step_type == "take_back" and card is not None:
+            self._later(card.remove_card)
+        elif step_type == "scan_code" and scanner is not None:
+            kinds = params.get("accepted") or ["appointment"]
+            self._later(lambda: scanner.present(SAMPLE_CODES.get(kinds[0], "APPT-0001")))
+
+    def _later(self, action: Callable[[], None]) -> None:
+        timer = threading.Timer(self.delay_s, action)
+        timer.daemon = True
+        timer.start()
+
+
+# Codes a simulated citizen shows, one per kind the scanner tells apart (synthetic).
+SAMPLE_CODES = {
+    "payment_code": "134567890123456789",
+    "photo_receipt": "DEV-TERMINAL-0000001-X",
+    "appointment": "APPT-2026-1123",
+}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flows.loader import flow_files, load_flow
 from flows.model import Flow
@@ -40,6 +41,7 @@ def shell_factory(
     terminal: str = "",
     camera: Callable[[], FrameGetter | None] | None = None,
     maintenance: Callable[[], MaintenanceDesk] | None = None,
+    step_services: Any = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
     step then runs on the camera screen; without it, on the demo service)."""
@@ -51,6 +53,7 @@ def shell_factory(
         return KioskShell(
             services,
             Voice(strings, voice_engine),
+            step_services=step_services,
             language=language,
             terminal=terminal,
             on_language=on_language,

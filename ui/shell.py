@@ -115,7 +115,7 @@ class KioskShell(QObject):
         voice: Voice,
         *,
         journal: Journal | None = None,
-        step_services: DemoServices | None = None,
+        step_services: Any = None,
         language: str = "zh_CN",
         terminal: str = "",
         clock: Callable[[], float] = time.monotonic,
@@ -133,7 +133,8 @@ class KioskShell(QObject):
         self.services = services
         self.voice = voice
         self.journal = journal
-        self.step_services = step_services or DemoServices()
+        self._demo = DemoServices()
+        self.step_services: Any = step_services or self._demo
         self.clock = clock
         self.on_language = on_language or (lambda lang: None)
         self.theme = Theme()
@@ -152,6 +153,7 @@ class KioskShell(QObject):
         self._preview_values: list[dict[str, str]] = []
         self._pending: dict[str, QTimer] = {}
         self._timers: set[QTimer] = set()
+        self._cancels: dict[str, Callable[[], None]] = {}
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._tick_warning)
@@ -386,6 +388,8 @@ class KioskShell(QObject):
     def _handle(self, event: ev.Event) -> None:
         if self._engine is None or self._engine.ended:
             return
+        if isinstance(event, ev.StepCompleted | ev.StepFailed):
+            self._cancels.pop(event.step_id, None)
         if isinstance(event, ev.StepFailed):
             # said calmly on the screens that follow: what happened, where to go
             self._failure = f"ui.failure.{event.code}"
@@ -417,6 +421,8 @@ class KioskShell(QObject):
                 self._preview_timer.stop()
                 if self.photo_step is not None:
                     self.photo_step.stop()
+            case ev.Abort(step_id=step_id) if step_id in self._cancels:
+                self._cancels.pop(step_id)()
             case ev.Abort(step_id=step_id):
                 timer = self._pending.pop(step_id, None)
                 if timer is not None and timer in self._timers:
@@ -440,8 +446,20 @@ class KioskShell(QObject):
         if perform.step_type == "capture_photo" and self._camera_ready():
             self._take_photo(perform)
             return
-        delay, fields = self.step_services.reply(perform)
+        services = self.step_services
         flow = self._engine.flow
+        if hasattr(services, "serves") and services.serves(perform.step_type):
+            step_id = perform.step_id
+
+            def finish(entry: dict[str, Any]) -> None:  # on a driver's thread
+                self._serviceDone.emit(service_event(flow, step_id, entry, self.clock()))
+
+            self._cancels[step_id] = services.start(
+                perform.step_type, perform.params, perform.inputs, finish
+            )
+            return
+        demo = services if hasattr(services, "reply") else (services.fallback or self._demo)
+        delay, fields = demo.reply(perform)
         entry = {"fail": fields["fail"]} if "fail" in fields else {"result": fields}
         self._pending[perform.step_id] = self._once(
             delay,
@@ -529,6 +547,11 @@ class KioskShell(QObject):
             timer.deleteLater()
         self._timers.clear()
         self._pending.clear()
+        for cancel in self._cancels.values():
+            cancel()
+        self._cancels.clear()
+        if hasattr(self.step_services, "wipe"):
+            self.step_services.wipe()  # the card photos read in this session
         self._preview_timer.stop()
         if self.photo_step is not None:
             self.photo_step.stop()  # the camera's frames and the photo go with the session

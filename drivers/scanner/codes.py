@@ -14,4 +14,7 @@ def kind_of(text: str) -> str:
         return "proof"
     if re.fullmatch(r"R\d{10,20}", text):
         return "photo_receipt"
+    # ours (kiosk/photo/receipt.py): TERMINAL-SEQUENCE-CHECK
+    if re.fullmatch(r"[A-Z0-9][A-Z0-9-]{2,62}-\d{7}-[0-9A-Z*]", text):
+        return "photo_receipt"
     return "appointment"

@@ -22,6 +22,8 @@ from drivers.worker import CommandContext
         ("13456789012345678", "appointment"),  # 17 digits
         ("KP1.abc.def", "proof"),
         ("R110101202611230007", "photo_receipt"),
+        ("SH-PD-0042-0000017-E", "photo_receipt"),  # ours: kiosk/photo/receipt.py
+        ("APPT-2026-1123", "appointment"),
     ],
 )
 def test_kinds(text, kind):
