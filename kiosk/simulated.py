@@ -77,6 +77,9 @@ class SimulatedCitizen:
             self._later(card.place_card)
         elif step_type == "take_back" and card is not None:
             self._later(card.remove_card)
+        elif step_type == "capture_fingerprints.finger" and "fingerprint" in self.simulators:
+            pad = self.simulators["fingerprint"]
+            self._later(lambda: pad.put_finger(str(params["finger"])))
         elif step_type == "scan_code" and scanner is not None:
             kinds = params.get("accepted") or ["appointment"]
             self._later(lambda: scanner.present(SAMPLE_CODES.get(kinds[0], "APPT-0001")))

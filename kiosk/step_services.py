@@ -17,6 +17,13 @@ from typing import Any
 Finish = Callable[[dict[str, Any]], None]
 REMOVAL_POLL_S = 0.3
 
+# Which fingers, in which order: the police order, each hand's thumb first, then the
+# index and middle fingers when a thumb cannot be read (scarred, worn).
+POLICE_ORDER = (
+    ("right_thumb", "right_index", "right_middle"),
+    ("left_thumb", "left_index", "left_middle"),
+)
+
 IDENTITY_FIELDS = (
     "name", "sex", "nation", "birth_date", "address",
     "id_number", "valid_from", "valid_until",
@@ -37,9 +44,17 @@ class DeviceServices:
         # on simulated devices, someone must put the card down: see kiosk/simulated.py
         self.citizen = citizen or (lambda step_type, params: None)
         self.photos: dict[str, bytes] = {}  # card photos of the session, by ref; wiped
+        self.templates: dict[str, bytes] = {}  # fingerprint templates, likewise
+        # what the screen shows while a device step goes on (which finger, which try)
+        self.progress: Callable[[dict[str, Any]], None] = lambda news: None
 
     def serves(self, step_type: str) -> bool:
-        device = {"read_id_card": "id_card", "scan_code": "scanner", "take_back": "id_card"}
+        device = {
+            "read_id_card": "id_card",
+            "scan_code": "scanner",
+            "take_back": "id_card",
+            "capture_fingerprints": "fingerprint",
+        }
         return device.get(step_type) in self.drivers
 
     def start(
@@ -55,6 +70,8 @@ class DeviceServices:
             _when_done(handle, lambda done: finish(_scanned(done, params)))
         elif step_type == "take_back":
             return self._wait_for_removal(finish)
+        elif step_type == "capture_fingerprints":
+            return self._fingerprints(int(params.get("captures", 3)), finish)
         else:
             raise ValueError(f"no device service for {step_type}")
         return handle.cancel
@@ -89,8 +106,54 @@ class DeviceServices:
         threading.Thread(target=watch, daemon=True).start()
         return stop.set
 
+    def _fingerprints(self, tries: int, finish: Finish) -> Callable[[], None]:
+        """One finger of each hand, in the police order; a poor print is pressed again
+        (up to `tries` times) before the next finger of that hand is asked for. Each
+        move is told to `progress` for the screen (which finger, which try, quality)."""
+        stop = threading.Event()
+        pad = self.drivers["fingerprint"]
+
+        def capture_all() -> None:
+            taken: list[dict[str, str | float]] = []
+            for hand in POLICE_ORDER:
+                finger = self._one_finger(pad, hand, tries, stop)
+                if stop.is_set():
+                    return
+                if isinstance(finger, dict) and "fail" in finger:
+                    finish(finger)
+                    return
+                taken.append(finger)
+            finish({"result": {"templates": taken}})
+
+        threading.Thread(target=capture_all, daemon=True).start()
+        return stop.set
+
+    def _one_finger(
+        self, pad: Any, hand: tuple[str, ...], tries: int, stop: threading.Event
+    ) -> dict[str, Any]:
+        done = None
+        for finger in hand:
+            for attempt in range(1, tries + 1):
+                if stop.is_set():
+                    return {}
+                self.progress({"finger": finger, "attempt": attempt, "of": tries})
+                self.citizen("capture_fingerprints.finger", {"finger": finger})
+                done = pad.capture(self.step_timeout_s).result()
+                if done.ok:
+                    quality = float(done.data.get("quality", 0))
+                    self.progress(
+                        {"finger": finger, "attempt": attempt, "of": tries, "quality": quality}
+                    )
+                    ref = f"template-{finger}"
+                    self.templates[ref] = done.data["template"]
+                    return {"finger": finger, "template": ref, "quality": quality}
+                if done.code.value != "user_error":
+                    return _failure(done)  # the pad itself is out of order
+        return _failure(done) if done is not None else {"fail": "user_error"}
+
     def wipe(self) -> None:
         self.photos.clear()
+        self.templates.clear()
 
 
 def _scanned(done: Any, params: dict[str, Any]) -> dict[str, Any]:

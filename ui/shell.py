@@ -108,6 +108,7 @@ class KioskShell(QObject):
     warningChanged = Signal()
     clockChanged = Signal()
     _serviceDone = Signal(object)
+    _progressed = Signal(object)
 
     def __init__(
         self,
@@ -135,6 +136,9 @@ class KioskShell(QObject):
         self.journal = journal
         self._demo = DemoServices()
         self.step_services: Any = step_services or self._demo
+        self._progress: dict[str, Any] = {}
+        if hasattr(self.step_services, "progress"):  # news from a device step's thread
+            self.step_services.progress = self._progressed.emit
         self.clock = clock
         self.on_language = on_language or (lambda lang: None)
         self.theme = Theme()
@@ -158,6 +162,7 @@ class KioskShell(QObject):
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._tick_warning)
         self._serviceDone.connect(self._handle)
+        self._progressed.connect(self._on_progress)
         self._photos = 0
         self._preview_timer = QTimer(self)
         self._preview_timer.setInterval(33)  # the preview at camera rate
@@ -232,6 +237,16 @@ class KioskShell(QObject):
             return -1
         timeout = self._engine.flow.timeout_of(self._show.step_id)
         return max(0, int(timeout - (self.clock() - self._step_started)))
+
+    @Property(QVARIANT_MAP, notify=screenChanged)
+    def progress(self) -> dict[str, Any]:
+        """A device step's news: which finger, which try of how many, the quality."""
+        return _for_qml(self._progress)
+
+    def _on_progress(self, news: dict[str, Any]) -> None:
+        if self._engine is not None:
+            self._progress = dict(news)
+            self.screenChanged.emit()
 
     @Property(str, notify=screenChanged)
     def failure(self) -> str:
@@ -408,6 +423,7 @@ class KioskShell(QObject):
                 self._clear_warning()
                 if self._show is None or self._show.step_id != effect.step_id:
                     self._step_started = self.clock()
+                    self._progress = {}
                 self._show = effect
                 self._screen = SERVICE_SCREENS.get(effect.step_type, effect.step_type)
                 if effect.step_type == "capture_photo" and self._camera_ready():
@@ -562,6 +578,7 @@ class KioskShell(QObject):
         self._show = None
         self._help = False
         self._failure = ""
+        self._progress = {}
         self._preview_values = []
         if self.desk is not None and (self.desk.asking or self.desk.open):
             self.desk.leave()

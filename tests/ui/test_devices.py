@@ -71,3 +71,40 @@ def test_an_appointment_code_is_scanned_by_its_driver(qtbot, device_kiosk):
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "service", timeout=15_000)
     tap(kiosk, "button_cancel")
     qtbot.waitUntil(lambda: kiosk.shell.screen in ("done", "home"), timeout=15_000)
+
+
+def test_fingerprints_in_police_order_with_retries(qtbot, qapp):
+    """A worn right thumb: pressed three times, then the right index finger; then the
+    left thumb. The screen says which finger and which try."""
+    from drivers.fingerprint.driver import R30xFingerprint
+    from drivers.fingerprint.simulator import R30xSimulator
+    from flows import events as ev
+    from flows.demo import DemoServices
+    from kiosk.step_services import DeviceServices
+
+    simulator = R30xSimulator().start()
+    pad = R30xFingerprint(simulator.address)
+    assert pad.open().result().ok
+    pressed = []
+
+    def citizen(step_type, params):
+        if step_type == "capture_fingerprints.finger":
+            pressed.append(params["finger"])
+            quality = 10 if params["finger"] == "right_thumb" else 85  # the worn thumb
+            simulator.put_finger(params["finger"], quality)
+
+    services = DeviceServices({"fingerprint": pad}, fallback=DemoServices(), citizen=citizen)
+    news, results = [], []
+    services.progress = news.append
+    perform = ev.Perform("fingers", "capture_fingerprints", {"policy": "police", "captures": 3})
+    services.start(perform.step_type, perform.params, {}, results.append)
+    qtbot.waitUntil(lambda: bool(results), timeout=30_000)
+    pad.close()
+    simulator.stop()
+    fingers = [t["finger"] for t in results[0]["result"]["templates"]]
+    assert fingers == ["right_index", "left_thumb"]
+    assert pressed == ["right_thumb"] * 3 + ["right_index", "left_thumb"]
+    assert any(n.get("attempt") == 3 and n["finger"] == "right_thumb" for n in news)
+    assert sorted(services.templates) == ["template-left_thumb", "template-right_index"]
+    services.wipe()
+    assert services.templates == {}

@@ -50,5 +50,16 @@ Item {
             visible: page.kind === "capture_fingerprints"
             text: visible ? Screens.fill(qsTrId("ui.finger.first"), {"captures": page.shell.params.captures || 3}) : ""
         }
+        KText {  // the pad's news: this finger, this try, and how good the last print was
+            objectName: "finger_now"
+            theme: page.theme
+            width: parent.width
+            font.pixelSize: page.theme.title
+            visible: page.kind === "capture_fingerprints" && page.shell.progress.finger !== undefined
+            text: visible ? Screens.fill(qsTrId("ui.finger.now"), {
+                "finger": qsTrId("ui.finger." + page.shell.progress.finger),
+                "attempt": page.shell.progress.attempt, "of": page.shell.progress.of})
+                + (page.shell.progress.quality ? "  ✓ " + page.shell.progress.quality : "") : ""
+        }
     }
 }
