@@ -17,3 +17,10 @@ class CacheSection(BaseModel):
     retention_days: int = Field(
         30, ge=1, le=3650, description="acknowledged records older than this are purged"
     )
+    key_file: Path = Field(
+        Path("/var/lib/kiosk/keys.json"),
+        description="the keys sealing personal data at rest (mode 0600, the kiosk's user)",
+    )
+    outbox_retention_days: int = Field(
+        7, ge=1, le=90, description="an unacknowledged record older than this is escalated"
+    )
