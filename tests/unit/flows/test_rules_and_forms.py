@@ -109,3 +109,21 @@ def test_form_values_must_be_a_mapping_and_id_numbers_are_upper_case():
     assert check_form(FORM, "钱多多") == ({}, {"": "flow.error.form_values"})
     clean, _ = check_form(FORM, {"name": " 钱多 ", "idn": "11010519491231002x", "code": 7})
     assert clean == {"name": "钱多", "idn": "11010519491231002X", "code": "7"}
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("110101 景山前街4号", True),  # 东城区, then the street
+        ("130102 中山路1号", True),
+        ("北京市东城区景山前街4号", False),  # typed, not picked: no code
+        ("999999 某路1号", False),  # no such district
+        ("110101 ", False),  # no street
+    ],
+)
+def test_an_address_is_a_known_division_code_and_a_street(value, ok):
+    form = FormParams.model_validate(
+        {"fields": [{"id": "home", "kind": "address", "label": "flow.common.field.address"}]}
+    )
+    _, errors = check_form(form, {"home": value})
+    assert (errors == {}) is ok, errors
