@@ -164,6 +164,7 @@ class KioskShell(QObject):
         self._serviceDone.connect(self._handle)
         self._progressed.connect(self._on_progress)
         self._photos = 0
+        self.photos: dict[str, bytes] = {}  # the session's photos, by ref
         self._preview_timer = QTimer(self)
         self._preview_timer.setInterval(33)  # the preview at camera rate
         self._preview_timer.timeout.connect(self._tick_preview)
@@ -468,7 +469,12 @@ class KioskShell(QObject):
             step_id = perform.step_id
 
             def finish(entry: dict[str, Any]) -> None:  # on a driver's thread
-                self._serviceDone.emit(service_event(flow, step_id, entry, self.clock()))
+                try:
+                    event = service_event(flow, step_id, entry, self.clock())
+                except Exception:  # a result the step cannot take: failed, not hung
+                    log.exception("a device step's result does not fit %s", step_id)
+                    event = ev.StepFailed(self.clock(), step_id, "invalid_data")
+                self._serviceDone.emit(event)
 
             self._cancels[step_id] = services.start(
                 perform.step_type, perform.params, perform.inputs, finish
@@ -508,7 +514,10 @@ class KioskShell(QObject):
                 for k, v in made.measures.items()
                 if k in ("sharpness", "yaw", "pitch", "roll")
             }
-            result = Photo(photo_ref=f"photo-{number}", quality=quality)
+            ref = f"photo-{number}"
+            if made.jpeg is not None:
+                self.photos[ref] = made.jpeg  # for the backend; gone with the session
+            result = Photo(photo_ref=ref, quality=quality)
             self._serviceDone.emit(ev.StepCompleted(self.clock(), step_id, result))
 
         try:
@@ -571,6 +580,7 @@ class KioskShell(QObject):
         self._preview_timer.stop()
         if self.photo_step is not None:
             self.photo_step.stop()  # the camera's frames and the photo go with the session
+        self.photos.clear()
         if self._session is not None:
             self._session.wipe()
         self._session = None

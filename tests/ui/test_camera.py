@@ -78,7 +78,9 @@ def test_guidance_countdown_review_and_the_photo(qtbot, camera_kiosk):
     tap(kiosk, "button_use_photo")
     qtbot.waitUntil(lambda: kiosk.shell.screen == "done", timeout=5_000)
     assert kiosk.camera_images.photo is None and kiosk.camera_images.tap is None
+    (jpeg,) = kiosk.shell.photos.values()  # the photo made, held for the session
+    assert jpeg[:2] == b"\xff\xd8"
     tap(kiosk, "button_finish")
     qtbot.waitUntil(lambda: kiosk.shell.screen == "home", timeout=5_000)
-    assert photo.hints == [] and not photo.reviewing
+    assert photo.hints == [] and not photo.reviewing and kiosk.shell.photos == {}
     assert ("zh_CN", "photo.problem.too_far") in kiosk.shell.voice.spoken  # hints are spoken
