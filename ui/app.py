@@ -122,6 +122,7 @@ class Kiosk:
 
     def close(self) -> None:
         self.shell.wipe()
+        self.shell.closed = True
         self.window.close()
         # the screens go before the engine and its context (else their bindings
         # see `kiosk` vanish and complain on the way out)

@@ -134,6 +134,7 @@ class KioskShell(QObject):
         self.services = services
         self.voice = voice
         self.journal = journal
+        self.closed = False  # set when the window goes: late answers are dropped
         self._demo = DemoServices()
         self.step_services: Any = step_services or self._demo
         self._progress: dict[str, Any] = {}
@@ -245,7 +246,7 @@ class KioskShell(QObject):
         return _for_qml(self._progress)
 
     def _on_progress(self, news: dict[str, Any]) -> None:
-        if self._engine is not None:
+        if self._engine is not None and not self.closed:
             self._progress = dict(news)
             self.screenChanged.emit()
 
@@ -469,6 +470,8 @@ class KioskShell(QObject):
             step_id = perform.step_id
 
             def finish(entry: dict[str, Any]) -> None:  # on a driver's thread
+                if self.closed:
+                    return  # the screen is going away: nobody to tell
                 try:
                     event = service_event(flow, step_id, entry, self.clock())
                 except Exception:  # a result the step cannot take: failed, not hung

@@ -56,9 +56,11 @@ class LiveAnalyser:
         return self
 
     def stop(self) -> None:
+        """Stop, and wait for the thread: a still being made (a fraction of a second,
+        longer on a loaded machine) finishes before anything it reports to is gone."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=30)
             self._thread = None
 
     def _run(self) -> None:
