@@ -14,7 +14,6 @@ that person?" and nobody else can learn who it is about.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -23,6 +22,9 @@ from datetime import date
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from wire.encoding import b64 as _b64
+from wire.encoding import unb64 as _unb64
 
 PREFIX = "KP1"
 
@@ -136,16 +138,3 @@ def _canonical(payload: ProofPayload) -> bytes:
 
 def _date(text: str) -> date:
     return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    if not text or any(c not in _B64 for c in text):
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-_B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

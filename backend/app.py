@@ -1,0 +1,59 @@
+"""The reference backend as one FastAPI application: `create_app(...)`.
+
+Stateless apart from its database, so several API processes can share one
+PostgreSQL (the fleet's scale path)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from backend import console, gateway, problems, records, services, terminals
+from backend.db import make_engine, migrate
+from backend.issuer import load_issuer
+from backend.registry import seed
+from wire import __version__
+
+
+@dataclass
+class Settings:
+    db_url: str
+    data_dir: Path
+    city_pack: Path | None = None
+    operator_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    clock: Callable[[], float] = time.time
+    # how long the gateway simulator holds a "lost" answer: past any client's timeout
+    lost_hold_s: float = 30.0
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Police kiosk reference backend",
+        version=__version__,
+        description=(
+            "Enrolment and signed requests of terminals, idempotent record ingestion, "
+            "heartbeats and config pull, the services the flows call, a QR micropay "
+            "gateway simulator and the fleet console. Terminal requests are signed "
+            "(headers X-Kiosk-*, see wire/signing.py); operator requests carry "
+            "`Authorization: Bearer <operator token>`."
+        ),
+    )
+    app.state.engine = engine or make_engine(settings.db_url)
+    migrate(app.state.engine)
+    seed(app.state.engine)
+    app.state.clock = settings.clock
+    app.state.operator_token = settings.operator_token
+    app.state.lost_hold_s = settings.lost_hold_s
+    app.state.issuer = load_issuer(settings.data_dir / "issuer.json")
+    pack = terminals.load_config_pack(settings.city_pack, app.state.issuer.public_keys)
+    app.state.config_pack = lambda: pack
+    problems.install(app)
+    for module in (terminals, records, services, gateway, console):
+        app.include_router(module.router)
+    return app

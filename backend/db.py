@@ -1,0 +1,181 @@
+"""The backend's tables (SQLAlchemy 2) and its engine. The schema itself is made by
+the Alembic chain in backend/migrations; these classes must match it (a test
+compares them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+
+
+class EnrolmentCodeRow(Base):
+    __tablename__ = "enrolment_codes"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    used_at: Mapped[float | None] = mapped_column(Float)
+    terminal_id: Mapped[str | None] = mapped_column(String(16))
+
+
+class Terminal(Base):
+    __tablename__ = "terminals"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    enrolled_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)
+    software_version: Mapped[str] = mapped_column(String(40))
+    last_heartbeat_at: Mapped[float | None] = mapped_column(Float)
+    drift_s: Mapped[float | None] = mapped_column(Float)
+    devices: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    consumables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outbox_depth: Mapped[int] = mapped_column(Integer, default=0)
+    outbox_oldest_age_s: Mapped[float | None] = mapped_column(Float)
+
+
+class SeenNonce(Base):
+    """Nonces inside the signature window: a second use is a replay."""
+
+    __tablename__ = "seen_nonces"
+    terminal_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class StoredRecord(Base):
+    """Every record a terminal sent, once per idempotency key; `seq` is the order of
+    first receipt, which orders events (terminal clocks are not trusted)."""
+
+    __tablename__ = "records"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    session: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    received_at: Mapped[float] = mapped_column(Float, index=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column()
+
+
+class Photo(Base):
+    """ID photos by receipt number (图像号), for the counter and the renewal flow."""
+
+    __tablename__ = "photos"
+    receipt: Mapped[str] = mapped_column(String(32), primary_key=True)
+    record_seq: Mapped[int] = mapped_column(ForeignKey("records.seq"))
+
+
+class Rating(Base):
+    """好差评: one rating per transaction, the first one counts."""
+
+    __tablename__ = "ratings"
+    transaction: Mapped[str] = mapped_column(String(64), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(16), index=True)
+    service: Mapped[str] = mapped_column(String(40))
+    stars: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[float] = mapped_column(Float)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    terminal_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[float] = mapped_column(Float)
+    cleared_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Citizen(Base):
+    """The seeded registry of synthetic citizens (never real people)."""
+
+    __tablename__ = "citizens"
+    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    card_expires: Mapped[str] = mapped_column(String(10))
+    collective_household: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_application: Mapped[bool] = mapped_column(Boolean, default=False)
+    state_employee: Mapped[bool] = mapped_column(Boolean, default=False)
+    criminal_record: Mapped[bool] = mapped_column(Boolean, default=False)
+    exit_entry_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Permit(Base):
+    __tablename__ = "permits"
+    number: Mapped[str] = mapped_column(String(12), primary_key=True)
+    id_number: Mapped[str] = mapped_column(ForeignKey("citizens.id_number"))
+    booklet: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires: Mapped[str] = mapped_column(String(10))
+    endorsements_used: Mapped[int] = mapped_column(Integer, default=0)
+    last_endorsed: Mapped[str | None] = mapped_column(String(10))
+
+
+class Proof(Base):
+    __tablename__ = "proofs"
+    serial: Mapped[str] = mapped_column(String(32), primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(4))
+    id_hmac: Mapped[str] = mapped_column(String(32), index=True)
+    issued: Mapped[str] = mapped_column(String(8))
+    expires: Mapped[str] = mapped_column(String(8))
+    code: Mapped[str] = mapped_column(Text)
+    terminal_id: Mapped[str] = mapped_column(String(16))
+
+
+class PaymentOrder(Base):
+    """The payment gateway simulator's orders (the gateway's side of the truth)."""
+
+    __tablename__ = "payment_orders"
+    out_trade_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(16), index=True)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(80))
+    auth_code_masked: Mapped[str] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(16))
+    transaction_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+    paid_at: Mapped[float | None] = mapped_column(Float)
+    refunded_fen: Mapped[int] = mapped_column(Integer, default=0)
+    reverse_calls: Mapped[int] = mapped_column(Integer, default=0)
+    queries: Mapped[int] = mapped_column(Integer, default=0)
+    refunds: Mapped[dict[str, Any]] = mapped_column(default=dict)  # out_refund_no: fen
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Brings the database to the newest schema (Alembic `upgrade head`)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

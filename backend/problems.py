@@ -1,0 +1,55 @@
+"""Every refusal the backend gives: a status, a stable code, one line of detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from wire.sync import Problem
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.extra = status, code, detail, extra
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of a route that can refuse with these statuses."""
+    return {status: {"model": Problem, "description": DESCRIPTIONS[status]} for status in statuses}
+
+
+DESCRIPTIONS = {
+    400: "malformed request",
+    401: "unsigned, forged, replayed or expired request, or a revoked terminal",
+    403: "the operator token is missing or wrong",
+    404: "no such thing",
+    409: "conflicts with what is stored (idempotency key reused with another body)",
+    410: "gone: the enrolment code was used or has expired",
+    422: "the body does not match the schema",
+    503: "overloaded: retry after the Retry-After header",
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Refused)
+    async def _refused(_request: Request, exc: Refused) -> JSONResponse:
+        headers = (
+            {"Retry-After": str(exc.extra.pop("retry_after"))}
+            if "retry_after" in exc.extra
+            else None
+        )
+        body = {"code": exc.code, "detail": exc.detail, **exc.extra}
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return JSONResponse(
+            {"code": "invalid", "detail": f"{where}: {first.get('msg', 'invalid')}"},
+            status_code=422,
+        )

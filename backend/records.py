@@ -1,0 +1,113 @@
+"""Ingestion: at-least-once from the terminals, exactly once in here.
+
+A batch is stored in one transaction. A key seen before returns its first receipt
+(same seq, same time); a key seen before with a different body refuses the whole
+batch (409, the keys named) and stores nothing of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.db import Photo, Rating, StoredRecord
+from backend.problems import Refused, responses
+from backend.terminals import SignedTerminal
+from wire.sync import BatchReply, Receipt, Record, RecordBatch, RecordKind
+
+router = APIRouter()
+
+
+def body_hash(record: Record) -> str:
+    same = {
+        "kind": record.kind.value,
+        "session": record.session,
+        "created_at": record.created_at,
+        "body": record.body,
+    }
+    return hashlib.sha256(json.dumps(same, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@router.post(
+    "/v1/records",
+    response_model=BatchReply,
+    responses=responses(401, 409, 422),
+    tags=["terminals"],
+)
+def ingest(request: Request, terminal: SignedTerminal, batch: RecordBatch) -> BatchReply:
+    """Stores a batch of outbox records; the receipts come back in the batch's order."""
+    for attempt in range(3):
+        try:
+            return _store(request, terminal.id, batch)
+        except IntegrityError:
+            # Another request stored one of these keys at the same moment: look again,
+            # it is now a duplicate (or a conflict).
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply:
+    now = request.app.state.clock()
+    hashes = {r.key: body_hash(r) for r in batch.records}
+    with Session(request.app.state.engine) as db, db.begin():
+        stored = {
+            row.key: row
+            for row in db.scalars(select(StoredRecord).where(StoredRecord.key.in_(list(hashes))))
+        }
+        conflicts = sorted(k for k, row in stored.items() if row.body_hash != hashes[k])
+        seen_in_batch: dict[str, str] = {}
+        for record in batch.records:
+            if seen_in_batch.setdefault(record.key, hashes[record.key]) != hashes[record.key]:
+                conflicts.append(record.key)
+        if conflicts:
+            raise Refused(
+                409, "key_reused", "idempotency keys reused with another body", keys=conflicts
+            )
+        receipts = []
+        for record in batch.records:
+            row = stored.get(record.key)
+            duplicate = row is not None
+            if row is None:
+                row = StoredRecord(
+                    key=record.key,
+                    terminal_id=terminal_id,
+                    kind=record.kind.value,
+                    session=record.session,
+                    created_at=record.created_at,
+                    received_at=now,
+                    body_hash=hashes[record.key],
+                    body=record.body,
+                )
+                db.add(row)
+                db.flush()
+                stored[record.key] = row
+                _index(db, row, terminal_id)
+            receipts.append(
+                Receipt(key=row.key, seq=row.seq, received_at=row.received_at, duplicate=duplicate)
+            )
+    return BatchReply(receipts=receipts)
+
+
+def _index(db: Session, row: StoredRecord, terminal_id: str) -> None:
+    """The records other services look up: photos by receipt number, ratings."""
+    body = row.body
+    if row.kind == RecordKind.PHOTO and isinstance(body.get("receipt"), str):
+        if db.get(Photo, body["receipt"]) is None:
+            db.add(Photo(receipt=body["receipt"], record_seq=row.seq))
+    elif row.kind == RecordKind.RATING and isinstance(body.get("transaction"), str):
+        if db.get(Rating, body["transaction"]) is None:  # the first rating counts
+            db.add(
+                Rating(
+                    transaction=body["transaction"],
+                    terminal_id=terminal_id,
+                    service=str(body.get("service", ""))[:40],
+                    stars=int(body.get("stars", 0)),
+                    received_at=row.received_at,
+                )
+            )

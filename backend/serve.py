@@ -1,0 +1,141 @@
+"""`kiosk-backend serve` and `kiosk-backend code`: run the backend, make an
+enrolment code for a technician."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+DEFAULT_DATA = Path("var/backend")
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    return args.db or f"sqlite:///{(args.data / 'backend.db').resolve()}"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", metavar="URL", help="sqlite:///FILE or postgresql://...; default: DATA/backend.db"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        metavar="DIR",
+        help="issuer keys and the default SQLite file (default: var/backend)",
+    )
+
+
+class ServeCommand:
+    def register(self, sub: argparse._SubParsersAction) -> None:
+        parser = sub.add_parser("serve", help="run the backend and the fleet console")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8470)
+        parser.add_argument("--workers", type=int, default=1, help="API processes")
+        parser.add_argument(
+            "--city-pack",
+            type=Path,
+            metavar="DIR",
+            help="the city pack folder terminals pull (config)",
+        )
+        _common(parser)
+        parser.set_defaults(handler=self.run)
+
+    def run(self, args: argparse.Namespace) -> int:
+        import uvicorn
+
+        from backend.app import Settings, create_app
+
+        if not 0 < args.port < 65536:
+            print(f"kiosk-backend: --port {args.port} is not a port", file=sys.stderr)
+            return 2
+        if args.city_pack is not None and not args.city_pack.is_dir():
+            print(f"kiosk-backend: --city-pack {args.city_pack}: not a folder", file=sys.stderr)
+            return 2
+        token = (
+            os.environ.get("KIOSK_BACKEND_OPERATOR_TOKEN") or Settings("", Path()).operator_token
+        )
+        settings = Settings(_db_url(args), args.data, args.city_pack, token)
+        try:
+            create_app(settings)  # migrates and seeds once, before any worker starts
+        except Exception as exc:  # a bad URL, an unreachable database, a bad key file
+            print(f"kiosk-backend: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        os.environ.update(
+            KIOSK_BACKEND_DB=settings.db_url,
+            KIOSK_BACKEND_DATA=str(args.data),
+            KIOSK_BACKEND_OPERATOR_TOKEN=token,
+            KIOSK_BACKEND_CITY_PACK=str(args.city_pack or ""),
+        )
+        print(f"fleet console: http://{args.host}:{args.port}/console#token={token}", flush=True)
+        uvicorn.run(
+            "backend.serve:from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            timeout_keep_alive=30,
+        )
+        return 0
+
+
+def from_environment() -> FastAPI:
+    """The app of one API process (uvicorn's factory; `serve` set the environment)."""
+    from backend.app import Settings, create_app
+
+    pack = os.environ.get("KIOSK_BACKEND_CITY_PACK") or None
+    return create_app(Settings(
+        os.environ["KIOSK_BACKEND_DB"], Path(os.environ["KIOSK_BACKEND_DATA"]),
+        Path(pack) if pack else None, os.environ["KIOSK_BACKEND_OPERATOR_TOKEN"],
+    ))  # fmt: skip
+
+
+class CodeCommand:
+    def register(self, sub: argparse._SubParsersAction) -> None:
+        parser = sub.add_parser("code", help="make a one-time enrolment code (valid 24 h)")
+        _common(parser)
+        parser.set_defaults(handler=self.run)
+
+    def run(self, args: argparse.Namespace) -> int:
+        from backend.db import make_engine, migrate
+        from backend.terminals import new_code
+
+        try:
+            engine = make_engine(_db_url(args))
+            migrate(engine)
+        except Exception as exc:
+            print(f"kiosk-backend: cannot open the database: {exc}", file=sys.stderr)
+            return 1
+        print(new_code(engine, time.time()).code)
+        return 0
+
+
+class RevokeCommand:
+    def register(self, sub: argparse._SubParsersAction) -> None:
+        parser = sub.add_parser("revoke", help="refuse every request of a terminal from now on")
+        parser.add_argument("terminal")
+        _common(parser)
+        parser.set_defaults(handler=self.run)
+
+    def run(self, args: argparse.Namespace) -> int:
+        from sqlalchemy.orm import Session
+
+        from backend.db import Terminal, make_engine
+
+        with Session(make_engine(_db_url(args))) as db:
+            terminal = db.get(Terminal, args.terminal)
+            if terminal is None:
+                print(f"kiosk-backend: no terminal {args.terminal}", file=sys.stderr)
+                return 1
+            terminal.revoked_at = terminal.revoked_at or time.time()
+            db.commit()
+        print(f"{args.terminal} revoked")
+        return 0

@@ -1,0 +1,223 @@
+"""The services the flows call: eligibility (rules of services.md), photos by
+receipt number, proof issuance and its public verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.db import Citizen, Permit, Photo, Proof, StoredRecord
+from backend.problems import Refused, responses
+from backend.terminals import SignedTerminal
+from wire import proof as kp
+from wire.services import (
+    Eligibility,
+    EndorsementCheck,
+    EndorsementOption,
+    PhotoReply,
+    ProofCheck,
+    ProofReply,
+    ProofRequest,
+    RenewalCheck,
+)
+
+router = APIRouter(tags=["services"])
+
+RENEWAL_WINDOW_DAYS = 92  # within three months of expiry, or expired
+MIN_AGE = 16
+ENDORSEMENT_INTERVAL_DAYS = 30
+PERMIT_MARGIN_DAYS = 20  # the permit must outlast the endorsement by about 20 days
+PROOFS_PER_YEAR = 3  # beyond this a reason is required
+PROOF_VALID_DAYS = 90
+
+
+def _today(request: Request) -> dt.date:
+    return dt.date.fromtimestamp(request.app.state.clock())
+
+
+def _age(id_number: str, today: dt.date) -> int:
+    born = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@router.post(
+    "/v1/eligibility/id-renewal", response_model=Eligibility, responses=responses(401, 422)
+)
+def renewal(request: Request, _terminal: SignedTerminal, check: RenewalCheck) -> Eligibility:
+    """May this citizen renew or replace the ID card at a terminal?"""
+    today = _today(request)
+    with Session(request.app.state.engine) as db:
+        citizen = db.get(Citizen, check.id_number)
+        if citizen is None:
+            return Eligibility(eligible=False, reason="not_registered")
+        if _age(citizen.id_number, today) < MIN_AGE:
+            return Eligibility(eligible=False, reason="minor")
+        if citizen.first_application:
+            return Eligibility(eligible=False, reason="first_application")
+        if citizen.collective_household:
+            return Eligibility(eligible=False, reason="collective_household")
+        expires = dt.date.fromisoformat(citizen.card_expires)
+        if check.reason == "expiry" and (expires - today).days > RENEWAL_WINDOW_DAYS:
+            return Eligibility(eligible=False, reason="not_due")
+    return Eligibility(eligible=True)
+
+
+@router.post(
+    "/v1/eligibility/endorsement", response_model=Eligibility, responses=responses(401, 422)
+)
+def endorsement(
+    request: Request, _terminal: SignedTerminal, check: EndorsementCheck
+) -> Eligibility:
+    """Which endorsements may be issued on this permit (none: the reason)?"""
+    today = _today(request)
+    with Session(request.app.state.engine) as db:
+        permit = db.get(Permit, check.permit_number)
+        if permit is None:
+            return Eligibility(eligible=False, reason="not_registered")
+        holder = db.get(Citizen, permit.id_number)
+        assert holder is not None  # a foreign key
+        refusal = (
+            "booklet" if permit.booklet
+            else "state_employee" if holder.state_employee
+            else "first_use" if permit.endorsements_used == 0
+            else "exit_entry_check" if holder.exit_entry_hold
+            else "interval" if permit.last_endorsed and (
+                today - dt.date.fromisoformat(permit.last_endorsed)
+            ).days < ENDORSEMENT_INTERVAL_DAYS
+            else None
+        )  # fmt: skip
+        if refusal:
+            return Eligibility(eligible=False, reason=refusal)
+        days_left = (dt.date.fromisoformat(permit.expires) - today).days
+    options = [
+        EndorsementOption(type=kind, months=months)
+        for months in (3, 12)
+        if days_left >= months * 30.5 + PERMIT_MARGIN_DAYS
+        for kind in ("G", "L", "T")
+    ]  # fmt: skip
+    if not options:
+        return Eligibility(eligible=False, reason="permit_expiring")
+    return Eligibility(eligible=True, options=options)
+
+
+@router.get("/v1/photos/{receipt}", response_model=PhotoReply, responses=responses(401, 404))
+def photo(receipt: str, request: Request, _terminal: SignedTerminal) -> PhotoReply:
+    """An ID photo stored by a terminal, by the receipt number printed on its slip."""
+    with Session(request.app.state.engine) as db:
+        found = db.get(Photo, receipt)
+        record = db.get(StoredRecord, found.record_seq) if found else None
+        if record is None or not isinstance(record.body.get("jpeg_base64"), str):
+            raise Refused(404, "no_photo", f"no photo under receipt {receipt}")
+        return PhotoReply(
+            receipt=receipt, jpeg_base64=record.body["jpeg_base64"], stored_at=record.received_at
+        )
+
+
+@router.post("/v1/proofs", response_model=ProofReply, responses=responses(401, 422))
+def issue_proof(request: Request, terminal: SignedTerminal, ask: ProofRequest) -> ProofReply:
+    """Issues a signed proof (or says why not): the QR code's text and its serial."""
+    issuer = request.app.state.issuer
+    today = _today(request)
+    holder_hmac = kp.id_number_hmac(issuer.hmac_key, ask.id_number)
+    with Session(request.app.state.engine) as db:
+        citizen = db.get(Citizen, ask.id_number)
+        if citizen is None:
+            return ProofReply(issued=False, reason="not_registered")
+        if ask.doc_type == "cr" and citizen.criminal_record:
+            return ProofReply(issued=False, reason="record_found")  # the counter decides
+        this_year = db.scalar(
+            select(func.count()).select_from(Proof).where(
+                Proof.id_hmac == holder_hmac, Proof.doc_type == ask.doc_type,
+                Proof.issued >= f"{today.year}0101",
+            )
+        )  # fmt: skip
+        if (this_year or 0) >= PROOFS_PER_YEAR and not ask.reason.strip():
+            return ProofReply(issued=False, reason="reason_required")
+        serial = f"{ask.doc_type}-{today:%Y%m%d}-{secrets.token_hex(4)}".upper()
+        payload = kp.ProofPayload(
+            t=ask.doc_type, s=serial,
+            n=citizen.name[0] + "*" * (len(citizen.name) - 1), h=holder_hmac, u=ask.use,
+            i=f"{today:%Y%m%d}",
+            e=f"{today + dt.timedelta(days=PROOF_VALID_DAYS):%Y%m%d}", k=issuer.key_id,
+        )  # fmt: skip
+        code = kp.encode(payload, issuer.signing_key)
+        db.add(
+            Proof(
+                serial=payload.s,
+                doc_type=payload.t,
+                id_hmac=holder_hmac,
+                issued=payload.i,
+                expires=payload.e,
+                code=code,
+                terminal_id=terminal.id,
+            )
+        )
+        db.commit()
+    return ProofReply(
+        issued=True, code=code, serial=payload.s, verification_code=kp.verification_code(code)
+    )
+
+
+def check_proof(request: Request, code: str) -> ProofCheck:
+    trusted = {
+        key_id: kp.public_key_from_text(text)
+        for key_id, text in request.app.state.issuer.public_keys.items()
+    }
+    try:
+        payload = kp.decode(code, trusted)
+    except kp.UnknownKeyError:
+        return ProofCheck(valid=False, reason="unknown_key")
+    except kp.ProofSignatureError:
+        return ProofCheck(valid=False, reason="forged")
+    except kp.ProofFormatError:
+        return ProofCheck(valid=False, reason="unreadable")
+    with Session(request.app.state.engine) as db:
+        issued = db.get(Proof, payload.s)
+    fields = {
+        "doc_type": kp.DOCUMENT_TYPES[payload.t],
+        "serial": payload.s,
+        "holder": payload.n,
+        "use": payload.u,
+        "issued": payload.i,
+        "expires": payload.e,
+    }
+    if issued is None:
+        return ProofCheck(valid=False, reason="unknown", **fields)
+    if payload.expires < _today(request):
+        return ProofCheck(valid=False, reason="expired", **fields)
+    return ProofCheck(valid=True, **fields)
+
+
+@router.get("/v1/proofs/verify", response_model=ProofCheck, tags=["public"])
+def verify_proof(request: Request, code: str) -> ProofCheck:
+    """Anyone may check a proof's QR text: genuine, issued here, still valid."""
+    return check_proof(request, code)
+
+
+@router.get("/verify", response_class=HTMLResponse, tags=["public"])
+def verify_page(request: Request, code: str = "") -> HTMLResponse:
+    """The page a proof's QR code points to (for a phone's browser)."""
+    found = check_proof(request, code) if code else None
+    if found is None:
+        verdict = "请扫描证明上的二维码 / Scan the proof's QR code"
+    elif found.valid:
+        verdict = "✔ 证明有效 / Genuine and valid"
+    else:
+        verdict = f"✘ 证明无效 / Not valid ({found.reason})"
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in (found.model_dump().items() if found else ())
+        if k not in ("valid", "reason") and v is not None
+    )
+    page = (
+        '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width"><title>证明核验</title>'
+        f'<h1 id="verdict">{html.escape(verdict)}</h1><table>{rows}</table></html>'
+    )
+    return HTMLResponse(page)

@@ -1,0 +1,171 @@
+"""Terminals: enrolment with a one-time code, revocation, heartbeat, config pull."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import string
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from backend.auth import operator, signed_terminal
+from backend.db import Alert, EnrolmentCodeRow, Terminal
+from backend.problems import Refused, responses
+from wire import signing
+from wire.sync import (
+    ConfigPack,
+    EnrolmentCode,
+    EnrolmentReply,
+    EnrolmentRequest,
+    Heartbeat,
+    HeartbeatReply,
+)
+
+router = APIRouter()
+CODE_LIFETIME_S = 24 * 3600
+# A drift beyond half the signature window is alerted on, before requests start failing.
+DRIFT_ALERT_S = signing.WINDOW_S / 2
+_ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
+
+SignedTerminal = Annotated[Terminal, Depends(signed_terminal)]
+
+
+def new_code(engine: Engine, now: float) -> EnrolmentCode:
+    code = "-".join("".join(secrets.choice(_ALPHABET) for _ in range(4)) for _ in range(4))
+    with Session(engine) as db:
+        db.add(EnrolmentCodeRow(code=code, created_at=now, expires_at=now + CODE_LIFETIME_S))
+        db.commit()
+    return EnrolmentCode(code=code, expires_at=now + CODE_LIFETIME_S)
+
+
+@router.post(
+    "/v1/admin/enrolment-codes",
+    response_model=EnrolmentCode,
+    status_code=201,
+    dependencies=[Depends(operator)],
+    responses=responses(403),
+    tags=["operators"],
+)
+def make_enrolment_code(request: Request) -> EnrolmentCode:
+    """A one-time code a technician types into `kiosk enroll` (valid 24 h)."""
+    return new_code(request.app.state.engine, request.app.state.clock())
+
+
+@router.post(
+    "/v1/admin/terminals/{terminal_id}/revoke",
+    status_code=204,
+    dependencies=[Depends(operator)],
+    responses=responses(403, 404),
+    tags=["operators"],
+)
+def revoke(terminal_id: str, request: Request) -> Response:
+    """From now on every request signed by this terminal is refused."""
+    with Session(request.app.state.engine) as db:
+        terminal = db.get(Terminal, terminal_id)
+        if terminal is None:
+            raise Refused(404, "unknown_terminal", f"no terminal {terminal_id}")
+        terminal.revoked_at = terminal.revoked_at or request.app.state.clock()
+        db.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/enrol",
+    response_model=EnrolmentReply,
+    status_code=201,
+    responses=responses(409, 410, 422),
+    tags=["terminals"],
+)
+def enrol(request: Request, body: EnrolmentRequest) -> EnrolmentReply:
+    """Registers a terminal's public key under a one-time code; the code is spent."""
+    now = request.app.state.clock()
+    with Session(request.app.state.engine) as db:
+        row = db.get(EnrolmentCodeRow, body.code.strip().upper(), with_for_update=True)
+        if row is None or row.used_at is not None or row.expires_at < now:
+            raise Refused(410, "code_unusable", "the enrolment code is unknown, used or expired")
+        if db.scalar(select(Terminal).where(Terminal.public_key == body.public_key)):
+            raise Refused(409, "key_enrolled", "this public key is already enrolled")
+        terminal = Terminal(
+            id="T" + secrets.token_hex(6),
+            public_key=body.public_key,
+            name=body.name,
+            enrolled_at=now,
+            software_version=body.software_version,
+            devices={},
+            consumables={},
+            outbox_depth=0,
+        )
+        db.add(terminal)
+        row.used_at, row.terminal_id = now, terminal.id
+        db.commit()
+        return EnrolmentReply(terminal_id=terminal.id, server_time=now)
+
+
+@router.post(
+    "/v1/heartbeat",
+    response_model=HeartbeatReply,
+    responses=responses(401, 422),
+    tags=["terminals"],
+)
+def heartbeat(request: Request, terminal: SignedTerminal, body: Heartbeat) -> HeartbeatReply:
+    """Device status, consumables, outbox lag and the terminal's clock; the answer
+    carries the backend's clock and the config's ETag (pull when it changed)."""
+    now = request.app.state.clock()
+    drift = body.terminal_time - now
+    with Session(request.app.state.engine) as db:
+        row = db.get(Terminal, terminal.id)
+        assert row is not None  # signed_terminal found it
+        row.last_heartbeat_at, row.drift_s = now, drift
+        row.software_version = body.software_version
+        row.devices = {name: d.model_dump() for name, d in body.devices.items()}
+        row.consumables = dict(body.consumables)
+        row.outbox_depth, row.outbox_oldest_age_s = body.outbox.depth, body.outbox.oldest_age_s
+        if abs(drift) > DRIFT_ALERT_S:
+            db.add(
+                Alert(
+                    terminal_id=terminal.id,
+                    kind="clock_drift",
+                    raised_at=now,
+                    detail=f"terminal clock {drift:+.0f} s from the backend's",
+                )
+            )
+        db.commit()
+    return HeartbeatReply(
+        server_time=now,
+        drift_s=drift,
+        drift_alert=abs(drift) > DRIFT_ALERT_S,
+        config_etag=request.app.state.config_pack().etag,
+    )
+
+
+@router.get(
+    "/v1/config",
+    response_model=ConfigPack,
+    responses={304: {"description": "unchanged"}, **responses(401)},
+    tags=["terminals"],
+)
+def config(request: Request, terminal: SignedTerminal) -> Response:
+    """The city pack and the issuer keys; `If-None-Match` with the last ETag gives 304."""
+    pack = request.app.state.config_pack()
+    if request.headers.get("If-None-Match", "").strip('"') == pack.etag:
+        return Response(status_code=304, headers={"ETag": f'"{pack.etag}"'})
+    return Response(
+        pack.model_dump_json(), media_type="application/json", headers={"ETag": f'"{pack.etag}"'}
+    )
+
+
+def load_config_pack(folder: Path | None, issuer_keys: dict[str, str]) -> ConfigPack:
+    """The city pack folder's text files and the issuer keys, under one content ETag."""
+    files: dict[str, str] = {}
+    if folder is not None:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            files[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
+    content = json.dumps({"files": files, "keys": issuer_keys}, sort_keys=True).encode()
+    etag = hashlib.sha256(content).hexdigest()[:32]
+    return ConfigPack(etag=etag, city_pack=files, issuer_keys=issuer_keys)

@@ -1,0 +1,129 @@
+"""What crosses the wire between a terminal and the backend (both sides import
+these models; the backend's OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Terminal ids are made by the backend at enrolment: "T" and 12 hex digits.
+TERMINAL_ID = r"^T[0-9a-f]{12}$"
+MAX_BATCH = 500
+
+
+class RecordKind(StrEnum):
+    """What a terminal reports. Applications, photos and payments carry personal
+    data; the backend keeps them, the terminal deletes them once acknowledged."""
+
+    APPLICATION = "application"
+    PHOTO = "photo"
+    PAYMENT = "payment"
+    RATING = "rating"
+    QUEUE_TICKET = "queue_ticket"
+    DEVICE_EVENT = "device_event"
+    AUDIT = "audit"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(_Model):
+    """Every error answer (RFC 9457 style): `code` is stable, `detail` is for people."""
+
+    code: str = Field(description="machine-readable reason, e.g. signature_invalid")
+    detail: str = Field(description="one line for a technician's log")
+
+
+# -- enrolment ------------------------------------------------------------------------
+
+
+class EnrolmentCode(_Model):
+    code: str = Field(pattern=r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$", description="one-time code")
+    expires_at: float = Field(description="Unix time after which the code is refused")
+
+
+class EnrolmentRequest(_Model):
+    code: str = Field(max_length=32, description="the one-time code from the console")
+    public_key: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{43}$", description="Ed25519 public key, base64url"
+    )
+    name: str = Field("", max_length=80, description="where the terminal stands")
+    software_version: str = Field(max_length=40)
+
+
+class EnrolmentReply(_Model):
+    terminal_id: str = Field(pattern=TERMINAL_ID)
+    server_time: float
+
+
+# -- records --------------------------------------------------------------------------
+
+
+class Record(_Model):
+    key: str = Field(min_length=8, max_length=64, description="idempotency key, unique")
+    kind: RecordKind
+    session: str | None = Field(None, max_length=64, description="the citizen's session")
+    created_at: float = Field(description="terminal time of the write (not trusted for order)")
+    body: dict[str, Any]
+
+
+class RecordBatch(_Model):
+    records: list[Record] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class Receipt(_Model):
+    key: str
+    seq: int = Field(description="the backend's order of first receipt")
+    received_at: float = Field(description="backend time of first receipt")
+    duplicate: bool = Field(description="the key was already stored: this is the first answer")
+
+
+class BatchReply(_Model):
+    receipts: list[Receipt]
+
+
+class Conflict(Problem):
+    keys: list[str] = Field(description="keys already stored with a different body")
+
+
+# -- heartbeat and config -------------------------------------------------------------
+
+
+class DeviceReport(_Model):
+    status: str = Field(max_length=24, description="online, no_device, fault, ...")
+    detail: str = Field("", max_length=120)
+
+
+class OutboxReport(_Model):
+    depth: int = Field(ge=0)
+    oldest_age_s: float | None = None
+    escalated: int = Field(0, ge=0)
+    last_success: float | None = None
+
+
+class Heartbeat(_Model):
+    terminal_time: float
+    software_version: str = Field(max_length=40)
+    devices: dict[str, DeviceReport] = Field(default_factory=dict)
+    consumables: dict[str, int] = Field(
+        default_factory=dict, description="sheets or percent left, e.g. paper: 120"
+    )
+    outbox: OutboxReport
+
+
+class HeartbeatReply(_Model):
+    server_time: float
+    drift_s: float = Field(description="terminal time minus server time")
+    drift_alert: bool = Field(description="the drift is beyond the signature window")
+    config_etag: str
+
+
+class ConfigPack(_Model):
+    """The city pack (file name to text) and the issuer keys that sign proofs."""
+
+    etag: str
+    city_pack: dict[str, str]
+    issuer_keys: dict[str, str] = Field(description="key id to Ed25519 public key, base64url")
