@@ -17,6 +17,7 @@ DEFAULT_DATA = Path("var/backend")
 
 
 def _db_url(args: argparse.Namespace) -> str:
+    args.data.mkdir(parents=True, exist_ok=True)
     return args.db or f"sqlite:///{(args.data / 'backend.db').resolve()}"
 
 
@@ -66,7 +67,7 @@ class ServeCommand:
         try:
             create_app(settings)  # migrates and seeds once, before any worker starts
         except Exception as exc:  # a bad URL, an unreachable database, a bad key file
-            print(f"kiosk-backend: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"kiosk-backend: cannot start: {_line(exc)}", file=sys.stderr)
             return 1
         os.environ.update(
             KIOSK_BACKEND_DB=settings.db_url,
@@ -112,7 +113,7 @@ class CodeCommand:
             engine = make_engine(_db_url(args))
             migrate(engine)
         except Exception as exc:
-            print(f"kiosk-backend: cannot open the database: {exc}", file=sys.stderr)
+            print(f"kiosk-backend: cannot open the database: {_line(exc)}", file=sys.stderr)
             return 1
         print(new_code(engine, time.time()).code)
         return 0
@@ -139,3 +140,8 @@ class RevokeCommand:
             db.commit()
         print(f"{args.terminal} revoked")
         return 0
+
+
+def _line(exc: Exception) -> str:
+    """One line: SQLAlchemy's messages carry a second line pointing at its website."""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -94,6 +94,13 @@ class BackendSection(BaseModel):
 
     url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     embedded: bool = Field(True, description="start the reference backend inside `make run`")
+    identity_file: Path = Field(
+        Path("/var/lib/kiosk/identity.json"),
+        description="the terminal's key pair and id from `kiosk enroll` (mode 0600)",
+    )
+    timeout_s: float = Field(10.0, gt=0, le=120, description="one request's time limit")
+    batch_size: int = Field(100, ge=1, le=500, description="outbox records per request")
+    heartbeat_s: int = Field(60, ge=10, le=3600, description="seconds between heartbeats")
 
 
 class KioskConfig(BaseModel):

@@ -77,11 +77,17 @@ class Outbox:
         return key
 
     def due(self, limit: int = 100) -> list[Pending]:
-        """The oldest rows whose backoff has passed, decrypted, in the order written."""
+        """The oldest rows whose backoff has passed, decrypted, in the order written.
+        A row waits while an older row of its session waits: a session stays in order."""
+        now = self.clock()
         rows = self.db.execute(
             "SELECT idempotency_key, kind, session, created_at, attempts, key_id, nonce, payload"
-            " FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
-            (self.clock(), limit),
+            " FROM outbox AS o WHERE next_attempt_at <= ? AND held_reason IS NULL"
+            " AND (session IS NULL OR NOT EXISTS (SELECT 1 FROM outbox AS e"
+            "  WHERE e.session = o.session AND e.id < o.id AND e.held_reason IS NULL"
+            "  AND e.next_attempt_at > ?))"
+            " ORDER BY id LIMIT ?",
+            (now, now, limit),
         ).fetchall()
         return [
             Pending(
@@ -118,6 +124,17 @@ class Outbox:
                 )
             self._note("last_error", json.dumps({"at": now, "error": error[:200]}))
 
+    def hold(self, keys: list[str], reason: str) -> None:
+        """Never to be sent again as it is (the backend refused it for good): kept,
+        escalated, and out of its session's way."""
+        now = self.clock()
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE outbox SET held_reason = ?, escalated_at = COALESCE(escalated_at, ?)"
+                " WHERE idempotency_key = ?",
+                [(reason[:200], now, key) for key in keys],
+            )
+
     def escalate_overdue(self, retention_s: float) -> list[str]:
         """Rows older than the retention limit: marked and returned for an alert, kept."""
         now = self.clock()
@@ -140,8 +157,9 @@ class Outbox:
         return {k for (k,) in self.db.execute("SELECT DISTINCT key_id FROM outbox").fetchall()}
 
     def status(self) -> dict[str, Any]:
-        depth, oldest, escalated = self.db.execute(
-            "SELECT COUNT(*), MIN(created_at), COUNT(escalated_at) FROM outbox"
+        depth, oldest, escalated, held = self.db.execute(
+            "SELECT COUNT(*), MIN(created_at), COUNT(escalated_at), COUNT(held_reason)"
+            " FROM outbox"
         ).fetchone()
         notes = dict(self.db.execute("SELECT name, value FROM sync_state").fetchall())
         last_error = json.loads(notes["last_error"]) if "last_error" in notes else None
@@ -149,9 +167,18 @@ class Outbox:
             "depth": depth,
             "oldest_age_s": round(self.clock() - oldest, 1) if oldest is not None else None,
             "escalated": escalated,
+            "held": held,
             "last_success": float(notes["last_success"]) if "last_success" in notes else None,
             "last_error": last_error,
         }
+
+    def note(self, name: str, value: str) -> None:
+        """Something the link learnt (a clock alert, the last heartbeat), for status."""
+        with self.transaction():
+            self._note(name, value)
+
+    def notes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT name, value FROM sync_state").fetchall())
 
     def _note(self, name: str, value: str) -> None:
         self.db.execute(

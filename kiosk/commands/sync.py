@@ -1,14 +1,18 @@
 """`kiosk sync status`: what the terminal still owes the backend, and how the link
-last went (outbox depth, the oldest record's age, last success, last error)."""
+last went (outbox depth, the oldest record's age, last success, last error).
+`kiosk sync run [--once]`: the link itself (relay, heartbeat, config pull)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from kiosk.cli import Command, Console, add_json_flag
-from kiosk.errors import EXIT_OK, ConfigError, UsageError
+from kiosk.errors import EXIT_FAILED, EXIT_OK, ConfigError, ServiceUnavailable, UsageError
 
 
 class SyncCommand(Command):
@@ -18,26 +22,72 @@ class SyncCommand(Command):
     def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
         actions = parser.add_subparsers(dest="action", metavar="ACTION")
         add_json_flag(actions.add_parser("status", help=text("cmd.sync.status.help")), text)
+        run = actions.add_parser("run", help=text("cmd.sync.run.help"))
+        run.add_argument("--once", action="store_true", help=text("cmd.sync.once.help"))
+        add_json_flag(run, text)
 
     def run(self, args: argparse.Namespace, console: Console) -> int:
-        if args.action != "status":
-            raise UsageError("cli.no_action", command=self.name, actions="status")
+        if args.action not in ("status", "run"):
+            raise UsageError("cli.no_action", command=self.name, actions="status, run")
         from offline_cache.database import DatabaseError, connect
         from offline_cache.keyring import Keyring, KeyringError
         from offline_cache.outbox import Outbox
 
-        cache = console.loaded_config().config.cache
+        config = console.loaded_config().config
         try:
-            db = connect(cache.database)
-            outbox = Outbox(db, Keyring.open(cache.key_file))
+            db = connect(config.cache.database)
+            outbox = Outbox(db, Keyring.open(config.cache.key_file))
         except (DatabaseError, KeyringError) as exc:
             raise ConfigError("sync.unusable", detail=str(exc)) from None
         try:
-            found = outbox.status()
+            if args.action == "status":
+                found = outbox.status()
+                notes = outbox.notes()
+                found["clock_alert"] = (
+                    json.loads(notes["clock_alert"]) if "clock_alert" in notes else None
+                )
+                console.report(found, _human(found, console))
+                return EXIT_OK
+            return _run(args, console, config, outbox)
         finally:
             db.close()
-        console.report(found, _human(found, console))
+
+
+def _run(args: argparse.Namespace, console: Console, config: Any, outbox: Any) -> int:
+    from kiosk.sync.client import BackendClient, Refused, Unavailable
+    from kiosk.sync.identity import Identity, IdentityError
+    from kiosk.sync.link import Link
+
+    try:
+        identity = Identity.load(config.backend.identity_file)
+    except IdentityError as exc:
+        raise ConfigError("sync.not_enrolled", detail=str(exc)) from None
+    client = BackendClient(identity, config.backend.timeout_s)
+    link = Link(client, outbox, retention_s=config.cache.outbox_retention_days * 86400,
+                batch_size=config.backend.batch_size)  # fmt: skip
+    try:
+        if args.once:
+            try:
+                link.heartbeat()
+                done = link.relay.drain()
+            except Unavailable as exc:
+                raise ServiceUnavailable("sync.unreachable", detail=str(exc)) from None
+            except Refused as exc:
+                raise ConfigError("sync.refused", detail=str(exc)) from None
+            found = {"sent": done.sent, "duplicates": done.duplicates, "failed": done.failed,
+                     "held": done.held, "left": outbox.status()["depth"]}  # fmt: skip
+            console.report(found, console.text("sync.round", **found))
+            return EXIT_FAILED if done.failed else EXIT_OK
+        console.start_logging("INFO")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            link.run(stop, heartbeat_s=config.backend.heartbeat_s)
+        except KeyboardInterrupt:
+            stop.set()
         return EXIT_OK
+    finally:
+        client.close()
 
 
 def _human(found: dict[str, Any], console: Console) -> str:
@@ -47,7 +97,7 @@ def _human(found: dict[str, Any], console: Console) -> str:
         return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
     error = found["last_error"]
-    return console.text(
+    text = console.text(
         "sync.status",
         depth=found["depth"],
         oldest=found["oldest_age_s"] if found["oldest_age_s"] is not None else "-",
@@ -55,3 +105,8 @@ def _human(found: dict[str, Any], console: Console) -> str:
         success=when(found["last_success"]),
         error=f"{when(error['at'])}: {error['error']}" if error else console.text("sync.never"),
     )
+    if found["held"]:
+        text += "\n" + console.text("sync.held", held=found["held"])
+    if found.get("clock_alert"):
+        text += "\n" + console.text("sync.clock_alert", at=when(found["clock_alert"]["at"]))
+    return text

@@ -1,0 +1,104 @@
+"""The heartbeat and the config pull, and the loop that runs them with the relay."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+
+from kiosk.sync.client import BackendClient, Refused, Unavailable
+from kiosk.sync.relay import Relay
+from offline_cache.outbox import Outbox
+from wire import __version__
+from wire.sync import ConfigPack, DeviceReport, Heartbeat, HeartbeatReply, OutboxReport
+
+log = logging.getLogger("kiosk.sync.link")
+
+DevicesProbe = Callable[[], tuple[dict[str, DeviceReport], dict[str, int]]]
+
+
+class Link:
+    def __init__(
+        self,
+        client: BackendClient,
+        outbox: Outbox,
+        devices: DevicesProbe = lambda: ({}, {}),
+        retention_s: float = 7 * 86400,
+        batch_size: int = 100,
+    ) -> None:
+        self.client = client
+        self.outbox = outbox
+        self.db: sqlite3.Connection = outbox.db
+        self.devices = devices
+        self.retention_s = retention_s
+        self.relay = Relay(outbox, client, batch_size, clock=client.clock)
+
+    def heartbeat(self) -> HeartbeatReply:
+        """Tells the backend how this terminal is; notes the backend's clock."""
+        status = self.outbox.status()
+        devices, consumables = self.devices()
+        beat = Heartbeat(
+            terminal_time=self.client.clock(), software_version=__version__, devices=devices,
+            consumables=consumables, outbox=OutboxReport(
+                depth=status["depth"], oldest_age_s=status["oldest_age_s"],
+                escalated=status["escalated"], last_success=status["last_success"],
+            ),
+        )  # fmt: skip
+        reply = HeartbeatReply.model_validate_json(
+            self.client.call("POST", "/v1/heartbeat", beat).content
+        )
+        self.outbox.note("last_heartbeat", json.dumps(
+            {"at": beat.terminal_time, "server_time": reply.server_time, "drift_s": reply.drift_s}
+        ))  # fmt: skip
+        if reply.drift_alert:
+            log.error("this terminal's clock is %+.0f s off the backend's", reply.drift_s)
+            self.outbox.note("clock_alert", json.dumps(
+                {"at": beat.terminal_time, "server_time": reply.server_time}
+            ))  # fmt: skip
+        if reply.config_etag != self.config_etag():
+            self.pull_config()
+        return reply
+
+    def config_etag(self) -> str | None:
+        row = self.db.execute("SELECT etag FROM config_cache WHERE name = 'pack'").fetchone()
+        return row[0] if row else None
+
+    def cached_config(self) -> ConfigPack | None:
+        row = self.db.execute("SELECT body FROM config_cache WHERE name = 'pack'").fetchone()
+        return ConfigPack.model_validate_json(row[0]) if row else None
+
+    def pull_config(self) -> bool:
+        """Fetches the config if it changed (ETag); true when a new one was stored."""
+        etag = self.config_etag()
+        answer = self.client.call(
+            "GET", "/v1/config", headers={"If-None-Match": f'"{etag}"'} if etag else None
+        )
+        if answer.status_code == 304:
+            return False
+        pack = ConfigPack.model_validate_json(answer.content)
+        with self.outbox.transaction():
+            self.db.execute(
+                "INSERT INTO config_cache (name, etag, body, fetched_at) VALUES ('pack', ?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET etag = excluded.etag, body = excluded.body,"
+                " fetched_at = excluded.fetched_at",
+                (pack.etag, pack.model_dump_json(), self.client.clock()),
+            )
+        log.info("config %s stored (%d city pack files)", pack.etag, len(pack.city_pack))
+        return True
+
+    def run(self, stop: threading.Event, every_s: float = 2.0, heartbeat_s: float = 60.0) -> None:
+        """Until `stop`: drain the outbox every few seconds, a heartbeat every minute."""
+        next_beat = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + heartbeat_s
+                    self.heartbeat()
+                self.relay.drain()
+            except (Unavailable, Refused) as exc:
+                log.warning("backend link: %s", exc)
+            self.outbox.escalate_overdue(self.retention_s)
+            stop.wait(every_s)
