@@ -46,7 +46,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine or make_engine(settings.db_url)
     migrate(app.state.engine)
-    seed(app.state.engine)
+    seed(app.state.engine, settings.clock())
     app.state.clock = settings.clock
     app.state.operator_token = settings.operator_token
     app.state.lost_hold_s = settings.lost_hold_s

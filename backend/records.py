@@ -61,9 +61,8 @@ def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply
             for row in db.scalars(select(StoredRecord).where(StoredRecord.key.in_(list(hashes))))
         }
         conflicts = sorted(k for k, row in stored.items() if row.body_hash != hashes[k])
-        seen_in_batch: dict[str, str] = {}
-        for record in batch.records:
-            if seen_in_batch.setdefault(record.key, hashes[record.key]) != hashes[record.key]:
+        for record in batch.records:  # the same key twice in one batch, two bodies
+            if body_hash(record) != hashes[record.key] and record.key not in conflicts:
                 conflicts.append(record.key)
         if conflicts:
             raise Refused(

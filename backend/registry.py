@@ -45,7 +45,7 @@ PERMITS = [
     ("C10000002", "state_employee", False, 4, 400, True),
     ("C10000003", "renewal_early", False, 4, None, False),
     ("C10000004", "exit_hold", False, 4, 400, True),
-    ("C10000005", "record", False, 0.3, 400, True),
+    ("C10000005", "record", False, 0.2, 400, True),
     ("C10000006", "minor", False, 4, 10, True),
     ("W1000007", "renewal_due", True, 4, 400, True),
 ]

@@ -1,0 +1,100 @@
+"""A backend in the test process, on SQLite or PostgreSQL, with a settable clock,
+and terminals enrolled in it that sign their requests like the real one."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from backend.app import Settings, create_app
+from wire import signing
+from wire.proof import public_key_text
+
+OPERATOR = "operator-token-for-tests"
+START = 1_795_000_000.0  # 2026-11-18, a fixed moment: tests move it themselves
+
+
+@dataclass
+class Clock:
+    now: float = START
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def fresh_database(kind: str, tmp_path: Path, postgres_url: str | None) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'backend.db'}"
+    assert postgres_url is not None
+    name = "b" + uuid.uuid4().hex[:12]
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return postgres_url.rsplit("/", 1)[0] + "/" + name
+
+
+@dataclass
+class Backend:
+    url: str
+    data: Path
+    clock: Clock = field(default_factory=Clock)
+    lost_hold_s: float = 0.3
+
+    def __post_init__(self) -> None:
+        settings = Settings(self.url, self.data, operator_token=OPERATOR, clock=self.clock,
+                            lost_hold_s=self.lost_hold_s)  # fmt: skip
+        self.app = create_app(settings)
+        self.http = TestClient(self.app)
+
+    def operator(self, method: str, path: str, **kwargs: Any) -> Response:
+        headers = {"Authorization": f"Bearer {OPERATOR}"}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def code(self) -> str:
+        answer = self.operator("POST", "/v1/admin/enrolment-codes")
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["code"])
+
+    def enrol(self, name: str = "booth") -> Terminal:
+        key = Ed25519PrivateKey.generate()
+        answer = self.http.post("/v1/enrol", json={
+            "code": self.code(), "public_key": public_key_text(key.public_key()),
+            "name": name, "software_version": "test",
+        })  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        return Terminal(self, answer.json()["terminal_id"], key)
+
+
+@dataclass
+class Terminal:
+    backend: Backend
+    id: str
+    key: Ed25519PrivateKey
+
+    def headers(self, method: str, path: str, raw: bytes, at: float | None = None) -> dict[str, str]:
+        now = self.backend.clock() if at is None else at
+        return signing.sign(self.key, self.id, method, path, raw, now)
+
+    def call(self, method: str, path: str, body: Any = None, at: float | None = None) -> Response:
+        raw = json.dumps(body).encode() if body is not None else b""
+        headers = self.headers(method, path, raw, at)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return self.backend.http.request(method, path, content=raw, headers=headers)
+
+    def records(self, *records: dict[str, Any]) -> Response:
+        return self.call("POST", "/v1/records", {"records": list(records)})
+
+
+def record(key: str, kind: str = "rating", session: str | None = "s1", **body: Any) -> dict[str, Any]:
+    return {"key": key, "kind": kind, "session": session, "created_at": START, "body": body}

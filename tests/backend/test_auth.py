@@ -1,0 +1,121 @@
+"""Enrolment, and every way a request can fail to be a terminal's own."""
+
+from __future__ import annotations
+
+import json
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tests.backend.harness import Backend, record
+from wire import signing
+from wire.proof import public_key_text
+
+BEAT = {"terminal_time": 0, "software_version": "t", "outbox": {"depth": 0}}
+
+
+def _enrol_with(backend: Backend, code: str, key: Ed25519PrivateKey | None = None):
+    key = key or Ed25519PrivateKey.generate()
+    return backend.http.post("/v1/enrol", json={
+        "code": code, "public_key": public_key_text(key.public_key()), "software_version": "t",
+    })  # fmt: skip
+
+
+def test_an_enrolment_code_works_once_and_expires(backend: Backend) -> None:
+    code = backend.code()
+    assert _enrol_with(backend, code).status_code == 201
+    again = _enrol_with(backend, code)
+    assert again.status_code == 410 and again.json()["code"] == "code_unusable"
+    late = backend.code()
+    backend.clock.advance(24 * 3600 + 1)
+    assert _enrol_with(backend, late).status_code == 410
+    assert _enrol_with(backend, "NOPE-NOPE-NOPE-NOPE").status_code == 410
+
+
+def test_one_key_enrols_one_terminal(backend: Backend) -> None:
+    key = Ed25519PrivateKey.generate()
+    assert _enrol_with(backend, backend.code(), key).status_code == 201
+    twice = _enrol_with(backend, backend.code(), key)
+    assert twice.status_code == 409 and twice.json()["code"] == "key_enrolled"
+
+
+def test_a_malformed_enrolment_gets_one_line(backend: Backend) -> None:
+    answer = backend.http.post("/v1/enrol", json={"code": "x", "public_key": "short"})
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "invalid" and "\n" not in answer.json()["detail"]
+
+
+def test_enrolment_codes_need_the_operator(backend: Backend) -> None:
+    assert backend.http.post("/v1/admin/enrolment-codes").status_code == 403
+    wrong = backend.http.post("/v1/admin/enrolment-codes", headers={"Authorization": "Bearer x"})
+    assert wrong.status_code == 403 and wrong.json()["code"] == "not_operator"
+
+
+def test_a_signed_request_is_accepted(backend: Backend) -> None:
+    terminal = backend.enrol()
+    answer = terminal.call("POST", "/v1/heartbeat", {**BEAT, "terminal_time": backend.clock()})
+    assert answer.status_code == 200, answer.text
+
+
+def test_unsigned_forged_and_altered_requests_are_refused(backend: Backend) -> None:
+    terminal = backend.enrol()
+    body = json.dumps({"records": [record("k-forged-01", stars=5)]}).encode()
+    plain = {"Content-Type": "application/json"}
+
+    unsigned = backend.http.post("/v1/records", content=body, headers=plain)
+    assert unsigned.status_code == 401 and unsigned.json()["code"] == "unsigned"
+
+    forger = Ed25519PrivateKey.generate()  # signs as the terminal, without its key
+    forged = signing.sign(forger, terminal.id, "POST", "/v1/records", body, backend.clock())
+    answer = backend.http.post("/v1/records", content=body, headers={**plain, **forged})
+    assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid"
+
+    honest = terminal.headers("POST", "/v1/records", body)
+    altered = body.replace(b'"stars": 5', b'"stars": 1')
+    answer = backend.http.post("/v1/records", content=altered, headers={**plain, **honest})
+    assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid"
+
+    elsewhere = terminal.headers("POST", "/v1/heartbeat", body)
+    answer = backend.http.post("/v1/records", content=body, headers={**plain, **elsewhere})
+    assert answer.status_code == 401
+
+    garbage = {**honest, signing.SIGNATURE: "%%%"}
+    answer = backend.http.post("/v1/records", content=body, headers={**plain, **garbage})
+    assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid"
+    assert backend.operator("GET", "/console/api/summary").json()["transactions"]["hours"] == []
+
+
+def test_a_replayed_request_is_refused(backend: Backend) -> None:
+    terminal = backend.enrol()
+    body = json.dumps({"records": [record("k-replay-01", stars=5)]}).encode()
+    headers = {**terminal.headers("POST", "/v1/records", body), "Content-Type": "application/json"}
+    assert backend.http.post("/v1/records", content=body, headers=headers).status_code == 200
+    again = backend.http.post("/v1/records", content=body, headers=headers)
+    assert again.status_code == 401 and again.json()["code"] == "replayed"
+
+
+def test_an_expired_signature_is_refused_and_alerted(backend: Backend) -> None:
+    terminal = backend.enrol()
+    late = terminal.call("POST", "/v1/heartbeat", BEAT, at=backend.clock() - signing.WINDOW_S - 5)
+    assert late.status_code == 401 and late.json()["code"] == "clock_skew"
+    assert late.json()["server_time"] == backend.clock()
+    early = terminal.call("POST", "/v1/heartbeat", BEAT, at=backend.clock() + signing.WINDOW_S + 5)
+    assert early.status_code == 401
+    alerts = backend.operator("GET", "/console/api/summary").json()["alerts"]
+    assert [a["kind"] for a in alerts] == ["clock_drift", "clock_drift"]
+    assert {a["terminal"] for a in alerts} == {terminal.id}
+
+
+def test_a_revoked_terminal_is_refused(backend: Backend) -> None:
+    terminal, other = backend.enrol(), backend.enrol()
+    assert backend.operator("POST", f"/v1/admin/terminals/{terminal.id}/revoke").status_code == 204
+    answer = terminal.call("POST", "/v1/heartbeat", BEAT)
+    assert answer.status_code == 401 and answer.json()["code"] == "revoked"
+    assert other.call("POST", "/v1/heartbeat", BEAT).status_code == 200
+    assert backend.operator("POST", "/v1/admin/terminals/Tnothere/revoke").status_code == 404
+
+
+def test_an_unknown_terminal_is_refused(backend: Backend) -> None:
+    terminal = backend.enrol()
+    terminal.id = "T000000000000"
+    answer = terminal.call("POST", "/v1/heartbeat", BEAT)
+    assert answer.status_code == 401 and answer.json()["code"] == "unknown_terminal"

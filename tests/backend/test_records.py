@@ -1,0 +1,83 @@
+"""Ingestion: at least once from the terminal, exactly once in the backend."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.db import Rating, StoredRecord
+from tests.backend.harness import Backend, record
+
+
+def _stored(backend: Backend) -> list[StoredRecord]:
+    with Session(backend.app.state.engine) as db:
+        return list(db.scalars(select(StoredRecord).order_by(StoredRecord.seq)))
+
+
+def test_a_repeated_key_gets_the_first_answer(backend: Backend) -> None:
+    terminal = backend.enrol()
+    first = terminal.records(record("key-0000001", transaction="t1", stars=5, service="photo"))
+    assert first.status_code == 200
+    backend.clock.advance(60)
+    again = terminal.records(record("key-0000001", transaction="t1", stars=5, service="photo"))
+    assert again.status_code == 200
+    one, two = first.json()["receipts"][0], again.json()["receipts"][0]
+    assert (one["seq"], one["received_at"]) == (two["seq"], two["received_at"])
+    assert (one["duplicate"], two["duplicate"]) == (False, True)
+    assert len(_stored(backend)) == 1
+
+
+def test_a_reused_key_with_another_body_is_refused_and_nothing_of_the_batch_stored(
+    backend: Backend,
+) -> None:
+    terminal = backend.enrol()
+    assert terminal.records(record("key-0000001", stars=5)).status_code == 200
+    answer = terminal.records(record("key-0000002", stars=4), record("key-0000001", stars=1))
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "key_reused" and answer.json()["keys"] == ["key-0000001"]
+    assert [r.key for r in _stored(backend)] == ["key-0000001"]
+    inside = terminal.records(record("key-0000003", stars=4), record("key-0000003", stars=2))
+    assert inside.status_code == 409 and inside.json()["keys"] == ["key-0000003"]
+
+
+def test_the_backend_orders_by_receipt_not_by_the_terminals_clock(backend: Backend) -> None:
+    terminal = backend.enrol()
+    late = {**record("key-late-01"), "created_at": 2_000_000_000.0}
+    early = {**record("key-early-1"), "created_at": 1.0}
+    receipts = terminal.records(late, early).json()["receipts"]
+    assert receipts[0]["seq"] < receipts[1]["seq"]
+    assert [r.key for r in _stored(backend)] == ["key-late-01", "key-early-1"]
+
+
+def test_the_same_key_sent_at_once_by_many_is_stored_once(backend: Backend) -> None:
+    terminal = backend.enrol()
+    batch = [record(f"race-{i:06d}", session=None, transaction=f"r{i}", stars=3) for i in range(20)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: terminal.records(*batch), range(6)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    seqs = {tuple(r["seq"] for r in a.json()["receipts"]) for a in answers}
+    assert len(seqs) == 1  # everyone got the same (first) receipts
+    assert sum(not r["duplicate"] for a in answers for r in a.json()["receipts"]) == 20
+    assert len(_stored(backend)) == 20
+
+
+def test_one_rating_per_transaction_counts(backend: Backend) -> None:
+    terminal = backend.enrol()
+    terminal.records(
+        record("rate-000001", transaction="TX1", stars=5, service="photo"),
+        record("rate-000002", transaction="TX1", stars=1, service="photo"),
+    )
+    with Session(backend.app.state.engine) as db:
+        assert db.scalar(select(func.count()).select_from(Rating)) == 1
+        assert db.get(Rating, "TX1").stars == 5  # type: ignore[union-attr]
+
+
+def test_a_malformed_batch_gets_one_line(backend: Backend) -> None:
+    terminal = backend.enrol()
+    bad_kind = terminal.records(record("key-0000009", kind="gossip"))
+    assert bad_kind.status_code == 422 and bad_kind.json()["detail"].startswith("body.records.0")
+    empty = terminal.call("POST", "/v1/records", {"records": []})
+    assert empty.status_code == 422
+    assert _stored(backend) == []
