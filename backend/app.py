@@ -56,4 +56,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     problems.install(app)
     for module in (terminals, records, services, gateway, console):
         app.include_router(module.router)
+    problems.document(app)
     return app

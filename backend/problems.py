@@ -34,6 +34,28 @@ DESCRIPTIONS = {
 }
 
 
+def document(app: FastAPI) -> None:
+    """The OpenAPI document says what the handlers below really send: a 422 is a
+    Problem, not FastAPI's default validation error list."""
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = default_openapi()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                invalid = operation.get("responses", {}).get("422")
+                if invalid is not None:
+                    invalid["description"] = DESCRIPTIONS[422]
+                    invalid["content"] = {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Problem"}}}  # fmt: skip
+        components = schema.get("components", {}).get("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused) -> JSONResponse:

@@ -194,7 +194,9 @@ def check_proof(request: Request, code: str) -> ProofCheck:
     return ProofCheck(valid=True, **fields)
 
 
-@router.get("/v1/proofs/verify", response_model=ProofCheck, tags=["public"])
+@router.get(
+    "/v1/proofs/verify", response_model=ProofCheck, responses=responses(422), tags=["public"]
+)
 def verify_proof(request: Request, code: str) -> ProofCheck:
     """Anyone may check a proof's QR text: genuine, issued here, still valid."""
     return check_proof(request, code)
