@@ -49,6 +49,7 @@ class Relay:
         self.batch_size = self.max_batch
         self.clock = clock
         self.paused_until = 0.0
+        self.slow_s = SLOW_S
 
     def send_once(self) -> Round:
         """One batch: the oldest due records, sent and settled."""
@@ -84,7 +85,7 @@ class Relay:
         missing = sorted(set(keys) - set(acknowledged))
         if missing:  # never assume: what was not receipted goes again
             self.outbox.failed(missing, "no receipt in the backend's answer")
-        if elapsed > SLOW_S:
+        if elapsed > self.slow_s:
             self.batch_size = max(1, self.batch_size // 2)
         else:
             self.batch_size = min(self.max_batch, self.batch_size * 2)

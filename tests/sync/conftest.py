@@ -1,0 +1,64 @@
+"""A terminal's cache and link, and a live backend on loopback, sharing a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.sync.client import BackendClient, post_unsigned
+from kiosk.sync.identity import Identity
+from kiosk.sync.link import Link
+from offline_cache.database import connect
+from offline_cache.keyring import Keyring
+from offline_cache.outbox import Outbox
+from tests.backend.harness import Clock
+from tests.services.backend import LiveBackend
+from wire.proof import public_key_text
+from wire.sync import EnrolmentReply, EnrolmentRequest
+
+
+@dataclass
+class Terminal:
+    outbox: Outbox
+    client: BackendClient
+    link: Link
+    identity: Identity
+
+
+def enrol(backend: LiveBackend, path: Path) -> Identity:
+    key = Ed25519PrivateKey.generate()
+    request = EnrolmentRequest(code=backend.code(), public_key=public_key_text(key.public_key()),
+                               software_version="test")  # fmt: skip
+    reply = EnrolmentReply.model_validate(post_unsigned(backend.url + "/v1/enrol", request, 10))
+    identity = Identity(reply.terminal_id, backend.url, key)
+    identity.save(path)
+    return identity
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def live_backend(tmp_path: Path, clock: Clock) -> Iterator[LiveBackend]:
+    backend = LiveBackend(tmp_path / "backend", clock)
+    backend.start()
+    yield backend
+    backend.stop()
+    backend.app.state.engine.dispose()
+
+
+@pytest.fixture
+def terminal(tmp_path: Path, live_backend: LiveBackend, clock: Clock) -> Iterator[Terminal]:
+    identity = enrol(live_backend, tmp_path / "identity.json")
+    db = connect(tmp_path / "kiosk.db")
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"), clock=clock)
+    client = BackendClient(identity, timeout_s=1.0, clock=clock)
+    yield Terminal(outbox, client, Link(client, outbox, batch_size=50), identity)
+    client.close()
+    db.close()
