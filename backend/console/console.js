@@ -42,7 +42,8 @@ function draw(summary) {
     cell(row, t.name);
     cell(row, t.revoked ? "吊销 / revoked" : t.online ? "在线 / online" : "离线 / offline");
     cell(row, age(t.last_heartbeat_age_s));
-    cell(row, Object.entries(t.faults).map(([n, d]) => `${n}: ${d.status}`).join(", ") || "–");
+    cell(row, Object.entries(t.faults)
+    .map(([n, d]) => `${n}: ${d.status}${d.detail ? ` (${d.detail})` : ""}`).join(", ") || "–");
     cell(row, t.paper ?? "–");
     cell(row, `${t.outbox_depth} (${age(t.outbox_lag_s === null ? null : Math.round(t.outbox_lag_s))})`);
     cell(row, t.version);

@@ -81,7 +81,9 @@ class Terminal:
     id: str
     key: Ed25519PrivateKey
 
-    def headers(self, method: str, path: str, raw: bytes, at: float | None = None) -> dict[str, str]:
+    def headers(
+        self, method: str, path: str, raw: bytes, at: float | None = None
+    ) -> dict[str, str]:
         now = self.backend.clock() if at is None else at
         return signing.sign(self.key, self.id, method, path, raw, now)
 
@@ -96,5 +98,7 @@ class Terminal:
         return self.call("POST", "/v1/records", {"records": list(records)})
 
 
-def record(key: str, kind: str = "rating", session: str | None = "s1", **body: Any) -> dict[str, Any]:
+def record(
+    key: str, kind: str = "rating", session: str | None = "s1", **body: Any
+) -> dict[str, Any]:
     return {"key": key, "kind": kind, "session": session, "created_at": START, "body": body}

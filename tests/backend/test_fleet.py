@@ -35,7 +35,9 @@ def test_a_heartbeat_reports_the_terminal_and_the_backends_clock(backend: Backen
 def test_a_drifting_clock_is_alerted_before_requests_fail(backend: Backend) -> None:
     terminal = backend.enrol()
     drift = signing.WINDOW_S * 0.6  # still inside the window: signed requests work
-    reply = terminal.call("POST", "/v1/heartbeat", _beat(backend, drift), at=backend.clock() + drift)
+    reply = terminal.call(
+        "POST", "/v1/heartbeat", _beat(backend, drift), at=backend.clock() + drift
+    )
     assert reply.status_code == 200 and reply.json()["drift_alert"] is True
     alerts = backend.operator("GET", "/console/api/summary").json()["alerts"]
     assert alerts and alerts[0]["kind"] == "clock_drift"

@@ -44,7 +44,10 @@ def test_a_bad_payment_code_is_refused_before_anything_is_stored(backend: Backen
         "out_trade_no": "ORD-B-0001", "amount_fen": 100, "auth_code": "99", "description": "x",
     }).json()  # fmt: skip
     assert answer["err_code"] == "AUTH_CODE_INVALID"
-    assert terminal.call("POST", "/gateway/orderquery", {"out_trade_no": "ORD-B-0001"}).status_code == 404
+    assert (
+        terminal.call("POST", "/gateway/orderquery", {"out_trade_no": "ORD-B-0001"}).status_code
+        == 404
+    )
 
 
 def test_a_repeated_micropay_never_charges_twice(backend: Backend) -> None:
@@ -102,9 +105,13 @@ def test_refunds_are_idempotent_and_bounded(backend: Backend) -> None:
     one = terminal.call("POST", "/gateway/refund", ask).json()
     two = terminal.call("POST", "/gateway/refund", ask).json()
     assert one == two and one["refunded_fen"] == 1000
-    over = terminal.call("POST", "/gateway/refund", {**ask, "out_refund_no": "REF-H-2", "amount_fen": 2500})
+    over = terminal.call(
+        "POST", "/gateway/refund", {**ask, "out_refund_no": "REF-H-2", "amount_fen": 2500}
+    )
     assert over.status_code == 409 and over.json()["code"] == "over_refund"
-    rest = terminal.call("POST", "/gateway/refund", {**ask, "out_refund_no": "REF-H-3", "amount_fen": 2000})
+    rest = terminal.call(
+        "POST", "/gateway/refund", {**ask, "out_refund_no": "REF-H-3", "amount_fen": 2000}
+    )
     assert rest.json()["trade_state"] == "REFUND"
     reused = terminal.call("POST", "/gateway/refund", {**ask, "amount_fen": 5})
     assert reused.status_code == 409
@@ -113,7 +120,10 @@ def test_refunds_are_idempotent_and_bounded(backend: Backend) -> None:
 def test_another_terminals_order_is_not_yours(backend: Backend) -> None:
     mine, theirs = backend.enrol(), backend.enrol()
     _pay(mine, "ORD-I-0001", "0")
-    assert theirs.call("POST", "/gateway/orderquery", {"out_trade_no": "ORD-I-0001"}).status_code == 404
+    assert (
+        theirs.call("POST", "/gateway/orderquery", {"out_trade_no": "ORD-I-0001"}).status_code
+        == 404
+    )
 
 
 def test_reconciliation_lists_orders_whose_states_differ(backend: Backend) -> None:
@@ -135,7 +145,9 @@ def test_reconciliation_lists_orders_whose_states_differ(backend: Backend) -> No
     day = dt.datetime.fromtimestamp(at, dt.UTC).date().isoformat()
     report = backend.operator("GET", "/v1/admin/reconciliation", params={"day": day}).json()
     assert report["orders"] == 3 and report["paid_fen"] == 4000
-    found = {m["out_trade_no"]: (m["gateway_state"], m["terminal_state"]) for m in report["mismatches"]}
+    found = {
+        m["out_trade_no"]: (m["gateway_state"], m["terminal_state"]) for m in report["mismatches"]
+    }
     assert found == {"ORD-J-0002": ("SUCCESS", "NOTPAY"), "ORD-J-0004": (None, "SUCCESS")}
     bad = backend.operator("GET", "/v1/admin/reconciliation", params={"day": "yesterday"})
     assert bad.status_code == 422

@@ -21,7 +21,9 @@ from tests.backend.harness import Backend, record
         ("first_application", "damaged", "first_application"),
     ],
 )
-def test_id_renewal_eligibility(backend: Backend, case: str, reason: str, expected: str | None) -> None:
+def test_id_renewal_eligibility(
+    backend: Backend, case: str, reason: str, expected: str | None
+) -> None:
     terminal = backend.enrol()
     body = {"id_number": citizen_id(case), "reason": reason}
     found = terminal.call("POST", "/v1/eligibility/id-renewal", body).json()
@@ -85,14 +87,22 @@ def test_a_proof_is_issued_signed_and_verifiable_by_anyone(backend: Backend) -> 
     assert "证明有效" in page
     head, payload, signature = proof["code"].split(".")
     tampered = f"{head}.{payload}.{signature[:-4]}AAAA"
-    assert backend.http.get("/v1/proofs/verify", params={"code": tampered}).json()["reason"] == "forged"
-    assert backend.http.get("/v1/proofs/verify", params={"code": "junk"}).json()["reason"] == "unreadable"
+    assert (
+        backend.http.get("/v1/proofs/verify", params={"code": tampered}).json()["reason"]
+        == "forged"
+    )
+    assert (
+        backend.http.get("/v1/proofs/verify", params={"code": "junk"}).json()["reason"]
+        == "unreadable"
+    )
     backend.clock.advance(91 * 86400)
     late = backend.http.get("/v1/proofs/verify", params={"code": proof["code"]}).json()
     assert (late["valid"], late["reason"]) == (False, "expired")
 
 
-def test_a_criminal_record_is_not_printed_and_a_fourth_proof_needs_a_reason(backend: Backend) -> None:
+def test_a_criminal_record_is_not_printed_and_a_fourth_proof_needs_a_reason(
+    backend: Backend,
+) -> None:
     terminal = backend.enrol()
     refused = terminal.call("POST", "/v1/proofs", {
         "id_number": citizen_id("record"), "doc_type": "cr", "use": "就业"

@@ -37,8 +37,13 @@ class _Faulty:
         net = self.network
         net.requests += 1
         if net.overloaded:
-            await send({"type": "http.response.start", "status": 503,
-                        "headers": [(b"retry-after", b"30"), (b"content-length", b"0")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"retry-after", b"30"), (b"content-length", b"0")],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return None
         if net.delay_s:

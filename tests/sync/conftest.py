@@ -29,10 +29,10 @@ class Terminal:
     identity: Identity
 
 
-def enrol(backend: LiveBackend, path: Path) -> Identity:
+def enrol(backend: LiveBackend, path: Path, name: str = "") -> Identity:
     key = Ed25519PrivateKey.generate()
     request = EnrolmentRequest(code=backend.code(), public_key=public_key_text(key.public_key()),
-                               software_version="test")  # fmt: skip
+                               name=name, software_version="test")  # fmt: skip
     reply = EnrolmentReply.model_validate(post_unsigned(backend.url + "/v1/enrol", request, 10))
     identity = Identity(reply.terminal_id, backend.url, key)
     identity.save(path)

@@ -1,0 +1,74 @@
+"""The fleet console in headless Chromium: the page loads its scripts and the chart
+library from the backend (no CDN), draws the fleet, and says so when the token is
+wrong."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kiosk.sync.client import BackendClient
+from tests.services import chromium
+from tests.services.backend import LiveBackend
+from tests.sync.conftest import enrol
+from wire.sync import DeviceReport, Heartbeat, OutboxReport, Record, RecordBatch
+
+
+@pytest.fixture
+def fleet(tmp_path: Path):  # type: ignore[no-untyped-def]
+    reason = chromium.missing()
+    if reason:
+        pytest.skip(f"SERVICE UNAVAILABLE: Chromium: {reason}")
+    backend = LiveBackend(tmp_path / "backend", time.time)
+    backend.start()
+    for name, printer in (("北京 海淀 1号机", "online"), ("北京 朝阳 2号机", "fault")):
+        identity = enrol(backend, tmp_path / f"{name}.json", name)
+        client = BackendClient(identity)
+        client.call("POST", "/v1/heartbeat", Heartbeat(
+            terminal_time=time.time(), software_version="0.1.0",
+            devices={"printer": DeviceReport(status=printer, detail="paper jam")},
+            consumables={"paper": 80}, outbox=OutboxReport(depth=2, oldest_age_s=30),
+        ))  # fmt: skip
+        records = [
+            Record(key=f"{identity.terminal_id}-{i:03d}", kind="application", session=None,
+                   created_at=time.time(), body={"service": service})
+            for i, service in enumerate(["id_renewal", "proof", "proof", "photo"])
+        ]  # fmt: skip
+        records.append(Record(key=f"{identity.terminal_id}-r", kind="rating", session=None,
+                              created_at=time.time(),
+                              body={"transaction": identity.terminal_id, "stars": 5}))  # fmt: skip
+        client.call("POST", "/v1/records", RecordBatch(records=records))
+        client.close()
+    yield backend
+    backend.stop()
+    backend.app.state.engine.dispose()
+
+
+def test_the_console_draws_the_fleet(fleet: LiveBackend, tmp_path: Path) -> None:
+    shot = tmp_path / "console.png"
+    dom = chromium.render(f"{fleet.url}/console#token=operator", screenshot=shot)
+    assert 'data-rendered="1"' in dom, dom[:2000]
+    rows = re.findall(r'<tr[^>]*data-terminal="(T[0-9a-f]{12})"[^>]*>(.*?)</tr>', dom, re.S)
+    assert len(rows) == 2
+    faulty = [row for _, row in rows if "printer: fault (paper jam)" in row]
+    assert len(faulty) == 1 and "北京 朝阳 2号机" in faulty[0]
+    assert re.search(r'<span id="online">2</span>', dom)
+    assert re.search(r'<span id="faulty">1</span>', dom)
+    # Chart.js took both canvases (it sizes them when it does) and drew in colour
+    with Image.open(shot) as picture:
+        pixels = np.asarray(picture.convert("RGB")).astype(int)
+    colour = int(((pixels.max(axis=2) - pixels.min(axis=2)) > 80).sum())
+    assert colour > 2000
+    assert len(re.findall(r"<canvas[^>]*box-sizing: border-box", dom)) == 2
+    assert shot.stat().st_size > 10_000
+
+
+def test_a_wrong_token_is_said_on_the_page(fleet: LiveBackend) -> None:
+    dom = chromium.render(f"{fleet.url}/console#token=wrong")
+    assert 'data-failed="1"' in dom
+    assert "the operator token is missing or wrong" in dom
