@@ -48,3 +48,76 @@ def test_a_key_file_others_can_read_is_refused_in_one_line(tmp_path):
     refused = kiosk(tmp_path, "sync", "status")
     assert refused.returncode == 2
     assert refused.stderr.count("\n") == 1 and "readable by others" in refused.stderr
+
+
+BACKEND = str(Path(sys.executable).parent / "kiosk-backend")
+
+
+def _backend(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BACKEND, *args], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})  # fmt: skip
+
+
+def test_a_technician_enrols_a_terminal_and_it_syncs(tmp_path):
+    """`kiosk-backend serve` and `code`, `kiosk enroll`, then `kiosk sync run --once`."""
+    from tests.services.process import free_port, port_open, start, stop, wait_until
+
+    port = free_port()
+    data = tmp_path / "backend"
+    server = start([BACKEND, "serve", "--port", str(port), "--data", str(data)],
+                   tmp_path / "serve.log")  # fmt: skip
+    try:
+        wait_until(lambda: port_open(port), "kiosk-backend serve", timeout=60)
+        code = _backend(tmp_path, "code", "--data", str(data))
+        assert code.returncode == 0, code.stderr
+        url = f"http://127.0.0.1:{port}"
+        env_id = ("--config", str(_config(tmp_path)))
+        enrolled = kiosk(tmp_path, *env_id, "enroll", "--backend", url, "--code",
+                         code.stdout.strip(), "--json")  # fmt: skip
+        assert enrolled.returncode == 0, enrolled.stderr
+        identity = Path(json.loads(enrolled.stdout)["identity_file"])
+        assert identity.stat().st_mode & 0o777 == 0o600
+        again = kiosk(tmp_path, *env_id, "enroll", "--backend", url, "--code", "X")
+        assert again.returncode == 2 and "already enrolled" in again.stderr
+        spent = kiosk(tmp_path, *env_id, "enroll", "--backend", url, "--force", "--code",
+                      code.stdout.strip())  # fmt: skip
+        assert spent.returncode == 1 and "code_unusable" in spent.stderr
+
+        db = connect(tmp_path / "kiosk.db")
+        outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+        for n in range(5):
+            outbox.add("rating", {"transaction": f"T{n}", "stars": 5})
+        db.close()
+        ran = kiosk(tmp_path, *env_id, "sync", "run", "--once", "--json")
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout) == {"sent": 5, "duplicates": 0, "failed": 0, "held": 0,
+                                          "left": 0}  # fmt: skip
+    finally:
+        stop(server)
+
+
+def test_no_backend_no_identity_bad_address(tmp_path):
+    config = ("--config", str(_config(tmp_path)))
+    unenrolled = kiosk(tmp_path, *config, "sync", "run", "--once")
+    assert unenrolled.returncode == 2 and "not enrolled" in unenrolled.stderr
+    bad = kiosk(tmp_path, *config, "enroll", "--backend", "ftp://x", "--code", "A")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    gone = kiosk(tmp_path, *config, "enroll", "--backend", "http://127.0.0.1:9", "--code", "A")
+    assert gone.returncode == 3 and "cannot be reached" in gone.stderr
+    assert gone.stderr.count("\n") == 1
+
+
+def test_the_backend_command_refuses_bad_arguments_in_one_line(tmp_path):
+    port = _backend(tmp_path, "serve", "--port", "70000")
+    assert port.returncode == 2 and port.stderr.count("\n") == 1
+    db = _backend(tmp_path, "serve", "--db", "postgresql://x@127.0.0.1:9/none",
+                  "--data", str(tmp_path))  # fmt: skip
+    assert db.returncode == 1 and db.stderr.count("\n") == 1 and "cannot start" in db.stderr
+    nothing = _backend(tmp_path)
+    assert nothing.returncode == 2
+
+
+def _config(tmp_path: Path) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[backend]\nidentity_file = "identity.json"\ntimeout_s = 5\n', encoding="utf-8")
+    return path
