@@ -122,6 +122,7 @@ class PayParams(Params):
 class BackendParams(Params):
     operation: str
     offline: Literal["require_online", "queue"] = "require_online"
+    data: dict[str, str] = Field(default_factory=dict)  # request field -> collected value
 
 
 class PrintParams(Params):

@@ -1,0 +1,216 @@
+"""A simulated fleet against `kiosk-backend serve` on this machine: every terminal
+sends a signed heartbeat each minute and a transaction (an application record)
+every two minutes, at random phases, open loop (a slow backend does not slow the
+fleet down). Fleets grow until one is not held: held means at least 99 % of the
+requests answered 2xx and p99 latency (from the moment a request was due, so the
+generator's own queueing counts against us) under 200 ms. On SQLite and on
+PostgreSQL (a private cluster, as the tests start it). Prints one JSON object.
+Target: 10,000 terminals held on both."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SIZES = [2500, 5000, 10000, 15000, 20000]
+WINDOW_S = 40.0
+P99_TARGET_MS = 200.0
+GENERATORS = 2
+THREADS = 48
+BIN = Path(sys.executable).parent
+
+
+def main() -> None:
+    results = {}
+    for kind in ("sqlite", "postgresql"):
+        results[kind] = _one_database(kind)
+    print(json.dumps({
+        "bench": "fleet", "window_s": WINDOW_S, "heartbeat_per_terminal_s": 60,
+        "transaction_per_terminal_s": 120, "p99_target_ms": P99_TARGET_MS,
+        "target_terminals": 10000, **results,
+        "met": all(r["largest_held"] >= 10000 for r in results.values()),
+    }))  # fmt: skip
+
+
+def _one_database(kind: str) -> dict[str, object]:
+    from tests.services.postgres import PostgresCluster
+
+    work = Path(tempfile.mkdtemp(prefix=f"kiosk-bench-fleet-{kind}-"))
+    work.chmod(0o755)
+    cluster = None
+    if kind == "postgresql":
+        cluster = PostgresCluster(work / "pg")
+        (work / "pg").mkdir()
+        cluster.start()
+    steps, largest = [], 0
+    try:
+        for size in SIZES:
+            url = _fresh_database(cluster.url if cluster else None, work, size)
+            step = _step(url, size, work)
+            steps.append(step)
+            print(json.dumps({"database": kind, **step}), file=sys.stderr)
+            if not step["held"]:
+                break
+            largest = size
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    return {"largest_held": largest, "steps": steps}
+
+
+def _step(url: str, size: int, work: Path) -> dict[str, object]:
+    from backend.db import Terminal, make_engine, migrate
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    from sqlalchemy.orm import Session
+
+    from wire.proof import public_key_text
+
+    engine = make_engine(url)
+    migrate(engine)
+    keys = [Ed25519PrivateKey.generate() for _ in range(size)]
+    fleet = [("T" + secrets.token_hex(6), k) for k in keys]
+    with Session(engine) as db:
+        db.add_all(Terminal(
+            id=tid, public_key=public_key_text(k.public_key()), name="bench", enrolled_at=0,
+            software_version="bench", devices={}, consumables={}, outbox_depth=0,
+        ) for tid, k in fleet)  # fmt: skip
+        db.commit()
+    engine.dispose()
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "kiosk-backend"), "serve", "--port", str(port), "--workers", "2",
+         "--db", url, "--data", str(work / "data")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait(port)
+        raw = [(tid, k.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex())
+               for tid, k in fleet]  # fmt: skip
+        shares = [raw[i::GENERATORS] for i in range(GENERATORS)]
+        start_at = time.time() + 2.0
+        with multiprocessing.get_context("spawn").Pool(GENERATORS) as pool:
+            parts = pool.starmap(_generate, [(f"http://127.0.0.1:{port}", s, start_at) for s in shares])
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    latencies = sorted(x for part in parts for x in part["latencies_ms"])
+    sent = sum(p["sent"] for p in parts)
+    ok = sum(p["ok"] for p in parts)
+    p99 = latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("inf")
+    p50 = latencies[len(latencies) // 2] if latencies else float("inf")
+    return {
+        "terminals": size, "requests": sent, "ok": ok,
+        "offered_per_s": round(sent / WINDOW_S, 1),
+        "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
+        "held": sent > 0 and ok >= 0.99 * sent and p99 < P99_TARGET_MS,
+    }  # fmt: skip
+
+
+def _fresh_database(postgres_url: str | None, work: Path, size: int) -> str:
+    """Each fleet size on an empty database of its own."""
+    if postgres_url is None:
+        return f"sqlite:///{work / f'fleet-{size}.db'}"
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE fleet_{size}")
+    return postgres_url.rsplit("/", 1)[0] + f"/fleet_{size}"
+
+
+def _generate(url: str, share: list[tuple[str, str]], start_at: float) -> dict[str, object]:
+    """One load generator process: its share of the fleet, open loop."""
+    import requests
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from wire import signing
+
+    rng = random.Random(os.getpid())
+    events = []
+    for tid, hexkey in share:
+        key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(hexkey))
+        beat = rng.uniform(0, 60)
+        while beat < WINDOW_S:
+            events.append((start_at + beat, "beat", tid, key))
+            beat += 60
+        tx = rng.uniform(0, 120)
+        while tx < WINDOW_S:
+            events.append((start_at + tx, "tx", tid, key))
+            tx += 120
+    events.sort(key=lambda e: e[0])
+    local = threading.local()
+    latencies: list[float] = []
+    counts = {"sent": 0, "ok": 0}
+    lock = threading.Lock()
+
+    def send(due: float, what: str, tid: str, key: Ed25519PrivateKey) -> None:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        now = time.time()
+        if what == "beat":
+            path, body = "/v1/heartbeat", {
+                "terminal_time": now, "software_version": "bench",
+                "devices": {"printer": {"status": "online"}}, "consumables": {"paper": 300},
+                "outbox": {"depth": 0},
+            }  # fmt: skip
+        else:
+            path, body = "/v1/records", {"records": [{
+                "key": secrets.token_hex(16), "kind": "application", "session": tid,
+                "created_at": now, "body": {"service": "proof", "fee_fen": 0},
+            }]}  # fmt: skip
+        raw = json.dumps(body).encode()
+        headers = {**signing.sign(key, tid, "POST", path, raw, now),
+                   "Content-Type": "application/json"}  # fmt: skip
+        try:
+            good = session.post(url + path, data=raw, headers=headers, timeout=10).ok
+        except requests.RequestException:
+            good = False
+        with lock:
+            counts["sent"] += 1
+            counts["ok"] += good
+            latencies.append((time.time() - due) * 1000)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        for due, what, tid, key in events:
+            wait = due - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            pool.submit(send, due, what, tid, key)
+    return {"latencies_ms": latencies, **counts}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait(port: int) -> None:
+    import socket
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("kiosk-backend serve did not start")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""The flows' `backend` step on the real backend.
+
+Online operations (eligibility, proof issuance) ask the backend and wait for its
+word; the backend being unreachable fails the step with `offline` (the flow says
+what that means to the citizen). Queued operations (an application, a photo, a
+queue ticket, a refund request) commit their record to the encrypted outbox in one
+transaction and are done at once: the relay delivers them, at least once, in order,
+even after hours offline. Personal data goes nowhere else: not in the journal, not
+in a log line.
+
+Each step's `data` (flow file) names the collected values its operation sends.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from kiosk.sync.client import BackendClient, Refused, Unavailable
+from offline_cache.outbox import Outbox
+from wire.services import Eligibility, ProofReply
+
+log = logging.getLogger("kiosk.backend_services")
+Finish = Callable[[dict[str, Any]], None]
+
+# The flow's reasons, as the backend's renewal check names them.
+RENEWAL_REASONS = {"renewal": "expiry", "damaged": "damaged", "lost": "lost"}
+PROOF_USES = {"employment": "就业", "study": "留学", "travel": "出国", "other": "其他"}
+
+
+class BackendServices:
+    def __init__(
+        self,
+        client: BackendClient | None,
+        outbox: Outbox,
+        photos: Callable[[str], bytes | None] = lambda ref: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client  # none: not enrolled, every online check is offline
+        self.outbox = outbox
+        self.photos = photos  # the session's photos by ref (JPEG bytes)
+        self.clock = clock
+        self.fallback = None
+
+    def serves(self, step_type: str) -> bool:
+        return step_type == "backend"
+
+    def start(
+        self, step_type: str, params: dict[str, Any], inputs: dict[str, Any], finish: Finish
+    ) -> Callable[[], None]:
+        """The operation on a thread of its own; the returned function forgets it."""
+        cancelled = threading.Event()
+        data = {field: inputs.get(ref) for field, ref in params.get("data", {}).items()}
+        operation = OPERATIONS.get(str(params.get("operation")))
+
+        def run() -> None:
+            if operation is None:
+                answer: dict[str, Any] = {"fail": "unsupported", "recovery": "operator"}
+            else:
+                try:
+                    answer = {"result": operation(self, data)}
+                except Unavailable:
+                    answer = {"fail": "offline", "recovery": "retry"}
+                except Refused as exc:  # this terminal is revoked, or a request is wrong
+                    answer = {"fail": "link_lost" if exc.status == 401 else "invalid_data",
+                              "recovery": "operator"}  # fmt: skip
+                except ValidationError:  # what was collected cannot make a request
+                    answer = {"fail": "invalid_data", "recovery": "user_action"}
+                except Exception:  # a bug: the step fails, it never hangs
+                    log.exception("backend operation %s failed", params.get("operation"))
+                    answer = {"fail": "invalid_data", "recovery": "operator"}
+            if not cancelled.is_set():
+                finish(answer)
+
+        threading.Thread(target=run, daemon=True, name="backend-step").start()
+        return cancelled.set
+
+    def wipe(self) -> None:
+        """Nothing of the session is held here: what was queued is sealed in the outbox."""
+
+    # --- online ----------------------------------------------------------------------
+
+    def _online(self) -> BackendClient:
+        if self.client is None:
+            raise Unavailable("this terminal is not enrolled with a backend")
+        return self.client
+
+    def renewal_eligibility(self, data: dict[str, Any]) -> dict[str, Any]:
+        from wire.services import RenewalCheck
+
+        check = RenewalCheck(id_number=_id_number(data),
+                             reason=RENEWAL_REASONS.get(str(data.get("reason")), "expiry"))  # type: ignore[arg-type]  # fmt: skip
+        found = Eligibility.model_validate_json(
+            self._online().call("POST", "/v1/eligibility/id-renewal", check).content
+        )
+        return _eligibility(found)
+
+    def endorsement_eligibility(self, data: dict[str, Any]) -> dict[str, Any]:
+        from wire.services import EndorsementCheck
+
+        check = EndorsementCheck(permit_number=str(data.get("permit_number") or ""))
+        found = Eligibility.model_validate_json(
+            self._online().call("POST", "/v1/eligibility/endorsement", check).content
+        )
+        return _eligibility(found)
+
+    def criminal_record_proof(self, data: dict[str, Any]) -> dict[str, Any]:
+        from wire.services import ProofRequest
+
+        use = PROOF_USES.get(str(data.get("use")), str(data.get("use") or "其他"))
+        ask = ProofRequest(id_number=_id_number(data), doc_type="cr", use=use[:40])
+        reply = ProofReply.model_validate_json(
+            self._online().call("POST", "/v1/proofs", ask).content
+        )
+        if not reply.issued:
+            return {"status": "not_issued", "data": {"reason": reply.reason}}
+        return {"status": "issued", "data": {
+            "code": reply.code, "serial": reply.serial,
+            "verification_code": reply.verification_code,
+        }}  # fmt: skip
+
+    # --- queued ----------------------------------------------------------------------
+
+    def _queue(self, kind: str, record: dict[str, Any], key: str) -> str:
+        with self.outbox.transaction():
+            return self.outbox.add(kind, record, key=key)
+
+    def submit_application(self, data: dict[str, Any]) -> dict[str, Any]:
+        receipt = _number("A", self.clock())
+        record = {
+            "service": "id_renewal", "receipt": receipt, "id_number": _id_number(data),
+            "reason": data.get("reason"), "delivery": data.get("delivery"),
+            "phone": data.get("phone"), "address": data.get("address"),
+            "photo_receipt": data.get("photo_receipt"), "photo": data.get("photo"),
+            "payment": data.get("payment"),
+        }  # fmt: skip
+        self._queue("application", record, key=f"application-{receipt}")
+        return {"status": "submitted", "queued_id": receipt}
+
+    def store_photo(self, data: dict[str, Any]) -> dict[str, Any]:
+        receipt = str(data.get("receipt") or _number("P", self.clock()))
+        jpeg = self.photos(str(data.get("photo") or ""))
+        if jpeg is None:
+            raise Refused(422, "no_photo", "the session holds no photo to store", {})
+        record = {"receipt": receipt, "document": data.get("document"),
+                  "jpeg_base64": base64.b64encode(jpeg).decode("ascii")}  # fmt: skip
+        self._queue("photo", record, key=f"photo-{receipt}")
+        return {"status": "stored", "queued_id": receipt}
+
+    def issue_queue_ticket(self, data: dict[str, Any]) -> dict[str, Any]:
+        service = str(data.get("service") or "other")
+        number = self._next_ticket(service)
+        record = {"service": service, "number": number, "how": data.get("how")}
+        self._queue("queue_ticket", record, key=f"ticket-{number}-{secrets.token_hex(4)}")
+        return {"status": "issued", "data": {"number": number}, "queued_id": number}
+
+    def request_refund(self, data: dict[str, Any]) -> dict[str, Any]:
+        record = {"out_trade_no": data.get("payment"), "state": "REFUND_REQUESTED",
+                  "amount_fen": int(data.get("amount_fen") or 0)}  # fmt: skip
+        key = f"refund-{data.get('payment') or secrets.token_hex(6)}"
+        self._queue("payment", record, key=key)
+        return {"status": "refund_requested", "queued_id": key}
+
+    def _next_ticket(self, service: str) -> str:
+        """A: ID card, B: exit-entry, C: household, D: traffic, E: other; numbered
+        per day on this terminal (it works offline)."""
+        letter = {"id_card": "A", "exit_entry": "B", "household": "C", "traffic": "D"}
+        prefix = letter.get(service, "E")
+        day = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y%m%d")
+        name = f"ticket:{day}:{prefix}"
+        with self.outbox.transaction():
+            row = self.outbox.db.execute(
+                "SELECT value FROM sync_state WHERE name = ?", (name,)
+            ).fetchone()
+            count = int(row[0]) + 1 if row else 1
+            self.outbox.db.execute(
+                "INSERT INTO sync_state (name, value) VALUES (?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, str(count)),
+            )
+        return f"{prefix}{count:03d}"
+
+
+OPERATIONS: dict[str, Callable[[BackendServices, dict[str, Any]], dict[str, Any]]] = {
+    "id_renewal_eligibility": BackendServices.renewal_eligibility,
+    "endorsement_eligibility": BackendServices.endorsement_eligibility,
+    "criminal_record_proof": BackendServices.criminal_record_proof,
+    "submit_id_application": BackendServices.submit_application,
+    "store_photo": BackendServices.store_photo,
+    "issue_queue_ticket": BackendServices.issue_queue_ticket,
+    "refund_payment": BackendServices.request_refund,
+}
+
+
+def _id_number(data: dict[str, Any]) -> str:
+    return str(data.get("id_number") or data.get("typed_id_number") or "").strip().upper()
+
+
+def _eligibility(found: Eligibility) -> dict[str, Any]:
+    if not found.eligible:
+        return {"status": "ineligible", "data": {"reason": found.reason}}
+    allowed = sorted({o.type for o in found.options})
+    return {"status": "eligible", "data": {"allowed": allowed,
+            "options": [o.model_dump() for o in found.options]}}  # fmt: skip
+
+
+def _number(prefix: str, now: float) -> str:
+    """A receipt number a citizen can read out: prefix, date, 8 random characters."""
+    day = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d")
+    return f"{prefix}{day}{secrets.token_hex(4).upper()}"

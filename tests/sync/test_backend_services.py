@@ -1,0 +1,101 @@
+"""The flows' backend step on a real backend: online checks wait for its word, queued
+operations go through the encrypted outbox and arrive once."""
+
+from __future__ import annotations
+
+import base64
+import queue
+from typing import Any
+
+import pytest
+
+from backend.registry import citizen_id
+from kiosk.backend_services import BackendServices
+from tests.services.backend import LiveBackend
+from tests.sync.conftest import Terminal
+
+JPEG = b"\xff\xd8\xff\xe0 a portrait"
+
+
+@pytest.fixture
+def services(terminal: Terminal) -> BackendServices:
+    return BackendServices(terminal.client, terminal.outbox,
+                           photos=lambda ref: JPEG if ref == "photo-1" else None)  # fmt: skip
+
+
+def _run(services: BackendServices, operation: str, **data: Any) -> dict[str, Any]:
+    answers: queue.Queue[dict[str, Any]] = queue.Queue()
+    params = {"operation": operation, "data": {k: f"ref.{k}" for k in data}}
+    inputs = {f"ref.{k}": v for k, v in data.items()}
+    services.start("backend", params, inputs, answers.put)
+    return answers.get(timeout=20)
+
+
+def test_renewal_eligibility_asks_the_backend(services: BackendServices) -> None:
+    due = _run(services, "id_renewal_eligibility", id_number=citizen_id("renewal_due"),
+               reason="renewal")  # fmt: skip
+    assert due == {"result": {"status": "eligible", "data": {"allowed": [], "options": []}}}
+    typed = _run(services, "id_renewal_eligibility", id_number=None,
+                 typed_id_number=citizen_id("minor"), reason="lost")  # fmt: skip
+    assert typed["result"] == {"status": "ineligible", "data": {"reason": "minor"}}
+
+
+def test_endorsement_options_come_from_the_backend(services: BackendServices) -> None:
+    found = _run(services, "endorsement_eligibility", permit_number="C10000001")
+    assert found["result"]["data"]["allowed"] == ["G", "L", "T"]
+    refused = _run(services, "endorsement_eligibility", permit_number="W1000007")
+    assert refused["result"] == {"status": "ineligible", "data": {"reason": "booklet"}}
+
+
+def test_a_proof_is_issued_with_its_signed_code(services: BackendServices) -> None:
+    found = _run(services, "criminal_record_proof", id_number=citizen_id("traveller"),
+                 use="employment")  # fmt: skip
+    assert found["result"]["status"] == "issued"
+    assert found["result"]["data"]["code"].startswith("KP1.")
+    record = _run(services, "criminal_record_proof", id_number=citizen_id("record"), use="study")
+    assert record["result"]["status"] == "not_issued"
+
+
+def test_queued_operations_go_through_the_outbox(
+    services: BackendServices, terminal: Terminal, live_backend: LiveBackend
+) -> None:
+    photo = _run(services, "store_photo", photo="photo-1", receipt="R20261118007",
+                 document="id_card")  # fmt: skip
+    assert photo["result"] == {"status": "stored", "queued_id": "R20261118007"}
+    application = _run(services, "submit_id_application", id_number=citizen_id("renewal_due"),
+                       reason="renewal", delivery="pickup", phone="13800000000")  # fmt: skip
+    receipt = application["result"]["queued_id"]
+    assert application["result"]["status"] == "submitted" and receipt.startswith("A")
+    tickets = [_run(services, "issue_queue_ticket", service=s)["result"]["data"]["number"]
+               for s in ("id_card", "id_card", "traffic")]  # fmt: skip
+    assert tickets == ["A001", "A002", "D001"]
+    assert terminal.outbox.status()["depth"] == 5
+    assert terminal.link.relay.drain().sent == 5
+    stored = terminal.client.call("GET", "/v1/photos/R20261118007").json()
+    assert base64.b64decode(stored["jpeg_base64"]) == JPEG
+
+
+def test_offline_online_checks_fail_and_queued_ones_still_work(
+    services: BackendServices, terminal: Terminal, live_backend: LiveBackend
+) -> None:
+    live_backend.stop()
+    check = _run(services, "id_renewal_eligibility", id_number=citizen_id("renewal_due"),
+                 reason="renewal")  # fmt: skip
+    assert check == {"fail": "offline", "recovery": "retry"}
+    ticket = _run(services, "issue_queue_ticket", service="household")
+    assert ticket["result"]["data"]["number"] == "C001"
+
+
+def test_what_cannot_make_a_request_fails_the_step(services: BackendServices) -> None:
+    bad = _run(services, "id_renewal_eligibility", id_number="12345", reason="renewal")
+    assert bad == {"fail": "invalid_data", "recovery": "user_action"}
+    no_photo = _run(services, "store_photo", photo="nothing", receipt="R1")
+    assert no_photo["fail"] == "invalid_data"
+    unknown = _run(services, "teleport")
+    assert unknown == {"fail": "unsupported", "recovery": "operator"}
+
+
+def test_a_terminal_not_enrolled_is_offline_for_checks(terminal: Terminal) -> None:
+    services = BackendServices(None, terminal.outbox)
+    check = _run(services, "endorsement_eligibility", permit_number="C10000001")
+    assert check == {"fail": "offline", "recovery": "retry"}
