@@ -6,8 +6,11 @@ from __future__ import annotations
 import hmac
 import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,52 +22,76 @@ from wire import signing
 log = logging.getLogger("kiosk.backend.auth")
 
 
-async def signed_terminal(request: Request) -> Terminal:
-    """The terminal that signed this request, or a 401 saying why not."""
+@dataclass
+class Signed:
+    """A request a terminal signed: the terminal, and the request's one database
+    session, which already holds the request's nonce (committed with the request's
+    own writes: one transaction per request)."""
+
+    terminal: Terminal
+    db: Session
+
+    @property
+    def id(self) -> str:
+        return self.terminal.id
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        yield self.db
+
+
+async def body_of(request: Request) -> bytes:
+    return await request.body()
+
+
+def signed_terminal(request: Request, body: bytes = Depends(body_of)) -> Iterator[Signed]:
+    """The terminal that signed this request, or a 401 saying why not. Runs in the
+    thread pool (database work never blocks the event loop)."""
     state = request.app.state
     headers = {name: request.headers[name] for name in signing.HEADERS if name in request.headers}
     if len(headers) < len(signing.HEADERS):
         missing = next(n for n in signing.HEADERS if n not in headers)
         raise Refused(401, "unsigned", f"no {missing} header")
-    body = await request.body()
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     now = state.clock()
-    with Session(state.engine, expire_on_commit=False) as db:
-        terminal = db.get(Terminal, headers[signing.TERMINAL])
-        if terminal is None:
-            raise Refused(401, "unknown_terminal", "no terminal enrolled under that id")
-        if terminal.revoked_at is not None:
-            raise Refused(401, "revoked", "this terminal was revoked")
-        try:
-            signing.verify(
-                signing.load_public_key(terminal.public_key), headers, request.method, target, body
-            )
-            stamp = int(headers[signing.TIMESTAMP])
-        except (signing.SignatureError, ValueError) as exc:
-            raise Refused(401, "signature_invalid", str(exc)) from None
-        if abs(now - stamp) > signing.WINDOW_S:
-            # The signature is the terminal's own, so its clock is wrong: tell both sides.
-            db.add(
-                Alert(
-                    terminal_id=terminal.id,
-                    kind="clock_drift",
-                    raised_at=now,
-                    detail=f"signed {stamp - now:+.0f} s from the backend's clock",
-                )
-            )
+    db = Session(state.engine, expire_on_commit=False)
+    try:
+        terminal = _check(db, headers, request.method, target, body, now)
+        yield Signed(terminal, db)
+        if db.in_transaction():  # a handler that only read: the nonce is kept all the same
             db.commit()
-            raise Refused(
-                401, "clock_skew", "the timestamp is outside the signature window", server_time=now
-            )
-        db.add(SeenNonce(terminal_id=terminal.id, nonce=headers[signing.NONCE], seen_at=now))
-        try:
-            db.commit()
-        except IntegrityError:
-            raise Refused(401, "replayed", "this nonce was already used") from None
-        if random.random() < 0.002:  # now and then, forget nonces no window can reach
-            db.execute(delete(SeenNonce).where(SeenNonce.seen_at < now - 2 * signing.WINDOW_S))
-            db.commit()
-        db.expunge(terminal)
+    finally:
+        db.close()
+
+
+def _check(
+    db: Session, headers: dict[str, str], method: str, target: str, body: bytes, now: float
+) -> Terminal:
+    terminal = db.get(Terminal, headers[signing.TERMINAL])
+    if terminal is None:
+        raise Refused(401, "unknown_terminal", "no terminal enrolled under that id")
+    if terminal.revoked_at is not None:
+        raise Refused(401, "revoked", "this terminal was revoked")
+    try:
+        signing.verify(signing.load_public_key(terminal.public_key), headers, method, target, body)
+        stamp = int(headers[signing.TIMESTAMP])
+    except (signing.SignatureError, ValueError) as exc:
+        raise Refused(401, "signature_invalid", str(exc)) from None
+    if abs(now - stamp) > signing.WINDOW_S:
+        # The signature is the terminal's own, so its clock is wrong: tell both sides.
+        db.add(Alert(terminal_id=terminal.id, kind="clock_drift", raised_at=now,
+                     detail=f"signed {stamp - now:+.0f} s from the backend's clock"))  # fmt: skip
+        db.commit()
+        raise Refused(401, "clock_skew", "the timestamp is outside the signature window",
+                      server_time=now)  # fmt: skip
+    if random.random() < 0.002:  # now and then, forget nonces no window can reach
+        db.execute(delete(SeenNonce).where(SeenNonce.seen_at < now - 2 * signing.WINDOW_S))
+    db.add(SeenNonce(terminal_id=terminal.id, nonce=headers[signing.NONCE], seen_at=now))
+    try:
+        db.flush()  # a second use of the nonce fails here, before any work is done
+    except IntegrityError:
+        db.rollback()
+        raise Refused(401, "replayed", "this nonce was already used") from None
     return terminal
 
 

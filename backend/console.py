@@ -38,9 +38,7 @@ def static(name: str) -> FileResponse:
     return FileResponse(STATIC / name, media_type=FILES[name])
 
 
-@router.get(
-    "/console/api/summary", dependencies=[Depends(operator)], responses=responses(403, 422)
-)
+@router.get("/console/api/summary", dependencies=[Depends(operator)], responses=responses(403, 422))
 def summary(request: Request, hours: int = 24) -> dict[str, object]:
     """Terminals with their state, transactions per hour by service, ratings, alerts."""
     now = request.app.state.clock()

@@ -66,7 +66,7 @@ def micropay(request: Request, terminal: SignedTerminal, pay: Micropay) -> Micro
     now = request.app.state.clock()
     if not re.fullmatch(AUTH_CODE, pay.auth_code):
         return MicropayReply(result="FAIL", err_code="AUTH_CODE_INVALID")
-    with Session(request.app.state.engine) as db:
+    with terminal.session() as db:
         order = db.get(PaymentOrder, pay.out_trade_no, with_for_update=True)
         if order is not None:  # a retry: the first attempt's outcome, never a second charge
             if order.amount_fen != pay.amount_fen:
@@ -114,7 +114,7 @@ def _answer(order: PaymentOrder) -> MicropayReply:
 def orderquery(request: Request, terminal: SignedTerminal, ref: OrderRef) -> OrderState:
     """The order's state; a citizen typing the password finishes (or not) meanwhile."""
     now = request.app.state.clock()
-    with Session(request.app.state.engine) as db:
+    with terminal.session() as db:
         order = _own_order(db, ref.out_trade_no, terminal.id)
         if order.state == TradeState.USERPAYING:
             order.queries += 1
@@ -134,7 +134,7 @@ def reverse(request: Request, terminal: SignedTerminal, ref: OrderRef) -> Revers
     """Cancels the order, refunding it if it was paid; FAIL with recall: call again.
     An order the gateway never saw is closed, so a late micropay cannot pay it."""
     now = request.app.state.clock()
-    with Session(request.app.state.engine) as db:
+    with terminal.session() as db:
         order = db.get(PaymentOrder, ref.out_trade_no, with_for_update=True)
         if order is None:
             db.add(PaymentOrder(
@@ -173,7 +173,7 @@ def reverse(request: Request, terminal: SignedTerminal, ref: OrderRef) -> Revers
 @router.post("/gateway/refund", response_model=OrderState, responses=responses(401, 404, 409))
 def refund(request: Request, terminal: SignedTerminal, ask: Refund) -> OrderState:
     """Gives money back on a paid order; the same out_refund_no refunds once."""
-    with Session(request.app.state.engine) as db:
+    with terminal.session() as db:
         order = _own_order(db, ask.out_trade_no, terminal.id)
         if ask.out_refund_no in order.refunds:
             if order.refunds[ask.out_refund_no] != ask.amount_fen:

@@ -41,6 +41,7 @@ def body_hash(record: Record) -> str:
 )
 def ingest(request: Request, terminal: SignedTerminal, batch: RecordBatch) -> BatchReply:
     """Stores a batch of outbox records; the receipts come back in the batch's order."""
+    terminal.db.commit()  # the nonce; the batch has transactions of its own (retried)
     for attempt in range(3):
         try:
             return _store(request, terminal.id, batch)

@@ -38,6 +38,10 @@ CITIZENS = [
     ("exit_hold", "测试限制", "19860808", 3, {"exit_entry_hold": True}),
     ("traveller", "测试旅客", "19870909", 3, {}),
 ]
+# The simulators' sample citizen (drivers' ID card and chip simulators), so that
+# `make run` with its embedded backend walks the flows end to end.
+SAMPLE_CARD = ("sample_card", "钱多多", "11010519491231002X", 0.1, {})
+SAMPLE_PERMIT = ("C01234567", "sample_card", False, 4, 400, True)
 
 # case, holder case, booklet, years until expiry, days since last endorsement, used before
 PERMITS = [
@@ -53,6 +57,8 @@ PERMITS = [
 
 def citizen_id(case: str) -> str:
     """The ID number of the registry's citizen for a case (tests and demos use it)."""
+    if case == SAMPLE_CARD[0]:
+        return SAMPLE_CARD[2]
     for index, (name, _, birth, _, _) in enumerate(CITIZENS):
         if name == case:
             return id_number(birth, 10 + 2 * index)
@@ -65,7 +71,7 @@ def seed(engine: Engine, now: float | None = None) -> None:
     with Session(engine) as db:
         if db.scalar(select(Citizen).limit(1)) is not None:
             return
-        for case, name, _birth, years, flags in CITIZENS:
+        for case, name, _birth, years, flags in [*CITIZENS, SAMPLE_CARD]:
             db.add(
                 Citizen(
                     id_number=citizen_id(case),
@@ -75,7 +81,7 @@ def seed(engine: Engine, now: float | None = None) -> None:
                 )
             )
         db.flush()
-        for number, holder, booklet, years, since, used in PERMITS:
+        for number, holder, booklet, years, since, used in [*PERMITS, SAMPLE_PERMIT]:
             last = (today - dt.timedelta(days=since)).isoformat() if since is not None else None
             db.add(
                 Permit(

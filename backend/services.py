@@ -49,10 +49,10 @@ def _age(id_number: str, today: dt.date) -> int:
 @router.post(
     "/v1/eligibility/id-renewal", response_model=Eligibility, responses=responses(401, 422)
 )
-def renewal(request: Request, _terminal: SignedTerminal, check: RenewalCheck) -> Eligibility:
+def renewal(request: Request, terminal: SignedTerminal, check: RenewalCheck) -> Eligibility:
     """May this citizen renew or replace the ID card at a terminal?"""
     today = _today(request)
-    with Session(request.app.state.engine) as db:
+    with terminal.session() as db:
         citizen = db.get(Citizen, check.id_number)
         if citizen is None:
             return Eligibility(eligible=False, reason="not_registered")
@@ -71,12 +71,10 @@ def renewal(request: Request, _terminal: SignedTerminal, check: RenewalCheck) ->
 @router.post(
     "/v1/eligibility/endorsement", response_model=Eligibility, responses=responses(401, 422)
 )
-def endorsement(
-    request: Request, _terminal: SignedTerminal, check: EndorsementCheck
-) -> Eligibility:
+def endorsement(request: Request, terminal: SignedTerminal, check: EndorsementCheck) -> Eligibility:
     """Which endorsements may be issued on this permit (none: the reason)?"""
     today = _today(request)
-    with Session(request.app.state.engine) as db:
+    with terminal.session() as db:
         permit = db.get(Permit, check.permit_number)
         if permit is None:
             return Eligibility(eligible=False, reason="not_registered")
@@ -107,9 +105,9 @@ def endorsement(
 
 
 @router.get("/v1/photos/{receipt}", response_model=PhotoReply, responses=responses(401, 404))
-def photo(receipt: str, request: Request, _terminal: SignedTerminal) -> PhotoReply:
+def photo(receipt: str, request: Request, terminal: SignedTerminal) -> PhotoReply:
     """An ID photo stored by a terminal, by the receipt number printed on its slip."""
-    with Session(request.app.state.engine) as db:
+    with terminal.session() as db:
         found = db.get(Photo, receipt)
         record = db.get(StoredRecord, found.record_seq) if found else None
         if record is None or not isinstance(record.body.get("jpeg_base64"), str):
@@ -125,7 +123,7 @@ def issue_proof(request: Request, terminal: SignedTerminal, ask: ProofRequest) -
     issuer = request.app.state.issuer
     today = _today(request)
     holder_hmac = kp.id_number_hmac(issuer.hmac_key, ask.id_number)
-    with Session(request.app.state.engine) as db:
+    with terminal.session() as db:
         citizen = db.get(Citizen, ask.id_number)
         if citizen is None:
             return ProofReply(issued=False, reason="not_registered")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from backend.auth import operator, signed_terminal
+from backend.auth import Signed, operator, signed_terminal
 from backend.db import Alert, EnrolmentCodeRow, Terminal
 from backend.problems import Refused, responses
 from wire import signing
@@ -33,7 +33,7 @@ CODE_LIFETIME_S = 24 * 3600
 DRIFT_ALERT_S = signing.WINDOW_S / 2
 _ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
 
-SignedTerminal = Annotated[Terminal, Depends(signed_terminal)]
+SignedTerminal = Annotated[Signed, Depends(signed_terminal)]
 
 
 def new_code(engine: Engine, now: float) -> EnrolmentCode:
@@ -118,7 +118,7 @@ def heartbeat(request: Request, terminal: SignedTerminal, body: Heartbeat) -> He
     carries the backend's clock and the config's ETag (pull when it changed)."""
     now = request.app.state.clock()
     drift = body.terminal_time - now
-    with Session(request.app.state.engine) as db:
+    with terminal.session() as db:
         row = db.get(Terminal, terminal.id)
         assert row is not None  # signed_terminal found it
         row.last_heartbeat_at, row.drift_s = now, drift

@@ -48,8 +48,13 @@ def run(
         say("run.vnc_connect", port=port)
     log.info("kiosk starting", extra={"terminal": config.terminal.id})
     devices = SimulatedDevices()
+    backend: Any = None
+    link: Any = None
     try:
         states = devices.start() if options.simulated else None
+        if options.simulated and config.backend.embedded:
+            backend = _embedded_backend(config)
+        link = _backend_link(config, devices)
         status = terminal_status(config, states)
         from ui.app import Kiosk, show_kiosk  # Qt is loaded only now
         from ui.services import shell_factory
@@ -57,7 +62,8 @@ def run(
         # a device is usable when its driver said online; none configured: none usable
         usable = {d.name: d.state or ("online" if d.enabled else "off") for d in status.devices}
         # the backend: configured, or simulated along with the devices (demo services)
-        usable["network"] = "online" if (config.backend.url or options.simulated) else "off"
+        enrolled = link is not None and link.link is not None
+        usable["network"] = "online" if (enrolled or options.simulated) else "off"
         kiosk = Kiosk(
             shell_factory(
                 strings,
@@ -67,7 +73,7 @@ def run(
                 terminal=config.terminal.id,
                 camera=lambda: _camera_frames(devices),
                 maintenance=lambda: _desk(loaded, devices, status),
-                step_services=_step_services(devices, options.simulated),
+                step_services=_step_services(devices, options.simulated, link),
             ),
             strings,
             size=(width, height),
@@ -82,6 +88,10 @@ def run(
             quit_after_s=options.quit_after_s,
         )
     finally:
+        if link is not None:
+            link.stop()
+        if backend is not None:
+            backend.should_exit = True
         devices.stop()
         if virtual is not None:
             virtual.stop()
@@ -135,11 +145,81 @@ def _desk(loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatu
     )
 
 
-def _step_services(devices: SimulatedDevices, simulated: bool) -> Any:
-    """The real drivers for the steps they serve; the shell's demo services for the
-    rest (payment, backend, printing, the chip, until they are wired)."""
+def _step_services(devices: SimulatedDevices, simulated: bool, link: Any) -> Any:
+    """The real drivers for the steps they serve, the backend for the backend step;
+    the shell's demo services for the rest (payment, printing, the chip, until they
+    are wired)."""
     from kiosk.simulated import SimulatedCitizen
-    from kiosk.step_services import DeviceServices
+    from kiosk.step_services import DeviceServices, ServiceChain
 
     citizen = SimulatedCitizen(devices.simulators) if simulated else None
-    return DeviceServices(devices.drivers, fallback=None, citizen=citizen)
+    device_services = DeviceServices(devices.drivers, fallback=None, citizen=citizen)
+    if link is None:
+        return device_services
+    return ServiceChain(device_services, link.services)
+
+
+def _backend_link(config: Any, devices: SimulatedDevices) -> Any:
+    """The backend services and the sync thread; none when the cache is unusable
+    (the terminal then runs on demo answers, and says so in the log)."""
+    from kiosk.sync.terminal import open_link
+    from offline_cache.database import DatabaseError
+    from offline_cache.keyring import KeyringError
+    from wire.sync import DeviceReport
+
+    def probe() -> tuple[dict[str, DeviceReport], dict[str, int]]:
+        found = {name: DeviceReport(status=driver.status.device.value)
+                 for name, driver in devices.drivers.items()}  # fmt: skip
+        return found, {}
+
+    try:
+        link = open_link(config, probe)
+    except (DatabaseError, KeyringError) as exc:
+        log.error("the offline cache cannot be used, no backend link: %s", exc)
+        return None
+    link.start(config.backend.heartbeat_s)
+    return link
+
+
+def _embedded_backend(config: Any) -> Any:
+    """`make run`: the reference backend in this process, on a loopback port, with
+    this terminal enrolled in it (once: the identity file stays)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from backend.app import Settings, create_app
+    from backend.terminals import new_code
+    from kiosk.sync.client import post_unsigned
+    from kiosk.sync.identity import Identity
+    from wire.proof import public_key_text
+    from wire.sync import EnrolmentReply, EnrolmentRequest
+
+    folder = config.cache.database.parent / "backend"
+    app = create_app(Settings(f"sqlite:///{folder / 'backend.db'}", folder))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True, name="embedded-backend").start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    identity_file = config.backend.identity_file
+    if identity_file.exists():  # enrolled before: the same key, the backend's new port
+        known = Identity.load(identity_file)
+        Identity(known.terminal_id, url, known.key).save(identity_file)
+    else:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        key = Ed25519PrivateKey.generate()
+        ask = EnrolmentRequest(code=new_code(app.state.engine, time.time()).code,
+                               public_key=public_key_text(key.public_key()),
+                               name=config.terminal.name, software_version="dev")  # fmt: skip
+        reply = EnrolmentReply.model_validate(post_unsigned(url + "/v1/enrol", ask, 10))
+        Identity(reply.terminal_id, url, key).save(identity_file)
+    log.info("embedded backend on %s (console: %s/console#token=%s)", url, url,
+             app.state.operator_token)  # fmt: skip
+    return server

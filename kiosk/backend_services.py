@@ -41,12 +41,12 @@ class BackendServices:
         self,
         client: BackendClient | None,
         outbox: Outbox,
-        photos: Callable[[str], bytes | None] = lambda ref: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client  # none: not enrolled, every online check is offline
         self.outbox = outbox
-        self.photos = photos  # the session's photos by ref (JPEG bytes)
+        # the session's photos by ref (JPEG bytes); the screen's shell sets it
+        self.session_photos: Callable[[str], bytes | None] = lambda ref: None
         self.clock = clock
         self.fallback = None
 
@@ -147,7 +147,7 @@ class BackendServices:
 
     def store_photo(self, data: dict[str, Any]) -> dict[str, Any]:
         receipt = str(data.get("receipt") or _number("P", self.clock()))
-        jpeg = self.photos(str(data.get("photo") or ""))
+        jpeg = self.session_photos(str(data.get("photo") or ""))
         if jpeg is None:
             raise Refused(422, "no_photo", "the session holds no photo to store", {})
         record = {"receipt": receipt, "document": data.get("document"),

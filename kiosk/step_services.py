@@ -173,3 +173,35 @@ def _failure(done: Any) -> dict[str, Any]:
 def _when_done(handle: Any, then: Callable[[Any], None]) -> None:
     """Wait for the completion on a thread of its own: the caller never waits."""
     threading.Thread(target=lambda: then(handle.result()), daemon=True).start()
+
+
+class ServiceChain:
+    """Several step services as one: the first that serves a step type runs it; the
+    shell's demo services answer the rest. What the shell hands in (progress news,
+    the session's photos) reaches every part that takes it."""
+
+    def __init__(self, *parts: Any) -> None:
+        self.parts = parts
+        self.fallback = None
+
+    def serves(self, step_type: str) -> bool:
+        return any(part.serves(step_type) for part in self.parts)
+
+    def start(
+        self, step_type: str, params: dict[str, Any], inputs: dict[str, Any], finish: Finish
+    ) -> Callable[[], None]:
+        part = next(p for p in self.parts if p.serves(step_type))
+        cancel: Callable[[], None] = part.start(step_type, params, inputs, finish)
+        return cancel
+
+    def wipe(self) -> None:
+        for part in self.parts:
+            part.wipe()
+
+    def _hand_in(self, name: str, value: Any) -> None:
+        for part in self.parts:
+            if hasattr(part, name):
+                setattr(part, name, value)
+
+    progress = property(lambda self: None, lambda self, v: self._hand_in("progress", v))
+    session_photos = property(lambda self: None, lambda self, v: self._hand_in("session_photos", v))

@@ -140,6 +140,9 @@ class KioskShell(QObject):
         self._progress: dict[str, Any] = {}
         if hasattr(self.step_services, "progress"):  # news from a device step's thread
             self.step_services.progress = self._progressed.emit
+        self.photos: dict[str, bytes] = {}  # the session's photos, by ref
+        if hasattr(self.step_services, "session_photos"):  # the backend stores the photo
+            self.step_services.session_photos = self.photos.get
         self.clock = clock
         self.on_language = on_language or (lambda lang: None)
         self.theme = Theme()
@@ -165,7 +168,6 @@ class KioskShell(QObject):
         self._serviceDone.connect(self._handle)
         self._progressed.connect(self._on_progress)
         self._photos = 0
-        self.photos: dict[str, bytes] = {}  # the session's photos, by ref
         self._preview_timer = QTimer(self)
         self._preview_timer.setInterval(33)  # the preview at camera rate
         self._preview_timer.timeout.connect(self._tick_preview)

@@ -119,3 +119,12 @@ def test_an_unknown_terminal_is_refused(backend: Backend) -> None:
     terminal.id = "T000000000000"
     answer = terminal.call("POST", "/v1/heartbeat", BEAT)
     assert answer.status_code == 401 and answer.json()["code"] == "unknown_terminal"
+
+
+def test_a_replayed_read_is_refused_too(backend: Backend) -> None:
+    """A request that only reads still spends its nonce."""
+    terminal = backend.enrol()
+    headers = terminal.headers("GET", "/v1/config", b"")
+    assert backend.http.get("/v1/config", headers=headers).status_code == 200
+    again = backend.http.get("/v1/config", headers=headers)
+    assert again.status_code == 401 and again.json()["code"] == "replayed"

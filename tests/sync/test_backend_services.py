@@ -19,8 +19,9 @@ JPEG = b"\xff\xd8\xff\xe0 a portrait"
 
 @pytest.fixture
 def services(terminal: Terminal) -> BackendServices:
-    return BackendServices(terminal.client, terminal.outbox,
-                           photos=lambda ref: JPEG if ref == "photo-1" else None)  # fmt: skip
+    services = BackendServices(terminal.client, terminal.outbox)
+    services.session_photos = lambda ref: JPEG if ref == "photo-1" else None
+    return services
 
 
 def _run(services: BackendServices, operation: str, **data: Any) -> dict[str, Any]:
