@@ -72,7 +72,7 @@ def run(
                 language=config.screen.language,
                 terminal=config.terminal.id,
                 camera=lambda: _camera_frames(devices),
-                maintenance=lambda: _desk(loaded, devices, status),
+                maintenance=lambda: _desk(loaded, devices, status, link),
                 step_services=_step_services(devices, options.simulated, link),
             ),
             strings,
@@ -104,7 +104,9 @@ def _camera_frames(devices: SimulatedDevices) -> Callable[[float], object] | Non
     return camera.frames.get if camera is not None else None
 
 
-def _desk(loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatus) -> Any:
+def _desk(
+    loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatus, link: Any
+) -> Any:
     """The technicians' desk: the PIN's door, the devices, the log, the configuration."""
     from kiosk.maintenance import Door
     from ui.app import quit_app
@@ -132,6 +134,7 @@ def _desk(loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatu
             f"backend.url = {config.backend.url or '-'}",
             f"screen = {config.screen.orientation}, {config.screen.language}",
             f"source = {loaded.source or '(defaults)'}",
+            *_sync_lines(link),
         ]
 
     return MaintenanceDesk(
@@ -143,6 +146,21 @@ def _desk(loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatu
         restart=quit_app,
         camera=lambda: _camera_frames(devices),
     )
+
+
+def _sync_lines(link: Any) -> list[str]:
+    """What the terminal owes the backend, for the technicians' desk."""
+    if link is None:
+        return ["sync = no offline cache"]
+    found = link.services.outbox.status()
+    enrolled = link.link is not None
+    line = (
+        f"sync = {'enrolled' if enrolled else 'not enrolled'}, outbox {found['depth']}"
+        f" (oldest {found['oldest_age_s'] or 0:.0f} s, {found['held']} held,"
+        f" {found['escalated']} escalated)"
+    )
+    error = found["last_error"]
+    return [line] + ([f"sync last error = {error['error']}"] if error else [])
 
 
 def _step_services(devices: SimulatedDevices, simulated: bool, link: Any) -> Any:

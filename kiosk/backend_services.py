@@ -86,6 +86,19 @@ class BackendServices:
     def wipe(self) -> None:
         """Nothing of the session is held here: what was queued is sealed in the outbox."""
 
+    def session_ended(self, session: str, flow: str, outcome: str, rating: int | None) -> None:
+        """An audit entry for every session (no personal data), and its rating (好差评,
+        one per transaction: the session is the transaction), in one transaction."""
+        now = self.clock()
+        with self.outbox.transaction():
+            self.outbox.add("audit", {"event": "session_ended", "flow": flow,
+                                      "outcome": outcome, "at": now},
+                            session=session, key=f"audit-{session}")  # fmt: skip
+            if rating is not None:
+                self.outbox.add("rating", {"transaction": session, "service": flow,
+                                           "stars": rating},
+                                session=session, key=f"rating-{session}")  # fmt: skip
+
     # --- online ----------------------------------------------------------------------
 
     def _online(self) -> BackendClient:

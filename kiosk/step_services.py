@@ -198,6 +198,11 @@ class ServiceChain:
         for part in self.parts:
             part.wipe()
 
+    def session_ended(self, session: str, flow: str, outcome: str, rating: int | None) -> None:
+        for part in self.parts:
+            if hasattr(part, "session_ended"):
+                part.session_ended(session, flow, outcome, rating)
+
     def _hand_in(self, name: str, value: Any) -> None:
         for part in self.parts:
             if hasattr(part, name):

@@ -25,7 +25,7 @@ from flows import events as ev
 from flows.demo import DemoServices
 from flows.engine import FlowEngine
 from flows.model import Flow
-from flows.results import Photo
+from flows.results import Photo, Rating
 from flows.session import Session
 from kiosk.photo.process import Made
 from kiosk.photo.spec import SpecError
@@ -456,7 +456,8 @@ class KioskShell(QObject):
                 self._countdown.start()
                 self.warningChanged.emit()
                 self.voice.say("ui.timeout.voice", self._lang)
-            case ev.EndSession():
+            case ev.EndSession(outcome=outcome):
+                self._report_end(outcome)
                 self.wipe()
 
     def _perform(self, perform: ev.Perform) -> None:
@@ -569,6 +570,18 @@ class KioskShell(QObject):
             self.clockChanged.emit()
 
     # --- the end of a session -------------------------------------------------------------
+
+    def _report_end(self, outcome: str) -> None:
+        """The session's end (and its rating) for the backend, before the wipe."""
+        if self._session is None or not hasattr(self.step_services, "session_ended"):
+            return
+        ratings = [r.level for r in self._session.collected.values() if isinstance(r, Rating)]
+        try:
+            self.step_services.session_ended(
+                self._session.id, self._session.flow, outcome, ratings[-1] if ratings else None
+            )
+        except Exception:  # the citizen's session ends all the same; the log says why
+            log.exception("the session's end could not be queued for the backend")
 
     def wipe(self) -> None:
         """Nothing of the citizen stays: the screens, the session, the timers."""

@@ -22,13 +22,15 @@ class SyncCommand(Command):
     def configure(self, parser: argparse.ArgumentParser, text: Any) -> None:
         actions = parser.add_subparsers(dest="action", metavar="ACTION")
         add_json_flag(actions.add_parser("status", help=text("cmd.sync.status.help")), text)
+        rotate = actions.add_parser("rotate-key", help=text("cmd.sync.rotate.help"))
+        add_json_flag(rotate, text)
         run = actions.add_parser("run", help=text("cmd.sync.run.help"))
         run.add_argument("--once", action="store_true", help=text("cmd.sync.once.help"))
         add_json_flag(run, text)
 
     def run(self, args: argparse.Namespace, console: Console) -> int:
-        if args.action not in ("status", "run"):
-            raise UsageError("cli.no_action", command=self.name, actions="status, run")
+        if args.action not in ("status", "run", "rotate-key"):
+            raise UsageError("cli.no_action", command=self.name, actions="status, run, rotate-key")
         from offline_cache.database import DatabaseError, connect
         from offline_cache.keyring import Keyring, KeyringError
         from offline_cache.outbox import Outbox
@@ -36,7 +38,8 @@ class SyncCommand(Command):
         config = console.loaded_config().config
         try:
             db = connect(config.cache.database)
-            outbox = Outbox(db, Keyring.open(config.cache.key_file))
+            keyring = Keyring.open(config.cache.key_file)
+            outbox = Outbox(db, keyring)
         except (DatabaseError, KeyringError) as exc:
             raise ConfigError("sync.unusable", detail=str(exc)) from None
         try:
@@ -47,6 +50,14 @@ class SyncCommand(Command):
                     json.loads(notes["clock_alert"]) if "clock_alert" in notes else None
                 )
                 console.report(found, _human(found, console))
+                return EXIT_OK
+            if args.action == "rotate-key":
+                # new records are sealed with the new key; a key no record needs is forgotten
+                current = keyring.rotate()
+                retired = keyring.retire(outbox.keys_in_use())
+                found = {"current": current, "retired": retired, "kept": sorted(keyring.keys)}
+                console.report(found, console.text("sync.rotated", current=current,
+                                                   retired=", ".join(retired) or "-"))  # fmt: skip
                 return EXIT_OK
             return _run(args, console, config, outbox)
         finally:

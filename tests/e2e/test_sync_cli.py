@@ -121,3 +121,21 @@ def _config(tmp_path: Path) -> Path:
     path = tmp_path / "kiosk.toml"
     path.write_text('[backend]\nidentity_file = "identity.json"\ntimeout_s = 5\n', encoding="utf-8")
     return path
+
+
+def test_rotating_the_key_keeps_queued_records_readable(tmp_path):
+    db = connect(tmp_path / "kiosk.db")
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+    outbox.add("rating", {"transaction": "T1", "stars": 4})
+    db.close()
+    rotated = kiosk(tmp_path, "sync", "rotate-key", "--json")
+    assert rotated.returncode == 0, rotated.stderr
+    found = json.loads(rotated.stdout)
+    assert found["current"] == "k2" and found["retired"] == [] and found["kept"] == ["k1", "k2"]
+    db = connect(tmp_path / "kiosk.db")
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+    assert outbox.due()[0].record == {"transaction": "T1", "stars": 4}
+    outbox.acknowledged([outbox.due()[0].idempotency_key])
+    db.close()
+    again = json.loads(kiosk(tmp_path, "sync", "rotate-key", "--json").stdout)
+    assert again["current"] == "k3" and again["retired"] == ["k1", "k2"]

@@ -100,3 +100,22 @@ def test_a_terminal_not_enrolled_is_offline_for_checks(terminal: Terminal) -> No
     services = BackendServices(None, terminal.outbox)
     check = _run(services, "endorsement_eligibility", permit_number="C10000001")
     assert check == {"fail": "offline", "recovery": "retry"}
+
+
+def test_a_sessions_end_and_its_rating_reach_the_backend(
+    services: BackendServices, terminal: Terminal, live_backend: LiveBackend
+) -> None:
+    services.session_ended("s-0001", "id_photo", "completed", 5)
+    services.session_ended("s-0002", "queue_ticket", "abandoned", None)
+    assert terminal.link.relay.drain().sent == 3
+    summary = live_backend.app.state.engine
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from backend.db import Rating, StoredRecord
+
+    with Session(summary) as db:
+        kinds = [(r.kind, r.session) for r in db.scalars(select(StoredRecord))]
+        (rating,) = db.scalars(select(Rating)).all()
+    assert kinds == [("audit", "s-0001"), ("rating", "s-0001"), ("audit", "s-0002")]
+    assert (rating.transaction, rating.service, rating.stars) == ("s-0001", "id_photo", 5)

@@ -1,0 +1,56 @@
+"""The touchscreen with the backend step on the backend services: a queue ticket
+taken offline is numbered on the terminal and queued, sealed, for the backend, with
+the session's audit entry; nothing of it stays in the screens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.backend_services import BackendServices
+from kiosk.step_services import ServiceChain
+from offline_cache.database import connect
+from offline_cache.keyring import Keyring
+from offline_cache.outbox import Outbox
+from tests.ui.helpers import tap
+
+
+@pytest.fixture
+def linked_kiosk(qapp, tmp_path: Path):
+    from flows.demo import DemoServices
+    from kiosk.strings import catalogue
+    from ui.app import Kiosk
+    from ui.services import shell_factory
+
+    db = connect(tmp_path / "kiosk.db")
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+    chain = ServiceChain(BackendServices(None, outbox))  # not enrolled: queued work only
+    chain.fallback = DemoServices(speed=20.0)
+    built = Kiosk(shell_factory(catalogue(), step_services=chain), catalogue(), size=(1080, 1920))
+    built.window.show()
+    built.settle(100)
+    built.outbox = outbox
+    try:
+        yield built
+    finally:
+        built.close()
+        db.close()
+
+
+def test_a_queue_ticket_is_queued_for_the_backend(qtbot, linked_kiosk):
+    kiosk = linked_kiosk
+    tap(kiosk, "tile_queue_ticket")
+    tap(kiosk, "option_card")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "service", timeout=15_000)
+    tap(kiosk, "option_traffic")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "done", timeout=15_000)
+    tap(kiosk, "button_finish")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "home", timeout=5_000)
+    queued = {row.kind: row for row in kiosk.outbox.due()}
+    assert queued["queue_ticket"].record["number"] == "D001"
+    assert queued["audit"].record["flow"] == "queue_ticket"
+    assert queued["audit"].record["outcome"] == "done"
+    assert queued["audit"].session is not None  # the session is the transaction
+    raw = kiosk.outbox.db.execute("SELECT payload FROM outbox").fetchall()
+    assert all(b"D001" not in bytes(p) for (p,) in raw)  # sealed at rest
