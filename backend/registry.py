@@ -40,7 +40,13 @@ CITIZENS = [
 ]
 # The simulators' sample citizen (drivers' ID card and chip simulators), so that
 # `make run` with its embedded backend walks the flows end to end.
-SAMPLE_CARD = ("sample_card", "钱多多", "11010519491231002X", 0.1, {})
+SAMPLE_CARD: tuple[str, str, str, float, dict[str, bool]] = (
+    "sample_card",
+    "钱多多",
+    "11010519491231002X",
+    0.1,
+    {},
+)
 SAMPLE_PERMIT = ("C01234567", "sample_card", False, 4, 400, True)
 
 # case, holder case, booklet, years until expiry, days since last endorsement, used before

@@ -14,12 +14,15 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' service helpers
+
 from kiosk.sync.client import BackendClient, post_unsigned
 from kiosk.sync.identity import Identity
 from kiosk.sync.relay import Relay
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
+from tests.services.process import free_port, port_open, wait_until
 from wire.proof import public_key_text
 from wire.sync import EnrolmentReply, EnrolmentRequest
 
@@ -30,14 +33,14 @@ BIN = Path(sys.executable).parent
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-drain-") as folder:
         work = Path(folder)
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [str(BIN / "kiosk-backend"), "serve", "--port", str(port), "--data", str(work / "b")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait(port)
+            wait_until(lambda: port_open(port), "kiosk-backend serve", timeout=60)
             code = subprocess.run(
                 [str(BIN / "kiosk-backend"), "code", "--data", str(work / "b")],
                 capture_output=True, text=True, check=True,
@@ -72,27 +75,6 @@ def main() -> None:
         "drain_s": round(drain_s, 2), "drain_records_per_s": round(RECORDS / drain_s),
         "target_records_per_s": 1000, "met": RECORDS / drain_s >= 1000,
     }))  # fmt: skip
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait(port: int) -> None:
-    import socket
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("kiosk-backend serve did not start")
 
 
 if __name__ == "__main__":

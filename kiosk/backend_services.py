@@ -109,8 +109,8 @@ class BackendServices:
     def renewal_eligibility(self, data: dict[str, Any]) -> dict[str, Any]:
         from wire.services import RenewalCheck
 
-        check = RenewalCheck(id_number=_id_number(data),
-                             reason=RENEWAL_REASONS.get(str(data.get("reason")), "expiry"))  # type: ignore[arg-type]  # fmt: skip
+        reason = RENEWAL_REASONS.get(str(data.get("reason")), "expiry")
+        check = RenewalCheck.model_validate({"id_number": _id_number(data), "reason": reason})
         found = Eligibility.model_validate_json(
             self._online().call("POST", "/v1/eligibility/id-renewal", check).content
         )

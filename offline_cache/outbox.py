@@ -107,7 +107,7 @@ class Outbox:
             self.db.executemany(
                 "DELETE FROM outbox WHERE idempotency_key = ?", [(k,) for k in keys]
             )
-            self._note("last_success", str(self.clock()))
+            self.write_note("last_success", str(self.clock()))
 
     def failed(self, keys: list[str], error: str) -> None:
         """Not sent: each waits a full-jitter backoff (uniform up to a capped doubling)."""
@@ -126,7 +126,7 @@ class Outbox:
                     " WHERE idempotency_key = ?",
                     (attempts, now + wait, error[:200], key),
                 )
-            self._note("last_error", json.dumps({"at": now, "error": error[:200]}))
+            self.write_note("last_error", json.dumps({"at": now, "error": error[:200]}))
 
     def hold(self, keys: list[str], reason: str) -> None:
         """Never to be sent again as it is (the backend refused it for good): kept,
@@ -162,8 +162,7 @@ class Outbox:
 
     def status(self) -> dict[str, Any]:
         depth, oldest, escalated, held = self.db.execute(
-            "SELECT COUNT(*), MIN(created_at), COUNT(escalated_at), COUNT(held_reason)"
-            " FROM outbox"
+            "SELECT COUNT(*), MIN(created_at), COUNT(escalated_at), COUNT(held_reason) FROM outbox"
         ).fetchone()
         notes = dict(self.db.execute("SELECT name, value FROM sync_state").fetchall())
         last_error = json.loads(notes["last_error"]) if "last_error" in notes else None
@@ -179,12 +178,13 @@ class Outbox:
     def note(self, name: str, value: str) -> None:
         """Something the link learnt (a clock alert, the last heartbeat), for status."""
         with self.transaction():
-            self._note(name, value)
+            self.write_note(name, value)
 
     def notes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT name, value FROM sync_state").fetchall())
 
-    def _note(self, name: str, value: str) -> None:
+    def write_note(self, name: str, value: str) -> None:
+        """`note` inside the caller's transaction (with the record it goes with)."""
         self.db.execute(
             "INSERT INTO sync_state (name, value) VALUES (?, ?)"
             " ON CONFLICT(name) DO UPDATE SET value = excluded.value",

@@ -38,8 +38,9 @@ class Link:
 
     def heartbeat(self) -> HeartbeatReply:
         """Tells the backend how this terminal is; notes the backend's clock."""
-        status = self.outbox.status()
         devices, consumables = self.devices()
+        self._device_events(devices)
+        status = self.outbox.status()
         beat = Heartbeat(
             terminal_time=self.client.clock(), software_version=__version__, devices=devices,
             consumables=consumables, outbox=OutboxReport(
@@ -61,6 +62,21 @@ class Link:
         if reply.config_etag != self.config_etag():
             self.pull_config()
         return reply
+
+    def _device_events(self, devices: dict[str, DeviceReport]) -> None:
+        """A device whose state changed since the last look is a device event for the
+        backend (a printer out of paper at 3 a.m. is an operations matter)."""
+        before = json.loads(self.outbox.notes().get("device_states", "{}"))
+        now = {name: report.status for name, report in devices.items()}
+        changes = {
+            n: {"from": before.get(n), "to": s} for n, s in now.items() if before.get(n) != s
+        }
+        if not changes:
+            return
+        at = self.client.clock()
+        with self.outbox.transaction():
+            self.outbox.add("device_event", {"at": at, "changes": changes})
+            self.outbox.write_note("device_states", json.dumps(now))
 
     def config_etag(self) -> str | None:
         row = self.db.execute("SELECT etag FROM config_cache WHERE name = 'pack'").fetchone()
@@ -100,5 +116,9 @@ class Link:
                 self.relay.drain()
             except (Unavailable, Refused) as exc:
                 log.warning("backend link: %s", exc)
-            self.outbox.escalate_overdue(self.retention_s)
+            except Exception:  # a bug or a broken row must not end the sync thread
+                log.exception("backend link: unexpected failure; trying again")
+            overdue = self.outbox.escalate_overdue(self.retention_s)
+            if overdue:
+                log.error("%d records unsent past the retention limit: escalated", len(overdue))
             stop.wait(every_s)

@@ -43,8 +43,8 @@ class TerminalLink:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=15)
-        for client in {id(c): c for c in (self.services.client, self.link and self.link.client)
-                       if c is not None}.values():  # fmt: skip
+        clients = [self.services.client, self.link.client if self.link else None]
+        for client in {id(c): c for c in clients if c is not None}.values():
             client.close()
 
 

@@ -170,3 +170,22 @@ def test_a_terminal_clock_off_the_window_is_alerted_and_nothing_is_lost(
         from backend.db import Alert
 
         assert [a.kind for a in db.scalars(select(Alert))] == ["clock_drift"]
+
+
+def test_a_device_that_changed_state_is_reported_as_an_event(
+    terminal: Terminal, live_backend: LiveBackend
+) -> None:
+    from wire.sync import DeviceReport
+
+    states = {"printer": "online", "id_card": "online"}
+    terminal.link.devices = lambda: ({n: DeviceReport(status=s) for n, s in states.items()}, {})
+    terminal.link.heartbeat()
+    terminal.link.heartbeat()  # nothing changed: no second event
+    states["printer"] = "fault"
+    terminal.link.heartbeat()
+    terminal.link.relay.drain()
+    events = [r.body["changes"] for r in _at_backend(live_backend) if r.kind == "device_event"]
+    assert events == [
+        {"printer": {"from": None, "to": "online"}, "id_card": {"from": None, "to": "online"}},
+        {"printer": {"from": "online", "to": "fault"}},
+    ]

@@ -145,7 +145,7 @@ def test_the_outbox_table_comes_with_the_migration_chain(tmp_path):
     db = connect(tmp_path / "kiosk.db")
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"outbox", "sync_state"} <= tables
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     db.close()
     with pytest.raises(sqlite3.IntegrityError):
         db2 = connect(tmp_path / "kiosk.db")
