@@ -4,6 +4,7 @@ compares them)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -177,6 +178,7 @@ def make_engine(url: str) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Brings the database to the newest schema (Alembic `upgrade head`)."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per step otherwise
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

@@ -202,6 +202,7 @@ def _backend_link(config: Any, devices: SimulatedDevices) -> Any:
 def _embedded_backend(config: Any) -> Any:
     """`make run`: the reference backend in this process, on a loopback port, with
     this terminal enrolled in it (once: the identity file stays)."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # it talks as it is imported
     import socket
     import threading
     import time
@@ -210,13 +211,16 @@ def _embedded_backend(config: Any) -> Any:
 
     from backend.app import Settings, create_app
     from backend.terminals import new_code
+    from kiosk.citypack import PACKS
     from kiosk.sync.client import post_unsigned
     from kiosk.sync.identity import Identity
     from wire.proof import public_key_text
     from wire.sync import EnrolmentReply, EnrolmentRequest
 
     folder = config.cache.database.parent / "backend"
-    app = create_app(Settings(f"sqlite:///{folder / 'backend.db'}", folder))
+    pack = PACKS / config.terminal.city_pack
+    app = create_app(Settings(f"sqlite:///{folder / 'backend.db'}", folder,
+                              pack if pack.is_dir() else None))  # fmt: skip
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
