@@ -174,7 +174,13 @@ def _step_services(devices: SimulatedDevices, simulated: bool, link: Any) -> Any
     device_services = DeviceServices(devices.drivers, fallback=None, citizen=citizen)
     if link is None:
         return device_services
-    return ServiceChain(device_services, link.services)
+    parts = [device_services, link.services]
+    scanner = devices.drivers.get("scanner")
+    if link.micropay is not None and scanner is not None:
+        from kiosk.payments import PaymentServices
+
+        parts.append(PaymentServices(scanner, link.micropay, citizen or (lambda s, p: None)))
+    return ServiceChain(*parts)
 
 
 def _backend_link(config: Any, devices: SimulatedDevices) -> Any:

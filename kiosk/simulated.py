@@ -80,6 +80,8 @@ class SimulatedCitizen:
         elif step_type == "capture_fingerprints.finger" and "fingerprint" in self.simulators:
             pad = self.simulators["fingerprint"]
             self._later(lambda: pad.put_finger(str(params["finger"])))
+        elif step_type == "pay" and scanner is not None:
+            self._later(lambda: scanner.present(SAMPLE_CODES["payment_code"]))
         elif step_type == "scan_code" and scanner is not None:
             kinds = params.get("accepted") or ["appointment"]
             self._later(lambda: scanner.present(SAMPLE_CODES.get(kinds[0], "APPT-0001")))

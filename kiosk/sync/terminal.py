@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 from kiosk.backend_services import BackendServices
 from kiosk.config import KioskConfig
+from kiosk.payments import QrMicropay
 from kiosk.sync.client import BackendClient
 from kiosk.sync.identity import Identity, IdentityError
 from kiosk.sync.link import DevicesProbe, Link
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
+from offline_cache.payments import PaymentBook
 
 log = logging.getLogger("kiosk.sync")
 
@@ -27,6 +29,7 @@ log = logging.getLogger("kiosk.sync")
 class TerminalLink:
     services: BackendServices
     link: Link | None
+    micropay: QrMicropay | None = None  # the pay step's, on the steps' connection
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -34,9 +37,12 @@ class TerminalLink:
         if self.link is None:
             return
         link = self.link
-        self._thread = threading.Thread(
-            target=lambda: link.run(self._stop, heartbeat_s=heartbeat_s), daemon=True, name="sync"
-        )
+
+        def run() -> None:
+            _settle_unknown_payments(link)
+            link.run(self._stop, heartbeat_s=heartbeat_s)
+
+        self._thread = threading.Thread(target=run, daemon=True, name="sync")
         self._thread.start()
 
     def stop(self) -> None:
@@ -58,12 +64,29 @@ def open_link(config: KioskConfig, devices: DevicesProbe) -> TerminalLink:
         identity = None
     timeout = config.backend.timeout_s
     steps_outbox = Outbox(connect(config.cache.database), keyring)
-    services = BackendServices(BackendClient(identity, timeout) if identity else None, steps_outbox)
-    link = None
-    if identity is not None:
+    client = BackendClient(identity, timeout) if identity else None
+    services = BackendServices(client, steps_outbox)
+    link, micropay = None, None
+    if identity is not None and client is not None:
+        micropay = QrMicropay(client, PaymentBook(steps_outbox), identity.terminal_id)
         link = Link(
             BackendClient(identity, timeout), Outbox(connect(config.cache.database), keyring),
             devices, retention_s=config.cache.outbox_retention_days * 86400,
             batch_size=config.backend.batch_size,
         )  # fmt: skip
-    return TerminalLink(services, link)
+    return TerminalLink(services, link, micropay)
+
+
+def _settle_unknown_payments(link: Link) -> None:
+    """Orders left unknown by a crash or a lost gateway: query, then reverse them,
+    before anything else (a citizen may be owed money)."""
+    book = PaymentBook(link.outbox)
+    unsettled = book.unsettled()
+    if not unsettled:
+        return
+    micropay = QrMicropay(link.client, book, link.client.identity.terminal_id)
+    for order in unsettled:
+        # the session that made it is long gone and its service was never given:
+        # no point waiting for the citizen, the order is reversed (refunded if paid)
+        outcome = micropay.settle(order.out_trade_no, query_for_s=0)
+        log.warning("payment %s settled after a restart: %s", order.out_trade_no, outcome.state)
