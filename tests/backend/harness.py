@@ -12,12 +12,12 @@ from typing import Any
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
-from httpx import Response
 
 from backend.app import Settings, create_app
 from wire import signing
 from wire.proof import public_key_text
 
+Response = Any  # the test client's (httpx2's) response
 OPERATOR = "operator-token-for-tests"
 START = 1_795_000_000.0  # 2026-11-18, a fixed moment: tests move it themselves
 
