@@ -11,12 +11,14 @@ from collections.abc import Callable
 
 from kiosk.sync.client import BackendClient, Refused, Unavailable
 from kiosk.sync.relay import Relay
+from offline_cache import config_cache
 from offline_cache.outbox import Outbox
 from wire import __version__
 from wire.sync import ConfigPack, DeviceReport, Heartbeat, HeartbeatReply, OutboxReport
 
 log = logging.getLogger("kiosk.sync.link")
 
+PACK = "pack"  # the config_cache row of the city pack and issuer keys
 DevicesProbe = Callable[[], tuple[dict[str, DeviceReport], dict[str, int]]]
 
 
@@ -79,12 +81,10 @@ class Link:
             self.outbox.write_note("device_states", json.dumps(now))
 
     def config_etag(self) -> str | None:
-        row = self.db.execute("SELECT etag FROM config_cache WHERE name = 'pack'").fetchone()
-        return row[0] if row else None
+        return config_cache.etag(self.db, PACK)
 
     def cached_config(self) -> ConfigPack | None:
-        row = self.db.execute("SELECT body FROM config_cache WHERE name = 'pack'").fetchone()
-        return ConfigPack.model_validate_json(row[0]) if row else None
+        return cached_pack(self.db)
 
     def pull_config(self) -> bool:
         """Fetches the config if it changed (ETag); true when a new one was stored."""
@@ -96,11 +96,8 @@ class Link:
             return False
         pack = ConfigPack.model_validate_json(answer.content)
         with self.outbox.transaction():
-            self.db.execute(
-                "INSERT INTO config_cache (name, etag, body, fetched_at) VALUES ('pack', ?, ?, ?)"
-                " ON CONFLICT(name) DO UPDATE SET etag = excluded.etag, body = excluded.body,"
-                " fetched_at = excluded.fetched_at",
-                (pack.etag, pack.model_dump_json(), self.client.clock()),
+            config_cache.store(
+                self.db, PACK, pack.etag, pack.model_dump_json(), self.client.clock()
             )
         log.info("config %s stored (%d city pack files)", pack.etag, len(pack.city_pack))
         return True
@@ -122,3 +119,9 @@ class Link:
             if overdue:
                 log.error("%d records unsent past the retention limit: escalated", len(overdue))
             stop.wait(every_s)
+
+
+def cached_pack(db: sqlite3.Connection) -> ConfigPack | None:
+    """The config pack the backend last gave, if any."""
+    text = config_cache.body(db, PACK)
+    return ConfigPack.model_validate_json(text) if text else None

@@ -139,3 +139,40 @@ def test_rotating_the_key_keeps_queued_records_readable(tmp_path):
     db.close()
     again = json.loads(kiosk(tmp_path, "sync", "rotate-key", "--json").stdout)
     assert again["current"] == "k3" and again["retired"] == ["k1", "k2"]
+
+
+def test_a_proof_the_backend_issued_verifies_with_the_pulled_issuer_keys(tmp_path):
+    """`kiosk sync run --once` pulls the issuer keys; `kiosk proof verify` trusts them
+    with no `[proof] trusted_keys` configured."""
+    import segno
+
+    from backend.registry import citizen_id
+    from kiosk.sync.client import BackendClient
+    from kiosk.sync.identity import Identity
+    from tests.services.process import free_port, port_open, start, stop, wait_until
+    from wire.services import ProofRequest
+
+    port = free_port()
+    data = tmp_path / "backend"
+    server = start([BACKEND, "serve", "--port", str(port), "--data", str(data)],
+                   tmp_path / "serve.log")  # fmt: skip
+    try:
+        wait_until(lambda: port_open(port), "kiosk-backend serve", timeout=60)
+        code = _backend(tmp_path, "code", "--data", str(data)).stdout.strip()
+        config = ("--config", str(_config(tmp_path)))
+        url = f"http://127.0.0.1:{port}"
+        assert kiosk(tmp_path, *config, "enroll", "--backend", url, "--code", code).returncode == 0
+        qr = tmp_path / "proof.png"
+        client = BackendClient(Identity.load(tmp_path / "identity.json"))
+        ask = ProofRequest(id_number=citizen_id("traveller"), doc_type="cr", use="就业")
+        issued = client.call("POST", "/v1/proofs", ask).json()
+        client.close()
+        segno.make(issued["code"], error="m").save(qr, scale=6, border=4)
+        before = kiosk(tmp_path, *config, "proof", "verify", str(qr))
+        assert before.returncode == 2 and before.stderr.count("\n") == 1  # no keys yet
+        assert kiosk(tmp_path, *config, "sync", "run", "--once").returncode == 0
+        after = kiosk(tmp_path, *config, "proof", "verify", str(qr), "--json")
+        assert after.returncode == 0, after.stderr
+        assert json.loads(after.stdout)["status"] == "valid"
+    finally:
+        stop(server)
