@@ -140,7 +140,7 @@ def issue_proof(request: Request, terminal: SignedTerminal, ask: ProofRequest) -
         serial = f"{ask.doc_type}-{today:%Y%m%d}-{secrets.token_hex(4)}".upper()
         payload = kp.ProofPayload(
             t=ask.doc_type, s=serial,
-            n=citizen.name[0] + "*" * (len(citizen.name) - 1), h=holder_hmac, u=ask.use,
+            n=kp.holder_name(citizen.name), h=holder_hmac, u=ask.use,
             i=f"{today:%Y%m%d}",
             e=f"{today + dt.timedelta(days=PROOF_VALID_DAYS):%Y%m%d}", k=issuer.key_id,
         )  # fmt: skip

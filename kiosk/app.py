@@ -73,7 +73,7 @@ def run(
                 terminal=config.terminal.id,
                 camera=lambda: _camera_frames(devices),
                 maintenance=lambda: _desk(loaded, devices, status, link),
-                step_services=_step_services(devices, options.simulated, link),
+                step_services=_step_services(config, devices, options.simulated, link, strings),
             ),
             strings,
             size=(width, height),
@@ -163,18 +163,30 @@ def _sync_lines(link: Any) -> list[str]:
     return [line] + ([f"sync last error = {error['error']}"] if error else [])
 
 
-def _step_services(devices: SimulatedDevices, simulated: bool, link: Any) -> Any:
-    """The real drivers for the steps they serve, the backend for the backend step;
-    the shell's demo services for the rest (payment, printing, the chip, until they
-    are wired)."""
+def _step_services(
+    config: Any, devices: SimulatedDevices, simulated: bool, link: Any, strings: Catalogue
+) -> Any:
+    """The real drivers for the steps they serve, the printers for the print step, the
+    backend for the backend step and QR payment; the shell's demo services for the
+    rest (the chip, the bank card, until they are wired)."""
+    from kiosk.citypack import load_pack
+    from kiosk.documents.keys import trusted
+    from kiosk.print_services import PrintServices
     from kiosk.simulated import SimulatedCitizen
     from kiosk.step_services import DeviceServices, ServiceChain
+    from kiosk.sync.link import pulled_issuer_keys
 
     citizen = SimulatedCitizen(devices.simulators) if simulated else None
-    device_services = DeviceServices(devices.drivers, fallback=None, citizen=citizen)
+    parts: list[Any] = [DeviceServices(devices.drivers, fallback=None, citizen=citizen)]
+
+    def issuer_keys() -> dict[str, Any]:
+        return {**pulled_issuer_keys(config.cache.database), **trusted(config.proof)}
+
+    parts.append(PrintServices(devices.drivers, load_pack(config.terminal.city_pack), strings,
+                               config.terminal.id, issuer_keys))  # fmt: skip
     if link is None:
-        return device_services
-    parts = [device_services, link.services]
+        return ServiceChain(*parts)
+    parts.append(link.services)
     scanner = devices.drivers.get("scanner")
     if link.micropay is not None and scanner is not None:
         from kiosk.payments import PaymentServices

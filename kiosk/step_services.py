@@ -64,10 +64,10 @@ class DeviceServices:
         self.citizen(step_type, params)
         if step_type == "read_id_card":
             handle = self.drivers["id_card"].read_card(self.step_timeout_s)
-            _when_done(handle, lambda done: finish(self._identity(done)))
+            when_done(handle, lambda done: finish(self._identity(done)))
         elif step_type == "scan_code":
             handle = self.drivers["scanner"].read_code(self.step_timeout_s)
-            _when_done(handle, lambda done: finish(_scanned(done, params)))
+            when_done(handle, lambda done: finish(_scanned(done, params)))
         elif step_type == "take_back":
             return self._wait_for_removal(finish)
         elif step_type == "capture_fingerprints":
@@ -78,7 +78,7 @@ class DeviceServices:
 
     def _identity(self, done: Any) -> dict[str, Any]:
         if not done.ok:
-            return _failure(done)
+            return failure(done)
         record = {k: done.data.get(k, "") for k in IDENTITY_FIELDS}
         ref = f"card-photo-{len(self.photos) + 1}"
         photo = done.data.get("photo")
@@ -96,7 +96,7 @@ class DeviceServices:
             while not stop.is_set():
                 done = reader.query_status().result()
                 if not done.ok:
-                    finish(_failure(done))
+                    finish(failure(done))
                     return
                 if reader.status.media.get("card") != "present":
                     finish({"result": {"removed": True}})
@@ -148,8 +148,8 @@ class DeviceServices:
                     self.templates[ref] = done.data["template"]
                     return {"finger": finger, "template": ref, "quality": quality}
                 if done.code.value != "user_error":
-                    return _failure(done)  # the pad itself is out of order
-        return _failure(done) if done is not None else {"fail": "user_error"}
+                    return failure(done)  # the pad itself is out of order
+        return failure(done) if done is not None else {"fail": "user_error"}
 
     def wipe(self) -> None:
         self.photos.clear()
@@ -158,19 +158,19 @@ class DeviceServices:
 
 def _scanned(done: Any, params: dict[str, Any]) -> dict[str, Any]:
     if not done.ok:
-        return _failure(done)
+        return failure(done)
     accepted = params.get("accepted") or []
     if accepted and done.data["kind"] not in accepted:
         return {"fail": "invalid_data", "recovery": "user_action"}
     return {"result": {"kind": done.data["kind"], "text": done.data["text"]}}
 
 
-def _failure(done: Any) -> dict[str, Any]:
+def failure(done: Any) -> dict[str, Any]:
     recovery = done.recovery.value if done.recovery.value != "none" else "operator"
     return {"fail": done.code.value, "recovery": recovery}
 
 
-def _when_done(handle: Any, then: Callable[[Any], None]) -> None:
+def when_done(handle: Any, then: Callable[[Any], None]) -> None:
     """Wait for the completion on a thread of its own: the caller never waits."""
     threading.Thread(target=lambda: then(handle.result()), daemon=True).start()
 
@@ -210,3 +210,4 @@ class ServiceChain:
 
     progress = property(lambda self: None, lambda self, v: self._hand_in("progress", v))
     session_photos = property(lambda self: None, lambda self, v: self._hand_in("session_photos", v))
+    language = property(lambda self: None, lambda self, v: self._hand_in("language", v))

@@ -148,6 +148,8 @@ class KioskShell(QObject):
         self.theme = Theme()
         self._terminal = terminal
         self._lang = language
+        if hasattr(self.step_services, "language"):  # slips print in the citizen's language
+            self.step_services.language = lambda: self._lang
         self._elderly = False
         self._engine: FlowEngine | None = None
         self._session: Session | None = None

@@ -72,6 +72,12 @@ class UnknownKeyError(ValueError):
         self.key_id = key_id
 
 
+def holder_name(name: str) -> str:
+    """The name as a proof carries it: the first character, then a star for each
+    other one (spaces kept), so a stranger can compare it with the holder."""
+    return name[:1] + "".join(" " if c == " " else "*" for c in name[1:])
+
+
 def id_number_hmac(hmac_key: bytes, id_number: str) -> str:
     digest = hmac.new(hmac_key, id_number.strip().upper().encode(), hashlib.sha256).digest()
     return _b64(digest[:16])

@@ -39,10 +39,11 @@ class ProofCommand(Command):
     def _verify(self, path: Path, console: Console) -> int:
         from kiosk.documents.keys import trusted
         from kiosk.documents.verify import verify_file
+        from kiosk.sync.link import pulled_issuer_keys
         from wire.proof import DOCUMENT_TYPES
 
         config = console.loaded_config().config
-        keys = {**_pulled_keys(config.cache.database), **trusted(config.proof)}
+        keys = {**pulled_issuer_keys(config.cache.database), **trusted(config.proof)}
         if not keys:
             raise ConfigError("proof.no_keys")
         verdict = verify_file(path, keys, date.today())
@@ -72,29 +73,3 @@ class ProofCommand(Command):
             )
         console.report(verdict.as_dict(), human)
         return EXIT_OK if verdict.genuine else EXIT_FAILED
-
-
-def _pulled_keys(database: Path) -> dict[str, Any]:
-    """The issuer keys the backend's config gave this terminal (none when it never
-    synced: then only [proof] trusted_keys count)."""
-    if not database.exists():
-        return {}
-    from kiosk.sync.link import cached_pack
-    from offline_cache.database import DatabaseError, connect
-    from wire.proof import ProofFormatError, public_key_from_text
-
-    try:
-        db = connect(database)
-    except DatabaseError:
-        return {}
-    try:
-        pack = cached_pack(db)
-    finally:
-        db.close()
-    keys = {}
-    for key_id, text in (pack.issuer_keys if pack else {}).items():
-        try:
-            keys[key_id] = public_key_from_text(text)
-        except ProofFormatError:
-            continue  # a key the backend sent damaged is not trusted
-    return keys

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import segno
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -23,11 +24,19 @@ from kiosk.citypack import CityPack
 from kiosk.documents.fonts import MAIN, FontSet, fonts
 from kiosk.documents.keys import IssuingKey
 from kiosk.documents.typeset import draw, paragraph
-from kiosk.privacy import mask_id_number, mask_name
+from kiosk.privacy import mask_id_number
 from kiosk.strings import Catalogue, catalogue
-from wire.proof import ProofPayload, encode, id_number_hmac, verification_code
+from wire.proof import (
+    DOCUMENT_TYPES,
+    ProofPayload,
+    decode,
+    encode,
+    holder_name,
+    id_number_hmac,
+    verification_code,
+)
 
-KINDS = {"criminal_record": "cr", "household": "hh", "residence": "rs"}
+KINDS = {kind: short for short, kind in DOCUMENT_TYPES.items()}  # criminal_record: cr
 SEAL_RED = Color(0.8, 0.1, 0.1)
 PATTERN = Color(0.55, 0.7, 0.85, alpha=0.35)
 WATERMARK = Color(0.5, 0.5, 0.5, alpha=0.12)
@@ -69,7 +78,7 @@ def issue(
     payload = ProofPayload(
         t=KINDS[request.kind],
         s=request.serial,
-        n=mask_name(request.name),
+        n=holder_name(request.name),
         h=id_number_hmac(key.hmac_key, request.id_number),
         u=request.use,
         i=request.issued.strftime("%Y%m%d"),
@@ -79,6 +88,49 @@ def issue(
     )
     code_text = encode(payload, key.private)
     code = verification_code(code_text)
+    pdf = _render(request, payload, code_text, code, pack, lang, strings, fonts())
+    return IssuedProof(pdf, code_text, code, payload)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whom the proof is about, as the terminal read it from the ID card."""
+
+    name: str
+    sex: str
+    id_number: str
+
+
+class WrongHolder(ValueError):
+    """The backend's code names someone else than the card on the reader."""
+
+
+def render_issued(
+    code_text: str,
+    holder: Holder,
+    trusted: dict[str, Ed25519PublicKey],
+    pack: CityPack,
+    lang: str = "zh_CN",
+    strings: Catalogue | None = None,
+) -> IssuedProof:
+    """The PDF of a proof the backend signed: its code is checked against the issuer
+    keys first (a forged or damaged answer is never printed), and must name the
+    holder of the card on the reader."""
+    payload = decode(code_text, trusted)
+    if payload.n != holder_name(holder.name):
+        raise WrongHolder(f"the proof names {payload.n}, the card {holder_name(holder.name)}")
+    request = ProofRequest(
+        kind=DOCUMENT_TYPES[payload.t],
+        serial=payload.s,
+        name=holder.name,
+        sex=holder.sex,
+        id_number=holder.id_number,
+        use=payload.u,
+        issued=payload.issued,
+        print_count=payload.c,
+    )
+    code = verification_code(code_text)
+    strings = strings or catalogue()
     pdf = _render(request, payload, code_text, code, pack, lang, strings, fonts())
     return IssuedProof(pdf, code_text, code, payload)
 

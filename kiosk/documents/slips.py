@@ -91,8 +91,10 @@ def photo_receipt(c: SlipContext, receipt_number: str, document: str) -> Slip:
 
 
 def endorsement_slip(
-    c: SlipContext, name: str, kind: str, destination: str, trips: str, valid_until: str
+    c: SlipContext, name: str, kind: str, destination: str, trips: str, valid_until: str | None
 ) -> Slip:
+    """`valid_until`: none when the chip's answer did not say (the line is left out)."""
+    valid = [Text(text=c.t("documents.slip.endorsement.valid", date=valid_until))]
     return Slip(
         elements=[
             *c.header("documents.slip.endorsement.title"),
@@ -105,19 +107,21 @@ def endorsement_slip(
                     trips=trips,
                 )
             ),
-            Text(text=c.t("documents.slip.endorsement.valid", date=valid_until)),
+            *(valid if valid_until else []),
             *c.footer(),
         ]
     )
 
 
-def queue_ticket(c: SlipContext, number: str, service: str, waiting: int) -> Slip:
+def queue_ticket(c: SlipContext, number: str, service: str, waiting: int | None) -> Slip:
+    """`waiting`: none when the terminal cannot know (offline, no queue system)."""
+    ahead = [Text(text=c.t("documents.slip.queue.waiting", count=waiting), align="center")]
     return Slip(
         elements=[
             *c.header("documents.slip.queue.title"),
             Text(text=number, size=2, bold=True, align="center"),
             Text(text=c.t("documents.slip.queue.service", service=service), align="center"),
-            Text(text=c.t("documents.slip.queue.waiting", count=waiting), align="center"),
+            *(ahead if waiting is not None else []),
             *c.footer(),
         ]
     )

@@ -8,6 +8,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.sync.client import BackendClient, Refused, Unavailable
 from kiosk.sync.relay import Relay
@@ -15,6 +17,9 @@ from offline_cache import config_cache
 from offline_cache.outbox import Outbox
 from wire import __version__
 from wire.sync import ConfigPack, DeviceReport, Heartbeat, HeartbeatReply, OutboxReport
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 log = logging.getLogger("kiosk.sync.link")
 
@@ -125,3 +130,29 @@ def cached_pack(db: sqlite3.Connection) -> ConfigPack | None:
     """The config pack the backend last gave, if any."""
     text = config_cache.body(db, PACK)
     return ConfigPack.model_validate_json(text) if text else None
+
+
+def pulled_issuer_keys(database: Path) -> dict[str, Ed25519PublicKey]:
+    """The issuer keys the backend's config gave this terminal: none when it never
+    synced (then only `[proof] trusted_keys` count). Opens its own connection, so
+    any thread may ask."""
+    from offline_cache.database import DatabaseError, connect
+    from wire.proof import ProofFormatError, public_key_from_text
+
+    if not database.exists():
+        return {}
+    try:
+        db = connect(database)
+    except DatabaseError:
+        return {}
+    try:
+        pack = cached_pack(db)
+    finally:
+        db.close()
+    keys = {}
+    for key_id, text in (pack.issuer_keys if pack else {}).items():
+        try:
+            keys[key_id] = public_key_from_text(text)
+        except ProofFormatError:
+            continue  # a key that arrived damaged is not trusted
+    return keys

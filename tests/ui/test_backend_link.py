@@ -1,6 +1,7 @@
-"""The touchscreen with the backend step on the backend services: a queue ticket
-taken offline is numbered on the terminal and queued, sealed, for the backend, with
-the session's audit entry; nothing of it stays in the screens."""
+"""The touchscreen with the backend step on the backend services and the print step
+on the receipt printer's driver: a queue ticket taken offline is numbered on the
+terminal, printed, and queued, sealed, for the backend, with the session's audit
+entry; nothing of it stays in the screens."""
 
 from __future__ import annotations
 
@@ -18,28 +19,41 @@ from tests.ui.helpers import tap
 
 @pytest.fixture
 def linked_kiosk(qapp, tmp_path: Path):
+    from drivers.receipt_printer.driver import EscPosPrinter
+    from drivers.receipt_printer.simulator import EscPosSimulator
     from flows.demo import DemoServices
+    from kiosk.documents.gallery import PACK
+    from kiosk.print_services import PrintServices
     from kiosk.strings import catalogue
     from ui.app import Kiosk
     from ui.services import shell_factory
 
     db = connect(tmp_path / "kiosk.db")
     outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
-    chain = ServiceChain(BackendServices(None, outbox))  # not enrolled: queued work only
+    printer = EscPosSimulator().start()
+    driver = EscPosPrinter(port=printer.address)
+    assert driver.open().result().ok
+    printing = PrintServices({"receipt_printer": driver}, PACK, catalogue(), "T1", dict)
+    chain = ServiceChain(BackendServices(None, outbox), printing)  # not enrolled: queued only
     chain.fallback = DemoServices(speed=20.0)
     built = Kiosk(shell_factory(catalogue(), step_services=chain), catalogue(), size=(1080, 1920))
     built.window.show()
     built.settle(100)
-    built.outbox = outbox
+    built.outbox, built.printer = outbox, printer
     try:
         yield built
     finally:
         built.close()
+        driver.close()
+        printer.stop()
         db.close()
 
 
-def test_a_queue_ticket_is_queued_for_the_backend(qtbot, linked_kiosk):
+def test_a_queue_ticket_is_printed_and_queued_for_the_backend(qtbot, linked_kiosk):
+    from kiosk.strings import catalogue
+
     kiosk = linked_kiosk
+    tap(kiosk, "button_language")
     tap(kiosk, "tile_queue_ticket")
     tap(kiosk, "option_card")
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "service", timeout=15_000)
@@ -47,6 +61,8 @@ def test_a_queue_ticket_is_queued_for_the_backend(qtbot, linked_kiosk):
     qtbot.waitUntil(lambda: kiosk.shell.screen == "done", timeout=15_000)
     tap(kiosk, "button_finish")
     qtbot.waitUntil(lambda: kiosk.shell.screen == "home", timeout=5_000)
+    slip = "\n".join(kiosk.printer.slips[-1].lines)  # printed, in the citizen's language
+    assert "D001" in slip and catalogue().text("flow.queue.service.traffic", "en") in slip
     queued = {row.kind: row for row in kiosk.outbox.due()}
     assert queued["queue_ticket"].record["number"] == "D001"
     assert queued["audit"].record["flow"] == "queue_ticket"
