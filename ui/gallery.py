@@ -56,6 +56,17 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
         [],
     ),
     (
+        # a text field: the on-screen keyboard comes up, and is walked for its sizes
+        "form_text",
+        ev.Show(
+            "type_id",
+            "form",
+            "flow.id_renewal.type_id",
+            {"fields": [{"id": "name", "kind": "text", "label": "flow.common.field.name"}]},
+        ),
+        [],
+    ),
+    (
         "confirm",
         ev.Show("check", "confirm", "flow.common.confirm", {}, values={"x": 1}),
         [

@@ -71,6 +71,15 @@ Window {
         y: active ? parent.height - height : parent.height
     }
 
+    // The style sizes its key labels by the panel's width alone (52 px per 2560 of
+    // design width: 22 px on 1080). A narrower design width makes the keys taller and
+    // the labels larger: at least 28 px, and 36 px in elderly mode.
+    Binding {
+        target: keyboard.keyboard.style
+        property: "keyboardDesignWidth"
+        value: window.shell.elderly ? 1600 : 2100
+    }
+
     Binding {
         target: VirtualKeyboardSettings
         property: "locale"
