@@ -66,7 +66,7 @@ class DocumentRecord(StepResult):
 class ScannedCode(StepResult):
     PERSONAL = True  # a payment code is as good as money
     JOURNAL = frozenset({"kind", "typed"})
-    kind: Literal["payment_code", "photo_receipt", "appointment", "proof"]
+    kind: Literal["payment_code", "photo_receipt", "appointment", "proof", "mrz"]
     text: str
     typed: bool = False
 
@@ -112,9 +112,10 @@ class PrintJob(StepResult):
 
 
 class ChipWrite(StepResult):
-    JOURNAL = frozenset({"written", "verified"})
+    JOURNAL = frozenset({"written", "verified", "valid_until"})
     written: bool
     verified: bool
+    valid_until: str | None = None  # the endorsement's, YYYYMMDD
 
 
 class TakeBack(StepResult):

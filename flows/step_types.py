@@ -81,7 +81,7 @@ class ReadChipParams(Params):
     access_key_from: str  # the step whose result gives the chip's access key
 
 
-CodeKind = Literal["payment_code", "photo_receipt", "appointment", "proof"]
+CodeKind = Literal["payment_code", "photo_receipt", "appointment", "proof", "mrz"]
 
 
 class ScanCodeParams(Params):
@@ -134,6 +134,8 @@ class PrintParams(Params):
 class WriteChipParams(Params):
     what: Literal["endorsement"]
     verify: bool = True
+    # endorsement field (kind, destination, trips) -> collected value
+    data: dict[str, str] = Field(default_factory=dict)
 
 
 class TakeBackParams(Params):

@@ -73,7 +73,7 @@ def run(
                 terminal=config.terminal.id,
                 camera=lambda: _camera_frames(devices),
                 maintenance=lambda: _desk(loaded, devices, status, link),
-                step_services=_step_services(config, devices, options.simulated, link, strings),
+                step_services=step_services(config, devices, options.simulated, link, strings),
             ),
             strings,
             size=(width, height),
@@ -163,12 +163,12 @@ def _sync_lines(link: Any) -> list[str]:
     return [line] + ([f"sync last error = {error['error']}"] if error else [])
 
 
-def _step_services(
+def step_services(
     config: Any, devices: SimulatedDevices, simulated: bool, link: Any, strings: Catalogue
 ) -> Any:
-    """The real drivers for the steps they serve, the printers for the print step, the
-    backend for the backend step and QR payment; the shell's demo services for the
-    rest (the chip, the bank card, until they are wired)."""
+    """The real drivers for the steps they serve (the chip too), the printers for the
+    print step, the backend for the backend step and QR payment; the shell's demo
+    services for the rest (the face check, the bank card, until they are wired)."""
     from kiosk.citypack import load_pack
     from kiosk.documents.keys import trusted
     from kiosk.print_services import PrintServices
@@ -184,6 +184,14 @@ def _step_services(
 
     parts.append(PrintServices(devices.drivers, load_pack(config.terminal.city_pack), strings,
                                config.terminal.id, issuer_keys))  # fmt: skip
+    if "smartcard" in devices.drivers:
+        from kiosk.chip_services import ChipServices
+
+        # the endorsement key: the simulator's published test key; a deployed terminal
+        # has none yet (it belongs in the issuer's SAM), so its chip steps fail calmly
+        card = devices.simulators.get("smartcard")
+        key = bytes.fromhex(card.profile.issuer_key) if card is not None else None
+        parts.append(ChipServices(devices.drivers["smartcard"], key, config.terminal.id, citizen))
     if link is None:
         return ServiceChain(*parts)
     parts.append(link.services)

@@ -133,8 +133,10 @@ class PrintServices:
             return slips.refund_voucher(context, what, amount, self.pack.help_phone)
         if template == "endorsement_slip":
             name = str(data.get("name") or "")
+            until = str(data.get("valid_until") or "")  # YYYYMMDD, from the chip's answer
+            shown = f"{until[:4]}-{until[4:6]}-{until[6:]}" if len(until) == 8 else None
             return slips.endorsement_slip(context, name, label("kind"), label("destination"),
-                                          label("trips"), data.get("valid_until"))  # fmt: skip
+                                          label("trips"), shown)  # fmt: skip
         return slips.queue_ticket(context, str(ticket.get("number") or "-"), label("service"),
                                   ticket.get("waiting"))  # fmt: skip
 

@@ -73,8 +73,14 @@ class SimulatedCitizen:
 
     def __call__(self, step_type: str, params: dict[str, Any]) -> None:
         card, scanner = self.simulators.get("id_card"), self.simulators.get("scanner")
+        permit = self.simulators.get("smartcard")
         if step_type == "read_id_card" and card is not None:
             self._later(card.place_card)
+        elif step_type == "read_document_chip" and permit is not None:
+            self._later(permit.place_card)
+        elif step_type == "take_back" and params.get("what") == "document":
+            if permit is not None:
+                self._later(permit.remove_card)
         elif step_type == "take_back" and card is not None:
             self._later(card.remove_card)
         elif step_type == "capture_fingerprints.finger" and "fingerprint" in self.simulators:
@@ -84,7 +90,10 @@ class SimulatedCitizen:
             self._later(lambda: scanner.present(SAMPLE_CODES["payment_code"]))
         elif step_type == "scan_code" and scanner is not None:
             kinds = params.get("accepted") or ["appointment"]
-            self._later(lambda: scanner.present(SAMPLE_CODES.get(kinds[0], "APPT-0001")))
+            code = SAMPLE_CODES.get(kinds[0], "APPT-0001")
+            if kinds[0] == "mrz" and permit is not None:  # the permit's back, read by OCR
+                code = permit.profile.mrz_text.replace("\n", "")
+            self._later(lambda: scanner.present(code))
 
     def _later(self, action: Callable[[], None]) -> None:
         timer = threading.Timer(self.delay_s, action)

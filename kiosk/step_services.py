@@ -52,7 +52,7 @@ class DeviceServices:
         device = {
             "read_id_card": "id_card",
             "scan_code": "scanner",
-            "take_back": "id_card",
+            "take_back": "id_card",  # a document leaves the smartcard reader instead
             "capture_fingerprints": "fingerprint",
         }
         return device.get(step_type) in self.drivers
@@ -69,7 +69,7 @@ class DeviceServices:
             handle = self.drivers["scanner"].read_code(self.step_timeout_s)
             when_done(handle, lambda done: finish(_scanned(done, params)))
         elif step_type == "take_back":
-            return self._wait_for_removal(finish)
+            return self._wait_for_removal(str(params.get("what")), finish)
         elif step_type == "capture_fingerprints":
             return self._fingerprints(int(params.get("captures", 3)), finish)
         else:
@@ -86,11 +86,12 @@ class DeviceServices:
             self.photos[ref] = photo
         return {"result": {**record, "photo_ref": ref}}
 
-    def _wait_for_removal(self, finish: Finish) -> Callable[[], None]:
-        """Done when the reader no longer sees the card; the step's own timeout (the
-        engine's) decides what happens to a card left behind."""
+    def _wait_for_removal(self, what: str, finish: Finish) -> Callable[[], None]:
+        """Done when the reader no longer sees the card (the ID card, or the document
+        in the chip reader); the step's own timeout (the engine's) decides what
+        happens to a card left behind."""
         stop = threading.Event()
-        reader = self.drivers["id_card"]
+        reader = self.drivers["smartcard" if what == "document" else "id_card"]
 
         def watch() -> None:
             while not stop.is_set():

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 WEIGHTS = (7, 3, 1)
+JOINED = {90: 30, 72: 36, 88: 44}  # an MRZ's lines joined into one: its line width
 
 
 class MrzError(ValueError):
@@ -63,6 +64,9 @@ def _checked(value: str, digit: str, what: str) -> str:
 
 def parse(text: str) -> Mrz:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if len(lines) == 1 and len(lines[0]) in JOINED:  # an OCR reader's one line
+        width = JOINED[len(lines[0])]
+        lines = [lines[0][i : i + width] for i in range(0, len(lines[0]), width)]
     shape = tuple(len(line) for line in lines)
     if shape == (30, 30, 30):
         return _td1(lines)

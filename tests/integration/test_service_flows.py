@@ -43,5 +43,5 @@ def test_permit_refunds_when_the_chip_cannot_be_written():
     assert steps[-4:] == ["refund", "voucher", "give_back_after_refund", "refunded"]
     assert transcript["outcome"] == "recovered"
     write = next(s for s in transcript["steps"] if s["step"] == "write")
-    assert write["left_by"] == "failed" and write["left_at"] == 5.0  # 5 services, 1 s each
+    assert write["left_by"] == "failed" and write["left_at"] == 6.0  # 6 services, 1 s each
     assert canary.leaks(str(transcript)) == []

@@ -35,6 +35,14 @@ def test_td3_specimen():
         mrz.parse("P<UTO\nL898902C3")
 
 
+def test_an_mrz_with_its_lines_joined_reads_the_same():
+    """OCR readers can send the zone as one line; its length tells the format."""
+    for text in (TD3, TD3.replace("\n", "")):
+        assert mrz.parse(text).document_number == "L898902C3"
+    with pytest.raises(mrz.MrzError):
+        mrz.parse(TD3.replace("\n", "")[:-1])
+
+
 def test_td1_and_td2():
     td1 = (
         "I<UTOD231458907<<<<<<<<<<<<<<<\n"

@@ -12,6 +12,8 @@ from drivers.scanner.codes import kind_of
 from drivers.scanner.driver import SerialScanner
 from drivers.worker import CommandContext
 
+TD3_BOTTOM = "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+
 
 @pytest.mark.parametrize(
     ("text", "kind"),
@@ -24,6 +26,9 @@ from drivers.worker import CommandContext
         ("R110101202611230007", "photo_receipt"),
         ("SH-PD-0042-0000017-E", "photo_receipt"),  # ours: kiosk/photo/receipt.py
         ("APPT-2026-1123", "appointment"),
+        # an MRZ from the OCR mode, its lines joined (TD3: 2 x 44)
+        ("P<UTOERIKSSON<<ANNA<MARIA" + "<" * 19 + TD3_BOTTOM, "mrz"),
+        ("P<UTOERIKSSON<<ANNA<MARIA" + "<" * 18, "appointment"),  # one line is not an MRZ
     ],
 )
 def test_kinds(text, kind):

@@ -1,0 +1,162 @@
+"""The permit's chip on the smartcard driver: reading the holder and the endorsements,
+writing the endorsement the citizen paid for (the card is given back by the
+device services' take_back).
+
+The access key is the document's MRZ (document number, birth date, expiry), read
+from the card's back by the scanner's OCR mode in an earlier step (the step named by
+`access_key_from`). It is kept for the session only, to write with, and wiped.
+
+The endorsement is sealed with the issuer key (drivers/smartcard/PERMIT.md); on a
+terminal without one (none configured) the chip steps fail for a technician to see,
+they are never faked. Writing is idempotent by the endorsement's serial, made once
+per session: after a torn write the citizen puts the card back, the step is tried
+again, and the card never holds the endorsement twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kiosk.step_services import Finish, failure, when_done
+
+log = logging.getLogger("kiosk.chip")
+
+REGIONS = {"hong_kong": "HK", "macau": "MO"}
+KINDS = {"individual": "G", "group": "L", "family": "T"}
+TRIPS = {"once": 1, "twice": 2, "multiple": 0}  # 0: as many as the validity allows
+# one or two trips within three months; multiple trips within a year (services.md)
+VALID_DAYS = {1: 90, 2: 90, 0: 365}
+INSERT_POLL_S = 0.2
+
+
+class ChipServices:
+    def __init__(
+        self,
+        reader: Any,
+        issuer_key: bytes | None,
+        terminal: str,
+        citizen: Callable[[str, dict[str, Any]], None] | None = None,
+        clock: Callable[[], float] = time.time,
+        step_timeout_s: float = 60.0,
+    ) -> None:
+        self.reader = reader
+        self.issuer_key = issuer_key
+        self.terminal = terminal
+        self.citizen = citizen or (lambda step_type, params: None)
+        self.clock = clock
+        self.step_timeout_s = step_timeout_s
+        self._key: tuple[str, str, str] | None = None  # the session's access key
+        self._serial: str | None = None  # the session's endorsement, once made
+
+    def serves(self, step_type: str) -> bool:
+        return step_type in ("read_document_chip", "write_chip")
+
+    def start(
+        self, step_type: str, params: dict[str, Any], inputs: dict[str, Any], finish: Finish
+    ) -> Callable[[], None]:
+        self.citizen(step_type, params)
+        if self.issuer_key is None:
+            log.error("no issuer key for the permit's chip on this terminal")
+            threading.Thread(target=finish, args=({"fail": "unsupported",
+                             "recovery": "operator"},), daemon=True).start()  # fmt: skip
+            return lambda: None
+        if step_type == "read_document_chip":
+            return self._read(params, inputs, finish)
+        return self._write(params, inputs, finish)
+
+    def wipe(self) -> None:
+        self._key = None
+        self._serial = None
+
+    def _read(self, params: dict[str, Any], inputs: dict[str, Any], finish: Finish) -> Any:
+        from drivers.smartcard.mrz import MrzError, parse
+
+        scanned = inputs.get(str(params.get("access_key_from")))
+        try:
+            mrz = parse(str(scanned.get("text") if isinstance(scanned, dict) else ""))
+        except MrzError:
+            threading.Thread(target=finish, args=({"fail": "invalid_data",
+                             "recovery": "user_action"},), daemon=True).start()  # fmt: skip
+            return lambda: None
+        key = (mrz.document_number, mrz.birth_date, mrz.expiry_date)
+        stop = threading.Event()
+
+        def read() -> None:
+            # the citizen inserts the card now: wait for the reader to see it
+            deadline = time.monotonic() + self.step_timeout_s
+            while self.reader.status.media.get("card") != "present":
+                if stop.wait(INSERT_POLL_S) or time.monotonic() > deadline:
+                    return  # cancelled, or the engine's timeout speaks first
+            completion = self.reader.read_permit(key, self.issuer_key).result()
+            if stop.is_set():
+                return
+            if not completion.ok:
+                finish(failure(completion))
+                return
+            self._key = key
+            finish({"result": _document(completion.data["permit"], str(params["document"]))})
+
+        threading.Thread(target=read, daemon=True, name="permit-read").start()
+        return stop.set
+
+    def _write(self, params: dict[str, Any], inputs: dict[str, Any], finish: Finish) -> Any:
+        from drivers.smartcard.permit import Endorsement
+
+        if self._key is None:  # the flow wrote before it read: a flow bug, not the citizen's
+            threading.Thread(target=finish, args=({"fail": "sequence_error",
+                             "recovery": "operator"},), daemon=True).start()  # fmt: skip
+            return lambda: None
+        data = {field: inputs.get(ref) for field, ref in params.get("data", {}).items()}
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        trips = TRIPS.get(str(data.get("trips")), 1)
+        self._serial = self._serial or f"E{now:%Y%m%d}{secrets.token_hex(4).upper()}"
+        endorsement = Endorsement(
+            serial=self._serial,
+            region=REGIONS.get(str(data.get("destination")), "HK"),
+            kind=KINDS.get(str(data.get("kind")), "G"),
+            trips=trips,
+            valid_until=f"{now + timedelta(days=VALID_DAYS[trips]):%Y%m%d}",
+            issued_at=f"{now:%Y%m%d%H%M}",
+            terminal=self.terminal,
+        )
+        handle = self.reader.write_endorsement(self._key, self.issuer_key, endorsement)
+
+        def done(completion: Any) -> None:
+            if not completion.ok:
+                log.warning("endorsement not written: %s/%s", completion.code.value,
+                            completion.error)  # fmt: skip
+                finish(failure(completion))
+                return
+            written = endorsement in completion.data["permit"].endorsements
+            finish({"result": {"written": written, "verified": written,
+                               "valid_until": endorsement.valid_until}})  # fmt: skip
+
+        when_done(handle, done)
+        return handle.cancel
+
+
+def _document(permit: Any, kind: str) -> dict[str, Any]:
+    """The step's result: the holder and the endorsements the chip holds (genuine
+    ones only; forged records are counted by the driver and left out)."""
+    holder = permit.holder
+    return {
+        "kind": kind,
+        "holder_name": holder.name,
+        "document_number": holder.document_number,
+        "valid_until": holder.expiry_date,
+        "endorsements": [
+            {
+                "region": e.region,
+                "kind": e.kind,
+                "trips": str(e.trips),
+                "valid_until": e.valid_until,
+            }
+            for e in permit.endorsements
+        ],
+    }

@@ -1,0 +1,76 @@
+"""A permit endorsement on the touchscreen with every simulated device and our
+drivers on them, wired as `make run` wires them: the scanner reads the permit's
+MRZ, the chip is read and the endorsement written through pcscd, the slip comes
+out of the ESC/POS printer, and the card is taken back; the face check, the
+backend and the payment answer from the demo services (no backend here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.helpers import tap
+
+pytestmark = pytest.mark.service
+
+
+@pytest.fixture
+def terminal(qapp, pcscd_service, tmp_path):
+    from kiosk.app import step_services
+    from kiosk.config import load
+    from kiosk.simulated import SimulatedDevices
+    from kiosk.strings import catalogue
+    from ui.app import Kiosk
+    from ui.services import shell_factory
+
+    config = load(env={"KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db")}).config
+    devices = SimulatedDevices()
+    states = devices.start()
+    assert states["smartcard"] == "online" and states["receipt_printer"] == "online", states
+    services = step_services(config, devices, True, None, catalogue())
+    for part in services.parts:
+        if hasattr(part, "citizen") and part.citizen is not None:
+            part.citizen.delay_s = 0.3
+    built = Kiosk(
+        shell_factory(catalogue(), device_states=states | {"network": "online"},
+                      step_services=services),
+        catalogue(),
+        size=(1080, 1920),
+    )  # fmt: skip
+    built.window.show()
+    built.settle(100)
+    built.devices = devices
+    try:
+        yield built
+    finally:
+        built.close()
+        devices.stop()
+
+
+def test_an_endorsement_is_written_to_the_chip_and_its_slip_printed(qtbot, terminal):
+    kiosk, card = terminal, terminal.devices.simulators["smartcard"]
+    printer = terminal.devices.simulators["receipt_printer"]
+    tap(kiosk, "tile_permit_endorsement")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "kind", timeout=30_000)
+    for option in ("option_individual", "option_macau", "option_twice"):
+        tap(kiosk, option)
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "check", timeout=5_000)
+    tap(kiosk, "button_confirm")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "rating", timeout=30_000)
+    slip = "\n".join(printer.slips[-1].lines)
+    assert "张*" in slip and "张三" not in slip  # the holder, masked, from the chip
+    profile = card.profile
+    read = (
+        terminal.devices.drivers["smartcard"]
+        .read_permit(
+            (profile.document_number, profile.birth_date, profile.expiry_date),
+            bytes.fromhex(profile.issuer_key),
+        )
+        .result()
+    )
+    (endorsement,) = read.data["permit"].endorsements
+    assert (endorsement.region, endorsement.kind, endorsement.trips) == ("MO", "G", 2)
+    assert f"{endorsement.valid_until[:4]}-{endorsement.valid_until[4:6]}" in slip
+    tap(kiosk, "rate_5")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "done", timeout=30_000)  # card taken
+    tap(kiosk, "button_finish")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "home", timeout=5_000)
