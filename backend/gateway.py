@@ -221,6 +221,8 @@ def reconciliation(request: Request, day: dt.date) -> Reconciliation:
             .order_by(StoredRecord.seq)
         ):  # the last state a terminal reported for each order
             body = row.body
+            if body.get("method", "qr") != "qr":
+                continue  # a bank-card sale: the acquirer's settlement file reconciles it
             number = str(body.get("out_trade_no", ""))
             try:
                 state: TradeState | None = TradeState(str(body.get("state")))

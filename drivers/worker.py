@@ -64,6 +64,10 @@ class CommandHandle:
     def cancel(self) -> None:
         self.context.cancelled.set()
 
+    def finished(self, within_s: float = 0.0) -> bool:
+        """Whether the completion is there (waiting up to `within_s` for it)."""
+        return self._done.wait(within_s)
+
     def result(self) -> Completion:
         """Wait for the completion; never longer than the deadline and a little grace."""
         if not self._done.wait(max(0.0, self.context.remaining()) + GRACE_S):

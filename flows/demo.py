@@ -56,6 +56,11 @@ class DemoServices:
         # step type -> the completion code it fails with (a printer out of paper...)
         self.failing = failing or {}
 
+    takes_cards = True  # the pay screen offers a bank card; the demo pays either way
+
+    def use_card(self) -> None:
+        """The citizen chose the bank card: the demo's answer is the same."""
+
     def reply(self, perform: Perform) -> tuple[float, dict[str, Any]]:
         """(seconds until the answer, the result's fields) for a step to perform;
         a failing step type answers `{"fail": code}`."""

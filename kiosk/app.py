@@ -195,12 +195,30 @@ def step_services(
     if link is None:
         return ServiceChain(*parts)
     parts.append(link.services)
-    scanner = devices.drivers.get("scanner")
-    if link.micropay is not None and scanner is not None:
-        from kiosk.payments import PaymentServices
-
-        parts.append(PaymentServices(scanner, link.micropay, citizen or (lambda s, p: None)))
+    payments = _payment_services(config, devices, link, citizen)
+    if payments is not None:
+        parts.append(payments)
     return ServiceChain(*parts)
+
+
+def _payment_services(config: Any, devices: SimulatedDevices, link: Any, citizen: Any) -> Any:
+    """QR micropay on an enrolled terminal with a scanner; bank cards wherever the
+    card terminal is (it has its own line to the bank)."""
+    import threading
+
+    from kiosk.payments import BankCardPay, PaymentServices, settle_card_orders
+    from offline_cache.payments import PaymentBook
+
+    scanner, card_terminal = devices.drivers.get("scanner"), devices.drivers.get("card_payment")
+    micropay = link.micropay if scanner is not None else None
+    card = None
+    if card_terminal is not None:
+        outbox = link.services.outbox
+        card = BankCardPay(card_terminal, PaymentBook(outbox), config.terminal.id, outbox.clock)
+        threading.Thread(target=settle_card_orders, args=(card,), daemon=True).start()
+    if micropay is None and card is None:
+        return None
+    return PaymentServices(scanner, micropay, citizen or (lambda s, p: None), card=card)
 
 
 def _backend_link(config: Any, devices: SimulatedDevices) -> Any:

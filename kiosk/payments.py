@@ -35,6 +35,7 @@ Finish = Callable[[dict[str, Any]], None]
 QUERY_EVERY_S = 3.0
 QUERY_FOR_S = 45.0  # a citizen typing a password takes seconds, not minutes
 REVERSE_TRIES = 5
+SALE_TIMEOUT_S = 90.0  # the card, the PIN, the bank: then the sale's outcome is unknown
 FINAL_FAILED = {TradeState.PAYERROR, TradeState.REVOKED, TradeState.CLOSED, TradeState.REFUND}
 
 
@@ -65,8 +66,7 @@ class QrMicropay:
         self.query_for_s = query_for_s
 
     def new_order(self, now: float) -> str:
-        stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d%H%M%S")
-        return f"K{self.terminal[-6:]}{stamp}{secrets.token_hex(3).upper()}"[:32]
+        return new_order(self.terminal, now)
 
     def pay(
         self, amount_fen: int, auth_code: str, description: str, session: str | None
@@ -143,56 +143,186 @@ class QrMicropay:
         return Outcome(order, "unknown")
 
 
+def new_order(terminal: str, now: float) -> str:
+    """An order number unique across the fleet, made before anyone is asked."""
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d%H%M%S")
+    return f"K{terminal[-6:]}{stamp}{secrets.token_hex(3).upper()}"[:32]
+
+
+class BankCardPay:
+    """A sale on the bank-card terminal (drivers/card_payment/PROTOCOL.md), by the
+    same rules as QR micropay: the order is stored first; a sale whose result did
+    not come is queried, then voided; one still unknown is left for the bank's
+    settlement file. It needs no backend: the card terminal has its own line."""
+
+    def __init__(
+        self,
+        card_terminal: Any,
+        book: PaymentBook,
+        terminal: str,
+        clock: Callable[[], float],
+        sleep: Callable[[float], bool] | None = None,
+        query_every_s: float = QUERY_EVERY_S,
+        query_tries: int = 5,
+        sale_timeout_s: float = SALE_TIMEOUT_S,
+    ) -> None:
+        self.card_terminal = card_terminal
+        self.sale_timeout_s = sale_timeout_s
+        self.book = book
+        self.terminal = terminal
+        self.clock = clock
+        self.stop = threading.Event()
+        self.sleep = sleep or (lambda seconds: self.stop.wait(seconds))
+        self.query_every_s = query_every_s
+        self.query_tries = query_tries
+
+    def pay(self, amount_fen: int, session: str | None) -> Outcome:
+        order = new_order(self.terminal, self.clock())
+        self.book.open(order, amount_fen, session, method="bank_card")
+        sale = self.card_terminal.sale(order, amount_fen, self.sale_timeout_s)
+        # the session may end while the citizen stands at the PIN pad: then the sale
+        # is cancelled (its outcome unknown: queried, voided below)
+        while not sale.finished(within_s=0.2):
+            if self.stop.is_set():
+                sale.cancel()
+                break
+        done = sale.result()
+        if done.ok:
+            self.book.change(order, TradeState.SUCCESS)
+            return Outcome(order, "paid")
+        if done.error == "declined":  # the bank said no: another card, or a QR code
+            self.book.change(order, TradeState.PAYERROR, "declined")
+            return Outcome(order, "failed", "declined")
+        self.book.change(order, "UNKNOWN", done.error or done.code.value)
+        return self.settle(order)
+
+    def settle(self, order: str, keep_paid: bool = True) -> Outcome:
+        """Query the order; paid and `keep_paid` (the session goes on) is paid, else
+        it is voided. After a restart nobody is served: a paid order is voided."""
+        for attempt in range(self.query_tries):
+            if attempt and self.sleep(self.query_every_s):
+                break  # the session is over: void it
+            done = self.card_terminal.query(order).result()
+            if not done.ok:
+                continue
+            state = done.data["state"]
+            if state == "paid" and keep_paid:
+                self.book.change(order, TradeState.SUCCESS)
+                return Outcome(order, "paid")
+            if state == "paid":
+                break
+            if state in ("failed", "not_found"):  # never charged
+                self.book.change(order, TradeState.CLOSED, state)
+                return Outcome(order, "failed", state)
+            if state in ("voided", "refunded"):
+                self.book.change(order, TradeState.REVOKED, state)
+                return Outcome(order, "reversed")
+        return self.void(order)
+
+    def void(self, order: str) -> Outcome:
+        done = self.card_terminal.void(order).result()
+        if done.ok and done.data["state"] == "voided":
+            self.book.change(order, TradeState.REVOKED)
+            return Outcome(order, "reversed")
+        if done.ok and done.data["state"] == "not_found":
+            self.book.change(order, TradeState.CLOSED, "not_found")
+            return Outcome(order, "failed", "not_found")
+        log.error("card order %s: outcome unknown after the void; left for the bank", order)
+        self.book.change(order, "UNKNOWN", "void failed")
+        return Outcome(order, "unknown")
+
+
+def settle_card_orders(card: BankCardPay) -> None:
+    """Card orders a crash left unknown: queried, and voided if paid (the session
+    that made them is gone, its service never given)."""
+    for order in card.book.unsettled("bank_card"):
+        outcome = card.settle(order.out_trade_no, keep_paid=False)
+        log.warning("card order %s settled after a restart: %s", order.out_trade_no,
+                    outcome.state)  # fmt: skip
+
+
 class PaymentServices:
-    """The flows' `pay` step by QR micropay: the scanner reads the citizen's payment
-    code (the pay screen asks for it), then the gateway is asked."""
+    """The flows' `pay` step: by QR micropay (the scanner reads the citizen's payment
+    code, which the pay screen asks for, then the gateway is asked), or by bank card
+    when the citizen taps for it (or when the terminal takes nothing else)."""
 
     def __init__(
         self,
         scanner: Any,
-        micropay: QrMicropay,
+        micropay: QrMicropay | None,
         citizen: Callable[[str, dict[str, Any]], None] = lambda step, params: None,
         scan_timeout_s: float = 120.0,
+        card: BankCardPay | None = None,
     ) -> None:
-        self.scanner = scanner
+        self.scanner = scanner if micropay is not None else None
         self.micropay = micropay
         self.citizen = citizen
         self.scan_timeout_s = scan_timeout_s
+        self.card = card
         self.fallback = None
+        self.progress: Callable[[dict[str, Any]], None] = lambda news: None
+        self._use_card = threading.Event()
+        self._scan: Any = None  # the payment code's read, while it is awaited
+
+    @property
+    def takes_cards(self) -> bool:
+        return self.card is not None
 
     def serves(self, step_type: str) -> bool:
-        return step_type == "pay"
+        return step_type == "pay" and (self.scanner is not None or self.card is not None)
+
+    def use_card(self) -> None:
+        """The citizen tapped "bank card": the code is no longer awaited."""
+        if self.card is not None:
+            self._use_card.set()
+            scan = self._scan
+            if scan is not None:
+                scan.cancel()
 
     def start(
         self, step_type: str, params: dict[str, Any], inputs: dict[str, Any], finish: Finish
     ) -> Callable[[], None]:
         amount = int(inputs.get("amount_fen") or 0)
-        handle = self.scanner.read_code(self.scan_timeout_s)
+        self._use_card.clear()
+        for way in (self.micropay, self.card):
+            if way is not None:
+                way.stop.clear()
+        self._scan = self.scanner.read_code(self.scan_timeout_s) if self.scanner else None
         self.citizen("pay", params)
-        self.micropay.stop.clear()
 
         def run() -> None:
-            done = handle.result()
-            if not done.ok:
-                finish({"fail": done.code.value, "recovery": "user_action"})
-                return
-            if done.data.get("kind") != "payment_code":
-                finish({"fail": "invalid_data", "recovery": "user_action"})
-                return
+            done = self._scan.result() if self._scan is not None else None
+            self._scan = None
             if amount <= 0:  # nothing to pay (a free renewal in some cities)
                 finish({"result": {"payment_ref": "FREE", "state": "paid", "amount_fen": 0}})
-                return
-            outcome = self.micropay.pay(amount, str(done.data["text"]), "公安自助服务", None)
-            finish({"result": {"payment_ref": outcome.out_trade_no, "state": outcome.state,
-                               "amount_fen": amount}})  # fmt: skip
+            elif self.card is not None and (done is None or (self._use_card.is_set()
+                                                             and not done.ok)):  # fmt: skip
+                self.progress({"method": "bank_card"})  # the screen: the card terminal now
+                finish(_paid(self.card.pay(amount, None), amount))
+            elif done is None or not done.ok:
+                finish({"fail": done.code.value if done else "unsupported",
+                        "recovery": "user_action"})  # fmt: skip
+            elif done.data.get("kind") != "payment_code" or self.micropay is None:
+                finish({"fail": "invalid_data", "recovery": "user_action"})
+            else:
+                outcome = self.micropay.pay(amount, str(done.data["text"]), "公安自助服务", None)
+                finish(_paid(outcome, amount))
 
         threading.Thread(target=run, daemon=True, name="pay").start()
 
         def cancel() -> None:
-            handle.cancel()
-            self.micropay.stop.set()  # an unknown order is reversed, not left open
+            if self._scan is not None:
+                self._scan.cancel()
+            for way in (self.micropay, self.card):
+                if way is not None:
+                    way.stop.set()  # an unknown order is reversed, not left open
 
         return cancel
 
     def wipe(self) -> None:
         """The payment code was never kept; the order book is not personal data."""
+
+
+def _paid(outcome: Outcome, amount: int) -> dict[str, Any]:
+    return {"result": {"payment_ref": outcome.out_trade_no, "state": outcome.state,
+                       "amount_fen": amount}}  # fmt: skip

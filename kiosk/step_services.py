@@ -212,3 +212,12 @@ class ServiceChain:
     progress = property(lambda self: None, lambda self, v: self._hand_in("progress", v))
     session_photos = property(lambda self: None, lambda self, v: self._hand_in("session_photos", v))
     language = property(lambda self: None, lambda self, v: self._hand_in("language", v))
+
+    @property
+    def takes_cards(self) -> bool:
+        return any(getattr(part, "takes_cards", False) for part in self.parts)
+
+    def use_card(self) -> None:
+        for part in self.parts:
+            if getattr(part, "takes_cards", False):
+                part.use_card()

@@ -130,6 +130,11 @@ class Kiosk:
         self.settle(0)
         self.app.removeTranslator(self.translator)
         self.engine.deleteLater()
+        # The shell goes on Qt's thread now: were its last reference dropped on a
+        # driver's thread (a step's late answer), its timers would outlive it there
+        # and fire into freed memory.
+        self.shell.deleteLater()
+        self.settle(0)
 
 
 def show_kiosk(

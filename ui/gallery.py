@@ -84,7 +84,13 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
             },
         ],
     ),
-    ("pay", ev.Show("pay", "pay", "flow.common.pay", {"amount": 20.0, "methods": ["wechat"]}), []),
+    (
+        "pay",
+        ev.Show(
+            "pay", "pay", "flow.common.pay", {"amount": 20.0, "methods": ["wechat", "bank_card"]}
+        ),
+        [],
+    ),
     ("working", ev.Show("slip", "print", "flow.common.printing", {}), []),
     ("read_id_card", ev.Show("card", "read_id_card", "flow.common.place_card", {}), []),
     ("scan_code", ev.Show("scan", "scan_code", "flow.id_renewal.scan_receipt", {}), []),

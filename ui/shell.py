@@ -361,6 +361,24 @@ class KioskShell(QObject):
     def extend(self) -> None:
         self._handle(ev.Extend(self.clock()))
 
+    @Property(bool, notify=screenChanged)
+    def cardPayment(self) -> bool:
+        """The pay screen offers a bank card: the step takes one, the terminal has a
+        card terminal, and the citizen has not chosen it yet."""
+        return bool(
+            self._show is not None
+            and self._show.step_type == "pay"
+            and "bank_card" in (self._show.params.get("methods") or [])
+            and getattr(self.step_services, "takes_cards", False)
+            and self._progress.get("method") != "bank_card"
+        )
+
+    @Slot()
+    def payByCard(self) -> None:
+        if self.cardPayment and self._engine is not None:
+            self.step_services.use_card()
+            self.voice.say("ui.pay.card_insert", self._lang)
+
     @Slot(str)
     def setLanguage(self, lang: str) -> None:
         if lang != self._lang:

@@ -101,11 +101,13 @@ class EcrSimulator(PtySimulator):
         if command == "STATUS":
             self._reply("BUSY" if self.profile.busy else "READY")
         elif command == "SALE":
+            ledger.setdefault(order, "PENDING")  # the citizen is at the card and the PIN
             threading.Timer(self.profile.card_delay_s, self._sale, args=(order,)).start()
         elif command == "QUERY":
-            self._reply("RESULT", order, ledger.get(order, "NOT_FOUND"), "")
-        elif command == "VOID":
-            done = ledger.get(order) == "APPROVED"
+            state = ledger.get(order, "NOT_FOUND")
+            self._reply("RESULT", order, "UNKNOWN" if state == "PENDING" else state, "")
+        elif command == "VOID":  # a sale in progress is aborted; an approved one reversed
+            done = ledger.get(order) in ("APPROVED", "PENDING")
             if done:
                 ledger[order] = "VOIDED"
             self._reply("RESULT", order, "VOIDED" if done else "NOT_FOUND", "")
@@ -121,6 +123,9 @@ class EcrSimulator(PtySimulator):
         ledger = self.profile.ledger
         if ledger.get(order) == "APPROVED":  # the same order again: never a second charge
             self._reply("RESULT", order, "APPROVED", "already paid")
+            return
+        if ledger.get(order) == "VOIDED":  # aborted while the citizen was paying
+            self._reply("RESULT", order, "VOIDED", "aborted")
             return
         answer = self.profile.answer
         if answer in ("approve", "lost"):

@@ -8,6 +8,8 @@ Item {
     property var shell: kiosk
     readonly property var theme: kiosk.style
     readonly property var amount: shell ? shell.params.amount : 0
+    // the citizen chose the bank card (or the terminal takes nothing else)
+    readonly property bool byCard: shell !== null && shell !== undefined && shell.progress.method === "bank_card"
     Column {
         anchors.fill: parent
         spacing: page.theme ? page.theme.gap : 0
@@ -22,7 +24,7 @@ Item {
             visible: typeof page.amount === "number"
             text: Screens.fill(qsTrId("ui.pay.amount"), {"yuan": typeof page.amount === "number" ? page.amount.toFixed(2) : ""})
         }
-        KText { theme: page.theme; width: parent.width; text: qsTrId("ui.pay.show_code") }
+        KText { objectName: "pay_how"; theme: page.theme; width: parent.width; text: qsTrId(page.byCard ? "ui.pay.card_insert" : "ui.pay.show_code") }
         Rectangle {
             anchors.horizontalCenter: parent.horizontalCenter
             width: page.theme ? page.theme.target * 3 : 300
@@ -33,7 +35,14 @@ Item {
             border.width: 4
             KText { anchors.centerIn: parent; theme: page.theme; text: "▣ ➜ ▤" }
         }
-        KText { theme: page.theme; width: parent.width; color: page.theme ? page.theme.quiet : "black"; text: qsTrId("ui.pay.methods") }
+        KButton {
+            objectName: "button_bank_card"
+            theme: page.theme
+            width: parent.width
+            visible: page.shell !== null && page.shell !== undefined && page.shell.cardPayment
+            textId: "ui.pay.bank_card"
+            onTapped: page.shell.payByCard()
+        }
         KText {
             objectName: "pay_seconds"
             theme: page.theme
