@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from offline_cache.database import connect
@@ -53,13 +55,9 @@ def test_a_key_file_others_can_read_is_refused_in_one_line(tmp_path):
 BACKEND = str(Path(sys.executable).parent / "kiosk-backend")
 
 
-def _backend(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([BACKEND, *args], capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})  # fmt: skip
-
-
-def test_a_technician_enrols_a_terminal_and_it_syncs(tmp_path):
-    """`kiosk-backend serve` and `code`, `kiosk enroll`, then `kiosk sync run --once`."""
+@contextlib.contextmanager
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`kiosk-backend serve` on a free loopback port: (its URL, its data folder)."""
     from tests.services.process import free_port, port_open, start, stop, wait_until
 
     port = free_port()
@@ -68,9 +66,21 @@ def test_a_technician_enrols_a_terminal_and_it_syncs(tmp_path):
                    tmp_path / "serve.log")  # fmt: skip
     try:
         wait_until(lambda: port_open(port), "kiosk-backend serve", timeout=60)
+        yield f"http://127.0.0.1:{port}", data
+    finally:
+        stop(server)
+
+
+def _backend(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BACKEND, *args], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})  # fmt: skip
+
+
+def test_a_technician_enrols_a_terminal_and_it_syncs(tmp_path):
+    """`kiosk-backend serve` and `code`, `kiosk enroll`, then `kiosk sync run --once`."""
+    with served(tmp_path) as (url, data):
         code = _backend(tmp_path, "code", "--data", str(data))
         assert code.returncode == 0, code.stderr
-        url = f"http://127.0.0.1:{port}"
         env_id = ("--config", str(_config(tmp_path)))
         enrolled = kiosk(tmp_path, *env_id, "enroll", "--backend", url, "--code",
                          code.stdout.strip(), "--json")  # fmt: skip
@@ -92,8 +102,6 @@ def test_a_technician_enrols_a_terminal_and_it_syncs(tmp_path):
         assert ran.returncode == 0, ran.stderr
         assert json.loads(ran.stdout) == {"sent": 5, "duplicates": 0, "failed": 0, "held": 0,
                                           "left": 0}  # fmt: skip
-    finally:
-        stop(server)
 
 
 def test_no_backend_no_identity_bad_address(tmp_path):
@@ -149,18 +157,11 @@ def test_a_proof_the_backend_issued_verifies_with_the_pulled_issuer_keys(tmp_pat
     from backend.registry import citizen_id
     from kiosk.sync.client import BackendClient
     from kiosk.sync.identity import Identity
-    from tests.services.process import free_port, port_open, start, stop, wait_until
     from wire.services import ProofRequest
 
-    port = free_port()
-    data = tmp_path / "backend"
-    server = start([BACKEND, "serve", "--port", str(port), "--data", str(data)],
-                   tmp_path / "serve.log")  # fmt: skip
-    try:
-        wait_until(lambda: port_open(port), "kiosk-backend serve", timeout=60)
+    with served(tmp_path) as (url, data):
         code = _backend(tmp_path, "code", "--data", str(data)).stdout.strip()
         config = ("--config", str(_config(tmp_path)))
-        url = f"http://127.0.0.1:{port}"
         assert kiosk(tmp_path, *config, "enroll", "--backend", url, "--code", code).returncode == 0
         qr = tmp_path / "proof.png"
         client = BackendClient(Identity.load(tmp_path / "identity.json"))
@@ -174,5 +175,3 @@ def test_a_proof_the_backend_issued_verifies_with_the_pulled_issuer_keys(tmp_pat
         after = kiosk(tmp_path, *config, "proof", "verify", str(qr), "--json")
         assert after.returncode == 0, after.stderr
         assert json.loads(after.stdout)["status"] == "valid"
-    finally:
-        stop(server)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.sync.client import BackendClient, post_unsigned
@@ -62,3 +65,12 @@ def terminal(tmp_path: Path, live_backend: LiveBackend, clock: Clock) -> Iterato
     yield Terminal(outbox, client, Link(client, outbox, batch_size=50), identity)
     client.close()
     db.close()
+
+
+def reconciliation(backend: LiveBackend, clock: Clock) -> dict[str, Any]:
+    """The backend's reconciliation report of the clock's day, as an operator reads it."""
+    day = dt.datetime.fromtimestamp(clock(), dt.UTC).date().isoformat()
+    return requests.get(
+        backend.url + "/v1/admin/reconciliation", params={"day": day},
+        headers={"Authorization": "Bearer operator"}, timeout=10,
+    ).json()  # fmt: skip

@@ -6,13 +6,11 @@ card sales to the bank's own file."""
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
 import time
 from typing import Any
 
 import pytest
-import requests
 
 from drivers.card_payment.driver import EcrTerminal
 from drivers.card_payment.simulator import BankProfile, EcrSimulator
@@ -22,7 +20,7 @@ from kiosk.payments import BankCardPay, PaymentServices, QrMicropay, settle_card
 from offline_cache.payments import PaymentBook
 from tests.backend.harness import Clock
 from tests.services.backend import LiveBackend
-from tests.sync.conftest import Terminal
+from tests.sync.conftest import Terminal, reconciliation
 
 
 @pytest.fixture
@@ -123,9 +121,5 @@ def test_the_reconciliation_leaves_card_sales_to_the_bank(
     _, driver = bank
     card_pay(terminal, driver).pay(4000, "s4")
     assert terminal.link.relay.drain().failed == 0
-    day = dt.datetime.fromtimestamp(clock(), dt.UTC).date().isoformat()
-    found = requests.get(
-        live_backend.url + "/v1/admin/reconciliation", params={"day": day},
-        headers={"Authorization": "Bearer operator"}, timeout=10,
-    ).json()  # fmt: skip
+    found = reconciliation(live_backend, clock)
     assert found["mismatches"] == [] and found["orders"] == 0

@@ -5,12 +5,10 @@ terminal afterwards."""
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
 from typing import Any
 
 import pytest
-import requests
 
 from drivers.scanner.driver import SerialScanner
 from drivers.scanner.simulator import ScannerSimulator
@@ -20,7 +18,7 @@ from kiosk.sync.terminal import _settle_unknown_payments
 from offline_cache.payments import PaymentBook
 from tests.backend.harness import Clock
 from tests.services.backend import LiveBackend
-from tests.sync.conftest import Terminal
+from tests.sync.conftest import Terminal, reconciliation
 from wire.payments import Micropay, OrderRef
 
 CODE = "1345678901234567"  # + two digits; the last picks the gateway's case
@@ -83,11 +81,7 @@ def test_the_reconciliation_agrees_with_the_terminal(
     for last in "0123456":
         micropay.pay(1500, CODE + "0" + last, "x", f"session-{last}")
     assert terminal.link.relay.drain().failed == 0
-    day = dt.datetime.fromtimestamp(clock(), dt.UTC).date().isoformat()
-    found = requests.get(
-        live_backend.url + "/v1/admin/reconciliation", params={"day": day},
-        headers={"Authorization": "Bearer operator"}, timeout=10,
-    ).json()  # fmt: skip
+    found = reconciliation(live_backend, clock)
     assert found["orders"] == 7 and found["mismatches"] == []
     assert found["paid_fen"] == 1500 * 4  # 0, 2, 4 and 5 were paid
 

@@ -18,7 +18,7 @@ from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from offline_cache.payments import PaymentBook
 from tests.ui.helpers import find, tap, texts
-from tests.ui.test_session import PHONE, wait_for
+from tests.ui.test_session import PHONE, to_the_confirm_step, wait_for
 
 
 @pytest.fixture
@@ -47,18 +47,7 @@ def paying_kiosk(kiosk, tmp_path):
 
 def test_a_tap_on_bank_card_pays_on_the_card_terminal(qtbot, paying_kiosk):
     kiosk = paying_kiosk
-    tap(kiosk, "tile_test_renewal")
-    wait_for(qtbot, kiosk, "info")
-    tap(kiosk, "button_continue")
-    wait_for(qtbot, kiosk, "choose")
-    tap(kiosk, "option_renewal")
-    wait_for(qtbot, kiosk, "form")
-    for digit in PHONE:
-        tap(kiosk, f"key_{digit}")
-    tap(kiosk, "button_next")
-    tap(kiosk, "toggle_agree")
-    tap(kiosk, "button_next")
-    wait_for(qtbot, kiosk, "confirm")
+    to_the_confirm_step(qtbot, kiosk)
     tap(kiosk, "button_confirm")
     wait_for(qtbot, kiosk, "pay")
     tap(kiosk, "button_bank_card")

@@ -13,8 +13,8 @@ def wait_for(qtbot, kiosk, screen: str, timeout: int = 10_000) -> None:
     kiosk.settle(60)
 
 
-def test_a_citizen_renews_pays_rates_and_leaves_nothing_behind(qtbot, kiosk):
-    assert kiosk.shell.screen == "home"
+def to_the_confirm_step(qtbot, kiosk) -> None:
+    """The test renewal from the home screen to the screen of its values in full."""
     tap(kiosk, "tile_test_renewal")
     wait_for(qtbot, kiosk, "info")
     tap(kiosk, "button_continue")
@@ -27,6 +27,11 @@ def test_a_citizen_renews_pays_rates_and_leaves_nothing_behind(qtbot, kiosk):
     tap(kiosk, "toggle_agree")
     tap(kiosk, "button_next")  # submit
     wait_for(qtbot, kiosk, "confirm")
+
+
+def test_a_citizen_renews_pays_rates_and_leaves_nothing_behind(qtbot, kiosk):
+    assert kiosk.shell.screen == "home"
+    to_the_confirm_step(qtbot, kiosk)
     assert PHONE in " ".join(texts(kiosk))  # the one screen that shows it in full
     assert find(kiosk, "button_back")
     tap(kiosk, "button_confirm")
@@ -125,17 +130,7 @@ def test_a_device_fault_is_told_calmly_with_where_to_go(qtbot, kiosk):
     from flows.demo import DemoServices
 
     kiosk.shell.step_services = DemoServices(speed=20.0, failing={"print": "device_not_ready"})
-    tap(kiosk, "tile_test_renewal")
-    wait_for(qtbot, kiosk, "info")
-    tap(kiosk, "button_continue")
-    tap(kiosk, "option_renewal")
-    wait_for(qtbot, kiosk, "form")
-    for digit in PHONE:
-        tap(kiosk, f"key_{digit}")
-    tap(kiosk, "button_next")
-    tap(kiosk, "toggle_agree")
-    tap(kiosk, "button_next")
-    wait_for(qtbot, kiosk, "confirm")
+    to_the_confirm_step(qtbot, kiosk)
     tap(kiosk, "button_confirm")
     qtbot.waitUntil(lambda: kiosk.shell.failure != "", timeout=10_000)
     kiosk.settle(100)
