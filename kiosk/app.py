@@ -169,12 +169,13 @@ def step_services(
     """The real drivers for the steps they serve (the chip too), the printers for the
     print step, the backend for the backend step and QR payment; the shell's demo
     services for the rest (the face check, the bank card, until they are wired)."""
-    from kiosk.citypack import load_pack
+    from kiosk.citypack import PACK_FILE, CityPack, load_pack, parse_pack
     from kiosk.documents.keys import trusted
+    from kiosk.errors import ConfigError
     from kiosk.print_services import PrintServices
     from kiosk.simulated import SimulatedCitizen
     from kiosk.step_services import DeviceServices, ServiceChain
-    from kiosk.sync.link import pulled_issuer_keys
+    from kiosk.sync.link import pulled_city_file, pulled_issuer_keys
 
     citizen = SimulatedCitizen(devices.simulators) if simulated else None
     parts: list[Any] = [DeviceServices(devices.drivers, fallback=None, citizen=citizen)]
@@ -182,8 +183,19 @@ def step_services(
     def issuer_keys() -> dict[str, Any]:
         return {**pulled_issuer_keys(config.cache.database), **trusted(config.proof)}
 
-    parts.append(PrintServices(devices.drivers, load_pack(config.terminal.city_pack), strings,
-                               config.terminal.id, issuer_keys))  # fmt: skip
+    packaged = load_pack(config.terminal.city_pack)
+
+    def city_pack() -> CityPack:
+        """The pack the backend last gave (the issuer, its wording), else the packaged."""
+        text = pulled_city_file(config.cache.database, PACK_FILE)
+        try:
+            return parse_pack(text, "the backend's city pack") if text else packaged
+        except ConfigError as exc:
+            log.error("the backend's city pack is not usable, the packaged one is: %s", exc)
+            return packaged
+
+    parts.append(PrintServices(devices.drivers, city_pack, strings, config.terminal.id,
+                               issuer_keys))  # fmt: skip
     if "smartcard" in devices.drivers:
         from kiosk.chip_services import ChipServices
 

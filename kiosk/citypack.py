@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kiosk.errors import ConfigError
 
 PACKS = Path(__file__).resolve().parent / "citypacks"
+PACK_FILE = "pack.toml"
 
 
 class DocumentRules(BaseModel):
@@ -34,11 +35,19 @@ class CityPack(BaseModel):
 
 
 def load_pack(name: str = "default", folder: Path = PACKS) -> CityPack:
-    path = folder / name / "pack.toml"
+    path = folder / name / PACK_FILE
     try:
-        return CityPack.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError("config.unreadable", file=path, reason=exc.strerror) from None
+    return parse_pack(text, path)
+
+
+def parse_pack(text: str, path: object) -> CityPack:
+    """A pack.toml's text (packaged, or pulled from the backend) as a city pack;
+    `path` says where it came from, in the error."""
+    try:
+        return CityPack.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config.bad_toml", file=path, reason=exc) from None
     except ValidationError as exc:

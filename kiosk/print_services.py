@@ -48,7 +48,7 @@ class PrintServices:
     def __init__(
         self,
         drivers: dict[str, Any],
-        pack: CityPack,
+        pack: Callable[[], CityPack],
         strings: Catalogue,
         terminal: str,
         issuer_keys: Callable[[], dict[str, Any]],
@@ -57,7 +57,7 @@ class PrintServices:
     ) -> None:
         self.printers = {name: drivers[name] for name in ("receipt_printer", "document_printer")
                          if name in drivers}  # fmt: skip
-        self.pack = pack
+        self.pack = pack  # the pulled one when the backend gave one, else the packaged
         self.strings = strings
         self.terminal = terminal
         self.issuer_keys = issuer_keys  # pulled from the backend's config, and configured
@@ -130,7 +130,7 @@ class PrintServices:
         if template == "refund_voucher":
             what = self.strings.text("documents.slip.voucher.unfinished", lang)
             amount = int(data.get("amount_fen") or 0)
-            return slips.refund_voucher(context, what, amount, self.pack.help_phone)
+            return slips.refund_voucher(context, what, amount, self.pack().help_phone)
         if template == "endorsement_slip":
             name = str(data.get("name") or "")
             until = str(data.get("valid_until") or "")  # YYYYMMDD, from the chip's answer
@@ -150,7 +150,7 @@ class PrintServices:
                         str(data.get("id_number") or ""))  # fmt: skip
         try:
             issued = render_issued(str(answer.get("code") or ""), holder, self.issuer_keys(),
-                                   self.pack, self.language(), self.strings)  # fmt: skip
+                                   self.pack(), self.language(), self.strings)  # fmt: skip
         except (ProofFormatError, ProofSignatureError, UnknownKeyError, WrongHolder) as exc:
             raise DocumentRefused(f"{type(exc).__name__}: {exc}") from None
         return issued.pdf

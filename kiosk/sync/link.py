@@ -136,19 +136,9 @@ def pulled_issuer_keys(database: Path) -> dict[str, Ed25519PublicKey]:
     """The issuer keys the backend's config gave this terminal: none when it never
     synced (then only `[proof] trusted_keys` count). Opens its own connection, so
     any thread may ask."""
-    from offline_cache.database import DatabaseError, connect
     from wire.proof import ProofFormatError, public_key_from_text
 
-    if not database.exists():
-        return {}
-    try:
-        db = connect(database)
-    except DatabaseError:
-        return {}
-    try:
-        pack = cached_pack(db)
-    finally:
-        db.close()
+    pack = _pulled(database)
     keys = {}
     for key_id, text in (pack.issuer_keys if pack else {}).items():
         try:
@@ -156,3 +146,24 @@ def pulled_issuer_keys(database: Path) -> dict[str, Ed25519PublicKey]:
         except ProofFormatError:
             continue  # a key that arrived damaged is not trusted
     return keys
+
+
+def pulled_city_file(database: Path, name: str) -> str | None:
+    """A file of the city pack the backend's config gave (`pack.toml`), if any."""
+    pack = _pulled(database)
+    return pack.city_pack.get(name) if pack else None
+
+
+def _pulled(database: Path) -> ConfigPack | None:
+    from offline_cache.database import DatabaseError, connect
+
+    if not database.exists():
+        return None
+    try:
+        db = connect(database)
+    except DatabaseError:
+        return None
+    try:
+        return cached_pack(db)
+    finally:
+        db.close()

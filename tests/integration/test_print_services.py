@@ -51,7 +51,7 @@ def a4():
 
 def services(drivers, key=None, language="zh_CN"):
     keys = {key.key_id: key.private.public_key()} if key else {}
-    return PrintServices(drivers, PACK, catalogue(), "BJ-DC-0007", lambda: keys,
+    return PrintServices(drivers, lambda: PACK, catalogue(), "BJ-DC-0007", lambda: keys,
                          language=lambda: language)  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -156,6 +158,28 @@ def test_heartbeat_pulls_the_config_only_when_it_changed(
     link.heartbeat()
     assert live_backend.network.requests == before + 1  # no pull: the ETag is the same
     assert not link.pull_config()  # 304
+
+
+def test_a_city_pack_from_the_backend_is_the_one_in_use(
+    terminal: Terminal, live_backend: LiveBackend, tmp_path: Path
+) -> None:
+    """The backend serves a city's own pack; after the pull the terminal reads it
+    (its issuer prints on proofs), from its database, after a restart too."""
+    from backend.terminals import load_config_pack
+    from kiosk.citypack import PACK_FILE, PACKS, parse_pack
+    from kiosk.sync.link import pulled_city_file
+
+    folder = tmp_path / "beijing"
+    folder.mkdir()
+    packaged = (PACKS / "default" / PACK_FILE).read_text(encoding="utf-8")
+    (folder / PACK_FILE).write_text(packaged.replace("开发用公安机关", "北京市公安局东城分局"))
+    served = load_config_pack(folder, live_backend.app.state.issuer.public_keys)
+    live_backend.app.state.config_pack = lambda: served
+    database = tmp_path / "kiosk.db"
+    assert pulled_city_file(database, PACK_FILE) is None  # nothing pulled yet
+    terminal.link.heartbeat()  # a new ETag: pulled
+    text = pulled_city_file(database, PACK_FILE)
+    assert text is not None and parse_pack(text, "pulled").issuer == "北京市公安局东城分局"
 
 
 def test_a_terminal_clock_off_the_window_is_alerted_and_nothing_is_lost(

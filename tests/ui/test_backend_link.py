@@ -33,7 +33,7 @@ def linked_kiosk(qapp, tmp_path: Path):
     printer = EscPosSimulator().start()
     driver = EscPosPrinter(port=printer.address)
     assert driver.open().result().ok
-    printing = PrintServices({"receipt_printer": driver}, PACK, catalogue(), "T1", dict)
+    printing = PrintServices({"receipt_printer": driver}, lambda: PACK, catalogue(), "T1", dict)
     chain = ServiceChain(BackendServices(None, outbox), printing)  # not enrolled: queued only
     chain.fallback = DemoServices(speed=20.0)
     built = Kiosk(shell_factory(catalogue(), step_services=chain), catalogue(), size=(1080, 1920))
