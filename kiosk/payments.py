@@ -289,6 +289,9 @@ class PaymentServices:
                 way.stop.clear()
         self._scan = self.scanner.read_code(self.scan_timeout_s) if self.scanner else None
         self.citizen("pay", params)
+        # the step was aborted (the citizen cancelled, the time ran out): money taken
+        # after that moment is given back, for no answer reaches the flow any more
+        cancelled = threading.Event()
 
         def run() -> None:
             done = self._scan.result() if self._scan is not None else None
@@ -298,7 +301,10 @@ class PaymentServices:
             elif self.card is not None and (done is None or (self._use_card.is_set()
                                                              and not done.ok)):  # fmt: skip
                 self.progress({"method": "bank_card"})  # the screen: the card terminal now
-                finish(_paid(self.card.pay(amount, None), amount))
+                outcome = self.card.pay(amount, None)
+                if outcome.state == "paid" and cancelled.is_set():
+                    outcome = self.card.void(outcome.out_trade_no)  # nobody to serve now
+                finish(_paid(outcome, amount))
             elif done is None or not done.ok:
                 finish({"fail": done.code.value if done else "unsupported",
                         "recovery": "user_action"})  # fmt: skip
@@ -306,11 +312,14 @@ class PaymentServices:
                 finish({"fail": "invalid_data", "recovery": "user_action"})
             else:
                 outcome = self.micropay.pay(amount, str(done.data["text"]), "公安自助服务", None)
+                if outcome.state == "paid" and cancelled.is_set():
+                    outcome = self.micropay.reverse(outcome.out_trade_no)  # nobody to serve now
                 finish(_paid(outcome, amount))
 
         threading.Thread(target=run, daemon=True, name="pay").start()
 
         def cancel() -> None:
+            cancelled.set()
             if self._scan is not None:
                 self._scan.cancel()
             for way in (self.micropay, self.card):

@@ -7,6 +7,7 @@ card sales to the bank's own file."""
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from typing import Any
 
@@ -123,3 +124,33 @@ def test_the_reconciliation_leaves_card_sales_to_the_bank(
     assert terminal.link.relay.drain().failed == 0
     found = reconciliation(live_backend, clock)
     assert found["mismatches"] == [] and found["orders"] == 0
+
+
+def test_money_taken_after_the_step_was_aborted_is_given_back() -> None:
+    """The sale succeeds just as the citizen cancels: no answer reaches the flow any
+    more, so the order is voided, never kept."""
+    from kiosk.payments import Outcome
+
+    release = threading.Event()
+
+    class SlowCard:  # a card terminal whose approval arrives after the cancel
+        def __init__(self) -> None:
+            self.stop = threading.Event()
+            self.voided: list[str] = []
+
+        def pay(self, amount_fen: int, session: str | None) -> Outcome:
+            release.wait(10)
+            return Outcome("K-LATE-1", "paid")
+
+        def void(self, order: str) -> Outcome:
+            self.voided.append(order)
+            return Outcome(order, "reversed")
+
+    card = SlowCard()
+    services = PaymentServices(scanner=None, micropay=None, card=card)  # type: ignore[arg-type]
+    answers: queue.Queue[dict[str, Any]] = queue.Queue()
+    cancel = services.start("pay", {"methods": ["bank_card"]}, {"amount_fen": 3000}, answers.put)
+    cancel()  # the citizen walked away
+    release.set()
+    assert answers.get(timeout=10)["result"]["state"] == "reversed"
+    assert card.voided == ["K-LATE-1"]
