@@ -170,18 +170,18 @@ def step_services(
     print step, the backend for the backend step and QR payment; the shell's demo
     services for the rest (the face check, the bank card, until they are wired)."""
     from kiosk.citypack import PACK_FILE, CityPack, load_pack, parse_pack
-    from kiosk.documents.keys import trusted
+    from kiosk.documents.keys import trusted_issuers
     from kiosk.errors import ConfigError
     from kiosk.print_services import PrintServices
     from kiosk.simulated import SimulatedCitizen
     from kiosk.step_services import DeviceServices, ServiceChain
-    from kiosk.sync.link import pulled_city_file, pulled_issuer_keys
+    from kiosk.sync.link import pulled_city_file
 
     citizen = SimulatedCitizen(devices.simulators) if simulated else None
     parts: list[Any] = [DeviceServices(devices.drivers, fallback=None, citizen=citizen)]
 
     def issuer_keys() -> dict[str, Any]:
-        return {**pulled_issuer_keys(config.cache.database), **trusted(config.proof)}
+        return trusted_issuers(config.proof, config.cache.database)
 
     packaged = load_pack(config.terminal.city_pack)
 

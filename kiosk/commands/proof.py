@@ -37,13 +37,12 @@ class ProofCommand(Command):
         raise UsageError("cli.no_action", command=self.name, actions="verify, keygen")
 
     def _verify(self, path: Path, console: Console) -> int:
-        from kiosk.documents.keys import trusted
+        from kiosk.documents.keys import trusted_issuers
         from kiosk.documents.verify import verify_file
-        from kiosk.sync.link import pulled_issuer_keys
         from wire.proof import DOCUMENT_TYPES
 
         config = console.loaded_config().config
-        keys = {**pulled_issuer_keys(config.cache.database), **trusted(config.proof)}
+        keys = trusted_issuers(config.proof, config.cache.database)
         if not keys:
             raise ConfigError("proof.no_keys")
         verdict = verify_file(path, keys, date.today())

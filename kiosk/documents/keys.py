@@ -53,6 +53,14 @@ def trusted(section: ProofSection) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
+def trusted_issuers(section: ProofSection, database: Path) -> dict[str, Ed25519PublicKey]:
+    """The issuer keys the backend's config gave (in the terminal's `database`) and
+    those configured in `[proof] trusted_keys`; a configured one wins a tie."""
+    from kiosk.sync.link import pulled_issuer_keys
+
+    return {**pulled_issuer_keys(database), **trusted(section)}
+
+
 def keygen(folder: Path, key_id: str) -> IssuingKey:
     """Write `<id>.pem` and `<id>.hmac` (mode 0600) into folder."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
