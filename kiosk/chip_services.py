@@ -63,9 +63,7 @@ class ChipServices:
         self.citizen(step_type, params)
         if self.issuer_key is None:
             log.error("no issuer key for the permit's chip on this terminal")
-            threading.Thread(target=finish, args=({"fail": "unsupported",
-                             "recovery": "operator"},), daemon=True).start()  # fmt: skip
-            return lambda: None
+            return _refused(finish, "unsupported", "operator")
         if step_type == "read_document_chip":
             return self._read(params, inputs, finish)
         return self._write(params, inputs, finish)
@@ -81,9 +79,7 @@ class ChipServices:
         try:
             mrz = parse(str(scanned.get("text") if isinstance(scanned, dict) else ""))
         except MrzError:
-            threading.Thread(target=finish, args=({"fail": "invalid_data",
-                             "recovery": "user_action"},), daemon=True).start()  # fmt: skip
-            return lambda: None
+            return _refused(finish, "invalid_data", "user_action")
         key = (mrz.document_number, mrz.birth_date, mrz.expiry_date)
         stop = threading.Event()
 
@@ -109,9 +105,7 @@ class ChipServices:
         from drivers.smartcard.permit import Endorsement
 
         if self._key is None:  # the flow wrote before it read: a flow bug, not the citizen's
-            threading.Thread(target=finish, args=({"fail": "sequence_error",
-                             "recovery": "operator"},), daemon=True).start()  # fmt: skip
-            return lambda: None
+            return _refused(finish, "sequence_error", "operator")
         data = {field: inputs.get(ref) for field, ref in params.get("data", {}).items()}
         now = datetime.fromtimestamp(self.clock(), UTC)
         trips = TRIPS.get(str(data.get("trips")), 1)
@@ -160,3 +154,11 @@ def _document(permit: Any, kind: str) -> dict[str, Any]:
             for e in permit.endorsements
         ],
     }
+
+
+def _refused(finish: Finish, code: str, recovery: str) -> Callable[[], None]:
+    """A step that cannot start still answers from a thread of its own, as every
+    step service does (the shell never hears back inside its own call)."""
+    threading.Thread(target=finish, args=({"fail": code, "recovery": recovery},),
+                     daemon=True).start()  # fmt: skip
+    return lambda: None
