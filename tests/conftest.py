@@ -19,6 +19,21 @@ from tests.services import cups, pcscd, postgres
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The test session has a home of its own, empty but for what a set-up terminal
+    has: nothing a run leaves in the real home (Qt's keyboard dictionary, caches)
+    changes the next run, and the first run on a new machine is like any other."""
+    home = Path(tempfile.mkdtemp(prefix="kiosk-test-home-"))
+    runtime = home / "run"
+    runtime.mkdir(mode=0o700)
+    os.environ["HOME"] = str(home)
+    os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
+    os.environ["XDG_DATA_HOME"] = str(home / ".local" / "share")
+    os.environ["XDG_CACHE_HOME"] = str(home / ".cache")
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the machine's own kiosk configuration or language by accident."""

@@ -32,10 +32,12 @@ _LEVELS = {
 
 
 # Not ours: Qt Multimedia (under Qt TextToSpeech) looks for PipeWire and says so;
-# the virtual keyboard's QML trips a property-cache notice; and Qt's own C++ calls
-# QString::arg with missing arguments in both (our QML never calls arg()).
+# the virtual keyboard's QML trips a property-cache notice, and its pinyin engine
+# warns that it makes its folder whenever it has no user dictionary yet (a first
+# start, a fresh home); and Qt's own C++ calls QString::arg with missing arguments
+# in both (our QML never calls arg()).
 _NOT_OURS = ("qt.multimedia.symbolsresolver", "qt.qml.propertyCache.append")
-_NOT_OURS_TEXT = ("QString::arg:",)
+_NOT_OURS_TEXT = ("QString::arg:", "PinyinDecoderService::init(): creating directory")
 
 
 def _qt_message(kind: QtMsgType, context: Any, message: str) -> None:
