@@ -59,24 +59,28 @@ def _reasons(problems: list[Any], console: Console) -> list[str]:
 def _check(image: Any, path: Path, spec: Any, console: Console) -> int:
     from kiosk.photo.checks import analyse
     from kiosk.photo.faces import FaceModels
+    from kiosk.photo.verdict import decide
 
     models = FaceModels()
     try:
         analysis = analyse(image, models.find(image), spec)
     finally:
         models.close()
-    payload = {"file": str(path), "spec": spec.name, **analysis.as_dict()}
-    if analysis.ok:
-        human = console.text("photo.check.passed", file=path, spec=spec.name)
-    else:
-        human = "\n".join(
-            [
-                console.text("photo.check.failed", file=path, spec=spec.name),
-                *_reasons(analysis.problems, console),
-            ]
-        )
-    console.report(payload, human)
-    return EXIT_OK if analysis.ok else EXIT_FAILED
+    # what `photo make` would do with this picture: one verdict for both
+    verdict = decide(analysis, spec, "still")
+    payload = {"file": str(path), "spec": spec.name, **analysis.as_dict(), **verdict.as_dict()}
+    lines = [
+        console.text("photo.check.passed", file=path, spec=spec.name)
+        if verdict.ok
+        else console.text("photo.check.failed", file=path, spec=spec.name),
+        *_reasons(verdict.refused, console),
+    ]
+    if verdict.fixed:
+        lines += [console.text("photo.check.fixed"), *_reasons(verdict.fixed, console)]
+    if verdict.borderline:
+        lines += [console.text("photo.check.borderline"), *_reasons(verdict.borderline, console)]
+    console.report(payload, "\n".join(lines))
+    return EXIT_OK if verdict.ok else EXIT_FAILED
 
 
 def _make(image: Any, args: argparse.Namespace, spec: Any, console: Console) -> int:

@@ -22,6 +22,12 @@ from kiosk.photo.spec import PhotoSpec, Rule, load
 
 Box = tuple[float, float, float, float]
 
+# What still holds of a picture spoilt by compression: who and where the face is.
+UNAFFECTED_BY_COMPRESSION = frozenset({
+    "no_face", "multiple_faces", "face_too_small", "head_cut_off", "too_far", "too_close",
+    "off_centre", "compression",
+})  # fmt: skip
+
 
 @dataclass
 class Analysis:
@@ -60,11 +66,20 @@ def target_box(width: int, height: int) -> Box:
 
 
 def analyse(
-    image: np.ndarray, found: Found, spec: PhotoSpec, live: bool = False, geometry: bool = True
+    image: np.ndarray,
+    found: Found,
+    spec: PhotoSpec,
+    live: bool = False,
+    geometry: bool = True,
+    shown: frozenset[str] = frozenset(),
 ) -> Analysis:
     """`live`: a preview frame, judged against the guide; else a still, judged by
     whether the spec's crop can be cut from it (`geometry=False`: a finished photo,
-    whose geometry crop.geometry judges against the spec's windows)."""
+    whose geometry crop.geometry judges against the spec's windows).
+
+    `shown`: the problems the screen shows now. Each keeps its hint until its
+    measure is back inside the limit by the rule's hysteresis (5 % of the limit
+    unless the rule says), so a still face on a limit does not flicker."""
     height, width = image.shape[:2]
     guide = target_box(width, height) if live else None
     if not found.faces:
@@ -73,14 +88,24 @@ def analyse(
     measures: dict[str, float] = {}
     problems: list[Problem] = []
 
+    def limit(code: str, name: str, over: bool) -> float:
+        """The rule's limit; for a problem on screen, moved inwards by the margin."""
+        rule = spec.rule(code)
+        number = rule.number(name)
+        if code not in shown:
+            return number
+        margin = rule.optional("hysteresis")
+        margin = 0.05 * number if margin is None else margin
+        return number - margin if over else number + margin
+
     def judge(code: str, value: float, name: str, over: bool) -> None:
         """A problem when `value` is over (or under) the rule's `name` limit."""
         measures[code] = value
         if not spec.has(code):
             return
-        limit = spec.rule(code).number(name)
-        if (value > limit) if over else (value < limit):
-            problems.append(Problem(code, round(value, 4), limit))
+        bound = limit(code, name, over)
+        if (value > bound) if over else (value < bound):
+            problems.append(Problem(code, round(value, 4), spec.rule(code).number(name)))
 
     if spec.has("multiple_faces") and found.count > 1:
         problems.append(Problem("multiple_faces", found.count, 1))
@@ -103,17 +128,18 @@ def analyse(
     elif geometry:
         _still_geometry(face, crown, image.shape, spec, measures, problems)
 
-    yaw, pitch, roll = measure.pose(face)
+    yaw, pitch, roll = measure.pose(face, width, height)
+    measures["yaw_deg"], measures["pitch_deg"], measures["roll_deg"] = yaw, pitch, roll
     judge("yaw", abs(yaw), "max_deg", over=True)
     judge("pitch", abs(pitch), "max_deg", over=True)
     judge("roll", abs(roll), "max_deg", over=True)
     judge("eyes_closed", measure.eye_ratio(face), "min_ratio", over=False)
     gap, teeth = measure.mouth(face, image)
     measures["mouth_gap"], measures["teeth"] = gap, teeth
-    if spec.has("mouth_open"):
-        rule = spec.rule("mouth_open")
-        if gap > rule.number("max_gap") or teeth > rule.number("max_teeth"):
-            problems.append(Problem("mouth_open", round(max(gap, teeth), 4), None))
+    if spec.has("mouth_open") and (
+        gap > limit("mouth_open", "max_gap", True) or teeth > limit("mouth_open", "max_teeth", True)
+    ):
+        problems.append(Problem("mouth_open", round(max(gap, teeth), 4), None))
     if covered and spec.has("head_covering"):
         problems.append(Problem("head_covering", round(max(smooth, unnatural), 4), None))
     ears = measure.ear_skin(lab, face, skin)
@@ -123,25 +149,47 @@ def analyse(
     luminance, clipped = measure.exposure(grey, face)
     judge("underexposed", luminance, "min_luminance", over=False)
     measures["clipped"] = clipped
-    if spec.has("overexposed"):
-        rule = spec.rule("overexposed")
-        if luminance > rule.number("max_luminance") or clipped > rule.number("max_clipped"):
-            problems.append(
-                Problem("overexposed", round(luminance, 4), rule.number("max_luminance"))
+    if spec.has("overexposed") and (
+        luminance > limit("overexposed", "max_luminance", True)
+        or clipped > limit("overexposed", "max_clipped", True)
+    ):
+        problems.append(
+            Problem(
+                "overexposed", round(luminance, 4), spec.rule("overexposed").number("max_luminance")
             )
+        )
     judge("uneven_lighting", measure.lighting_ratio(lab, face), "max_ratio", over=True)
     detail, direction = measure.sharpness(grey, face)
     measures["sharpness"], measures["blur_direction"] = detail, direction
-    if spec.has("blurred"):
-        rule = spec.rule("blurred")
-        if detail < rule.number("min_sharpness") or direction < rule.number("min_direction"):
-            problems.append(Problem("blurred", round(detail, 1), rule.number("min_sharpness")))
+    if spec.has("blurred") and (
+        detail < limit("blurred", "min_sharpness", False)
+        or direction < limit("blurred", "min_direction", False)
+    ):
+        problems.append(
+            Problem("blurred", round(detail, 1), spec.rule("blurred").number("min_sharpness"))
+        )
+    residual, chroma, hue = measure.colour(image, face, skin)
+    measures["colour_residual"], measures["skin_chroma"], measures["skin_hue"] = (
+        residual,
+        chroma,
+        hue,
+    )
+    if spec.has("not_colour"):
+        rule = spec.rule("not_colour")
+        low, high = rule.number("min_skin_hue"), rule.number("max_skin_hue")
+        if residual < limit("not_colour", "min_residual", False) or not low <= hue <= high:
+            problems.append(Problem("not_colour", round(residual, 2), rule.number("min_residual")))
     seen = measure.background(image, found.mask)
     if seen is not None:
         spread, colour = seen
         judge("background_not_uniform", spread, "max_std", over=True)
         distance = float(np.linalg.norm(colour - np.array(spec.background, np.float32)))
         judge("background_wrong_colour", distance, "max_distance", over=True)
+    judge("compression", measure.blockiness(grey, face), "max_blockiness", over=True)
+    if "compression" in (p.code for p in problems):
+        # block artefacts pass for detail, cloth or a tilt: the other measures of
+        # the face mean nothing, so only where the face is and compression are said
+        problems = [p for p in problems if p.code in UNAFFECTED_BY_COMPRESSION]
 
     problems.sort(key=lambda p: RANK.index(p.code))
     x0, y0, x1, y1 = face.box

@@ -5,6 +5,12 @@ few frames in a row, the still is taken and made into the spec's photo.
 
 Frames that arrive while one is analysed are skipped, never queued: the hint is
 always about the citizen as they are now. The models load on the first frame.
+
+Hints hold steady: a problem is shown once two of the last three frames have it
+and goes once two of three are free of it; and a problem on screen keeps its hint
+until its measure is back inside the limit by a margin (checks.analyse's `shown`),
+so a face resting on a limit does not make the hint flicker. What counts as a
+problem is verdict.decide's, as for `photo check` and `photo make`.
 """
 
 from __future__ import annotations
@@ -12,19 +18,46 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
 from kiosk.photo.checks import Analysis, analyse
 from kiosk.photo.faces import FaceModels
+from kiosk.photo.problems import RANK, Problem
 from kiosk.photo.process import Made, make
 from kiosk.photo.spec import PhotoSpec
+from kiosk.photo.verdict import decide
 
 log = logging.getLogger("kiosk.photo.live")
 
 FrameSource = Callable[[float], np.ndarray | None]  # newest frame, waiting at most s
 StillSource = Callable[[], np.ndarray | None]  # a full-resolution still, taken now
+
+
+class SteadyHints:
+    """The problems to show: each seen in `enter` of the last `window` frames."""
+
+    def __init__(self, window: int = 3, enter: int = 2) -> None:
+        self.frames: deque[dict[str, Problem]] = deque(maxlen=window)
+        self.enter = enter
+        self.shown: frozenset[str] = frozenset()
+
+    def update(self, problems: list[Problem]) -> list[Problem]:
+        self.frames.append({p.code: p for p in problems})
+        steady: dict[str, Problem] = {}
+        for frame in self.frames:  # oldest first: the newest value of each wins
+            steady.update(frame)
+        kept = [
+            problem
+            for code, problem in steady.items()
+            if sum(code in frame for frame in self.frames) >= self.enter
+        ]
+        kept.sort(key=lambda p: RANK.index(p.code))
+        self.shown = frozenset(p.code for p in kept)
+        return kept
 
 
 class LiveAnalyser:
@@ -46,6 +79,7 @@ class LiveAnalyser:
         self.period = 1.0 / rate_hz
         self.steady = steady
         self.analysed = 0
+        self.hints = SteadyHints()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -72,10 +106,12 @@ class LiveAnalyser:
                 frame = self.frames(self.period)
                 if frame is None:
                     continue
-                analysis = analyse(frame, preview.find(frame), self.spec, live=True)
+                found = preview.find(frame)
+                analysis = analyse(frame, found, self.spec, live=True, shown=self.hints.shown)
+                verdict = decide(analysis, self.spec, "live")
                 self.analysed += 1
-                self.on_analysis(analysis)
-                clean_in_a_row = clean_in_a_row + 1 if analysis.ok else 0
+                self.on_analysis(replace(analysis, problems=self.hints.update(verdict.refused)))
+                clean_in_a_row = clean_in_a_row + 1 if verdict.ok else 0
                 if clean_in_a_row >= self.steady:
                     self._capture(frame)
                     return

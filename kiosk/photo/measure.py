@@ -16,6 +16,7 @@ import numpy as np
 
 from kiosk.photo import faces as lm
 from kiosk.photo.faces import Face
+from kiosk.photo.pose import head_pose
 
 # Crown above the chin, in face heights (chin to the mesh's forehead top): the
 # person mask's top says where the hair ends; anthropometry bounds it (a skull's
@@ -83,20 +84,10 @@ def skin_of(lab: np.ndarray, face: Face) -> Skin:
     return Skin(chroma.mean(axis=0), np.linalg.inv(cov), float(np.median(cheeks[:, 0])))
 
 
-def pose(face: Face) -> tuple[float, float, float]:
-    """(yaw, pitch, roll) in degrees from the 3-D landmarks: the ear-to-ear axis
-    turns with yaw and roll, the forehead-to-chin axis tilts with pitch."""
-    across = face.points[lm.FACE_LEFT] - face.points[lm.FACE_RIGHT]
-    down = face.points[lm.CHIN] - face.points[lm.FOREHEAD]
-    roll = math.degrees(math.atan2(across[1], across[0]))
-    yaw = math.degrees(math.atan2(across[2], math.hypot(across[0], across[1])))
-    # mediapipe's mesh leans the forehead-chin axis about 8 degrees in a level face
-    # (measured on frontal portraits); level is zero
-    pitch = math.degrees(math.atan2(down[2], math.hypot(down[0], down[1]))) - PITCH_LEVEL
-    return yaw, pitch, roll
-
-
-PITCH_LEVEL = 8.0
+def pose(face: Face, width: int, height: int) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in degrees: the landmarks fitted to the 3-D face model
+    (pose.py), against the line of sight from a camera at the image's centre."""
+    return head_pose(face.points, width, height)
 
 
 def eye_ratio(face: Face) -> float:
@@ -300,3 +291,50 @@ def crown_y(face: Face, mask: np.ndarray | None) -> float:
     if above.min() == 0:  # the hair runs off the top: the crown is there or above
         return min(0.0, chin - CROWN_DEFAULT * height)
     return float(min(lowest, max(highest, float(above.min()))))
+
+
+COLOUR_WIDTH = 160
+
+
+def colour(image: np.ndarray, face: Face, skin: Skin) -> tuple[float, float, float]:
+    """(chroma not explained by lightness, the cheeks' chroma, the cheeks' hue angle).
+
+    A grey picture has no chroma at all; a sepia or toned one has chroma that is a
+    function of lightness alone (every pixel of one lightness has one tint), so what
+    is left of the chroma once each lightness's mean is taken away is near zero in
+    both, and several units in any colour photograph (lips, eyes, clothes and skin
+    differ in hue at one lightness). Skin of every kind sits between red and yellow
+    (Lab hue 25-75 degrees): a strong cast moves it out of there."""
+    scale = min(1.0, COLOUR_WIDTH / image.shape[1])
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
+    bins = (lab[:, 0] // 8).astype(np.int32)
+    count = np.maximum(np.bincount(bins, minlength=32), 1)
+    residual = 0.0
+    for channel in (1, 2):
+        mean = np.bincount(bins, weights=lab[:, channel], minlength=32) / count
+        residual += float(np.mean((lab[:, channel] - mean[bins]) ** 2))
+    a, b = float(skin.chroma[0]) - 128.0, float(skin.chroma[1]) - 128.0
+    return math.sqrt(residual), math.hypot(a, b), math.degrees(math.atan2(b, a))
+
+
+def blockiness(grey: np.ndarray, face: Face) -> float:
+    """JPEG block edges on the face: the step between neighbouring pixels at the
+    strongest 8-pixel phase over the mean step at the other phases, across and
+    down. Heavy compression flattens each 8x8 block and leaves a step at its edge
+    (1.0-1.2 for a camera's picture, over 1.5 at quality 10 and below); the phase
+    is found, not assumed, since a crop moves the grid. Measured at the image's own
+    scale: a resize would blur the grid away."""
+    x0, y0, x1, y1 = face.box
+    crop_ = grey[max(0, y0) : y1, max(0, x0) : x1].astype(np.float32)
+    if crop_.shape[0] < 32 or crop_.shape[1] < 32:
+        return 1.0
+    ratios = []
+    for steps in (np.abs(np.diff(crop_, axis=1)).mean(axis=0),
+                  np.abs(np.diff(crop_, axis=0)).mean(axis=1)):  # fmt: skip
+        usable = len(steps) // 8 * 8
+        phases = steps[:usable].reshape(-1, 8).mean(axis=0)
+        strongest = int(np.argmax(phases))
+        others = np.delete(phases, strongest)
+        ratios.append(float(phases[strongest]) / max(1e-6, float(others.mean())))
+    return min(ratios)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 RANK = (
     "no_face",
     "multiple_faces",
+    "compression",  # a picture spoilt by its encoding: nothing else of it can be judged
+    "not_colour",
     "face_too_small",
     "head_cut_off",
     "too_far",

@@ -21,11 +21,8 @@ from kiosk.photo import faces as lm
 from kiosk.photo.faces import Face, FaceModels
 from kiosk.photo.problems import Problem
 from kiosk.photo.spec import PhotoSpec
+from kiosk.photo.verdict import decide
 
-# Problems the processing itself puts right, so they do not refuse a still: the
-# crop levels the eyes and places the head; the background is replaced.
-CORRECTED = {"roll", "too_far", "too_close", "off_centre", "background_not_uniform",
-             "background_wrong_colour"}  # fmt: skip
 FEATHER_PX = 1.2
 MASK_EDGE = (0.25, 0.75)  # the mask's edge, softened so hair is not cut out with scissors
 
@@ -48,9 +45,9 @@ def make(image: np.ndarray, spec: PhotoSpec, models: FaceModels | None = None) -
     models = models or FaceModels()
     found = models.find(image)
     first = checks.analyse(image, found, spec)
-    refusals = [p for p in first.problems if p.code not in CORRECTED]
-    if refusals:
-        return Made(refusals, measures=first.measures)
+    verdict = decide(first, spec, "still")
+    if not verdict.ok:
+        return Made(verdict.refused, measures=first.measures)
     face = found.faces[0]
     level = _levelling(face)
     face = _moved(face, level)
@@ -159,7 +156,7 @@ def remeasure(
     spec's windows, and every rule of the spec."""
     found = models.find(image)
     result = checks.analyse(image, found, spec, geometry=False)
-    problems = list(result.problems)
+    problems = decide(result, spec, "output").refused
     if found.faces:
         face = found.faces[0]
         problems += crop.geometry(face, measure.crown_y(face, found.mask), spec)

@@ -27,6 +27,10 @@ class Rule(BaseModel):
     def number(self, name: str) -> float:
         return float(getattr(self, name))
 
+    def optional(self, name: str) -> float | None:
+        value = getattr(self, name, None)
+        return None if value is None else float(value)
+
 
 class PhotoSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -21,6 +21,7 @@ from kiosk.photo import checks, crop, measure, spec
 from kiosk.photo.faces import FaceModels
 from kiosk.photo.live import LiveAnalyser
 from kiosk.photo.process import make
+from kiosk.photo.verdict import decide
 from tests.photo import defects
 from tests.photo.framing import framed
 
@@ -43,11 +44,13 @@ def test_the_real_specs_refuse_both_portraits_for_what_they_break(models, portra
     for name, code in (("astronaut", "mouth_open"), ("grace_hopper", "head_covering")):
         image = portraits[name]
         for spec_name in ("id_card", "exit_entry"):
-            analysis = checks.analyse(image, models.find(image), spec.load(spec_name))
-            assert code in analysis.codes, (name, spec_name, analysis.codes)
-            # nothing invented: the other reasons are the cluttered backgrounds
-            assert set(analysis.codes) <= {
-                code,
+            rules = spec.load(spec_name)
+            analysis = checks.analyse(image, models.find(image), rules)
+            verdict = decide(analysis, rules, "still")
+            # nothing invented: the cluttered backgrounds are put right, and the pose
+            # (both look a little down) is within what the estimate can tell
+            assert [p.code for p in verdict.refused] == [code], (name, spec_name, verdict)
+            assert {p.code for p in verdict.fixed} <= {
                 "background_not_uniform",
                 "background_wrong_colour",
             }
@@ -117,7 +120,8 @@ def test_a_face_needing_more_than_the_upscale_limit_is_too_small(models, portrai
     ]
     rules = spec.load(str(SPECS / "grace_hopper_id_card.toml"))
     made = make(small.image, rules, models)
-    assert [p.code for p in made.problems] == ["face_too_small"]
+    # first of its reasons (a face this small may measure a pose off too)
+    assert made.problems[0].code == "face_too_small", made.problems
     assert made.problems[0].value > 2.5
 
 
@@ -129,7 +133,7 @@ def test_the_defect_suite(models):
         analysis = checks.analyse(variant.image, models.find(variant.image), rules[variant.source])
         if variant.expected is None:
             clean_n += 1
-            if not analysis.ok:
+            if not decide(analysis, rules[variant.source], "still").ok:
                 refused.append((variant.source, variant.name, analysis.codes))
         else:
             defects_n += 1
@@ -167,9 +171,10 @@ def test_live_guidance_hints_then_captures_when_held_still(models, portraits):
     live = LiveAnalyser(frames, rules, lambda a: hints.append(a.codes), on_capture).start()
     try:
         deadline = time.monotonic() + 20
-        while len(hints) < 3 and time.monotonic() < deadline:
+        while len(hints) < 4 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert hints and all("too_far" in h for h in hints), hints
+        # a hint shows once two frames of three have it: from the second frame on
+        assert len(hints) >= 4 and all(h == ["too_far"] for h in hints[1:]), hints
         assert not captured.is_set()
         feed["frame"] = good
         assert captured.wait(20), hints[-5:]
@@ -177,7 +182,8 @@ def test_live_guidance_hints_then_captures_when_held_still(models, portraits):
         live.stop()
     assert result["made"].ok, result["made"].problems
     assert result["made"].image.shape == (441, 358, 3)
-    assert hints[-1] == [] and hints[-2] == [] and hints[-3] == []
+    # the hint goes once two frames of three are free of it: by the second clean one
+    assert hints[-1] == [] and hints[-2] == [] and hints[-3] == ["too_far"], hints[-4:]
 
 
 def test_the_models_load_when_first_needed_and_nothing_is_downloaded(tmp_path):
