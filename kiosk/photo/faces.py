@@ -81,6 +81,12 @@ RIGHT_CHEEK, LEFT_CHEEK = (117, 118, 101, 36, 205), (346, 347, 330, 266, 425)
 
 
 DETECT_EVERY = 3
+# Counting people: the detector sees the picture at 192 px, where a bystander's face
+# in a wide still is a dozen pixels; a still is also looked at in nine overlapping
+# half-size tiles. The score from which a detection counts comes from the curve in
+# bench/photo.py (crowds of 1-9 faces): 0.4-0.6 count alike, 0.7 starts to miss.
+COUNT_SCORE = 0.5
+OVERLAP_SAME_FACE = 0.15  # of the smaller box: two detections of one face (a chin seen alone)
 SEGMENT_EVERY = 2
 ZOOM_FACE_PX = 200.0  # a small face is enlarged to about this width for the mesh
 
@@ -140,7 +146,7 @@ class FaceModels:
         )
         # the full-range detector also sees a small face far behind the citizen
         self._detector = solutions.face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=0.6
+            model_selection=1, min_detection_confidence=COUNT_SCORE
         )
         if self.with_mask:
             self._segmenter = solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
@@ -171,6 +177,9 @@ class FaceModels:
             small = self._zoomed(image, detection, faces)
             if small is not None:
                 faces.append(small)
+        people = len(detections)
+        if not self.stream:
+            people = len(self._people(rgb))
         faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
         # the person's outline moves little in a tenth of a second: a stream reuses it
         # for one frame (a still always gets its own)
@@ -178,7 +187,30 @@ class FaceModels:
         due = not self.stream or self._frames % SEGMENT_EVERY == 1
         if self._segmenter is not None and (due or mask is None or mask.shape != image.shape[:2]):
             self._mask = self._segmenter.process(rgb).segmentation_mask.astype(np.float32)
-        return Found(faces, max(len(faces), len(detections)), self._mask)
+        return Found(faces, max(len(faces), people), self._mask)
+
+    def _people(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
+        """Every face in a still: the whole picture and nine overlapping tiles of
+        half its size, one box per face (the larger kept where two overlap)."""
+        height, width = rgb.shape[:2]
+        regions = [(0, 0, width, height)]
+        regions += [
+            (x, y, x + width // 2, y + height // 2)
+            for y in (0, height // 4, height // 2)
+            for x in (0, width // 4, width // 2)
+        ]
+        boxes = []
+        for x0, y0, x1, y1 in regions:
+            tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+            for detection in self._detector.process(tile).detections or []:
+                box = detection.location_data.relative_bounding_box
+                w, h = box.width * (x1 - x0), box.height * (y1 - y0)
+                boxes.append((x0 + box.xmin * (x1 - x0), y0 + box.ymin * (y1 - y0), w, h))
+        kept: list[tuple[float, float, float, float]] = []
+        for box in sorted(boxes, key=lambda b: -b[2] * b[3]):
+            if all(_overlap(box, other) <= OVERLAP_SAME_FACE for other in kept):
+                kept.append(box)
+        return kept
 
     def _zoomed(self, image: np.ndarray, detection: Any, known: list[Face]) -> Face | None:
         """A face the detector saw but the mesh did not (too small for it): the mesh
@@ -225,6 +257,13 @@ class FaceModels:
             if model is not None:
                 model.close()
         self._mesh = self._detector = self._segmenter = self._zoom_mesh = None
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Shared area of two (x, y, w, h) boxes over the smaller one's."""
+    across = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    down = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return across * down / max(1e-6, min(a[2] * a[3], b[2] * b[3]))
 
 
 def _face(mesh: Any, width: int, height: int) -> Face:

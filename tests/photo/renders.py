@@ -56,7 +56,7 @@ def render(
     # the distance that makes the face the wanted share of the frame
     face_cm = float(np.linalg.norm(model[10] - model[152]))
     distance = matrix[0, 0] * face_cm / (face_share * height)
-    turned = (pose.rotation_of(yaw, pitch, roll) @ model.T).T + [0.0, 0.0, distance]
+    turned = (pose.rotation_of(yaw, pitch, roll) @ model.T).T + np.array([0.0, 0.0, distance])
     projected = (matrix @ turned.T).T
     screen = (projected[:, :2] / projected[:, 2:3]).astype(np.float32)
 

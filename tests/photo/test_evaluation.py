@@ -1,0 +1,46 @@
+"""The photo pipeline on faces it was not built on (tests/photo/evaluation.py), and
+the pose estimate on renders at known angles (tests/photo/pose_error.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.photo import spec
+from tests.photo import evaluation, pose_error
+
+
+@pytest.fixture(scope="module")
+def report():
+    return evaluation.evaluate()
+
+
+def test_benign_changes_leave_the_verdict_as_it_was(report):
+    assert report["benign_variants"] == 21
+    assert report["benign_verdict_moved"] == 0, report["benign_moved"]
+
+
+def test_defects_are_refused_for_their_own_code(report):
+    assert report["defects"] >= 36
+    assert report["defect_catch_rate"] >= 0.95, report["per_code"]
+    # every greyscale, sepia or cast picture, and every JPEG at quality 10 or below
+    for code in ("not_colour", "compression", "multiple_faces"):
+        tally = report["per_code"][code]
+        assert tally["refused_right"] == tally["defects"], (code, tally)
+
+
+def test_the_originals_against_their_hand_labels(report):
+    # Known misses, stated in the README: the Blue Room's close-cropped bare head
+    # reads as a head covering, and both turned heads measure past yaw's limit
+    # and its uncertainty (Biden's label says he turns only a little).
+    assert report["originals_as_labelled"] >= 1, report["originals_not_as_labelled"]
+    assert ["obama", ["mouth_open"]] not in report["originals_not_as_labelled"]
+
+
+def test_the_pose_estimate_is_within_the_specs_uncertainty_on_renders():
+    summary = pose_error.summary(pose_error.errors())
+    rules = spec.load("icao")
+    for axis in ("yaw", "pitch", "roll"):
+        assert summary[axis]["renders"] >= 40, summary  # the model found the drawings
+        uncertainty = rules.rule(axis).number("uncertainty")
+        assert summary[axis]["p90_within_10deg"] <= uncertainty, (axis, summary[axis])
+    assert summary["roll"]["max_within_20deg"] <= 2.0, summary["roll"]
