@@ -114,7 +114,7 @@ def analyse(
     lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     skin = measure.skin_of(lab, face)
-    smooth, unnatural = measure.head_top(image, face, found.mask)
+    smooth, unnatural = measure.head_top(image, face, found.mask, skin)
     measures["head_smooth"], measures["head_unnatural"] = smooth, unnatural
     covered = _covered(smooth, unnatural, spec)
     # a hat's top is not the crown: then the crown comes from the face's proportions

@@ -86,6 +86,7 @@ DETECT_EVERY = 3
 # half-size tiles. The score from which a detection counts comes from the curve in
 # bench/photo.py (crowds of 1-9 faces): 0.4-0.6 count alike, 0.7 starts to miss.
 COUNT_SCORE = 0.5
+TILES_ABOVE_PX = 480  # a smaller picture (a finished photo) shows any face to the whole pass
 OVERLAP_SAME_FACE = 0.15  # of the smaller box: two detections of one face (a chin seen alone)
 SEGMENT_EVERY = 2
 ZOOM_FACE_PX = 200.0  # a small face is enlarged to about this width for the mesh
@@ -178,7 +179,7 @@ class FaceModels:
             if small is not None:
                 faces.append(small)
         people = len(detections)
-        if not self.stream:
+        if not self.stream and max(height, width) > TILES_ABOVE_PX:
             people = len(self._people(rgb))
         faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
         # the person's outline moves little in a tenth of a second: a stream reuses it

@@ -34,16 +34,19 @@ class Skin:
     inverse_cov: np.ndarray
     lightness: float
 
-    def share(self, lab_pixels: np.ndarray) -> float:
-        """How many of these Lab pixels (N x 3) are this skin."""
-        if len(lab_pixels) == 0:
-            return 0.0
+    def mask(self, lab_pixels: np.ndarray) -> np.ndarray:
+        """Which of these Lab pixels (N x 3) are this skin."""
         delta = lab_pixels[:, 1:3].astype(np.float32) - self.chroma
         distance = np.einsum("ni,ij,nj->n", delta, self.inverse_cov, delta)
         lightness = lab_pixels[:, 0].astype(np.float32)
         # dark hair shares the chroma of skin in many faces: lightness tells them apart
-        skin = (distance < 9.0) & (lightness > 0.55 * self.lightness)
-        return float(skin.mean())
+        return np.asarray((distance < 9.0) & (lightness > 0.55 * self.lightness))
+
+    def share(self, lab_pixels: np.ndarray) -> float:
+        """How many of these Lab pixels (N x 3) are this skin."""
+        if len(lab_pixels) == 0:
+            return 0.0
+        return float(self.mask(lab_pixels).mean())
 
 
 def polygon_pixels(image: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -119,10 +122,14 @@ def _rows(face: Face) -> tuple[slice, slice]:
     return slice(max(0, y0), y1), slice(max(0, x0), x1)
 
 
-def head_top(image: np.ndarray, face: Face, mask: np.ndarray | None) -> tuple[float, float]:
+def head_top(
+    image: np.ndarray, face: Face, mask: np.ndarray | None, skin: Skin
+) -> tuple[float, float]:
     """What covers the top of the head, from the forehead up to the silhouette's top:
-    (share of smooth pixels, share of colours no hair has). Hair is fine texture in
-    the colours of hair; a cap or a hat is smooth cloth, often in another colour.
+    (share of smooth pixels that are not skin, share of colours no hair has). Hair is
+    fine texture in the colours of hair; a cap or a hat is smooth cloth, often in
+    another colour; a bald head or a high forehead is smooth too, but it is the
+    citizen's own skin, and a clipped pixel says nothing at all, so neither counts.
     Judged at a fixed face size (100 px wide), edges relative to the face's contrast,
     so that neither the camera's distance nor its exposure moves the numbers."""
     if mask is None:
@@ -148,19 +155,22 @@ def head_top(image: np.ndarray, face: Face, mask: np.ndarray | None) -> tuple[fl
         slice(max(0, int(forehead - 0.6 * height)), max(0, int(forehead - 0.05 * height))),
         slice(max(0, int(x_mid - 0.35 * width)), max(0, int(x_mid + 0.35 * width))),
     )
-    inside = person[above]
-    if inside.sum() < 20:  # bald, or the head runs off the top: nothing to judge
+    judged = person[above] & (grey[above] < 250)
+    if judged.sum() < 20:  # the head runs off the top, or all of it is clipped
         return 0.0, 0.0
     x0, x1 = (int((v - left) * scale) for v in (face.box[0], face.box[2]))
     y0, y1 = (int((v - top) * scale) for v in (face.box[1], face.box[3]))
     face_grey = grey[max(0, y0) : y1, max(0, x0) : x1]
     contrast = float(np.percentile(face_grey, 95) - np.percentile(face_grey, 5))
-    smooth = float((edges[above][inside] < 0.12 * max(contrast, 1.0)).mean())
+    smooth = edges[above] < 0.12 * max(contrast, 1.0)
+    lab = cv2.cvtColor(small[above], cv2.COLOR_BGR2LAB)
+    own_skin = skin.mask(lab.reshape(-1, 3)).reshape(judged.shape)
+    cloth = float((smooth & ~own_skin)[judged].mean())
     hsv = cv2.cvtColor(small[above], cv2.COLOR_BGR2HSV)
     hue, saturation, value = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     # natural hair: reds, oranges, browns (hue under 30 of 180) or colourless
     unnatural = (saturation > 100) & (value > 50) & (hue > 30) & (hue < 165)
-    return smooth, float(unnatural[inside].mean())
+    return cloth, float(unnatural[judged].mean())
 
 
 def ear_skin(lab: np.ndarray, face: Face, skin: Skin) -> tuple[float, float]:
@@ -304,7 +314,14 @@ def colour(image: np.ndarray, face: Face, skin: Skin) -> tuple[float, float, flo
     is left of the chroma once each lightness's mean is taken away is near zero in
     both, and several units in any colour photograph (lips, eyes, clothes and skin
     differ in hue at one lightness). Skin of every kind sits between red and yellow
-    (Lab hue 25-75 degrees): a strong cast moves it out of there."""
+    (Lab hue 25-75 degrees): a strong cast moves it out of there.
+
+    Measured on the face alone: a citizen in a dark suit before a white wall leaves
+    little colour anywhere else, and would read as grey."""
+    x0, y0, x1, y1 = face.box
+    image = image[max(0, y0) : y1, max(0, x0) : x1]
+    if image.size == 0:
+        return 0.0, 0.0, 0.0
     scale = min(1.0, COLOUR_WIDTH / image.shape[1])
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)

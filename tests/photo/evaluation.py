@@ -82,6 +82,19 @@ def _roll(image: np.ndarray) -> np.ndarray:
     return _affine(image, cv2.getRotationMatrix2D(centre, 3.0, 1.0))
 
 
+def _neutral_surroundings(image: np.ndarray) -> np.ndarray:
+    """Colour on the face alone: grey clothes before a grey wall (the face from
+    OpenCV's Haar cascade, not from the pipeline)."""
+    from tests.photo.defects import detect_faces
+
+    x, y, w, h = max(detect_faces(image), key=lambda box: box[2] * box[3])
+    keep = np.zeros(image.shape[:2], np.uint8)
+    cv2.ellipse(keep, (int(x + w / 2), int(y + h / 2)), (int(0.6 * w), int(0.8 * h)), 0, 0, 360,
+                (255,), -1)  # fmt: skip
+    grey = _grey(image)
+    return np.where(keep[..., None] > 0, image, grey)
+
+
 def _grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
 
@@ -97,6 +110,23 @@ def _cast(bgr: tuple[float, float, float]) -> Callable[[np.ndarray], np.ndarray]
         return np.clip(image.astype(np.float32) * np.array(bgr), 0, 255).astype(np.uint8)
 
     return cast
+
+
+def _cap(image: np.ndarray) -> np.ndarray:
+    """A plain dark cap over the top of the head. Where the head is comes from
+    OpenCV's Haar cascade, not from the pipeline's own face finder."""
+    from tests.photo.defects import detect_faces
+
+    x, y, w, h = max(detect_faces(image), key=lambda box: box[2] * box[3])
+    capped = image.copy()
+    centre = (int(x + w / 2), int(y + 0.12 * h))
+    cv2.ellipse(capped, centre, (int(0.62 * w), int(0.62 * h)), 0, 180, 360, (52, 40, 34), -1)
+    cv2.rectangle(capped, (int(x - 0.12 * w), int(y + 0.02 * h)),
+                  (int(x + 1.12 * w), int(y + 0.14 * h)), (62, 50, 44), -1)  # fmt: skip
+    cloth = np.random.default_rng(3).normal(0, 2.5, image.shape)
+    changed = np.any(capped != image, axis=2)
+    capped[changed] = np.clip(capped[changed] + cloth[changed], 0, 255).astype(np.uint8)
+    return capped
 
 
 def _crowd(image: np.ndarray) -> np.ndarray:
@@ -115,6 +145,7 @@ BENIGN: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "jpeg_q85": lambda im: _jpeg(im, 85),
     "sensor_noise": _noise,
     "roll_3": _roll,
+    "neutral_surroundings": _neutral_surroundings,
 }
 
 DEFECTS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
@@ -126,7 +157,13 @@ DEFECTS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
     "jpeg_q6": (lambda im: _jpeg(im, 6), "compression"),
     "jpeg_q4": (lambda im: _jpeg(im, 4), "compression"),
     "six_people": (_crowd, "multiple_faces"),
+    "dark_cap": (_cap, "head_covering"),
 }
+
+# Benign edits move a pose measure by up to about 0.7 degrees; an original measured
+# nearer than this to where a pose refuses (limit + uncertainty) must flip for some
+# edit, whatever the estimator: such a source is reported apart.
+AT_A_LIMIT_DEG = 1.0
 
 # Pose defects: the face drawn on the 3-D model at 20 degrees (tests/photo/renders.py)
 POSES = {"yaw_20": ((20, 0, 0), "yaw"), "yaw_-20": ((-20, 0, 0), "yaw"),
@@ -160,13 +197,21 @@ def evaluate() -> dict:
     models = FaceModels()
     verdicts: dict[tuple[str, str], set[str]] = {}
     per_code: dict[str, dict[str, int]] = {}
-    moved, wrong_originals = [], []
+    # a code refused where neither the variant nor the original's label has it
+    false_refusals: dict[str, list[str]] = {}
+    moved, wrong_originals, at_a_limit = [], [], set()
     try:
         for case in cases():
             analysis = checks.analyse(case.image, models.find(case.image), rules)
             refused = {p.code for p in decide(analysis, rules, "still").refused}
             verdicts[(case.source, case.name)] = refused
+            # a drawing at a pose has no hair, ears or surroundings: only its pose counts
+            drawn = case.name in POSES
+            for code in set() if drawn else refused - LABELS[case.source] - {case.expected}:
+                false_refusals.setdefault(code, []).append(f"{case.source}/{case.name}")
             if case.name == "original":
+                if _near_a_pose_limit(analysis.measures, rules):
+                    at_a_limit.add(case.source)
                 if refused != LABELS[case.source]:
                     wrong_originals.append([case.source, sorted(refused)])
             elif case.expected is None:
@@ -188,11 +233,25 @@ def evaluate() -> dict:
         "benign_variants": benign_n,
         "benign_verdict_moved": len(moved),
         "benign_moved": moved,
+        "sources_at_a_pose_limit": sorted(at_a_limit),
+        "benign_verdict_moved_elsewhere": sum(m[0] not in at_a_limit for m in moved),
         "defects": defects_n,
         "defects_refused_right": caught,
         "defect_catch_rate": round(caught / max(1, defects_n), 3),
         "per_code": per_code,
+        "cases": len(verdicts),
+        "false_refusals_per_code": {code: len(cases) for code, cases in false_refusals.items()},
+        "false_refusals": false_refusals,
     }
+
+
+def _near_a_pose_limit(measures: dict[str, float], rules: object) -> bool:
+    for axis in ("yaw", "pitch", "roll"):
+        rule = rules.rule(axis)  # type: ignore[attr-defined]
+        edge = rule.number("max_deg") + rule.number("uncertainty")
+        if abs(abs(measures[f"{axis}_deg"]) - edge) < AT_A_LIMIT_DEG:
+            return True
+    return False
 
 
 if __name__ == "__main__":
