@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,7 +52,36 @@ def _qt_message(kind: QtMsgType, context: Any, message: str) -> None:
     qt_log.log(level, "%s", message)
 
 
+def keyboard_memory() -> Path:
+    """Where Qt's on-screen keyboard keeps what it learns (the pinyin engine's user
+    dictionary, under Qt's config location): a folder of this process's own (0700),
+    emptied at every session's end (`forget_typing`) and removed at exit, so that
+    nothing a citizen typed is offered to the next or outlives a restart. The text
+    fields also ask the engine to learn nothing (ImhSensitiveData, in FormScreen)."""
+    global _KEYBOARD_MEMORY
+    if _KEYBOARD_MEMORY is None:
+        _KEYBOARD_MEMORY = Path(tempfile.mkdtemp(prefix="kiosk-keyboard-"))
+        atexit.register(shutil.rmtree, _KEYBOARD_MEMORY, True)
+        # read by QStandardPaths when the keyboard's engine first starts
+        os.environ["XDG_CONFIG_HOME"] = str(_KEYBOARD_MEMORY)
+    return _KEYBOARD_MEMORY
+
+
+_KEYBOARD_MEMORY: Path | None = None
+
+
+def forget_typing() -> None:
+    """Empty the keyboard's folder (a session has ended)."""
+    memory = keyboard_memory()
+    for entry in memory.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
 def _application() -> QGuiApplication:
+    keyboard_memory()
     qInstallMessageHandler(_qt_message)
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         os.environ.setdefault("QT_QUICK_BACKEND", "software")
@@ -94,6 +126,7 @@ class Kiosk:
         self.camera_images = CameraImages()
         self.engine.addImageProvider("camera", self.camera_images)
         self.shell = shell_factory(self.retranslate)
+        self.shell.sessionReset.connect(forget_typing)
         if self.shell.photo_step is not None:
             self.shell.photo_step.images = self.camera_images
         if self.shell.desk is not None:

@@ -140,13 +140,19 @@ def render(out: Path, baseline: bool = False) -> list[Path]:
     return written
 
 
+def fresh(kiosk: Any, lang: str, elderly: bool) -> None:
+    """A new session's screens in `lang` and the mode (a session's end undoes both,
+    as it does for citizens)."""
+    kiosk.shell.wipe()
+    kiosk.shell.setLanguage(lang)
+    if kiosk.shell.elderly != elderly:
+        kiosk.shell.toggleElderly()
+
+
 def screens(kiosk: Any, lang: str, mode: str) -> Iterator[tuple[str, Any]]:
     """(name, QImage) of every screen, and the two overlays, in a language and mode."""
-    kiosk.shell.setLanguage(lang)
-    if kiosk.shell.elderly != (mode == "elderly"):
-        kiosk.shell.toggleElderly()
     for name, show, values in SCREENS:
-        kiosk.shell.wipe()
+        fresh(kiosk, lang, mode == "elderly")
         if show is not None:
             kiosk.shell.preview(show, values)
         kiosk.settle(120)
@@ -155,7 +161,7 @@ def screens(kiosk: Any, lang: str, mode: str) -> Iterator[tuple[str, Any]]:
     kiosk.shell.preview_warning(18, 9)
     kiosk.settle(120)
     yield "timeout", kiosk.window.grabWindow()
-    kiosk.shell.wipe()
+    fresh(kiosk, lang, mode == "elderly")
     kiosk.shell.showHelp(True)
     kiosk.settle(120)
     yield "help", kiosk.window.grabWindow()

@@ -44,6 +44,9 @@ QVARIANT_MAP: Any = "QVariantMap"
 QVARIANT_LIST: Any = "QVariantList"
 
 SERVICE_SCREENS = {"backend": "working", "print": "working", "write_chip": "working"}
+# A citizen who changed the language or the text size on the home screen and left
+# without starting: the next one finds the terminal's own choices after this long.
+HOME_IDLE_S = 60
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class KioskShell(QObject):
     modeChanged = Signal()
     warningChanged = Signal()
     clockChanged = Signal()
+    sessionReset = Signal()  # what a citizen chose is undone: the keyboard follows
     _serviceDone = Signal(object)
     _progressed = Signal(object)
 
@@ -147,6 +151,7 @@ class KioskShell(QObject):
         self.on_language = on_language or (lambda lang: None)
         self.theme = Theme()
         self._terminal = terminal
+        self._default_lang = language
         self._lang = language
         if hasattr(self.step_services, "language"):  # slips print in the citizen's language
             self.step_services.language = lambda: self._lang
@@ -178,6 +183,11 @@ class KioskShell(QObject):
         self._clock_timer.timeout.connect(self._tick_clock)
         self._clock_timer.start(1000)
         self._tick_clock()
+        self._default_volume = voice.volume
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(HOME_IDLE_S * 1000)
+        self._idle.timeout.connect(self._home_idle)
 
     # --- what QML reads ---------------------------------------------------------------
 
@@ -334,6 +344,7 @@ class KioskShell(QObject):
 
     @Slot(str)
     def startService(self, flow_id: str) -> None:
+        self._idle.stop()  # the session's own timeouts take over
         service = next((s for s in self.services if s.flow.flow == flow_id), None)
         if service is None or service.unavailable or self._engine is not None:
             return
@@ -381,6 +392,7 @@ class KioskShell(QObject):
 
     @Slot(str)
     def setLanguage(self, lang: str) -> None:
+        self._touched()
         if lang != self._lang:
             self._lang = lang
             self.on_language(lang)
@@ -393,6 +405,7 @@ class KioskShell(QObject):
 
     @Slot()
     def toggleElderly(self) -> None:
+        self._touched()
         self._elderly = not self._elderly
         self.theme.set_elderly(self._elderly)
         self.modeChanged.emit()
@@ -403,6 +416,7 @@ class KioskShell(QObject):
 
     @Slot(bool)
     def showHelp(self, shown: bool) -> None:
+        self._touched()
         self._help = shown
         self.screenChanged.emit()
         if shown:
@@ -416,6 +430,7 @@ class KioskShell(QObject):
 
     def preview(self, show: ev.Show, values: list[dict[str, str]] | None = None) -> None:
         """Show a screen with no session behind it (the screen gallery)."""
+        self._idle.stop()
         self._preview_values = list(values or [])
         self._effect(show)
 
@@ -634,6 +649,34 @@ class KioskShell(QObject):
         self.voice.forget()
         self._screen = "home"
         self.screenChanged.emit()
+        self.reset_choices()
+
+    def reset_choices(self) -> None:
+        """The terminal's own language, text size and volume, and a fresh keyboard:
+        nothing one citizen chose is there for the next."""
+        self._idle.stop()
+        if self._lang != self._default_lang:
+            self._lang = self._default_lang
+            self.on_language(self._lang)
+            self.languageChanged.emit()
+        if self._elderly:
+            self._elderly = False
+            self.theme.set_elderly(False)
+            self.modeChanged.emit()
+        if hasattr(self.voice, "set_volume"):
+            self.voice.set_volume(self._default_volume)
+        self.sessionReset.emit()
+
+    def _touched(self) -> None:
+        """A touch on the home screen: its choices stay while someone is there."""
+        if self._engine is None:
+            self._idle.start()
+
+    def _home_idle(self) -> None:
+        if self._engine is None and self._screen == "home" and not self.closed:
+            self._help = False
+            self.reset_choices()
+            self.screenChanged.emit()
 
 
 def _for_qml(value: Any) -> Any:

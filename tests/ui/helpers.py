@@ -44,3 +44,39 @@ def texts(kiosk) -> list[str]:
         for i in items(kiosk.window.contentItem())
         if shown(i) and i.inherits("QQuickText")
     ]
+
+
+def tap_item(kiosk, item: QQuickItem) -> None:
+    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2))
+    QTest.mouseClick(
+        kiosk.window,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        QPoint(int(centre.x()), int(centre.y())),
+    )
+    kiosk.settle(30)
+
+
+def type_on_keyboard(kiosk, letters: str) -> None:
+    """Letters tapped on Qt's on-screen keyboard, one key at a time."""
+    panel = find(kiosk, "keyboard")
+    keys = {
+        str(i.property("text")): i
+        for i in items(panel)
+        if shown(i) and i.property("key") is not None and i.property("text") not in (None, "")
+    }
+    for letter in letters:
+        tap_item(kiosk, keys[letter])
+    kiosk.settle(150)
+
+
+def candidates(kiosk) -> list[QQuickItem]:
+    """The pinyin engine's candidates on the keyboard, in the order shown."""
+    found = [
+        i
+        for i in items(find(kiosk, "keyboard"))
+        if shown(i) and i.inherits("QQuickText") and str(i.property("text") or " ")[0] >= "\u3400"
+    ]
+    return sorted(
+        found, key=lambda i: (i.mapToScene(QPointF(0, 0)).y(), i.mapToScene(QPointF()).x())
+    )

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
 from tests.ui.helpers import items, shown
-from ui.gallery import SCREENS
+from ui.gallery import SCREENS, fresh
 
 TARGET_NAMES = ("button_", "option_", "tile_", "rate_", "key_", "toggle_")
 # at 1080 x 1920: main text and touch targets, normal and elderly
@@ -78,12 +78,9 @@ def _all_visible(item, width: int, height: int) -> bool:
 @pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_every_screen_keeps_the_sizes_and_contrast(kiosk, lang, elderly):
-    kiosk.shell.setLanguage(lang)
-    if kiosk.shell.elderly != elderly:
-        kiosk.shell.toggleElderly()
     problems = []
     for name, show, values in SCREENS:
-        kiosk.shell.wipe()
+        fresh(kiosk, lang, elderly)
         if show is not None:
             kiosk.shell.preview(show, values)
         kiosk.settle(60)
@@ -91,7 +88,7 @@ def test_every_screen_keeps_the_sizes_and_contrast(kiosk, lang, elderly):
     kiosk.shell.preview_warning(20, 10)
     kiosk.settle(60)
     problems += [f"timeout: {p}" for p in screen_problems(kiosk, elderly)]
-    kiosk.shell.wipe()
+    fresh(kiosk, lang, elderly)
     kiosk.shell.showHelp(True)
     kiosk.settle(60)
     problems += [f"help: {p}" for p in screen_problems(kiosk, elderly)]

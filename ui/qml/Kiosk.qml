@@ -80,6 +80,22 @@ Window {
         value: window.shell.elderly ? 1600 : 2100
     }
 
+    // A session's end: the keyboard as the next citizen should find it (no letters
+    // being composed, no symbols page, no shift, the language's own input mode)
+    Connections {
+        target: window.shell
+        function onSessionReset() {
+            InputContext.clear()  // letters being composed are dropped, not committed
+            keyboard.keyboard.symbolMode = false
+            var shift = InputContext.priv ? InputContext.priv.shiftHandler : null
+            if (shift && (InputContext.capsLockActive || InputContext.shiftActive))
+                shift.toggleShift()
+            var modes = InputContext.inputEngine.inputModes
+            if (modes.length > 0)
+                InputContext.inputEngine.inputMode = modes[0]
+        }
+    }
+
     Binding {
         target: VirtualKeyboardSettings
         property: "locale"

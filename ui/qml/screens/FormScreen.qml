@@ -92,6 +92,9 @@ Item {
                 readOnly: page.field !== null && page.numeric
                 focus: page.field !== null && !page.numeric && (!page.address || page.district !== "")
                 verticalAlignment: TextInput.AlignVCenter
+                // personal data: the keyboard learns nothing of it (Qt's pinyin engine
+                // turns its user dictionary off) and predicts nothing from it
+                inputMethodHints: Qt.ImhSensitiveData | Qt.ImhNoPredictiveText | Qt.ImhNoAutoUppercase
                 font.pixelSize: page.theme ? page.theme.title : 40
                 color: page.theme ? page.theme.ink : "black"
                 text: page.field ? page.value(page.field.id) : ""
