@@ -27,15 +27,7 @@ def find(kiosk, name: str) -> QQuickItem:
 
 
 def tap(kiosk, name: str) -> None:
-    item = find(kiosk, name)
-    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2))
-    QTest.mouseClick(
-        kiosk.window,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-        QPoint(int(centre.x()), int(centre.y())),
-    )
-    kiosk.settle(30)
+    tap_item(kiosk, find(kiosk, name))
 
 
 def texts(kiosk) -> list[str]:
