@@ -663,8 +663,7 @@ class KioskShell(QObject):
             self._elderly = False
             self.theme.set_elderly(False)
             self.modeChanged.emit()
-        if hasattr(self.voice, "set_volume"):
-            self.voice.set_volume(self._default_volume)
+        self.voice.set_volume(self._default_volume)
         self.sessionReset.emit()
 
     def _touched(self) -> None:

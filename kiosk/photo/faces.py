@@ -180,7 +180,7 @@ class FaceModels:
                 faces.append(small)
         people = len(detections)
         if not self.stream and max(height, width) > TILES_ABOVE_PX:
-            people = len(self._people(rgb))
+            people = len(self._people(rgb, detections))
         faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
         # the person's outline moves little in a tenth of a second: a stream reuses it
         # for one frame (a still always gets its own)
@@ -190,23 +190,17 @@ class FaceModels:
             self._mask = self._segmenter.process(rgb).segmentation_mask.astype(np.float32)
         return Found(faces, max(len(faces), people), self._mask)
 
-    def _people(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
-        """Every face in a still: the whole picture and nine overlapping tiles of
-        half its size, one box per face (the larger kept where two overlap)."""
+    def _people(self, rgb: np.ndarray, whole: list[Any]) -> list[tuple[float, float, float, float]]:
+        """Every face in a still: `whole` (the detections in the whole picture) and
+        those in nine overlapping tiles of half its size, one box per face (the
+        larger kept where two overlap)."""
         height, width = rgb.shape[:2]
-        regions = [(0, 0, width, height)]
-        regions += [
-            (x, y, x + width // 2, y + height // 2)
-            for y in (0, height // 4, height // 2)
-            for x in (0, width // 4, width // 2)
-        ]
-        boxes = []
-        for x0, y0, x1, y1 in regions:
-            tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-            for detection in self._detector.process(tile).detections or []:
-                box = detection.location_data.relative_bounding_box
-                w, h = box.width * (x1 - x0), box.height * (y1 - y0)
-                boxes.append((x0 + box.xmin * (x1 - x0), y0 + box.ymin * (y1 - y0), w, h))
+        boxes = [_box(d, (0, 0, width, height)) for d in whole]
+        for y in (0, height // 4, height // 2):
+            for x in (0, width // 4, width // 2):
+                region = (x, y, x + width // 2, y + height // 2)
+                tile = np.ascontiguousarray(rgb[y : region[3], x : region[2]])
+                boxes += [_box(d, region) for d in self._detector.process(tile).detections or []]
         kept: list[tuple[float, float, float, float]] = []
         for box in sorted(boxes, key=lambda b: -b[2] * b[3]):
             if all(_overlap(box, other) <= OVERLAP_SAME_FACE for other in kept):
@@ -258,6 +252,14 @@ class FaceModels:
             if model is not None:
                 model.close()
         self._mesh = self._detector = self._segmenter = self._zoom_mesh = None
+
+
+def _box(detection: Any, region: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+    """A detection's (x, y, w, h) in the picture, from its box relative to `region`."""
+    x0, y0, x1, y1 = region
+    box = detection.location_data.relative_bounding_box
+    w, h = x1 - x0, y1 - y0
+    return x0 + box.xmin * w, y0 + box.ymin * h, box.width * w, box.height * h
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:

@@ -21,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from kiosk.photo.spec import PhotoSpec
+
 FACES = Path(__file__).resolve().parents[1] / "data" / "faces"
 SOURCES = ("obama", "biden", "obama_blue_room")
 
@@ -245,9 +247,9 @@ def evaluate() -> dict:
     }
 
 
-def _near_a_pose_limit(measures: dict[str, float], rules: object) -> bool:
+def _near_a_pose_limit(measures: dict[str, float], rules: PhotoSpec) -> bool:
     for axis in ("yaw", "pitch", "roll"):
-        rule = rules.rule(axis)  # type: ignore[attr-defined]
+        rule = rules.rule(axis)
         edge = rule.number("max_deg") + rule.number("uncertainty")
         if abs(abs(measures[f"{axis}_deg"]) - edge) < AT_A_LIMIT_DEG:
             return True
