@@ -1,5 +1,7 @@
 """The fleet console (数据驾驶舱): one page served by the backend, its data from
-`/console/api/summary` (operator token), charts drawn by Chart.js served from here."""
+`/console/api/summary` (operator token), charts drawn by Chart.js served from here;
+and the help desk: citizens' help requests (求助), polled every few seconds and
+acknowledged by the operator."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.auth import operator
-from backend.db import Alert, Rating, StoredRecord, Terminal
+from backend.db import Alert, HelpRequest, Rating, StoredRecord, Terminal
 from backend.problems import Refused, responses
 from wire.sync import RecordKind
 
@@ -24,6 +26,7 @@ FILES = {
     "console.css": "text/css",
 }
 OFFLINE_AFTER_S = 180  # three missed heartbeats
+ACKED_SHOWN_S = 600  # an acknowledged request stays on the list this long, greyed
 
 
 @router.get("/console", response_class=FileResponse, include_in_schema=False)
@@ -92,3 +95,51 @@ def summary(request: Request, hours: int = 24) -> dict[str, object]:
         "ratings": {str(s): stars.get(s, 0) for s in range(1, 6)},
         "alerts": alerts,
     }
+
+
+@router.get("/console/api/help", dependencies=[Depends(operator)], responses=responses(403))
+def help_requests(request: Request) -> dict[str, object]:
+    """Open help requests, oldest first, with how long each has waited; those
+    acknowledged in the last ten minutes after them."""
+    now = request.app.state.clock()
+    with Session(request.app.state.engine) as db:
+        names = dict(db.execute(select(Terminal.id, Terminal.name)).all())
+        rows = db.scalars(
+            select(HelpRequest)
+            .where((HelpRequest.acked_at.is_(None)) | (HelpRequest.acked_at >= now - ACKED_SHOWN_S))
+            .order_by(HelpRequest.acked_at.is_not(None), HelpRequest.id)
+            .limit(200)
+        ).all()
+        requests = [
+            {
+                "id": h.id, "terminal": h.terminal_id, "where": names.get(h.terminal_id, ""),
+                "service": h.service, "screen": h.screen, "step": h.step,
+                "language": h.language, "elderly": h.elderly, "received_at": h.received_at,
+                # sent from the outbox after the terminal was offline: the citizen
+                # may be long gone (the terminal's clock says how long, roughly)
+                "late_s": max(0, round(h.received_at - h.asked_at)),
+                "waited_s": round((h.acked_at or now) - h.received_at),
+                "acked_at": h.acked_at,
+            }
+            for h in rows
+        ]  # fmt: skip
+    return {"now": now, "open": sum(1 for r in requests if r["acked_at"] is None),
+            "requests": requests}  # fmt: skip
+
+
+@router.post(
+    "/console/api/help/{request_id}/ack",
+    dependencies=[Depends(operator)],
+    responses=responses(403, 404, 422),
+)
+def acknowledge(request: Request, request_id: int) -> dict[str, object]:
+    """An officer is on the way: the request leaves the open list (a second
+    acknowledgement changes nothing and says when the first was)."""
+    now = request.app.state.clock()
+    with Session(request.app.state.engine) as db, db.begin():
+        row = db.get(HelpRequest, request_id)
+        if row is None:
+            raise Refused(404, "not_found", f"no help request {request_id}")
+        if row.acked_at is None:
+            row.acked_at = now
+        return {"id": row.id, "acked_at": row.acked_at}

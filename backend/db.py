@@ -90,6 +90,24 @@ class Rating(Base):
     received_at: Mapped[float] = mapped_column(Float)
 
 
+class HelpRequest(Base):
+    """求助: a citizen asked for the officer on duty; open until an operator
+    acknowledges it on the console."""
+
+    __tablename__ = "help_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_seq: Mapped[int] = mapped_column(ForeignKey("records.seq"), unique=True)
+    terminal_id: Mapped[str] = mapped_column(String(16), index=True)
+    asked_at: Mapped[float] = mapped_column(Float)  # the terminal's clock
+    received_at: Mapped[float] = mapped_column(Float)
+    service: Mapped[str] = mapped_column(String(40))
+    screen: Mapped[str] = mapped_column(String(24))
+    step: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    elderly: Mapped[bool] = mapped_column(Boolean, default=False)
+    acked_at: Mapped[float | None] = mapped_column(Float, index=True)
+
+
 class Alert(Base):
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.db import Photo, Rating, StoredRecord
+from backend.db import HelpRequest, Photo, Rating, StoredRecord
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
-from wire.sync import BatchReply, Receipt, Record, RecordBatch, RecordKind
+from wire.sync import BatchReply, HelpCall, Receipt, Record, RecordBatch, RecordKind
 
 router = APIRouter()
+log = logging.getLogger("kiosk.backend.records")
 
 
 def body_hash(record: Record) -> str:
@@ -95,7 +98,8 @@ def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply
 
 
 def _index(db: Session, row: StoredRecord, terminal_id: str) -> None:
-    """The records other services look up: photos by receipt number, ratings."""
+    """The records other services look up: photos by receipt number, ratings, help
+    requests for the console."""
     body = row.body
     if row.kind == RecordKind.PHOTO and isinstance(body.get("receipt"), str):
         if db.get(Photo, body["receipt"]) is None:
@@ -111,3 +115,12 @@ def _index(db: Session, row: StoredRecord, terminal_id: str) -> None:
                     received_at=row.received_at,
                 )
             )
+    elif row.kind == RecordKind.HELP:
+        try:
+            call = HelpCall.model_validate(body)
+        except ValidationError:  # stored as sent, but nobody can be sent to it
+            log.warning("help record %s from %s has a body that is not a help call",
+                        row.key, terminal_id)  # fmt: skip
+            return
+        db.add(HelpRequest(record_seq=row.seq, terminal_id=terminal_id, asked_at=row.created_at,
+                           received_at=row.received_at, **call.model_dump()))  # fmt: skip

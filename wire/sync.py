@@ -24,6 +24,7 @@ class RecordKind(StrEnum):
     QUEUE_TICKET = "queue_ticket"
     DEVICE_EVENT = "device_event"
     AUDIT = "audit"
+    HELP = "help"  # 求助: a citizen asked for the officer on duty (no personal data)
 
 
 class _Model(BaseModel):
@@ -68,6 +69,17 @@ class Record(_Model):
     session: str | None = Field(None, max_length=64, description="the citizen's session")
     created_at: float = Field(description="terminal time of the write (not trusted for order)")
     body: dict[str, Any]
+
+
+class HelpCall(_Model):
+    """A `help` record's body: where the citizen stands in the service, so the
+    officer knows what to bring; nothing of who they are."""
+
+    service: str = Field("", max_length=40, description="the flow, empty on the home screen")
+    screen: str = Field(max_length=24, description="home, step, done, ...")
+    step: str = Field("", max_length=40, description="the flow's step on screen")
+    language: str = Field(max_length=8, description="the language the citizen reads")
+    elderly: bool = Field(False, description="large text was on")
 
 
 class RecordBatch(_Model):
