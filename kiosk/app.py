@@ -56,6 +56,7 @@ def run(
             backend = _embedded_backend(config)
         link = _backend_link(config, devices)
         status = terminal_status(config, states)
+        city_pack = city_pack_of(config)
         from ui.app import Kiosk, show_kiosk  # Qt is loaded only now
         from ui.services import shell_factory
 
@@ -74,6 +75,8 @@ def run(
                 camera=lambda: _camera_frames(devices),
                 maintenance=lambda: _desk(loaded, devices, status, link),
                 step_services=step_services(config, devices, options.simulated, link, strings),
+                help_line=link.help_line if link is not None else None,
+                help_contacts=lambda: (city_pack().help_phone, city_pack().help_counter),
             ),
             strings,
             size=(width, height),
@@ -169,13 +172,10 @@ def step_services(
     """The real drivers for the steps they serve (the chip too), the printers for the
     print step, the backend for the backend step and QR payment; the shell's demo
     services for the rest (the face check, the bank card, until they are wired)."""
-    from kiosk.citypack import PACK_FILE, CityPack, load_pack, parse_pack
     from kiosk.documents.keys import trusted_issuers
-    from kiosk.errors import ConfigError
     from kiosk.print_services import PrintServices
     from kiosk.simulated import SimulatedCitizen
     from kiosk.step_services import DeviceServices, ServiceChain
-    from kiosk.sync.link import pulled_city_file
 
     citizen = SimulatedCitizen(devices.simulators) if simulated else None
     parts: list[Any] = [DeviceServices(devices.drivers, fallback=None, citizen=citizen)]
@@ -183,19 +183,8 @@ def step_services(
     def issuer_keys() -> dict[str, Any]:
         return trusted_issuers(config.proof, config.cache.database)
 
-    packaged = load_pack(config.terminal.city_pack)
-
-    def city_pack() -> CityPack:
-        """The pack the backend last gave (the issuer, its wording), else the packaged."""
-        text = pulled_city_file(config.cache.database, PACK_FILE)
-        try:
-            return parse_pack(text, "the backend's city pack") if text else packaged
-        except ConfigError as exc:
-            log.error("the backend's city pack is not usable, the packaged one is: %s", exc)
-            return packaged
-
-    parts.append(PrintServices(devices.drivers, city_pack, strings, config.terminal.id,
-                               issuer_keys))  # fmt: skip
+    parts.append(PrintServices(devices.drivers, city_pack_of(config), strings,
+                               config.terminal.id, issuer_keys))  # fmt: skip
     if "smartcard" in devices.drivers:
         from kiosk.chip_services import ChipServices
 
@@ -211,6 +200,26 @@ def step_services(
     if payments is not None:
         parts.append(payments)
     return ServiceChain(*parts)
+
+
+def city_pack_of(config: Any) -> Callable[[], Any]:
+    """The pack the backend last gave (the issuer, its wording, the help numbers),
+    else the packaged one."""
+    from kiosk.citypack import PACK_FILE, CityPack, load_pack, parse_pack
+    from kiosk.errors import ConfigError
+    from kiosk.sync.link import pulled_city_file
+
+    packaged = load_pack(config.terminal.city_pack)
+
+    def city_pack() -> CityPack:
+        text = pulled_city_file(config.cache.database, PACK_FILE)
+        try:
+            return parse_pack(text, "the backend's city pack") if text else packaged
+        except ConfigError as exc:
+            log.error("the backend's city pack is not usable, the packaged one is: %s", exc)
+            return packaged
+
+    return city_pack
 
 
 def _payment_services(config: Any, devices: SimulatedDevices, link: Any, citizen: Any) -> Any:

@@ -30,7 +30,9 @@ class CityPack(BaseModel):
     version: int = Field(ge=1)
     city: str
     issuer: str = Field(min_length=1, max_length=60)
-    help_phone: str
+    help_phone: str  # on the help screen when the officer cannot be reached, and on vouchers
+    # the nearest counter with staff, with its hours (the help screen, when offline)
+    help_counter: str = Field(min_length=1, max_length=80)
     documents: dict[str, DocumentRules]
 
 

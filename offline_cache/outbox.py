@@ -65,9 +65,16 @@ class Outbox:
             self.db.execute("COMMIT")
 
     def add(
-        self, kind: str, record: dict[str, Any], session: str | None = None, key: str | None = None
+        self,
+        kind: str,
+        record: dict[str, Any],
+        session: str | None = None,
+        key: str | None = None,
+        created_at: float | None = None,
     ) -> str:
-        """Queue a record (inside `transaction()`, or on its own); its idempotency key."""
+        """Queue a record (inside `transaction()`, or on its own); its idempotency key.
+        `created_at`: the time of a record already tried directly, so that the same
+        key comes again with the same body."""
         key = key or str(uuid.uuid4())
         key_id, nonce, sealed = self.keyring.seal(
             json.dumps(record, ensure_ascii=False, sort_keys=True).encode(), _aad(key, kind)
@@ -77,7 +84,8 @@ class Outbox:
             " (idempotency_key, kind, session, created_at, key_id, nonce, payload)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
-        self.db.execute(statement, (key, kind, session, self.clock(), key_id, nonce, sealed))
+        created = self.clock() if created_at is None else created_at
+        self.db.execute(statement, (key, kind, session, created, key_id, nonce, sealed))
         return key
 
     def due(self, limit: int = 100) -> list[Pending]:

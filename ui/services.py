@@ -10,8 +10,10 @@ from typing import Any
 
 from flows.loader import flow_files, load_flow
 from flows.model import Flow
+from kiosk.help_line import HelpLine
 from kiosk.strings import Catalogue
 from ui.camera import CameraImages, FrameGetter, PhotoStep
+from ui.help import HelpDesk
 from ui.maintenance import MaintenanceDesk
 from ui.shell import KioskShell, Service
 from ui.voice import Voice
@@ -42,9 +44,13 @@ def shell_factory(
     camera: Callable[[], FrameGetter | None] | None = None,
     maintenance: Callable[[], MaintenanceDesk] | None = None,
     step_services: Any = None,
+    help_line: HelpLine | None = None,
+    help_contacts: Callable[[], tuple[str, str]] | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
-    step then runs on the camera screen; without it, on the demo service)."""
+    step then runs on the camera screen; without it, on the demo service).
+    `help_line`: where 求助 calls (none: nobody, the phone number is shown);
+    `help_contacts`: the city pack's phone number and nearest counter."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -59,6 +65,7 @@ def shell_factory(
             on_language=on_language,
             photo=PhotoStep(CameraImages(), camera or (lambda: None)),
             maintenance=maintenance() if maintenance is not None else None,
+            help_desk=HelpDesk(help_line, help_contacts) if help_contacts is not None else None,
         )
 
     return make

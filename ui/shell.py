@@ -12,6 +12,7 @@ step's values, which are gone with the next screen.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -27,14 +28,17 @@ from flows.engine import FlowEngine
 from flows.model import Flow
 from flows.results import Photo, Rating
 from flows.session import Session
+from kiosk.citypack import load_pack
 from kiosk.photo.process import Made
 from kiosk.photo.spec import SpecError
 from kiosk.places import children, full_name, known, provinces
 from kiosk.privacy import Redactor
 from offline_cache.journal import Journal
 from ui.camera import PhotoStep
+from ui.help import CALLED, NOT_CALLED, HelpDesk
 from ui.maintenance import MaintenanceDesk
 from ui.voice import Voice
+from wire.sync import HelpCall
 
 log = logging.getLogger("kiosk.ui.shell")
 
@@ -127,8 +131,12 @@ class KioskShell(QObject):
         on_language: Callable[[str], None] | None = None,
         photo: PhotoStep | None = None,
         maintenance: MaintenanceDesk | None = None,
+        help_desk: HelpDesk | None = None,
     ) -> None:
         super().__init__()
+        # no desk given (the gallery, tests): nobody to call, the packaged numbers
+        self.help_desk = help_desk or HelpDesk(None, _packaged_contacts)
+        self.help_desk.changed.connect(self._help_news)
         self.desk = maintenance
         if maintenance is not None:
             maintenance.changed.connect(self._desk_changed)
@@ -272,6 +280,10 @@ class KioskShell(QObject):
     @Property(bool, notify=screenChanged)
     def helpShown(self) -> bool:
         return self._help
+
+    @Property(QObject, constant=True)
+    def helpDesk(self) -> QObject:
+        return self.help_desk
 
     @Property(QVARIANT_LIST, notify=screenChanged)
     def serviceTiles(self) -> list[dict[str, Any]]:
@@ -419,8 +431,20 @@ class KioskShell(QObject):
         self._touched()
         self._help = shown
         self.screenChanged.emit()
-        if shown:
-            self.voice.say("ui.help.voice", self._lang)
+        if not shown:
+            return
+        self.voice.say("ui.help.voice", self._lang)
+        show, flow = self._show, self._engine.flow.flow if self._engine else ""
+        where = HelpCall(service=flow, screen=self._screen[:24],
+                         step=show.step_id[:40] if show and flow else "",
+                         language=self._lang, elderly=self._elderly)  # fmt: skip
+        self.help_desk.call(where, self._session.id if self._session else None)
+
+    def _help_news(self) -> None:
+        """The call's answer, spoken to a citizen still looking at the overlay."""
+        state = self.help_desk.state
+        if self._help and state in (CALLED, NOT_CALLED):
+            self.voice.say(f"ui.help.{state}.voice", self._lang)
 
     def freeze_clock(self, text: str) -> None:
         """A fixed time on screen (the gallery and its baselines do not age)."""
@@ -640,6 +664,7 @@ class KioskShell(QObject):
         self._engine = None
         self._show = None
         self._help = False
+        self.help_desk.forget()
         self._failure = ""
         self._progress = {}
         self._preview_values = []
@@ -674,8 +699,15 @@ class KioskShell(QObject):
     def _home_idle(self) -> None:
         if self._engine is None and self._screen == "home" and not self.closed:
             self._help = False
+            self.help_desk.forget()
             self.reset_choices()
             self.screenChanged.emit()
+
+
+@functools.cache
+def _packaged_contacts() -> tuple[str, str]:
+    pack = load_pack()
+    return pack.help_phone, pack.help_counter
 
 
 def _for_qml(value: Any) -> Any:

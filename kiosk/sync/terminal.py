@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from kiosk.backend_services import BackendServices
 from kiosk.config import KioskConfig
+from kiosk.help_line import HelpLine
 from kiosk.payments import QrMicropay
 from kiosk.sync.client import BackendClient
 from kiosk.sync.identity import Identity, IdentityError
@@ -23,6 +24,8 @@ from offline_cache.outbox import Outbox
 from offline_cache.payments import PaymentBook
 
 log = logging.getLogger("kiosk.sync")
+# A citizen waits on the help screen for the answer: past this, the phone number.
+HELP_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -30,6 +33,7 @@ class TerminalLink:
     services: BackendServices
     link: Link | None
     micropay: QrMicropay | None = None  # the pay step's, on the steps' connection
+    help_line: HelpLine | None = None  # 求助, on a client and a connection of its own
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -49,7 +53,8 @@ class TerminalLink:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=15)
-        clients = [self.services.client, self.link.client if self.link else None]
+        clients = [self.services.client, self.link.client if self.link else None,
+                   self.help_line.client if self.help_line else None]  # fmt: skip
         for client in {id(c): c for c in clients if c is not None}.values():
             client.close()
 
@@ -74,7 +79,10 @@ def open_link(config: KioskConfig, devices: DevicesProbe) -> TerminalLink:
             devices, retention_s=config.cache.outbox_retention_days * 86400,
             batch_size=config.backend.batch_size,
         )  # fmt: skip
-    return TerminalLink(services, link, micropay)
+    # the help call runs beside a step's request: a client and a connection of its own
+    help_line = HelpLine(BackendClient(identity, HELP_TIMEOUT_S) if identity else None,
+                         Outbox(connect(config.cache.database), keyring))  # fmt: skip
+    return TerminalLink(services, link, micropay, help_line)
 
 
 def _settle_unknown_payments(link: Link) -> None:

@@ -28,7 +28,7 @@ class QtWarnings(logging.Handler):
         self.messages.append(message)
 
 
-def _built(flows: list[str]) -> Iterator:
+def _built(flows: list[str], **factory: object) -> Iterator:
     from flows.demo import DemoServices
     from kiosk.strings import catalogue
     from ui.app import Kiosk
@@ -37,7 +37,8 @@ def _built(flows: list[str]) -> Iterator:
     warnings = QtWarnings()
     qt_log = logging.getLogger("kiosk.ui.qt")
     qt_log.addHandler(warnings)
-    built = Kiosk(shell_factory(catalogue(), extra_flows=flows), catalogue(), size=(1080, 1920))
+    make = shell_factory(catalogue(), extra_flows=flows, **factory)  # type: ignore[arg-type]
+    built = Kiosk(make, catalogue(), size=(1080, 1920))
     built.shell.step_services = DemoServices(speed=20.0)
     built.window.show()
     built.window.requestActivate()

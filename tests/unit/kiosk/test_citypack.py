@@ -18,7 +18,7 @@ def test_the_default_pack_is_complete():
 def test_a_bad_pack_is_one_line(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "pack.toml").write_text(
-        'version = 1\ncity = "x"\nissuer = ""\nhelp_phone = "1"\n[documents]\n'
+        'version = 1\ncity = "x"\nissuer = ""\nhelp_phone = "1"\nhelp_counter = "c"\n[documents]\n'
     )
     with pytest.raises(ConfigError) as caught:
         load_pack("x", tmp_path)

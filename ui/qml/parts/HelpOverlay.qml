@@ -1,9 +1,13 @@
+// 求助: what the help call did. "Called at 14:02" only after the backend's receipt;
+// while the call goes out, that it is calling; when nobody could be told, the
+// phone number and the nearest staffed counter (the city pack's).
 import QtQuick
 
 Rectangle {
     id: overlay
     property var shell: kiosk
     readonly property var theme: kiosk.style
+    readonly property var desk: overlay.shell.helpDesk
     color: "#CC16202B"
     MouseArea { anchors.fill: parent }
     Rectangle {
@@ -17,7 +21,37 @@ Rectangle {
             anchors { left: parent.left; right: parent.right; top: parent.top; margins: overlay.theme.gap }
             spacing: overlay.theme.gap
             KText { theme: overlay.theme; heading: true; width: parent.width; text: qsTrId("ui.help.title") }
-            KText { theme: overlay.theme; width: parent.width; text: qsTrId("ui.help.text") }
+            KText {
+                objectName: "help_state"
+                theme: overlay.theme
+                width: parent.width
+                color: overlay.desk.state === "not_called" ? overlay.theme.alert : overlay.theme.ink
+                text: overlay.desk.state === "called"
+                      ? Screens.fill(qsTrId("ui.help.called"), {"time": overlay.desk.calledAt})
+                      : overlay.desk.state === "not_called" ? qsTrId("ui.help.not_called")
+                      : qsTrId("ui.help.calling")
+            }
+            // the number to call, big enough to read from a step back
+            KText {
+                objectName: "help_phone"
+                theme: overlay.theme
+                heading: true
+                width: parent.width
+                visible: overlay.desk.state === "not_called"
+                text: overlay.desk.phone
+            }
+            KText {
+                theme: overlay.theme
+                width: parent.width
+                visible: overlay.desk.state === "not_called"
+                text: Screens.fill(qsTrId("ui.help.counter"), {"counter": overlay.desk.counter})
+            }
+            KText {
+                theme: overlay.theme
+                width: parent.width
+                visible: overlay.desk.queued
+                text: qsTrId("ui.help.queued")
+            }
             KButton {
                 objectName: "button_help_close"
                 theme: overlay.theme

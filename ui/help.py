@@ -1,0 +1,100 @@
+"""求助 on the screen: the help overlay's state while the call goes out and after.
+
+The overlay says "called at 14:02, an officer will come" only once the backend has
+given its receipt (`kiosk.help_line`); until then it says that it is calling, and
+if nobody could be told it gives the city pack's phone number and the nearest
+staffed counter instead. One call per citizen: tapping 求助 again shows the same
+answer; the session's end (or a minute idle on home) forgets it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import Property, QObject, Signal
+
+from kiosk.help_line import HelpAnswer, HelpLine
+from wire.sync import HelpCall
+
+log = logging.getLogger("kiosk.ui.help")
+
+IDLE, CALLING, CALLED, NOT_CALLED = "idle", "calling", "called", "not_called"
+
+
+class HelpDesk(QObject):
+    changed = Signal()
+    _answered = Signal(int, object)  # the call's generation, its HelpAnswer
+
+    def __init__(self, line: HelpLine | None, contacts: Callable[[], tuple[str, str]]) -> None:
+        super().__init__()
+        self.line = line  # none: this terminal has no backend link
+        self.contacts = contacts  # the city pack's phone number and nearest counter
+        self._state = IDLE
+        self._called_at = ""
+        self._queued = False
+        self._generation = 0
+        self._answered.connect(self._on_answer)
+
+    @Property(str, notify=changed)
+    def state(self) -> str:
+        return self._state
+
+    @Property(str, notify=changed)
+    def calledAt(self) -> str:
+        return self._called_at
+
+    @Property(bool, notify=changed)
+    def queued(self) -> bool:
+        return self._queued
+
+    @Property(str, notify=changed)
+    def phone(self) -> str:
+        return self.contacts()[0]
+
+    @Property(str, notify=changed)
+    def counter(self) -> str:
+        return self.contacts()[1]
+
+    def call(self, where: HelpCall, session: str | None) -> None:
+        """Send the call on a thread of its own (the screen never waits on the
+        network); nothing new while one is under way, made or queued."""
+        if self._state in (CALLING, CALLED) or self._queued:
+            return
+        if self.line is None:
+            self._set(NOT_CALLED)
+            return
+        line, generation = self.line, self._generation
+        self._set(CALLING)
+
+        def run() -> None:
+            try:
+                answer = line.call(where, session)
+            except Exception:  # a bug: the citizen gets the phone number, not a hang
+                log.exception("the help call failed")
+                answer = HelpAnswer(called_at=None, queued=False)
+            self._answered.emit(generation, answer)
+
+        threading.Thread(target=run, daemon=True, name="help-call").start()
+
+    def forget(self) -> None:
+        """The citizen has gone: a late answer to their call is dropped."""
+        self._generation += 1
+        self._called_at, self._queued = "", False
+        self._set(IDLE)
+
+    def _on_answer(self, generation: int, answer: HelpAnswer) -> None:
+        if generation != self._generation:
+            return
+        self._queued = answer.queued
+        if answer.called_at is not None:
+            self._called_at = datetime.fromtimestamp(answer.called_at).strftime("%H:%M")
+            self._set(CALLED)
+        else:
+            self._set(NOT_CALLED)
+
+    def _set(self, state: str) -> None:
+        self._state = state
+        self.changed.emit()
