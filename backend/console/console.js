@@ -2,6 +2,11 @@
 // page's address (#token=...), fills the tiles, the table and two charts, and
 // refreshes every 30 s. Marks <body data-rendered="N"> after the N-th drawing
 // (the headless browser test waits for it).
+//
+// The help desk above it asks every 3 s for citizens' help requests (求助): a new
+// one sounds a chime (again every 30 s while any waits) and puts the count in the
+// tab's title; each row says how long the citizen has waited, and its button tells
+// the backend an officer is on the way. <body data-help="N" data-chimes="N">.
 "use strict";
 
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
@@ -92,5 +97,114 @@ async function refresh() {
   }
 }
 
+// -- the help desk ------------------------------------------------------------------
+
+const HELP_POLL_MS = 3000;
+const CHIME_AGAIN_MS = 30000;
+const seen = new Set();
+let audio = null;
+let lastChime = 0;
+let chimes = 0;
+let serverOffset = 0; // backend time minus this browser's time
+let helpRows = [];
+
+function chime() {
+  // Two short tones. Browsers keep sound off until the page is clicked once: the
+  // "Sound on" button is that click (the title and the red frame work regardless).
+  chimes += 1;
+  document.body.dataset.chimes = String(chimes);
+  lastChime = Date.now();
+  if (!audio) return;
+  for (const [start, pitch] of [[0, 880], [0.35, 660]]) {
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = pitch;
+    gain.gain.setValueAtTime(0.3, audio.currentTime + start);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + start + 0.3);
+    tone.connect(gain).connect(audio.destination);
+    tone.start(audio.currentTime + start);
+    tone.stop(audio.currentTime + start + 0.3);
+  }
+}
+
+document.getElementById("sound").addEventListener("click", () => {
+  audio = audio || new AudioContext();
+  audio.resume();
+  document.getElementById("sound").hidden = true;
+});
+
+function where(r) {
+  return r.service ? `${r.service} · ${r.step || r.screen}` : "首页 / home";
+}
+
+function drawHelp() {
+  const now = Date.now() / 1000 + serverOffset;
+  const body = document.querySelector("#help-requests tbody");
+  body.replaceChildren();
+  for (const r of helpRows) {
+    const row = document.createElement("tr");
+    row.dataset.help = String(r.id);
+    if (r.acked_at !== null) row.classList.add("acked");
+    cell(row, `${r.where || r.terminal} (${r.terminal})`);
+    cell(row, where(r));
+    cell(row, r.language + (r.elderly ? " · 大字 / large text" : ""));
+    const waited = r.acked_at === null ? Math.round(now - r.received_at) : r.waited_s;
+    cell(row, age(Math.max(0, waited)) + (r.late_s > 120 ? ` (离线送达，迟 ${age(r.late_s)} / sent late)` : ""));
+    const last = document.createElement("td");
+    if (r.acked_at === null) {
+      const button = document.createElement("button");
+      button.className = "ack";
+      button.type = "button";
+      button.textContent = "已派人 / On my way";
+      button.addEventListener("click", () => acknowledge(r.id, button));
+      last.appendChild(button);
+    } else {
+      last.textContent = `已派人 ${new Date(r.acked_at * 1000).toLocaleTimeString()}`;
+    }
+    row.appendChild(last);
+    body.appendChild(row);
+  }
+  const open = helpRows.filter((r) => r.acked_at === null).length;
+  document.getElementById("help-open").textContent = open;
+  document.getElementById("help").classList.toggle("open", open > 0);
+  document.getElementById("help-none").hidden = helpRows.length > 0;
+  document.title = (open ? `(${open}) 求助 · ` : "") + "自助终端 数据驾驶舱 / Fleet console";
+  document.body.dataset.help = String(open);
+}
+
+async function acknowledge(id, button) {
+  button.disabled = true;
+  try {
+    const answer = await fetch(`/console/api/help/${id}/ack`, {
+      method: "POST", headers: { Authorization: `Bearer ${token}` },
+    });
+    if (!answer.ok) throw new Error((await answer.json()).detail || answer.statusText);
+  } catch (error) {
+    button.disabled = false;
+    document.getElementById("status").textContent = `无法确认 / cannot acknowledge: ${error.message}`;
+  }
+  await pollHelp();
+}
+
+async function pollHelp() {
+  try {
+    const answer = await fetch("/console/api/help", { headers: { Authorization: `Bearer ${token}` } });
+    if (!answer.ok) return; // the summary's refresh says why on the page
+    const desk = await answer.json();
+    serverOffset = desk.now - Date.now() / 1000;
+    helpRows = desk.requests;
+    const open = helpRows.filter((r) => r.acked_at === null);
+    const fresh = open.filter((r) => !seen.has(r.id));
+    open.forEach((r) => seen.add(r.id));
+    if (fresh.length || (open.length && Date.now() - lastChime > CHIME_AGAIN_MS)) chime();
+    drawHelp();
+  } catch (error) {
+    // the network: the next poll tries again
+  }
+}
+
 refresh();
 setInterval(refresh, 30000);
+pollHelp();
+setInterval(pollHelp, HELP_POLL_MS);
+setInterval(drawHelp, 1000); // the waiting times tick between polls

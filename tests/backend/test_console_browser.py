@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
 from PIL import Image
 
 from kiosk.sync.client import BackendClient
@@ -72,3 +73,31 @@ def test_a_wrong_token_is_said_on_the_page(fleet: LiveBackend) -> None:
     dom = chromium.render(f"{fleet.url}/console#token=wrong")
     assert 'data-failed="1"' in dom
     assert "the operator token is missing or wrong" in dom
+
+
+def test_a_help_request_chimes_and_is_acknowledged(fleet: LiveBackend, tmp_path: Path) -> None:
+    """The operator's side of 求助: a terminal's help record shows on the open
+    console within the poll, with a chime and the count in the tab's title; the
+    operator's click on the row's button acknowledges it on the backend."""
+    booth = enrol(fleet, tmp_path / "booth.json", "北京 西城 3号机")
+    with chromium.live_page(f"{fleet.url}/console#token=operator") as page:
+        page.wait_for("document.body.dataset.help === '0'")
+        page.click("#sound")  # the click that lets the page make sound
+        client = BackendClient(booth)
+        client.call("POST", "/v1/records", RecordBatch(records=[Record(
+            key="help-browser-1", kind="help", session=None, created_at=time.time(),
+            body={"service": "proof", "screen": "step", "step": "use", "language": "en",
+                  "elderly": True})]))  # fmt: skip
+        client.close()
+        page.wait_for("document.body.dataset.help === '1'", timeout_s=10)
+        assert int(page.evaluate("document.body.dataset.chimes")) >= 1
+        assert page.evaluate("document.title").startswith("(1) 求助")
+        row = page.evaluate("document.querySelector('#help-requests tbody tr').innerText")
+        assert "北京 西城 3号机" in row and "proof · use" in row and "large text" in row
+        page.screenshot(tmp_path / "help.png")
+        page.click("#help-requests button.ack")
+        page.wait_for("document.body.dataset.help === '0'", timeout_s=10)
+        assert not page.evaluate("document.title").startswith("(")
+    answer = requests.get(f"{fleet.url}/console/api/help",
+                          headers={"Authorization": "Bearer operator"}, timeout=5).json()  # fmt: skip
+    assert answer["open"] == 0 and answer["requests"][0]["acked_at"] is not None
