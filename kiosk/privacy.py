@@ -110,8 +110,10 @@ class Redactor:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # value -> its mask, longest first. Plain replacement, not a regex of the
+        # values: `re` caches what it compiles, process-wide, and the citizen's name
+        # would outlive the session in that cache.
         self._known: dict[str, str] = {}
-        self._known_pattern: re.Pattern[str] | None = None
 
     def remember(self, value: str, kind: PersonalKind) -> None:
         value = value.strip()
@@ -119,19 +121,18 @@ class Redactor:
             return
         with self._lock:
             self._known[value] = MASKS[kind](value)
-            ordered = sorted(self._known, key=len, reverse=True)
-            self._known_pattern = re.compile("|".join(map(re.escape, ordered)))
+            ordered = sorted(self._known.items(), key=lambda item: len(item[0]), reverse=True)
+            self._known = dict(ordered)
 
     def forget_all(self) -> None:
         with self._lock:
             self._known.clear()
-            self._known_pattern = None
 
     def text(self, text: str) -> str:
         with self._lock:
-            pattern, known = self._known_pattern, dict(self._known)
-        if pattern is not None:
-            text = pattern.sub(lambda m: known[m.group(0)], text)
+            known = list(self._known.items())
+        for value, mask in known:
+            text = text.replace(value, mask)
         text = _LONG_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
         return _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
 

@@ -60,7 +60,8 @@ def keyboard_memory() -> Path:
     fields also ask the engine to learn nothing (ImhSensitiveData, in FormScreen)."""
     global _KEYBOARD_MEMORY
     if _KEYBOARD_MEMORY is None:
-        _KEYBOARD_MEMORY = Path(tempfile.mkdtemp(prefix="kiosk-keyboard-"))
+        _forget_crashed_keyboards()
+        _KEYBOARD_MEMORY = Path(tempfile.mkdtemp(prefix=f"{KEYBOARD_PREFIX}{os.getpid()}-"))
         atexit.register(shutil.rmtree, _KEYBOARD_MEMORY, True)
         # read by QStandardPaths when the keyboard's engine first starts
         os.environ["XDG_CONFIG_HOME"] = str(_KEYBOARD_MEMORY)
@@ -68,6 +69,22 @@ def keyboard_memory() -> Path:
 
 
 _KEYBOARD_MEMORY: Path | None = None
+KEYBOARD_PREFIX = "kiosk-keyboard-"
+
+
+def _forget_crashed_keyboards() -> None:
+    """The folders of kiosk processes that died without cleaning up (a crash, a
+    power cut): whatever a citizen left there goes at the next start."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{KEYBOARD_PREFIX}*-*"):
+        pid = folder.name.removeprefix(KEYBOARD_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # alive, someone else's
+            continue
 
 
 def forget_typing() -> None:
@@ -127,6 +144,9 @@ class Kiosk:
         self.engine.addImageProvider("camera", self.camera_images)
         self.shell = shell_factory(self.retranslate)
         self.shell.sessionReset.connect(forget_typing)
+        # what the screens' scripts held of the citizen (a form's entries) goes now,
+        # not whenever the JavaScript heap next fills
+        self.shell.sessionReset.connect(self.engine.collectGarbage)
         if self.shell.photo_step is not None:
             self.shell.photo_step.images = self.camera_images
         if self.shell.desk is not None:
