@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -12,16 +14,53 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
-def valid_id_number(value: str) -> bool:
-    """A resident ID number (GB 11643): 17 digits, a check character, a real birth date."""
-    if not re.fullmatch(r"\d{17}[\dX]", value):
-        return False
+def normalise_id_number(value: str) -> str:
+    """What a citizen or a reader gives, as the number is printed: full-width digits
+    and letters as ASCII (NFKC), spaces gone, a lowercase x as X."""
+    return unicodedata.normalize("NFKC", value).replace(" ", "").strip().upper()
+
+
+def id_number_problem(value: str) -> str | None:
+    """What is wrong with a resident ID number (GB 11643), or None: `length`,
+    `characters` (ASCII digits and a final X only), `region` (a code no edition of
+    GB/T 2260 ever had: a number keeps its code for life, also where the district
+    was abolished since), `date` (no such birth date, or one in the future), or
+    `check` (the check character does not match: a digit mistyped)."""
+    if len(value) != 18:
+        return "length"
+    if not (value[:17].isascii() and value[:17].isdigit() and value[17] in "0123456789X"):
+        return "characters"
+    if not known_region(value[:6]):
+        return "region"
     try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        return False
+        return "date"
+    if born > date.today() or born.year < 1880:
+        return "date"
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == value[17]
+    return None if _ID_CHECK[total % 11] == value[17] else "check"
+
+
+def valid_id_number(value: str) -> bool:
+    """A resident ID number, as typed (normalised first)."""
+    return id_number_problem(normalise_id_number(value)) is None
+
+
+@functools.cache
+def _regions() -> Any:
+    from stdnum import numdb  # its cn/loc.dat: every edition of GB/T 2260 since 1980
+
+    return numdb.get("cn/loc")
+
+
+def known_region(code: str) -> bool:
+    """A county-level code of any edition of GB/T 2260 (not today's table alone,
+    which the address picker uses)."""
+    if len(code) != 6 or not code.isdigit():
+        return False
+    levels = _regions().info(code)
+    return len(levels) == 2 and "county" in levels[1][1]
 
 
 def _valid_date(value: str) -> bool:
@@ -43,7 +82,6 @@ def _valid_address(value: str) -> bool:
 _CHECKS = {
     "digits": lambda v: v.isdigit() and v.isascii(),
     "phone": lambda v: re.fullmatch(r"1[3-9]\d{9}", v) is not None,
-    "id_number": valid_id_number,
     "date": _valid_date,
     "address": _valid_address,
 }
@@ -70,11 +108,12 @@ def check_form(params: FormParams, values: Any) -> tuple[dict[str, str | bool], 
 
 
 def _normalise(spec: FormField, value: Any) -> Any:
-    """Trimmed text (ID numbers upper-case, for the X), None for empty; others as given."""
+    """Trimmed text (ID numbers as printed: ASCII, upper-case X), None for empty;
+    others as given."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if isinstance(value, str):
-        value = value.strip().upper() if spec.kind == "id_number" else value.strip()
+        value = normalise_id_number(value) if spec.kind == "id_number" else value.strip()
         return value or None
     return value
 
@@ -92,6 +131,9 @@ def _check_field(spec: FormField, value: Any) -> str | None:
         return "flow.error.too_short"
     if spec.max_length is not None and len(value) > spec.max_length:
         return "flow.error.too_long"
+    if spec.kind == "id_number":
+        problem = id_number_problem(value)
+        return f"flow.error.id_number.{problem}" if problem else None
     check = _CHECKS.get(spec.kind)
     if check is not None and not check(value):
         return f"flow.error.{spec.kind}"

@@ -94,7 +94,11 @@ FORM = FormParams.model_validate(
         ({"name": "钱多", "born": "1949-2-3"}, {"born": "flow.error.date"}),
         ({"name": "钱多", "born": "1949-02-30"}, {"born": "flow.error.date"}),
         ({"name": "钱多", "idn": "11010519491231002x"}, {}),
-        ({"name": "钱多", "idn": "123"}, {"idn": "flow.error.id_number"}),
+        ({"name": "钱多", "idn": "123"}, {"idn": "flow.error.id_number.length"}),
+        (
+            {"name": "钱多", "idn": "１１０１０５１９４９１２３１００２ｘ"},
+            {},
+        ),  # full-width, as typed
         ({"name": "钱多", "ok": "yes"}, {"ok": "flow.error.checkbox"}),
     ],
 )
