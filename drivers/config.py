@@ -22,7 +22,8 @@ DeviceName = Literal[
     "document_printer",
 ]
 
-# What a simulator can be told to get wrong (design: Device model).
+# What a simulator can be told to get wrong (design: Device model); which device
+# answers to which: drivers/faults.py.
 FaultKind = Literal[
     "no_answer",
     "slow_answer",
@@ -38,6 +39,12 @@ FaultKind = Literal[
     "payment_unknown",
     "wrong_mac",
     "tearing",
+    "stall",
+    "disconnect",
+    "black_frames",
+    "door_open",
+    "toner_low",
+    "offline",
 ]
 
 

@@ -117,6 +117,20 @@ class KioskConfig(BaseModel):
     maintenance: MaintenanceSection = Field(default_factory=MaintenanceSection)
     devices: dict[DeviceName, DeviceSection] = Field(default_factory=dict)
 
+    @field_validator("devices")
+    @classmethod
+    def _faults_apply(cls, devices: dict[str, DeviceSection]) -> dict[str, DeviceSection]:
+        """A scripted fault the device's simulator does not have is refused, never
+        silently ignored."""
+        from drivers.faults import faults_of
+
+        for name, section in devices.items():
+            for fault in section.faults:
+                if fault.kind not in faults_of(name):
+                    raise ValueError(f"{name} has no fault {fault.kind}; its faults: "
+                                     + ", ".join(faults_of(name)))  # fmt: skip
+        return devices
+
 
 class LoadedConfig(BaseModel):
     """A validated configuration and where it came from."""

@@ -13,12 +13,15 @@ import math
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from drivers.simulator import FaultPlan
 
 STAMP_BITS = 48
 BLOCK = 8  # pixels per stamp bit
@@ -58,8 +61,11 @@ def now_ms() -> int:
 class MjpegCameraSimulator:
     name = "camera"
 
-    def __init__(self, profile: CameraProfile | None = None, faults: object = None) -> None:
+    def __init__(
+        self, profile: CameraProfile | None = None, faults: FaultPlan | None = None
+    ) -> None:
         self.profile = profile or CameraProfile()
+        self.faults = faults or FaultPlan()  # asked once a frame: `stall:0.01` is 1 % of frames
         self.tcp_port = _free_port()
         self.stalled = threading.Event()
         self.black = False
@@ -138,6 +144,7 @@ class MjpegCameraSimulator:
         interval = 1.0 / self.profile.fps
         try:
             while self._server is not None:
+                self._fault()
                 if self.stalled.is_set():
                     time.sleep(0.05)
                     continue
@@ -156,6 +163,25 @@ class MjpegCameraSimulator:
                 time.sleep(max(0.0, interval - (time.monotonic() - started)))
         except (BrokenPipeError, ConnectionResetError, OSError):
             return
+
+    def _fault(self) -> None:
+        """The fault plan's word for this frame (faults of a camera: drivers/faults.py)."""
+        fault = self.faults.next()
+        if fault is None:
+            return
+        if fault.kind == "stall":
+            self.stalled.set()
+            self._later(fault.delay_ms or 3_000, self.stalled.clear)
+        elif fault.kind == "black_frames":
+            self.black = True
+            self._later(fault.delay_ms or 2_000, lambda: setattr(self, "black", False))
+        elif fault.kind == "disconnect":
+            threading.Thread(target=self.disconnect, daemon=True).start()
+
+    def _later(self, ms: int, then: Callable[[], object]) -> None:
+        timer = threading.Timer(ms / 1000, then)
+        timer.daemon = True
+        timer.start()
 
     def _load(self, path: Path) -> np.ndarray:
         image = cv2.imread(str(path))

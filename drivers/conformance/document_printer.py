@@ -65,6 +65,24 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
             )
         return "a 3-page job on 1 sheet: paper_out"
 
+    def jam_mid_job() -> str:
+        with bench(PaperProfile(paper=10)) as (driver, sim):
+            sim.faults.inject("jam")  # the next job jams half-way
+            done = driver.print_pdf(pdf(4), "proof", 30).result()
+            expect(
+                (done.code, done.error) == (Code.HARDWARE_ERROR, "jam"),
+                f"a job that jammed half-way gave {done.code}/{done.error}",
+            )
+            expect(sim.jammed() == [{"pages": 4, "pages_out": 2}], f"partial: {sim.jammed()}")
+            again = driver.print_pdf(pdf(1), "proof", 30).result()
+            expect(again.error == "jam" and sim.received() == [], "printed past a jam")
+            sim.load().jam = False  # a technician clears it
+            sim.save()
+            cleared = driver.print_pdf(pdf(1), "proof", 30).result()
+            expect(cleared.ok, f"not printing after the jam was cleared: {cleared.code}")
+            expect(len(sim.received()) == 1, "the jammed job came out after all")
+        return "failed at page 3 of 4 (2 out), nothing more until cleared"
+
     def recovers_after_refill() -> str:
         with bench(PaperProfile(paper=0)) as (driver, sim):
             expect(not driver.print_pdf(pdf(1), "proof", 30).result().ok, "printed on nothing")
@@ -112,6 +130,7 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
             faults("door open", PaperProfile(door_open=True), "door_open", Code.DEVICE_NOT_READY),
         ),
         ("paper out mid-job", paper_out_mid_job),
+        ("jam mid-job", jam_mid_job),
         ("recovers after refill", recovers_after_refill),
         ("toner low is a warning", toner_low_is_a_warning),
         ("timeout cancels the job", timeout_cancels_the_job),

@@ -48,6 +48,24 @@ if state.get("door_open"):
 if state.get("jam"):
     report("media-jam-error", *toner)
     sys.exit(4)
+
+
+def save():
+    with open(os.path.join(folder, "state.json"), "w") as handle:
+        json.dump(state, handle)
+
+
+if state.get("jam_mid_job"):
+    # The sheet half-way through the job jams: the pages before it are out (kept as
+    # the partial output), the jammed sheet is lost, the job fails and the queue
+    # stops (exit 4) until someone clears the jam.
+    out = min(pages - 1, pages // 2)
+    state.update(jam=True, jam_mid_job=False, paper=max(0, state["paper"] - out - 1))
+    save()
+    with open(os.path.join(folder, "received", f"job-{sys.argv[1]}.partial"), "w") as handle:
+        json.dump({"pages": pages, "pages_out": out}, handle)
+    report("media-jam-error", *toner)
+    sys.exit(4)
 if state["paper"] < pages:
     state["paper"] = 0
     with open(os.path.join(folder, "state.json"), "w") as handle:

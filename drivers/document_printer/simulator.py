@@ -1,6 +1,8 @@
 """The simulated A4 printer: a real private CUPS whose queue `kiosk_a4` prints to the
 `kiosksim` backend (kiosksim_backend.py), which counts paper, keeps what it prints,
-and reports paper out, jam, door open, toner low or offline as CUPS state reasons.
+and reports paper out, jam, door open, toner low or offline as CUPS state reasons. A
+jam can strike in the middle of a job: its first pages out, the job failed, the queue
+stopped until the jam is cleared (`set jam false`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,29 @@ class PaperProfile:
     toner_low: bool = False
     offline: bool = False
     slow_s: float = 0.0  # how long the printer takes per job
+    jam_mid_job: bool = False  # the next job jams half-way (then `jam` until cleared)
+
+
+class StateFaults:
+    """The A4 printer's faults (drivers/faults.py) change its state at once: CUPS runs
+    the printer for each job, there is no command stream to bend. A fault plan's
+    faults apply when the simulator starts; `inject` (the live console) now."""
+
+    def __init__(self, simulator: CupsPrinterSimulator, plan: object) -> None:
+        self.simulator = simulator
+        self.planned = [spec.kind for spec in getattr(plan, "faults", [])]
+
+    def inject(self, kind: str, delay_ms: int = 0) -> None:
+        profile = self.simulator.load()  # what the jobs so far left (paper, a jam)
+        if kind == "paper_out":
+            profile.paper = 0
+        elif kind == "jam":
+            profile.jam_mid_job = True
+        elif kind in ("door_open", "toner_low", "offline"):
+            setattr(profile, kind, True)
+        else:
+            raise ValueError(f"the A4 printer has no fault {kind}")
+        self.simulator.save()
 
 
 class CupsPrinterSimulator:
@@ -32,6 +57,7 @@ class CupsPrinterSimulator:
 
     def __init__(self, profile: PaperProfile | None = None, faults: object = None) -> None:
         self.profile = profile or PaperProfile()
+        self.faults = StateFaults(self, faults)
         self.folder = Path(tempfile.mkdtemp(prefix="kiosk-a4-"))
         (self.folder / "received").mkdir()
         self.folder.chmod(0o777)  # the backend runs as lp
@@ -45,6 +71,8 @@ class CupsPrinterSimulator:
 
     def start(self) -> CupsPrinterSimulator:
         self.save()
+        for kind in self.faults.planned:
+            self.faults.inject(kind)
         self.cups.start()
         added = self.cups.run(
             "lpadmin", "-p", QUEUE, "-E", "-v", f"kiosksim:{self.folder}", "-m", "raw"
@@ -65,6 +93,11 @@ class CupsPrinterSimulator:
 
     def received(self) -> list[Path]:
         return sorted((self.folder / "received").glob("*.pdf"))
+
+    def jammed(self) -> list[dict[str, int]]:
+        """The jobs a jam stopped half-way: their pages, and how many came out."""
+        found = sorted((self.folder / "received").glob("*.partial"))
+        return [json.loads(path.read_text()) for path in found]
 
     def stop(self) -> None:
         self.cups.remove()

@@ -24,6 +24,7 @@ from typing import Self
 import cv2
 import numpy as np
 
+from drivers.faults import SLOW_ANSWER_MS
 from drivers.simulator import FaultPlan
 from drivers.smartcard import face, lds, mrz, pcscd, permit
 from drivers.smartcard.chip import INS_APPEND_RECORD, Application, Chip
@@ -265,7 +266,7 @@ class VpcdCardSimulator:
                 self._pull()
                 return None
             if fault.kind == "slow_answer":
-                time.sleep(fault.delay_ms / 1000)
+                time.sleep((fault.delay_ms or SLOW_ANSWER_MS) / 1000)
             elif fault.kind in ("wrong_mac", "tearing"):
                 self._pending.add(fault.kind)
         if "tearing" in self._pending and len(command) > 1 and command[1] == INS_APPEND_RECORD:

@@ -62,14 +62,19 @@ class SimCommand(Command):
         from pydantic import ValidationError
 
         from drivers.config import FaultSpec
+        from drivers.faults import faults_of
         from drivers.simulator import FaultPlan
 
         device = _class(args.device)
         if device.simulator is None:
             raise ServiceUnavailable("devices.no_simulator", device=args.device)
+        known = faults_of(args.device)
         faults = []
         for spec in args.fault:
             kind, _, rest = spec.partition(":")
+            if kind not in known:
+                raise UsageError("devices.fault_not_here", device=args.device, fault=kind,
+                                 faults=", ".join(known) or "-")  # fmt: skip
             probability, _, after = rest.partition(":")
             try:
                 faults.append(
@@ -98,7 +103,7 @@ class SimCommand(Command):
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, even mid-readline
         try:
-            _console(simulator, stopped, console)
+            _console(simulator, stopped, console, args.device)
         except KeyboardInterrupt:
             pass
         finally:
@@ -131,8 +136,11 @@ def _profile(simulator_class: Any, path: Path | None) -> Any:
         raise UsageError("devices.bad_profile", file=path, detail=str(exc)) from None
 
 
-def _console(simulator: Any, stopped: threading.Event, console: Console) -> None:
-    """Live from stdin: `fault KIND`, `set FIELD VALUE` (of the profile), `drop`, `quit`."""
+def _console(simulator: Any, stopped: threading.Event, console: Console, device: str) -> None:
+    """Live from stdin: `fault KIND [MS]`, `set FIELD VALUE` (of the profile), `drop`,
+    `quit`. A fault the device does not have is refused, with the ones it has."""
+    from drivers.faults import faults_of
+
     while not stopped.is_set():
         line = sys.stdin.readline()
         if not line:  # no console (run in the background): wait to be stopped
@@ -145,9 +153,18 @@ def _console(simulator: Any, stopped: threading.Event, console: Console) -> None
             return
         try:
             if words[0] == "fault":
-                simulator.faults.inject(words[1])
+                if words[1] not in faults_of(device):
+                    print(console.text("devices.fault_not_here", device=device, fault=words[1],
+                                       faults=", ".join(faults_of(device))),
+                          file=console.out, flush=True)  # fmt: skip
+                    continue
+                simulator.faults.inject(words[1], int(words[2]) if len(words) > 2 else 0)
             elif words[0] == "set":
+                if hasattr(simulator, "load"):  # the A4 printer's state is a file CUPS writes
+                    simulator.load()
                 _set_field(simulator.profile, words[1], words[2])
+                if hasattr(simulator, "save"):
+                    simulator.save()
             elif words[0] in ("place", "remove") and hasattr(simulator, "place_card"):
                 (simulator.place_card if words[0] == "place" else simulator.remove_card)()
             elif words[0] == "present" and hasattr(simulator, "present"):

@@ -1,0 +1,60 @@
+"""Which faults each device's simulator answers to, and what each does: the one list
+`kiosk sim --fault`, its live console and the README's table are held to (a fault
+a device does not have is refused, never silently ignored)."""
+
+from __future__ import annotations
+
+# Every serial simulator bends its answers on the wire (drivers/simulator.py).
+WIRE = {
+    "no_answer": "the next answer never comes",
+    "slow_answer": "the next answer comes late (delay_ms; default 2,000 ms)",
+    "dropped_link": "the USB-serial link drops and comes back as a new pty",
+    "bad_checksum": "the next answer's checksum is wrong",
+    "garbage": "the next answer is noise of the same length",
+    "truncated": "the next answer stops half-way",
+}
+
+FAULTS: dict[str, dict[str, str]] = {
+    "id_card": {
+        **WIRE,
+        "card_pulled": "the card leaves the reader during the next read",
+        "two_cards": "two cards are in the field",
+    },
+    "fingerprint": dict(WIRE),
+    "scanner": dict(WIRE),
+    "receipt_printer": {
+        **WIRE,
+        "paper_out": "the paper runs out during the next slip",
+        "cover_open": "the cover opens",
+        "jam": "the paper jams in the middle of the next slip: it stops there, and "
+        "nothing more prints until the jam is cleared",
+    },
+    "card_payment": {
+        **WIRE,
+        "payment_unknown": "the next sale is charged, then the terminal goes silent",
+    },
+    "smartcard": {
+        "slow_answer": "the next answer comes late (delay_ms; default 2,000 ms)",
+        "card_pulled": "the card leaves the field at the next command",
+        "wrong_mac": "the next protected answer is changed in transit (its MAC kept)",
+        "tearing": "the power goes during the next record write",
+    },
+    "camera": {
+        "stall": "the frames stop, the connection stays (delay_ms; default 3,000 ms)",
+        "disconnect": "the camera goes away and comes back on the same address",
+        "black_frames": "the picture goes black for a while (delay_ms; default 2,000 ms)",
+    },
+    "document_printer": {
+        "paper_out": "the tray is empty",
+        "jam": "the paper jams in the middle of the next job: its first pages are out, "
+        "the job fails, and the queue stops until the jam is cleared",
+        "door_open": "a door is open",
+        "toner_low": "the toner runs low (a warning; jobs still print)",
+        "offline": "the printer is offline",
+    },
+}
+SLOW_ANSWER_MS = 2_000  # past what a driver waits for most answers (its own timeout decides)
+
+
+def faults_of(device: str) -> dict[str, str]:
+    return FAULTS.get(device, {})
