@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from backend import console, gateway, problems, records, services, terminals
 from backend.db import make_engine, migrate
+from backend.guard import CHUNK_TIMEOUT_S, Guard
 from backend.issuer import load_issuer
 from backend.registry import seed
 from wire import __version__
@@ -30,10 +31,16 @@ class Settings:
     clock: Callable[[], float] = time.time
     # how long the gateway simulator holds a "lost" answer: past any client's timeout
     lost_hold_s: float = 30.0
+    # Swagger UI at /docs loads its scripts from a public CDN: only on a developer's
+    # machine (the OpenAPI document itself is always at /openapi.json)
+    api_docs: bool = False
+    slow_sender_s: float = CHUNK_TIMEOUT_S  # a body's sender silent this long is cut off
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app = FastAPI(
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url=None,
         title="Police kiosk reference backend",
         version=__version__,
         description=(
@@ -54,6 +61,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     pack = terminals.load_config_pack(settings.city_pack, app.state.issuer.public_keys)
     app.state.config_pack = lambda: pack
     problems.install(app)
+    app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)
     for module in (terminals, records, services, gateway, console):
         app.include_router(module.router)
     problems.document(app)

@@ -23,8 +23,9 @@ import datetime as dt
 import re
 import secrets
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -199,9 +200,16 @@ def refund(request: Request, terminal: SignedTerminal, ask: Refund) -> OrderStat
     responses=responses(403, 422),
     tags=["operators"],
 )
-def reconciliation(request: Request, day: dt.date) -> Reconciliation:
+def reconciliation(
+    request: Request,
+    day: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")],
+) -> Reconciliation:
     """The day's orders: every one whose state differs between terminal and gateway."""
-    start = dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
+    try:  # a date as written, not a number of days since 1970 (pydantic takes `0`)
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Refused(422, "invalid", f"day: {day} is not a date") from None
+    start = dt.datetime.combine(date, dt.time(), dt.UTC).timestamp()
     end = start + 86400
     with Session(request.app.state.engine) as db:
         gateway = {
@@ -241,7 +249,7 @@ def reconciliation(request: Request, day: dt.date) -> Reconciliation:
             ))  # fmt: skip
     paid = [o for o in gateway.values() if o.paid_at is not None]
     return Reconciliation(
-        day=day.isoformat(),
+        day=date.isoformat(),
         orders=len(gateway),
         paid_fen=sum(o.amount_fen for o in paid),
         refunded_fen=sum(o.refunded_fen for o in gateway.values()),

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from wire.sync import Problem
 
@@ -66,6 +67,15 @@ def install(app: FastAPI) -> None:
         )
         body = {"code": exc.code, "detail": exc.detail, **exc.extra}
         return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        # the framework's own refusals (no such route, a method not allowed, a body
+        # it cannot parse): Problems like ours
+        codes = {400: "malformed", 404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse({"code": codes.get(exc.status_code, str(exc.status_code)),
+                             "detail": str(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

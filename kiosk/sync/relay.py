@@ -116,10 +116,11 @@ class Relay:
             self.outbox.hold(reused, "the backend has this key with another body")
             log.error("backend holds %d key(s) with another body; held for a person", len(reused))
             return Round(held=held + len(reused))
-        if exc.status == 422 and len(keys) == 1:
+        if exc.status in (413, 422) and len(keys) == 1:
             self.outbox.hold(keys, f"the backend cannot take it: {exc.detail}")
             return Round(held=held + 1)
-        if exc.status == 422:  # find the bad one: smaller batches until it is alone
+        if exc.status in (413, 422):
+            # too large a batch, or a bad record in it: smaller batches until it is alone
             self.batch_size = max(1, len(keys) // 2)
             return Round(failed=0, held=held)
         if exc.code == "clock_skew":

@@ -1,0 +1,182 @@
+"""The door of the backend, before any route: how much a request may send, how slowly
+and how deeply nested, and the headers every answer carries.
+
+A body is read here, at most its route's limit, before anything parses it or checks
+its signature: a declared length over the limit is refused at once (413) without
+reading a byte; a body that grows past it (chunked) is refused as soon as it does;
+a sender that stalls between chunks is cut off (408); JSON nested deeper than any
+of our models is refused (400). Memory under a flood is bounded by the limits times
+the requests in flight. Every refusal is a Problem document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wire import signing
+
+KIB = 1024
+DEFAULT_LIMIT = 64 * KIB
+# The largest honest body of each route: a batch of records with photos (a JPEG of
+# about 40 KB, base64) is the largest thing a terminal sends; a batch refused for
+# its size is split by the terminal's relay.
+LIMITS = {
+    "/v1/records": 8 * 1024 * KIB,
+    "/v1/enrol": 4 * KIB,
+    "/v1/heartbeat": 32 * KIB,
+}
+CHUNK_TIMEOUT_S = 10.0  # a sender silent this long between chunks is cut off
+MAX_DEPTH = 32  # our deepest model nests about six levels
+
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+     b"script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+     b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]  # fmt: skip
+
+
+class Guard:
+    def __init__(
+        self,
+        app: ASGIApp,
+        clock: Callable[[], float] = time.time,
+        slow_sender_s: float = CHUNK_TIMEOUT_S,
+    ) -> None:
+        self.app = app
+        self.clock = clock  # the backend's (tests move it)
+        self.slow_sender_s = slow_sender_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, with_headers)
+            return
+        limit = LIMITS.get(scope["path"], DEFAULT_LIMIT)
+        if limit > DEFAULT_LIMIT:
+            # A large body is read only for a request that claims to be signed now (the
+            # signature itself, over the body, is checked by the route). One signed at
+            # another time gets the small limit: enough for the route to tell a
+            # terminal whose clock is off (clock_skew), never a flood's worth.
+            signed = _signed_at(scope)
+            if signed is None:
+                await _problem(with_headers, 401, "unsigned", "no signing headers")
+                return
+            if abs(self.clock() - signed) > signing.WINDOW_S:
+                limit = DEFAULT_LIMIT
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _problem(with_headers, 413, "too_large",
+                           f"the body may be at most {limit} bytes, not {declared}")  # fmt: skip
+            return
+        body = bytearray()
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), self.slow_sender_s)
+            except TimeoutError:
+                await _problem(with_headers, 408, "too_slow",
+                               f"no byte of the body for {self.slow_sender_s:g} s")  # fmt: skip
+                return
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await _problem(with_headers, 413, "too_large",
+                               f"the body may be at most {limit} bytes")  # fmt: skip
+                return
+            if not message.get("more_body", False):
+                break
+        if _is_json(scope) and _depth(body) > MAX_DEPTH:
+            await _problem(with_headers, 400, "too_deep",
+                           f"JSON nested deeper than {MAX_DEPTH} levels")  # fmt: skip
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()  # after the body: a disconnect, when it comes
+
+        await self.app(scope, replay, with_headers)
+
+
+def _signed_at(scope: Scope) -> int | None:
+    """The timestamp of a request that carries every signing header, else None."""
+    headers = {name.decode("latin-1"): value for name, value in scope.get("headers", [])}
+    if not all(name.lower() in headers for name in signing.HEADERS):
+        return None
+    try:
+        return int(headers[signing.TIMESTAMP.lower()])
+    except ValueError:
+        return None
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _is_json(scope: Scope) -> bool:
+    return any(
+        name == b"content-type" and b"json" in value for name, value in scope.get("headers", [])
+    )
+
+
+def _depth(body: bytes | bytearray) -> int:
+    """How deeply the JSON nests, counted without parsing it (strings skipped)."""
+    deepest = depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
+async def _problem(send: Send, status: int, code: str, detail: str) -> None:
+    body = json.dumps({"code": code, "detail": detail}).encode()
+    headers: list[Any] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
