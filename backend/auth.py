@@ -15,7 +15,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.db import Alert, SeenNonce, Terminal
+from backend.alerts import raise_alert
+from backend.db import SeenNonce, Terminal
 from backend.problems import Refused
 from wire import signing
 
@@ -79,8 +80,8 @@ def _check(
         raise Refused(401, "signature_invalid", str(exc)) from None
     if abs(now - stamp) > signing.WINDOW_S:
         # The signature is the terminal's own, so its clock is wrong: tell both sides.
-        db.add(Alert(terminal_id=terminal.id, kind="clock_drift", raised_at=now,
-                     detail=f"signed {stamp - now:+.0f} s from the backend's clock"))  # fmt: skip
+        raise_alert(db, terminal.id, "clock_drift",
+                    f"signed {stamp - now:+.0f} s from the backend's clock", now)  # fmt: skip
         db.commit()
         raise Refused(401, "clock_skew", "the timestamp is outside the signature window",
                       server_time=now)  # fmt: skip

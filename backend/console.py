@@ -58,6 +58,7 @@ def summary(request: Request, hours: int = 24) -> dict[str, object]:
                 "faults": {n: d for n, d in t.devices.items() if d.get("status") != "online"},
                 "paper": t.consumables.get("paper"),
                 "outbox_depth": t.outbox_depth, "outbox_lag_s": t.outbox_oldest_age_s,
+                "outbox_held": t.outbox_held,
                 "drift_s": t.drift_s,
             }
             for t in db.scalars(select(Terminal).order_by(Terminal.id))
@@ -78,9 +79,19 @@ def summary(request: Request, hours: int = 24) -> dict[str, object]:
             ).all()
         )  # fmt: skip
         alerts = [
-            {"terminal": a.terminal_id, "kind": a.kind, "detail": a.detail, "at": a.raised_at}
+            {
+                "terminal": a.terminal_id,
+                "kind": a.kind,
+                "detail": a.detail,
+                "at": a.raised_at,
+                "count": a.count,
+                "last_at": a.last_at or a.raised_at,
+            }
             for a in db.scalars(
-                select(Alert).where(Alert.cleared_at.is_(None)).order_by(Alert.id.desc()).limit(50)
+                select(Alert)
+                .where(Alert.cleared_at.is_(None))
+                .order_by(func.coalesce(Alert.last_at, Alert.raised_at).desc())
+                .limit(50)
             )
         ]
     hours_axis = sorted({hour for hour, _ in per_hour})

@@ -44,6 +44,7 @@ class Terminal(Base):
     consumables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     outbox_depth: Mapped[int] = mapped_column(Integer, default=0)
     outbox_oldest_age_s: Mapped[float | None] = mapped_column(Float)
+    outbox_held: Mapped[int] = mapped_column(Integer, default=0)  # quarantined records
 
 
 class SeenNonce(Base):
@@ -109,6 +110,9 @@ class HelpRequest(Base):
 
 
 class Alert(Base):
+    """One alert per terminal and kind within a window (backend/alerts.py): raised
+    again, it counts up rather than filling the console's list."""
+
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     terminal_id: Mapped[str | None] = mapped_column(String(16), index=True)
@@ -116,6 +120,8 @@ class Alert(Base):
     detail: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[float] = mapped_column(Float)
     cleared_at: Mapped[float | None] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer, default=1)  # the same alert, raised again
+    last_at: Mapped[float | None] = mapped_column(Float)
 
 
 class Citizen(Base):

@@ -2,7 +2,9 @@
 
 A batch is stored in one transaction. A key seen before returns its first receipt
 (same seq, same time); a key seen before with a different body refuses the whole
-batch (409, the keys named) and stores nothing of it.
+batch (409, the keys named) and stores nothing of it. A record whose body its kind's
+model refuses (wire/sync.py BODIES) is refused alone, named in the reply; the rest
+of the batch is taken (the terminal quarantines the refused one).
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ from sqlalchemy.orm import Session
 from backend.db import HelpRequest, Photo, Rating, StoredRecord
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
-from wire.sync import BatchReply, HelpCall, Receipt, Record, RecordBatch, RecordKind
+from wire.sync import (
+    BODIES,
+    BatchReply,
+    HelpCall,
+    Receipt,
+    Record,
+    RecordBatch,
+    RecordKind,
+    RecordRefusal,
+)
 
 router = APIRouter()
 log = logging.getLogger("kiosk.backend.records")
@@ -56,8 +67,54 @@ def ingest(request: Request, terminal: SignedTerminal, batch: RecordBatch) -> Ba
     raise AssertionError("unreachable")
 
 
+def refusal(record: Record) -> RecordRefusal | None:
+    """Why this record can never be stored as it is, or None: its body against its
+    kind's model (wire/sync.py BODIES), and text that is not Unicode (a lone
+    surrogate, which no database takes)."""
+    where = _not_unicode(record.body, "body")
+    if where is not None:
+        return RecordRefusal(key=record.key, code="invalid_record", detail=f"{where}: not text")
+    try:
+        BODIES[record.kind].model_validate(record.body)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        return RecordRefusal(key=record.key, code="invalid_record",
+                             detail=f"body.{field}: {error['msg']}")  # fmt: skip
+    return None
+
+
+def _not_unicode(value: object, where: str) -> str | None:
+    """The path of the first string (or key) under `value` that is not UTF-8 text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    children: list[tuple[object, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            children += [(key, f"{where} key"), (item, f"{where}.{key!a}")]
+    elif isinstance(value, list):
+        children = [(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    for child, path in children:
+        found = _not_unicode(child, path)
+        if found:
+            return found
+    return None
+
+
 def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply:
     now = request.app.state.clock()
+    refused = [r for r in map(refusal, batch.records) if r is not None]
+    if refused:  # refused alone: the rest of the batch is taken
+        bad = {r.key for r in refused}
+        log.warning("refused %d record(s) of %s: %s", len(refused), terminal_id, refused[0].detail)
+        kept = [r for r in batch.records if r.key not in bad]
+        if not kept:
+            return BatchReply(receipts=[], refused=refused)
+        batch = RecordBatch(records=kept)
     hashes = {r.key: body_hash(r) for r in batch.records}
     with Session(request.app.state.engine) as db, db.begin():
         stored = {
@@ -94,7 +151,7 @@ def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply
             receipts.append(
                 Receipt(key=row.key, seq=row.seq, received_at=row.received_at, duplicate=duplicate)
             )
-    return BatchReply(receipts=receipts)
+    return BatchReply(receipts=receipts, refused=refused)
 
 
 def _index(db: Session, row: StoredRecord, terminal_id: str) -> None:

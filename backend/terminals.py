@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from backend.alerts import raise_alert
 from backend.auth import Signed, operator, signed_terminal
-from backend.db import Alert, EnrolmentCodeRow, Terminal
+from backend.db import EnrolmentCodeRow, Terminal
 from backend.problems import Refused, responses
 from wire import signing
 from wire.sync import (
@@ -126,15 +127,10 @@ def heartbeat(request: Request, terminal: SignedTerminal, body: Heartbeat) -> He
         row.devices = {name: d.model_dump() for name, d in body.devices.items()}
         row.consumables = dict(body.consumables)
         row.outbox_depth, row.outbox_oldest_age_s = body.outbox.depth, body.outbox.oldest_age_s
+        row.outbox_held = body.outbox.held
         if abs(drift) > DRIFT_ALERT_S:
-            db.add(
-                Alert(
-                    terminal_id=terminal.id,
-                    kind="clock_drift",
-                    raised_at=now,
-                    detail=f"terminal clock {drift:+.0f} s from the backend's",
-                )
-            )
+            raise_alert(db, terminal.id, "clock_drift",
+                        f"terminal clock {drift:+.0f} s from the backend's", now)  # fmt: skip
         db.commit()
     return HeartbeatReply(
         server_time=now,

@@ -63,10 +63,15 @@ class EnrolmentReply(_Model):
 # -- records --------------------------------------------------------------------------
 
 
+KEY = r"^[\x21-\x7e]+$"  # printable ASCII: an idempotency key or a session id
+
+
 class Record(_Model):
-    key: str = Field(min_length=8, max_length=64, description="idempotency key, unique")
+    key: str = Field(min_length=8, max_length=64, pattern=KEY,
+                     description="idempotency key, unique")  # fmt: skip
     kind: RecordKind
-    session: str | None = Field(None, max_length=64, description="the citizen's session")
+    session: str | None = Field(None, max_length=64, pattern=KEY,
+                                description="the citizen's session")  # fmt: skip
     created_at: float = Field(description="terminal time of the write (not trusted for order)")
     body: dict[str, Any]
 
@@ -82,8 +87,59 @@ class HelpCall(_Model):
     elderly: bool = Field(False, description="large text was on")
 
 
+class _Body(BaseModel):
+    """What the backend reads of a record's body; the rest is kept as sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ApplicationBody(_Body):
+    service: str = Field("other", max_length=40)
+
+
+class PhotoBody(_Body):
+    receipt: str = Field(min_length=1, max_length=32)
+    jpeg_base64: str = Field(min_length=1, max_length=4_000_000)
+
+
+class RatingBody(_Body):
+    transaction: str = Field(min_length=1, max_length=64)
+    service: str = Field("", max_length=40)
+    stars: int = Field(ge=1, le=5)
+
+
+class PaymentBody(_Body):
+    out_trade_no: str = Field(min_length=1, max_length=32)
+    state: str = Field(min_length=1, max_length=16)
+    amount_fen: int = Field(ge=0, le=100_000_000)
+    method: str = Field("qr", max_length=16)
+
+
+# Each kind's body: the one definition both sides hold records to (the backend at
+# ingestion, one record at a time; the terminal's tests).
+BODIES: dict[RecordKind, type[BaseModel]] = {
+    RecordKind.APPLICATION: ApplicationBody,
+    RecordKind.PHOTO: PhotoBody,
+    RecordKind.RATING: RatingBody,
+    RecordKind.PAYMENT: PaymentBody,
+    RecordKind.HELP: HelpCall,
+    RecordKind.QUEUE_TICKET: _Body,
+    RecordKind.DEVICE_EVENT: _Body,
+    RecordKind.AUDIT: _Body,
+}
+
+
 class RecordBatch(_Model):
     records: list[Record] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class RecordRefusal(_Model):
+    """One record of a batch the backend will never take as it is: the terminal
+    keeps it aside (quarantined) and sends the rest."""
+
+    key: str
+    code: str = Field(description="invalid_record")
+    detail: str = Field(description="the field and what is wrong with it")
 
 
 class Receipt(_Model):
@@ -95,6 +151,7 @@ class Receipt(_Model):
 
 class BatchReply(_Model):
     receipts: list[Receipt]
+    refused: list[RecordRefusal] = Field(default_factory=list)
 
 
 class Conflict(Problem):
@@ -113,6 +170,7 @@ class OutboxReport(_Model):
     depth: int = Field(ge=0)
     oldest_age_s: float | None = None
     escalated: int = Field(0, ge=0)
+    held: int = Field(0, ge=0, description="records the backend refused, in quarantine")
     last_success: float | None = None
 
 

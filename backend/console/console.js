@@ -50,7 +50,8 @@ function draw(summary) {
     cell(row, Object.entries(t.faults)
     .map(([n, d]) => `${n}: ${d.status}${d.detail ? ` (${d.detail})` : ""}`).join(", ") || "–");
     cell(row, t.paper ?? "–");
-    cell(row, `${t.outbox_depth} (${age(t.outbox_lag_s === null ? null : Math.round(t.outbox_lag_s))})`);
+    cell(row, `${t.outbox_depth} (${age(t.outbox_lag_s === null ? null : Math.round(t.outbox_lag_s))})` +
+      (t.outbox_held ? `, ${t.outbox_held} 隔离 / quarantined` : ""));
     cell(row, t.version);
     body.appendChild(row);
   }
@@ -59,7 +60,8 @@ function draw(summary) {
   alerts.replaceChildren();
   for (const a of summary.alerts) {
     const li = document.createElement("li");
-    li.textContent = `${new Date(a.at * 1000).toISOString().slice(0, 16)} ${a.terminal || ""} ${a.kind}: ${a.detail}`;
+    li.textContent = `${new Date(a.last_at * 1000).toISOString().slice(0, 16)} ${a.terminal || ""} ${a.kind}: ${a.detail}` +
+      (a.count > 1 ? ` (×${a.count} since ${new Date(a.at * 1000).toISOString().slice(11, 16)})` : "");
     alerts.appendChild(li);
   }
 

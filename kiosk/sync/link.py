@@ -52,7 +52,8 @@ class Link:
             terminal_time=self.client.clock(), software_version=__version__, devices=devices,
             consumables=consumables, outbox=OutboxReport(
                 depth=status["depth"], oldest_age_s=status["oldest_age_s"],
-                escalated=status["escalated"], last_success=status["last_success"],
+                escalated=status["escalated"], held=status["held"],
+                last_success=status["last_success"],
             ),
         )  # fmt: skip
         reply = HeartbeatReply.model_validate_json(

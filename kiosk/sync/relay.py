@@ -82,7 +82,12 @@ class Relay:
         elapsed = time.monotonic() - started
         acknowledged = [r.key for r in reply.receipts if r.key in set(keys)]
         self.outbox.acknowledged(acknowledged)
-        missing = sorted(set(keys) - set(acknowledged))
+        # refused for good, alone: quarantined (kept, sealed, shown), never retried
+        quarantined = [r for r in reply.refused if r.key in set(keys)]
+        for refusal in quarantined:
+            self.outbox.hold([refusal.key], f"the backend refused it: {refusal.detail}")
+            log.error("record %s quarantined: %s", refusal.key, refusal.detail)
+        missing = sorted(set(keys) - set(acknowledged) - {r.key for r in quarantined})
         if missing:  # never assume: what was not receipted goes again
             self.outbox.failed(missing, "no receipt in the backend's answer")
         if elapsed > self.slow_s:
@@ -93,7 +98,7 @@ class Relay:
             sent=len(acknowledged),
             duplicates=sum(1 for r in reply.receipts if r.duplicate),
             failed=len(missing),
-            held=len(unusable),
+            held=len(unusable) + len(quarantined),
         )
 
     def drain(self, max_rounds: int = 1000) -> Round:

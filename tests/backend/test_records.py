@@ -33,19 +33,25 @@ def test_a_reused_key_with_another_body_is_refused_and_nothing_of_the_batch_stor
     backend: Backend,
 ) -> None:
     terminal = backend.enrol()
-    assert terminal.records(record("key-0000001", stars=5)).status_code == 200
-    answer = terminal.records(record("key-0000002", stars=4), record("key-0000001", stars=1))
+    assert terminal.records(record("key-0000001", transaction="t", stars=5)).status_code == 200
+    answer = terminal.records(
+        record("key-0000002", transaction="t", stars=4),
+        record("key-0000001", transaction="t", stars=1),
+    )
     assert answer.status_code == 409
     assert answer.json()["code"] == "key_reused" and answer.json()["keys"] == ["key-0000001"]
     assert [r.key for r in _stored(backend)] == ["key-0000001"]
-    inside = terminal.records(record("key-0000003", stars=4), record("key-0000003", stars=2))
+    inside = terminal.records(
+        record("key-0000003", transaction="t", stars=4),
+        record("key-0000003", transaction="t", stars=2),
+    )
     assert inside.status_code == 409 and inside.json()["keys"] == ["key-0000003"]
 
 
 def test_the_backend_orders_by_receipt_not_by_the_terminals_clock(backend: Backend) -> None:
     terminal = backend.enrol()
-    late = {**record("key-late-01"), "created_at": 2_000_000_000.0}
-    early = {**record("key-early-1"), "created_at": 1.0}
+    late = {**record("key-late-01", kind="audit"), "created_at": 2_000_000_000.0}
+    early = {**record("key-early-1", kind="audit"), "created_at": 1.0}
     receipts = terminal.records(late, early).json()["receipts"]
     assert receipts[0]["seq"] < receipts[1]["seq"]
     assert [r.key for r in _stored(backend)] == ["key-late-01", "key-early-1"]

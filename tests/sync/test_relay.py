@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -213,3 +214,30 @@ def test_a_device_that_changed_state_is_reported_as_an_event(
         {"printer": {"from": None, "to": "online"}, "id_card": {"from": None, "to": "online"}},
         {"printer": {"from": "online", "to": "fault"}},
     ]
+
+
+def test_a_record_the_backend_refuses_is_quarantined_and_the_rest_goes(
+    terminal: Terminal, live_backend: LiveBackend
+) -> None:
+    """Once, a rating whose stars were not a number answered 500 and the relay sent
+    that batch again for ever. Now it is refused alone and kept aside, sealed, shown
+    in the terminal's status and, through the heartbeat, on the console."""
+    good = _queue(terminal, 3)
+    with terminal.outbox.transaction():
+        bad = terminal.outbox.add("rating", {"transaction": "t1", "stars": "five"}, session="s9")
+    done = terminal.link.relay.drain()
+    assert (done.sent, done.held, done.failed) == (3, 1, 0)
+    assert sorted(r.key for r in _at_backend(live_backend)) == sorted(good)
+    status = terminal.outbox.status()
+    assert (status["depth"], status["held"]) == (1, 1)
+    assert terminal.outbox.due() == []  # never sent again
+    row = terminal.outbox.db.execute(
+        "SELECT held_reason, payload FROM outbox WHERE idempotency_key = ?", (bad,)
+    ).fetchone()
+    assert row[0].startswith("the backend refused it: body.stars")
+    assert b"five" not in bytes(row[1])  # kept sealed
+    terminal.link.heartbeat()
+    summary = requests.get(f"{live_backend.url}/console/api/summary", timeout=5,
+                           headers={"Authorization": "Bearer operator"}).json()  # fmt: skip
+    (shown,) = summary["terminals"]
+    assert shown["outbox_held"] == 1
