@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -93,9 +92,9 @@ def micropay(request: Request, terminal: SignedTerminal, pay: Micropay) -> Micro
         db.commit()
         if scenario == "4":
             return MicropayReply(result="SYSTEMERROR", err_code="SYSTEMERROR")
-        if scenario == "5":
-            time.sleep(request.app.state.lost_hold_s)  # the answer is lost on the way
-            raise Refused(504, "lost", "the gateway's answer was lost")
+        if scenario == "5":  # the answer is lost on the way: held past the client's wait
+            raise Refused(504, "lost", "the gateway's answer was lost",
+                          hold_s=request.app.state.lost_hold_s)  # fmt: skip
         if scenario == "1":
             return MicropayReply(result="FAIL", err_code="NOTENOUGH")
         if scenario == "7":

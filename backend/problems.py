@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -60,6 +61,11 @@ def document(app: FastAPI) -> None:
 def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused) -> JSONResponse:
+        # a refusal to be held (the gateway simulator's lost answer) waits here, on the
+        # event loop, never in a worker thread that other requests need
+        hold = exc.extra.pop("hold_s", 0)
+        if hold:
+            await asyncio.sleep(hold)
         headers = (
             {"Retry-After": str(exc.extra.pop("retry_after"))}
             if "retry_after" in exc.extra

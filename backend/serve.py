@@ -41,6 +41,10 @@ class ServeCommand:
         parser.add_argument("--port", type=int, default=8470)
         parser.add_argument("--workers", type=int, default=1, help="API processes")
         parser.add_argument(
+            "--gateway-simulator", action="store_true",
+            help="mount the QR micropay gateway simulator (development and tests only)",
+        )  # fmt: skip
+        parser.add_argument(
             "--docs", action="store_true",
             help="serve Swagger UI at /docs (it loads from a public CDN: development only)",
         )  # fmt: skip
@@ -67,7 +71,8 @@ class ServeCommand:
         token = (
             os.environ.get("KIOSK_BACKEND_OPERATOR_TOKEN") or Settings("", Path()).operator_token
         )
-        settings = Settings(_db_url(args), args.data, args.city_pack, token, api_docs=args.docs)
+        settings = Settings(_db_url(args), args.data, args.city_pack, token, api_docs=args.docs,
+                            gateway_simulator=args.gateway_simulator)  # fmt: skip
         try:
             create_app(settings)  # migrates and seeds once, before any worker starts
         except Exception as exc:  # a bad URL, an unreachable database, a bad key file
@@ -79,6 +84,7 @@ class ServeCommand:
             KIOSK_BACKEND_OPERATOR_TOKEN=token,
             KIOSK_BACKEND_CITY_PACK=str(args.city_pack or ""),
             KIOSK_BACKEND_DOCS="1" if args.docs else "",
+            KIOSK_BACKEND_GATEWAY="1" if args.gateway_simulator else "",
         )
         print(f"fleet console: http://{args.host}:{args.port}/console#token={token}", flush=True)
         uvicorn.run(
@@ -102,6 +108,7 @@ def from_environment() -> FastAPI:
         os.environ["KIOSK_BACKEND_DB"], Path(os.environ["KIOSK_BACKEND_DATA"]),
         Path(pack) if pack else None, os.environ["KIOSK_BACKEND_OPERATOR_TOKEN"],
         api_docs=bool(os.environ.get("KIOSK_BACKEND_DOCS")),
+        gateway_simulator=bool(os.environ.get("KIOSK_BACKEND_GATEWAY")),
     ))  # fmt: skip
 
 

@@ -285,7 +285,8 @@ def _embedded_backend(config: Any) -> Any:
     folder = config.cache.database.parent / "backend"
     pack = PACKS / config.terminal.city_pack
     app = create_app(Settings(f"sqlite:///{folder / 'backend.db'}", folder,
-                              pack if pack.is_dir() else None))  # fmt: skip
+                              pack if pack.is_dir() else None,
+                              gateway_simulator=True))  # fmt: skip
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])

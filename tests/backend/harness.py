@@ -52,6 +52,7 @@ class Backend:
 
     def __post_init__(self) -> None:
         settings = Settings(self.url, self.data, operator_token=OPERATOR, clock=self.clock,
+                            gateway_simulator=True,
                             lost_hold_s=self.lost_hold_s)  # fmt: skip
         self.app = create_app(settings)
         self.http = TestClient(self.app)

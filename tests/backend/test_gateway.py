@@ -151,3 +151,67 @@ def test_reconciliation_lists_orders_whose_states_differ(backend: Backend) -> No
     assert found == {"ORD-J-0002": ("SUCCESS", "NOTPAY"), "ORD-J-0004": (None, "SUCCESS")}
     bad = backend.operator("GET", "/v1/admin/reconciliation", params={"day": "yesterday"})
     assert bad.status_code == 422
+
+
+def test_the_simulator_is_mounted_only_when_asked_for(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from backend.app import Settings, create_app
+
+    app = create_app(Settings(f"sqlite:///{tmp_path / 'b.db'}", tmp_path, operator_token="o"))
+    with TestClient(app) as http:
+        assert http.post("/gateway/micropay", json={}).status_code == 404
+        answer = http.get("/v1/admin/reconciliation?day=2026-11-18",
+                          headers={"Authorization": "Bearer o"})  # fmt: skip
+        assert answer.status_code == 404
+    paths = app.openapi()["paths"]
+    assert not [p for p in paths if p.startswith("/gateway")]
+    app.state.engine.dispose()
+
+
+def test_lost_answers_in_flight_hold_no_worker(tmp_path) -> None:
+    """45 payments whose answers the simulator holds (the 'lost' case) once held 45
+    worker threads: a heartbeat then waited 28.7 s. They wait on the event loop now."""
+    import threading
+    import time
+
+    from kiosk.sync.client import BackendClient, Unavailable
+    from tests.services.backend import LiveBackend
+    from tests.sync.conftest import enrol
+    from wire.payments import Micropay
+    from wire.sync import Heartbeat, OutboxReport
+
+    backend = LiveBackend(tmp_path / "backend", time.time)
+    backend.app.state.lost_hold_s = 8.0  # a worker held this long would hold the heartbeat
+    backend.start()
+    try:
+        identity = enrol(backend, tmp_path / "id.json")
+
+        def lost(n: int) -> None:
+            client = BackendClient(identity, timeout_s=10)
+            try:
+                client.call("POST", "/gateway/micropay", Micropay(
+                    out_trade_no=f"ORD-LOST-{n:04d}", amount_fen=100, description="x",
+                    auth_code=WECHAT + "05"))  # fmt: skip
+            except Unavailable:
+                pass  # the 504 after the hold
+            finally:
+                client.close()
+
+        payers = [threading.Thread(target=lost, args=(n,)) for n in range(45)]
+        for payer in payers:
+            payer.start()
+        time.sleep(1.0)  # all of them held now
+        client = BackendClient(identity, timeout_s=10)
+        started = time.monotonic()
+        beat = Heartbeat(terminal_time=time.time(), software_version="t",
+                         outbox=OutboxReport(depth=0))  # fmt: skip
+        client.call("POST", "/v1/heartbeat", beat)
+        took = time.monotonic() - started
+        client.close()
+        for payer in payers:
+            payer.join(timeout=30)
+        assert took < 4.0, f"a heartbeat waited {took:.1f} s behind held payments"
+    finally:
+        backend.stop()
+        backend.app.state.engine.dispose()

@@ -66,7 +66,7 @@ class _Faulty:
 class LiveBackend:
     def __init__(self, data: Path, clock: Callable[[], float], db_url: str | None = None) -> None:
         self.settings = Settings(db_url or f"sqlite:///{data / 'backend.db'}", data,
-                                 operator_token="operator", clock=clock,
+                                 operator_token="operator", clock=clock, gateway_simulator=True,
                                  lost_hold_s=2.0)  # past the test clients' 1 s timeout  # fmt: skip
         self.app = create_app(self.settings)
         self.network = Network()
