@@ -18,6 +18,7 @@ from backend import console, gateway, problems, records, services, terminals
 from backend.db import make_engine, migrate
 from backend.guard import CHUNK_TIMEOUT_S, Guard
 from backend.issuer import load_issuer
+from backend.limits import Limits
 from backend.registry import seed
 from wire import __version__
 
@@ -38,6 +39,7 @@ class Settings:
     # development and tests, never beside a real gateway
     gateway_simulator: bool = False
     slow_sender_s: float = CHUNK_TIMEOUT_S  # a body's sender silent this long is cut off
+    limits: Limits = field(default_factory=Limits)  # rate limits (backend/limits.py)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -60,6 +62,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.clock = settings.clock
     app.state.operator_token = settings.operator_token
     app.state.lost_hold_s = settings.lost_hold_s
+    app.state.limits = settings.limits
     app.state.issuer = load_issuer(settings.data_dir / "issuer.json")
     pack = terminals.load_config_pack(settings.city_pack, app.state.issuer.public_keys)
     app.state.config_pack = lambda: pack

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.db import SeenNonce, Terminal
+from backend.limits import Limits, spend
 from backend.problems import Refused
 from wire import signing
 
@@ -57,7 +58,7 @@ def signed_terminal(request: Request, body: bytes = Depends(body_of)) -> Iterato
     now = state.clock()
     db = Session(state.engine, expire_on_commit=False)
     try:
-        terminal = _check(db, headers, request.method, target, body, now)
+        terminal = _check(db, headers, request.method, target, body, now, state.limits)
         yield Signed(terminal, db)
         if db.in_transaction():  # a handler that only read: the nonce is kept all the same
             db.commit()
@@ -66,7 +67,13 @@ def signed_terminal(request: Request, body: bytes = Depends(body_of)) -> Iterato
 
 
 def _check(
-    db: Session, headers: dict[str, str], method: str, target: str, body: bytes, now: float
+    db: Session,
+    headers: dict[str, str],
+    method: str,
+    target: str,
+    body: bytes,
+    now: float,
+    limits: Limits,
 ) -> Terminal:
     terminal = db.get(Terminal, headers[signing.TERMINAL])
     if terminal is None:
@@ -87,6 +94,8 @@ def _check(
                       server_time=now)  # fmt: skip
     if random.random() < 0.002:  # now and then, forget nonces no window can reach
         db.execute(delete(SeenNonce).where(SeenNonce.seen_at < now - 2 * signing.WINDOW_S))
+    if method != "GET":  # every write of a terminal counts (one stolen key, one flood)
+        spend(db, f"write:{terminal.id}", limits.terminal_writes, now)
     db.add(SeenNonce(terminal_id=terminal.id, nonce=headers[signing.NONCE], seen_at=now))
     try:
         db.flush()  # a second use of the nonce fails here, before any work is done

@@ -91,6 +91,16 @@ class Rating(Base):
     received_at: Mapped[float] = mapped_column(Float)
 
 
+class RateBucket(Base):
+    """Requests counted in a fixed window, per terminal or per address (backend/limits.py):
+    in the database, so that every API process counts the same."""
+
+    __tablename__ = "rate_buckets"
+    bucket: Mapped[str] = mapped_column(String(96), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class HelpRequest(Base):
     """求助: a citizen asked for the officer on duty; open until an operator
     acknowledges it on the console."""

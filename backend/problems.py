@@ -32,6 +32,7 @@ DESCRIPTIONS = {
     409: "conflicts with what is stored (idempotency key reused with another body)",
     410: "gone: the enrolment code was used or has expired",
     422: "the body does not match the schema",
+    429: "too many requests: retry after the Retry-After header",
     503: "overloaded: retry after the Retry-After header",
 }
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.db import Citizen, Permit, Photo, Proof, StoredRecord
+from backend.limits import source, spend_now
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
 from wire import proof as kp
@@ -193,16 +194,20 @@ def check_proof(request: Request, code: str) -> ProofCheck:
 
 
 @router.get(
-    "/v1/proofs/verify", response_model=ProofCheck, responses=responses(422), tags=["public"]
-)
+    "/v1/proofs/verify", response_model=ProofCheck, responses=responses(422, 429),
+    tags=["public"],
+)  # fmt: skip
 def verify_proof(request: Request, code: str) -> ProofCheck:
     """Anyone may check a proof's QR text: genuine, issued here, still valid."""
+    _count_verification(request)
     return check_proof(request, code)
 
 
 @router.get("/verify", response_class=HTMLResponse, tags=["public"])
 def verify_page(request: Request, code: str = "") -> HTMLResponse:
     """The page a proof's QR code points to (for a phone's browser)."""
+    if code:
+        _count_verification(request)
     found = check_proof(request, code) if code else None
     if found is None:
         verdict = "请扫描证明上的二维码 / Scan the proof's QR code"
@@ -221,3 +226,10 @@ def verify_page(request: Request, code: str = "") -> HTMLResponse:
         f'<h1 id="verdict">{html.escape(verdict)}</h1><table>{rows}</table></html>'
     )
     return HTMLResponse(page)
+
+
+def _count_verification(request: Request) -> None:
+    limits = request.app.state.limits
+    address = source(request, limits)
+    if address not in limits.exempt:
+        spend_now(request, f"verify:{address}", limits.verify)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from backend.alerts import raise_alert
 from backend.auth import Signed, operator, signed_terminal
 from backend.db import EnrolmentCodeRow, Terminal
+from backend.limits import source, spend_now
 from backend.problems import Refused, responses
 from wire import signing
 from wire.sync import (
@@ -80,15 +81,23 @@ def revoke(terminal_id: str, request: Request) -> Response:
     "/v1/enrol",
     response_model=EnrolmentReply,
     status_code=201,
-    responses=responses(409, 410, 422),
+    responses=responses(409, 410, 422, 429),
     tags=["terminals"],
 )
 def enrol(request: Request, body: EnrolmentRequest) -> EnrolmentReply:
     """Registers a terminal's public key under a one-time code; the code is spent."""
     now = request.app.state.clock()
+    limits = request.app.state.limits
+    address = source(request, limits)
+    counted = address not in limits.exempt
+    if counted:
+        spend_now(request, f"enrol:{address}", limits.enrol)
+        spend_now(request, f"enrol-fail:{address}", limits.enrol_failures, peek=True)
     with Session(request.app.state.engine) as db:
         row = db.get(EnrolmentCodeRow, body.code.strip().upper(), with_for_update=True)
         if row is None or row.used_at is not None or row.expires_at < now:
+            if counted:  # codes that keep failing lock the address out for the window
+                spend_now(request, f"enrol-fail:{address}", limits.enrol_failures)
             raise Refused(410, "code_unusable", "the enrolment code is unknown, used or expired")
         if db.scalar(select(Terminal).where(Terminal.public_key == body.public_key)):
             raise Refused(409, "key_enrolled", "this public key is already enrolled")

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from backend.app import Settings, create_app
+from backend.limits import Limits
 from wire import signing
 from wire.proof import public_key_text
 
@@ -49,11 +50,12 @@ class Backend:
     data: Path
     clock: Clock = field(default_factory=Clock)
     lost_hold_s: float = 0.3
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         settings = Settings(self.url, self.data, operator_token=OPERATOR, clock=self.clock,
-                            gateway_simulator=True,
-                            lost_hold_s=self.lost_hold_s)  # fmt: skip
+                            gateway_simulator=True, lost_hold_s=self.lost_hold_s,
+                            limits=self.limits)  # fmt: skip
         self.app = create_app(settings)
         self.http = TestClient(self.app)
 

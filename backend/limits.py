@@ -1,0 +1,87 @@
+"""Rate limits, per terminal and per source address, in fixed windows kept in the
+database (several API processes count together): answered 429 with `Retry-After`.
+
+- enrolment: a few tries per address, and an address whose codes keep failing is
+  locked out for the window (a code is 16 characters of 36: guessing needs millions
+  of tries, which this takes away);
+- proof verification (the public page and its API): per address;
+- every write of a terminal: per terminal, generous (a relay drains hundreds a
+  minute after a day offline), so that one stolen key cannot flood the backend.
+
+The source address is the peer's, or, when the peer is a configured proxy, the
+nearest address before it in `X-Forwarded-For`. Addresses given as exempt (the fleet
+bench on loopback) are not counted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.db import RateBucket
+from backend.problems import Refused
+
+
+@dataclass(frozen=True)
+class Limit:
+    allowance: int  # requests in a window
+    window_s: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    enrol: Limit = Limit(20, 600)
+    enrol_failures: Limit = Limit(10, 600)  # then the address is locked out
+    verify: Limit = Limit(120, 60)
+    terminal_writes: Limit = Limit(3000, 60)
+    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
+    exempt: frozenset[str] = field(default_factory=frozenset)
+
+
+def source(request: Request, limits: Limits) -> str:
+    """The address a request came from (through a trusted proxy, the one before it)."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in limits.trusted_proxies:
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):  # the nearest hop that is not one of ours
+        if hop not in limits.trusted_proxies:
+            return hop
+    return peer
+
+
+def spend(db: Session, bucket: str, limit: Limit, now: float, *, peek: bool = False) -> None:
+    """Count one request in `bucket` (in the caller's transaction), or refuse with 429
+    when the window's allowance is spent. `peek`: only refuse, count nothing."""
+    for _ in range(2):
+        row = db.get(RateBucket, bucket, with_for_update=True)
+        if row is None or now - row.window_start >= limit.window_s:
+            if peek:
+                return
+            if row is None:
+                try:
+                    with db.begin_nested():
+                        db.add(RateBucket(bucket=bucket, window_start=now, count=1))
+                    return
+                except IntegrityError:  # another request made it just now: count there
+                    continue
+            row.window_start, row.count = now, 1
+            return
+        if row.count >= limit.allowance:
+            retry = max(1, math.ceil(row.window_start + limit.window_s - now))
+            raise Refused(429, "too_many", f"more than {limit.allowance} in {limit.window_s:g} s",
+                          retry_after=retry)  # fmt: skip
+        if not peek:
+            row.count += 1
+        return
+
+
+def spend_now(request: Request, bucket: str, limit: Limit, *, peek: bool = False) -> None:
+    """`spend` in a transaction of its own (committed even when the request fails)."""
+    state = request.app.state
+    with Session(state.engine) as db, db.begin():
+        spend(db, bucket, limit, state.clock(), peek=peek)
