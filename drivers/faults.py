@@ -1,5 +1,5 @@
 """Which faults each device's simulator answers to, and what each does: the one list
-`kiosk sim --fault`, its live console and the README's table are held to (a fault
+`kiosk sim --fault`, its live console and docs/devices.md's table are held to (a fault
 a device does not have is refused, never silently ignored)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Every fault of every device is reachable from `kiosk sim --fault`, its live
 console and the configuration, and only those: a fault a device does not have is
 refused in one line that lists the ones it has. The camera's faults, once only in
-the Python API, stall and black out a real stream; the README's table is the code's."""
+the Python API, stall and black out a real stream; the devices guide's table is the code's."""
 
 from __future__ import annotations
 
@@ -98,11 +98,11 @@ def _line_with(sim: subprocess.Popen[str], word: str) -> str:
     raise AssertionError(f"no line with {word!r}")
 
 
-def test_the_readme_lists_each_simulators_faults_as_the_code_does() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def test_the_devices_guide_lists_each_simulators_faults_as_the_code_does() -> None:
+    readme = (REPO / "docs" / "devices.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+) \|$", readme, re.M))
     for device, faults in FAULTS.items():
-        assert device in rows, f"README: no faults row for {device}"
+        assert device in rows, f"docs/devices.md: no faults row for {device}"
         assert rows[device].strip() == ", ".join(f"`{k}`" for k in faults), device
 
 

@@ -17,7 +17,7 @@ def report():
 def test_benign_changes_leave_the_verdict_as_it_was(report):
     assert report["benign_variants"] == 24
     # Both turned heads measure a yaw within a degree of where yaw refuses: an edit
-    # may move it either side (reported, in the README too); the rest holds still
+    # may move it either side (reported, in docs/photos.md too); the rest holds still
     assert set(report["sources_at_a_pose_limit"]) <= {"biden", "obama_blue_room"}, report
     assert report["benign_verdict_moved_elsewhere"] == 0, report["benign_moved"]
     assert report["benign_verdict_moved"] <= 3, report["benign_moved"]
@@ -49,7 +49,7 @@ def test_defects_are_refused_for_their_own_code(report):
 
 
 def test_the_originals_against_their_hand_labels(report):
-    # Known misses, stated in the README: the Blue Room's close-cropped bare head
+    # Known misses, stated in docs/photos.md: the Blue Room's close-cropped bare head
     # reads as a head covering, and both turned heads measure past yaw's limit
     # and its uncertainty (Biden's label says he turns only a little).
     assert report["originals_as_labelled"] >= 1, report["originals_not_as_labelled"]
