@@ -141,6 +141,25 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
                 cases.append(f"{error}->{code.value}")
         return ", ".join(cases)
 
+    def jam_mid_slip() -> str:
+        with bench() as b:
+            b.sim.device_fault("jam")  # the paper jams 8 mm into the next slip
+            done = b.driver.print_slip(SLIP).result()
+            expect(
+                (done.code, done.error) == (Code.HARDWARE_ERROR, "printer_error"),
+                f"a slip that jammed half-way gave {done.code}/{done.error}",
+            )
+            expect(len(b.sim.slips) == 1 and not b.sim.slips[0].complete, "no partial slip")
+            partial = b.sim.slips[0].lines
+            expect(0 < len(partial) < 6, f"{len(partial)} lines came out of a jammed slip")
+            again = b.driver.print_slip(SLIP).result()
+            expect(not again.ok and len(b.sim.slips) == 1, "printed past a jam")
+            b.sim.profile.error = False  # a technician clears it
+            cleared = b.driver.print_slip(SLIP).result()
+            expect(cleared.ok, f"not printing after the jam was cleared: {cleared.code}")
+            expect(len(b.sim.slips) == 2 and b.sim.slips[1].complete, "the next slip is not whole")
+        return f"{len(partial)} line(s) out, the job failed, nothing more until cleared"
+
     def bad_frames_refused() -> str:
         with bench() as b:
             for fault in ("garbage", "truncated"):
@@ -187,6 +206,7 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
         ("prints a slip", prints_a_slip),
         ("status transitions", status_transitions),
         ("error codes", error_codes),
+        ("jam mid-slip", jam_mid_slip),
         ("timeout is a timeout", timeout_check(pair)),
         ("bad frames refused", bad_frames_refused),
         ("cancel", cancel),
