@@ -4,6 +4,13 @@ device's wire protocol, with seeded, scriptable faults.
 The simulator publishes a stable path (a symlink, like /dev/serial/by-id/...) to
 its current /dev/pts/N. A dropped link closes the pty and makes a new one behind
 the same path, as an unplugged USB-serial adapter coming back does.
+
+A pty has no wire: it moves any number of bytes at once, whatever rate the client
+set. So, unless `pacing` is off, the simulator keeps its own UART's time: bytes go
+out and are taken in at the device's line rate (8N1: 10 bits a byte), the device's
+own work (a SAM reading a card) takes its profile's time, and a client whose rate
+(the termios speed of its end of the pty) is not the device's gets what a real
+UART gets: framing errors, never a frame.
 """
 
 from __future__ import annotations
@@ -11,9 +18,11 @@ from __future__ import annotations
 import os
 import pty
 import random
+import re
 import select
 import shutil
 import tempfile
+import termios
 import threading
 import time
 import tty
@@ -21,6 +30,23 @@ from pathlib import Path
 from typing import Self
 
 from drivers.config import FaultKind, FaultSpec
+from drivers.faults import SLOW_ANSWER_MS
+
+BITS_PER_BYTE = 10  # 8N1: a start bit, 8 data bits, a stop bit
+TICK_S = 0.005  # the wire is paced in slices of this much line time
+RATE_TOLERANCE = 0.03  # a UART still samples right a few per cent off its rate
+# termios speed codes (B9600 is 13, not 9600) and back
+SPEEDS = {
+    getattr(termios, name): int(name[1:]) for name in dir(termios) if re.fullmatch(r"B\d+", name)
+}
+SPEED_CODES = {rate: code for code, rate in SPEEDS.items()}
+ISPEED, OSPEED = 4, 5  # in termios.tcgetattr's list
+# What a UART makes of a line at the wrong rate: bytes with framing errors (Linux
+# hands them up as 0x00 without PARMRK) and stop bits sampled mid-byte (runs of
+# ones). None of them is printable, a line end, or starts a frame of any of our
+# protocols (AA, EF 01, STX, ACK, NAK, DLE): a client at the wrong rate can never
+# take noise for an answer.
+NOISE = bytes([0x00, 0x80, 0xC0, 0xE0, 0xF0, 0xF8, 0xFC, 0xFE, 0xFF])
 
 
 class FaultPlan:
@@ -28,6 +54,7 @@ class FaultPlan:
 
     def __init__(self, faults: list[FaultSpec] | None = None, seed: int = 0) -> None:
         self.faults = list(faults or [])
+        self.seed = seed
         self.random = random.Random(seed)
         self.commands = 0
         self._once: list[FaultSpec] = []
@@ -52,12 +79,29 @@ class FaultPlan:
 
 
 class PtySimulator:
-    """Override `handle(data) -> bytes` (what the device answers to what it got)."""
+    """Override `handle(data) -> bytes` (what the device answers to what it got), and
+    `line_rate()` when the device's rate is in its profile.
+
+    `pacing=False` runs as fast as the pty goes (no wire time, no device time, no
+    rate check): for a test of protocol logic only; everything else runs paced.
+    """
 
     name = "device"
+    baudrate = 115200  # the device's factory rate, unless `line_rate` says otherwise
+    slow_answer_ms = SLOW_ANSWER_MS  # `slow_answer` with no delay_ms: past a status timeout
 
-    def __init__(self, faults: FaultPlan | None = None, folder: Path | None = None) -> None:
+    def __init__(
+        self, faults: FaultPlan | None = None, folder: Path | None = None, *, pacing: bool = True
+    ) -> None:
         self.faults = faults or FaultPlan()
+        self.pacing = pacing
+        # the device's own times are drawn apart from the fault plan's draws, so the
+        # faults of a seeded run are the same with pacing on or off
+        self.timing = random.Random(self.faults.seed)
+        self.framing_errors = 0  # bytes that came in at the wrong rate
+        self._tx_lock = threading.Lock()  # one UART: two answers never interleave
+        self._rx_idle_at = 0.0  # when the last byte read is through the wire
+        self._plugged = 0  # which pty: a reply cut by a dropped link is not resumed
         self._owns_folder = folder is None
         self.folder = folder or Path(tempfile.mkdtemp(prefix=f"kiosk-sim-{self.name}-"))
         self.link = self.folder / f"tty-{self.name}"  # the stable path drivers open
@@ -100,10 +144,36 @@ class PtySimulator:
         with self._lock:
             self._open_pty()
 
+    def line_rate(self) -> int:
+        """Bits per second of the device's UART now."""
+        return self.baudrate
+
+    def wire_time(self, size: int) -> float:
+        """Seconds `size` bytes take on the wire at the device's rate."""
+        return size * BITS_PER_BYTE / self.line_rate()
+
     def send(self, data: bytes) -> None:
-        with self._lock:
-            if self._master is not None:
-                os.write(self._master, data)
+        """Put bytes on the wire. Paced, a byte is the client's once its stop bit is
+        through, and a client at another rate gets noise in the same time."""
+        if not self.pacing:
+            with self._lock:
+                if self._master is not None:
+                    os.write(self._master, data)
+            return
+        with self._tx_lock:
+            rate, seconds = self.line_rate(), self.wire_time(len(data))
+            client = self._client_rate(ISPEED)
+            if client is not None and not same_rate(client, rate):
+                data = self._noise(len(data), client / rate)
+            self._transmit(data, seconds)
+
+    def busy(self, low_s: float, high_s: float | None = None) -> None:
+        """The device at work (a SAM reading a card, a sensor taking an image) for
+        `low_s`, or a seeded draw between `low_s` and `high_s`; it answers nothing
+        meanwhile. No time when pacing is off."""
+        if self.pacing:
+            seconds = low_s if high_s is None else self.timing.uniform(low_s, max(low_s, high_s))
+            self._stop.wait(max(0.0, seconds))
 
     def handle(self, data: bytes) -> bytes:
         raise NotImplementedError
@@ -112,7 +182,15 @@ class PtySimulator:
         master, slave = pty.openpty()
         tty.setraw(master)
         tty.setraw(slave)
+        # the pty starts at the device's rate, not 38400: bytes sent before a client
+        # opens it (a code shown early) are waiting as sent, as a UART's FIFO holds them
+        attributes = termios.tcgetattr(slave)
+        code = SPEED_CODES.get(self.line_rate())
+        if code is not None:
+            attributes[ISPEED] = attributes[OSPEED] = code
+            termios.tcsetattr(slave, termios.TCSANOW, attributes)
         self._master, self._slave = master, slave
+        self._plugged += 1
         temporary = self.link.with_suffix(".new")
         temporary.unlink(missing_ok=True)
         temporary.symlink_to(os.ttyname(slave))
@@ -133,12 +211,17 @@ class PtySimulator:
             if master is None:
                 time.sleep(0.01)
                 continue
+            # paced, a slice of line time at a time: a long job is taken in as a UART
+            # does, and a client writing more than the pty holds waits, as on a real port
+            size = max(1, int(self.line_rate() * TICK_S / BITS_PER_BYTE)) if self.pacing else 4096
             try:
                 ready = select.select([master], [], [], 0.05)[0]
-                data = os.read(master, 4096) if ready else b""
+                data = os.read(master, size) if ready else b""
             except OSError:
                 time.sleep(0.01)  # the pty is being replaced (a dropped link)
                 continue
+            if data and self.pacing:
+                data = self._receive(data)
             if data:
                 reply = self.handle(data)
                 if reply:
@@ -152,7 +235,8 @@ class PtySimulator:
         elif fault.kind == "no_answer":
             return
         elif fault.kind == "slow_answer":
-            time.sleep(fault.delay_ms / 1000)
+            # with no delay given, late enough that a driver's status timeout strikes
+            self._stop.wait((fault.delay_ms or self.slow_answer_ms) / 1000)
             self.send(reply + end)
         elif fault.kind == "garbage":
             noise = bytes(self.faults.random.randrange(256) for _ in range(len(reply)))
@@ -169,3 +253,58 @@ class PtySimulator:
 
     def device_fault(self, kind: str) -> None:
         """Faults of the device itself (paper out, card pulled): the device class's."""
+
+    # --- the wire's time --------------------------------------------------------------
+
+    def _client_rate(self, which: int) -> int | None:
+        """The rate the client set on its end of the pty (ISPEED: it receives at,
+        OSPEED: it sends at); 0 for a rate we have no code for, None with no pty."""
+        with self._lock:
+            if self._slave is None:
+                return None
+            try:
+                speed = termios.tcgetattr(self._slave)[which]
+            except termios.error:
+                return None
+        return SPEEDS.get(speed, 0)
+
+    def _receive(self, data: bytes) -> bytes:
+        """Bytes the client wrote, once they are through the wire; nothing (framing
+        errors) if the client sends at another rate than the device's."""
+        rate, client = self.line_rate(), self._client_rate(OSPEED)
+        if client is not None and not same_rate(client, rate):
+            self.framing_errors += len(data)
+            return b""
+        # from when they are read: bytes that waited in the pty while the device was
+        # busy are charged their wire time late, at most a slice each
+        now = time.monotonic()
+        self._rx_idle_at = max(now, self._rx_idle_at) + self.wire_time(len(data))
+        self._stop.wait(self._rx_idle_at - now)
+        return data
+
+    def _transmit(self, data: bytes, seconds: float) -> None:
+        """Write `data` over `seconds`, a slice at a time, each slice when its last
+        byte is through; a dropped link (or stop) loses the rest, as on a real line."""
+        started, per_byte = time.monotonic(), seconds / max(1, len(data))
+        step = max(1, int(TICK_S / per_byte)) if per_byte > 0 else max(1, len(data))
+        with self._lock:
+            plugged = self._plugged
+        for at in range(0, len(data), step):
+            chunk = data[at : at + step]
+            if self._stop.wait(max(0.0, started + (at + len(chunk)) * per_byte - time.monotonic())):
+                return
+            with self._lock:
+                if self._master is None or self._plugged != plugged:
+                    return
+                os.write(self._master, chunk)
+
+    def _noise(self, size: int, ratio: float) -> bytes:
+        """What a UART `ratio` times the device's rate makes of `size` bytes: fewer
+        bytes when it is slower (a start bit spans several device bytes), never more
+        than were sent."""
+        count = max(1, round(size * min(1.0, ratio)))
+        return bytes(self.timing.choice(NOISE) for _ in range(count))
+
+
+def same_rate(client: int, device: int) -> bool:
+    return abs(client - device) <= device * RATE_TOLERANCE

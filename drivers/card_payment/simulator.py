@@ -2,7 +2,9 @@
 
 Its own framing code (not the driver's). It keeps a ledger of orders so that a
 QUERY after a lost result tells the truth, and takes a profile of how the bank
-answers: approve, decline, unknown, or approve and lose the result.
+answers: approve, decline, unknown, or approve and lose the result. Its time: the
+sale's `card_delay_s` (the citizen at the card and the PIN, and the bank), and the
+frames at its line rate (115,200 baud, as the driver's default).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class BankProfile:
     decline_reason: str = "51 insufficient funds"
     busy: bool = False
     ledger: dict[str, str] = field(default_factory=dict)  # order -> APPROVED, VOIDED, ...
+    baudrate: int = 115200  # the terminal's ECR port rate (the driver's default)
 
 
 def _xor(data: bytes) -> int:
@@ -47,18 +50,24 @@ class EcrSimulator(PtySimulator):
         profile: BankProfile | None = None,
         faults: FaultPlan | None = None,
         folder: Path | None = None,
+        *,
+        pacing: bool = True,
     ) -> None:
-        super().__init__(faults, folder)
         self.profile = profile or BankProfile()
+        super().__init__(faults, folder, pacing=pacing)
         self.sales = 0  # charges made: a test asserts nobody is charged twice
         self.naks_sent = 0
         self._buffer = bytearray()
         self._unacked: bytes | None = None
         self._resends = 0
+        self._lose_next = False  # a `payment_unknown` fault waits for the next sale
+
+    def line_rate(self) -> int:
+        return self.profile.baudrate
 
     def device_fault(self, kind: str) -> None:
         if kind == "payment_unknown":
-            self.profile.answer = "lost"
+            self._lose_next = True  # the next sale is charged, and then: silence
 
     def handle(self, data: bytes) -> bytes:
         self._buffer += data
@@ -128,6 +137,8 @@ class EcrSimulator(PtySimulator):
             self._reply("RESULT", order, "VOIDED", "aborted")
             return
         answer = self.profile.answer
+        if self._lose_next:  # one sale only: the terminal answers again after it
+            answer, self._lose_next = "lost", False
         if answer in ("approve", "lost"):
             ledger[order] = "APPROVED"
             self.sales += 1

@@ -80,7 +80,13 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
             again = driver.sale("K-3", 4000, 5).result()
             expect(sim.sales == 1, f"charged {sim.sales} times for one order")
             expect(again.ok, f"retrying the same order: {again.code}")
-        return "unknown, then query says paid, no second charge"
+        with bench() as (driver, sim, _):  # the fault: one sale charged, then silence
+            sim.device_fault("payment_unknown")
+            done = driver.sale("K-5", 1000, 1.5).result()
+            expect(done.error == "payment_unknown" and sim.sales == 1, f"lost sale: {done}")
+            after = driver.sale("K-6", 1000, 5).result()
+            expect(after.ok and sim.sales == 2, f"the sale after a lost one: {after.code}")
+        return "unknown, then query says paid, no second charge; the fault strikes once"
 
     def bank_unknown() -> str:
         with bench(BankProfile(answer="unknown")) as (driver, _, _e):

@@ -5,6 +5,11 @@ A finger is put on and lifted through the API (or the `kiosk sim` console). The
 module has no quality register; a finger of poor quality makes Img2Tz answer 06.
 A template's first 16 bytes name the finger it came from, so Match and Search
 work on templates the host downloads too.
+
+The module talks at `baud_code` x 9,600 baud (57,600 from the factory; SetSysPara 4
+is acknowledged at the old rate, then the module switches). Taking an image of a
+finger (GenImg) takes the sensor `image_min_s`-`image_max_s`; with no finger on the
+glass it answers at once.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class FingerProfile:
     packet_size_code: int = 2  # 128 bytes
     baud_code: int = 6  # x 9600 = 57600
     library: dict[int, bytes] = field(default_factory=dict)
+    # the sensor's time to take an image of a finger (GenImg), drawn anew each time
+    image_min_s: float = 0.3
+    image_max_s: float = 0.6
 
 
 class R30xSimulator(PtySimulator):
@@ -51,13 +59,18 @@ class R30xSimulator(PtySimulator):
         profile: FingerProfile | None = None,
         faults: FaultPlan | None = None,
         folder: Path | None = None,
+        *,
+        pacing: bool = True,
     ) -> None:
-        super().__init__(faults, folder)
         self.profile = profile or FingerProfile()
+        super().__init__(faults, folder, pacing=pacing)
         self.image: tuple[str, int] | None = None
         self.buffers: dict[int, bytes] = {}
         self._buffer = bytearray()
         self._download: tuple[int, bytearray] | None = None  # DownChar in progress
+
+    def line_rate(self) -> int:
+        return max(1, self.profile.baud_code) * 9600  # a code of 0 is no rate: the slowest
 
     def put_finger(self, finger: str, quality: int = 80) -> None:
         self.profile.finger, self.profile.quality = finger, quality
@@ -121,6 +134,7 @@ class R30xSimulator(PtySimulator):
             if prof.finger is None:
                 self._ack(0x02)
             else:
+                self.busy(prof.image_min_s, prof.image_max_s)
                 self.image = (prof.finger, prof.quality)
                 self._ack(0x00)
         elif code == 0x02:  # Img2Tz
@@ -182,13 +196,13 @@ class R30xSimulator(PtySimulator):
             self._ack(0x00)
         elif code == 0x0E:  # SetSysPara
             number, value = p[0], p[1]
-            if number == 4:
-                prof.baud_code = value
-            elif number == 5:
+            if number == 5:
                 prof.security_level = value
             elif number == 6:
                 prof.packet_size_code = value
             self._ack(0x00 if number in (4, 5, 6) else 0x1A)
+            if number == 4:  # acknowledged at the old rate; the host follows after
+                prof.baud_code = value
         elif code == 0x0F:  # ReadSysPara
             self._ack(
                 0x00,

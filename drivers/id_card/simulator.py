@@ -2,6 +2,8 @@
 
 Its own frame code. A card is placed and removed through the API (or the `kiosk
 sim` console); once read, the card is not found again until it has left the field.
+Reading a card takes the SAM 0.5-1 s (the profile's `read_min_s`-`read_max_s`),
+then its 1,295-byte answer about 0.11 s on the wire at 115,200 baud.
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ class CardProfile:
     )
     photo_jpeg: bytes = field(default_factory=default_photo)
     sam_ok: bool = True
+    baudrate: int = 115200  # the reader's factory rate (the driver's default)
+    # the SAM's own time to read the text and photo off a card (its decryption), drawn
+    # anew for each read; the wire time of the answer comes on top
+    read_min_s: float = 0.5
+    read_max_s: float = 1.0
 
 
 def _xor(data: bytes) -> int:
@@ -88,14 +95,19 @@ class SamSimulator(PtySimulator):
         profile: CardProfile | None = None,
         faults: FaultPlan | None = None,
         folder: Path | None = None,
+        *,
+        pacing: bool = True,
     ) -> None:
-        super().__init__(faults, folder)
         self.profile = profile or CardProfile()
+        super().__init__(faults, folder, pacing=pacing)
         self._buffer = bytearray()
         self._read_since_placed = False
         self._pull_next_read = False
         self._two_cards = False
         self.reads = 0
+
+    def line_rate(self) -> int:
+        return self.profile.baudrate
 
     def place_card(self) -> None:
         self.profile.card_present, self._read_since_placed = True, False
@@ -153,6 +165,7 @@ class SamSimulator(PtySimulator):
                 return reply(0x91)
             from drivers.id_card.photo import pad_slot
 
+            self.busy(p.read_min_s, p.read_max_s)
             text = card_text(p)
             self._read_since_placed = True
             self.reads += 1
