@@ -25,5 +25,5 @@ def raise_alert(db: Session, terminal_id: str | None, kind: str, detail: str, no
         db.add(Alert(terminal_id=terminal_id, kind=kind, detail=detail, raised_at=now,
                      count=1, last_at=now))  # fmt: skip
     else:
-        recent.count += 1
+        recent.count = Alert.count + 1  # in SQL: two requests at once both count
         recent.last_at, recent.detail = now, detail

@@ -94,7 +94,10 @@ def _check(
                       server_time=now)  # fmt: skip
     if random.random() < 0.002:  # now and then, forget nonces no window can reach
         db.execute(delete(SeenNonce).where(SeenNonce.seen_at < now - 2 * signing.WINDOW_S))
-    if method != "GET":  # every write of a terminal counts (one stolen key, one flood)
+    if method != "GET":  # every write of a terminal counts (one stolen key, one flood);
+        # in the request's own transaction: a second one would wait on SQLite's write
+        # lock for a worker thread the first request needs (a terminal's requests
+        # mostly come one after another, so the row lock on PostgreSQL costs little)
         spend(db, f"write:{terminal.id}", limits.terminal_writes, now)
     db.add(SeenNonce(terminal_id=terminal.id, nonce=headers[signing.NONCE], seen_at=now))
     try:

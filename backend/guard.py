@@ -4,9 +4,12 @@ and how deeply nested, and the headers every answer carries.
 A body is read here, at most its route's limit, before anything parses it or checks
 its signature: a declared length over the limit is refused at once (413) without
 reading a byte; a body that grows past it (chunked) is refused as soon as it does;
-a sender that stalls between chunks is cut off (408); JSON nested deeper than any
-of our models is refused (400). Memory under a flood is bounded by the limits times
-the requests in flight. Every refusal is a Problem document.
+a sender that stalls between chunks, or trickles past the whole body's deadline, is
+cut off (408); JSON nested deeper than any of our models is refused (400). Every
+method is read so (a GET may carry a body, and signed GETs read it). Large bodies
+(the record batches) are read for requests that carry the signing headers of now,
+eight at a time at the most (else 503 with Retry-After): memory under a flood stays
+bounded. Every refusal is a Problem document.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ LIMITS = {
     "/v1/heartbeat": 32 * KIB,
 }
 CHUNK_TIMEOUT_S = 10.0  # a sender silent this long between chunks is cut off
+BODY_DEADLINE_S = 120.0  # and one that trickles: the whole body within this
+LARGE_IN_FLIGHT = 8
 MAX_DEPTH = 32  # our deepest model nests about six levels
 
 SECURITY_HEADERS = [
@@ -46,6 +51,17 @@ SECURITY_HEADERS = [
 ]  # fmt: skip
 
 
+class _NoLock:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
 class Guard:
     def __init__(
         self,
@@ -56,57 +72,81 @@ class Guard:
         self.app = app
         self.clock = clock  # the backend's (tests move it)
         self.slow_sender_s = slow_sender_s
+        # large bodies read at once, at the most (memory under a flood: this times 8 MiB)
+        self._large = asyncio.Semaphore(LARGE_IN_FLIGHT)
+
+    async def _read(self, receive: Receive, send: Send, limit: int) -> bytearray | None:
+        """The body, or None once a Problem has been sent (too large, too slow)."""
+        body = bytearray()
+        deadline = time.monotonic() + BODY_DEADLINE_S
+        while True:
+            wait = min(self.slow_sender_s, deadline - time.monotonic())
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, wait))
+            except TimeoutError:
+                await _problem(send, 408, "too_slow",
+                               f"the body did not come in time ({self.slow_sender_s:g} s "
+                               f"between bytes, {BODY_DEADLINE_S:g} s in all)")  # fmt: skip
+                return None
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await _problem(send, 413, "too_large", f"the body may be at most {limit} bytes")
+                return None
+            if not message.get("more_body", False):
+                return body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        docs = scope["path"] == "/docs"  # Swagger UI (serve --docs) runs CDN and inline scripts
+
         async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and not docs:
                 names = {name for name, _ in message.get("headers", [])}
                 extra = [(n, v) for n, v in SECURITY_HEADERS if n not in names]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
-            await self.app(scope, receive, with_headers)
-            return
+        # every method: a GET may carry a body too, and signed GETs read it
         limit = LIMITS.get(scope["path"], DEFAULT_LIMIT)
         if limit > DEFAULT_LIMIT:
             # A large body is read only for a request that claims to be signed now (the
-            # signature itself, over the body, is checked by the route). One signed at
-            # another time gets the small limit: enough for the route to tell a
-            # terminal whose clock is off (clock_skew), never a flood's worth.
+            # signature itself, over the body, is checked by the route); one signed at
+            # another time is told its clock is off before a byte of it is read (a
+            # small one goes to the route, whose signature check also alerts).
             signed = _signed_at(scope)
             if signed is None:
                 await _problem(with_headers, 401, "unsigned", "no signing headers")
                 return
-            if abs(self.clock() - signed) > signing.WINDOW_S:
-                limit = DEFAULT_LIMIT
+            now = self.clock()
+            if abs(now - signed) > signing.WINDOW_S:
+                if (_content_length(scope) or limit) > DEFAULT_LIMIT:
+                    await _problem(with_headers, 401, "clock_skew",
+                                   "the timestamp is outside the signature window",
+                                   server_time=now)  # fmt: skip
+                    return
+                limit = DEFAULT_LIMIT  # small: the route checks it, and alerts the drift
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _problem(with_headers, 413, "too_large",
                            f"the body may be at most {limit} bytes, not {declared}")  # fmt: skip
             return
-        body = bytearray()
-        while True:
-            try:
-                message = await asyncio.wait_for(receive(), self.slow_sender_s)
-            except TimeoutError:
-                await _problem(with_headers, 408, "too_slow",
-                               f"no byte of the body for {self.slow_sender_s:g} s")  # fmt: skip
+        large = limit > DEFAULT_LIMIT and (declared is None or declared > DEFAULT_LIMIT)
+        if large and self._large.locked():
+            await _problem(with_headers, 503, "busy", "too many large bodies in flight",
+                           retry_after=5)  # fmt: skip
+            return
+        async with self._large if large else _NO_LOCK:
+            body = await self._read(receive, with_headers, limit)
+            if body is None:
                 return
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > limit:
-                await _problem(with_headers, 413, "too_large",
-                               f"the body may be at most {limit} bytes")  # fmt: skip
-                return
-            if not message.get("more_body", False):
-                break
-        if _is_json(scope) and _depth(body) > MAX_DEPTH:
+            deep = await asyncio.to_thread(_depth, body) if len(body) > DEFAULT_LIMIT else (
+                _depth(body))  # fmt: skip
+        if _is_json(scope) and deep > MAX_DEPTH:
             await _problem(with_headers, 400, "too_deep",
                            f"JSON nested deeper than {MAX_DEPTH} levels")  # fmt: skip
             return
@@ -144,9 +184,11 @@ def _content_length(scope: Scope) -> int | None:
 
 
 def _is_json(scope: Scope) -> bool:
-    return any(
-        name == b"content-type" and b"json" in value for name, value in scope.get("headers", [])
-    )
+    """JSON, or no type given (FastAPI parses a body with no type as JSON too)."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return b"json" in value.lower()
+    return True
 
 
 def _depth(body: bytes | bytearray) -> int:
@@ -171,12 +213,16 @@ def _depth(body: bytes | bytearray) -> int:
     return deepest
 
 
-async def _problem(send: Send, status: int, code: str, detail: str) -> None:
-    body = json.dumps({"code": code, "detail": detail}).encode()
+async def _problem(
+    send: Send, status: int, code: str, detail: str, retry_after: int | None = None, **extra: Any
+) -> None:
+    body = json.dumps({"code": code, "detail": detail, **extra}).encode()
     headers: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
     ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

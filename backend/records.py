@@ -84,6 +84,14 @@ def refusal(record: Record) -> RecordRefusal | None:
     return None
 
 
+def _same(record: Record, known: dict[str, str]) -> bool:
+    """This record is the one stored under its key (a body that is not text never is)."""
+    try:
+        return known[record.key] == body_hash(record)
+    except UnicodeEncodeError:
+        return False
+
+
 def _not_unicode(value: object, where: str) -> str | None:
     """The path of the first string (or key) under `value` that is not UTF-8 text."""
     if isinstance(value, str):
@@ -108,6 +116,15 @@ def _not_unicode(value: object, where: str) -> str | None:
 def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply:
     now = request.app.state.clock()
     refused = [r for r in map(refusal, batch.records) if r is not None]
+    if refused:  # stored before under the same body (its receipt lost): a duplicate
+        asked = {r.key: r for r in batch.records}
+        with Session(request.app.state.engine) as db:
+            keys = [r.key for r in refused]
+            rows = db.execute(
+                select(StoredRecord.key, StoredRecord.body_hash).where(StoredRecord.key.in_(keys))
+            )
+            known = dict(rows.all())
+        refused = [r for r in refused if r.key not in known or not _same(asked[r.key], known)]
     if refused:  # refused alone: the rest of the batch is taken
         bad = {r.key for r in refused}
         log.warning("refused %d record(s) of %s: %s", len(refused), terminal_id, refused[0].detail)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from backend.limits import Limits
+
 DEFAULT_DATA = Path("var/backend")
 
 
@@ -45,6 +47,14 @@ class ServeCommand:
             help="mount the QR micropay gateway simulator (development and tests only)",
         )  # fmt: skip
         parser.add_argument(
+            "--trusted-proxy", action="append", default=[], metavar="ADDRESS",
+            help="a reverse proxy whose X-Forwarded-For names the client (repeatable)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--unthrottled", action="append", default=[], metavar="ADDRESS",
+            help="an address the per-address rate limits do not count (repeatable)",
+        )  # fmt: skip
+        parser.add_argument(
             "--docs", action="store_true",
             help="serve Swagger UI at /docs (it loads from a public CDN: development only)",
         )  # fmt: skip
@@ -72,7 +82,9 @@ class ServeCommand:
             os.environ.get("KIOSK_BACKEND_OPERATOR_TOKEN") or Settings("", Path()).operator_token
         )
         settings = Settings(_db_url(args), args.data, args.city_pack, token, api_docs=args.docs,
-                            gateway_simulator=args.gateway_simulator)  # fmt: skip
+                            gateway_simulator=args.gateway_simulator,
+                            limits=_limits(",".join(args.trusted_proxy),
+                                           ",".join(args.unthrottled)))  # fmt: skip
         try:
             create_app(settings)  # migrates and seeds once, before any worker starts
         except Exception as exc:  # a bad URL, an unreachable database, a bad key file
@@ -85,6 +97,8 @@ class ServeCommand:
             KIOSK_BACKEND_CITY_PACK=str(args.city_pack or ""),
             KIOSK_BACKEND_DOCS="1" if args.docs else "",
             KIOSK_BACKEND_GATEWAY="1" if args.gateway_simulator else "",
+            KIOSK_BACKEND_TRUSTED_PROXIES=",".join(args.trusted_proxy),
+            KIOSK_BACKEND_UNTHROTTLED=",".join(args.unthrottled),
         )
         print(f"fleet console: http://{args.host}:{args.port}/console#token={token}", flush=True)
         uvicorn.run(
@@ -109,6 +123,8 @@ def from_environment() -> FastAPI:
         Path(pack) if pack else None, os.environ["KIOSK_BACKEND_OPERATOR_TOKEN"],
         api_docs=bool(os.environ.get("KIOSK_BACKEND_DOCS")),
         gateway_simulator=bool(os.environ.get("KIOSK_BACKEND_GATEWAY")),
+        limits=_limits(os.environ.get("KIOSK_BACKEND_TRUSTED_PROXIES", ""),
+                       os.environ.get("KIOSK_BACKEND_UNTHROTTLED", "")),
     ))  # fmt: skip
 
 
@@ -153,6 +169,15 @@ class RevokeCommand:
             db.commit()
         print(f"{args.terminal} revoked")
         return 0
+
+
+def _limits(proxies: str, unthrottled: str) -> Limits:
+    from backend.limits import Limits
+
+    def addresses(text: str) -> frozenset[str]:
+        return frozenset(a.strip() for a in text.split(",") if a.strip())
+
+    return Limits(trusted_proxies=addresses(proxies), exempt=addresses(unthrottled))
 
 
 def _line(exc: Exception) -> str:

@@ -77,7 +77,10 @@ def _forget_crashed_keyboards() -> None:
     power cut): whatever a citizen left there goes at the next start."""
     for folder in Path(tempfile.gettempdir()).glob(f"{KEYBOARD_PREFIX}*-*"):
         pid = folder.name.removeprefix(KEYBOARD_PREFIX).split("-", 1)[0]
-        if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+        try:
+            if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+        except FileNotFoundError:  # another kiosk starting swept it just now
             continue
         try:
             os.kill(int(pid), 0)

@@ -389,9 +389,9 @@ class KioskShell(QObject):
             return
         self.voice.say("ui.help.voice", self._lang)
         show, flow = self._show, self._engine.flow.flow if self._engine else ""
-        where = HelpCall(service=flow, screen=self._screen[:24],
+        where = HelpCall(service=flow[:40], screen=self._screen[:24],
                          step=show.step_id[:40] if show and flow else "",
-                         language=self._lang, elderly=self._elderly)  # fmt: skip
+                         language=self._lang[:8], elderly=self._elderly)  # fmt: skip
         self.help_desk.call(where, self._session.id if self._session else None)
 
     def _help_news(self) -> None:

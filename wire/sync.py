@@ -88,9 +88,10 @@ class HelpCall(_Model):
 
 
 class _Body(BaseModel):
-    """What the backend reads of a record's body; the rest is kept as sent."""
+    """What the backend reads of a record's body; the rest is kept as sent. Strict:
+    a number is a number (`"4.0"` is no star rating), as the terminal writes it."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 class ApplicationBody(_Body):

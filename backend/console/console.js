@@ -150,8 +150,8 @@ function drawHelp() {
     cell(row, `${r.where || r.terminal} (${r.terminal})`);
     cell(row, where(r));
     cell(row, r.language + (r.elderly ? " · 大字 / large text" : ""));
-    const waited = r.acked_at === null ? Math.round(now - r.received_at) : r.waited_s;
-    cell(row, age(Math.max(0, waited)) + (r.late_s > 120 ? ` (离线送达，迟 ${age(r.late_s)} / sent late)` : ""));
+    cell(row, waiting(r, now));
+    row.lastChild.classList.add("waited");
     const last = document.createElement("td");
     if (r.acked_at === null) {
       const button = document.createElement("button");
@@ -174,6 +174,21 @@ function drawHelp() {
   document.body.dataset.help = String(open);
 }
 
+function waiting(r, now) {
+  const waited = r.acked_at === null ? Math.round(now - r.received_at) : r.waited_s;
+  return age(Math.max(0, waited)) + (r.late_s > 120 ? ` (离线送达，迟 ${age(r.late_s)} / sent late)` : "");
+}
+
+// Between polls only the waiting times change: the rows (and a button being pressed)
+// stay as they are.
+function tick() {
+  const now = Date.now() / 1000 + serverOffset;
+  for (const r of helpRows) {
+    const shown = document.querySelector(`#help-requests tr[data-help="${r.id}"] td.waited`);
+    if (shown) shown.textContent = waiting(r, now);
+  }
+}
+
 async function acknowledge(id, button) {
   button.disabled = true;
   try {
@@ -188,11 +203,15 @@ async function acknowledge(id, button) {
   await pollHelp();
 }
 
+let polls = 0;
+
 async function pollHelp() {
+  const mine = ++polls;
   try {
     const answer = await fetch("/console/api/help", { headers: { Authorization: `Bearer ${token}` } });
     if (!answer.ok) return; // the summary's refresh says why on the page
     const desk = await answer.json();
+    if (mine !== polls) return; // a later poll went out meanwhile: its answer counts
     serverOffset = desk.now - Date.now() / 1000;
     helpRows = desk.requests;
     const open = helpRows.filter((r) => r.acked_at === null);
@@ -209,4 +228,4 @@ refresh();
 setInterval(refresh, 30000);
 pollHelp();
 setInterval(pollHelp, HELP_POLL_MS);
-setInterval(drawHelp, 1000); // the waiting times tick between polls
+setInterval(tick, 1000); // the waiting times tick between polls

@@ -50,6 +50,14 @@ if state.get("jam"):
     sys.exit(4)
 
 
+if state["paper"] < pages:
+    state["paper"] = 0
+    with open(os.path.join(folder, "state.json"), "w") as handle:
+        json.dump(state, handle)
+    report("media-empty-error", *toner)
+    sys.exit(4)
+
+
 def save():
     with open(os.path.join(folder, "state.json"), "w") as handle:
         json.dump(state, handle)
@@ -65,12 +73,6 @@ if state.get("jam_mid_job"):
     with open(os.path.join(folder, "received", f"job-{sys.argv[1]}.partial"), "w") as handle:
         json.dump({"pages": pages, "pages_out": out}, handle)
     report("media-jam-error", *toner)
-    sys.exit(4)
-if state["paper"] < pages:
-    state["paper"] = 0
-    with open(os.path.join(folder, "state.json"), "w") as handle:
-        json.dump(state, handle)
-    report("media-empty-error", *toner)
     sys.exit(4)
 state["paper"] -= pages
 with open(os.path.join(folder, "received", f"job-{sys.argv[1]}.pdf"), "wb") as out:

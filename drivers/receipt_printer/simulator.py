@@ -266,6 +266,8 @@ class EscPosSimulator(PtySimulator):
             self._symbols[cn] = token.params[5:]
         elif fn == 81:  # print it
             self._flush()
+            if self._jammed():
+                return
             data = self._symbols.get(cn, b"").decode("utf-8", errors="replace")
             kind = cmd.SYMBOLS.get(cn, f"2d-{cn}")
             self._current.lines.append(f"[{kind}:{data}]")
@@ -276,6 +278,8 @@ class EscPosSimulator(PtySimulator):
         m, data = token.params[0], token.params[1:]
         data = data[1:] if m >= 65 else data.rstrip(b"\x00")
         self._flush()
+        if self._jammed():
+            return
         kind = cmd.BARCODES.get(m, f"type-{m}")
         self._current.lines.append(f"[barcode:{kind}:{data.decode('latin-1')}]")
         self._items.append(("label", f"|||| {kind} {data.decode('latin-1')} ||||"))
@@ -318,6 +322,8 @@ class EscPosSimulator(PtySimulator):
         ink = bytes(b ^ 0xFF for b in p[3:])
         stripe = Image.frombytes("1", (dots, columns), ink).transpose(Image.Transpose.TRANSPOSE)
         last = self._images[-1] if self._images else None
+        if self._jammed():
+            return
         if self._joinable and last is not None and last.stripes:
             joined = Image.new(
                 "1", (max(last.picture.width, columns), last.picture.height + dots), 1

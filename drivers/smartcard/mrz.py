@@ -135,7 +135,8 @@ class Layout:
                 _checked(personal, digit, "personal number")
         _checked("".join(z[s] for s in self.composite), z[self.composite_check], "composite")
         for what, part in (("birth date", z[self.birth]), ("expiry date", z[self.expiry])):
-            if not part.isdigit():
+            # an unknown day or month is filled with `<` (ICAO 9303-3 4.2.5)
+            if not (part[:2].isdigit() and all(c.isdigit() or c == "<" for c in part[2:])):
                 raise MrzError(f"{what} {part!r} is not YYMMDD")
         return Mrz(
             self.kind,

@@ -83,3 +83,29 @@ def test_a_stale_request_replayed_200_times_is_one_alert_that_counts(backend: Ba
     with Session(backend.app.state.engine) as db:
         assert db.scalar(select(func.count()).select_from(Alert)) == 2
     assert signing.WINDOW_S < 3600
+
+
+def test_numbers_are_numbers_and_a_stored_record_resent_is_a_duplicate(backend: Backend) -> None:
+    booth = backend.enrol()
+    loose = booth.records(record("loose-stars-1", transaction="t", stars="4.0"),
+                          record("loose-money-1", kind="payment",
+                                 **{**PAYMENT, "amount_fen": 100.0}))  # fmt: skip
+    assert loose.status_code == 200
+    assert {r["key"] for r in loose.json()["refused"]} == {"loose-stars-1", "loose-money-1"}
+    # a record stored before today's model refused its kind (its receipt lost on the
+    # way): sent again, it is the duplicate it is, not a refusal
+    with Session(backend.app.state.engine) as db:
+        db.add(StoredRecord(key="stored-early-1", terminal_id=booth.id, kind="rating",
+                            session="s1", created_at=START, received_at=START,
+                            body_hash=_hash("stored-early-1", {"stars": "x"}),
+                            body={"stars": "x"}))  # fmt: skip
+        db.commit()
+    again = booth.records(record("stored-early-1", stars="x"))
+    assert again.json()["refused"] == [] and again.json()["receipts"][0]["duplicate"]
+
+
+def _hash(key: str, body: dict) -> str:
+    from backend.records import body_hash
+    from wire.sync import Record
+
+    return body_hash(Record.model_validate({**record(key, **body)}))

@@ -185,3 +185,14 @@ def test_ocr_misreads_are_read_right_or_refused_never_wrong() -> None:
     print(f"misread zones: {outcomes}; look-alikes read right {fixed_look_alikes}/{look_alikes}")
     assert outcomes["wrong"] == 0
     assert fixed_look_alikes / look_alikes > 0.5  # most OCR confusions are recovered
+
+
+def test_an_unknown_birth_day_and_month_are_fillers() -> None:
+    """ICAO 9303-3: a date whose day or month is not known is written with `<`."""
+    birth = "8501<<"
+    top = "P<UTOSMITH<<JOHN".ljust(44, "<")
+    bottom = f"L898902C3{hash_string('L898902C3')}UTO{birth}{hash_string(birth)}M300101"
+    bottom += hash_string("300101") + "<" * 14 + "0"
+    bottom += hash_string(bottom[0:10] + bottom[13:20] + bottom[21:43])
+    parsed = mrz.parse(f"{top}\n{bottom}")
+    assert parsed.birth_date == birth and TD3CodeChecker(f"{top}\n{bottom}").report is not None
