@@ -91,6 +91,11 @@ class CupsPrinterSimulator:
         self.profile = PaperProfile(**json.loads((self.folder / "state.json").read_text()))
         return self.profile
 
+    @property
+    def output_folder(self) -> Path:
+        """Where each printed job is kept (job-N.pdf; job-N.partial for a jammed one)."""
+        return self.folder / "received"
+
     def received(self) -> list[Path]:
         return sorted((self.folder / "received").glob("*.pdf"))
 

@@ -106,6 +106,11 @@ class EscPosSimulator(PtySimulator):
         self._stripe_printed = self._joinable = False
         self._barcode_height = 162
 
+    @property
+    def output_folder(self) -> Path:
+        """Where each cut slip is kept: slip-N.txt, slip-N-image-M.png, slip-N.png."""
+        return self.folder
+
     # --- state a technician (or a test) changes ---------------------------------
 
     def device_fault(self, kind: str) -> None:

@@ -99,6 +99,9 @@ class SimCommand(Command):
         console.say("sim.started", device=args.device, link=simulator.address)
         # a line of its own, for scripts: the pty (serial) or the URL (camera)
         print(getattr(simulator, "pts", simulator.address), file=console.out, flush=True)
+        output = getattr(simulator, "output_folder", None)
+        if output is not None:  # a printer's: what it printed, for a test to read
+            console.say("sim.output", folder=output)
         console.say("sim.console")
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, even mid-readline

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import serial
@@ -45,8 +46,16 @@ def run_the_console(process: subprocess.Popen[str]) -> None:
         process.stdout.readline()
         port = process.stdout.readline().strip()
         assert port.startswith("/dev/pts/")
+        said = process.stdout.readline().strip()  # where the slips are kept
+        folder = Path(said.removeprefix("printed output is kept in "))
+        assert folder.is_dir(), said
         process.stdout.readline()  # the console's help
         with serial.Serial(port, 115200, timeout=2) as link:
+            link.write("取号 A001\n".encode("gb18030") + b"\x1dV\x00")  # a line, a cut
+            deadline = time.monotonic() + 5
+            while not (folder / "slip-1.txt").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert (folder / "slip-1.txt").read_text() == "取号 A001\n[cut]\n"
             link.write(bytes([0x10, 0x04, 0x04]))
             assert link.read(1) == b"\x12"
             process.stdin.write("set paper_mm 0\n")
