@@ -196,3 +196,18 @@ def test_an_unknown_birth_day_and_month_are_fillers() -> None:
     bottom += hash_string(bottom[0:10] + bottom[13:20] + bottom[21:43])
     parsed = mrz.parse(f"{top}\n{bottom}")
     assert parsed.birth_date == birth and TD3CodeChecker(f"{top}\n{bottom}").report is not None
+
+
+def test_long_td2_document_numbers() -> None:
+    """ICAO 9303-6: as TD1, a number of more than nine characters goes on in the
+    optional data, its check digit after it, `<` where the check digit would be."""
+    rng = random.Random(9)
+    for _ in range(CASES // 4):
+        number = "".join(rng.choices(string.ascii_uppercase + string.digits, k=rng.randint(10, 14)))
+        birth, expiry = _date(rng), _date(rng, (27, 36))
+        optional = (number[9:] + hash_string(number)).ljust(7, "<")
+        bottom = (f"{number[:9]}<UTO{birth}{hash_string(birth)}F{expiry}{hash_string(expiry)}"
+                  f"{optional}")  # fmt: skip
+        bottom += hash_string(bottom[0:10] + bottom[13:20] + bottom[21:35])
+        parsed = mrz.parse("I<UTOSMITH<<JOHN".ljust(36, "<") + "\n" + bottom)
+        assert (parsed.kind, parsed.document_number) == ("TD2", number)
