@@ -71,7 +71,12 @@ class Page:
     def wait_for(self, expression: str, timeout_s: float = 15.0) -> Any:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError as exc:  # the page is still loading: no context to run in
+                if "execution context" not in str(exc):
+                    raise
+                value = None
             if value:
                 return value
             time.sleep(0.1)
