@@ -15,6 +15,7 @@ bounded. Every refusal is a Problem document.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -49,17 +50,6 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]  # fmt: skip
-
-
-class _NoLock:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *_: object) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()
 
 
 class Guard:
@@ -140,13 +130,11 @@ class Guard:
             await _problem(with_headers, 503, "busy", "too many large bodies in flight",
                            retry_after=5)  # fmt: skip
             return
-        async with self._large if large else _NO_LOCK:
+        async with self._large if large else contextlib.nullcontext():
             body = await self._read(receive, with_headers, limit)
             if body is None:
                 return
-            deep = await asyncio.to_thread(_depth, body) if len(body) > DEFAULT_LIMIT else (
-                _depth(body))  # fmt: skip
-        if _is_json(scope) and deep > MAX_DEPTH:
+        if _is_json(scope) and await _depth_of(body) > MAX_DEPTH:
             await _problem(with_headers, 400, "too_deep",
                            f"JSON nested deeper than {MAX_DEPTH} levels")  # fmt: skip
             return
@@ -189,6 +177,11 @@ def _is_json(scope: Scope) -> bool:
         if name == b"content-type":
             return b"json" in value.lower()
     return True
+
+
+async def _depth_of(body: bytearray) -> int:
+    """The depth scan is pure Python: a large body's runs off the event loop."""
+    return _depth(body) if len(body) <= DEFAULT_LIMIT else await asyncio.to_thread(_depth, body)
 
 
 def _depth(body: bytes | bytearray) -> int:

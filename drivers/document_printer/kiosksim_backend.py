@@ -30,6 +30,11 @@ data = open(sys.argv[6], "rb").read() if len(sys.argv) > 6 else sys.stdin.buffer
 pages = max(1, data.count(b"/Type /Page") - data.count(b"/Type /Pages"))
 
 
+def save():
+    with open(os.path.join(folder, "state.json"), "w") as handle:
+        json.dump(state, handle)
+
+
 def report(*reasons):
     cleared = [r for r in REASONS if r not in reasons]
     print("STATE: -" + ",".join(cleared), file=sys.stderr, flush=True)
@@ -52,16 +57,9 @@ if state.get("jam"):
 
 if state["paper"] < pages:
     state["paper"] = 0
-    with open(os.path.join(folder, "state.json"), "w") as handle:
-        json.dump(state, handle)
+    save()
     report("media-empty-error", *toner)
     sys.exit(4)
-
-
-def save():
-    with open(os.path.join(folder, "state.json"), "w") as handle:
-        json.dump(state, handle)
-
 
 if state.get("jam_mid_job"):
     # The sheet half-way through the job jams: the pages before it are out (kept as
@@ -77,7 +75,6 @@ if state.get("jam_mid_job"):
 state["paper"] -= pages
 with open(os.path.join(folder, "received", f"job-{sys.argv[1]}.pdf"), "wb") as out:
     out.write(data)
-with open(os.path.join(folder, "state.json"), "w") as handle:
-    json.dump(state, handle)
+save()
 report(*toner)
 sys.exit(0)
