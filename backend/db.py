@@ -189,6 +189,48 @@ class PaymentOrder(Base):
     refunds: Mapped[dict[str, Any]] = mapped_column(default=dict)  # out_refund_no: fen
 
 
+class Operator(Base):
+    """A person at the fleet console: a role (viewer, operator, administrator) and a
+    password hashed with scrypt (backend/operators.py). Disabled, never deleted (the
+    audit log names them)."""
+
+    __tablename__ = "operators"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
+    password_set_at: Mapped[float] = mapped_column(Float)
+    disabled_at: Mapped[float | None] = mapped_column(Float)
+
+
+class OperatorSession(Base):
+    """A signed-in console: the cookie's token is kept only as its SHA-256."""
+
+    __tablename__ = "operator_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator: Mapped[str] = mapped_column(ForeignKey("operators.name"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen_at: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Who did what, append-only (triggers refuse UPDATE and DELETE): every operator
+    action, and every lookup of a person's data by a terminal."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))  # operator, terminal, cli
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    session: Mapped[str | None] = mapped_column(String(64))  # the citizen's or console's
+    source: Mapped[str | None] = mapped_column(String(64))  # the address it came from
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(Text)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
