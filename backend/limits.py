@@ -38,6 +38,9 @@ class Limits:
     enrol_failures: Limit = Limit(10, 600)  # then the address is locked out
     verify: Limit = Limit(120, 60)
     terminal_writes: Limit = Limit(3000, 60)
+    login: Limit = Limit(30, 600)  # console sign-in tries per address
+    login_failures: Limit = Limit(5, 900)  # wrong passwords per account: then locked out
+    lookups: Limit = Limit(300, 86400)  # personal-data lookups per terminal a day
     trusted_proxies: frozenset[str] = field(default_factory=frozenset)
     exempt: frozenset[str] = field(default_factory=frozenset)
 
