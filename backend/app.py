@@ -5,7 +5,6 @@ PostgreSQL (the fleet's scale path)."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ class Settings:
     db_url: str
     data_dir: Path
     city_pack: Path | None = None
-    operator_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     clock: Callable[[], float] = time.time
     # how long the gateway simulator holds a "lost" answer: past any client's timeout
     lost_hold_s: float = 30.0
@@ -52,15 +50,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             "Enrolment and signed requests of terminals, idempotent record ingestion, "
             "heartbeats and config pull, the services the flows call, a QR micropay "
             "gateway simulator and the fleet console. Terminal requests are signed "
-            "(headers X-Kiosk-*, see wire/signing.py); operator requests carry "
-            "`Authorization: Bearer <operator token>`."
+            "(headers X-Kiosk-*, see wire/signing.py); people at the console sign in "
+            "(POST /console/api/session) and carry its cookie, and on writes its "
+            "X-CSRF-Token."
         ),
     )
     app.state.engine = engine or make_engine(settings.db_url)
     migrate(app.state.engine)
     seed(app.state.engine, settings.clock())
     app.state.clock = settings.clock
-    app.state.operator_token = settings.operator_token
     app.state.lost_hold_s = settings.lost_hold_s
     app.state.limits = settings.limits
     app.state.issuer = load_issuer(settings.data_dir / "issuer.json")

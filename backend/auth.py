@@ -1,9 +1,8 @@
-"""Who is asking: a terminal (its Ed25519 signature, inside the replay window, by a
-terminal not revoked) or an operator (the console's bearer token)."""
+"""Which terminal is asking: its Ed25519 signature, inside the replay window, by a
+terminal not revoked. (People at the console: backend/operators.py.)"""
 
 from __future__ import annotations
 
-import hmac
 import logging
 import random
 from collections.abc import Iterator
@@ -106,10 +105,3 @@ def _check(
         db.rollback()
         raise Refused(401, "replayed", "this nonce was already used") from None
     return terminal
-
-
-def operator(request: Request) -> None:
-    """The console and the admin API: `Authorization: Bearer <operator token>`."""
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), request.app.state.operator_token.encode()):
-        raise Refused(403, "not_operator", "the operator token is missing or wrong")

@@ -1,20 +1,25 @@
 """The fleet console (数据驾驶舱): one page served by the backend, its data from
-`/console/api/summary` (operator token), charts drawn by Chart.js served from here;
-and the help desk: citizens' help requests (求助), polled every few seconds and
-acknowledged by the operator."""
+`/console/api/summary`, charts drawn by Chart.js served from here; the help desk:
+citizens' help requests (求助), polled every few seconds and acknowledged by an
+operator; sign-in and sign-out (backend/operators.py) and the audit log."""
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.auth import operator
-from backend.db import Alert, HelpRequest, Rating, StoredRecord, Terminal
+from backend import operators
+from backend.audit import audit
+from backend.db import Alert, AuditEntry, HelpRequest, Rating, StoredRecord, Terminal
+from backend.limits import source, spend_now
+from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
 from wire.sync import RecordKind
 
@@ -41,11 +46,87 @@ def static(name: str) -> FileResponse:
     return FileResponse(STATIC / name, media_type=FILES[name])
 
 
-@router.get("/console/api/summary", dependencies=[Depends(operator)], responses=responses(403, 422))
-def summary(request: Request, hours: int = 24) -> dict[str, object]:
+Viewer = Annotated[SignedIn, Depends(signed_in("viewer"))]
+OnDuty = Annotated[SignedIn, Depends(signed_in("operator"))]
+Administrator = Annotated[SignedIn, Depends(signed_in("administrator"))]
+
+
+class SignIn(BaseModel):
+    name: str = Field(max_length=40)
+    password: str = Field(max_length=256)
+
+
+class Account(BaseModel):
+    """Who is signed in, and the token their writes carry in `X-CSRF-Token`."""
+
+    name: str
+    role: str
+    csrf: str
+
+
+@router.post("/console/api/session", response_model=Account, responses=responses(403, 422, 429))
+def sign_in(request: Request, response: Response, given: SignIn) -> Account:
+    """Signs in: the session is a cookie (HttpOnly, SameSite=Strict); the reply
+    carries the CSRF token for the writes. Wrong passwords lock the account."""
+    state = request.app.state
+    now, address = state.clock(), source(request, state.limits)
+    if address not in state.limits.exempt:
+        spend_now(request, f"login:{address}", state.limits.login)
+    spend_now(request, f"login-fail:{given.name}", state.limits.login_failures, peek=True)
+    with Session(state.engine) as db, db.begin():
+        opened = operators.sign_in(db, given.name, given.password, now, address)
+        if opened is None:
+            audit(db, now, "operator", given.name, "sign_in_refused", source=address)
+    if opened is None:  # counted after the audit entry is in, so a lockout is logged too
+        spend_now(request, f"login-fail:{given.name}", state.limits.login_failures)
+        raise Refused(403, "not_signed_in", "wrong account name or password, or a disabled account")
+    token, who = opened
+    with Session(state.engine) as db, db.begin():
+        audit(db, now, "operator", who.name, "sign_in", session=who.session, source=address)
+    operators.set_cookie(response, request, token)
+    return Account(name=who.name, role=who.role, csrf=who.csrf)
+
+
+@router.get("/console/api/session", response_model=Account, responses=responses(403))
+def whoami(who: Viewer) -> Account:
+    """Who this browser is signed in as (the page asks on loading)."""
+    return Account(name=who.name, role=who.role, csrf=who.csrf)
+
+
+@router.delete("/console/api/session", status_code=204, responses=responses(403))
+def sign_out(request: Request, who: Viewer) -> Response:
+    with Session(request.app.state.engine) as db, db.begin():
+        operators.sign_out(db, request)
+        audit(db, request.app.state.clock(), "operator", who.name, "sign_out", session=who.session,
+              source=source(request, request.app.state.limits))  # fmt: skip
+    reply = Response(status_code=204)
+    reply.delete_cookie(operators.COOKIE, path="/")
+    return reply
+
+
+@router.get("/console/api/audit", responses=responses(403, 422))
+def audit_log(
+    request: Request, who: Administrator, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> dict[str, object]:
+    """The newest entries of the audit log: operators' actions and terminals'
+    lookups of personal data."""
+    with Session(request.app.state.engine) as db:
+        rows = db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+        entries = [
+            {"at": e.at, "actor_kind": e.actor_kind, "actor": e.actor, "session": e.session,
+             "source": e.source, "action": e.action, "target": e.target, "detail": e.detail}
+            for e in rows
+        ]  # fmt: skip
+    return {"entries": entries}
+
+
+@router.get("/console/api/summary", responses=responses(403, 422))
+def summary(
+    request: Request, who: Viewer, hours: Annotated[int, Query(ge=1, le=168)] = 24
+) -> dict[str, object]:
     """Terminals with their state, transactions per hour by service, ratings, alerts."""
     now = request.app.state.clock()
-    since = now - 3600 * max(1, min(hours, 168))
+    since = now - 3600 * hours
     with Session(request.app.state.engine) as db:
         terminals = [
             {
@@ -108,8 +189,8 @@ def summary(request: Request, hours: int = 24) -> dict[str, object]:
     }
 
 
-@router.get("/console/api/help", dependencies=[Depends(operator)], responses=responses(403))
-def help_requests(request: Request) -> dict[str, object]:
+@router.get("/console/api/help", responses=responses(403))
+def help_requests(request: Request, who: Viewer) -> dict[str, object]:
     """Open help requests, oldest first, with how long each has waited; those
     acknowledged in the last ten minutes after them."""
     now = request.app.state.clock()
@@ -140,10 +221,9 @@ def help_requests(request: Request) -> dict[str, object]:
 
 @router.post(
     "/console/api/help/{request_id}/ack",
-    dependencies=[Depends(operator)],
     responses=responses(403, 404, 422),
 )
-def acknowledge(request: Request, request_id: int) -> dict[str, object]:
+def acknowledge(request: Request, request_id: int, who: OnDuty) -> dict[str, object]:
     """An officer is on the way: the request leaves the open list (a second
     acknowledgement changes nothing and says when the first was)."""
     now = request.app.state.clock()
@@ -153,4 +233,7 @@ def acknowledge(request: Request, request_id: int) -> dict[str, object]:
             raise Refused(404, "not_found", f"no help request {request_id}")
         if row.acked_at is None:
             row.acked_at = now
+            where = f"help {row.id} at {row.terminal_id}"
+            audit(db, now, "operator", who.name, "help_ack", where, session=who.session,
+                  source=source(request, request.app.state.limits))  # fmt: skip
         return {"id": row.id, "acked_at": row.acked_at}

@@ -28,8 +28,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.auth import operator
 from backend.db import PaymentOrder, StoredRecord
+from backend.operators import signed_in
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
 from wire.payments import (
@@ -195,7 +195,7 @@ def refund(request: Request, terminal: SignedTerminal, ask: Refund) -> OrderStat
 @router.get(
     "/v1/admin/reconciliation",
     response_model=Reconciliation,
-    dependencies=[Depends(operator)],
+    dependencies=[Depends(signed_in("viewer"))],
     responses=responses(403, 422),
     tags=["operators"],
 )

@@ -78,29 +78,31 @@ class ServeCommand:
         if args.city_pack is not None and not args.city_pack.is_dir():
             print(f"kiosk-backend: --city-pack {args.city_pack}: not a folder", file=sys.stderr)
             return 2
-        token = (
-            os.environ.get("KIOSK_BACKEND_OPERATOR_TOKEN") or Settings("", Path()).operator_token
-        )
-        settings = Settings(_db_url(args), args.data, args.city_pack, token, api_docs=args.docs,
+        settings = Settings(_db_url(args), args.data, args.city_pack, api_docs=args.docs,
                             gateway_simulator=args.gateway_simulator,
                             limits=_limits(",".join(args.trusted_proxy),
                                            ",".join(args.unthrottled)))  # fmt: skip
         try:
-            create_app(settings)  # migrates and seeds once, before any worker starts
+            app = create_app(settings)  # migrates and seeds once, before any worker starts
         except Exception as exc:  # a bad URL, an unreachable database, a bad key file
             print(f"kiosk-backend: cannot start: {_line(exc)}", file=sys.stderr)
             return 1
+        from backend.operators import any_accounts
+
+        nobody = not any_accounts(app.state.engine)
         os.environ.update(
             KIOSK_BACKEND_DB=settings.db_url,
             KIOSK_BACKEND_DATA=str(args.data),
-            KIOSK_BACKEND_OPERATOR_TOKEN=token,
             KIOSK_BACKEND_CITY_PACK=str(args.city_pack or ""),
             KIOSK_BACKEND_DOCS="1" if args.docs else "",
             KIOSK_BACKEND_GATEWAY="1" if args.gateway_simulator else "",
             KIOSK_BACKEND_TRUSTED_PROXIES=",".join(args.trusted_proxy),
             KIOSK_BACKEND_UNTHROTTLED=",".join(args.unthrottled),
         )
-        print(f"fleet console: http://{args.host}:{args.port}/console#token={token}", flush=True)
+        print(f"fleet console: http://{args.host}:{args.port}/console", flush=True)
+        if nobody:
+            print("no console account yet: kiosk-backend user add NAME --role administrator",
+                  flush=True)  # fmt: skip
         uvicorn.run(
             "backend.serve:from_environment",
             factory=True,
@@ -120,7 +122,7 @@ def from_environment() -> FastAPI:
     pack = os.environ.get("KIOSK_BACKEND_CITY_PACK") or None
     return create_app(Settings(
         os.environ["KIOSK_BACKEND_DB"], Path(os.environ["KIOSK_BACKEND_DATA"]),
-        Path(pack) if pack else None, os.environ["KIOSK_BACKEND_OPERATOR_TOKEN"],
+        Path(pack) if pack else None,
         api_docs=bool(os.environ.get("KIOSK_BACKEND_DOCS")),
         gateway_simulator=bool(os.environ.get("KIOSK_BACKEND_GATEWAY")),
         limits=_limits(os.environ.get("KIOSK_BACKEND_TRUSTED_PROXIES", ""),

@@ -15,9 +15,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
-from backend.auth import Signed, operator, signed_terminal
+from backend.audit import audit
+from backend.auth import Signed, signed_terminal
 from backend.db import EnrolmentCodeRow, Terminal
 from backend.limits import source, spend_now
+from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
 from wire import signing
 from wire.sync import (
@@ -50,29 +52,40 @@ def new_code(engine: Engine, now: float) -> EnrolmentCode:
     "/v1/admin/enrolment-codes",
     response_model=EnrolmentCode,
     status_code=201,
-    dependencies=[Depends(operator)],
     responses=responses(403),
     tags=["operators"],
 )
-def make_enrolment_code(request: Request) -> EnrolmentCode:
+def make_enrolment_code(
+    request: Request, who: Annotated[SignedIn, Depends(signed_in("operator"))]
+) -> EnrolmentCode:
     """A one-time code a technician types into `kiosk enroll` (valid 24 h)."""
-    return new_code(request.app.state.engine, request.app.state.clock())
+    made = new_code(request.app.state.engine, request.app.state.clock())
+    with Session(request.app.state.engine) as db, db.begin():
+        audit(db, request.app.state.clock(), "operator", who.name, "enrolment_code",
+              made.code[:4] + "-…", session=who.session,
+              source=source(request, request.app.state.limits))  # fmt: skip
+    return made
 
 
 @router.post(
     "/v1/admin/terminals/{terminal_id}/revoke",
     status_code=204,
-    dependencies=[Depends(operator)],
     responses=responses(403, 404),
     tags=["operators"],
 )
-def revoke(terminal_id: str, request: Request) -> Response:
+def revoke(
+    terminal_id: str,
+    request: Request,
+    who: Annotated[SignedIn, Depends(signed_in("administrator"))],
+) -> Response:
     """From now on every request signed by this terminal is refused."""
     with Session(request.app.state.engine) as db:
         terminal = db.get(Terminal, terminal_id)
         if terminal is None:
             raise Refused(404, "unknown_terminal", f"no terminal {terminal_id}")
         terminal.revoked_at = terminal.revoked_at or request.app.state.clock()
+        audit(db, request.app.state.clock(), "operator", who.name, "revoke", terminal_id,
+              session=who.session, source=source(request, request.app.state.limits))  # fmt: skip
         db.commit()
     return Response(status_code=204)
 

@@ -308,6 +308,6 @@ def _embedded_backend(config: Any) -> Any:
                                name=config.terminal.name, software_version="dev")  # fmt: skip
         reply = EnrolmentReply.model_validate(post_unsigned(url + "/v1/enrol", ask, 10))
         Identity(reply.terminal_id, url, key).save(identity_file)
-    log.info("embedded backend on %s (console: %s/console#token=%s)", url, url,
-             app.state.operator_token)  # fmt: skip
+    log.info("embedded backend on %s (console: %s/console, accounts: kiosk-backend user add "
+             "NAME --role administrator --data %s)", url, url, folder)  # fmt: skip
     return server

@@ -1,7 +1,8 @@
-// The fleet console: fetches the summary with the operator token given in the
-// page's address (#token=...), fills the tiles, the table and two charts, and
-// refreshes every 30 s. Marks <body data-rendered="N"> after the N-th drawing
-// (the headless browser test waits for it).
+// The fleet console. Asks who is signed in; nobody: the sign-in form (the session is
+// an HttpOnly cookie the page never sees; the answer gives the CSRF token its writes
+// carry). Then fetches the summary, fills the tiles, the table and two charts, and
+// refreshes every 30 s; an administrator also sees the audit log. Marks
+// <body data-rendered="N"> after the N-th drawing (the browser tests wait for it).
 //
 // The help desk above it asks every 3 s for citizens' help requests (求助): a new
 // one sounds a chime (again every 30 s while any waits) and puts the count in the
@@ -9,7 +10,8 @@
 // the backend an officer is on the way. <body data-help="N" data-chimes="N">.
 "use strict";
 
-const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+let csrf = "";
+let role = "";
 let charts = {};
 let drawings = 0;
 
@@ -84,12 +86,95 @@ function chart(id, type, data, options) {
   });
 }
 
+// -- signing in and out --------------------------------------------------------------
+
+async function api(path, options = {}) {
+  // A write carries the session's CSRF token; a session that ended shows the form.
+  const headers = options.method && options.method !== "GET" ? { "X-CSRF-Token": csrf } : {};
+  const answer = await fetch(path, { ...options, headers: { ...headers, ...(options.headers || {}) } });
+  if (answer.status === 403 && csrf) {
+    const problem = await answer.clone().json().catch(() => ({}));
+    if (problem.code === "not_signed_in") showSignIn("会话已结束 / Your session ended: sign in again");
+  }
+  return answer;
+}
+
+function showSignIn(message) {
+  csrf = "";
+  document.getElementById("desk").hidden = true;
+  document.getElementById("who").hidden = true;
+  document.getElementById("signin").hidden = false;
+  document.getElementById("signin-error").textContent = message || "";
+  document.getElementById("status").textContent = "请登录 / Please sign in";
+  document.body.dataset.signin = "1";
+}
+
+function enter(account) {
+  csrf = account.csrf;
+  role = account.role;
+  document.getElementById("signin").hidden = true;
+  document.getElementById("desk").hidden = false;
+  document.getElementById("who").hidden = false;
+  document.getElementById("account").textContent = `${account.name} (${account.role})`;
+  document.getElementById("audit").hidden = role !== "administrator";
+  document.body.dataset.signin = "0";
+  refresh();
+  pollHelp();
+}
+
+document.getElementById("signin").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = document.getElementById("name").value.trim();
+  const password = document.getElementById("password");
+  const answer = await fetch("/console/api/session", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name, password: password.value }),
+  });
+  password.value = "";
+  if (answer.ok) return enter(await answer.json());
+  const problem = await answer.json().catch(() => ({}));
+  document.getElementById("signin-error").textContent = answer.status === 429
+    ? `尝试过多，请 ${answer.headers.get("Retry-After")} 秒后再试 / Too many tries: wait ${answer.headers.get("Retry-After")} s`
+    : `无法登录 / Cannot sign in: ${problem.detail || answer.statusText}`;
+});
+
+document.getElementById("signout").addEventListener("click", async () => {
+  await api("/console/api/session", { method: "DELETE" });
+  showSignIn("已退出 / Signed out");
+});
+
+async function start() {
+  const answer = await fetch("/console/api/session");
+  if (answer.ok) enter(await answer.json());
+  else showSignIn();
+}
+
+// -- the fleet ----------------------------------------------------------------------
+
+async function drawAudit() {
+  const answer = await api("/console/api/audit?limit=50");
+  if (!answer.ok) return;
+  const body = document.querySelector("#audit-log tbody");
+  body.replaceChildren();
+  for (const e of (await answer.json()).entries) {
+    const row = document.createElement("tr");
+    cell(row, new Date(e.at * 1000).toISOString().slice(0, 19).replace("T", " "));
+    cell(row, `${e.actor} (${e.actor_kind})`);
+    cell(row, e.action);
+    cell(row, e.target + (e.detail ? ` ${e.detail}` : ""));
+    cell(row, e.source || "");
+    body.appendChild(row);
+  }
+}
+
 async function refresh() {
+  if (!csrf) return;
   const status = document.getElementById("status");
   try {
-    const answer = await fetch("/console/api/summary", { headers: { Authorization: `Bearer ${token}` } });
+    const answer = await api("/console/api/summary");
     if (!answer.ok) throw new Error((await answer.json()).detail || answer.statusText);
     draw(await answer.json());
+    if (role === "administrator") await drawAudit();
     status.textContent = `更新于 / updated ${new Date().toLocaleTimeString()}`;
     status.classList.remove("error");
   } catch (error) {
@@ -192,9 +277,7 @@ function tick() {
 async function acknowledge(id, button) {
   button.disabled = true;
   try {
-    const answer = await fetch(`/console/api/help/${id}/ack`, {
-      method: "POST", headers: { Authorization: `Bearer ${token}` },
-    });
+    const answer = await api(`/console/api/help/${id}/ack`, { method: "POST" });
     if (!answer.ok) throw new Error((await answer.json()).detail || answer.statusText);
   } catch (error) {
     button.disabled = false;
@@ -206,9 +289,10 @@ async function acknowledge(id, button) {
 let polls = 0;
 
 async function pollHelp() {
+  if (!csrf) return;
   const mine = ++polls;
   try {
-    const answer = await fetch("/console/api/help", { headers: { Authorization: `Bearer ${token}` } });
+    const answer = await api("/console/api/help");
     if (!answer.ok) return; // the summary's refresh says why on the page
     const desk = await answer.json();
     if (mine !== polls) return; // a later poll went out meanwhile: its answer counts
@@ -224,8 +308,7 @@ async function pollHelp() {
   }
 }
 
-refresh();
+start();
 setInterval(refresh, 30000);
-pollHelp();
 setInterval(pollHelp, HELP_POLL_MS);
 setInterval(tick, 1000); // the waiting times tick between polls

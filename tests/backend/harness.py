@@ -12,14 +12,17 @@ from typing import Any
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from backend import operators
 from backend.app import Settings, create_app
+from backend.db import Operator
 from backend.limits import Limits
 from wire import signing
 from wire.proof import public_key_text
 
 Response = Any  # the test client's (httpx2's) response
-OPERATOR = "operator-token-for-tests"
+CHIEF = ("chief", "a password for the tests")  # the harness's administrator
 START = 1_795_000_000.0  # 2026-11-18, a fixed moment: tests move it themselves
 
 
@@ -32,6 +35,11 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def _exists(app: Any, name: str) -> bool:
+    with Session(app.state.engine) as db:
+        return db.get(Operator, name) is not None
 
 
 def fresh_database(kind: str, tmp_path: Path, postgres_url: str | None) -> str:
@@ -53,15 +61,32 @@ class Backend:
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
-        settings = Settings(self.url, self.data, operator_token=OPERATOR, clock=self.clock,
+        settings = Settings(self.url, self.data, clock=self.clock,
                             gateway_simulator=True, lost_hold_s=self.lost_hold_s,
                             limits=self.limits)  # fmt: skip
         self.app = create_app(settings)
-        self.http = TestClient(self.app)
+        self.http = TestClient(self.app)  # terminals and the public: no cookie
+        self.console = self.signed_in(*CHIEF, role="administrator")
+
+    def signed_in(self, name: str, password: str, role: str = "administrator") -> TestClient:
+        """A browser of the console: the account made if new, signed in; its writes
+        carry the session's CSRF token."""
+        if not _exists(self.app, name):
+            operators.add(self.app.state.engine, name, role, password, self.clock())
+        browser = TestClient(self.app)
+        answer = browser.post("/console/api/session", json={"name": name, "password": password})
+        assert answer.status_code == 200, answer.text
+        browser.headers[operators.CSRF_HEADER] = answer.json()["csrf"]
+        return browser
 
     def operator(self, method: str, path: str, **kwargs: Any) -> Response:
-        headers = {"Authorization": f"Bearer {OPERATOR}"}
-        return self.http.request(method, path, headers=headers, **kwargs)
+        """A request of the administrator, who signs in again when the session ended
+        (tests move the clock by hours: past the console's idle limit)."""
+        answer = self.console.request(method, path, **kwargs)
+        if answer.status_code == 403 and answer.json().get("code") == "not_signed_in":
+            self.console = self.signed_in(*CHIEF)
+            answer = self.console.request(method, path, **kwargs)
+        return answer
 
     def code(self) -> str:
         answer = self.operator("POST", "/v1/admin/enrolment-codes")

@@ -1,6 +1,6 @@
-"""The fleet console in headless Chromium: the page loads its scripts and the chart
-library from the backend (no CDN), draws the fleet, and says so when the token is
-wrong."""
+"""The fleet console in headless Chromium, signed in through its own form: the page
+loads its scripts and the chart library from the backend (no CDN), draws the fleet,
+shows an administrator the audit log, and says so when the password is wrong."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import requests
 from PIL import Image
 
 from kiosk.sync.client import BackendClient
@@ -50,16 +49,30 @@ def fleet(tmp_path: Path):  # type: ignore[no-untyped-def]
     backend.app.state.engine.dispose()
 
 
+def sign_in(page: chromium.Page, name: str, password: str) -> None:
+    page.wait_for("document.body?.dataset.signin === '1'")
+    page.type("#name", name)
+    page.type("#password", password)
+    page.click("#signin button[type=submit]")
+
+
 def test_the_console_draws_the_fleet(fleet: LiveBackend, tmp_path: Path) -> None:
+    fleet.console().close()  # the account
     shot = tmp_path / "console.png"
-    dom = chromium.render(f"{fleet.url}/console#token=operator", screenshot=shot)
-    assert 'data-rendered="1"' in dom, dom[:2000]
+    with chromium.live_page(f"{fleet.url}/console") as page:
+        sign_in(page, "chief", "a password for chief")
+        page.wait_for("document.body.dataset.rendered === '1'")
+        page.wait_for("document.querySelectorAll('#audit-log tbody tr').length > 0")
+        page.screenshot(shot)
+        dom = page.evaluate("document.documentElement.outerHTML")
+        assert page.evaluate("document.cookie") == ""  # HttpOnly: no script reads it
     rows = re.findall(r'<tr[^>]*data-terminal="(T[0-9a-f]{12})"[^>]*>(.*?)</tr>', dom, re.S)
     assert len(rows) == 2
     faulty = [row for _, row in rows if "printer: fault (paper jam)" in row]
     assert len(faulty) == 1 and "北京 朝阳 2号机" in faulty[0]
     assert re.search(r'<span id="online">2</span>', dom)
     assert re.search(r'<span id="faulty">1</span>', dom)
+    assert "chief (administrator)" in dom and "sign_in" in dom  # the audit log
     # Chart.js took both canvases (it sizes them when it does) and drew in colour
     with Image.open(shot) as picture:
         pixels = np.asarray(picture.convert("RGB")).astype(int)
@@ -69,10 +82,21 @@ def test_the_console_draws_the_fleet(fleet: LiveBackend, tmp_path: Path) -> None
     assert shot.stat().st_size > 10_000
 
 
-def test_a_wrong_token_is_said_on_the_page(fleet: LiveBackend) -> None:
-    dom = chromium.render(f"{fleet.url}/console#token=wrong")
-    assert 'data-failed="1"' in dom
-    assert "the operator token is missing or wrong" in dom
+def test_a_wrong_password_is_said_and_a_viewer_sees_no_audit_log(fleet: LiveBackend) -> None:
+    fleet.console("vera", role="viewer").close()
+    with chromium.live_page(f"{fleet.url}/console") as page:
+        sign_in(page, "vera", "not her password")
+        page.wait_for("document.getElementById('signin-error').textContent !== ''")
+        said = page.evaluate("document.getElementById('signin-error').innerText")
+        assert "Cannot sign in" in said
+        assert page.evaluate("document.getElementById('desk').hidden") is True
+        page.evaluate("document.getElementById('name').value = ''")
+        sign_in(page, "vera", "a password for vera")
+        page.wait_for("document.body.dataset.rendered === '1'")
+        assert page.evaluate("document.getElementById('audit').hidden") is True
+        page.click("#signout")
+        page.wait_for("document.body.dataset.signin === '1'")
+        assert page.evaluate("document.getElementById('desk').hidden") is True
 
 
 def test_a_help_request_chimes_and_is_acknowledged(fleet: LiveBackend, tmp_path: Path) -> None:
@@ -80,7 +104,9 @@ def test_a_help_request_chimes_and_is_acknowledged(fleet: LiveBackend, tmp_path:
     console within the poll, with a chime and the count in the tab's title; the
     operator's click on the row's button acknowledges it on the backend."""
     booth = enrol(fleet, tmp_path / "booth.json", "北京 西城 3号机")
-    with chromium.live_page(f"{fleet.url}/console#token=operator") as page:
+    fleet.console("otto", role="operator").close()
+    with chromium.live_page(f"{fleet.url}/console") as page:
+        sign_in(page, "otto", "a password for otto")
         page.wait_for("document.body?.dataset.help === '0'")  # loaded
         page.click("#sound")  # the click that lets the page make sound
         client = BackendClient(booth)
@@ -98,6 +124,6 @@ def test_a_help_request_chimes_and_is_acknowledged(fleet: LiveBackend, tmp_path:
         page.click("#help-requests button.ack")
         page.wait_for("document.body.dataset.help === '0'", timeout_s=10)
         assert not page.evaluate("document.title").startswith("(")
-    operator = {"Authorization": "Bearer operator"}
-    answer = requests.get(f"{fleet.url}/console/api/help", headers=operator, timeout=5).json()
+    with fleet.console() as browser:
+        answer = browser.get(f"{fleet.url}/console/api/help", timeout=5).json()
     assert answer["open"] == 0 and answer["requests"][0]["acked_at"] is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.app import Settings, create_app
-from tests.backend.harness import OPERATOR, Backend, record
+from tests.backend.harness import Backend, record
 from wire import signing
 
 
@@ -63,7 +63,7 @@ def test_the_city_pack_is_served(tmp_path: Path) -> None:
     (pack / "templates").mkdir(parents=True)
     (pack / "pack.toml").write_text('issuer = "某市公安局"\n', encoding="utf-8")
     (pack / "templates" / "slip.txt").write_text("凭证", encoding="utf-8")
-    settings = Settings(f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "data", pack, OPERATOR)
+    settings = Settings(f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "data", pack)
     app = create_app(settings)
     found = app.state.config_pack()
     assert found.city_pack == {"pack.toml": 'issuer = "某市公安局"\n', "templates/slip.txt": "凭证"}

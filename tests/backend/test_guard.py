@@ -26,7 +26,7 @@ HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy
 def served(tmp_path: Path) -> Iterator[LiveBackend]:
     backend = LiveBackend(tmp_path / "backend", time.time)
     backend.app = create_app(Settings(backend.settings.db_url, tmp_path / "backend",
-                                      operator_token="operator", slow_sender_s=1.0))  # fmt: skip
+                                      slow_sender_s=1.0))  # fmt: skip
     backend.start()
     yield backend
     backend.stop()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 import uvicorn
 
 from backend.app import Settings, create_app
@@ -66,7 +67,7 @@ class _Faulty:
 class LiveBackend:
     def __init__(self, data: Path, clock: Callable[[], float], db_url: str | None = None) -> None:
         self.settings = Settings(db_url or f"sqlite:///{data / 'backend.db'}", data,
-                                 operator_token="operator", clock=clock, gateway_simulator=True,
+                                 clock=clock, gateway_simulator=True,
                                  lost_hold_s=2.0)  # past the test clients' 1 s timeout  # fmt: skip
         self.app = create_app(self.settings)
         self.network = Network()
@@ -89,6 +90,22 @@ class LiveBackend:
             self._server.should_exit = True
             self._thread.join(timeout=10)
         self._server = self._thread = None
+
+    def console(self, name: str = "chief", role: str = "administrator") -> requests.Session:
+        """A browser of the console over the network: the account made, signed in."""
+        from backend import operators
+
+        password = f"a password for {name}"
+        try:
+            operators.add(self.app.state.engine, name, role, password, self.settings.clock())
+        except operators.AccountError:  # made before
+            pass
+        browser = requests.Session()
+        answer = browser.post(f"{self.url}/console/api/session", timeout=10,
+                              json={"name": name, "password": password})  # fmt: skip
+        answer.raise_for_status()
+        browser.headers[operators.CSRF_HEADER] = answer.json()["csrf"]
+        return browser
 
     def code(self) -> str:
         from backend.terminals import new_code

@@ -92,6 +92,11 @@ class Page:
             self.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left",
                       clickCount=1)  # fmt: skip
 
+    def type(self, selector: str, text: str) -> None:
+        """A tap on the field, then the text as a keyboard would enter it."""
+        self.click(selector)
+        self.send("Input.insertText", text=text)
+
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot")["data"]))
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.sync.client import BackendClient, post_unsigned
@@ -70,7 +69,7 @@ def terminal(tmp_path: Path, live_backend: LiveBackend, clock: Clock) -> Iterato
 def reconciliation(backend: LiveBackend, clock: Clock) -> dict[str, Any]:
     """The backend's reconciliation report of the clock's day, as an operator reads it."""
     day = dt.datetime.fromtimestamp(clock(), dt.UTC).date().isoformat()
-    return requests.get(
-        backend.url + "/v1/admin/reconciliation", params={"day": day},
-        headers={"Authorization": "Bearer operator"}, timeout=10,
-    ).json()  # fmt: skip
+    with backend.console() as browser:
+        answer = browser.get(backend.url + "/v1/admin/reconciliation", params={"day": day},
+                             timeout=10)  # fmt: skip
+        return dict(answer.json())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -237,7 +236,7 @@ def test_a_record_the_backend_refuses_is_quarantined_and_the_rest_goes(
     assert row[0].startswith("the backend refused it: body.stars")
     assert b"five" not in bytes(row[1])  # kept sealed
     terminal.link.heartbeat()
-    summary = requests.get(f"{live_backend.url}/console/api/summary", timeout=5,
-                           headers={"Authorization": "Bearer operator"}).json()  # fmt: skip
+    with live_backend.console() as browser:
+        summary = browser.get(f"{live_backend.url}/console/api/summary", timeout=5).json()
     (shown,) = summary["terminals"]
     assert shown["outbox_held"] == 1

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from kiosk.help_line import HelpLine
 from kiosk.sync.client import BackendClient
@@ -54,8 +53,8 @@ def booth(qapp, station: LiveBackend, tmp_path: Path) -> Iterator:
 
 
 def help_desk(station: LiveBackend) -> dict:
-    answer = requests.get(f"{station.url}/console/api/help",
-                          headers={"Authorization": "Bearer operator"}, timeout=5)  # fmt: skip
+    with station.console() as browser:
+        answer = browser.get(f"{station.url}/console/api/help", timeout=5)
     answer.raise_for_status()
     return dict(answer.json())
 

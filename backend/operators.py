@@ -1,0 +1,224 @@
+"""People at the fleet console: accounts with a role, scrypt-hashed passwords,
+signed-in sessions in a cookie, and the check each console route makes.
+
+- Roles, each with what the one below it may do: a **viewer** sees the fleet and
+  the help desk; an **operator** also acknowledges help requests and makes enrolment
+  codes; an **administrator** also revokes terminals and reads the audit log.
+  Accounts are made, re-keyed and disabled from the command line (`kiosk-backend
+  user`), on the backend's machine.
+- Passwords: scrypt (memory-hard: 32 MiB a try), a random salt each, at least
+  12 characters. Wrong passwords lock the account for a while (backend/limits.py).
+- Sessions: a random token in an HttpOnly, SameSite=Strict cookie (never in a
+  URL); the database keeps only its SHA-256. A session ends after 30 idle minutes,
+  12 hours in all, at sign-out, or when its account is re-keyed or disabled.
+- CSRF: a write also carries the session's own random token in `X-CSRF-Token`,
+  which a page of another site cannot read.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from backend.db import Operator, OperatorSession
+from backend.problems import Refused
+
+ROLES = ("viewer", "operator", "administrator")  # each may do what those before it may
+COOKIE = "kiosk_console"
+CSRF_HEADER = "X-CSRF-Token"
+IDLE_S = 30 * 60
+LONGEST_S = 12 * 3600
+MIN_PASSWORD = 12
+NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+# scrypt's cost: 2**15 × 8 × 128 bytes = 32 MiB and ~0.1 s a try here; the salt and
+# cost are kept with each hash so a later, dearer cost can coexist with old hashes
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+
+
+class AccountError(ValueError):
+    """A name, role or password that cannot be used: the message says which and why."""
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        found = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(found, base64.b64decode(digest))
+
+
+@functools.cache
+def _nobody() -> str:
+    """A hash of a password nobody has: a name that does not exist costs as much time
+    as a wrong password, so the answer's delay does not tell which names exist."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=2**26, dklen=32)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def check_name(name: str) -> str:
+    if not 1 <= len(name) <= 40 or not set(name) <= NAME_CHARS:
+        raise AccountError(f"account name {name!r}: 1-40 of a-z 0-9 . _ -")
+    return name
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password is too short: at least {MIN_PASSWORD} characters")
+    if password.strip() != password:
+        raise AccountError("the password begins or ends with a space")
+    return password
+
+
+def add(engine: Engine, name: str, role: str, password: str, now: float) -> None:
+    if role not in ROLES:
+        raise AccountError(f"role {role!r}: one of {', '.join(ROLES)}")
+    check_name(name)
+    with Session(engine) as db, db.begin():
+        if db.get(Operator, name) is not None:
+            raise AccountError(f"an account {name!r} exists already")
+        db.add(Operator(name=name, role=role, password_hash=hash_password(check_password(password)),
+                        created_at=now, password_set_at=now))  # fmt: skip
+
+
+def set_password(engine: Engine, name: str, password: str, now: float) -> None:
+    """A new password; the account's open sessions end (a leaked one is shut out)."""
+    with Session(engine) as db, db.begin():
+        account = _existing(db, name)
+        account.password_hash = hash_password(check_password(password))
+        account.password_set_at = now
+        db.execute(delete(OperatorSession).where(OperatorSession.operator == name))
+
+
+def disable(engine: Engine, name: str, now: float) -> None:
+    """The account can no longer sign in, and its sessions end now. Kept, not deleted:
+    the audit log names it."""
+    with Session(engine) as db, db.begin():
+        account = _existing(db, name)
+        account.disabled_at = account.disabled_at or now
+        db.execute(delete(OperatorSession).where(OperatorSession.operator == name))
+
+
+def _existing(db: Session, name: str) -> Operator:
+    account = db.get(Operator, name)
+    if account is None:
+        raise AccountError(f"no account {name!r}")
+    return account
+
+
+def any_accounts(engine: Engine) -> bool:
+    with Session(engine) as db:
+        return db.scalar(select(Operator.name).limit(1)) is not None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The person behind a console request."""
+
+    name: str
+    role: str
+    session: str  # a short, non-secret handle of the session, for the audit log
+    csrf: str
+
+    def may(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def sign_in(
+    db: Session, name: str, password: str, now: float, source: str
+) -> tuple[str, SignedIn] | None:
+    """A new session's cookie token and who it is, or None for a wrong name, a wrong
+    password or a disabled account (which the answer does not tell apart)."""
+    account = db.get(Operator, name)
+    matches = password_matches(password, account.password_hash if account else _nobody())
+    if account is None or not matches or account.disabled_at is not None:
+        return None
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    token_hash = _token_hash(token)
+    db.add(OperatorSession(token_hash=token_hash, operator=name, csrf=csrf, created_at=now,
+                           last_seen_at=now, source=source[:64]))  # fmt: skip
+    return token, SignedIn(name, account.role, token_hash[:12], csrf)
+
+
+def sign_out(db: Session, request: Request) -> None:
+    token = request.cookies.get(COOKIE)
+    if token:
+        db.execute(delete(OperatorSession).where(OperatorSession.token_hash == _token_hash(token)))
+
+
+def set_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(COOKIE, token, max_age=LONGEST_S, path="/", httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")  # fmt: skip
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def signed_in(role: str) -> Callable[[Request], SignedIn]:
+    """A route's check: a live session of an enabled account holding at least `role`;
+    for a write, the session's CSRF token in its header."""
+    if role not in ROLES:
+        raise ValueError(role)
+
+    def check(request: Request) -> SignedIn:
+        who = current(request)
+        if who is None:
+            raise Refused(403, "not_signed_in", "sign in to the console first")
+        if request.method not in ("GET", "HEAD") and not hmac.compare_digest(
+            request.headers.get(CSRF_HEADER, "").encode(), who.csrf.encode()
+        ):
+            raise Refused(403, "csrf", f"a console write needs the session's {CSRF_HEADER}")
+        if not who.may(role):
+            raise Refused(
+                403, "forbidden", f"this needs the {role} role; {who.name} is a {who.role}"
+            )
+        return who
+
+    return check
+
+
+def current(request: Request) -> SignedIn | None:
+    """Who this request's cookie signs in, if anyone (the session's idle clock restarts)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    now = request.app.state.clock()
+    token_hash = _token_hash(token)
+    with Session(request.app.state.engine) as db, db.begin():
+        row = db.get(OperatorSession, token_hash)
+        account = db.get(Operator, row.operator) if row else None
+        if row is None or account is None:
+            return None
+        if account.disabled_at is not None or now - row.last_seen_at > IDLE_S \
+                or now - row.created_at > LONGEST_S:  # fmt: skip
+            db.delete(row)
+            return None
+        if now - row.last_seen_at > 30:  # one write a half-minute, not one a request
+            row.last_seen_at = now
+        return SignedIn(account.name, account.role, token_hash[:12], row.csrf)

@@ -1,0 +1,100 @@
+"""`kiosk-backend user add|passwd|disable|list`: console accounts, made on the
+backend's own machine (whoever can run this can read the database anyway).
+
+The password is asked twice on a terminal, or read as the first line of standard
+input in a script; never an argument (it would sit in the shell's history and in
+every `ps` listing). Each change is in the audit log, by the system user who made it."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from backend.serve import _common, _db_url, _line
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+
+class UserCommand:
+    def register(self, sub: argparse._SubParsersAction) -> None:
+        parser = sub.add_parser("user", help="console accounts: add, passwd, disable, list")
+        actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                        parser_class=type(parser))  # fmt: skip
+        add = actions.add_parser("add", help="a new account (asks for its password)")
+        add.add_argument("name")
+        add.add_argument("--role", required=True, choices=("viewer", "operator", "administrator"))
+        passwd = actions.add_parser("passwd", help="a new password (its sessions end)")
+        passwd.add_argument("name")
+        disable = actions.add_parser("disable", help="no more sign-in (its sessions end)")
+        disable.add_argument("name")
+        actions.add_parser("list", help="the accounts, their roles and state")
+        for action in (add, passwd, disable, actions.choices["list"]):
+            _common(action)
+        parser.set_defaults(handler=self.run)
+
+    def run(self, args: argparse.Namespace) -> int:
+        from backend import operators
+        from backend.db import make_engine, migrate
+
+        try:
+            engine = make_engine(_db_url(args))
+            migrate(engine)
+        except Exception as exc:
+            print(f"kiosk-backend: cannot open the database: {_line(exc)}", file=sys.stderr)
+            return 1
+        now = time.time()
+        try:
+            if args.action == "list":
+                return _list(engine)
+            if args.action == "add":
+                operators.add(engine, args.name, args.role, _password(), now)
+            elif args.action == "passwd":
+                operators.set_password(engine, args.name, _password(), now)
+            else:
+                operators.disable(engine, args.name, now)
+        except (operators.AccountError, EOFError, KeyboardInterrupt) as exc:
+            print(f"kiosk-backend: user {args.action}: {str(exc) or 'no password given'}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        _audit(engine, now, args)
+        print(f"{args.name}: {args.action} done")
+        return 0
+
+
+def _password() -> str:
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise EOFError("the two passwords differ")
+    return first
+
+
+def _list(engine: Engine) -> int:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from backend.db import Operator
+
+    with Session(engine) as db:
+        for account in db.scalars(select(Operator).order_by(Operator.name)):
+            state = "disabled" if account.disabled_at else "active"
+            print(f"{account.name}\t{account.role}\t{state}")
+    return 0
+
+
+def _audit(engine: Engine, now: float, args: argparse.Namespace) -> None:
+    from sqlalchemy.orm import Session
+
+    from backend.audit import audit
+
+    detail = f"role {args.role}" if args.action == "add" else ""
+    with Session(engine) as db, db.begin():
+        audit(db, now, "cli", getpass.getuser(), f"user_{args.action}", args.name, detail)
