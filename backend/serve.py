@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy.engine import Engine
 
     from backend.limits import Limits
 
@@ -146,7 +147,9 @@ class CodeCommand:
         except Exception as exc:
             print(f"kiosk-backend: cannot open the database: {_line(exc)}", file=sys.stderr)
             return 1
-        print(new_code(engine, time.time()).code)
+        made = new_code(engine, time.time())
+        _audit(engine, "enrolment_code", made.code[:4] + "-…")
+        print(made.code)
         return 0
 
 
@@ -169,8 +172,22 @@ class RevokeCommand:
                 return 1
             terminal.revoked_at = terminal.revoked_at or time.time()
             db.commit()
+        _audit(make_engine(_db_url(args)), "revoke", args.terminal)
         print(f"{args.terminal} revoked")
         return 0
+
+
+def _audit(engine: Engine, action: str, target: str) -> None:
+    """An operator's action from the command line, in the audit log under the
+    system account that ran it."""
+    import getpass
+
+    from sqlalchemy.orm import Session
+
+    from backend.audit import audit
+
+    with Session(engine) as db, db.begin():
+        audit(db, time.time(), "cli", getpass.getuser(), action, target)
 
 
 def _limits(proxies: str, unthrottled: str) -> Limits:

@@ -156,12 +156,19 @@ def test_the_user_command_makes_re_keys_and_disables_accounts(tmp_path: Path) ->
     assert _user(tmp_path, "passwd", "vera", stdin="a newer long password\n").returncode == 0
     assert _user(tmp_path, "passwd", "nobody", stdin="a newer long password\n").returncode == 1
     assert _user(tmp_path, "disable", "vera").returncode == 0
+    command = [sys.executable, "-m", "backend.cli", "code", "--data", str(tmp_path)]
+    code = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
     listed = _user(tmp_path, "list").stdout
     assert listed.split() == ["vera", "operator", "disabled"]
     audited = subprocess.run(["sqlite3", str(tmp_path / "backend.db"),
                               "SELECT actor_kind, action, target FROM audit_log"],
                              capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
-    assert audited == ["cli|user_add|vera", "cli|user_passwd|vera", "cli|user_disable|vera"]
+    assert audited == [
+        "cli|user_add|vera",
+        "cli|user_passwd|vera",
+        "cli|user_disable|vera",
+        f"cli|enrolment_code|{code[:4]}-…",
+    ]  # the code itself is not kept there
 
 
 def _user(data: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
