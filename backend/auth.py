@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from backend.problems import Refused
 from wire import signing
 
 log = logging.getLogger("kiosk.backend.auth")
+NONCE_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")  # what signing.sign makes: 16 random bytes
 
 
 @dataclass
@@ -53,7 +55,11 @@ def signed_terminal(request: Request, body: bytes = Depends(body_of)) -> Iterato
     if len(headers) < len(signing.HEADERS):
         missing = next(n for n in signing.HEADERS if n not in headers)
         raise Refused(401, "unsigned", f"no {missing} header")
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not NONCE_SHAPE.fullmatch(headers[signing.NONCE]):  # before it reaches a column
+        raise Refused(401, "signature_invalid", f"{signing.NONCE}: not 16 bytes of base64url")
+    # the path as the server read it (request.url would quote it again) and the query
+    # as sent: what the terminal signed
+    target = request.scope["path"] + (f"?{request.url.query}" if request.url.query else "")
     now = state.clock()
     db = Session(state.engine, expire_on_commit=False)
     try:

@@ -52,7 +52,7 @@ Administrator = Annotated[SignedIn, Depends(signed_in("administrator"))]
 
 
 class SignIn(BaseModel):
-    name: str = Field(max_length=40)
+    name: str = Field(pattern=r"^[a-z0-9._-]{1,40}$")  # as backend/operators.py makes them
     password: str = Field(max_length=256)
 
 

@@ -15,6 +15,7 @@ bench on loopback) are not counted.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass, field
 
@@ -53,8 +54,16 @@ def source(request: Request, limits: Limits) -> str:
     hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(hops):  # the nearest hop that is not one of ours
         if hop not in limits.trusted_proxies:
-            return hop
+            return hop if _is_address(hop) else peer  # a forged entry counts as the proxy
     return peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def spend(db: Session, bucket: str, limit: Limit, now: float, *, peek: bool = False) -> None:

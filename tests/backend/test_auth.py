@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.backend.harness import Backend, record
 from wire import signing
+from wire.encoding import b64
 from wire.proof import public_key_text
 
 BEAT = {"terminal_time": 0, "software_version": "t", "outbox": {"depth": 0}}
@@ -130,3 +131,18 @@ def test_a_replayed_read_is_refused_too(backend: Backend) -> None:
     assert backend.http.get("/v1/config", headers=headers).status_code == 200
     again = backend.http.get("/v1/config", headers=headers)
     assert again.status_code == 401 and again.json()["code"] == "replayed"
+
+
+def test_a_nonce_of_another_shape_is_refused_before_it_is_stored(backend: Backend) -> None:
+    """Round two's fuzzing: a validly signed request with a 40-character nonce was a
+    500 on PostgreSQL (the nonce column holds 22)."""
+    terminal = backend.enrol()
+    raw = json.dumps({**BEAT, "terminal_time": backend.clock()}).encode()
+    now = str(int(backend.clock()))
+    for nonce in ("n" * 40, "short", "with spaces in it......"):
+        message = signing.message("POST", "/v1/heartbeat", raw, now, nonce, terminal.id)
+        headers = {signing.TERMINAL: terminal.id, signing.TIMESTAMP: now, signing.NONCE: nonce,
+                   signing.SIGNATURE: b64(terminal.key.sign(message)),
+                   "Content-Type": "application/json"}  # fmt: skip
+        answer = backend.http.post("/v1/heartbeat", content=raw, headers=headers)
+        assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid", nonce

@@ -61,6 +61,17 @@ def test_verification_floods_get_429_per_address(strict: Backend) -> None:
     assert other.status_code == 200
 
 
+def test_a_forwarded_entry_that_is_no_address_counts_as_the_proxy(strict: Backend) -> None:
+    """Round two's fuzzing: a 100-character X-Forwarded-For entry was a 500 on
+    PostgreSQL (the bucket's column); now it is not an address, so the proxy's own
+    address counts it."""
+    forged = {"X-Forwarded-For": "x" * 100}
+    for _ in range(8):
+        assert strict.http.get("/v1/proofs/verify?code=x", headers=forged).status_code == 200
+    assert strict.http.get("/verify?code=x", headers=forged).status_code == 429
+    assert strict.http.get("/verify?code=x").status_code == 429  # the same bucket: the proxy's
+
+
 def test_the_forwarded_address_counts_only_from_a_trusted_proxy(backend: Backend) -> None:
     """The default backend trusts no proxy: a client cannot pick its own address."""
     limits = backend.app.state.limits
