@@ -1,0 +1,48 @@
+"""Every signature, digest, MAC and cipher of the project, in two suites; no other
+module names an algorithm.
+
+| use             | gm (commercial cryptography)         | intl                   |
+|-----------------|--------------------------------------|------------------------|
+| digest          | SM3 (GB/T 32905-2016)                | SHA-256                |
+| MAC             | HMAC-SM3                             | HMAC-SHA-256           |
+| AEAD            | SM4-GCM (GB/T 32907-2016, RFC 8998)  | AES-256-GCM            |
+| signature       | SM2 with SM3, ID 1234567812345678    | Ed25519                |
+|                 | (GB/T 32918.2-2016, GM/T 0009-2012)  |                        |
+
+    from wire import crypto
+    s = crypto.suite("gm")            # the deployment's setting; s.name is the marker
+    key = s.generate_private_key()
+    signature = s.sign(key, message)  # 64 bytes in both suites
+    s.verify(key.public, message, signature)  # or crypto.BadSignature
+    sealed = s.seal(s.new_aead_key(), plaintext, aad)  # open() or crypto.BadSeal
+
+SM3, HMAC-SM3 and SM4-GCM come from the `cryptography` package; SM2 from the
+system's OpenSSL 3 (wire/crypto/libcrypto.py), as no maintained Python binding
+of it exists.
+"""
+
+from wire.crypto.errors import (
+    BadKey,
+    BadSeal,
+    BadSignature,
+    CryptoError,
+    CryptoUnavailable,
+    UnknownSuite,
+)
+from wire.crypto.keys import PrivateKey, PublicKey
+from wire.crypto.suite import DEFAULT, NAMES, Suite, suite
+
+__all__ = [
+    "DEFAULT",
+    "NAMES",
+    "BadKey",
+    "BadSeal",
+    "BadSignature",
+    "CryptoError",
+    "CryptoUnavailable",
+    "PrivateKey",
+    "PublicKey",
+    "Suite",
+    "UnknownSuite",
+    "suite",
+]
