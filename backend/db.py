@@ -70,6 +70,10 @@ class StoredRecord(Base):
     received_at: Mapped[float] = mapped_column(Float, index=True)
     body_hash: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column()
+    # the body's personal fields, sealed (backend/vault.py): the wrapped data key with
+    # its master key's version, and the encrypted fields; none before migration 0006
+    sealed_key: Mapped[str | None] = mapped_column(String(120))
+    sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class Photo(Base):
@@ -78,6 +82,9 @@ class Photo(Base):
     __tablename__ = "photos"
     receipt: Mapped[str] = mapped_column(String(32), primary_key=True)
     record_seq: Mapped[int] = mapped_column(ForeignKey("records.seq"))
+    # the keyed hash of the citizen's ID number, when the photo's record named it:
+    # another terminal must give the receipt number and that ID number together
+    id_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Rating(Base):
@@ -235,9 +242,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        file = url.removeprefix("sqlite:///")
-        if file and file != url and not file.startswith(":memory:"):
-            Path(file).parent.mkdir(parents=True, exist_ok=True)
+        from backend.storage import private_sqlite_file
+
+        private_sqlite_file(url)  # 0600 before SQLite opens it: its -wal and -shm copy the mode
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

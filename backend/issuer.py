@@ -1,5 +1,7 @@
 """The issuer's keys: Ed25519 for signing proofs, an HMAC key for holders' ID
-numbers. One file, readable by the backend's user only, made on first start."""
+numbers. One file, readable by the backend's user only (0600 in a 0700 folder),
+made on first start. Unlike the database (backend/storage.py), a key file found open
+to others is refused, not tightened: its keys must be presumed copied."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from backend.storage import private_dir
 from wire.proof import public_key_text
 
 
@@ -27,7 +30,7 @@ class Issuer:
 
 def load_issuer(path: Path) -> Issuer:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         body = {
             "key_id": "issuer-1",
             "private": secrets.token_hex(32),
@@ -36,8 +39,10 @@ def load_issuer(path: Path) -> Issuer:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             json.dump(body, out)
-    if path.stat().st_mode & 0o077:
-        raise ValueError(f"{path}: readable by others; chmod 600")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise ValueError(f"{path}: readable by others (mode {mode:04o}); chmod 600 it, and "
+                         "make new keys if others may have copied it")  # fmt: skip
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Issuer(

@@ -42,6 +42,7 @@ class Limits:
     login: Limit = Limit(30, 600)  # console sign-in tries per address
     login_failures: Limit = Limit(5, 900)  # wrong passwords per account: then locked out
     lookups: Limit = Limit(300, 86400)  # personal-data lookups per terminal a day
+    lookups_unusual: Limit = Limit(60, 3600)  # more in an hour: an alert (not a refusal)
     trusted_proxies: frozenset[str] = field(default_factory=frozenset)
     exempt: frozenset[str] = field(default_factory=frozenset)
 

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from backend.guard import DEFAULT_LIMIT, LIMITS
 from wire.sync import Problem
 
 
@@ -27,10 +28,12 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 DESCRIPTIONS = {
     400: "malformed request",
     401: "unsigned, forged, replayed or expired request, or a revoked terminal",
-    403: "the operator token is missing or wrong",
+    403: "not signed in to the console, no CSRF token on a write, or a role without this right",
     404: "no such thing",
+    408: "the body came too slowly",
     409: "conflicts with what is stored (idempotency key reused with another body)",
     410: "gone: the enrolment code was used or has expired",
+    413: "the body is larger than this route takes",
     422: "the body does not match the schema",
     429: "too many requests: retry after the Retry-After header",
     503: "overloaded: retry after the Retry-After header",
@@ -39,24 +42,43 @@ DESCRIPTIONS = {
 
 def document(app: FastAPI) -> None:
     """The OpenAPI document says what the handlers below really send: a 422 is a
-    Problem, not FastAPI's default validation error list."""
+    Problem, not FastAPI's default validation error list; and what the door
+    (backend/guard.py) and the signature check send before any handler runs."""
     default_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
         schema = default_openapi()
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                invalid = operation.get("responses", {}).get("422")
-                if invalid is not None:
-                    invalid["description"] = DESCRIPTIONS[422]
-                    invalid["content"] = {"application/json": {"schema": {
-                        "$ref": "#/components/schemas/Problem"}}}  # fmt: skip
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                answers = operation.setdefault("responses", {})
+                if "requestBody" in operation:
+                    # a body that is not UTF-8 JSON or nests too deep (400), comes too
+                    # slowly (408) or is too large (413): refused before it is parsed
+                    answers.update(_problems(400, 408, 413, among=answers))
+                if LIMITS.get(path, DEFAULT_LIMIT) > DEFAULT_LIMIT:
+                    answers.update(_problems(503, among=answers))  # large bodies in flight
+                if "401" in answers and method != "get":
+                    # a route a terminal signs (its 401), when it writes: the signature
+                    # check counts it against the terminal's writes a minute (auth.py)
+                    answers.update(_problems(429, among=answers))
+                if "422" in answers:
+                    answers["422"] = _problems(422)["422"]
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problems(*statuses: int, among: dict[str, Any] | None = None) -> dict[str, Any]:
+    """OpenAPI responses: a Problem for each status not already documented in `among`."""
+    problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    return {
+        str(status): {"description": DESCRIPTIONS[status], "content": problem}
+        for status in statuses
+        if str(status) not in (among or {})
+    }
 
 
 def install(app: FastAPI) -> None:

@@ -5,6 +5,11 @@ A batch is stored in one transaction. A key seen before returns its first receip
 batch (409, the keys named) and stores nothing of it. A record whose body its kind's
 model refuses (wire/sync.py BODIES) is refused alone, named in the reply; the rest
 of the batch is taken (the terminal quarantines the refused one).
+
+A record's personal fields are sealed before they are stored (backend/vault.py); its
+idempotency hash is taken over the body as sent, keyed, so that a record sent again
+is still a duplicate (after any key rotation) and the hash is no way to try guesses
+of an ID number.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -22,6 +28,7 @@ from sqlalchemy.orm import Session
 from backend.db import HelpRequest, Photo, Rating, StoredRecord
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
+from backend.vault import Vault, vault_of
 from wire.sync import (
     BODIES,
     BatchReply,
@@ -37,14 +44,22 @@ router = APIRouter()
 log = logging.getLogger("kiosk.backend.records")
 
 
-def body_hash(record: Record) -> str:
+def _canonical(record: Record) -> bytes:
     same = {
         "kind": record.kind.value,
         "session": record.session,
         "created_at": record.created_at,
         "body": record.body,
     }
-    return hashlib.sha256(json.dumps(same, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return json.dumps(same, sort_keys=True, ensure_ascii=False).encode()
+
+
+def body_hash(record: Record, vault: Vault | None = None) -> str:
+    """The record's idempotency hash: keyed by the vault's index key, or (no vault,
+    and records stored before migration 0006) plain SHA-256."""
+    if vault is not None:
+        return vault.keyed_hash("record", _canonical(record))
+    return hashlib.sha256(_canonical(record)).hexdigest()
 
 
 @router.post(
@@ -84,10 +99,13 @@ def refusal(record: Record) -> RecordRefusal | None:
     return None
 
 
-def _same(record: Record, known: dict[str, str]) -> bool:
-    """This record is the one stored under its key (a body that is not text never is)."""
+def _same(record: Record, stored_hash: str, vault: Vault | None) -> bool:
+    """This record is the one stored under its key: its hash as stored now, or as it
+    was stored before the vault (plain). A body that is not text never is."""
     try:
-        return known[record.key] == body_hash(record)
+        if vault is not None and vault.same_hash(stored_hash, body_hash(record, vault)):
+            return True
+        return stored_hash == body_hash(record)
     except UnicodeEncodeError:
         return False
 
@@ -115,6 +133,7 @@ def _not_unicode(value: object, where: str) -> str | None:
 
 def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply:
     now = request.app.state.clock()
+    vault = vault_of(request.app)
     refused = [r for r in map(refusal, batch.records) if r is not None]
     if refused:  # stored before under the same body (its receipt lost): a duplicate
         asked = {r.key: r for r in batch.records}
@@ -124,7 +143,9 @@ def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply
                 select(StoredRecord.key, StoredRecord.body_hash).where(StoredRecord.key.in_(keys))
             )
             known = dict(rows.all())
-        refused = [r for r in refused if r.key not in known or not _same(asked[r.key], known)]
+        refused = [
+            r for r in refused if r.key not in known or not _same(asked[r.key], known[r.key], vault)
+        ]
     if refused:  # refused alone: the rest of the batch is taken
         bad = {r.key for r in refused}
         log.warning("refused %d record(s) of %s: %s", len(refused), terminal_id, refused[0].detail)
@@ -132,16 +153,20 @@ def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply
         if not kept:
             return BatchReply(receipts=[], refused=refused)
         batch = RecordBatch(records=kept)
-    hashes = {r.key: body_hash(r) for r in batch.records}
+    last = {r.key: r for r in batch.records}  # a key twice in the batch: its last record
     with Session(request.app.state.engine) as db, db.begin():
         stored = {
             row.key: row
-            for row in db.scalars(select(StoredRecord).where(StoredRecord.key.in_(list(hashes))))
+            for row in db.scalars(select(StoredRecord).where(StoredRecord.key.in_(list(last))))
         }
-        conflicts = sorted(k for k, row in stored.items() if row.body_hash != hashes[k])
+        conflicts = sorted(
+            k for k, row in stored.items() if not _same(last[k], row.body_hash, vault)
+        )
         for record in batch.records:  # the same key twice in one batch, two bodies
-            if body_hash(record) != hashes[record.key] and record.key not in conflicts:
-                conflicts.append(record.key)
+            other = last[record.key]
+            if other is not record and _canonical(record) != _canonical(other):
+                if record.key not in conflicts:
+                    conflicts.append(record.key)
         if conflicts:
             raise Refused(
                 409, "key_reused", "idempotency keys reused with another body", keys=conflicts
@@ -151,33 +176,49 @@ def _store(request: Request, terminal_id: str, batch: RecordBatch) -> BatchReply
             row = stored.get(record.key)
             duplicate = row is not None
             if row is None:
-                row = StoredRecord(
-                    key=record.key,
-                    terminal_id=terminal_id,
-                    kind=record.kind.value,
-                    session=record.session,
-                    created_at=record.created_at,
-                    received_at=now,
-                    body_hash=hashes[record.key],
-                    body=record.body,
-                )
+                row = _new_row(record, terminal_id, now, vault)
                 db.add(row)
                 db.flush()
                 stored[record.key] = row
-                _index(db, row, terminal_id)
+                _index(db, row, record.body, terminal_id, vault)
             receipts.append(
                 Receipt(key=row.key, seq=row.seq, received_at=row.received_at, duplicate=duplicate)
             )
     return BatchReply(receipts=receipts, refused=refused)
 
 
-def _index(db: Session, row: StoredRecord, terminal_id: str) -> None:
-    """The records other services look up: photos by receipt number, ratings, help
-    requests for the console."""
-    body = row.body
+def _new_row(record: Record, terminal_id: str, now: float, vault: Vault | None) -> StoredRecord:
+    """The record as stored: its personal fields sealed, the rest of its body in clear."""
+    body, sealed = record.body, None
+    if vault is not None:
+        clear, personal = vault.split(record.body)
+        if personal:
+            body, sealed = clear, vault.seal(personal, record.key)
+    return StoredRecord(
+        key=record.key,
+        terminal_id=terminal_id,
+        kind=record.kind.value,
+        session=record.session,
+        created_at=record.created_at,
+        received_at=now,
+        body_hash=body_hash(record, vault),
+        body=body,
+        sealed_key=sealed.key if sealed else None,
+        sealed=sealed.data if sealed else None,
+    )
+
+
+def _index(
+    db: Session, row: StoredRecord, body: dict[str, Any], terminal_id: str, vault: Vault | None
+) -> None:
+    """The records other services look up: photos by receipt number (with the keyed
+    hash of their citizen's ID number, when the record names it), ratings, help
+    requests for the console. `body`: the record's body as sent, nothing sealed."""
     if row.kind == RecordKind.PHOTO and isinstance(body.get("receipt"), str):
         if db.get(Photo, body["receipt"]) is None:
-            db.add(Photo(receipt=body["receipt"], record_seq=row.seq))
+            id_number = body.get("id_number")
+            id_hash = vault.id_hash(id_number) if vault and isinstance(id_number, str) else None
+            db.add(Photo(receipt=body["receipt"], record_seq=row.seq, id_hash=id_hash))
     elif row.kind == RecordKind.RATING and isinstance(body.get("transaction"), str):
         if db.get(Rating, body["transaction"]) is None:  # the first rating counts
             db.add(

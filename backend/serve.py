@@ -1,9 +1,14 @@
 """`kiosk-backend serve` and `kiosk-backend code`: run the backend, make an
-enrolment code for a technician."""
+enrolment code for a technician. `kiosk-backend purge`: the retention purge, which
+`serve` also runs once a day (backend/retention.py).
+
+`serve --tls-cert FILE --tls-key FILE` serves HTTPS: terminals refuse plain http
+except on loopback, and trust only the police CA pinned at their enrolment."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -15,13 +20,31 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from backend.limits import Limits
+    from backend.retention import Retention
 
 DEFAULT_DATA = Path("var/backend")
 
 
 def _db_url(args: argparse.Namespace) -> str:
-    args.data.mkdir(parents=True, exist_ok=True)
+    from backend.storage import private_dir
+
+    _storage_warnings_on_stderr()
+    private_dir(args.data)  # 0700: issuer keys, the vault's keys, the SQLite file
     return args.db or f"sqlite:///{(args.data / 'backend.db').resolve()}"
+
+
+class _Warning(logging.Handler):
+    """A warning of the backend's storage (a file found open to others, tightened) as
+    one line of the command's own on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"kiosk-backend: warning: {record.getMessage()}", file=sys.stderr, flush=True)
+
+
+def _storage_warnings_on_stderr() -> None:
+    storage = logging.getLogger("backend.storage")
+    if not any(isinstance(handler, _Warning) for handler in storage.handlers):
+        storage.addHandler(_Warning(logging.WARNING))
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +88,15 @@ class ServeCommand:
             metavar="DIR",
             help="the city pack folder terminals pull (config)",
         )
+        parser.add_argument(
+            "--tls-cert", type=Path, metavar="FILE",
+            help="serve HTTPS with this certificate (PEM, its chain after it); with --tls-key",
+        )  # fmt: skip
+        parser.add_argument(
+            "--tls-key", type=Path, metavar="FILE",
+            help="the certificate's private key (PEM, not encrypted); with --tls-cert",
+        )  # fmt: skip
+        _retention_flags(parser)
         _common(parser)
         parser.set_defaults(handler=self.run)
 
@@ -72,6 +104,7 @@ class ServeCommand:
         import uvicorn
 
         from backend.app import Settings, create_app
+        from backend.retention import Purger, RetentionError
 
         if not 0 < args.port < 65536:
             print(f"kiosk-backend: --port {args.port} is not a port", file=sys.stderr)
@@ -79,11 +112,20 @@ class ServeCommand:
         if args.city_pack is not None and not args.city_pack.is_dir():
             print(f"kiosk-backend: --city-pack {args.city_pack}: not a folder", file=sys.stderr)
             return 2
-        settings = Settings(_db_url(args), args.data, args.city_pack, api_docs=args.docs,
-                            gateway_simulator=args.gateway_simulator,
-                            limits=_limits(",".join(args.trusted_proxy),
-                                           ",".join(args.unthrottled)))  # fmt: skip
+        problem = _tls_problem(args.tls_cert, args.tls_key)
+        if problem:
+            print(f"kiosk-backend: {problem}", file=sys.stderr)
+            return 2
         try:
+            retention = _retention(args)
+        except RetentionError as exc:
+            print(f"kiosk-backend: {exc}", file=sys.stderr)
+            return 2
+        try:
+            settings = Settings(_db_url(args), args.data, args.city_pack, api_docs=args.docs,
+                                gateway_simulator=args.gateway_simulator,
+                                limits=_limits(",".join(args.trusted_proxy),
+                                               ",".join(args.unthrottled)))  # fmt: skip
             app = create_app(settings)  # migrates and seeds once, before any worker starts
         except Exception as exc:  # a bad URL, an unreachable database, a bad key file
             print(f"kiosk-backend: cannot start: {_line(exc)}", file=sys.stderr)
@@ -100,19 +142,30 @@ class ServeCommand:
             KIOSK_BACKEND_TRUSTED_PROXIES=",".join(args.trusted_proxy),
             KIOSK_BACKEND_UNTHROTTLED=",".join(args.unthrottled),
         )
-        print(f"fleet console: http://{args.host}:{args.port}/console", flush=True)
+        scheme = "https" if args.tls_cert else "http"
+        print(f"fleet console: {scheme}://{args.host}:{args.port}/console", flush=True)
         if nobody:
             print("no console account yet: kiosk-backend user add NAME --role administrator",
                   flush=True)  # fmt: skip
-        uvicorn.run(
-            "backend.serve:from_environment",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="warning",
-            timeout_keep_alive=30,
-        )
+        for warning in _tls_warnings(args.tls_cert, args.tls_key, args.host):
+            print(f"kiosk-backend: warning: {warning}", file=sys.stderr, flush=True)
+        # one purger for the whole backend, here rather than in each API process
+        purger = Purger(app.state.engine, retention, report=_say)
+        purger.start()
+        try:
+            uvicorn.run(
+                "backend.serve:from_environment",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                log_level="warning",
+                timeout_keep_alive=30,
+                ssl_certfile=args.tls_cert,
+                ssl_keyfile=args.tls_key,
+            )
+        finally:
+            purger.stop()
         return 0
 
 
@@ -129,6 +182,43 @@ def from_environment() -> FastAPI:
         limits=_limits(os.environ.get("KIOSK_BACKEND_TRUSTED_PROXIES", ""),
                        os.environ.get("KIOSK_BACKEND_UNTHROTTLED", "")),
     ))  # fmt: skip
+
+
+class PurgeCommand:
+    def register(self, sub: argparse._SubParsersAction) -> None:
+        parser = sub.add_parser(
+            "purge", help="delete applications and photos past their retention (serve: daily)"
+        )
+        _retention_flags(parser)
+        _common(parser)
+        parser.set_defaults(handler=self.run)
+
+    def run(self, args: argparse.Namespace) -> int:
+        import getpass
+
+        from backend.db import make_engine, migrate
+        from backend.retention import RetentionError, audit_purge, purge
+
+        try:
+            retention = _retention(args)
+        except RetentionError as exc:
+            print(f"kiosk-backend: {exc}", file=sys.stderr)
+            return 2
+        engine = None
+        try:
+            engine = make_engine(_db_url(args))
+            migrate(engine)
+            now = time.time()
+            purged = purge(engine, retention, now)
+            audit_purge(engine, purged, retention, now, "cli", getpass.getuser())
+        except Exception as exc:  # a bad URL, an unreachable database, a busy one
+            print(f"kiosk-backend: cannot purge: {_line(exc)}", file=sys.stderr)
+            return 1
+        finally:
+            if engine is not None:
+                engine.dispose()
+        print(purged.line())
+        return 0
 
 
 class CodeCommand:
@@ -188,6 +278,91 @@ def _audit(engine: Engine, action: str, target: str) -> None:
 
     with Session(engine) as db, db.begin():
         audit(db, time.time(), "cli", getpass.getuser(), action, target)
+
+
+def _retention_flags(parser: argparse.ArgumentParser) -> None:
+    """The retention flags of `serve` and `purge`; their defaults are Retention's
+    (backend/retention.py says why), imported only when a command runs."""
+    for flag, what, default in (
+        ("--keep-applications-days", "applications", 90),
+        ("--keep-photos-days", "ID photos", 180),
+        ("--keep-logs-days", "the terminals' security logs and cleared alerts (180 or more)",
+         365),
+    ):  # fmt: skip
+        parser.add_argument(flag, type=int, metavar="N",
+                            help=f"days {what} are kept (default {default})")  # fmt: skip
+
+
+def _retention(args: argparse.Namespace) -> Retention:
+    """The flags given, over Retention's defaults; RetentionError names a bad one."""
+    from backend.retention import Retention
+
+    given = {"applications_days": args.keep_applications_days,
+             "photos_days": args.keep_photos_days, "logs_days": args.keep_logs_days}  # fmt: skip
+    return Retention(**{name: days for name, days in given.items() if days is not None})
+
+
+def _say(line: str) -> None:
+    print(f"kiosk-backend: {line}", flush=True)
+
+
+def _tls_problem(cert: Path | None, key: Path | None) -> str | None:
+    """Why this certificate and key cannot serve HTTPS, in one line; None when they
+    can, or when neither is given (plain http)."""
+    if (cert is None) != (key is None):
+        return "--tls-cert and --tls-key go together: give both or neither"
+    if cert is None or key is None:
+        return None
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        leaf = x509.load_pem_x509_certificates(cert.read_bytes())[0]
+    except OSError as exc:
+        return f"--tls-cert {cert}: {exc.strerror}"
+    except ValueError:
+        return f"--tls-cert {cert}: not a certificate in PEM"
+    try:
+        private = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    except OSError as exc:
+        return f"--tls-key {key}: {exc.strerror}"
+    except (ValueError, TypeError):  # TypeError: encrypted, it needs a password
+        return f"--tls-key {key}: not an unencrypted private key in PEM"
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if private.public_key().public_bytes(*spki) != leaf.public_key().public_bytes(*spki):
+        return f"--tls-key {key}: not the key of the certificate in {cert}"
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        return f"--tls-cert {cert}: cannot serve with it: {exc.reason or exc}"
+    return None
+
+
+def _tls_warnings(cert: Path | None, key: Path | None, host: str) -> list[str]:
+    """What still lets the backend start but a technician should hear of."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+
+    if cert is None or key is None:
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return []
+        return [f"plain http on {host}: terminals refuse it off loopback (unless a TLS "
+                "proxy is in front); give --tls-cert and --tls-key"]  # fmt: skip
+    found = []
+    expires = x509.load_pem_x509_certificates(cert.read_bytes())[0].not_valid_after_utc
+    if expires < dt.datetime.now(dt.UTC):
+        found.append(f"--tls-cert {cert} expired on {expires:%Y-%m-%d}: terminals refuse it")
+    if key.stat().st_mode & 0o004:
+        found.append(f"--tls-key {key} is readable by every user: chmod o= it")
+    return found
 
 
 def _limits(proxies: str, unthrottled: str) -> Limits:

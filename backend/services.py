@@ -1,5 +1,11 @@
 """The services the flows call: eligibility (rules of services.md), photos by
-receipt number, proof issuance and its public verification."""
+receipt number, proof issuance and its public verification.
+
+Each of them but the public verification looks a person up: counted against the
+terminal's quota, audited and watched (backend/lookups.py). A photo is the taking
+terminal's, or any terminal's that names its citizen too (receipt number and ID
+number together); what a terminal may not see answers exactly as what does not exist.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +18,19 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.auth import Signed
 from backend.db import Citizen, Permit, Photo, Proof, StoredRecord
 from backend.limits import source, spend_now
+from backend.lookups import mask_id, mask_permit, personal_lookup
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
+from backend.vault import vault_of
 from wire import proof as kp
 from wire.services import (
     Eligibility,
     EndorsementCheck,
     EndorsementOption,
+    PhotoLookup,
     PhotoReply,
     ProofCheck,
     ProofReply,
@@ -48,11 +58,18 @@ def _age(id_number: str, today: dt.date) -> int:
 
 
 @router.post(
-    "/v1/eligibility/id-renewal", response_model=Eligibility, responses=responses(401, 422)
+    "/v1/eligibility/id-renewal", response_model=Eligibility, responses=responses(401, 422, 429)
 )
 def renewal(request: Request, terminal: SignedTerminal, check: RenewalCheck) -> Eligibility:
     """May this citizen renew or replace the ID card at a terminal?"""
-    today = _today(request)
+    target = f"id {mask_id(check.id_number)}"
+    with personal_lookup(request, terminal, "lookup_renewal", target) as lookup:
+        found = _renewal(_today(request), terminal, check)
+        lookup.detail = _verdict(found)
+        return found
+
+
+def _renewal(today: dt.date, terminal: Signed, check: RenewalCheck) -> Eligibility:
     with terminal.session() as db:
         citizen = db.get(Citizen, check.id_number)
         if citizen is None:
@@ -70,11 +87,18 @@ def renewal(request: Request, terminal: SignedTerminal, check: RenewalCheck) -> 
 
 
 @router.post(
-    "/v1/eligibility/endorsement", response_model=Eligibility, responses=responses(401, 422)
+    "/v1/eligibility/endorsement", response_model=Eligibility, responses=responses(401, 422, 429)
 )
 def endorsement(request: Request, terminal: SignedTerminal, check: EndorsementCheck) -> Eligibility:
     """Which endorsements may be issued on this permit (none: the reason)?"""
-    today = _today(request)
+    target = f"permit {mask_permit(check.permit_number)}"
+    with personal_lookup(request, terminal, "lookup_endorsement", target) as lookup:
+        found = _endorsement(_today(request), terminal, check)
+        lookup.detail = _verdict(found)
+        return found
+
+
+def _endorsement(today: dt.date, terminal: Signed, check: EndorsementCheck) -> Eligibility:
     with terminal.session() as db:
         permit = db.get(Permit, check.permit_number)
         if permit is None:
@@ -105,22 +129,61 @@ def endorsement(request: Request, terminal: SignedTerminal, check: EndorsementCh
     return Eligibility(eligible=True, options=options)
 
 
-@router.get("/v1/photos/{receipt}", response_model=PhotoReply, responses=responses(401, 404))
-def photo(receipt: str, request: Request, terminal: SignedTerminal) -> PhotoReply:
-    """An ID photo stored by a terminal, by the receipt number printed on its slip."""
+def _verdict(found: Eligibility) -> str:
+    """For the audit log: whether, never why (the reason is about the person)."""
+    return "eligible" if found.eligible else "not eligible"
+
+
+@router.post(
+    "/v1/photos/lookup", response_model=PhotoReply, responses=responses(401, 404, 422, 429)
+)
+def photo(request: Request, terminal: SignedTerminal, ask: PhotoLookup) -> PhotoReply:
+    """An ID photo by the receipt number printed on its slip: for the terminal that took
+    it, or for another one that gives the citizen's ID number too. Not found, and found
+    but not this terminal's to see, are the same 404: the answer never says which half
+    of a receipt and ID number pair was wrong."""
+    target = f"photo {ask.receipt}" + (f" id {mask_id(ask.id_number)}" if ask.id_number else "")
+    with personal_lookup(request, terminal, "lookup_photo", target) as lookup:
+        found = _photo(request, terminal, ask)
+        if found is None:
+            lookup.detail = "not found"
+            raise Refused(404, "no_photo", "no photo under that receipt number for this terminal")
+        lookup.detail = "found"
+        return found
+
+
+def _photo(request: Request, terminal: Signed, ask: PhotoLookup) -> PhotoReply | None:
+    vault = vault_of(request.app)
+    # hashed whether or not the photo exists: the time taken tells nothing either
+    asked = vault.id_hash(ask.id_number) if vault and ask.id_number else ""
     with terminal.session() as db:
-        found = db.get(Photo, receipt)
+        found = db.get(Photo, ask.receipt)
         record = db.get(StoredRecord, found.record_seq) if found else None
-        if record is None or not isinstance(record.body.get("jpeg_base64"), str):
-            raise Refused(404, "no_photo", f"no photo under receipt {receipt}")
-        return PhotoReply(
-            receipt=receipt, jpeg_base64=record.body["jpeg_base64"], stored_at=record.received_at
-        )
+        if found is None or record is None:
+            return None
+        named = vault is not None and bool(asked) and vault.same_hash(found.id_hash, asked)
+        if record.terminal_id != terminal.id and not named:
+            return None
+        body = vault.open(record) if vault else record.body
+    jpeg = body.get("jpeg_base64")
+    if not isinstance(jpeg, str):
+        return None
+    return PhotoReply(receipt=ask.receipt, jpeg_base64=jpeg, stored_at=record.received_at)
 
 
-@router.post("/v1/proofs", response_model=ProofReply, responses=responses(401, 422))
+@router.post("/v1/proofs", response_model=ProofReply, responses=responses(401, 422, 429))
 def issue_proof(request: Request, terminal: SignedTerminal, ask: ProofRequest) -> ProofReply:
     """Issues a signed proof (or says why not): the QR code's text and its serial."""
+    target = f"id {mask_id(ask.id_number)}"
+    with personal_lookup(request, terminal, "lookup_proof", target) as lookup:
+        reply = _issue(request, terminal, ask)
+        # whether, never why: "record_found" is about the person
+        outcome = f"issued {reply.serial}" if reply.issued else "not issued"
+        lookup.detail = f"{ask.doc_type} proof {outcome}"
+        return reply
+
+
+def _issue(request: Request, terminal: Signed, ask: ProofRequest) -> ProofReply:
     issuer = request.app.state.issuer
     today = _today(request)
     holder_hmac = kp.id_number_hmac(issuer.hmac_key, ask.id_number)

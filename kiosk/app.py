@@ -57,6 +57,7 @@ def run(
         link = _backend_link(config, devices)
         status = terminal_status(config, states)
         city_pack = city_pack_of(config)
+        receipts = photo_receipts(config)
         from ui.app import Kiosk, show_kiosk  # Qt is loaded only now
         from ui.services import shell_factory
 
@@ -77,6 +78,7 @@ def run(
                 step_services=step_services(config, devices, options.simulated, link, strings),
                 help_line=link.help_line if link is not None else None,
                 help_contacts=lambda: (city_pack().help_phone, city_pack().help_counter),
+                receipts=receipts.next,
             ),
             strings,
             size=(width, height),
@@ -200,6 +202,17 @@ def step_services(
     if payments is not None:
         parts.append(payments)
     return ServiceChain(*parts)
+
+
+def photo_receipts(config: Any) -> Any:
+    """The terminal's photo receipt numbers, kept beside the cache; their prefix is
+    the terminal's id (its first 13 characters: what a receipt number holds)."""
+    from kiosk.photo.receipt import ReceiptBook
+
+    prefix = config.terminal.id[:13].rstrip("-")
+    folder = config.cache.database.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return ReceiptBook(folder / "photo-receipts.db", prefix)
 
 
 def city_pack_of(config: Any) -> Callable[[], Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import secrets
 import threading
 import time
@@ -22,11 +23,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kiosk.sync.client import BackendClient, Refused, Unavailable
 from offline_cache.outbox import Outbox
-from wire.services import Eligibility, ProofReply
+from wire import signing
+from wire.services import ID_NUMBER, Eligibility, ProofReply
 
 log = logging.getLogger("kiosk.backend_services")
 Finish = Callable[[dict[str, Any]], None]
@@ -47,6 +49,9 @@ class BackendServices:
         self.outbox = outbox
         # the session's photos by ref (JPEG bytes); the screen's shell sets it
         self.session_photos: Callable[[str], bytes | None] = lambda ref: None
+        # the citizen session on screen, if any; the shell sets it. The backend's audit
+        # log names it beside every lookup of a person's data made for that session.
+        self.citizen_session: Callable[[], str | None] = lambda: None
         self.clock = clock
         self.fallback = None
 
@@ -106,23 +111,25 @@ class BackendServices:
             raise Unavailable("this terminal is not enrolled with a backend")
         return self.client
 
+    def _lookup(self, path: str, body: BaseModel) -> bytes:
+        """A lookup of a person's data, made for the citizen session on screen."""
+        session = self.citizen_session()
+        headers = {signing.SESSION: session} if session else None
+        return self._online().call("POST", path, body, headers=headers).content
+
     def renewal_eligibility(self, data: dict[str, Any]) -> dict[str, Any]:
         from wire.services import RenewalCheck
 
         reason = RENEWAL_REASONS.get(str(data.get("reason")), "expiry")
         check = RenewalCheck.model_validate({"id_number": _id_number(data), "reason": reason})
-        found = Eligibility.model_validate_json(
-            self._online().call("POST", "/v1/eligibility/id-renewal", check).content
-        )
+        found = Eligibility.model_validate_json(self._lookup("/v1/eligibility/id-renewal", check))
         return _eligibility(found)
 
     def endorsement_eligibility(self, data: dict[str, Any]) -> dict[str, Any]:
         from wire.services import EndorsementCheck
 
         check = EndorsementCheck(permit_number=str(data.get("permit_number") or ""))
-        found = Eligibility.model_validate_json(
-            self._online().call("POST", "/v1/eligibility/endorsement", check).content
-        )
+        found = Eligibility.model_validate_json(self._lookup("/v1/eligibility/endorsement", check))
         return _eligibility(found)
 
     def criminal_record_proof(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -130,9 +137,7 @@ class BackendServices:
 
         use = PROOF_USES.get(str(data.get("use")), str(data.get("use") or "其他"))
         ask = ProofRequest(id_number=_id_number(data), doc_type="cr", use=use[:40])
-        reply = ProofReply.model_validate_json(
-            self._online().call("POST", "/v1/proofs", ask).content
-        )
+        reply = ProofReply.model_validate_json(self._lookup("/v1/proofs", ask))
         if not reply.issued:
             return {"status": "not_issued", "data": {"reason": reply.reason}}
         return {"status": "issued", "data": {
@@ -165,6 +170,9 @@ class BackendServices:
             raise Refused(422, "no_photo", "the session holds no photo to store", {})
         record = {"receipt": receipt, "document": data.get("document"),
                   "jpeg_base64": base64.b64encode(jpeg).decode("ascii")}  # fmt: skip
+        id_number = _id_number(data)
+        if re.fullmatch(ID_NUMBER, id_number):  # the flow read it: another terminal may
+            record["id_number"] = id_number  # fetch the photo given this number too
         self._queue("photo", record, key=f"photo-{receipt}")
         return {"status": "stored", "queued_id": receipt}
 

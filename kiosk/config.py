@@ -102,6 +102,19 @@ class BackendSection(BaseModel):
     batch_size: int = Field(100, ge=1, le=500, description="outbox records per request")
     heartbeat_s: int = Field(60, ge=10, le=3600, description="seconds between heartbeats")
 
+    @field_validator("url")
+    @classmethod
+    def _no_plain_http_off_loopback(cls, url: str | None) -> str | None:
+        """The terminal's transport rule (kiosk/sync/identity.py), at configuration load."""
+        from kiosk.sync.identity import InsecureBackend, check_backend_url
+
+        if url is not None:
+            try:
+                check_backend_url(url)
+            except InsecureBackend:
+                raise ValueError("plain http:// only to loopback; use https://") from None
+        return url
+
 
 class KioskConfig(BaseModel):
     """The whole configuration of one terminal."""

@@ -104,6 +104,6 @@ class SimulatedCitizen:
 # Codes a simulated citizen shows, one per kind the scanner tells apart (synthetic).
 SAMPLE_CODES = {
     "payment_code": "134567890123456789",
-    "photo_receipt": "DEV-TERMINAL-0000001-X",
+    "photo_receipt": "DEV-TERMINAL-48219377-1029482-K",  # kiosk/photo/receipt.py
     "appointment": "APPT-2026-1123",
 }

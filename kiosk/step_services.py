@@ -212,6 +212,9 @@ class ServiceChain:
     progress = property(lambda self: None, lambda self, v: self._hand_in("progress", v))
     session_photos = property(lambda self: None, lambda self, v: self._hand_in("session_photos", v))
     language = property(lambda self: None, lambda self, v: self._hand_in("language", v))
+    citizen_session = property(
+        lambda self: None, lambda self, v: self._hand_in("citizen_session", v)
+    )
 
     @property
     def takes_cards(self) -> bool:

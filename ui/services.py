@@ -46,11 +46,13 @@ def shell_factory(
     step_services: Any = None,
     help_line: HelpLine | None = None,
     help_contacts: Callable[[], tuple[str, str]] | None = None,
+    receipts: Callable[[], str] | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
     step then runs on the camera screen; without it, on the demo service).
     `help_line`: where 求助 calls (none: nobody, the phone number is shown);
-    `help_contacts`: the city pack's phone number and nearest counter."""
+    `help_contacts`: the city pack's phone number and nearest counter;
+    `receipts`: the next photo receipt number."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -66,6 +68,7 @@ def shell_factory(
             photo=PhotoStep(CameraImages(), camera or (lambda: None)),
             maintenance=maintenance() if maintenance is not None else None,
             help_desk=HelpDesk(help_line, help_contacts) if help_contacts is not None else None,
+            receipts=receipts,
         )
 
     return make

@@ -86,6 +86,7 @@ class KioskShell(QObject):
         photo: PhotoStep | None = None,
         maintenance: MaintenanceDesk | None = None,
         help_desk: HelpDesk | None = None,
+        receipts: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         # no desk given (the gallery, tests): nobody to call, the packaged numbers
@@ -95,6 +96,7 @@ class KioskShell(QObject):
         if maintenance is not None:
             maintenance.changed.connect(self._desk_changed)
         self.photo_step = photo
+        self.receipts = receipts  # the next photo receipt number (kiosk/photo/receipt.py)
         if photo is not None:
             photo.on_hint = lambda message_id: self.voice.say(message_id, self._lang)
         self.services = services
@@ -109,6 +111,8 @@ class KioskShell(QObject):
         self.photos: dict[str, bytes] = {}  # the session's photos, by ref
         if hasattr(self.step_services, "session_photos"):  # the backend stores the photo
             self.step_services.session_photos = self.photos.get
+        if hasattr(self.step_services, "citizen_session"):  # named in the backend's audit
+            self.step_services.citizen_session = lambda: self._session.id if self._session else None
         self.clock = clock
         self.on_language = on_language or (lambda lang: None)
         self.theme = Theme()
@@ -536,7 +540,10 @@ class KioskShell(QObject):
             ref = f"photo-{number}"
             if made.jpeg is not None:
                 self.photos[ref] = made.jpeg  # for the backend; gone with the session
-            result = Photo(photo_ref=ref, quality=quality)
+            # the number the slip prints and the backend stores the photo under: drawn
+            # (and kept on disk) when the citizen keeps the photo, before anything prints
+            receipt = self.receipts() if self.receipts is not None else None
+            result = Photo(photo_ref=ref, receipt_number=receipt, quality=quality)
             self._serviceDone.emit(ev.StepCompleted(self.clock(), step_id, result))
 
         try:

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wire.sync import TEXT
+
 # WeChat: 18 digits from 10-15; Alipay: 16-24 digits from 25-30.
 AUTH_CODE = r"^(1[0-5]\d{16}|(2[5-9]|30)\d{14,22})$"
 OUT_TRADE_NO = r"^[A-Za-z0-9_-]{6,32}$"
@@ -35,7 +37,7 @@ class Micropay(_Model):
     out_trade_no: str = Field(pattern=OUT_TRADE_NO, description="the terminal's order number")
     amount_fen: int = Field(gt=0, le=1_000_000)
     auth_code: str = Field(description="the citizen's payment code (scanned)")
-    description: str = Field(max_length=80)
+    description: str = Field(max_length=80, pattern=TEXT)  # stored with the order
 
 
 class MicropayReply(_Model):
@@ -64,7 +66,7 @@ class ReverseReply(_Model):
 class Refund(_Model):
     out_trade_no: str = Field(pattern=OUT_TRADE_NO)
     out_refund_no: str = Field(pattern=OUT_TRADE_NO, description="makes the refund idempotent")
-    amount_fen: int = Field(gt=0)
+    amount_fen: int = Field(gt=0, le=1_000_000)  # no more than a micropay takes
 
 
 class Mismatch(_Model):

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wire.sync import TEXT
+
 ID_NUMBER = r"^\d{17}[\dX]$"
 
 
@@ -33,6 +35,15 @@ class Eligibility(_Model):
         None, description="why not: a message id suffix the flows translate (e.g. minor)"
     )
     options: list[EndorsementOption] = Field(default_factory=list)
+
+
+class PhotoLookup(_Model):
+    """An ID photo by its receipt number. The terminal that took it needs nothing else;
+    any other terminal must give the citizen's ID number too (the two must belong
+    together, or the answer is 404, as for a photo that does not exist)."""
+
+    receipt: str = Field(min_length=1, max_length=32, pattern=TEXT)
+    id_number: str | None = Field(None, pattern=ID_NUMBER)
 
 
 class PhotoReply(_Model):

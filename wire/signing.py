@@ -25,6 +25,10 @@ TIMESTAMP = "X-Kiosk-Timestamp"
 NONCE = "X-Kiosk-Nonce"
 SIGNATURE = "X-Kiosk-Signature"
 HEADERS = (TERMINAL, TIMESTAMP, NONCE, SIGNATURE)
+# The citizen's session a request is made for (printable ASCII, at most 64): the
+# backend's audit log names it beside every lookup of a person's data. Optional, and
+# not one of the signed headers above.
+SESSION = "X-Kiosk-Session"
 
 # A signed request is good for this long either side of the backend's clock; a
 # terminal whose clock drifts further is told so by the heartbeat (and alerted).

@@ -3,10 +3,11 @@ these models; the backend's OpenAPI document is generated from them)."""
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Terminal ids are made by the backend at enrolment: "T" and 12 hex digits.
 TERMINAL_ID = r"^T[0-9a-f]{12}$"
@@ -27,8 +28,15 @@ class RecordKind(StrEnum):
     HELP = "help"  # 求助: a citizen asked for the officer on duty (no personal data)
 
 
+# The largest count the backend stores (a 32-bit INTEGER column, on PostgreSQL).
+COUNT_MAX = 2**31 - 1
+# Text the backend stores in a column of its own: no NUL, which PostgreSQL's text refuses.
+TEXT = r"^[^\x00]*$"
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # no NaN or infinity (Python's JSON reads them): no answer or database holds them
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Problem(_Model):
@@ -36,6 +44,9 @@ class Problem(_Model):
 
     code: str = Field(description="machine-readable reason, e.g. signature_invalid")
     detail: str = Field(description="one line for a technician's log")
+    # the extension members some refusals carry (backend: Refused's extras)
+    keys: list[str] | None = Field(None, description="key_reused: the keys reused")
+    server_time: float | None = Field(None, description="clock_skew: the backend's Unix time")
 
 
 # -- enrolment ------------------------------------------------------------------------
@@ -47,12 +58,12 @@ class EnrolmentCode(_Model):
 
 
 class EnrolmentRequest(_Model):
-    code: str = Field(max_length=32, description="the one-time code from the console")
+    code: str = Field(max_length=32, pattern=TEXT, description="the one-time code from the console")
     public_key: str = Field(
         pattern=r"^[A-Za-z0-9_-]{43}$", description="Ed25519 public key, base64url"
     )
-    name: str = Field("", max_length=80, description="where the terminal stands")
-    software_version: str = Field(max_length=40)
+    name: str = Field("", max_length=80, pattern=TEXT, description="where the terminal stands")
+    software_version: str = Field(max_length=40, pattern=TEXT)
 
 
 class EnrolmentReply(_Model):
@@ -80,18 +91,46 @@ class HelpCall(_Model):
     """A `help` record's body: where the citizen stands in the service, so the
     officer knows what to bring; nothing of who they are."""
 
-    service: str = Field("", max_length=40, description="the flow, empty on the home screen")
-    screen: str = Field(max_length=24, description="home, step, done, ...")
-    step: str = Field("", max_length=40, description="the flow's step on screen")
-    language: str = Field(max_length=8, description="the language the citizen reads")
+    service: str = Field(
+        "", max_length=40, pattern=TEXT, description="the flow, empty on the home screen"
+    )
+    screen: str = Field(max_length=24, pattern=TEXT, description="home, step, done, ...")
+    step: str = Field("", max_length=40, pattern=TEXT, description="the flow's step on screen")
+    language: str = Field(max_length=8, pattern=TEXT, description="the language the citizen reads")
     elderly: bool = Field(False, description="large text was on")
+
+
+def _not_finite(value: object, where: str) -> str | None:
+    """The path of the first NaN or infinity under `value`, or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    children: list[tuple[object, str]] = []
+    if isinstance(value, dict):
+        children = [(item, f"{where}.{key}".lstrip(".")) for key, item in value.items()]
+    elif isinstance(value, list):
+        children = [(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    for child, path in children:
+        found = _not_finite(child, path)
+        if found is not None:
+            return found
+    return None
 
 
 class _Body(BaseModel):
     """What the backend reads of a record's body; the rest is kept as sent. Strict:
     a number is a number (`"4.0"` is no star rating), as the terminal writes it."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _finite(cls, body: Any) -> Any:
+        """No NaN or infinity anywhere, in what is kept as sent too: Python's JSON
+        reads them, but JSON has no such numbers (PostgreSQL's JSON refuses them)."""
+        where = _not_finite(body, "")
+        if where is not None:
+            raise ValueError(f"{where or 'the body'} is NaN or infinite: not a JSON number")
+        return body
 
 
 class ApplicationBody(_Body):
@@ -99,13 +138,18 @@ class ApplicationBody(_Body):
 
 
 class PhotoBody(_Body):
-    receipt: str = Field(min_length=1, max_length=32)
+    receipt: str = Field(min_length=1, max_length=32, pattern=TEXT)
     jpeg_base64: str = Field(min_length=1, max_length=4_000_000)
+    id_number: str | None = Field(
+        None, pattern=r"^\d{17}[\dX]$",
+        description="the citizen's, when the flow read it: then another terminal may "
+        "fetch the photo given the receipt number and this ID number together",
+    )  # fmt: skip
 
 
 class RatingBody(_Body):
-    transaction: str = Field(min_length=1, max_length=64)
-    service: str = Field("", max_length=40)
+    transaction: str = Field(min_length=1, max_length=64, pattern=TEXT)
+    service: str = Field("", max_length=40, pattern=TEXT)
     stars: int = Field(ge=1, le=5)
 
 
@@ -168,16 +212,18 @@ class DeviceReport(_Model):
 
 
 class OutboxReport(_Model):
-    depth: int = Field(ge=0)
+    depth: int = Field(ge=0, le=COUNT_MAX)
     oldest_age_s: float | None = None
-    escalated: int = Field(0, ge=0)
-    held: int = Field(0, ge=0, description="records the backend refused, in quarantine")
+    escalated: int = Field(0, ge=0, le=COUNT_MAX)
+    held: int = Field(
+        0, ge=0, le=COUNT_MAX, description="records the backend refused, in quarantine"
+    )
     last_success: float | None = None
 
 
 class Heartbeat(_Model):
     terminal_time: float
-    software_version: str = Field(max_length=40)
+    software_version: str = Field(max_length=40, pattern=TEXT)
     devices: dict[str, DeviceReport] = Field(default_factory=dict)
     consumables: dict[str, int] = Field(
         default_factory=dict, description="sheets or percent left, e.g. paper: 120"

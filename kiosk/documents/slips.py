@@ -19,6 +19,7 @@ from drivers.receipt_printer.slip import Feed, QrCode, Rule, Slip, Text
 from kiosk.documents.fonts import MAIN, fonts
 from kiosk.documents.proofs import draw_qr
 from kiosk.documents.typeset import break_lines, draw
+from kiosk.photo.receipt import printed_lines
 from kiosk.privacy import mask_name
 from kiosk.strings import Catalogue, catalogue
 
@@ -81,7 +82,11 @@ def photo_receipt(c: SlipContext, receipt_number: str, document: str) -> Slip:
         elements=[
             *c.header("documents.slip.photo.title"),
             Text(text=c.t("documents.slip.photo.number"), align="center"),
-            Text(text=receipt_number, size=2, bold=True, align="center"),
+            # whole groups on each line (kiosk/photo/receipt.py): none read out split
+            *(
+                Text(text=line, size=2, bold=True, align="center")
+                for line in printed_lines(receipt_number)
+            ),
             QrCode(data=receipt_number),
             Text(text=c.t("documents.slip.photo.document", document=document)),
             Text(text=c.t("documents.slip.photo.valid")),

@@ -2,20 +2,30 @@
 
 What can go wrong is sorted in two: `Unavailable` (no network, a timeout, 5xx, an
 overloaded backend: try again later, maybe after `retry_after`) and `Refused` (a
-4xx: the backend understood and said no; the code says why).
+4xx: the backend understood and said no; the code says why). `Untrusted` is an
+`Unavailable`: the backend's certificate did not verify against the pinned CA (or
+names another host), so nothing was sent and the outbox keeps its records.
+
+TLS: an https backend is verified against the police CA pinned at enrolment, and
+only it (`verify=<that file>` on every request: neither the system's public roots
+nor REQUESTS_CA_BUNDLE). Plain http only to loopback (kiosk/sync/identity.py).
+Redirects are not followed: the backend's API never redirects, and a redirect could
+lead the terminal off the address it checked.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import requests
 from pydantic import BaseModel
 
-from kiosk.sync.identity import Identity
+from kiosk.sync.identity import Identity, InsecureBackend, check_backend_url, needs_ca
 from wire import signing
 
 
@@ -23,6 +33,10 @@ class Unavailable(Exception):
     def __init__(self, detail: str, retry_after: float | None = None) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class Untrusted(Unavailable):
+    """The backend's certificate is not from the pinned CA, or not for its host name."""
 
 
 class Refused(Exception):
@@ -40,6 +54,7 @@ class BackendClient:
     ) -> None:
         self.identity = identity
         self.base = identity.backend_url.rstrip("/")
+        self.verify = tls_verify(identity.backend_url, identity.ca_file)
         self.timeout_s = timeout_s
         self.clock = clock
         self.http = requests.Session()
@@ -64,15 +79,29 @@ class BackendClient:
         try:
             response = self.http.request(
                 method, self.base + path, data=raw or None, timeout=self.timeout_s,
-                headers={**signed, **(headers or {})},
+                headers={**signed, **(headers or {})}, verify=self.verify,
+                allow_redirects=False,
             )  # fmt: skip
-        except requests.RequestException as exc:
-            raise Unavailable(f"{type(exc).__name__}: {_first_line(exc)}") from None
+        except OSError as exc:  # requests' errors, and a pinned CA file gone since loading
+            raise _unavailable(exc, self.identity.ca_file) from None
         return check(response)
+
+
+def tls_verify(url: str, ca_file: Path | None) -> str | bool:
+    """What requests verifies the backend with: the pinned CA file for https; for
+    http (loopback only) nothing is verified. InsecureBackend for any other case."""
+    check_backend_url(url)
+    if not needs_ca(url):
+        return True
+    if ca_file is None:
+        raise InsecureBackend(f"{url}: https with no pinned CA (kiosk enroll --ca FILE)")
+    return str(ca_file)
 
 
 def check(response: requests.Response) -> requests.Response:
     status = response.status_code
+    if 300 <= status < 400 and status != 304:
+        raise Unavailable(f"backend answered {status}, a redirect (not followed)")
     if status < 400:
         return response
     if status in (429, 503) or status >= 500:
@@ -88,16 +117,51 @@ def check(response: requests.Response) -> requests.Response:
     raise Refused(status, code, detail, problem if isinstance(problem, dict) else {})
 
 
-def post_unsigned(url: str, payload: BaseModel, timeout_s: float) -> dict[str, Any]:
-    """Enrolment is the one request made before the terminal has an identity."""
+def post_unsigned(
+    url: str, payload: BaseModel, timeout_s: float, ca_file: Path | None = None
+) -> dict[str, Any]:
+    """Enrolment is the one request made before the terminal has an identity; `ca_file`
+    is the CA to pin for an https backend (InsecureBackend without one)."""
+    verify = tls_verify(url, ca_file)
     try:
         response = requests.post(
             url, data=payload.model_dump_json(), timeout=timeout_s,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json"}, verify=verify,
+            allow_redirects=False,
         )  # fmt: skip
-    except requests.RequestException as exc:
-        raise Unavailable(f"{type(exc).__name__}: {_first_line(exc)}") from None
-    return dict(json.loads(check(response).content))
+    except OSError as exc:  # requests' errors, and a CA file gone since it was read
+        raise _unavailable(exc, ca_file) from None
+    try:
+        return dict(json.loads(check(response).content))
+    except ValueError:  # JSONDecodeError, or JSON that is not an object
+        raise Unavailable(f"the answer of {url} is not a backend's") from None
+
+
+def _unavailable(exc: OSError, ca_file: Path | None) -> Unavailable:
+    """Unavailable, or Untrusted when the certificate did not verify (with OpenSSL's
+    reason: an unknown issuer, a host name mismatch, an expired certificate)."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        reason = _verify_message(exc)
+        if reason is not None:
+            return Untrusted(f"its certificate is not trusted: {reason} (CA: {ca_file})")
+    return Unavailable(f"{type(exc).__name__}: {_first_line(exc)}")
+
+
+def _verify_message(exc: BaseException) -> str | None:
+    """The reason of the ssl.SSLCertVerificationError somewhere inside a requests
+    error (requests wraps urllib3's, which wraps ssl's), or None when there is none."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        found = todo.pop()
+        if not isinstance(found, BaseException) or id(found) in seen:
+            continue
+        seen.add(id(found))
+        if isinstance(found, ssl.SSLCertVerificationError):
+            return str(found.verify_message or found.reason or found)
+        todo.extend((*found.args, getattr(found, "reason", None), found.__cause__,
+                     found.__context__))  # fmt: skip
+    return None
 
 
 def _first_line(exc: Exception) -> str:

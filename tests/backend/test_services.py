@@ -69,9 +69,9 @@ def test_a_photo_is_found_by_its_receipt_number(backend: Backend) -> None:
     terminal = backend.enrol()
     jpeg = base64.b64encode(b"\xff\xd8\xff\xe0 not really a face").decode()
     terminal.records(record("photo-00001", kind="photo", receipt="R20261118001", jpeg_base64=jpeg))
-    found = terminal.call("GET", "/v1/photos/R20261118001").json()
+    found = terminal.call("POST", "/v1/photos/lookup", {"receipt": "R20261118001"}).json()
     assert found["jpeg_base64"] == jpeg and found["stored_at"] == backend.clock()
-    missing = terminal.call("GET", "/v1/photos/R0000")
+    missing = terminal.call("POST", "/v1/photos/lookup", {"receipt": "R0000"})
     assert missing.status_code == 404 and missing.json()["code"] == "no_photo"
 
 

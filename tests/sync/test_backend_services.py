@@ -8,11 +8,16 @@ import queue
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from backend.db import AuditEntry, Photo
 from backend.registry import citizen_id
+from backend.vault import load_vault
 from kiosk.backend_services import BackendServices
 from tests.services.backend import LiveBackend
 from tests.sync.conftest import Terminal
+from wire.services import PhotoLookup
 
 JPEG = b"\xff\xd8\xff\xe0 a portrait"
 
@@ -72,8 +77,36 @@ def test_queued_operations_go_through_the_outbox(
     assert tickets == ["A001", "A002", "D001"]
     assert terminal.outbox.status()["depth"] == 5
     assert terminal.link.relay.drain().sent == 5
-    stored = terminal.client.call("GET", "/v1/photos/R20261118007").json()
+    ask = PhotoLookup(receipt="R20261118007")
+    stored = terminal.client.call("POST", "/v1/photos/lookup", ask).json()
     assert base64.b64decode(stored["jpeg_base64"]) == JPEG
+
+
+def test_a_photo_names_its_citizen_when_the_flow_knows_them(
+    services: BackendServices, terminal: Terminal, live_backend: LiveBackend
+) -> None:
+    """Then another terminal may fetch it with the receipt and ID number together."""
+    live_backend.app.state.vault = load_vault(live_backend.settings.data_dir)
+    citizen = citizen_id("renewal_due")
+    _run(services, "store_photo", photo="photo-1", receipt="R20261118008", id_number=citizen)
+    _run(services, "store_photo", photo="photo-1", receipt="R20261118009", id_number="nonsense")
+    assert terminal.link.relay.drain().sent == 2  # a wrong number is left out, not refused
+    with Session(live_backend.app.state.engine) as db:
+        hashes = dict(db.execute(select(Photo.receipt, Photo.id_hash)).all())
+    assert hashes["R20261118008"] == live_backend.app.state.vault.id_hash(citizen)
+    assert hashes["R20261118009"] is None
+
+
+def test_lookups_name_the_citizen_session_they_are_made_for(
+    services: BackendServices, live_backend: LiveBackend
+) -> None:
+    services.citizen_session = lambda: "s-0042"
+    _run(services, "id_renewal_eligibility", id_number=citizen_id("renewal_due"), reason="renewal")
+    services.citizen_session = lambda: None
+    _run(services, "endorsement_eligibility", permit_number="C10000001")
+    with Session(live_backend.app.state.engine) as db:
+        entries = db.execute(select(AuditEntry.action, AuditEntry.session)).all()
+    assert entries == [("lookup_renewal", "s-0042"), ("lookup_endorsement", None)]
 
 
 def test_offline_online_checks_fail_and_queued_ones_still_work(

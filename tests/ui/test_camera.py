@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
+from flows.results import Photo
+from kiosk.photo.receipt import parse_number
 from tests.photo import defects, framing
 from tests.ui.helpers import find, tap
 
@@ -38,15 +40,18 @@ class FakeCamera:
 
 
 @pytest.fixture
-def camera_kiosk(qapp):
+def camera_kiosk(qapp, tmp_path):
     from flows.demo import DemoServices
+    from kiosk.photo.receipt import ReceiptBook
     from kiosk.strings import catalogue
     from ui.app import Kiosk
     from ui.services import shell_factory
 
     grace = defects.sources()["grace_hopper"]
     camera = FakeCamera(cv2.resize(framed(grace), (640, 360)))  # far: a small face
-    factory = shell_factory(catalogue(), extra_flows=[str(FLOW)], camera=lambda: camera.get)
+    book = ReceiptBook(tmp_path / "receipts.db", "bj-hd-0001")
+    factory = shell_factory(catalogue(), extra_flows=[str(FLOW)], camera=lambda: camera.get,
+                            receipts=book.next)  # fmt: skip
     built = Kiosk(factory, catalogue(), size=(1080, 1920))
     built.shell.step_services = DemoServices(speed=20.0)
     built.window.show()
@@ -56,6 +61,7 @@ def camera_kiosk(qapp):
         yield built
     finally:
         built.close()
+        book.close()
 
 
 def test_guidance_countdown_review_and_the_photo(qtbot, camera_kiosk):
@@ -75,8 +81,14 @@ def test_guidance_countdown_review_and_the_photo(qtbot, camera_kiosk):
     assert find(kiosk, "camera_countdown")
     qtbot.waitUntil(lambda: photo.reviewing, timeout=30_000)
     kiosk.settle(100)
+    completed = []
+    kiosk.shell._serviceDone.connect(completed.append)
     tap(kiosk, "button_use_photo")
     qtbot.waitUntil(lambda: kiosk.shell.screen == "done", timeout=5_000)
+    # the photo kept has its receipt number, the one the slip prints and the backend
+    # stores it under (round one printed "None" and stored it under another)
+    (kept,) = [e.result for e in completed if isinstance(e.result, Photo)]
+    assert parse_number(kept.receipt_number).terminal == "bj-hd-0001"
     assert kiosk.camera_images.photo is None and kiosk.camera_images.tap is None
     (jpeg,) = kiosk.shell.photos.values()  # the photo made, held for the session
     assert jpeg[:2] == b"\xff\xd8"

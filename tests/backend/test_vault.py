@@ -1,0 +1,213 @@
+"""Personal fields encrypted at rest (issue #16, item 4): nothing of a citizen in the
+database in clear, the keys in a file of the backend's user only, rotation that keeps
+every record readable, and idempotency that survives it all."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from backend.db import AuditEntry, Photo, StoredRecord
+from backend.keys_cli import KeysCommand
+from backend.records import body_hash
+from backend.registry import citizen_id
+from backend.vault import KEY_FILE, PERSONAL_FIELDS, Vault, VaultError, load_vault
+from tests.backend.harness import Backend, Response, record
+from wire.sync import BODIES, Record
+
+CITIZEN = citizen_id("renewal_due")
+NAME, PHONE, ADDRESS = "测试甲", "13912345678", "北京市东城区测试路 1 号"
+PORTRAIT = b"\xff\xd8\xff\xe0 a portrait nobody may read in the database " * 8
+JPEG = base64.b64encode(PORTRAIT).decode()
+RECEIPT = "T0123456789AB-48219377-1029482-B"
+
+
+@pytest.fixture
+def vaulted(backend: Backend) -> Backend:
+    """The backend with its vault (create_app loads it from the data folder)."""
+    assert isinstance(backend.app.state.vault, Vault)
+    return backend
+
+
+def application(key: str = "app-0000001", **changes: Any) -> dict[str, Any]:
+    body = {"service": "id_renewal", "receipt": "A20261118AB12CD34", "id_number": CITIZEN,
+            "name": NAME, "phone": PHONE, "address": ADDRESS, "delivery": "post"}  # fmt: skip
+    body.update(changes)
+    return record(key, kind="application", **body)
+
+
+def portrait(key: str = "photo-0000001") -> dict[str, Any]:
+    return record(key, kind="photo", receipt=RECEIPT, jpeg_base64=JPEG, id_number=CITIZEN)
+
+
+def keys(backend: Backend, *argv: str) -> int:
+    """`kiosk-backend keys ...` on this backend's data and database."""
+    parser = argparse.ArgumentParser()
+    KeysCommand().register(parser.add_subparsers())
+    args = parser.parse_args(["keys", *argv, "--data", str(backend.data), "--db", backend.url])
+    return int(args.handler(args))
+
+
+def raw_rows(backend: Backend, table: str) -> str:
+    """Every column of every row, as the database hands them to anyone who can read it."""
+    with backend.app.state.engine.connect() as connection:
+        rows = connection.execute(text(f"SELECT * FROM {table}")).all()
+    return "\n".join(" ".join(str(value) for value in row) for row in rows)
+
+
+def photo_of(backend: Backend, terminal: Any) -> Response:
+    return terminal.call("POST", "/v1/photos/lookup", {"receipt": RECEIPT})
+
+
+# ---- at rest -------------------------------------------------------------------------------
+
+
+def test_the_database_holds_no_personal_field_in_clear(vaulted: Backend) -> None:
+    booth = vaulted.enrol()
+    assert booth.records(application(), portrait()).json()["refused"] == []
+    stored = raw_rows(vaulted, "records") + raw_rows(vaulted, "photos")
+    for secret in (CITIZEN, CITIZEN[6:14], NAME, PHONE, ADDRESS, JPEG, JPEG[40:80]):
+        assert secret not in stored
+    json_escaped = json.dumps(NAME)[1:-1]  # 测试甲 as \u6d4b... in a JSON text
+    assert json_escaped not in stored and PORTRAIT[:40].hex() not in stored
+    # what readers need without anyone's data stays in clear: the console's service
+    # counts, the receipt numbers
+    assert "id_renewal" in stored and RECEIPT in stored
+    with Session(vaulted.app.state.engine) as db:
+        rows = {row.key: row for row in db.scalars(select(StoredRecord))}
+        photo = db.get(Photo, RECEIPT)
+    assert set(rows["app-0000001"].body) == {"service", "receipt", "delivery"}
+    assert rows["app-0000001"].sealed_key.startswith("1:")  # type: ignore[union-attr]
+    assert photo is not None and photo.id_hash and CITIZEN not in photo.id_hash
+    # and all of it opens again
+    assert photo_of(vaulted, booth).json()["jpeg_base64"] == JPEG
+    opened = vaulted.app.state.vault.open(rows["app-0000001"])
+    assert (opened["id_number"], opened["name"], opened["phone"]) == (CITIZEN, NAME, PHONE)
+
+
+def test_every_personal_field_of_the_wire_bodies_is_sealed() -> None:
+    declared = {name for model in BODIES.values() for name in model.model_fields}
+    personal = {"id_number", "jpeg_base64"}  # the bodies' own personal fields today
+    assert personal <= declared and personal <= PERSONAL_FIELDS
+    readers = {"service", "receipt", "transaction", "stars", "out_trade_no", "state",
+               "amount_fen", "method", "screen", "step", "language", "elderly"}  # fmt: skip
+    assert not readers & PERSONAL_FIELDS  # what the backend reads stays readable
+
+
+def test_a_sealed_record_opens_only_in_its_own_row(vaulted: Backend) -> None:
+    booth = vaulted.enrol()
+    booth.records(application("app-0000001"), application("app-0000002", phone="13700000000"))
+    with Session(vaulted.app.state.engine) as db:
+        one, two = db.scalars(select(StoredRecord).order_by(StoredRecord.seq)).all()
+        one.sealed, one.sealed_key = two.sealed, two.sealed_key  # swapped by someone
+        with pytest.raises(VaultError, match="do not open"):
+            vaulted.app.state.vault.open(one)
+
+
+# ---- the key file -------------------------------------------------------------------------
+
+
+def test_the_key_file_is_made_0600_and_refused_when_others_may_read_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = load_vault(tmp_path)
+    path = tmp_path / KEY_FILE
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    assert vault.current_version == 1
+    content = json.loads(path.read_text())
+    assert content["format"] == "kiosk-vault/1" and set(content["master_keys"]) == {"1"}
+    assert load_vault(tmp_path).id_hash(CITIZEN) == vault.id_hash(CITIZEN)  # the same keys
+    os.chmod(path, 0o644)
+    with pytest.raises(VaultError) as refused:
+        load_vault(tmp_path)
+    assert "\n" not in str(refused.value) and "chmod 600" in str(refused.value)
+    assert f"{path}: readable by group or others (mode 644)" in str(refused.value)
+    # the command line says it in one line and stops
+    parser = argparse.ArgumentParser()
+    KeysCommand().register(parser.add_subparsers())
+    args = parser.parse_args(["keys", "rotate", "--data", str(tmp_path),
+                              "--db", f"sqlite:///{tmp_path / 'b.db'}"])  # fmt: skip
+    assert args.handler(args) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "readable by group or others" in error
+    os.chmod(path, 0o600)
+    path.write_text("{}")
+    with pytest.raises(VaultError, match="not a key file"):
+        load_vault(tmp_path)
+
+
+# ---- rotation ------------------------------------------------------------------------------
+
+
+def test_rotation_keeps_every_record_readable_and_new_ones_use_the_new_key(
+    vaulted: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    booth = vaulted.enrol()
+    booth.records(application(), portrait())
+    assert keys(vaulted, "rotate") == 0
+    assert capsys.readouterr().out == (
+        "master key v2 is current: 2 data keys rewrapped, 0 older records sealed\n"
+    )
+    booth.records(application("app-0000002"))
+    assert keys(vaulted, "rotate") == 0
+    booth.records(application("app-0000003"))
+    with Session(vaulted.app.state.engine) as db:
+        rows = db.scalars(select(StoredRecord).order_by(StoredRecord.seq)).all()
+        versions = [row.sealed_key.split(":")[0] for row in rows]  # type: ignore[union-attr]
+        # the backend that runs meets keys the command line added: it reads them again
+        assert all(vaulted.app.state.vault.open(row)["phone"] == PHONE for row in rows[::2])
+        (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "keys_rotate")
+                              .order_by(AuditEntry.id.desc()).limit(1))  # fmt: skip
+    assert versions == ["3", "3", "3", "3"]  # the old ones rewrapped, the new one sealed
+    assert entry.target == "master key v3" and entry.actor_kind == "cli"
+    assert photo_of(vaulted, booth).json()["jpeg_base64"] == JPEG
+    master_keys = json.loads((vaulted.data / KEY_FILE).read_text())["master_keys"]
+    assert set(master_keys) == {"1", "2", "3"}  # old keys stay: backups still open
+    # a record sent again after rotation is still the duplicate it is; changed, a conflict
+    again = booth.records(application(), portrait())
+    assert [r["duplicate"] for r in again.json()["receipts"]] == [True, True]
+    changed = booth.records(application(phone="13800000000"))
+    assert changed.status_code == 409 and changed.json()["keys"] == ["app-0000001"]
+
+
+def test_records_from_before_the_vault_are_sealed_by_rotation(backend: Backend) -> None:
+    booth = backend.enrol()
+    vault, backend.app.state.vault = backend.app.state.vault, None  # a backend before 0006
+    booth.records(application(), portrait())  # stored in clear, as before 0006
+    assert PHONE in raw_rows(backend, "records")
+    backend.app.state.vault = vault  # upgraded
+    assert photo_of(backend, booth).json()["jpeg_base64"] == JPEG  # the old rows still read
+    assert keys(backend, "rotate") == 0
+    stored = raw_rows(backend, "records")
+    assert PHONE not in stored and JPEG not in stored and CITIZEN not in stored
+    assert photo_of(backend, booth).json()["jpeg_base64"] == JPEG
+    other = backend.enrol("another booth")  # the photo's ID number is now matched too
+    found = other.call("POST", "/v1/photos/lookup", {"receipt": RECEIPT, "id_number": CITIZEN})
+    assert found.status_code == 200
+    again = booth.records(application(), portrait())  # hashed before the vault: still known
+    assert [r["duplicate"] for r in again.json()["receipts"]] == [True, True]
+
+
+# ---- idempotency ---------------------------------------------------------------------------
+
+
+def test_idempotency_holds_over_sealed_bodies_and_its_hash_is_keyed(vaulted: Backend) -> None:
+    booth = vaulted.enrol()
+    first = booth.records(application())
+    again = booth.records(application())
+    assert again.json()["receipts"] == [{**first.json()["receipts"][0], "duplicate": True}]
+    # a personal field changed, only sealed in the row: still seen as another body
+    changed = booth.records(application(id_number=citizen_id("minor")))
+    assert changed.status_code == 409 and changed.json()["keys"] == ["app-0000001"]
+    with Session(vaulted.app.state.engine) as db:
+        (row,) = db.scalars(select(StoredRecord))
+    # keyed: whoever reads the table cannot try guesses of the ID number against it
+    assert row.body_hash != body_hash(Record.model_validate(application()))
