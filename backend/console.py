@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as InPath
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -17,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from backend import operators
 from backend.audit import audit
-from backend.db import Alert, AuditEntry, HelpRequest, Rating, StoredRecord, Terminal
-from backend.limits import source, spend_now
+from backend.db import Alert, AuditEntry, HelpRequest, Operator, Rating, StoredRecord, Terminal
+from backend.limits import forgive, source, spend_now
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
 from wire.sync import RecordKind
@@ -53,7 +54,7 @@ Administrator = Annotated[SignedIn, Depends(signed_in("administrator"))]
 
 class SignIn(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9._-]{1,40}$")  # as backend/operators.py makes them
-    password: str = Field(max_length=256)
+    password: str = Field(max_length=operators.MAX_PASSWORD)
 
 
 class Account(BaseModel):
@@ -70,15 +71,27 @@ def sign_in(request: Request, response: Response, given: SignIn) -> Account:
     carries the CSRF token for the writes. Wrong passwords lock the account."""
     state = request.app.state
     now, address = state.clock(), source(request, state.limits)
-    if address not in state.limits.exempt:
-        spend_now(request, f"login:{address}", state.limits.login)
-    spend_now(request, f"login-fail:{given.name}", state.limits.login_failures, peek=True)
+    failures = f"login-fail:{given.name}"
+    with Session(state.engine) as db:  # an unknown name is not written down: it may be
+        actor = given.name if db.get(Operator, given.name) else "(no such account)"  # a password
+    try:
+        if address not in state.limits.exempt:
+            spend_now(request, f"login:{address}", state.limits.login)
+        # every try counts before the password is checked (parallel guesses cannot slip
+        # past the limit together); a good password forgives the account's count
+        spend_now(request, failures, state.limits.login_failures)
+    except Refused:
+        with Session(state.engine) as db, db.begin():
+            audit(db, now, "operator", actor, "sign_in_refused", detail="too many tries",
+                  source=address)  # fmt: skip
+        raise
     with Session(state.engine) as db, db.begin():
         opened = operators.sign_in(db, given.name, given.password, now, address)
         if opened is None:
-            audit(db, now, "operator", given.name, "sign_in_refused", source=address)
-    if opened is None:  # counted after the audit entry is in, so a lockout is logged too
-        spend_now(request, f"login-fail:{given.name}", state.limits.login_failures)
+            audit(db, now, "operator", actor, "sign_in_refused", source=address)
+        else:
+            forgive(db, failures)
+    if opened is None:
         raise Refused(403, "not_signed_in", "wrong account name or password, or a disabled account")
     token, who = opened
     with Session(state.engine) as db, db.begin():
@@ -223,7 +236,9 @@ def help_requests(request: Request, who: Viewer) -> dict[str, object]:
     "/console/api/help/{request_id}/ack",
     responses=responses(403, 404, 422),
 )
-def acknowledge(request: Request, request_id: int, who: OnDuty) -> dict[str, object]:
+def acknowledge(
+    request: Request, request_id: Annotated[int, InPath(ge=1, le=2**31 - 1)], who: OnDuty
+) -> dict[str, object]:
     """An officer is on the way: the request leaves the open list (a second
     acknowledgement changes nothing and says when the first was)."""
     now = request.app.state.clock()

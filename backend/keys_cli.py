@@ -48,12 +48,17 @@ class KeysCommand:
         from backend.db import make_engine, migrate
         from backend.vault import load_vault
 
+        engine = None
         try:
-            vault = load_vault(args.data)
             engine = make_engine(_db_url(args))
             migrate(engine)
+            # the key file must be there and open what the database sealed: rotating a
+            # stray one would seal records under keys the backend does not have
+            vault = load_vault(args.data, engine, create=False)
         except Exception as exc:  # a key file open to others, an unreachable database
             print(f"kiosk-backend: keys {args.action}: {_line(exc)}", file=sys.stderr)
+            if engine is not None:
+                engine.dispose()
             return 1
         try:
             done = rotate(engine, vault)

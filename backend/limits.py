@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 from fastapi import Request
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -91,6 +92,11 @@ def spend(db: Session, bucket: str, limit: Limit, now: float, *, peek: bool = Fa
         if not peek:
             row.count += 1
         return
+
+
+def forgive(db: Session, bucket: str) -> None:
+    """Forget a bucket's count (a good password after wrong ones)."""
+    db.execute(delete(RateBucket).where(RateBucket.bucket == bucket))
 
 
 def spend_now(request: Request, bucket: str, limit: Limit, *, peek: bool = False) -> None:

@@ -39,6 +39,7 @@ CSRF_HEADER = "X-CSRF-Token"
 IDLE_S = 30 * 60
 LONGEST_S = 12 * 3600
 MIN_PASSWORD = 12
+MAX_PASSWORD = 256
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 # scrypt's cost: 2**15 × 8 × 128 bytes = 32 MiB and ~0.1 s a try here; the salt and
 # cost are kept with each hash so a later, dearer cost can coexist with old hashes
@@ -90,6 +91,8 @@ def check_name(name: str) -> str:
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password is too short: at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:  # what sign-in takes
+        raise AccountError(f"the password is too long: at most {MAX_PASSWORD} characters")
     if password.strip() != password:
         raise AccountError("the password begins or ends with a space")
     return password

@@ -163,6 +163,8 @@ class ServeCommand:
                 timeout_keep_alive=30,
                 ssl_certfile=args.tls_cert,
                 ssl_keyfile=args.tls_key,
+                # the scheme a trusted proxy says (https): the session cookie is Secure
+                forwarded_allow_ips=",".join(args.trusted_proxy) or None,
             )
         finally:
             purger.stop()

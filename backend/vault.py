@@ -42,10 +42,13 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger("kiosk.backend.vault")
 
@@ -235,15 +238,51 @@ class Vault:
         return keys
 
 
-def load_vault(data_dir: Path) -> Vault:
-    """The vault of a backend's data directory; its key file made on first start."""
+def load_vault(data_dir: Path, engine: Engine | None = None, *, create: bool = True) -> Vault:
+    """The vault of a backend's data directory; its key file made on first start.
+
+    Given the database, the vault must open what it already holds: a key file made
+    anew where the old one was lost (a restored machine, a second API host with an
+    empty data folder, a command run from the wrong folder) would otherwise seal new
+    records under keys that open none of the old ones, and fail on every old one."""
     path = data_dir / KEY_FILE
+    if not path.exists() and not create:
+        raise VaultError(f"{path}: no key file here (is --data the backend's data folder?)")
     if not path.exists():
+        if engine is not None and _one_sealed(engine) is not None:
+            raise VaultError(f"{path}: missing, and the database holds records sealed "
+                             "under it: restore it (a new one would open none)")  # fmt: skip
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         first = _Keys(1, {1: secrets.token_bytes(KEY_BYTES)}, secrets.token_bytes(KEY_BYTES))
         with contextlib.suppress(FileExistsError):  # another process made it first
             _write_new(path, first, replace=False)
-    return Vault(path)
+    vault = Vault(path)
+    if engine is not None:
+        check_opens(vault, engine)
+    return vault
+
+
+def check_opens(vault: Vault, engine: Engine) -> None:
+    """Refuses a key file that does not open a record the database sealed."""
+    row = _one_sealed(engine)
+    if row is not None:
+        try:
+            vault.open(row)
+        except VaultError as exc:
+            raise VaultError(f"{vault.path} does not open the records this database sealed "
+                             f"({exc}): the key file of another backend?") from None  # fmt: skip
+
+
+def _one_sealed(engine: Engine) -> Any:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from backend.db import StoredRecord
+
+    with Session(engine, expire_on_commit=False) as db:
+        return db.scalars(
+            select(StoredRecord).where(StoredRecord.sealed.is_not(None)).limit(1)
+        ).first()
 
 
 def vault_of(app: Any) -> Vault:

@@ -211,3 +211,23 @@ def test_idempotency_holds_over_sealed_bodies_and_its_hash_is_keyed(vaulted: Bac
         (row,) = db.scalars(select(StoredRecord))
     # keyed: whoever reads the table cannot try guesses of the ID number against it
     assert row.body_hash != body_hash(Record.model_validate(application()))
+
+
+def test_a_lost_or_foreign_key_file_is_refused_not_replaced(
+    vaulted: Backend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Round two's review: a key file made anew where the old was lost (or `keys
+    rotate` run from the wrong folder) sealed new records under keys that open none of
+    the old ones. Now the backend and the command refuse, and nothing is written."""
+    booth = vaulted.enrol()
+    booth.records(application(), portrait())
+    (vaulted.data / KEY_FILE).rename(tmp_path / "kept.json")
+    with pytest.raises(VaultError, match="restore it"):
+        load_vault(vaulted.data, vaulted.app.state.engine)
+    assert not (vaulted.data / KEY_FILE).exists()
+    assert keys(vaulted, "rotate") == 1 and "no key file here" in capsys.readouterr().err
+    load_vault(tmp_path / "elsewhere")  # another backend's key file
+    (tmp_path / "elsewhere" / KEY_FILE).rename(vaulted.data / KEY_FILE)
+    with pytest.raises(VaultError, match="does not open the records"):
+        load_vault(vaulted.data, vaulted.app.state.engine)
+    assert keys(vaulted, "rotate") == 1 and "does not open" in capsys.readouterr().err
