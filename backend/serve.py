@@ -230,14 +230,10 @@ class CodeCommand:
         parser.set_defaults(handler=self.run)
 
     def run(self, args: argparse.Namespace) -> int:
-        from backend.db import make_engine, migrate
         from backend.terminals import new_code
 
-        try:
-            engine = make_engine(_db_url(args))
-            migrate(engine)
-        except Exception as exc:
-            print(f"kiosk-backend: cannot open the database: {_line(exc)}", file=sys.stderr)
+        engine = open_database(args)
+        if engine is None:
             return 1
         made = new_code(engine, time.time())
         _audit(engine, "enrolment_code", made.code[:4] + "-…")
@@ -267,6 +263,19 @@ class RevokeCommand:
         _audit(make_engine(_db_url(args)), "revoke", args.terminal)
         print(f"{args.terminal} revoked")
         return 0
+
+
+def open_database(args: argparse.Namespace) -> Engine | None:
+    """The database of `--db`/`--data`, migrated; None after one line saying why not."""
+    from backend.db import make_engine, migrate
+
+    try:
+        engine = make_engine(_db_url(args))
+        migrate(engine)
+    except Exception as exc:
+        print(f"kiosk-backend: cannot open the database: {_line(exc)}", file=sys.stderr)
+        return None
+    return engine
 
 
 def _audit(engine: Engine, action: str, target: str) -> None:

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from backend.serve import _common, _db_url, _line
+from backend.serve import _common, open_database
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -38,13 +38,9 @@ class UserCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         from backend import operators
-        from backend.db import make_engine, migrate
 
-        try:
-            engine = make_engine(_db_url(args))
-            migrate(engine)
-        except Exception as exc:
-            print(f"kiosk-backend: cannot open the database: {_line(exc)}", file=sys.stderr)
+        engine = open_database(args)
+        if engine is None:
             return 1
         now = time.time()
         try:
