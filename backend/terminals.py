@@ -141,15 +141,21 @@ def _enrolling_key(text: str, deployment: str) -> str:
     except signing.SignatureError as exc:
         raise Refused(422, "bad_key", str(exc)) from None
     if suite.name != deployment:
-        ours = crypto.suite(deployment)
+        ours, theirs = (_algorithm(s) for s in (crypto.suite(deployment), suite))
         raise Refused(
             422,
             "wrong_suite",
-            f"this deployment enrols keys of the {deployment} suite ({ours.signature_name}), "
-            f"not {suite.name} ({suite.signature_name}): set [crypto] suite = "
-            f'"{deployment}" on the terminal and enrol again',
+            f"this deployment enrols keys of the {deployment} suite ({ours}), not "
+            f'{suite.name} ({theirs}): set [crypto] suite = "{deployment}" on the '
+            "terminal and enrol again",
         )
     return signing.public_key_text(public)
+
+
+def _algorithm(suite: crypto.Suite) -> str:
+    """SM2 or Ed25519: the signature's name without SM2's user ID, which a terminal's
+    log would mask as an ID number."""
+    return suite.signature_name.split()[0]
 
 
 @router.post(

@@ -110,6 +110,7 @@ def kiosk(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess
                       "timeout_s = 5\n", encoding="utf-8")  # fmt: skip
     environment = {
         "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(tmp_path),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this checkout's code
         "KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db"),
         "KIOSK__CACHE__KEY_FILE": str(tmp_path / "keys.json"), **env,
     }  # fmt: skip
