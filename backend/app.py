@@ -20,7 +20,7 @@ from backend.issuer import load_issuer
 from backend.limits import Limits
 from backend.registry import seed
 from backend.vault import load_vault
-from wire import __version__
+from wire import __version__, crypto
 
 
 @dataclass
@@ -39,6 +39,9 @@ class Settings:
     gateway_simulator: bool = False
     slow_sender_s: float = CHUNK_TIMEOUT_S  # a body's sender silent this long is cut off
     limits: Limits = field(default_factory=Limits)  # rate limits (backend/limits.py)
+    # The suite of the keys terminals enrol with (wire/crypto: "gm" or "intl"); those
+    # enrolled before keep theirs, whatever their suite
+    crypto_suite: str = crypto.DEFAULT
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -62,6 +65,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.clock = settings.clock
     app.state.lost_hold_s = settings.lost_hold_s
     app.state.limits = settings.limits
+    app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not
     app.state.issuer = load_issuer(settings.data_dir / "issuer.json")
     app.state.vault = load_vault(settings.data_dir, app.state.engine)  # sealed at rest
     pack = terminals.load_config_pack(settings.city_pack, app.state.issuer.public_keys)

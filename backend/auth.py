@@ -1,5 +1,6 @@
-"""Which terminal is asking: its Ed25519 signature, inside the replay window, by a
-terminal not revoked. (People at the console: backend/operators.py.)"""
+"""Which terminal is asking: its signature (in the suite of the key it enrolled with:
+SM2 or Ed25519), inside the replay window, by a terminal not revoked. (People at the
+console: backend/operators.py.)"""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ def _check(
     if terminal.revoked_at is not None:
         raise Refused(401, "revoked", "this terminal was revoked")
     try:
-        signing.verify(signing.load_public_key(terminal.public_key), headers, method, target, body)
+        _suite, public = signing.load_public_key(terminal.public_key)
+        signing.verify(public, headers, method, target, body)
         stamp = int(headers[signing.TIMESTAMP])
     except (signing.SignatureError, ValueError) as exc:
         raise Refused(401, "signature_invalid", str(exc)) from None

@@ -14,6 +14,8 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from wire.signing import PUBLIC_KEY_MAX
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -33,7 +35,8 @@ class EnrolmentCodeRow(Base):
 class Terminal(Base):
     __tablename__ = "terminals"
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
-    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # its suite's marker first (wire/signing.py): "gm:" and 87 characters for SM2
+    public_key: Mapped[str] = mapped_column(String(PUBLIC_KEY_MAX), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     enrolled_at: Mapped[float] = mapped_column(Float)
     revoked_at: Mapped[float | None] = mapped_column(Float)

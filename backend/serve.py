@@ -83,6 +83,11 @@ class ServeCommand:
             help="serve Swagger UI at /docs (it loads from a public CDN: development only)",
         )  # fmt: skip
         parser.add_argument(
+            "--crypto-suite", choices=("gm", "intl"), default="gm",  # wire.crypto's
+            help="the suite of the keys terminals enrol with: gm (SM2, the default) or intl "
+            "(Ed25519); terminals enrolled before keep theirs",
+        )  # fmt: skip
+        parser.add_argument(
             "--city-pack",
             type=Path,
             metavar="DIR",
@@ -124,6 +129,7 @@ class ServeCommand:
         try:
             settings = Settings(_db_url(args), args.data, args.city_pack, api_docs=args.docs,
                                 gateway_simulator=args.gateway_simulator,
+                                crypto_suite=args.crypto_suite,
                                 limits=_limits(",".join(args.trusted_proxy),
                                                ",".join(args.unthrottled)))  # fmt: skip
             app = create_app(settings)  # migrates and seeds once, before any worker starts
@@ -141,6 +147,7 @@ class ServeCommand:
             KIOSK_BACKEND_GATEWAY="1" if args.gateway_simulator else "",
             KIOSK_BACKEND_TRUSTED_PROXIES=",".join(args.trusted_proxy),
             KIOSK_BACKEND_UNTHROTTLED=",".join(args.unthrottled),
+            KIOSK_BACKEND_CRYPTO_SUITE=args.crypto_suite,
         )
         scheme = "https" if args.tls_cert else "http"
         print(f"fleet console: {scheme}://{args.host}:{args.port}/console", flush=True)
@@ -181,6 +188,7 @@ def from_environment() -> FastAPI:
         Path(pack) if pack else None,
         api_docs=bool(os.environ.get("KIOSK_BACKEND_DOCS")),
         gateway_simulator=bool(os.environ.get("KIOSK_BACKEND_GATEWAY")),
+        crypto_suite=os.environ.get("KIOSK_BACKEND_CRYPTO_SUITE") or "gm",
         limits=_limits(os.environ.get("KIOSK_BACKEND_TRUSTED_PROXIES", ""),
                        os.environ.get("KIOSK_BACKEND_UNTHROTTLED", "")),
     ))  # fmt: skip

@@ -21,7 +21,7 @@ from backend.db import EnrolmentCodeRow, Terminal
 from backend.limits import source, spend_now
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
-from wire import signing
+from wire import crypto, signing
 from wire.sync import (
     ConfigPack,
     EnrolmentCode,
@@ -98,7 +98,9 @@ def revoke(
     tags=["terminals"],
 )
 def enrol(request: Request, body: EnrolmentRequest) -> EnrolmentReply:
-    """Registers a terminal's public key under a one-time code; the code is spent."""
+    """Registers a terminal's public key under a one-time code; the code is spent. The
+    key is of the deployment's crypto suite (`serve --crypto-suite`), or refused with
+    `wrong_suite` before the code is looked at."""
     now = request.app.state.clock()
     limits = request.app.state.limits
     address = source(request, limits)
@@ -106,17 +108,18 @@ def enrol(request: Request, body: EnrolmentRequest) -> EnrolmentReply:
     if counted:
         spend_now(request, f"enrol:{address}", limits.enrol)
         spend_now(request, f"enrol-fail:{address}", limits.enrol_failures, peek=True)
+    public_key = _enrolling_key(body.public_key, request.app.state.crypto_suite)
     with Session(request.app.state.engine) as db:
         row = db.get(EnrolmentCodeRow, body.code.strip().upper(), with_for_update=True)
         if row is None or row.used_at is not None or row.expires_at < now:
             if counted:  # codes that keep failing lock the address out for the window
                 spend_now(request, f"enrol-fail:{address}", limits.enrol_failures)
             raise Refused(410, "code_unusable", "the enrolment code is unknown, used or expired")
-        if db.scalar(select(Terminal).where(Terminal.public_key == body.public_key)):
+        if db.scalar(select(Terminal).where(Terminal.public_key == public_key)):
             raise Refused(409, "key_enrolled", "this public key is already enrolled")
         terminal = Terminal(
             id="T" + secrets.token_hex(6),
-            public_key=body.public_key,
+            public_key=public_key,
             name=body.name,
             enrolled_at=now,
             software_version=body.software_version,
@@ -128,6 +131,31 @@ def enrol(request: Request, body: EnrolmentRequest) -> EnrolmentReply:
         row.used_at, row.terminal_id = now, terminal.id
         db.commit()
         return EnrolmentReply(terminal_id=terminal.id, server_time=now)
+
+
+def _enrolling_key(text: str, deployment: str) -> str:
+    """The key's text as kept (wire/signing.py's form: `intl:` dropped), if it is a key
+    of the deployment's suite; else a 422 Problem."""
+    try:
+        suite, public = signing.load_public_key(text)
+    except signing.SignatureError as exc:
+        raise Refused(422, "bad_key", str(exc)) from None
+    if suite.name != deployment:
+        ours, theirs = (_algorithm(s) for s in (crypto.suite(deployment), suite))
+        raise Refused(
+            422,
+            "wrong_suite",
+            f"this deployment enrols keys of the {deployment} suite ({ours}), not "
+            f'{suite.name} ({theirs}): set [crypto] suite = "{deployment}" on the '
+            "terminal and enrol again",
+        )
+    return signing.public_key_text(public)
+
+
+def _algorithm(suite: crypto.Suite) -> str:
+    """SM2 or Ed25519: the signature's name without SM2's user ID, which a terminal's
+    log would mask as an ID number."""
+    return suite.signature_name.split()[0]
 
 
 @router.post(

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from wire import crypto
+from wire import crypto, signing
 
 ROUNDS = 3
 ROUND_S = 0.3
@@ -43,10 +43,8 @@ def mb_per_s(operation: Callable[[], object], size: int) -> float:
 
 
 def request_line(suite: crypto.Suite, body: bytes) -> bytes:
-    """What a terminal signs (wire/signing.py's layout), the body's digest inside."""
-    digest = suite.digest(body).hex()
-    parts = ("KS1", "POST", "/v1/records", digest, "1767225600", "q" * 22, "T-0001")
-    return "\n".join(parts).encode()
+    """What a terminal signs (wire/signing.py), the body's digest inside."""
+    return signing.message("POST", "/v1/records", body, "1767225600", "q" * 22, "T-0001", suite)
 
 
 def figures(name: str) -> dict[str, Any]:

@@ -12,8 +12,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' service helpers
 
 from kiosk.sync.client import BackendClient, post_unsigned
@@ -23,7 +21,8 @@ from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from tests.services.process import free_port, port_open, wait_until
-from wire.proof import public_key_text
+from wire import crypto
+from wire.signing import public_key_text
 from wire.sync import EnrolmentReply, EnrolmentRequest
 
 RECORDS = 5000
@@ -45,8 +44,8 @@ def main() -> None:
                 [str(BIN / "kiosk-backend"), "code", "--data", str(work / "b")],
                 capture_output=True, text=True, check=True,
             ).stdout.strip()  # fmt: skip
-            key = Ed25519PrivateKey.generate()
-            ask = EnrolmentRequest(code=code, public_key=public_key_text(key.public_key()),
+            key = crypto.suite(crypto.DEFAULT).generate_private_key()  # the served backend's
+            ask = EnrolmentRequest(code=code, public_key=public_key_text(key.public),
                                    software_version="bench")  # fmt: skip
             reply = EnrolmentReply.model_validate(post_unsigned(url + "/v1/enrol", ask, 10))
             db = connect(work / "kiosk.db")

@@ -292,14 +292,16 @@ def _embedded_backend(config: Any) -> Any:
     from kiosk.citypack import PACKS
     from kiosk.sync.client import post_unsigned
     from kiosk.sync.identity import Identity
-    from wire.proof import public_key_text
+    from wire import crypto
+    from wire.signing import public_key_text
     from wire.sync import EnrolmentReply, EnrolmentRequest
 
     folder = config.cache.database.parent / "backend"
     pack = PACKS / config.terminal.city_pack
     app = create_app(Settings(f"sqlite:///{folder / 'backend.db'}", folder,
                               pack if pack.is_dir() else None,
-                              gateway_simulator=True))  # fmt: skip
+                              gateway_simulator=True,
+                              crypto_suite=config.crypto.suite))  # fmt: skip
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -313,11 +315,9 @@ def _embedded_backend(config: Any) -> Any:
         known = Identity.load(identity_file)
         Identity(known.terminal_id, url, known.key).save(identity_file)
     else:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        key = Ed25519PrivateKey.generate()
+        key = crypto.suite(config.crypto.suite).generate_private_key()  # as the backend's
         ask = EnrolmentRequest(code=new_code(app.state.engine, time.time()).code,
-                               public_key=public_key_text(key.public_key()),
+                               public_key=public_key_text(key.public),
                                name=config.terminal.name, software_version="dev")  # fmt: skip
         reply = EnrolmentReply.model_validate(post_unsigned(url + "/v1/enrol", ask, 10))
         Identity(reply.terminal_id, url, key).save(identity_file)

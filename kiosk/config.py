@@ -116,6 +116,18 @@ class BackendSection(BaseModel):
         return url
 
 
+class CryptoSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # wire/crypto's suites (not imported here: loading the config stays light)
+    suite: Literal["gm", "intl"] = Field(
+        "gm",
+        description="the deployment's crypto suite, the backend's `serve --crypto-suite`: "
+        "gm (SM2, SM3, SM4: commercial cryptography) or intl (Ed25519, SHA-256, AES); "
+        "`kiosk enroll` makes the terminal's key pair in it",
+    )
+
+
 class KioskConfig(BaseModel):
     """The whole configuration of one terminal."""
 
@@ -125,6 +137,7 @@ class KioskConfig(BaseModel):
     logging: LoggingSection = Field(default_factory=LoggingSection)
     screen: ScreenSection = Field(default_factory=ScreenSection)
     backend: BackendSection = Field(default_factory=BackendSection)
+    crypto: CryptoSection = Field(default_factory=CryptoSection)
     cache: CacheSection = Field(default_factory=CacheSection)
     proof: ProofSection = Field(default_factory=ProofSection)
     maintenance: MaintenanceSection = Field(default_factory=MaintenanceSection)

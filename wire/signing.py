@@ -1,25 +1,31 @@
 """How a terminal signs its requests, and how the backend checks them.
 
 Every request after enrolment carries four headers: the terminal's id, the time it
-was signed (Unix seconds), a random nonce, and an Ed25519 signature over
+was signed (Unix seconds), a random nonce, and a signature, in the terminal's crypto
+suite (wire/crypto: SM2 with SM3 in `gm`, Ed25519 in `intl`), over
 
-    KS1 \\n METHOD \\n PATH?QUERY \\n sha256(body) hex \\n timestamp \\n nonce \\n terminal
+    SCHEME \\n METHOD \\n PATH?QUERY \\n digest(body) hex \\n timestamp \\n nonce \\n terminal
 
-so a signature is good for one method, one path, one body, one moment and once:
-the backend refuses a timestamp outside the window and a nonce it saw inside it.
+where the scheme tag and the body's digest are the suite's: `KS1` and SHA-256 in
+`intl` (byte for byte what terminals signed before the suites), `KS1-GM` and SM3 in
+`gm`; so a signature is good for one method, one path, one body, one moment, once,
+and one suite: the backend refuses a timestamp outside the window and a nonce it saw
+inside it.
+
+A terminal's public key's text says its suite: `gm:<base64url>` for SM2 (the 65-byte
+04 ‖ x ‖ y point), the bare 43-character base64url for Ed25519 (`intl`, as enrolled
+before the suites; `intl:<base64url>` reads too).
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
+from wire import crypto
 from wire.encoding import b64, unb64
 
-SCHEME = "KS1"
+SCHEMES = {"intl": "KS1", "gm": "KS1-GM"}
+SCHEME = SCHEMES["intl"]  # the scheme tag before the suites
 TERMINAL = "X-Kiosk-Terminal"
 TIMESTAMP = "X-Kiosk-Timestamp"
 NONCE = "X-Kiosk-Nonce"
@@ -34,42 +40,64 @@ SESSION = "X-Kiosk-Session"
 # terminal whose clock drifts further is told so by the heartbeat (and alerted).
 WINDOW_S = 300
 
+# The longest text of a public key (`gm:` and 87 characters): the column that keeps it
+PUBLIC_KEY_MAX = 96
+
 
 class SignatureError(ValueError):
     """The request is unsigned, malformed, or the signature does not verify."""
 
 
-def load_public_key(text: str) -> Ed25519PublicKey:
+def public_key_text(public: crypto.PublicKey) -> str:
+    """The text form of a terminal's public key, which says its suite (see above)."""
+    text = crypto.suite(public.suite).dump_public(public)
+    return text if public.suite == "intl" else f"{public.suite}:{text}"
+
+
+def load_public_key(text: str) -> tuple[crypto.Suite, crypto.PublicKey]:
+    """The suite and the key of a public key's text; SignatureError if it is neither."""
+    name, _, raw = text.rpartition(":")
     try:
-        raw = unb64(text)
-    except ValueError:
-        raise SignatureError("the public key is not base64url") from None
-    if len(raw) != 32:
-        raise SignatureError("an Ed25519 public key is 32 bytes")
-    return Ed25519PublicKey.from_public_bytes(raw)
+        suite = crypto.suite(name or "intl")
+        return suite, suite.load_public(raw)
+    except crypto.CryptoError as exc:
+        raise SignatureError(f"not a terminal's public key: {exc}") from None
 
 
 def message(
-    method: str, target: str, body: bytes, timestamp: str, nonce: str, terminal: str
+    method: str,
+    target: str,
+    body: bytes,
+    timestamp: str,
+    nonce: str,
+    terminal: str,
+    suite: crypto.Suite | None = None,
 ) -> bytes:
-    digest = hashlib.sha256(body).hexdigest()
-    parts = (SCHEME, method.upper(), target, digest, timestamp, nonce, terminal)
+    """What is signed; in the `intl` suite unless `suite` says otherwise."""
+    suite = suite or crypto.suite("intl")
+    digest = suite.digest(body).hex()
+    parts = (SCHEMES[suite.name], method.upper(), target, digest, timestamp, nonce, terminal)
     return "\n".join(parts).encode("utf-8")
 
 
 def sign(
-    key: Ed25519PrivateKey, terminal: str, method: str, target: str, body: bytes, now: float
+    key: crypto.PrivateKey, terminal: str, method: str, target: str, body: bytes, now: float
 ) -> dict[str, str]:
-    """The headers that sign this request (`target` is the path with its query)."""
+    """The headers that sign this request (`target` is the path with its query), in
+    the suite of `key`."""
+    suite = crypto.suite(key.suite)
     timestamp, nonce = str(int(now)), b64(secrets.token_bytes(16))
-    signature = key.sign(message(method, target, body, timestamp, nonce, terminal))
-    return {TERMINAL: terminal, TIMESTAMP: timestamp, NONCE: nonce, SIGNATURE: b64(signature)}
+    signed = message(method, target, body, timestamp, nonce, terminal, suite)
+    return {TERMINAL: terminal, TIMESTAMP: timestamp, NONCE: nonce,
+            SIGNATURE: b64(suite.sign(key, signed))}  # fmt: skip
 
 
 def verify(
-    public: Ed25519PublicKey, headers: dict[str, str], method: str, target: str, body: bytes
+    public: crypto.PublicKey, headers: dict[str, str], method: str, target: str, body: bytes
 ) -> None:
-    """Raises SignatureError unless the headers sign exactly this request."""
+    """Raises SignatureError unless the headers sign exactly this request, in the
+    suite of `public`."""
+    suite = crypto.suite(public.suite)
     try:
         signature = unb64(headers[SIGNATURE])
     except ValueError:
@@ -78,10 +106,10 @@ def verify(
         raise SignatureError(f"unsigned: no {exc.args[0]} header") from None
     try:
         signed = message(
-            method, target, body, headers[TIMESTAMP], headers[NONCE], headers[TERMINAL]
+            method, target, body, headers[TIMESTAMP], headers[NONCE], headers[TERMINAL], suite
         )
-        public.verify(signature, signed)
+        suite.verify(public, signed, signature)
     except KeyError as exc:
         raise SignatureError(f"unsigned: no {exc.args[0]} header") from None
-    except InvalidSignature:
+    except crypto.CryptoError:
         raise SignatureError("the signature does not match the request") from None

@@ -60,7 +60,9 @@ class EnrolmentCode(_Model):
 class EnrolmentRequest(_Model):
     code: str = Field(max_length=32, pattern=TEXT, description="the one-time code from the console")
     public_key: str = Field(
-        pattern=r"^[A-Za-z0-9_-]{43}$", description="Ed25519 public key, base64url"
+        pattern=r"^(?:(?:intl:)?[A-Za-z0-9_-]{43}|gm:[A-Za-z0-9_-]{87})$",
+        description="the terminal's public key, its suite's marker first (wire/signing.py): "
+        "gm:<SM2 point, 65 bytes, base64url>, or an Ed25519 key (intl), base64url",
     )
     name: str = Field("", max_length=80, pattern=TEXT, description="where the terminal stands")
     software_version: str = Field(max_length=40, pattern=TEXT)

@@ -1,5 +1,6 @@
-"""`kiosk enroll --backend URL --code CODE [--ca FILE]`: the terminal makes its Ed25519
-key pair and registers the public key with the backend under a technician's one-time
+"""`kiosk enroll --backend URL --code CODE [--ca FILE]`: the terminal makes its key
+pair in the configured crypto suite (`[crypto] suite`: SM2 in `gm`, Ed25519 in
+`intl`) and registers the public key with the backend under a technician's one-time
 code.
 
 An https backend needs `--ca FILE`, the police CA certificate (PEM) that issued the
@@ -40,13 +41,12 @@ class EnrollCommand(Command):
         add_json_flag(parser, text)
 
     def run(self, args: argparse.Namespace, console: Console) -> int:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from pydantic import ValidationError
 
         from kiosk.sync.client import Refused, Unavailable, Untrusted, post_unsigned
         from kiosk.sync.identity import Identity, pin_ca
-        from wire import __version__
-        from wire.proof import public_key_text
+        from wire import __version__, crypto
+        from wire.signing import public_key_text
         from wire.sync import EnrolmentReply, EnrolmentRequest
 
         url, ca = _backend(args)
@@ -54,9 +54,9 @@ class EnrollCommand(Command):
         path = loaded.backend.identity_file
         if path.exists() and not args.force:
             raise UsageError("enroll.already", file=str(path))
-        key = Ed25519PrivateKey.generate()
+        key = crypto.suite(loaded.crypto.suite).generate_private_key()  # the deployment's
         request = EnrolmentRequest(
-            code=args.code.strip().upper()[:32], public_key=public_key_text(key.public_key()),
+            code=args.code.strip().upper()[:32], public_key=public_key_text(key.public),
             name=loaded.terminal.name, software_version=__version__,
         )  # fmt: skip
         try:

@@ -1,7 +1,9 @@
-"""The terminal's identity: its Ed25519 key pair, the id the backend gave it at
-enrolment, the backend's address, and the police CA the backend's certificate must
-come from. One file, readable by the kiosk's user only; the CA certificate beside it
-(`identity.ca.pem` next to `identity.json`), which is public.
+"""The terminal's identity: its key pair in its crypto suite (wire/crypto: SM2 in
+`gm`, Ed25519 in `intl`; a file without `suite`, from before the suites, is `intl`),
+the id the backend gave it at enrolment, the backend's address, and the police CA
+the backend's certificate must come from. One file, readable by the kiosk's user
+only; the CA certificate beside it (`identity.ca.pem` next to `identity.json`), which
+is public.
 
 The transport rules live here, so that every way to the backend keeps them:
 
@@ -22,11 +24,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+if TYPE_CHECKING:
+    from wire.crypto import PrivateKey
 
 LOOPBACK_NAMES = frozenset({"localhost"})
 
@@ -109,7 +113,7 @@ def pin_ca(identity_path: Path, pem: bytes) -> Path:
 class Identity:
     terminal_id: str
     backend_url: str
-    key: Ed25519PrivateKey
+    key: PrivateKey  # its suite is the terminal's: its requests are signed in it
     ca_file: Path | None = None  # the pinned police CA; None for http on loopback
 
     def __post_init__(self) -> None:
@@ -126,9 +130,12 @@ class Identity:
             raise IdentityError(f"{path}: not enrolled (run `kiosk enroll`)")
         if path.stat().st_mode & 0o077:
             raise IdentityError(f"{path}: readable by others; chmod 600")
+        from wire import crypto
+
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(data["private_key"]))
+            suite = crypto.suite(str(data.get("suite", "intl")))  # none: from before suites
+            key = suite.load_private_bytes(bytes.fromhex(data["private_key"]))
             terminal_id, url = str(data["terminal_id"]), str(data["backend_url"])
             ca = data.get("ca_file")  # none before pinning, and for http on loopback
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -146,9 +153,11 @@ class Identity:
     def save(self, path: Path) -> None:
         """Written whole, then renamed into place (0600 from the start). The CA file
         is named relative to the identity file's folder when it is in it."""
-        raw = self.key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        from wire import crypto
+
+        raw = crypto.suite(self.key.suite).private_bytes(self.key)
         body = {"terminal_id": self.terminal_id, "backend_url": self.backend_url,
-                "private_key": raw.hex()}  # fmt: skip
+                "suite": self.key.suite, "private_key": raw.hex()}  # fmt: skip
         if self.ca_file is not None:
             beside = self.ca_file.parent.resolve() == path.parent.resolve()
             body["ca_file"] = self.ca_file.name if beside else str(self.ca_file.resolve())

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -18,8 +17,7 @@ from backend import operators
 from backend.app import Settings, create_app
 from backend.db import Operator
 from backend.limits import Limits
-from wire import signing
-from wire.proof import public_key_text
+from wire import crypto, signing
 
 Response = Any  # the test client's (httpx2's) response
 CHIEF = ("chief", "a password for the tests")  # the harness's administrator
@@ -59,11 +57,12 @@ class Backend:
     clock: Clock = field(default_factory=Clock)
     lost_hold_s: float = 0.3
     limits: Limits = field(default_factory=Limits)
+    crypto_suite: str = crypto.DEFAULT  # the deployment's: what terminals enrol with
 
     def __post_init__(self) -> None:
         settings = Settings(self.url, self.data, clock=self.clock,
                             gateway_simulator=True, lost_hold_s=self.lost_hold_s,
-                            limits=self.limits)  # fmt: skip
+                            limits=self.limits, crypto_suite=self.crypto_suite)  # fmt: skip
         self.app = create_app(settings)
         self.http = TestClient(self.app)  # terminals and the public: no cookie
         self.console = self.signed_in(*CHIEF, role="administrator")
@@ -93,10 +92,11 @@ class Backend:
         assert answer.status_code == 201, answer.text
         return str(answer.json()["code"])
 
-    def enrol(self, name: str = "booth") -> Terminal:
-        key = Ed25519PrivateKey.generate()
+    def enrol(self, name: str = "booth", suite: str | None = None) -> Terminal:
+        """A terminal enrolled with a new key of `suite` (the deployment's by default)."""
+        key = crypto.suite(suite or self.crypto_suite).generate_private_key()
         answer = self.http.post("/v1/enrol", json={
-            "code": self.code(), "public_key": public_key_text(key.public_key()),
+            "code": self.code(), "public_key": signing.public_key_text(key.public),
             "name": name, "software_version": "test",
         })  # fmt: skip
         assert answer.status_code == 201, answer.text
@@ -107,7 +107,7 @@ class Backend:
 class Terminal:
     backend: Backend
     id: str
-    key: Ed25519PrivateKey
+    key: crypto.PrivateKey
 
     def headers(
         self, method: str, path: str, raw: bytes, at: float | None = None

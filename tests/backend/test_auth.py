@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+import pytest
 
-from tests.backend.harness import Backend, record
-from wire import signing
+from tests.backend.harness import Backend, Terminal, record
+from wire import crypto, signing
 from wire.encoding import b64
-from wire.proof import public_key_text
 
 BEAT = {"terminal_time": 0, "software_version": "t", "outbox": {"depth": 0}}
+# a test in both suites: the deployment's (the backend fixture's) and its terminals'
+BOTH_SUITES = pytest.mark.parametrize("suite", ["gm", "intl"])
 
 
-def _enrol_with(backend: Backend, code: str, key: Ed25519PrivateKey | None = None):
-    key = key or Ed25519PrivateKey.generate()
+def _enrol_with(backend: Backend, code: str, key: crypto.PrivateKey | None = None):
+    key = key or crypto.suite(backend.crypto_suite).generate_private_key()
     return backend.http.post("/v1/enrol", json={
-        "code": code, "public_key": public_key_text(key.public_key()), "software_version": "t",
+        "code": code, "public_key": signing.public_key_text(key.public), "software_version": "t",
     })  # fmt: skip
 
 
@@ -32,11 +33,74 @@ def test_an_enrolment_code_works_once_and_expires(backend: Backend) -> None:
     assert _enrol_with(backend, "NOPE-NOPE-NOPE-NOPE").status_code == 410
 
 
+@BOTH_SUITES
 def test_one_key_enrols_one_terminal(backend: Backend) -> None:
-    key = Ed25519PrivateKey.generate()
+    key = crypto.suite(backend.crypto_suite).generate_private_key()
     assert _enrol_with(backend, backend.code(), key).status_code == 201
     twice = _enrol_with(backend, backend.code(), key)
     assert twice.status_code == 409 and twice.json()["code"] == "key_enrolled"
+    if backend.crypto_suite == "intl":  # the same key with its marker is the same key
+        text = "intl:" + signing.public_key_text(key.public)
+        marked = backend.http.post("/v1/enrol", json={
+            "code": backend.code(), "public_key": text, "software_version": "t"})  # fmt: skip
+        assert marked.status_code == 409 and marked.json()["code"] == "key_enrolled"
+
+
+@pytest.mark.parametrize(("suite", "other"), [("gm", "intl"), ("intl", "gm")])
+def test_a_key_of_the_other_suite_is_refused_at_enrolment(backend: Backend, other: str) -> None:
+    code = backend.code()
+    answer = _enrol_with(backend, code, crypto.suite(other).generate_private_key())
+    assert answer.status_code == 422 and answer.json()["code"] == "wrong_suite"
+    detail = answer.json()["detail"]
+    assert f"enrols keys of the {backend.crypto_suite} suite" in detail and other in detail
+    assert _enrol_with(backend, code).status_code == 201  # the code was not spent
+
+
+def test_a_key_that_is_no_point_of_the_curve_is_refused(backend: Backend) -> None:
+    answer = backend.http.post(
+        "/v1/enrol",
+        json={"code": backend.code(), "public_key": "gm:" + "A" * 87, "software_version": "t"},
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == "bad_key"
+
+
+def test_an_intl_terminal_enrolled_before_still_works_on_a_gm_deployment(
+    backend: Backend,
+) -> None:
+    """A deployment that switches to gm keeps its terminals: the stored key says
+    their suite."""
+    assert backend.crypto_suite == "gm"
+    backend.app.state.crypto_suite = "intl"  # the deployment before the switch
+    old = backend.enrol(suite="intl")
+    backend.app.state.crypto_suite = "gm"
+    new = backend.enrol()
+    for terminal in (old, new):
+        answer = terminal.call("POST", "/v1/heartbeat", {**BEAT, "terminal_time": backend.clock()})
+        assert answer.status_code == 200, answer.text
+    assert (old.key.suite, new.key.suite) == ("intl", "gm")
+
+
+def test_a_gm_signature_passed_off_as_ks1_is_refused(backend: Backend) -> None:
+    """The scheme tag is signed: a gm signature whose message says KS1 (the intl
+    layout) is not the terminal's request in either suite."""
+    terminal = backend.enrol()
+    raw = json.dumps({**BEAT, "terminal_time": backend.clock()}).encode()
+    now, nonce = str(int(backend.clock())), b64(b"n" * 16)
+    gm = crypto.suite("gm")
+    honest = signing.message("POST", "/v1/heartbeat", raw, now, nonce, terminal.id, gm)
+    assert honest.startswith(b"KS1-GM\n")
+    relabelled = b"KS1\n" + honest.split(b"\n", 1)[1]
+    for signed in (relabelled, signing.message("POST", "/v1/heartbeat", raw, now, nonce,
+                                               terminal.id)):  # fmt: skip
+        answer = _send(terminal, raw, now, nonce, gm.sign(terminal.key, signed))
+        assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid"
+    assert _send(terminal, raw, now, nonce, gm.sign(terminal.key, honest)).status_code == 200
+
+
+def _send(terminal: Terminal, raw: bytes, now: str, nonce: str, signature: bytes):
+    headers = {signing.TERMINAL: terminal.id, signing.TIMESTAMP: now, signing.NONCE: nonce,
+               signing.SIGNATURE: b64(signature), "Content-Type": "application/json"}  # fmt: skip
+    return terminal.backend.http.post("/v1/heartbeat", content=raw, headers=headers)
 
 
 def test_a_malformed_enrolment_gets_one_line(backend: Backend) -> None:
@@ -52,12 +116,14 @@ def test_enrolment_codes_need_someone_signed_in(backend: Backend) -> None:
     assert wrong.status_code == 403 and wrong.json()["code"] == "not_signed_in"
 
 
+@BOTH_SUITES
 def test_a_signed_request_is_accepted(backend: Backend) -> None:
     terminal = backend.enrol()
     answer = terminal.call("POST", "/v1/heartbeat", {**BEAT, "terminal_time": backend.clock()})
     assert answer.status_code == 200, answer.text
 
 
+@BOTH_SUITES
 def test_unsigned_forged_and_altered_requests_are_refused(backend: Backend) -> None:
     terminal = backend.enrol()
     body = json.dumps({"records": [record("k-forged-01", stars=5)]}).encode()
@@ -66,10 +132,11 @@ def test_unsigned_forged_and_altered_requests_are_refused(backend: Backend) -> N
     unsigned = backend.http.post("/v1/records", content=body, headers=plain)
     assert unsigned.status_code == 401 and unsigned.json()["code"] == "unsigned"
 
-    forger = Ed25519PrivateKey.generate()  # signs as the terminal, without its key
-    forged = signing.sign(forger, terminal.id, "POST", "/v1/records", body, backend.clock())
-    answer = backend.http.post("/v1/records", content=body, headers={**plain, **forged})
-    assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid"
+    for suite in crypto.NAMES:  # signs as the terminal, without its key, in either suite
+        forger = crypto.suite(suite).generate_private_key()
+        forged = signing.sign(forger, terminal.id, "POST", "/v1/records", body, backend.clock())
+        answer = backend.http.post("/v1/records", content=body, headers={**plain, **forged})
+        assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid"
 
     honest = terminal.headers("POST", "/v1/records", body)
     altered = body.replace(b'"stars": 5', b'"stars": 1')
@@ -86,6 +153,7 @@ def test_unsigned_forged_and_altered_requests_are_refused(backend: Backend) -> N
     assert backend.operator("GET", "/console/api/summary").json()["transactions"]["hours"] == []
 
 
+@BOTH_SUITES
 def test_a_replayed_request_is_refused(backend: Backend) -> None:
     terminal = backend.enrol()
     body = json.dumps({"records": [record("k-replay-01", stars=5)]}).encode()
@@ -95,6 +163,7 @@ def test_a_replayed_request_is_refused(backend: Backend) -> None:
     assert again.status_code == 401 and again.json()["code"] == "replayed"
 
 
+@BOTH_SUITES
 def test_an_expired_signature_is_refused_and_alerted(backend: Backend) -> None:
     terminal = backend.enrol()
     late = terminal.call("POST", "/v1/heartbeat", BEAT, at=backend.clock() - signing.WINDOW_S - 5)
@@ -140,9 +209,7 @@ def test_a_nonce_of_another_shape_is_refused_before_it_is_stored(backend: Backen
     raw = json.dumps({**BEAT, "terminal_time": backend.clock()}).encode()
     now = str(int(backend.clock()))
     for nonce in ("n" * 40, "short", "with spaces in it......"):
-        message = signing.message("POST", "/v1/heartbeat", raw, now, nonce, terminal.id)
-        headers = {signing.TERMINAL: terminal.id, signing.TIMESTAMP: now, signing.NONCE: nonce,
-                   signing.SIGNATURE: b64(terminal.key.sign(message)),
-                   "Content-Type": "application/json"}  # fmt: skip
-        answer = backend.http.post("/v1/heartbeat", content=raw, headers=headers)
+        suite = crypto.suite(terminal.key.suite)
+        message = signing.message("POST", "/v1/heartbeat", raw, now, nonce, terminal.id, suite)
+        answer = _send(terminal, raw, now, nonce, suite.sign(terminal.key, message))
         assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid", nonce

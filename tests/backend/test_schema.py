@@ -3,13 +3,17 @@ exactly the schema the models describe."""
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from fastapi.routing import APIRoute
+from sqlalchemy import inspect
 
 from backend import console, gateway, records, services, terminals
 from backend.auth import signed_terminal
-from backend.db import Base
+from backend.db import MIGRATIONS, Base
 from tests.backend.harness import Backend
 
 
@@ -64,3 +68,36 @@ def test_the_migrations_make_the_models_schema(backend: Backend) -> None:
     with backend.app.state.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def _migrate(backend: Backend, direction: str, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with backend.app.state.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, direction)(config, revision)
+
+
+def _key_width(backend: Backend) -> int:
+    columns = inspect(backend.app.state.engine).get_columns("terminals")
+    return int(next(c for c in columns if c["name"] == "public_key")["type"].length)
+
+
+@pytest.mark.parametrize("suite", ["intl"])
+def test_0007_widens_the_key_column_under_enrolled_terminals_and_back(backend: Backend) -> None:
+    """Terminals, and rows that refer to them, survive the widening both ways (on
+    SQLite the table's statement is rewritten in place: no copy under the foreign keys)."""
+    beat = {"terminal_time": backend.clock(), "software_version": "t", "outbox": {"depth": 0}}
+    terminal = backend.enrol()
+    assert terminal.call("POST", "/v1/heartbeat", beat).status_code == 200  # a nonce row
+    assert _key_width(backend) == 96
+    _migrate(backend, "downgrade", "0006")
+    assert _key_width(backend) == 64
+    _migrate(backend, "upgrade", "head")
+    assert _key_width(backend) == 96
+    assert terminal.call("POST", "/v1/heartbeat", beat).status_code == 200
+    backend.app.state.crypto_suite = "gm"
+    backend.enrol(suite="gm")  # a key of 90 characters: no way back below 0007
+    with pytest.raises(RuntimeError, match="1 terminals hold gm"):
+        _migrate(backend, "downgrade", "0006")
+    assert _key_width(backend) == 96

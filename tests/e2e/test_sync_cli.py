@@ -14,15 +14,21 @@ from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
+# the commands run this checkout's code (a worktree's too), not the installed one's
+ROOT = str(Path(__file__).resolve().parents[2])
 
 
-def kiosk(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def kiosk(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
+        "PYTHONPATH": ROOT,
         "HOME": str(tmp_path),
         "KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db"),
         "KIOSK__CACHE__KEY_FILE": str(tmp_path / "keys.json"),
+        **(env or {}),
     }
     return subprocess.run(
         [KIOSK, "--lang", "en", *args], capture_output=True, text=True, timeout=60, env=env
@@ -56,13 +62,13 @@ BACKEND = str(Path(sys.executable).parent / "kiosk-backend")
 
 
 @contextlib.contextmanager
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def served(tmp_path: Path, *flags: str) -> Iterator[tuple[str, Path]]:
     """`kiosk-backend serve` on a free loopback port: (its URL, its data folder)."""
     from tests.services.process import free_port, port_open, start, stop, wait_until
 
     port = free_port()
     data = tmp_path / "backend"
-    server = start([BACKEND, "serve", "--port", str(port), "--data", str(data)],
+    server = start([BACKEND, "serve", "--port", str(port), "--data", str(data), *flags],
                    tmp_path / "serve.log")  # fmt: skip
     try:
         wait_until(lambda: port_open(port), "kiosk-backend serve", timeout=60)
@@ -73,7 +79,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 def _backend(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([BACKEND, *args], capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})  # fmt: skip
+                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+                               "PYTHONPATH": ROOT})  # fmt: skip
 
 
 def test_a_technician_enrols_a_terminal_and_it_syncs(tmp_path):
@@ -175,3 +182,29 @@ def test_a_proof_the_backend_issued_verifies_with_the_pulled_issuer_keys(tmp_pat
         after = kiosk(tmp_path, *config, "proof", "verify", str(qr), "--json")
         assert after.returncode == 0, after.stderr
         assert json.loads(after.stdout)["status"] == "valid"
+
+
+def test_an_intl_deployment_enrols_intl_terminals_only(tmp_path):
+    """`serve --crypto-suite intl` (carried to every API process): a terminal left at
+    the default gm is refused in one line naming the deployment's suite; set to intl,
+    it enrols and syncs."""
+    with served(tmp_path, "--crypto-suite", "intl", "--workers", "2") as (url, data):
+        code = _backend(tmp_path, "code", "--data", str(data)).stdout.strip()
+        env_id = ("--config", str(_config(tmp_path)))
+        refused = kiosk(tmp_path, *env_id, "enroll", "--backend", url, "--code", code)
+        assert refused.returncode == 1 and "wrong_suite" in refused.stderr
+        assert "enrols keys of the intl suite" in refused.stderr
+        intl = {"KIOSK__CRYPTO__SUITE": "intl"}  # the same code: it was not spent
+        enrolled = kiosk(tmp_path, *env_id, "enroll", "--backend", url, "--code", code,
+                         "--json", env=intl)  # fmt: skip
+        assert enrolled.returncode == 0, enrolled.stderr
+        identity = json.loads(Path(json.loads(enrolled.stdout)["identity_file"]).read_text())
+        assert identity["suite"] == "intl"
+        db = connect(tmp_path / "kiosk.db")
+        outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+        for n in range(3):
+            outbox.add("rating", {"transaction": f"T{n}", "stars": 5})
+        db.close()
+        ran = kiosk(tmp_path, *env_id, "sync", "run", "--once", "--json")
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout)["sent"] == 3

@@ -65,9 +65,15 @@ class _Faulty:
 
 
 class LiveBackend:
-    def __init__(self, data: Path, clock: Callable[[], float], db_url: str | None = None) -> None:
+    def __init__(
+        self,
+        data: Path,
+        clock: Callable[[], float],
+        db_url: str | None = None,
+        crypto_suite: str = "gm",  # the deployment's: what terminals enrol with
+    ) -> None:
         self.settings = Settings(db_url or f"sqlite:///{data / 'backend.db'}", data,
-                                 clock=clock, gateway_simulator=True,
+                                 clock=clock, gateway_simulator=True, crypto_suite=crypto_suite,
                                  lost_hold_s=2.0)  # past the test clients' 1 s timeout  # fmt: skip
         self.app = create_app(self.settings)
         self.network = Network()

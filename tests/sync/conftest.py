@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.sync.client import BackendClient, post_unsigned
 from kiosk.sync.identity import Identity
@@ -19,7 +18,8 @@ from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from tests.backend.harness import Clock
 from tests.services.backend import LiveBackend
-from wire.proof import public_key_text
+from wire import crypto
+from wire.signing import public_key_text
 from wire.sync import EnrolmentReply, EnrolmentRequest
 
 
@@ -31,9 +31,10 @@ class Terminal:
     identity: Identity
 
 
-def enrol(backend: LiveBackend, path: Path, name: str = "") -> Identity:
-    key = Ed25519PrivateKey.generate()
-    request = EnrolmentRequest(code=backend.code(), public_key=public_key_text(key.public_key()),
+def enrol(backend: LiveBackend, path: Path, name: str = "", suite: str | None = None) -> Identity:
+    """A terminal enrolled with a new key of `suite` (the backend's by default)."""
+    key = crypto.suite(suite or backend.settings.crypto_suite).generate_private_key()
+    request = EnrolmentRequest(code=backend.code(), public_key=public_key_text(key.public),
                                name=name, software_version="test")  # fmt: skip
     reply = EnrolmentReply.model_validate(post_unsigned(backend.url + "/v1/enrol", request, 10))
     identity = Identity(reply.terminal_id, backend.url, key)
@@ -47,8 +48,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def live_backend(tmp_path: Path, clock: Clock) -> Iterator[LiveBackend]:
-    backend = LiveBackend(tmp_path / "backend", clock)
+def suite() -> str:
+    """The deployment's crypto suite; a test parametrizes `suite` to run in both."""
+    return crypto.DEFAULT
+
+
+@pytest.fixture
+def live_backend(tmp_path: Path, clock: Clock, suite: str) -> Iterator[LiveBackend]:
+    backend = LiveBackend(tmp_path / "backend", clock, crypto_suite=suite)
     backend.start()
     yield backend
     backend.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,9 +31,11 @@ def _queue(terminal: Terminal, count: int, sessions: int = 3, start: int = 0) ->
     return keys
 
 
+@pytest.mark.parametrize("suite", ["gm", "intl"])  # the deployment's and the terminal's
 def test_the_outbox_drains_once_in_order_and_leaves_nothing_behind(
-    terminal: Terminal, live_backend: LiveBackend
+    terminal: Terminal, live_backend: LiveBackend, suite: str
 ) -> None:
+    assert terminal.identity.key.suite == suite
     keys = _queue(terminal, 120)
     done = terminal.link.relay.drain()
     assert (done.sent, done.failed, done.duplicates) == (120, 0, 0)

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
 from kiosk.config import BackendSection
@@ -37,7 +36,8 @@ from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from tests.services.process import free_port, port_open, start, stop, tail, wait_until
 from tests.sync.certs import Authority
-from wire.proof import public_key_text
+from wire import crypto
+from wire.signing import public_key_text
 from wire.sync import EnrolmentReply, EnrolmentRequest
 
 BIN = Path(sys.executable).parent
@@ -110,11 +110,17 @@ def kiosk(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess
                       "timeout_s = 5\n", encoding="utf-8")  # fmt: skip
     environment = {
         "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(tmp_path),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this checkout's code
         "KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db"),
         "KIOSK__CACHE__KEY_FILE": str(tmp_path / "keys.json"), **env,
     }  # fmt: skip
     return subprocess.run([KIOSK, "--lang", "en", "--config", str(config), *args],
                           capture_output=True, text=True, timeout=60, env=environment)  # fmt: skip
+
+
+def new_key() -> crypto.PrivateKey:
+    """A terminal's key pair in the default suite, the served backend's."""
+    return crypto.suite(crypto.DEFAULT).generate_private_key()
 
 
 def outbox(tmp_path: Path) -> Outbox:
@@ -123,8 +129,8 @@ def outbox(tmp_path: Path) -> Outbox:
 
 def enrol(served: Served, identity_file: Path, ca: Path) -> Identity:
     """Enrolment as `kiosk enroll` makes it, through the library."""
-    key = Ed25519PrivateKey.generate()
-    ask = EnrolmentRequest(code=code(served), public_key=public_key_text(key.public_key()),
+    key = new_key()
+    ask = EnrolmentRequest(code=code(served), public_key=public_key_text(key.public),
                            software_version="test")  # fmt: skip
     reply = EnrolmentReply.model_validate(post_unsigned(served.url + "/v1/enrol", ask, 10, ca))
     identity = Identity(reply.terminal_id, served.url, key, pin_ca(identity_file, read_ca(ca)))
@@ -239,8 +245,8 @@ def test_a_certificate_for_another_host_name_is_refused(
                     "--ca", str(pki.ca_a))  # fmt: skip
     assert refused.returncode == 1
     assert "IP address mismatch, certificate is not valid for '127.0.0.1'" in one_line(refused)
-    ask = EnrolmentRequest(code="X", public_key=public_key_text(
-        Ed25519PrivateKey.generate().public_key()), software_version="test")  # fmt: skip
+    ask = EnrolmentRequest(code="X", public_key=public_key_text(new_key().public),
+                           software_version="test")  # fmt: skip
     with pytest.raises(Untrusted, match="Hostname mismatch"):
         post_unsigned(elsewhere.url.replace("127.0.0.1", "localhost") + "/v1/enrol", ask, 10,
                       pki.ca_a)  # fmt: skip
@@ -293,12 +299,12 @@ def test_plain_http_is_refused_off_loopback(tmp_path: Path) -> None:
     assert refused.returncode == 2
     line = one_line(refused)
     assert OFF_LOOPBACK in line and "plain http://" in line
-    key = Ed25519PrivateKey.generate()
+    key = new_key()
     with pytest.raises(InsecureBackend, match=re.escape(OFF_LOOPBACK)):
         Identity("t-1", OFF_LOOPBACK, key)
     with pytest.raises(InsecureBackend, match="no pinned CA"):
         Identity("t-1", "https://backend.police.example", key)
-    ask = EnrolmentRequest(code="X", public_key=public_key_text(key.public_key()),
+    ask = EnrolmentRequest(code="X", public_key=public_key_text(key.public),
                            software_version="test")  # fmt: skip
     with pytest.raises(InsecureBackend):  # before any packet leaves
         post_unsigned(OFF_LOOPBACK + "/v1/enrol", ask, 10)
@@ -322,13 +328,13 @@ def test_plain_http_is_refused_off_loopback(tmp_path: Path) -> None:
 ])  # fmt: skip
 def test_loopback_http_and_pinned_https_are_allowed(url: str, pki: Pki) -> None:
     ca = pki.ca_a if url.startswith("https") else None
-    client = BackendClient(Identity("t-1", url, Ed25519PrivateKey.generate(), ca))
+    client = BackendClient(Identity("t-1", url, new_key(), ca))
     assert client.verify == (str(ca) if ca else True)
     client.close()
 
 
 def test_a_pinned_ca_file_gone_since_loading_is_unavailable_not_a_crash(tmp_path: Path) -> None:
-    gone = Identity("t-1", "https://127.0.0.1:9", Ed25519PrivateKey.generate(), tmp_path / "x")
+    gone = Identity("t-1", "https://127.0.0.1:9", new_key(), tmp_path / "x")
     client = BackendClient(gone, timeout_s=1)
     with pytest.raises(Unavailable, match="invalid path"):
         client.call("GET", "/v1/config")
