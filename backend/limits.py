@@ -18,9 +18,10 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -71,6 +72,18 @@ def _is_address(text: str) -> bool:
 def spend(db: Session, bucket: str, limit: Limit, now: float, *, peek: bool = False) -> None:
     """Count one request in `bucket` (in the caller's transaction), or refuse with 429
     when the window's allowance is spent. `peek`: only refuse, count nothing."""
+    if not peek:
+        # The usual case in one statement, so two requests at once cannot both read
+        # the same count and write it back one up (SQLite has no row locks: the
+        # statement itself is atomic there, as it is on PostgreSQL)
+        counted: CursorResult[Any] = db.execute(  # type: ignore[assignment]
+            update(RateBucket)
+            .where(RateBucket.bucket == bucket, RateBucket.window_start > now - limit.window_s,
+                   RateBucket.count < limit.allowance)
+            .values(count=RateBucket.count + 1)
+        )  # fmt: skip
+        if counted.rowcount:
+            return
     for _ in range(2):
         row = db.get(RateBucket, bucket, with_for_update=True)
         if row is None or now - row.window_start >= limit.window_s:

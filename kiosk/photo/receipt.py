@@ -109,6 +109,21 @@ def parse_number(text: str) -> ReceiptNumber:
     return ReceiptNumber(terminal.lower(), first + second)
 
 
+def _wal(db: sqlite3.Connection) -> None:
+    """WAL mode; a second process switching a new file at the same moment is answered
+    "locked" at once (the busy timeout does not cover a change of journal mode), so try
+    again for a while."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _check_terminal_id(terminal_id: str) -> None:
     if not TERMINAL_ID.match(terminal_id.lower()):
         raise ValueError(
@@ -130,7 +145,7 @@ class ReceiptBook:
         # isolation_level=None: the module starts no transactions; next() says BEGIN itself.
         self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
         try:
-            self._db.execute("PRAGMA journal_mode=WAL").fetchall()
+            _wal(self._db)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS photo_receipt_numbers"
