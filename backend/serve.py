@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wire import crypto
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy.engine import Engine
@@ -83,9 +85,9 @@ class ServeCommand:
             help="serve Swagger UI at /docs (it loads from a public CDN: development only)",
         )  # fmt: skip
         parser.add_argument(
-            "--crypto-suite", choices=("gm", "intl"), default="gm",  # wire.crypto's
-            help="the suite of the keys terminals enrol with: gm (SM2, the default) or intl "
-            "(Ed25519); terminals enrolled before keep theirs",
+            "--crypto-suite", choices=crypto.NAMES, default=crypto.DEFAULT,
+            help="the deployment's crypto suite: gm (SM2, SM3, SM4; the default) or intl "
+            "(Ed25519, SHA-256, AES); terminals enrolled before keep theirs",
         )  # fmt: skip
         parser.add_argument(
             "--city-pack",
@@ -188,7 +190,7 @@ def from_environment() -> FastAPI:
         Path(pack) if pack else None,
         api_docs=bool(os.environ.get("KIOSK_BACKEND_DOCS")),
         gateway_simulator=bool(os.environ.get("KIOSK_BACKEND_GATEWAY")),
-        crypto_suite=os.environ.get("KIOSK_BACKEND_CRYPTO_SUITE") or "gm",
+        crypto_suite=os.environ.get("KIOSK_BACKEND_CRYPTO_SUITE") or crypto.DEFAULT,
         limits=_limits(os.environ.get("KIOSK_BACKEND_TRUSTED_PROXIES", ""),
                        os.environ.get("KIOSK_BACKEND_UNTHROTTLED", "")),
     ))  # fmt: skip

@@ -116,12 +116,17 @@ class BackendSection(BaseModel):
         return url
 
 
+def _deployment_suite() -> str:
+    from wire import crypto  # only when a config names no suite: loading stays light
+
+    return crypto.DEFAULT
+
+
 class CryptoSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # wire/crypto's suites (not imported here: loading the config stays light)
-    suite: Literal["gm", "intl"] = Field(
-        "gm",
+    suite: Literal["gm", "intl"] = Field(  # wire.crypto.NAMES
+        default_factory=_deployment_suite,
         description="the deployment's crypto suite, the backend's `serve --crypto-suite`: "
         "gm (SM2, SM3, SM4: commercial cryptography) or intl (Ed25519, SHA-256, AES); "
         "`kiosk enroll` makes the terminal's key pair in it",

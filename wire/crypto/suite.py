@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 from typing import Protocol, TypeVar
 
@@ -16,7 +17,13 @@ from wire.crypto.symmetric import MAC_KEY_BYTES, Aead, AesGcm, Hashing, Sm4Gcm
 from wire.encoding import b64, unb64
 
 NAMES = ("gm", "intl")
-DEFAULT = "gm"  # a deployment's default (issue 25): the commercial cryptography rules
+# The suite of a deployment whose configuration names none: gm, by the commercial
+# cryptography rules (issue 25). KIOSK_CRYPTO_DEFAULT=intl changes it for a whole
+# process tree, terminal and backend alike: `make test` runs every test in each.
+DEFAULT_VARIABLE = "KIOSK_CRYPTO_DEFAULT"
+DEFAULT = os.environ.get(DEFAULT_VARIABLE) or "gm"
+if DEFAULT not in NAMES:
+    raise UnknownSuite(f"{DEFAULT_VARIABLE}={DEFAULT!r}: a crypto suite is one of gm, intl")
 SIGNATURE_BYTES = 64  # SM2's r ‖ s and Ed25519's R ‖ S alike
 DIGEST_BYTES = 32  # SM3 and SHA-256 alike
 
