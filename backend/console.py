@@ -86,7 +86,7 @@ def sign_in(request: Request, response: Response, given: SignIn) -> Account:
                   source=address)  # fmt: skip
         raise
     with Session(state.engine) as db, db.begin():
-        opened = operators.sign_in(db, given.name, given.password, now, address)
+        opened = operators.sign_in(db, given.name, given.password, now, address, state.crypto_suite)
         if opened is None:
             audit(db, now, "operator", actor, "sign_in_refused", source=address)
         else:

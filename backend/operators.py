@@ -1,4 +1,4 @@
-"""People at the fleet console: accounts with a role, scrypt-hashed passwords,
+"""People at the fleet console: accounts with a role, slow-hashed passwords,
 signed-in sessions in a cookie, and the check each console route makes.
 
 - Roles, each with what the one below it may do: a **viewer** sees the fleet and
@@ -6,10 +6,13 @@ signed-in sessions in a cookie, and the check each console route makes.
   codes; an **administrator** also revokes terminals and reads the audit log.
   Accounts are made, re-keyed and disabled from the command line (`kiosk-backend
   user`), on the backend's machine.
-- Passwords: scrypt (memory-hard: 32 MiB a try), a random salt each, at least
-  12 characters. Wrong passwords lock the account for a while (backend/limits.py).
+- Passwords: hashed in the deployment's crypto suite (wire/crypto/passwords.py:
+  PBKDF2-HMAC-SM3 in gm, scrypt in intl; either is checked, whichever made it), a
+  random salt each, at least 12 characters. Wrong passwords lock the account for a
+  while (backend/limits.py).
 - Sessions: a random token in an HttpOnly, SameSite=Strict cookie (never in a
-  URL); the database keeps only its SHA-256. A session ends after 30 idle minutes,
+  URL); the database keeps only its digest (SM3 or SHA-256: switching suite ends
+  the sessions). A session ends after 30 idle minutes,
   12 hours in all, at sign-out, or when its account is re-keyed or disabled.
 - CSRF: a write also carries the session's own random token in `X-CSRF-Token`,
   which a page of another site cannot read.
@@ -17,9 +20,7 @@ signed-in sessions in a cookie, and the check each console route makes.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
@@ -32,6 +33,8 @@ from sqlalchemy.orm import Session
 
 from backend.db import Operator, OperatorSession
 from backend.problems import Refused
+from wire import crypto
+from wire.crypto.passwords import hash_secret, secret_matches
 
 ROLES = ("viewer", "operator", "administrator")  # each may do what those before it may
 COOKIE = "kiosk_console"
@@ -41,45 +44,25 @@ LONGEST_S = 12 * 3600
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
-# scrypt's cost: 2**15 × 8 × 128 bytes = 32 MiB and ~0.1 s a try here; the salt and
-# cost are kept with each hash so a later, dearer cost can coexist with old hashes
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 
 
 class AccountError(ValueError):
     """A name, role or password that cannot be used: the message says which and why."""
 
 
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+def hash_password(password: str, suite: str = crypto.DEFAULT) -> str:
+    return hash_secret(password, suite)
 
 
 def password_matches(password: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        found = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
-    except ValueError:
-        return False
-    return hmac.compare_digest(found, base64.b64decode(digest))
+    return secret_matches(password, stored)
 
 
 @functools.cache
-def _nobody() -> str:
+def _nobody(suite: str) -> str:
     """A hash of a password nobody has: a name that does not exist costs as much time
     as a wrong password, so the answer's delay does not tell which names exist."""
-    return hash_password(secrets.token_urlsafe(16))
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=2**26, dklen=32)
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
+    return hash_password(secrets.token_urlsafe(16), suite)
 
 
 def check_name(name: str) -> str:
@@ -98,22 +81,27 @@ def check_password(password: str) -> str:
     return password
 
 
-def add(engine: Engine, name: str, role: str, password: str, now: float) -> None:
+def add(
+    engine: Engine, name: str, role: str, password: str, now: float, suite: str = crypto.DEFAULT
+) -> None:
     if role not in ROLES:
         raise AccountError(f"role {role!r}: one of {', '.join(ROLES)}")
     check_name(name)
     with Session(engine) as db, db.begin():
         if db.get(Operator, name) is not None:
             raise AccountError(f"an account {name!r} exists already")
-        db.add(Operator(name=name, role=role, password_hash=hash_password(check_password(password)),
-                        created_at=now, password_set_at=now))  # fmt: skip
+        kept = hash_password(check_password(password), suite)
+        db.add(Operator(name=name, role=role, password_hash=kept, created_at=now,
+                        password_set_at=now))  # fmt: skip
 
 
-def set_password(engine: Engine, name: str, password: str, now: float) -> None:
+def set_password(
+    engine: Engine, name: str, password: str, now: float, suite: str = crypto.DEFAULT
+) -> None:
     """A new password; the account's open sessions end (a leaked one is shut out)."""
     with Session(engine) as db, db.begin():
         account = _existing(db, name)
-        account.password_hash = hash_password(check_password(password))
+        account.password_hash = hash_password(check_password(password), suite)
         account.password_set_at = now
         db.execute(delete(OperatorSession).where(OperatorSession.operator == name))
 
@@ -153,16 +141,16 @@ class SignedIn:
 
 
 def sign_in(
-    db: Session, name: str, password: str, now: float, source: str
+    db: Session, name: str, password: str, now: float, source: str, suite: str
 ) -> tuple[str, SignedIn] | None:
     """A new session's cookie token and who it is, or None for a wrong name, a wrong
     password or a disabled account (which the answer does not tell apart)."""
     account = db.get(Operator, name)
-    matches = password_matches(password, account.password_hash if account else _nobody())
+    matches = password_matches(password, account.password_hash if account else _nobody(suite))
     if account is None or not matches or account.disabled_at is not None:
         return None
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    token_hash = _token_hash(token)
+    token_hash = _token_hash(token, suite)
     db.add(OperatorSession(token_hash=token_hash, operator=name, csrf=csrf, created_at=now,
                            last_seen_at=now, source=source[:64]))  # fmt: skip
     return token, SignedIn(name, account.role, token_hash[:12], csrf)
@@ -171,7 +159,8 @@ def sign_in(
 def sign_out(db: Session, request: Request) -> None:
     token = request.cookies.get(COOKIE)
     if token:
-        db.execute(delete(OperatorSession).where(OperatorSession.token_hash == _token_hash(token)))
+        token_hash = _token_hash(token, request.app.state.crypto_suite)
+        db.execute(delete(OperatorSession).where(OperatorSession.token_hash == token_hash))
 
 
 def set_cookie(response: Response, request: Request, token: str) -> None:
@@ -179,8 +168,8 @@ def set_cookie(response: Response, request: Request, token: str) -> None:
                         samesite="strict", secure=request.url.scheme == "https")  # fmt: skip
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _token_hash(token: str, suite: str) -> str:
+    return crypto.suite(suite).digest(token.encode()).hex()
 
 
 def signed_in(role: str) -> Callable[[Request], SignedIn]:
@@ -212,7 +201,7 @@ def current(request: Request) -> SignedIn | None:
     if not token:
         return None
     now = request.app.state.clock()
-    token_hash = _token_hash(token)
+    token_hash = _token_hash(token, request.app.state.crypto_suite)
     with Session(request.app.state.engine) as db, db.begin():
         row = db.get(OperatorSession, token_hash)
         account = db.get(Operator, row.operator) if row else None

@@ -14,7 +14,6 @@ of an ID number.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from typing import Any
@@ -29,6 +28,7 @@ from backend.db import HelpRequest, Photo, Rating, StoredRecord
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
 from backend.vault import Vault, vault_of
+from wire import crypto
 from wire.sync import (
     BODIES,
     BatchReply,
@@ -56,10 +56,11 @@ def _canonical(record: Record) -> bytes:
 
 def body_hash(record: Record, vault: Vault | None = None) -> str:
     """The record's idempotency hash: keyed by the vault's index key, or (no vault,
-    and records stored before migration 0006) plain SHA-256."""
+    and records stored before migration 0006, all before the suites) plain SHA-256,
+    which stays what it was so that their resends are still known."""
     if vault is not None:
         return vault.keyed_hash("record", _canonical(record))
-    return hashlib.sha256(_canonical(record)).hexdigest()
+    return crypto.suite("intl").digest(_canonical(record)).hex()
 
 
 @router.post(

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from backend.serve import _common, open_database
+from wire import crypto
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -34,6 +35,12 @@ class UserCommand:
         actions.add_parser("list", help="the accounts, their roles and state")
         for action in (add, passwd, disable, actions.choices["list"]):
             _common(action)
+        for action in (add, passwd):
+            action.add_argument(
+                "--crypto-suite", choices=crypto.NAMES, default=crypto.DEFAULT,
+                help="the deployment's suite, as `serve --crypto-suite`: the password's "
+                "hash is made in it (PBKDF2-HMAC-SM3 in gm, scrypt in intl)",
+            )  # fmt: skip
         parser.set_defaults(handler=self.run)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -47,9 +54,9 @@ class UserCommand:
             if args.action == "list":
                 return _list(engine)
             if args.action == "add":
-                operators.add(engine, args.name, args.role, _password(), now)
+                operators.add(engine, args.name, args.role, _password(), now, args.crypto_suite)
             elif args.action == "passwd":
-                operators.set_password(engine, args.name, _password(), now)
+                operators.set_password(engine, args.name, _password(), now, args.crypto_suite)
             else:
                 operators.disable(engine, args.name, now)
         except (operators.AccountError, EOFError, KeyboardInterrupt) as exc:

@@ -1,24 +1,23 @@
-"""Maintenance mode for technicians: the PIN (stored only as a scrypt hash), the
-lockout after failed tries, and the audit of every attempt. Qt-free: the screen
+"""Maintenance mode for technicians: the PIN (stored only as a slow, salted hash),
+the lockout after failed tries, and the audit of every attempt. Qt-free: the screen
 (ui/) asks this whether the door opens.
 
-Hash format: `scrypt$N$r$p$salt-hex$hash-hex`; `kiosk maintenance pin` makes one.
+The hash is made in the terminal's crypto suite by `kiosk maintenance pin`
+(wire/crypto/passwords.py: `pbkdf2-sm3$…` in gm, `scrypt$…` in intl); either reads,
+and so do the hex scrypt hashes written before the suites.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import os
 import time
 from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-audit = logging.getLogger("kiosk.audit")
+from wire.crypto import passwords
 
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+audit = logging.getLogger("kiosk.audit")
 
 
 class MaintenanceSection(BaseModel):
@@ -26,30 +25,21 @@ class MaintenanceSection(BaseModel):
 
     pin_hash: str | None = Field(
         None,
-        pattern=r"^scrypt\$\d+\$\d+\$\d+\$[0-9a-f]{32}\$[0-9a-f]{64}$",
+        pattern=r"^(pbkdf2-sm3\$\d+|scrypt\$\d+\$\d+\$\d+)\$[A-Za-z0-9+/=]{24,32}\$[A-Za-z0-9+/=]{44,64}$",
         description="the technicians' PIN as `kiosk maintenance pin` prints it; none: locked",
     )
     max_failures: int = Field(5, ge=1, le=20, description="wrong PINs before the lockout")
     lockout_s: int = Field(300, ge=30, le=86_400, description="how long the door stays shut")
 
 
-def hash_pin(pin: str, salt: bytes | None = None) -> str:
+def hash_pin(pin: str, suite: str) -> str:
     if not (4 <= len(pin) <= 12 and pin.isdigit()):
         raise ValueError("a PIN is 4 to 12 digits")
-    salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **SCRYPT)
-    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
+    return passwords.hash_secret(pin, suite, passwords.PIN)
 
 
 def pin_matches(pin: str, stored: str) -> bool:
-    try:
-        _, n, r, p, salt, expected = stored.split("$")
-        digest = hashlib.scrypt(
-            pin.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p)
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(digest.hex(), expected)
+    return passwords.secret_matches(pin, stored)
 
 
 class Door:

@@ -32,7 +32,7 @@ class MaintenanceCommand(Command):
         else:  # piped in by an installer script
             pin = sys.stdin.readline().strip()
         try:
-            line = hash_pin(pin)
+            line = hash_pin(pin, console.loaded_config().config.crypto.suite)
         except ValueError:
             raise UsageError("maintenance.pin.bad") from None
         print(f'[maintenance]\npin_hash = "{line}"', file=console.out)

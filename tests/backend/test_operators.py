@@ -69,11 +69,24 @@ def test_the_session_is_a_cookie_the_page_cannot_read_and_no_token_is_in_a_url(
         stored = [s.token_hash for s in db.query(OperatorSession)]
         hashes = [o.password_hash for o in db.query(Operator)]
     assert token not in stored and all(len(h) == 64 for h in stored)
-    assert all(h.startswith("scrypt$32768$8$1$") for h in hashes)
+    scheme = {"gm": "pbkdf2-sm3$250000$", "intl": "scrypt$32768$8$1$"}
+    assert all(h.startswith(scheme[backend.app.state.crypto_suite]) for h in hashes)
     assert not any("a password for the tests" in h for h in hashes)
     backend.http.cookies.clear()
     served = backend.http.get("/console").text
     assert "token" not in served.lower().replace("csrf", "")
+
+
+def test_a_password_hashed_in_the_other_suite_still_signs_in(backend: Backend) -> None:
+    """A deployment that switches suite keeps its people's passwords."""
+    other = "intl" if backend.app.state.crypto_suite == "gm" else "gm"
+    operators.add(backend.app.state.engine, "olda", "viewer", "her password from before", 1.0,
+                  other)  # fmt: skip
+    wrong = {"name": "olda", "password": "not her password at all"}
+    assert backend.http.post("/console/api/session", json=wrong).status_code == 403
+    given = {"name": "olda", "password": "her password from before"}
+    answer = backend.http.post("/console/api/session", json=given)
+    assert answer.status_code == 200 and answer.json()["role"] == "viewer"
 
 
 def test_a_write_without_the_csrf_token_is_refused(backend: Backend) -> None:

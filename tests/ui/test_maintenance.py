@@ -4,6 +4,7 @@ citizen's session."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 import pytest
@@ -12,6 +13,7 @@ from PySide6.QtTest import QTest
 
 from kiosk.maintenance import Door, MaintenanceSection, hash_pin
 from tests.ui.helpers import find, tap, texts
+from wire import crypto
 
 PIN = "482916"
 
@@ -38,7 +40,9 @@ def desk_kiosk(qapp, tmp_path):
     tested = []
 
     def desk() -> MaintenanceDesk:
-        section = MaintenanceSection(pin_hash=hash_pin(PIN), max_failures=3, lockout_s=60)
+        section = MaintenanceSection(
+            pin_hash=hash_pin(PIN, crypto.DEFAULT), max_failures=3, lockout_s=60
+        )
         return MaintenanceDesk(
             Door(section),
             devices=lambda: [{"name": "receipt_printer", "state": "online"}],
@@ -127,10 +131,23 @@ def test_no_door_during_a_session(desk_kiosk):
 
 
 def test_a_pin_is_stored_only_as_a_salted_hash():
-    first, second = hash_pin(PIN), hash_pin(PIN)
+    first, second = hash_pin(PIN, crypto.DEFAULT), hash_pin(PIN, crypto.DEFAULT)
     assert first != second and PIN not in first
     door = Door(MaintenanceSection(pin_hash=first))
     assert door.try_pin(PIN) == "open" and door.try_pin("482917") == "wrong"
     assert Door(MaintenanceSection()).try_pin(PIN) == "no_pin"
     with pytest.raises(ValueError):
-        hash_pin("12")
+        hash_pin("12", crypto.DEFAULT)
+
+
+@pytest.mark.parametrize("suite", crypto.NAMES)
+def test_a_pin_hashed_in_either_suite_opens_the_door_and_so_does_one_from_before(suite):
+    kept = hash_pin(PIN, suite)
+    assert kept.startswith({"gm": "pbkdf2-sm3$", "intl": "scrypt$"}[suite])
+    assert Door(MaintenanceSection(pin_hash=kept)).try_pin(PIN) == "open"
+    # as `kiosk maintenance pin` wrote it before the suites: scrypt with hex
+    salt = bytes(range(16))
+    before = hashlib.scrypt(PIN.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    old = f"scrypt$16384$8$1${salt.hex()}${before.hex()}"
+    door = Door(MaintenanceSection(pin_hash=old))
+    assert door.try_pin(PIN) == "open" and door.try_pin("000000") == "wrong"
