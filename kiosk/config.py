@@ -116,10 +116,10 @@ class BackendSection(BaseModel):
         return url
 
 
-def _deployment_suite() -> str:
+def _deployment_suite() -> Literal["gm", "intl"]:
     from wire import crypto  # only when a config names no suite: loading stays light
 
-    return crypto.DEFAULT
+    return "intl" if crypto.DEFAULT == "intl" else "gm"
 
 
 class CryptoSection(BaseModel):
