@@ -22,6 +22,7 @@ from backend.limits import source, spend_now
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
 from wire import crypto, signing
+from wire.encoding import unb64
 from wire.sync import (
     ConfigPack,
     EnrolmentCode,
@@ -29,6 +30,9 @@ from wire.sync import (
     EnrolmentRequest,
     Heartbeat,
     HeartbeatReply,
+    KeyRotation,
+    KeyRotationReply,
+    possession_message,
 )
 
 router = APIRouter()
@@ -150,6 +154,39 @@ def _enrolling_key(text: str, deployment: str) -> str:
             "terminal and enrol again",
         )
     return signing.public_key_text(public)
+
+
+@router.post(
+    "/v1/terminals/me/key",
+    response_model=KeyRotationReply,
+    responses=responses(401, 409, 422),
+    tags=["terminals"],
+)
+def rotate_key(request: Request, terminal: SignedTerminal, body: KeyRotation) -> KeyRotationReply:
+    """The terminal's new key, in the deployment's suite; the old one signs nothing
+    from now on. Idempotent: the same rotation signed by the new key answers the same,
+    so a terminal whose answer was lost finishes by asking again."""
+    now = request.app.state.clock()
+    new_key = _enrolling_key(body.public_key, request.app.state.crypto_suite)
+    suite, public = signing.load_public_key(new_key)
+    try:
+        proof = unb64(body.possession)
+        suite.verify(public, possession_message(terminal.id, new_key), proof)
+    except (ValueError, crypto.CryptoError):
+        raise Refused(422, "no_possession", "the new key's signature does not match") from None
+    with terminal.session() as db:
+        row = db.get(Terminal, terminal.id)
+        assert row is not None  # signed_terminal found it
+        if row.public_key != new_key:
+            taken = db.scalar(select(Terminal.id).where(Terminal.public_key == new_key))
+            if taken is not None:
+                raise Refused(409, "key_enrolled", "this public key is already enrolled")
+            old_suite = signing.load_public_key(row.public_key)[0].name
+            row.public_key = new_key
+            audit(db, now, "terminal", terminal.id, "key_rotated", target=terminal.id,
+                  detail=f"{old_suite} -> {suite.name}")  # fmt: skip
+        db.commit()
+    return KeyRotationReply(terminal_id=terminal.id, suite=suite.name)
 
 
 def _algorithm(suite: crypto.Suite) -> str:

@@ -73,6 +73,32 @@ class EnrolmentReply(_Model):
     server_time: float
 
 
+class KeyRotation(_Model):
+    """`POST /v1/terminals/me/key`: an enrolled terminal's new key pair, in the
+    deployment's suite (so a terminal of an `intl` deployment moves to `gm` this way).
+    The request is signed by the old key, as every request is; `possession` is the new
+    key's signature over `possession_message`, so no terminal registers a key it does
+    not hold. Asked again once done (signed by the new key) it answers the same."""
+
+    public_key: str = Field(
+        pattern=r"^(?:(?:intl:)?[A-Za-z0-9_-]{43}|gm:[A-Za-z0-9_-]{87})$",
+        description="the new public key, in the form of EnrolmentRequest.public_key",
+    )
+    possession: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{86}$", description="64 bytes, base64url: see possession_message"
+    )
+
+
+class KeyRotationReply(_Model):
+    terminal_id: str = Field(pattern=TERMINAL_ID)
+    suite: str = Field(description="the suite of the key now registered: gm or intl")
+
+
+def possession_message(terminal_id: str, public_key: str) -> bytes:
+    """What a new key signs to show it is held by the terminal rotating to it."""
+    return f"KR1\n{terminal_id}\n{public_key}".encode()
+
+
 # -- records --------------------------------------------------------------------------
 
 

@@ -105,7 +105,7 @@ def pin_ca(identity_path: Path, pem: bytes) -> Path:
     """Keeps the CA certificate beside the identity file (written whole, then renamed
     into place; 0644: a CA certificate is public)."""
     path = ca_path(identity_path)
-    _write_whole(path, pem, 0o644)
+    write_whole(path, pem, 0o644)
     return path
 
 
@@ -162,10 +162,10 @@ class Identity:
             beside = self.ca_file.parent.resolve() == path.parent.resolve()
             body["ca_file"] = self.ca_file.name if beside else str(self.ca_file.resolve())
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_whole(path, json.dumps(body).encode(), 0o600)
+        write_whole(path, json.dumps(body).encode(), 0o600)
 
 
-def _write_whole(path: Path, data: bytes, mode: int) -> None:
+def write_whole(path: Path, data: bytes, mode: int) -> None:
     """A reader sees the old file or the new one, never half of one, even after a
     power cut (written, synced, then renamed into place)."""
     path.parent.mkdir(parents=True, exist_ok=True)
