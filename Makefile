@@ -34,6 +34,8 @@ test: setup
 	$(BIN)/python -m pytest -q --cov=flows --cov=offline_cache --cov-branch --cov-report=
 	@# The flow engine decides what a citizen is charged and given back: 95 % of its branches.
 	$(BIN)/coverage report --include='flows/engine.py' --fail-under=95
+	@# Every test again in the other crypto suite: a deployment runs in either (wire/crypto).
+	KIOSK_CRYPTO_DEFAULT=intl $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: setup
 	@set -e; for b in bench/*.py; do echo "== $$b" >&2; $(BIN)/python $$b; done

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from tests.services.process import free_port
+from tests.suite_env import SUITE
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
 REPO = Path(__file__).resolve().parents[2]
@@ -22,6 +23,7 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
+        **SUITE,
         "HOME": str(tmp_path),
         "KIOSK__LOGGING__DIR": str(tmp_path / "log"),
         **extra,

@@ -18,6 +18,7 @@ from kiosk.documents.keys import config_lines, keygen
 from kiosk.documents.proofs import issue
 from kiosk.documents.slips import SlipContext, slip_pdf
 from kiosk.documents.verify import verify_file
+from tests.suite_env import SUITE
 from wire.proof import encode
 
 TODAY = date.today()
@@ -169,7 +170,7 @@ def test_kiosk_proof_verify(proofs, key, tmp_path):
             capture_output=True,
             text=True,
             timeout=60,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **SUITE},
         )
 
     pdf, issued = proofs["criminal_record"]

@@ -10,6 +10,7 @@ import pytest
 from kiosk import __version__, cli
 from kiosk.cli import Command
 from tests import canary
+from tests.suite_env import SUITE
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
 
@@ -20,7 +21,7 @@ def kiosk(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **(env or {})},
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **SUITE, **(env or {})},
     )
 
 
