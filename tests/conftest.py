@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.services import cups, pcscd, postgres
+from wire.crypto.suite import DEFAULT_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the machine's own kiosk configuration or language by accident."""
     for name in list(os.environ):
-        if name.startswith("KIOSK"):
+        if name.startswith("KIOSK") and name != DEFAULT_VARIABLE:  # the run's crypto suite
             monkeypatch.delenv(name)
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.delenv("LC_ALL", raising=False)
