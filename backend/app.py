@@ -66,7 +66,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.lost_hold_s = settings.lost_hold_s
     app.state.limits = settings.limits
     app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not
-    app.state.issuer = load_issuer(settings.data_dir / "issuer.json")
+    # signs proofs in the deployment's suite: a key of it is added if the current one's differs
+    app.state.issuer = load_issuer(settings.data_dir / "issuer.json", app.state.crypto_suite)
     app.state.vault = load_vault(settings.data_dir, app.state.engine)  # sealed at rest
     pack = terminals.load_config_pack(settings.city_pack, app.state.issuer.public_keys)
     app.state.config_pack = lambda: pack

@@ -1,10 +1,17 @@
 """The signed payload in a printed proof's QR code, shared by the kiosk (which
 prints and verifies it) and the backend (which issues it).
 
-Text in the QR code: ``KP1.<payload>.<signature>``, both base64url without
-padding. The payload is compact canonical JSON (short keys, sorted, no spaces);
-the signature is Ed25519 over ``b"KP1." + payload bytes``, by the issuer's key
-named in the payload (`k`), so keys can rotate while old proofs stay valid.
+Text in the QR code: ``<prefix>.<payload>.<signature>``, both base64url without
+padding. The prefix says the crypto suite (wire/crypto) of everything in the code:
+
+    KP1.     intl: Ed25519 over ``b"KP1." + payload``, HMAC-SHA-256, SHA-256
+             (byte for byte the codes printed before the suites: they still verify)
+    KP1-GM.  gm: SM2 with SM3 over ``b"KP1-GM." + payload``, HMAC-SM3, SM3
+
+The payload is compact canonical JSON (short keys, sorted, no spaces); the
+signature is by the issuer's key named in the payload (`k`), so keys can rotate,
+and change suite, while old proofs stay valid. A key only verifies codes of its
+own suite: relabelled, a code is refused.
 
 The holder's ID number is never in the code, not even hashed plainly (an ID number
 has few enough possibilities to brute-force any unkeyed hash): `h` is an HMAC of it
@@ -14,19 +21,20 @@ that person?" and nobody else can learn who it is about.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+from collections.abc import Mapping
 from datetime import date
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from wire import crypto
 from wire.encoding import b64 as _b64
 from wire.encoding import unb64 as _unb64
 
-PREFIX = "KP1"
+PREFIXES = {"intl": "KP1", "gm": "KP1-GM"}  # suite -> the code's first part
+SUITES = {prefix: name for name, prefix in PREFIXES.items()}
+PREFIX = PREFIXES["intl"]  # the prefix of before the suites
+NOT_A_CODE = "KP1.<payload>.<signature>, or KP1-GM.…"  # what a code looks like, for errors
 
 DOCUMENT_TYPES = {"cr": "criminal_record", "hh": "household", "rs": "residence"}
 
@@ -78,26 +86,33 @@ def holder_name(name: str) -> str:
     return name[:1] + "".join(" " if c == " " else "*" for c in name[1:])
 
 
-def id_number_hmac(hmac_key: bytes, id_number: str) -> str:
-    digest = hmac.new(hmac_key, id_number.strip().upper().encode(), hashlib.sha256).digest()
-    return _b64(digest[:16])
+def id_number_hmac(hmac_key: bytes, id_number: str, suite: crypto.Suite) -> str:
+    """`h`: the suite's HMAC of the ID number, cut to 16 bytes."""
+    return _b64(suite.mac(hmac_key, id_number.strip().upper().encode())[:16])
 
 
-def encode(payload: ProofPayload, signing_key: Ed25519PrivateKey) -> str:
-    body = _canonical(payload)
-    signature = signing_key.sign(PREFIX.encode() + b"." + body)
-    return f"{PREFIX}.{_b64(body)}.{_b64(signature)}"
+def encode(payload: ProofPayload, signing_key: crypto.PrivateKey) -> str:
+    """The code's text, in the suite of the key that signs it."""
+    suite = crypto.suite(signing_key.suite)
+    prefix, body = PREFIXES[suite.name], _canonical(payload)
+    signature = suite.sign(signing_key, prefix.encode() + b"." + body)
+    return f"{prefix}.{_b64(body)}.{_b64(signature)}"
 
 
-def decode(text: str, trusted: dict[str, Ed25519PublicKey]) -> ProofPayload:
+def is_code(text: str) -> bool:
+    """Whether a QR code's text looks like a proof's (of either suite)."""
+    return text.strip().split(".")[0] in SUITES
+
+
+def decode(text: str, trusted: Mapping[str, crypto.PublicKey]) -> ProofPayload:
     """Check the signature against the pinned keys and return the payload.
 
     Raises ProofFormatError, UnknownKeyError or ProofSignatureError. Expiry is the
     caller's business: an expired proof is still a genuine one.
     """
-    parts = text.strip().split(".")
-    if len(parts) != 3 or parts[0] != PREFIX:
-        raise ProofFormatError("not a proof code (expected KP1.<payload>.<signature>)")
+    suite, parts = _suite_of(text), text.strip().split(".")
+    if len(parts) != 3:
+        raise ProofFormatError(f"not a proof code (expected {NOT_A_CODE})")
     try:
         body, signature = _unb64(parts[1]), _unb64(parts[2])
         payload = ProofPayload.model_validate(json.loads(body))
@@ -106,9 +121,13 @@ def decode(text: str, trusted: dict[str, Ed25519PublicKey]) -> ProofPayload:
     key = trusted.get(payload.k)
     if key is None:
         raise UnknownKeyError(payload.k)
+    if key.suite != suite.name:  # a code relabelled to pass for another suite's
+        raise ProofSignatureError(
+            f"issuer key '{payload.k}' is of the {key.suite} suite, the code of {suite.name}"
+        )
     try:
-        key.verify(signature, PREFIX.encode() + b"." + body)
-    except InvalidSignature:
+        suite.verify(key, parts[0].encode() + b"." + body, signature)
+    except crypto.CryptoError:
         raise ProofSignatureError("the signature does not match: altered or forged") from None
     if _canonical(payload) != body:
         raise ProofFormatError("the payload is not in canonical form")
@@ -116,24 +135,33 @@ def decode(text: str, trusted: dict[str, Ed25519PublicKey]) -> ProofPayload:
 
 
 def verification_code(code_text: str) -> str:
-    """8 characters to read out or type in, derived from the signed code."""
-    digest = hashlib.sha256(code_text.encode()).digest()
+    """8 characters to read out or type in, derived from the signed code by its
+    suite's digest; ProofFormatError if the text is no proof code."""
+    digest = _suite_of(code_text).digest(code_text.encode())
     alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
     number = int.from_bytes(digest[:5], "big")
     return "".join(alphabet[(number >> (5 * i)) & 31] for i in range(8))
 
 
-def public_key_text(key: Ed25519PublicKey) -> str:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+def public_key_text(key: crypto.PublicKey) -> str:
+    """An issuer's public key as configured and published: `gm:<b64>`, or bare (intl)."""
+    return crypto.public_key_text(key)
 
-    return _b64(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
 
-
-def public_key_from_text(text: str) -> Ed25519PublicKey:
+def public_key_from_text(text: str) -> crypto.PublicKey:
+    """The key of a public key's text, in the suite it names; ProofFormatError if none."""
     try:
-        return Ed25519PublicKey.from_public_bytes(_unb64(text))
-    except ValueError as exc:
-        raise ProofFormatError(f"not an Ed25519 public key: {exc}") from None
+        return crypto.load_public_key_text(text.strip())[1]
+    except crypto.CryptoError as exc:
+        raise ProofFormatError(f"not an issuer's public key: {exc}") from None
+
+
+def _suite_of(text: str) -> crypto.Suite:
+    """The suite a code's prefix names; ProofFormatError for any other text."""
+    prefix = text.strip().split(".")[0]
+    if prefix not in SUITES:
+        raise ProofFormatError(f"not a proof code (expected {NOT_A_CODE})")
+    return crypto.suite(SUITES[prefix])
 
 
 def _canonical(payload: ProofPayload) -> bytes:

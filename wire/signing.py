@@ -12,9 +12,9 @@ where the scheme tag and the body's digest are the suite's: `KS1` and SHA-256 in
 and one suite: the backend refuses a timestamp outside the window and a nonce it saw
 inside it.
 
-A terminal's public key's text says its suite: `gm:<base64url>` for SM2 (the 65-byte
-04 ‖ x ‖ y point), the bare 43-character base64url for Ed25519 (`intl`, as enrolled
-before the suites; `intl:<base64url>` reads too).
+A terminal's public key's text says its suite, in the one form of every public key
+(wire/crypto/text.py): `gm:<base64url>` for SM2, the bare base64url for Ed25519
+(`intl`, as enrolled before the suites; `intl:<base64url>` reads too).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ SESSION = "X-Kiosk-Session"
 WINDOW_S = 300
 
 # The longest text of a public key (`gm:` and 87 characters): the column that keeps it
-PUBLIC_KEY_MAX = 96
+PUBLIC_KEY_MAX = crypto.PUBLIC_KEY_TEXT_MAX
 
 
 class SignatureError(ValueError):
@@ -50,16 +50,13 @@ class SignatureError(ValueError):
 
 def public_key_text(public: crypto.PublicKey) -> str:
     """The text form of a terminal's public key, which says its suite (see above)."""
-    text = crypto.suite(public.suite).dump_public(public)
-    return text if public.suite == "intl" else f"{public.suite}:{text}"
+    return crypto.public_key_text(public)
 
 
 def load_public_key(text: str) -> tuple[crypto.Suite, crypto.PublicKey]:
     """The suite and the key of a public key's text; SignatureError if it is neither."""
-    name, _, raw = text.rpartition(":")
     try:
-        suite = crypto.suite(name or "intl")
-        return suite, suite.load_public(raw)
+        return crypto.load_public_key_text(text)
     except crypto.CryptoError as exc:
         raise SignatureError(f"not a terminal's public key: {exc}") from None
 

@@ -271,4 +271,8 @@ class ConfigPack(_Model):
 
     etag: str
     city_pack: dict[str, str]
-    issuer_keys: dict[str, str] = Field(description="key id to Ed25519 public key, base64url")
+    issuer_keys: dict[str, str] = Field(
+        description="key id to public key, its suite's marker first (wire/crypto/text.py): "
+        "gm:<SM2 point, 65 bytes, base64url>, or an Ed25519 key (intl), base64url; the keys "
+        "of proofs printed before a rotation stay listed"
+    )

@@ -30,7 +30,8 @@ class ProofCommand(Command):
         if args.action == "keygen":
             from kiosk.documents.keys import config_lines, keygen
 
-            key = keygen(args.folder, args.key_id)
+            # in the terminal's suite (`[crypto] suite`), the one its backend signs in
+            key = keygen(args.folder, args.key_id, console.loaded_config().config.crypto.suite)
             console.say("proof.keygen.done", key_id=key.key_id, folder=args.folder)
             print(config_lines(key, args.folder.resolve()), file=console.out)
             return EXIT_OK

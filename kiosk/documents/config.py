@@ -14,6 +14,8 @@ class ProofSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     trusted_keys: dict[str, str] = Field(
-        default_factory=dict, description="issuer key id -> Ed25519 public key (base64url)"
+        default_factory=dict,
+        description="issuer key id -> public key, its suite's marker first: gm:<SM2 point, "
+        "base64url> or an Ed25519 key (intl), base64url, bare or after intl:",
     )
     signing_key: Path | None = Field(None, description="development only: a keygen folder")

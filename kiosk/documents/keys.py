@@ -2,41 +2,35 @@
 
 On a terminal, proofs are issued by the backend, which holds the signing and HMAC
 keys; the kiosk holds only the pinned public keys (`[proof] trusted_keys`, several
-key ids at once so that keys can rotate). For development and tests a key set is
-made locally with `kiosk proof keygen DIR`.
+key ids at once so that keys can rotate), each in its suite's text (wire/crypto:
+`gm:<base64url>` for SM2, bare base64url for Ed25519). For development and tests a
+key set is made locally with `kiosk proof keygen DIR`, in the configured suite.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    load_pem_private_key,
-)
-
 from kiosk.documents.config import ProofSection
 from kiosk.errors import ConfigError
+from wire import crypto
 from wire.proof import ProofFormatError, public_key_from_text, public_key_text
 
 
 @dataclass(frozen=True)
 class IssuingKey:
     key_id: str
-    private: Ed25519PrivateKey
+    private: crypto.PrivateKey  # its suite is the proofs' it signs
     hmac_key: bytes
 
+    @property
+    def suite(self) -> crypto.Suite:
+        return crypto.suite(self.private.suite)
 
-def trusted(section: ProofSection) -> dict[str, Ed25519PublicKey]:
+
+def trusted(section: ProofSection) -> dict[str, crypto.PublicKey]:
     keys = {}
     for key_id, text in section.trusted_keys.items():
         try:
@@ -53,7 +47,7 @@ def trusted(section: ProofSection) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-def trusted_issuers(section: ProofSection, database: Path) -> dict[str, Ed25519PublicKey]:
+def trusted_issuers(section: ProofSection, database: Path) -> dict[str, crypto.PublicKey]:
     """The issuer keys the backend's config gave (in the terminal's `database`) and
     those configured in `[proof] trusted_keys`; a configured one wins a tie."""
     from kiosk.sync.link import pulled_issuer_keys
@@ -61,13 +55,15 @@ def trusted_issuers(section: ProofSection, database: Path) -> dict[str, Ed25519P
     return {**pulled_issuer_keys(database), **trusted(section)}
 
 
-def keygen(folder: Path, key_id: str) -> IssuingKey:
-    """Write `<id>.pem` and `<id>.hmac` (mode 0600) into folder."""
+def keygen(folder: Path, key_id: str, suite: str | None = None) -> IssuingKey:
+    """Write `<id>.key` (the suite's marker, a colon, the private key in base64url)
+    and `<id>.hmac` (mode 0600) into folder; in `suite`, else the deployment default."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    private = Ed25519PrivateKey.generate()
-    hmac_key = secrets.token_bytes(32)
-    pem = private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    for path, data in ((folder / f"{key_id}.pem", pem), (folder / f"{key_id}.hmac", hmac_key)):
+    made = crypto.suite(suite or crypto.DEFAULT)
+    private = made.generate_private_key()
+    hmac_key = made.new_mac_key()
+    text = f"{made.name}:{made.dump_private(private)}\n".encode()
+    for path, data in ((folder / f"{key_id}.key", text), (folder / f"{key_id}.hmac", hmac_key)):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -75,30 +71,29 @@ def keygen(folder: Path, key_id: str) -> IssuingKey:
 
 
 def load_issuing_key(folder: Path) -> IssuingKey:
-    pems = sorted(folder.glob("*.pem"))
-    if len(pems) != 1:
-        raise ConfigError(
-            "config.invalid",
-            origin="[proof]",
-            key="signing_key",
-            value=f" = {str(folder)!r}",
-            problem="needs exactly one <id>.pem",
-            more="",
-        )
-    key_id = pems[0].stem
-    private = load_pem_private_key(pems[0].read_bytes(), password=None)
-    if not isinstance(private, Ed25519PrivateKey):
-        raise ConfigError(
-            "config.invalid",
-            origin="[proof]",
-            key="signing_key",
-            value=f" = {str(pems[0])!r}",
-            problem="not an Ed25519 key",
-            more="",
-        )
+    files = sorted(folder.glob("*.key"))
+    if len(files) != 1:
+        raise _bad_signing_key(folder, "needs exactly one <id>.key (made by `kiosk proof keygen`)")
+    key_id = files[0].stem
+    name, _, text = files[0].read_text(encoding="ascii").strip().partition(":")
+    try:
+        private = crypto.suite(name).load_private(text)
+    except crypto.CryptoError as exc:
+        raise _bad_signing_key(files[0], f"not an issuing key: {exc}") from None
     return IssuingKey(key_id, private, (folder / f"{key_id}.hmac").read_bytes())
 
 
+def _bad_signing_key(path: Path, problem: str) -> ConfigError:
+    return ConfigError(
+        "config.invalid",
+        origin="[proof]",
+        key="signing_key",
+        value=f" = {str(path)!r}",
+        problem=problem,
+        more="",
+    )
+
+
 def config_lines(key: IssuingKey, folder: Path) -> str:
-    public = public_key_text(key.private.public_key())
+    public = public_key_text(key.private.public)
     return f'[proof]\nsigning_key = "{folder}"\ntrusted_keys = {{ {key.key_id} = "{public}" }}'

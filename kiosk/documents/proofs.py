@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import segno
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -26,6 +25,7 @@ from kiosk.documents.keys import IssuingKey
 from kiosk.documents.typeset import draw, paragraph
 from kiosk.privacy import mask_id_number
 from kiosk.strings import Catalogue, catalogue
+from wire import crypto
 from wire.proof import (
     DOCUMENT_TYPES,
     ProofPayload,
@@ -79,7 +79,7 @@ def issue(
         t=KINDS[request.kind],
         s=request.serial,
         n=holder_name(request.name),
-        h=id_number_hmac(key.hmac_key, request.id_number),
+        h=id_number_hmac(key.hmac_key, request.id_number, key.suite),
         u=request.use,
         i=request.issued.strftime("%Y%m%d"),
         e=(request.issued + timedelta(days=rules.valid_days)).strftime("%Y%m%d"),
@@ -108,7 +108,7 @@ class WrongHolder(ValueError):
 def render_issued(
     code_text: str,
     holder: Holder,
-    trusted: dict[str, Ed25519PublicKey],
+    trusted: dict[str, crypto.PublicKey],
     pack: CityPack,
     lang: str = "zh_CN",
     strings: Catalogue | None = None,

@@ -18,18 +18,18 @@ from typing import Any
 
 import cv2
 import numpy as np
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyzbar import pyzbar
 
 from kiosk.errors import KioskError, ServiceUnavailable
+from wire import crypto
 from wire.proof import (
     DOCUMENT_TYPES,
-    PREFIX,
     ProofFormatError,
     ProofPayload,
     ProofSignatureError,
     UnknownKeyError,
     decode,
+    is_code,
     verification_code,
 )
 
@@ -75,7 +75,7 @@ class Verdict:
         }
 
 
-def verify_text(text: str, trusted: dict[str, Ed25519PublicKey], today: date) -> Verdict:
+def verify_text(text: str, trusted: dict[str, crypto.PublicKey], today: date) -> Verdict:
     try:
         payload = decode(text, trusted)
     except UnknownKeyError as exc:
@@ -89,9 +89,9 @@ def verify_text(text: str, trusted: dict[str, Ed25519PublicKey], today: date) ->
     return Verdict(status, payload, code)
 
 
-def verify_file(path: Path, trusted: dict[str, Ed25519PublicKey], today: date) -> Verdict:
+def verify_file(path: Path, trusted: dict[str, crypto.PublicKey], today: date) -> Verdict:
     codes = find_codes(load_image(path))
-    ours = [c for c in codes if c.startswith(PREFIX + ".")]
+    ours = [c for c in codes if is_code(c)]  # of either suite: the prefix says which
     if not ours:
         return Verdict("no_code", detail=f"{len(codes)} other code(s) on the page")
     return verify_text(ours[0], trusted, today)

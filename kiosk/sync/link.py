@@ -19,7 +19,7 @@ from wire import __version__
 from wire.sync import ConfigPack, DeviceReport, Heartbeat, HeartbeatReply, OutboxReport
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from wire.crypto import PublicKey
 
 log = logging.getLogger("kiosk.sync.link")
 
@@ -133,7 +133,7 @@ def cached_pack(db: sqlite3.Connection) -> ConfigPack | None:
     return ConfigPack.model_validate_json(text) if text else None
 
 
-def pulled_issuer_keys(database: Path) -> dict[str, Ed25519PublicKey]:
+def pulled_issuer_keys(database: Path) -> dict[str, PublicKey]:
     """The issuer keys the backend's config gave this terminal: none when it never
     synced (then only `[proof] trusted_keys` count). Opens its own connection, so
     any thread may ask."""

@@ -62,11 +62,12 @@ BACKEND = str(Path(sys.executable).parent / "kiosk-backend")
 
 
 @contextlib.contextmanager
-def served(tmp_path: Path, *flags: str) -> Iterator[tuple[str, Path]]:
-    """`kiosk-backend serve` on a free loopback port: (its URL, its data folder)."""
+def served(tmp_path: Path, *flags: str, port: int = 0) -> Iterator[tuple[str, Path]]:
+    """`kiosk-backend serve` on a free loopback port (or `port`, to serve again where
+    terminals enrolled): (its URL, its data folder)."""
     from tests.services.process import free_port, port_open, start, stop, wait_until
 
-    port = free_port()
+    port = port or free_port()
     data = tmp_path / "backend"
     server = start([BACKEND, "serve", "--port", str(port), "--data", str(data), *flags],
                    tmp_path / "serve.log")  # fmt: skip
@@ -182,6 +183,44 @@ def test_a_proof_the_backend_issued_verifies_with_the_pulled_issuer_keys(tmp_pat
         after = kiosk(tmp_path, *config, "proof", "verify", str(qr), "--json")
         assert after.returncode == 0, after.stderr
         assert json.loads(after.stdout)["status"] == "valid"
+
+
+def test_a_deployment_switched_to_gm_still_verifies_the_proofs_printed_before(tmp_path):
+    """An intl backend issues a proof; restarted with `--crypto-suite gm` (its data
+    kept, two API processes), it issues gm proofs with a new issuer key and still
+    publishes the old one: `kiosk proof verify` checks both, offline, after one sync."""
+    import segno
+
+    from backend.registry import citizen_id
+    from kiosk.sync.client import BackendClient
+    from kiosk.sync.identity import Identity
+    from tests.services.process import free_port
+    from wire.services import ProofRequest
+
+    config, port = ("--config", str(_config(tmp_path))), free_port()
+    intl = {"KIOSK__CRYPTO__SUITE": "intl"}  # the terminal keeps its intl key after the switch
+    ask = ProofRequest(id_number=citizen_id("traveller"), doc_type="rs", use="就业")
+
+    def issue(name: str) -> Path:
+        client = BackendClient(Identity.load(tmp_path / "identity.json"))
+        issued = client.call("POST", "/v1/proofs", ask).json()
+        client.close()
+        segno.make(issued["code"], error="m").save(tmp_path / f"{name}.png", scale=6, border=4)
+        return tmp_path / f"{name}.png"
+
+    with served(tmp_path, "--crypto-suite", "intl", port=port) as (url, data):
+        code = _backend(tmp_path, "code", "--data", str(data)).stdout.strip()
+        assert kiosk(tmp_path, *config, "enroll", "--backend", url, "--code", code,
+                     env=intl).returncode == 0  # fmt: skip
+        before = issue("before")
+    with served(tmp_path, "--crypto-suite", "gm", "--workers", "2", port=port):
+        after = issue("after")
+        assert kiosk(tmp_path, *config, "sync", "run", "--once", env=intl).returncode == 0
+    for qr, key_id in ((before, "issuer-1"), (after, "issuer-2")):  # the backend is gone now
+        shown = kiosk(tmp_path, *config, "proof", "verify", str(qr), "--json", env=intl)
+        assert shown.returncode == 0, shown.stderr
+        found = json.loads(shown.stdout)
+        assert (found["status"], found["fields"]["key_id"]) == ("valid", key_id), found
 
 
 def test_an_intl_deployment_enrols_intl_terminals_only(tmp_path):

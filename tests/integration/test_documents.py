@@ -14,15 +14,23 @@ import pytest
 import segno
 
 from kiosk.documents.gallery import PACK, samples, slips
-from kiosk.documents.keys import config_lines, keygen
+from kiosk.documents.keys import config_lines, keygen, load_issuing_key
 from kiosk.documents.proofs import issue
 from kiosk.documents.slips import SlipContext, slip_pdf
 from kiosk.documents.verify import verify_file
 from tests.suite_env import SUITE
+from wire import crypto
 from wire.proof import encode
 
 TODAY = date.today()
 KIOSK = str(Path(sys.executable).parent / "kiosk")
+# the commands run this checkout's code (a worktree's too), not the installed one's
+ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "PYTHONPATH": str(Path(__file__).parents[2]),
+    **SUITE,
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +40,7 @@ def key(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trusted(key):
-    return {key.key_id: key.private.public_key()}
+    return {key.key_id: key.private.public}
 
 
 @pytest.fixture(scope="module")
@@ -120,11 +128,9 @@ def test_expired_unknown_key_and_altered_are_refused(key, trusted, proofs, tmp_p
 
     pdf, issued = proofs["criminal_record"]
     stranger = keygen(tmp_path / "other", "test-key")
-    assert verify_file(pdf, {"another": stranger.private.public_key()}, TODAY).status == (
-        "unknown_key"
-    )
+    assert verify_file(pdf, {"another": stranger.private.public}, TODAY).status == ("unknown_key")
     # The same key id, another key: what a forger with a look-alike key would print.
-    assert verify_file(pdf, {"test-key": stranger.private.public_key()}, TODAY).status == ("forged")
+    assert verify_file(pdf, {"test-key": stranger.private.public}, TODAY).status == "forged"
 
     # Altered: a longer validity, printed with the original signature.
     longer = issued.payload.model_copy(update={"e": "20991231"})
@@ -170,7 +176,7 @@ def test_kiosk_proof_verify(proofs, key, tmp_path):
             capture_output=True,
             text=True,
             timeout=60,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **SUITE},
+            env=ENV,
         )
 
     pdf, issued = proofs["criminal_record"]
@@ -191,3 +197,36 @@ def test_kiosk_proof_verify(proofs, key, tmp_path):
     conf.write_text("[logging]\nstderr = false\n")
     no_keys = verify(str(pdf))
     assert no_keys.returncode == 2 and "no trusted issuer keys" in no_keys.stderr
+
+
+@pytest.mark.parametrize("suite", crypto.NAMES)
+def test_kiosk_proof_keygen_and_verify_in_each_suite(suite, tmp_path):
+    """`kiosk proof keygen` makes the key in the configured suite; the proof it signs
+    verifies offline with the trusted key it prints, and with no other suite's."""
+    conf = tmp_path / "kiosk.toml"
+    conf.write_text(f'[crypto]\nsuite = "{suite}"\n[logging]\nstderr = false\n')
+
+    def kiosk(*args):
+        return subprocess.run([KIOSK, "--lang", "en", "--config", str(conf), "proof", *args],
+                              capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
+
+    made = kiosk("keygen", str(tmp_path / "keys"), "--key-id", "dev-1")
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.splitlines()[1:]  # after the line for a person: the config's
+    assert ('dev-1 = "gm:' in lines[-1]) == (suite == "gm")
+    key = load_issuing_key(tmp_path / "keys")
+    assert (key.key_id, key.suite.name) == ("dev-1", suite)
+    pdf = tmp_path / "proof.pdf"
+    issued = issue(samples(TODAY)["criminal_record"], key, PACK)
+    assert issued.code_text.startswith("KP1-GM." if suite == "gm" else "KP1.")
+    pdf.write_bytes(issued.pdf)
+    conf.write_text("\n".join(lines) + "\n[logging]\nstderr = false\n")
+    shown = kiosk("verify", str(pdf), "--json")
+    assert shown.returncode == 0, shown.stderr
+    found = json.loads(shown.stdout)
+    assert found["status"] == "valid" and found["verification_code"] == issued.verification_code
+    other = crypto.suite("intl" if suite == "gm" else "gm").generate_private_key().public
+    conf.write_text(f'[proof]\ntrusted_keys = {{ dev-1 = "{crypto.public_key_text(other)}" }}\n'
+                    "[logging]\nstderr = false\n")  # fmt: skip
+    refused = kiosk("verify", str(pdf), "--json")
+    assert refused.returncode == 1 and json.loads(refused.stdout)["status"] == "forged"

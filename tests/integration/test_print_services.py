@@ -50,7 +50,7 @@ def a4():
 
 
 def services(drivers, key=None, language="zh_CN"):
-    keys = {key.key_id: key.private.public_key()} if key else {}
+    keys = {key.key_id: key.private.public} if key else {}
     return PrintServices(drivers, lambda: PACK, catalogue(), "BJ-DC-0007", lambda: keys,
                          language=lambda: language)  # fmt: skip
 
@@ -114,7 +114,7 @@ def test_a_proof_the_backend_signed_is_printed_and_verifies(a4, key, tmp_path):
     assert answer["result"]["state"] == "printed", answer
     printed = simulator.received()
     assert len(printed) == before + 1
-    verdict = verify_file(printed[-1], {key.key_id: key.private.public_key()}, date.today())
+    verdict = verify_file(printed[-1], {key.key_id: key.private.public}, date.today())
     assert verdict.genuine and verdict.status == "valid"
 
 

@@ -14,6 +14,8 @@ module names an algorithm.
     key = s.generate_private_key()
     signature = s.sign(key, message)  # 64 bytes in both suites
     s.verify(key.public, message, signature)  # or crypto.BadSignature
+    text = crypto.public_key_text(key.public)  # "gm:…", or bare for intl
+    s, public = crypto.load_public_key_text(text)  # its suite too, or crypto.BadKey
     sealed = s.seal(s.new_aead_key(), plaintext, aad)  # open() or crypto.BadSeal
 
 SM3, HMAC-SM3 and SM4-GCM come from the `cryptography` package; SM2 from the
@@ -31,10 +33,12 @@ from wire.crypto.errors import (
 )
 from wire.crypto.keys import PrivateKey, PublicKey
 from wire.crypto.suite import DEFAULT, NAMES, Suite, suite
+from wire.crypto.text import PUBLIC_KEY_TEXT_MAX, load_public_key_text, public_key_text
 
 __all__ = [
     "DEFAULT",
     "NAMES",
+    "PUBLIC_KEY_TEXT_MAX",
     "BadKey",
     "BadSeal",
     "BadSignature",
@@ -44,5 +48,7 @@ __all__ = [
     "PublicKey",
     "Suite",
     "UnknownSuite",
+    "load_public_key_text",
+    "public_key_text",
     "suite",
 ]

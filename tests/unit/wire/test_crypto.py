@@ -495,3 +495,23 @@ def test_no_libcrypto_is_one_clear_error(monkeypatch):
         assert INTL.sign(INTL.generate_private_key(), b"intl needs no OpenSSL 3")
     finally:
         libcrypto.libcrypto.cache_clear()
+
+
+# == a public key's text ===================================================================
+
+
+@pytest.mark.parametrize("suite", [GM, INTL])
+def test_a_public_key_s_text_says_its_suite(suite):
+    public = suite.generate_private_key().public
+    text = crypto.public_key_text(public)
+    assert text == (
+        suite.dump_public(public) if suite is INTL else "gm:" + suite.dump_public(public)
+    )
+    assert len(text) <= crypto.PUBLIC_KEY_TEXT_MAX
+    assert crypto.load_public_key_text(text) == (suite, public)
+    assert crypto.load_public_key_text(f"{suite.name}:{suite.dump_public(public)}")[1] == public
+    raw = suite.dump_public(public)
+    other = "intl:" if suite is GM else "gm:"
+    for bad in ("", "sm9:" + raw, other + raw, suite.name + ":%%%"):
+        with pytest.raises(crypto.BadKey):
+            crypto.load_public_key_text(bad)
