@@ -69,7 +69,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     # signs proofs in the deployment's suite: a key of it is added if the current one's differs
     app.state.issuer = load_issuer(settings.data_dir / "issuer.json", app.state.crypto_suite)
     app.state.vault = load_vault(settings.data_dir, app.state.engine)  # sealed at rest
-    pack = terminals.load_config_pack(settings.city_pack, app.state.issuer.public_keys)
+    pack = terminals.load_config_pack(
+        settings.city_pack, app.state.issuer.public_keys, app.state.crypto_suite
+    )
     app.state.config_pack = lambda: pack
     problems.install(app)
     app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import string
@@ -243,12 +242,15 @@ def config(request: Request, terminal: SignedTerminal) -> Response:
     )
 
 
-def load_config_pack(folder: Path | None, issuer_keys: dict[str, str]) -> ConfigPack:
-    """The city pack folder's text files and the issuer keys, under one content ETag."""
+def load_config_pack(
+    folder: Path | None, issuer_keys: dict[str, str], suite: str = crypto.DEFAULT
+) -> ConfigPack:
+    """The city pack folder's text files and the issuer keys, under one content ETag
+    (a digest in the deployment's suite: a switch makes terminals pull once more)."""
     files: dict[str, str] = {}
     if folder is not None:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             files[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
     content = json.dumps({"files": files, "keys": issuer_keys}, sort_keys=True).encode()
-    etag = hashlib.sha256(content).hexdigest()[:32]
+    etag = crypto.suite(suite).digest(content).hex()[:32]
     return ConfigPack(etag=etag, city_pack=files, issuer_keys=issuer_keys)
