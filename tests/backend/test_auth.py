@@ -64,6 +64,7 @@ def test_a_key_that_is_no_point_of_the_curve_is_refused(backend: Backend) -> Non
     assert answer.status_code == 422 and answer.json()["code"] == "bad_key"
 
 
+@pytest.mark.parametrize("suite", ["gm"])  # a gm deployment in either run
 def test_an_intl_terminal_enrolled_before_still_works_on_a_gm_deployment(
     backend: Backend,
 ) -> None:
@@ -80,6 +81,7 @@ def test_an_intl_terminal_enrolled_before_still_works_on_a_gm_deployment(
     assert (old.key.suite, new.key.suite) == ("intl", "gm")
 
 
+@pytest.mark.parametrize("suite", ["gm"])  # a gm deployment in either run
 def test_a_gm_signature_passed_off_as_ks1_is_refused(backend: Backend) -> None:
     """The scheme tag is signed: a gm signature whose message says KS1 (the intl
     layout) is not the terminal's request in either suite."""
