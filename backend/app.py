@@ -67,7 +67,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.limits = settings.limits
     app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not
     app.state.issuer = load_issuer(settings.data_dir / "issuer.json")
-    app.state.vault = load_vault(settings.data_dir, app.state.engine)  # sealed at rest
+    app.state.vault = load_vault(settings.data_dir, app.state.engine, suite=settings.crypto_suite)
     pack = terminals.load_config_pack(settings.city_pack, app.state.issuer.public_keys)
     app.state.config_pack = lambda: pack
     problems.install(app)
