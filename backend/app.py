@@ -68,7 +68,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not
     # signs proofs in the deployment's suite: a key of it is added if the current one's differs
     app.state.issuer = load_issuer(settings.data_dir / "issuer.json", app.state.crypto_suite)
-    app.state.vault = load_vault(settings.data_dir, app.state.engine)  # sealed at rest
+    # sealed at rest; likewise a master key of the deployment's suite is added
+    app.state.vault = load_vault(settings.data_dir, app.state.engine, suite=app.state.crypto_suite)
     pack = terminals.load_config_pack(
         settings.city_pack, app.state.issuer.public_keys, app.state.crypto_suite
     )

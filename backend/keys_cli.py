@@ -1,5 +1,6 @@
 """`kiosk-backend keys rotate`: a new master key for the personal fields at rest
-(backend/vault.py), and every stored data key wrapped again under it.
+(backend/vault.py), of the deployment's crypto suite (`--crypto-suite`, as `serve`'s),
+and every stored data key wrapped again under it.
 
 Safe to run while the backend serves: keys are only ever added to the key file (a
 running backend reads it again when it meets a version it does not know), and each
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backend.serve import _common, _db_url, _line
+from wire import crypto
 
 if TYPE_CHECKING:  # the command line lists every command: imports wait until one runs
     from sqlalchemy.engine import Engine
@@ -41,6 +43,10 @@ class KeysCommand:
         rotate = actions.add_parser(
             "rotate", help="add a master key and wrap every stored data key under it"
         )
+        rotate.add_argument(
+            "--crypto-suite", choices=crypto.NAMES, default=crypto.DEFAULT,
+            help="the deployment's crypto suite, as given to serve: the new master key's",
+        )  # fmt: skip
         _common(rotate)
         parser.set_defaults(handler=self.run)
 
@@ -53,15 +59,16 @@ class KeysCommand:
             engine = make_engine(_db_url(args))
             migrate(engine)
             # the key file must be there and open what the database sealed: rotating a
-            # stray one would seal records under keys the backend does not have
-            vault = load_vault(args.data, engine, create=False)
+            # stray one would seal records under keys the backend does not have. Its
+            # suite is left as it is: the rotation's new key is of the deployment's.
+            vault = load_vault(args.data, engine, suite=None, create=False)
         except Exception as exc:  # a key file open to others, an unreachable database
             print(f"kiosk-backend: keys {args.action}: {_line(exc)}", file=sys.stderr)
             if engine is not None:
                 engine.dispose()
             return 1
         try:
-            done = rotate(engine, vault)
+            done = rotate(engine, vault, args.crypto_suite)
         except Exception as exc:  # the new key is in the file: running it again finishes
             print(f"kiosk-backend: keys rotate: {_line(exc)} (run it again to finish)",
                   file=sys.stderr)  # fmt: skip
@@ -73,16 +80,18 @@ class KeysCommand:
         return 0
 
 
-def rotate(engine: Engine, vault: Vault) -> Rotation:
-    """Adds a master key, then rewraps and seals in batches; audited once at the end."""
+def rotate(engine: Engine, vault: Vault, suite: str) -> Rotation:
+    """Adds a master key of `suite`, then rewraps and seals in batches; audited once at
+    the end."""
     from sqlalchemy.orm import Session
 
     from backend.audit import audit
 
-    done = Rotation(vault.add_master_key())
+    done = Rotation(vault.add_master_key(suite))
     done.rewrapped = _rewrap(engine, vault)
     done.sealed = _seal_older(engine, vault)
-    detail = f"{done.rewrapped} data keys rewrapped, {done.sealed} older records sealed"
+    detail = (f"{suite} suite: {done.rewrapped} data keys rewrapped, "
+              f"{done.sealed} older records sealed")  # fmt: skip
     with Session(engine) as db, db.begin():
         audit(db, time.time(), "cli", getpass.getuser(), "keys_rotate",
               f"master key v{done.version}", detail)  # fmt: skip

@@ -3,28 +3,43 @@ them again without decrypting anything.
 
 The keys are in one file outside the database, DATA/keys/personal.json, readable by
 the backend's user only: made 0600 on first start, refused when group or others may
-read it.
+read it. Each key is of one crypto suite (wire/crypto: "gm" SM4-GCM and HMAC-SM3, or
+"intl" AES-256-GCM and HMAC-SHA-256), the deployment's when it was made:
 
-    {"format": "kiosk-vault/1", "current": 2,
-     "master_keys": {"1": "<64 hex digits>", "2": "<64 hex digits>"},
-     "index_key": "<64 hex digits>"}
+    {"format": "kiosk-vault/2", "current": 2,
+     "master_keys": {"1": {"suite": "intl", "key": "<64 hex digits>"},
+                     "2": {"suite": "gm", "key": "<32 hex digits>"}},
+     "index_key": {"suite": "intl", "key": "<64 hex digits>"}}
+
+A kiosk-vault/1 file (from before the suites) has bare hex keys: intl keys, all.
 
 - A record's personal fields (PERSONAL_FIELDS, the one list) leave its body and are
-  sealed together under a data key of their own (AES-256-GCM, the record's
-  idempotency key as associated data: a sealed value moved to another row does not
-  open). The body keeps the rest in clear, for the readers that need no one's data
-  (the console's service counts, the gateway's reconciliation).
-- The data key is wrapped by the current master key (AES-256-GCM) and stored beside
-  the data, prefixed with that master key's version.
-- Rotation (`kiosk-backend keys rotate`) adds a master key and rewraps the data keys;
-  the data is never encrypted again, and old master keys stay (a backup restored
-  from last year still opens).
-- The index key makes keyed hashes (HMAC-SHA-256): a photo's ID number is matched
-  by its hash, and a record's idempotency hash covers ID numbers without being a way
-  to try guesses of them. It is not rotated: every stored hash would change.
+  sealed together under a data key of their own, in the suite of the current master
+  key, the record's idempotency key as associated data (a sealed value moved to
+  another row does not open). The sealed data starts with its suite, "gm:<base64>"
+  (bare base64: intl, sealed before the suites), since rotation rewraps the data key
+  under a master key that may be of another suite. The body keeps the rest in clear,
+  for the readers that need no one's data (the console's service counts, the
+  gateway's reconciliation).
+- The data key is wrapped by the current master key, in that key's suite, and stored
+  beside the data, prefixed with that master key's version.
+- Rotation (`kiosk-backend keys rotate`) adds a master key of the deployment's suite
+  and rewraps the data keys; the data is never encrypted again, and old master keys
+  stay (a backup restored from last year still opens).
+- A deployment that switches suite (`serve --crypto-suite`) gets a new master key of
+  the new suite when the backend starts: new records are sealed in it, old ones open
+  in theirs, and `keys rotate` moves every data key under it.
+- The index key makes keyed hashes (a MAC in the index key's suite): a photo's ID
+  number is matched by its hash, and a record's idempotency hash covers ID numbers
+  without being a way to try guesses of them. Stored hashes are compared with hashes
+  computed now, so the index key keeps the suite it was made in when the deployment
+  switches: a hash in another suite would find none of the stored ones, and the
+  stored ones carry no suite to say which to compute. A backend made in gm hashes in
+  HMAC-SM3 for good; one made in intl keeps HMAC-SHA-256 until its hashes are
+  recomputed (a migration that opens every record; not done here). It is not rotated
+  for the same reason.
 
-Every algorithm used on personal data is named in this file and nowhere else, so that
-moving them behind one crypto module (issue #25) is a change to this file only.
+Every algorithm comes from wire/crypto (issue #25); this file names suites only.
 """
 
 from __future__ import annotations
@@ -33,8 +48,6 @@ import base64
 import binascii
 import contextlib
 import fcntl
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -44,18 +57,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from wire import crypto
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 log = logging.getLogger("kiosk.backend.vault")
 
-FORMAT = "kiosk-vault/1"
+FORMAT = "kiosk-vault/2"  # keys that say their suite; /1's are all intl
+FORMATS_READ = ("kiosk-vault/1", FORMAT)
+# The label of every associated data: the file format when the first value was sealed,
+# and kept since (changed, no sealed value would open)
+AAD_LABEL = "kiosk-vault/1"
 KEY_FILE = Path("keys") / "personal.json"  # under the backend's data directory
-KEY_BYTES = 32  # AES-256, and the HMAC key
-NONCE_BYTES = 12  # AES-GCM's standard nonce, random for every encryption
+SUITE_BEFORE_SUITES = "intl"  # keys and sealed data that name no suite: AES-256-GCM's
 
 # The fields of a record's body that say who a citizen is, or hold their image or a
 # credential: sealed, whatever the record's kind. Matched by name at the top level
@@ -86,7 +101,7 @@ class Sealed:
     """A record's personal fields, sealed: what the database holds."""
 
     key: str  # "<master key version>:<base64 of the wrapped data key>"
-    data: str  # base64 of the encrypted fields
+    data: str  # "<suite>:<base64 of the encrypted fields>" (bare base64: intl)
 
 
 class SealedRow(Protocol):
@@ -99,10 +114,16 @@ class SealedRow(Protocol):
 
 
 @dataclass(frozen=True)
+class _Key:
+    suite: crypto.Suite
+    secret: bytes
+
+
+@dataclass(frozen=True)
 class _Keys:
     current: int
-    master: dict[int, bytes]
-    index: bytes
+    master: dict[int, _Key]
+    index: _Key
 
 
 class Vault:
@@ -125,18 +146,23 @@ class Vault:
         return clear, personal
 
     def seal(self, personal: dict[str, Any], record_key: str) -> Sealed:
-        """Personal fields under a fresh data key, wrapped by the current master key."""
+        """Personal fields under a fresh data key, wrapped by the current master key,
+        both in that key's suite."""
         keys = self._fresh()
-        data_key = AESGCM.generate_key(bit_length=8 * KEY_BYTES)
+        suite = keys.master[keys.current].suite
+        data_key = suite.new_aead_key()
         text = json.dumps(personal, ensure_ascii=False, separators=(",", ":")).encode()
-        data = _encrypt(data_key, text, _record_aad(record_key))
-        return Sealed(self._wrap(keys, keys.current, data_key), _b64(data))
+        data = suite.seal(data_key, text, _record_aad(record_key))
+        return Sealed(self._wrap(keys, keys.current, data_key), f"{suite.name}:{_b64(data)}")
 
     def unseal(self, sealed: Sealed, record_key: str) -> dict[str, Any]:
+        """In the suite the sealed data names, with the data key its master key opens."""
         data_key = self._unwrap(sealed.key)
+        named, _, data = sealed.data.rpartition(":")
         try:
-            text = _decrypt(data_key, _unb64(sealed.data), _record_aad(record_key))
-        except InvalidTag:
+            suite = crypto.suite(named or SUITE_BEFORE_SUITES)
+            text = suite.open(data_key, _unb64(data), _record_aad(record_key))
+        except (crypto.UnknownSuite, crypto.BadSeal, crypto.BadKey):
             raise VaultError(f"record {record_key}: its sealed fields do not open") from None
         found: dict[str, Any] = json.loads(text)
         return found
@@ -160,10 +186,11 @@ class Vault:
     # -- keyed hashes ----------------------------------------------------------------------
 
     def keyed_hash(self, purpose: str, text: str | bytes) -> str:
-        """HMAC-SHA-256 under the index key, hex; `purpose` keeps the uses apart."""
+        """The MAC under the index key, in the index key's suite, hex (64 digits in
+        both); `purpose` keeps the uses apart."""
         raw = text.encode() if isinstance(text, str) else text
-        mac = hmac.new(self._keys.index, purpose.encode() + b"\x00" + raw, hashlib.sha256)
-        return mac.hexdigest()
+        index = self._keys.index
+        return index.suite.mac(index.secret, purpose.encode() + b"\x00" + raw).hex()
 
     def id_hash(self, id_number: str) -> str:
         """The keyed hash an ID number is found by (spaces and case do not matter)."""
@@ -172,26 +199,43 @@ class Vault:
     @staticmethod
     def same_hash(stored: str | None, computed: str) -> bool:
         """Compared in constant time: how long it takes says nothing of the stored one."""
-        return stored is not None and hmac.compare_digest(stored, computed)
+        return stored is not None and secrets.compare_digest(stored, computed)
 
     # -- rotation --------------------------------------------------------------------------
 
-    def add_master_key(self) -> int:
-        """A new current master key, written to the key file (the old ones stay); its
-        version. Under a lock: two rotations at once would lose one of the keys."""
+    def add_master_key(self, suite: str) -> int:
+        """A new current master key of `suite`, written to the key file (the old ones
+        stay); its version. Under a lock: two rotations at once would lose one of the
+        keys."""
+        made = crypto.suite(suite)
+        with _locked(self.path):
+            return self._add_master_key(self._read(), made)
+
+    def switch_suite(self, suite: str) -> int | None:
+        """A new current master key of `suite` if the current one is of another (the
+        deployment switched suite): its version; None if nothing changed. Under the
+        lock too: API processes starting at once switch once."""
+        made = crypto.suite(suite)
         with _locked(self.path):
             keys = self._read()
-            version = max(keys.master) + 1
-            master = {**keys.master, version: secrets.token_bytes(KEY_BYTES)}
-            _write_new(self.path, _Keys(version, master, keys.index), replace=True)
-            self._keys = self._read()
-        log.info("master key v%d added to %s", version, self.path)
+            if keys.master[keys.current].suite.name == made.name:
+                self._keys = keys
+                return None
+            return self._add_master_key(keys, made)
+
+    def _add_master_key(self, keys: _Keys, suite: crypto.Suite) -> int:
+        version = max(keys.master) + 1
+        master = {**keys.master, version: _Key(suite, suite.new_aead_key())}
+        _write_new(self.path, _Keys(version, master, keys.index), replace=True)
+        self._keys = self._read()
+        log.info("master key v%d (%s) added to %s", version, suite.name, self.path)
         return version
 
     # -- inside ----------------------------------------------------------------------------
 
     def _wrap(self, keys: _Keys, version: int, data_key: bytes) -> str:
-        wrapped = _encrypt(keys.master[version], data_key, _wrap_aad(version))
+        master = keys.master[version]
+        wrapped = master.suite.seal(master.secret, data_key, _wrap_aad(version))
         return f"{version}:{_b64(wrapped)}"
 
     def _unwrap(self, sealed_key: str) -> bytes:
@@ -206,8 +250,8 @@ class Vault:
         if master is None:
             raise VaultError(f"{self.path}: no master key v{version}")
         try:
-            return _decrypt(master, _unb64(wrapped), _wrap_aad(version))
-        except InvalidTag:
+            return master.suite.open(master.secret, _unb64(wrapped), _wrap_aad(version))
+        except (crypto.BadSeal, crypto.BadKey):
             raise VaultError(f"a data key does not open under master key v{version}") from None
 
     def _fresh(self, force: bool = False) -> _Keys:
@@ -226,10 +270,10 @@ class Vault:
         stamp = _stamp(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT:
+            if data.get("format") not in FORMATS_READ:
                 raise ValueError(f"format is not {FORMAT}")
-            master = {int(v): _key(text) for v, text in data["master_keys"].items()}
-            keys = _Keys(int(data["current"]), master, _key(data["index_key"]))
+            master = {int(v): _master_key(found) for v, found in data["master_keys"].items()}
+            keys = _Keys(int(data["current"]), master, _index_key(data["index_key"]))
             if keys.current not in master:
                 raise ValueError(f"no master key v{keys.current}, the current one")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -238,8 +282,17 @@ class Vault:
         return keys
 
 
-def load_vault(data_dir: Path, engine: Engine | None = None, *, create: bool = True) -> Vault:
-    """The vault of a backend's data directory; its key file made on first start.
+def load_vault(
+    data_dir: Path,
+    engine: Engine | None = None,
+    *,
+    suite: str | None = crypto.DEFAULT,
+    create: bool = True,
+) -> Vault:
+    """The vault of a backend's data directory; its key file made on first start, in
+    `suite`, the deployment's. A file whose current master key is of another suite
+    gets a new one of `suite` (the deployment switched); None leaves it as it is
+    (`keys rotate` adds its own).
 
     Given the database, the vault must open what it already holds: a key file made
     anew where the old one was lost (a restored machine, a second API host with an
@@ -253,12 +306,15 @@ def load_vault(data_dir: Path, engine: Engine | None = None, *, create: bool = T
             raise VaultError(f"{path}: missing, and the database holds records sealed "
                              "under it: restore it (a new one would open none)")  # fmt: skip
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        first = _Keys(1, {1: secrets.token_bytes(KEY_BYTES)}, secrets.token_bytes(KEY_BYTES))
+        made = crypto.suite(suite or crypto.DEFAULT)
+        first = _Keys(1, {1: _Key(made, made.new_aead_key())}, _Key(made, made.new_mac_key()))
         with contextlib.suppress(FileExistsError):  # another process made it first
             _write_new(path, first, replace=False)
     vault = Vault(path)
     if engine is not None:
-        check_opens(vault, engine)
+        check_opens(vault, engine)  # before writing to it: it may be another backend's
+    if suite is not None:
+        vault.switch_suite(suite)
     return vault
 
 
@@ -291,34 +347,43 @@ def vault_of(app: Any) -> Vault:
     return vault
 
 
-# -- the algorithms -----------------------------------------------------------------------
-
-
-def _encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    nonce = secrets.token_bytes(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
-
-
-def _decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
-    return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+# -- associated data ----------------------------------------------------------------------
 
 
 def _record_aad(record_key: str) -> bytes:
-    return f"{FORMAT} record {record_key}".encode()
+    return f"{AAD_LABEL} record {record_key}".encode()
 
 
 def _wrap_aad(version: int) -> bytes:
-    return f"{FORMAT} data key v{version}".encode()
+    return f"{AAD_LABEL} data key v{version}".encode()
 
 
 # -- the key file -------------------------------------------------------------------------
 
 
-def _key(text: str) -> bytes:
-    raw = bytes.fromhex(text)
-    if len(raw) != KEY_BYTES:
-        raise ValueError(f"a key is {KEY_BYTES} bytes, not {len(raw)}")
-    return raw
+def _master_key(found: Any) -> _Key:
+    key = _key(found)
+    _sized(key, key.suite.aead_key_bytes, "master key")
+    return key
+
+
+def _index_key(found: Any) -> _Key:
+    key = _key(found)
+    _sized(key, key.suite.mac_key_bytes, "index key")
+    return key
+
+
+def _key(found: Any) -> _Key:
+    """{"suite": ..., "key": hex}, or bare hex: a kiosk-vault/1 key, intl."""
+    if isinstance(found, str):
+        return _Key(crypto.suite(SUITE_BEFORE_SUITES), bytes.fromhex(found))
+    return _Key(crypto.suite(found["suite"]), bytes.fromhex(found["key"]))
+
+
+def _sized(key: _Key, size: int, what: str) -> None:
+    if len(key.secret) != size:
+        raise ValueError(f"a {what} of the {key.suite.name} suite is {size} bytes, "
+                         f"not {len(key.secret)}")  # fmt: skip
 
 
 def _write_new(path: Path, keys: _Keys, *, replace: bool) -> None:
@@ -327,8 +392,8 @@ def _write_new(path: Path, keys: _Keys, *, replace: bool) -> None:
     body = {
         "format": FORMAT,
         "current": keys.current,
-        "master_keys": {str(v): k.hex() for v, k in sorted(keys.master.items())},
-        "index_key": keys.index.hex(),
+        "master_keys": {str(v): _written(k) for v, k in sorted(keys.master.items())},
+        "index_key": _written(keys.index),
     }
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -348,6 +413,10 @@ def _write_new(path: Path, keys: _Keys, *, replace: bool) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def _written(key: _Key) -> dict[str, str]:
+    return {"suite": key.suite.name, "key": key.secret.hex()}
 
 
 @contextlib.contextmanager

@@ -49,7 +49,7 @@ def main() -> None:
                                    software_version="bench")  # fmt: skip
             reply = EnrolmentReply.model_validate(post_unsigned(url + "/v1/enrol", ask, 10))
             db = connect(work / "kiosk.db")
-            outbox = Outbox(db, Keyring.open(work / "keys.json"))
+            outbox = Outbox(db, Keyring.open(work / "keys.json", crypto.DEFAULT, crypto.suite))
             started = time.perf_counter()
             with outbox.transaction():
                 for n in range(RECORDS):

@@ -34,11 +34,12 @@ class SyncCommand(Command):
         from offline_cache.database import DatabaseError, connect
         from offline_cache.keyring import Keyring, KeyringError
         from offline_cache.outbox import Outbox
+        from wire import crypto
 
         config = console.loaded_config().config
         try:
             db = connect(config.cache.database)
-            keyring = Keyring.open(config.cache.key_file)
+            keyring = Keyring.open(config.cache.key_file, config.crypto.suite, crypto.suite)
             outbox = Outbox(db, keyring)
         except (DatabaseError, KeyringError) as exc:
             raise ConfigError("sync.unusable", detail=str(exc)) from None

@@ -22,6 +22,7 @@ from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from offline_cache.payments import PaymentBook
+from wire import crypto
 
 log = logging.getLogger("kiosk.sync")
 # A citizen waits on the help screen for the answer: past this, the phone number.
@@ -61,7 +62,7 @@ class TerminalLink:
 
 def open_link(config: KioskConfig, devices: DevicesProbe) -> TerminalLink:
     """Raises DatabaseError / KeyringError when the cache cannot be used."""
-    keyring = Keyring.open(config.cache.key_file)
+    keyring = Keyring.open(config.cache.key_file, config.crypto.suite, crypto.suite)
     try:
         identity: Identity | None = Identity.load(config.backend.identity_file)
     except IdentityError as exc:

@@ -8,6 +8,8 @@ import argparse
 import base64
 import json
 import os
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from backend.records import body_hash
 from backend.registry import citizen_id
 from backend.vault import KEY_FILE, PERSONAL_FIELDS, Vault, VaultError, load_vault
 from tests.backend.harness import Backend, Response, record
+from wire import crypto
 from wire.sync import BODIES, Record
 
 CITIZEN = citizen_id("renewal_due")
@@ -48,11 +51,13 @@ def portrait(key: str = "photo-0000001") -> dict[str, Any]:
     return record(key, kind="photo", receipt=RECEIPT, jpeg_base64=JPEG, id_number=CITIZEN)
 
 
-def keys(backend: Backend, *argv: str) -> int:
-    """`kiosk-backend keys ...` on this backend's data and database."""
+def keys(backend: Backend, *argv: str, suite: str | None = None) -> int:
+    """`kiosk-backend keys ...` on this backend's data and database, in its suite (or
+    `suite`, the deployment's after a switch)."""
     parser = argparse.ArgumentParser()
     KeysCommand().register(parser.add_subparsers())
-    args = parser.parse_args(["keys", *argv, "--data", str(backend.data), "--db", backend.url])
+    args = parser.parse_args(["keys", *argv, "--data", str(backend.data), "--db", backend.url,
+                              "--crypto-suite", suite or backend.crypto_suite])  # fmt: skip
     return int(args.handler(args))
 
 
@@ -123,7 +128,8 @@ def test_the_key_file_is_made_0600_and_refused_when_others_may_read_it(
     assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
     assert vault.current_version == 1
     content = json.loads(path.read_text())
-    assert content["format"] == "kiosk-vault/1" and set(content["master_keys"]) == {"1"}
+    assert content["format"] == "kiosk-vault/2" and set(content["master_keys"]) == {"1"}
+    assert content["master_keys"]["1"]["suite"] == content["index_key"]["suite"] == crypto.DEFAULT
     assert load_vault(tmp_path).id_hash(CITIZEN) == vault.id_hash(CITIZEN)  # the same keys
     os.chmod(path, 0o644)
     with pytest.raises(VaultError) as refused:
@@ -231,3 +237,143 @@ def test_a_lost_or_foreign_key_file_is_refused_not_replaced(
     with pytest.raises(VaultError, match="does not open the records"):
         load_vault(vaulted.data, vaulted.app.state.engine)
     assert keys(vaulted, "rotate") == 1 and "does not open" in capsys.readouterr().err
+
+
+# ---- crypto suites (issue 25) ---------------------------------------------------------------
+
+
+def key_file(backend: Backend) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads((backend.data / KEY_FILE).read_text())
+    return found
+
+
+def stored_rows(backend: Backend) -> list[StoredRecord]:
+    with Session(backend.app.state.engine) as db:
+        return list(db.scalars(select(StoredRecord).order_by(StoredRecord.seq)))
+
+
+def sealed(backend: Backend) -> list[tuple[str, str]]:
+    """Each stored record's (master key version, suite of its sealed data)."""
+    return [(str(row.sealed_key).split(":")[0], str(row.sealed).split(":")[0])
+            for row in stored_rows(backend)]  # fmt: skip
+
+
+def found_by_id_number(backend: Backend) -> int:
+    """What another booth gets when it asks for the portrait by its citizen's ID number:
+    found (200) only if the stored keyed hash of the ID number matches."""
+    other = backend.enrol("another booth")
+    ask = {"receipt": RECEIPT, "id_number": CITIZEN}
+    return other.call("POST", "/v1/photos/lookup", ask).status_code
+
+
+@pytest.mark.parametrize("suite", crypto.NAMES)
+def test_each_suite_seals_finds_and_rotates(vaulted: Backend, suite: str) -> None:
+    booth = vaulted.enrol()
+    booth.records(application(), portrait())
+    made = key_file(vaulted)
+    assert made["master_keys"]["1"]["suite"] == made["index_key"]["suite"] == suite
+    assert sealed(vaulted) == [("1", suite), ("1", suite)]
+    assert photo_of(vaulted, booth).json()["jpeg_base64"] == JPEG
+    assert found_by_id_number(vaulted) == 200
+    assert keys(vaulted, "rotate") == 0
+    assert key_file(vaulted)["master_keys"]["2"]["suite"] == suite
+    assert sealed(vaulted) == [("2", suite), ("2", suite)]
+    assert vaulted.app.state.vault.open(stored_rows(vaulted)[0])["phone"] == PHONE
+    again = booth.records(application(), portrait())
+    assert [r["duplicate"] for r in again.json()["receipts"]] == [True, True]
+
+
+@pytest.mark.parametrize(("suite", "after"), [("intl", "gm"), ("gm", "intl")])
+def test_a_switch_of_suite_adds_a_master_key_and_old_rows_still_open_and_match(
+    vaulted: Backend, suite: str, after: str
+) -> None:
+    booth = vaulted.enrol()
+    booth.records(application(), portrait())
+    # the backend started again with the other suite
+    engine = vaulted.app.state.engine
+    vaulted.app.state.vault = load_vault(vaulted.data, engine, suite=after)
+    switched = key_file(vaulted)
+    assert switched["current"] == 2 and switched["master_keys"]["2"]["suite"] == after
+    assert switched["master_keys"]["1"]["suite"] == suite
+    # the keyed hashes stay in the index key's suite: the stored ones still match
+    assert switched["index_key"]["suite"] == suite
+    assert found_by_id_number(vaulted) == 200
+    again = booth.records(application(), portrait())
+    assert [r["duplicate"] for r in again.json()["receipts"]] == [True, True]
+    booth.records(application("app-0000002"))
+    assert sealed(vaulted) == [("1", suite), ("1", suite), ("2", after)]
+    opened = [vaulted.app.state.vault.open(row) for row in stored_rows(vaulted)]
+    assert [body["id_number"] for body in opened] == [CITIZEN] * 3
+    load_vault(vaulted.data, engine, suite=after)  # started again: no further key
+    assert key_file(vaulted)["current"] == 2
+    # rotation in the new suite moves the old data keys under it; the data stays as sealed
+    assert keys(vaulted, "rotate", suite=after) == 0
+    assert key_file(vaulted)["master_keys"]["3"]["suite"] == after
+    assert sealed(vaulted) == [("3", suite), ("3", suite), ("3", after)]
+    assert photo_of(vaulted, booth).json()["jpeg_base64"] == JPEG
+    assert found_by_id_number(vaulted) == 200
+
+
+@dataclass
+class OldRow:
+    key: str
+    body: dict[str, Any]
+    sealed_key: str | None
+    sealed: str | None
+
+
+def test_a_key_file_from_before_the_suites_opens_its_rows_and_finds_its_hashes(
+    tmp_path: Path,
+) -> None:
+    """A kiosk-vault/1 file and a row as the backend wrote them before the suites:
+    AES-256-GCM (the intl suite's AEAD) under bare hex keys, data in bare base64, the
+    ID number's hash HMAC-SHA-256 (the intl suite's MAC)."""
+    intl = crypto.suite("intl")
+    master, index, data_key = (secrets.token_bytes(32) for _ in range(3))
+    path = tmp_path / KEY_FILE
+    path.parent.mkdir(mode=0o700)
+    path.write_text(json.dumps({"format": "kiosk-vault/1", "current": 1,
+                                "master_keys": {"1": master.hex()},
+                                "index_key": index.hex()}))  # fmt: skip
+    path.chmod(0o600)
+    fields = json.dumps({"id_number": CITIZEN, "phone": PHONE}).encode()
+    row = OldRow(
+        "app-0000001",
+        {"service": "id_renewal"},
+        "1:" + b64(intl.seal(master, data_key, b"kiosk-vault/1 data key v1")),
+        b64(intl.seal(data_key, fields, b"kiosk-vault/1 record app-0000001")),
+    )
+    old_hash = intl.mac(index, b"id_number\x00" + CITIZEN.encode()).hex()
+    opened = load_vault(tmp_path, suite="intl")
+    assert opened.current_version == 1  # the same suite: nothing added
+    assert opened.open(row) == {"service": "id_renewal", "id_number": CITIZEN, "phone": PHONE}
+    assert opened.same_hash(old_hash, opened.id_hash(CITIZEN))
+    gm = load_vault(tmp_path, suite="gm")  # and then the deployment switches to gm
+    assert gm.current_version == 2
+    assert gm.open(row)["phone"] == PHONE and gm.same_hash(old_hash, gm.id_hash(CITIZEN))
+    rewrapped = OldRow(row.key, row.body, gm.rewrap(str(row.sealed_key)), row.sealed)
+    assert str(rewrapped.sealed_key).startswith("2:") and gm.open(rewrapped)["phone"] == PHONE
+    content = json.loads(path.read_text())
+    assert content["format"] == "kiosk-vault/2"
+    added = content["master_keys"]["2"]
+    assert content["master_keys"]["1"] == {"suite": "intl", "key": master.hex()}
+    assert added["suite"] == "gm" and len(bytes.fromhex(added["key"])) == 16  # SM4
+    assert content["index_key"] == {"suite": "intl", "key": index.hex()}
+
+
+def test_a_key_of_the_wrong_size_or_an_unknown_suite_is_refused(tmp_path: Path) -> None:
+    load_vault(tmp_path, suite="gm")
+    path = tmp_path / KEY_FILE
+    content = json.loads(path.read_text())
+    content["master_keys"]["1"]["key"] = "00" * 32  # an AES-256 key called gm
+    path.write_text(json.dumps(content))
+    with pytest.raises(VaultError, match="master key of the gm suite is 16 bytes, not 32"):
+        load_vault(tmp_path, suite="gm")
+    content["master_keys"]["1"] = {"suite": "rot13", "key": "00" * 16}
+    path.write_text(json.dumps(content))
+    with pytest.raises(VaultError, match=f"{path}: not a key file: unknown crypto suite"):
+        load_vault(tmp_path, suite="gm")
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()

@@ -12,6 +12,7 @@ from pathlib import Path
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
+from wire import crypto
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
 # the commands run this checkout's code (a worktree's too), not the installed one's
@@ -37,7 +38,7 @@ def kiosk(
 
 def test_status_counts_what_is_owed(tmp_path):
     db = connect(tmp_path / "kiosk.db")
-    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
     for n in range(3):
         outbox.add("rating", {"level": n + 1})
     outbox.failed([outbox.due()[0].idempotency_key], "backend unreachable")
@@ -51,7 +52,7 @@ def test_status_counts_what_is_owed(tmp_path):
 
 
 def test_a_key_file_others_can_read_is_refused_in_one_line(tmp_path):
-    Keyring.open(tmp_path / "keys.json")
+    Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite)
     (tmp_path / "keys.json").chmod(0o644)
     refused = kiosk(tmp_path, "sync", "status")
     assert refused.returncode == 2
@@ -102,7 +103,7 @@ def test_a_technician_enrols_a_terminal_and_it_syncs(tmp_path):
         assert spent.returncode == 1 and "code_unusable" in spent.stderr
 
         db = connect(tmp_path / "kiosk.db")
-        outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+        outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
         for n in range(5):
             outbox.add("rating", {"transaction": f"T{n}", "stars": 5})
         db.close()
@@ -141,19 +142,21 @@ def _config(tmp_path: Path) -> Path:
 
 def test_rotating_the_key_keeps_queued_records_readable(tmp_path):
     db = connect(tmp_path / "kiosk.db")
-    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
     outbox.add("rating", {"transaction": "T1", "stars": 4})
     db.close()
-    rotated = kiosk(tmp_path, "sync", "rotate-key", "--json")
+    # the terminal's suite is the keyring's above: no switch of suite, one rotation a run
+    terminal = {"KIOSK__CRYPTO__SUITE": crypto.DEFAULT}
+    rotated = kiosk(tmp_path, "sync", "rotate-key", "--json", env=terminal)
     assert rotated.returncode == 0, rotated.stderr
     found = json.loads(rotated.stdout)
     assert found["current"] == "k2" and found["retired"] == [] and found["kept"] == ["k1", "k2"]
     db = connect(tmp_path / "kiosk.db")
-    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
     assert outbox.due()[0].record == {"transaction": "T1", "stars": 4}
     outbox.acknowledged([outbox.due()[0].idempotency_key])
     db.close()
-    again = json.loads(kiosk(tmp_path, "sync", "rotate-key", "--json").stdout)
+    again = json.loads(kiosk(tmp_path, "sync", "rotate-key", "--json", env=terminal).stdout)
     assert again["current"] == "k3" and again["retired"] == ["k1", "k2"]
 
 
@@ -240,7 +243,7 @@ def test_an_intl_deployment_enrols_intl_terminals_only(tmp_path):
         identity = json.loads(Path(json.loads(enrolled.stdout)["identity_file"]).read_text())
         assert identity["suite"] == "intl"
         db = connect(tmp_path / "kiosk.db")
-        outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+        outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
         for n in range(3):
             outbox.add("rating", {"transaction": f"T{n}", "stars": 5})
         db.close()

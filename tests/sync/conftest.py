@@ -66,7 +66,8 @@ def live_backend(tmp_path: Path, clock: Clock, suite: str) -> Iterator[LiveBacke
 def terminal(tmp_path: Path, live_backend: LiveBackend, clock: Clock) -> Iterator[Terminal]:
     identity = enrol(live_backend, tmp_path / "identity.json")
     db = connect(tmp_path / "kiosk.db")
-    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"), clock=clock)
+    keyring = Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite)
+    outbox = Outbox(db, keyring, clock=clock)
     client = BackendClient(identity, timeout_s=1.0, clock=clock)
     yield Terminal(outbox, client, Link(client, outbox, batch_size=50), identity)
     client.close()

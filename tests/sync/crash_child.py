@@ -16,11 +16,12 @@ from kiosk.sync.relay import Relay
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
+from wire import crypto
 
 
 def main(db_path: str, keys: str, identity_path: str, run: str) -> None:
     db = connect(Path(db_path))
-    outbox = Outbox(db, Keyring.open(Path(keys)))
+    outbox = Outbox(db, Keyring.open(Path(keys), crypto.DEFAULT, crypto.suite))
     client = BackendClient(Identity.load(Path(identity_path)), timeout_s=5)
     relay = Relay(outbox, client, batch_size=7)
     print("ready", flush=True)

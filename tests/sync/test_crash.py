@@ -23,6 +23,7 @@ from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from tests.services.backend import LiveBackend
 from tests.sync.conftest import enrol
+from wire import crypto
 
 KILLS = 200
 
@@ -34,7 +35,7 @@ def test_killed_200_times_nothing_lost_nothing_twice(tmp_path: Path) -> None:
         identity = enrol(backend, tmp_path / "identity.json")
         db_path, keys = tmp_path / "kiosk.db", tmp_path / "keys.json"
         connect(db_path).close()
-        Keyring.open(keys)
+        Keyring.open(keys, crypto.DEFAULT, crypto.suite)
         rng = random.Random(20261123)
         queued: set[str] = set()
         for run in range(KILLS):
@@ -57,7 +58,7 @@ def test_killed_200_times_nothing_lost_nothing_twice(tmp_path: Path) -> None:
         db = connect(db_path)
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         client = BackendClient(identity, timeout_s=10)
-        outbox = Outbox(db, Keyring.open(keys))
+        outbox = Outbox(db, Keyring.open(keys, crypto.DEFAULT, crypto.suite))
         done = Relay(outbox, client, batch_size=200).drain()
         client.close()
         assert done.failed == 0 and outbox.status()["depth"] == 0

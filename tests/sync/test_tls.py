@@ -124,7 +124,8 @@ def new_key() -> crypto.PrivateKey:
 
 
 def outbox(tmp_path: Path) -> Outbox:
-    return Outbox(connect(tmp_path / "kiosk.db"), Keyring.open(tmp_path / "keys.json"))
+    keyring = Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite)
+    return Outbox(connect(tmp_path / "kiosk.db"), keyring)
 
 
 def enrol(served: Served, identity_file: Path, ca: Path) -> Identity:
@@ -232,7 +233,7 @@ def test_an_untrusted_backend_leaves_the_outbox_as_it_was(
 
     pin_ca(identity_file, pki.ca_a.read_bytes())
     client = BackendClient(Identity.load(identity_file), timeout_s=5)
-    later = Outbox(box.db, Keyring.open(tmp_path / "keys.json"), clock=lambda: time.time() + 3600)
+    later = Outbox(box.db, box.keyring, clock=lambda: time.time() + 3600)
     assert Link(client, later).relay.drain().sent == 3  # an hour on: past the backoff
     client.close()
     box.db.close()

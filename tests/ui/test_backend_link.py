@@ -15,6 +15,7 @@ from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from tests.ui.helpers import tap
+from wire import crypto
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def linked_kiosk(qapp, tmp_path: Path):
     from ui.services import shell_factory
 
     db = connect(tmp_path / "kiosk.db")
-    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
     printer = EscPosSimulator().start()
     driver = EscPosPrinter(port=printer.address)
     assert driver.open().result().ok

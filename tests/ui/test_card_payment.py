@@ -19,6 +19,7 @@ from offline_cache.outbox import Outbox
 from offline_cache.payments import PaymentBook
 from tests.ui.helpers import find, tap, texts
 from tests.ui.test_session import PHONE, to_the_confirm_step, wait_for
+from wire import crypto
 
 
 @pytest.fixture
@@ -28,7 +29,8 @@ def paying_kiosk(kiosk, tmp_path):
     card_terminal, scanner = EcrTerminal(bank.address), SerialScanner(scanner_sim.address)
     assert card_terminal.open().result().ok and scanner.open().result().ok
     db = connect(tmp_path / "kiosk.db")
-    book = PaymentBook(Outbox(db, Keyring.open(tmp_path / "keys.json")))
+    keyring = Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite)
+    book = PaymentBook(Outbox(db, keyring))
     card = BankCardPay(card_terminal, book, "T1", book.outbox.clock)
     chain = ServiceChain(PaymentServices(scanner, QrMicropay(None, book, "T1"), card=card))
     chain.fallback = DemoServices(speed=20.0)

@@ -24,6 +24,7 @@ from tests.services.backend import LiveBackend
 from tests.sync.conftest import enrol
 from tests.ui.conftest import TEST_FLOW, _built
 from tests.ui.helpers import tap, texts
+from wire import crypto
 from wire.sync import HelpCall
 
 CONTACTS = ("010-8888 1234", "海淀派出所 户籍窗口")
@@ -42,7 +43,7 @@ def station(tmp_path: Path) -> Iterator[LiveBackend]:
 def booth(qapp, station: LiveBackend, tmp_path: Path) -> Iterator:
     identity = enrol(station, tmp_path / "identity.json", "海淀 1号机")
     db = connect(tmp_path / "kiosk.db")
-    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json"))
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
     client = BackendClient(identity, timeout_s=1.0)
     line = HelpLine(client, outbox)
     for kiosk in _built([str(TEST_FLOW)], help_line=line, help_contacts=lambda: CONTACTS):
