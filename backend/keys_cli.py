@@ -1,6 +1,7 @@
 """`kiosk-backend keys rotate`: a new master key for the personal fields at rest
-(backend/vault.py), of the deployment's crypto suite (`--crypto-suite`, as `serve`'s),
-and every stored data key wrapped again under it.
+(backend/vault.py), in the current key's crypto suite (the deployment's since `serve`
+last started) or the one `--crypto-suite` names, and every stored data key wrapped
+again under it.
 
 Safe to run while the backend serves: keys are only ever added to the key file (a
 running backend reads it again when it meets a version it does not know), and each
@@ -44,8 +45,9 @@ class KeysCommand:
             "rotate", help="add a master key and wrap every stored data key under it"
         )
         rotate.add_argument(
-            "--crypto-suite", choices=crypto.NAMES, default=crypto.DEFAULT,
-            help="the deployment's crypto suite, as given to serve: the new master key's",
+            "--crypto-suite", choices=crypto.NAMES,
+            help="the new master key's suite (default: the current key's, which is the "
+            "deployment's since serve last started)",
         )  # fmt: skip
         _common(rotate)
         parser.set_defaults(handler=self.run)
@@ -68,7 +70,7 @@ class KeysCommand:
                 engine.dispose()
             return 1
         try:
-            done = rotate(engine, vault, args.crypto_suite)
+            done = rotate(engine, vault, args.crypto_suite or vault.current_suite)
         except Exception as exc:  # the new key is in the file: running it again finishes
             print(f"kiosk-backend: keys rotate: {_line(exc)} (run it again to finish)",
                   file=sys.stderr)  # fmt: skip

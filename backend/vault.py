@@ -180,6 +180,12 @@ class Vault:
         return self._wrap(keys, keys.current, self._unwrap(sealed_key))
 
     @property
+    def current_suite(self) -> str:
+        """The suite of the current master key: the deployment's, since it last started."""
+        keys = self._fresh()
+        return keys.master[keys.current].suite.name
+
+    @property
     def current_version(self) -> int:
         return self._fresh().current
 

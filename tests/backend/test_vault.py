@@ -377,3 +377,15 @@ def test_a_key_of_the_wrong_size_or_an_unknown_suite_is_refused(tmp_path: Path) 
 
 def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
+
+
+@pytest.mark.parametrize("suite", crypto.NAMES)
+def test_a_rotation_that_names_no_suite_stays_in_the_deployments(backend: Backend) -> None:
+    """`keys rotate` with no `--crypto-suite` rotates in the current key's suite (what
+    `serve` last ran in), not in the built-in default."""
+    parser = argparse.ArgumentParser()
+    KeysCommand().register(parser.add_subparsers())
+    args = parser.parse_args(["keys", "rotate", "--data", str(backend.data), "--db", backend.url])
+    assert args.handler(args) == 0
+    master_keys = json.loads((backend.data / KEY_FILE).read_text())["master_keys"]
+    assert master_keys["2"]["suite"] == backend.crypto_suite

@@ -12,6 +12,7 @@ from pathlib import Path
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
+from tests.suite_env import SUITE
 from wire import crypto
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
@@ -26,6 +27,7 @@ def kiosk(
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "PYTHONPATH": ROOT,
+        **SUITE,
         "HOME": str(tmp_path),
         "KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db"),
         "KIOSK__CACHE__KEY_FILE": str(tmp_path / "keys.json"),
@@ -82,7 +84,7 @@ def served(tmp_path: Path, *flags: str, port: int = 0) -> Iterator[tuple[str, Pa
 def _backend(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([BACKEND, *args], capture_output=True, text=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-                               "PYTHONPATH": ROOT})  # fmt: skip
+                               "PYTHONPATH": ROOT, **SUITE})  # fmt: skip
 
 
 def test_a_technician_enrols_a_terminal_and_it_syncs(tmp_path):
@@ -233,7 +235,8 @@ def test_an_intl_deployment_enrols_intl_terminals_only(tmp_path):
     with served(tmp_path, "--crypto-suite", "intl", "--workers", "2") as (url, data):
         code = _backend(tmp_path, "code", "--data", str(data)).stdout.strip()
         env_id = ("--config", str(_config(tmp_path)))
-        refused = kiosk(tmp_path, *env_id, "enroll", "--backend", url, "--code", code)
+        gm = {"KIOSK__CRYPTO__SUITE": "gm"}  # the default, in either run
+        refused = kiosk(tmp_path, *env_id, "enroll", "--backend", url, "--code", code, env=gm)
         assert refused.returncode == 1 and "wrong_suite" in refused.stderr
         assert "enrols keys of the intl suite" in refused.stderr
         intl = {"KIOSK__CRYPTO__SUITE": "intl"}  # the same code: it was not spent

@@ -35,6 +35,7 @@ from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from tests.services.process import free_port, port_open, start, stop, tail, wait_until
+from tests.suite_env import SUITE
 from tests.sync.certs import Authority
 from wire import crypto
 from wire.signing import public_key_text
@@ -110,7 +111,7 @@ def kiosk(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess
                       "timeout_s = 5\n", encoding="utf-8")  # fmt: skip
     environment = {
         "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(tmp_path),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this checkout's code
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]), **SUITE,  # this checkout
         "KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db"),
         "KIOSK__CACHE__KEY_FILE": str(tmp_path / "keys.json"), **env,
     }  # fmt: skip
