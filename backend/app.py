@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from backend import console, gateway, problems, records, services, terminals
 from backend.db import make_engine, migrate
 from backend.guard import CHUNK_TIMEOUT_S, Guard
-from backend.issuer import load_issuer
+from backend.issuer import ISSUER_FILE, load_issuer
 from backend.limits import Limits
 from backend.registry import seed
 from backend.vault import load_vault
@@ -67,7 +67,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.limits = settings.limits
     app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not
     # signs proofs in the deployment's suite: a key of it is added if the current one's differs
-    app.state.issuer = load_issuer(settings.data_dir / "issuer.json", app.state.crypto_suite)
+    app.state.issuer = load_issuer(settings.data_dir / ISSUER_FILE, app.state.crypto_suite)
     # sealed at rest; likewise a master key of the deployment's suite is added
     app.state.vault = load_vault(settings.data_dir, app.state.engine, suite=app.state.crypto_suite)
     pack = terminals.load_config_pack(

@@ -35,6 +35,8 @@ from backend.storage import private_dir
 from wire import crypto
 from wire import proof as kp
 
+ISSUER_FILE = "issuer.json"  # in the backend's data folder
+
 
 @dataclass(frozen=True)
 class Issuer:
@@ -81,8 +83,8 @@ def load_issuer(path: Path, suite: str | None = None) -> Issuer:
 
 def rotate_issuer(path: Path, suite: str | None = None) -> Issuer:
     """A new current signing key (issuer-N), in `suite` or the current key's; the one
-    it replaces stays published. A running backend signs with the new key and
-    publishes it from its next start."""
+    it replaces stays published. A running backend keeps signing with the key it
+    started with: the new one signs, and is published, from serve's next start."""
     with _locked(path):
         issuer = _read(path)
         return _rotate(path, issuer, suite or issuer.signing_key.suite)

@@ -50,9 +50,19 @@ class KeysCommand:
             "deployment's since serve last started)",
         )  # fmt: skip
         _common(rotate)
+        issuer = actions.add_parser(
+            "rotate-issuer", help="a new key signing proofs (used from serve's next start)"
+        )
+        issuer.add_argument(
+            "--crypto-suite", choices=crypto.NAMES,
+            help="the new key's suite (default: the current issuer key's)",
+        )  # fmt: skip
+        _common(issuer)
         parser.set_defaults(handler=self.run)
 
     def run(self, args: argparse.Namespace) -> int:
+        if args.action == "rotate-issuer":
+            return _rotate_issuer(args)
         from backend.db import make_engine, migrate
         from backend.vault import load_vault
 
@@ -80,6 +90,37 @@ class KeysCommand:
         print(f"master key v{done.version} is current: {done.rewrapped} data keys "
               f"rewrapped, {done.sealed} older records sealed")  # fmt: skip
         return 0
+
+
+def _rotate_issuer(args: argparse.Namespace) -> int:
+    """The issuer key file of `--data` gets a new current key; proofs signed before
+    verify with the old one, which stays published. Audited like the vault's."""
+    from sqlalchemy.orm import Session
+
+    from backend.audit import audit
+    from backend.db import make_engine, migrate
+    from backend.issuer import ISSUER_FILE, rotate_issuer
+
+    path = args.data / ISSUER_FILE
+    engine = None
+    try:
+        if not path.exists():
+            raise ValueError(f"{path}: no issuer key file here (is --data the backend's?)")
+        engine = make_engine(_db_url(args))
+        migrate(engine)
+        issuer = rotate_issuer(path, args.crypto_suite)
+        with Session(engine) as db, db.begin():
+            audit(db, time.time(), "cli", getpass.getuser(), "issuer_rotate", issuer.key_id,
+                  f"{issuer.signing_key.suite} suite")  # fmt: skip
+    except Exception as exc:  # a key file open to others, an unreachable database
+        print(f"kiosk-backend: keys rotate-issuer: {_line(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        if engine is not None:
+            engine.dispose()
+    print(f"issuer key {issuer.key_id} ({issuer.signing_key.suite}) signs proofs from the "
+          "next start of serve; the older keys stay published")  # fmt: skip
+    return 0
 
 
 def rotate(engine: Engine, vault: Vault, suite: str) -> Rotation:

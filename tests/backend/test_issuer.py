@@ -136,3 +136,36 @@ def test_a_deployment_switching_to_gm_verifies_the_proofs_printed_before(
     finally:
         gm.http.close()
         gm.app.state.engine.dispose()
+
+
+def test_the_keys_command_rotates_the_issuer_key_and_audits_it(
+    backend: Backend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from backend.db import AuditEntry
+    from backend.keys_cli import KeysCommand
+
+    def keys(*argv: str) -> int:
+        parser = argparse.ArgumentParser()
+        KeysCommand().register(parser.add_subparsers())
+        args = parser.parse_args(["keys", *argv])
+        return int(args.handler(args))
+
+    other = "intl" if backend.crypto_suite == "gm" else "gm"
+    assert keys("rotate-issuer", "--data", str(backend.data), "--db", backend.url,
+                "--crypto-suite", other) == 0  # fmt: skip
+    assert "issuer-2" in capsys.readouterr().out
+    rotated = load_issuer(backend.data / "issuer.json")
+    assert rotated.key_id == "issuer-2" and rotated.suite.name == other
+    assert set(rotated.public_keys) == {"issuer-1", "issuer-2"}
+    with Session(backend.app.state.engine) as db:
+        (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "issuer_rotate"))
+    assert entry.target == "issuer-2" and other in entry.detail
+    empty = tmp_path / "elsewhere"
+    assert keys("rotate-issuer", "--data", str(empty), "--db", backend.url) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "no issuer key file here" in error
