@@ -22,16 +22,14 @@ proofs into strangers'. The MAC follows the signing key's suite (HMAC-SM3 in gm)
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import re
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backend.storage import private_dir
+from backend.storage import key_file_locked, private_dir, write_key_file
 from wire import crypto
 from wire import proof as kp
 
@@ -131,16 +129,7 @@ def _write(path: Path, issuer: Issuer) -> None:
         "hmac": issuer.hmac_key.hex(),
         "published": dict(issuer.published),
     }
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(body, out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_key_file(path, body)
 
 
 @contextlib.contextmanager
@@ -148,9 +137,5 @@ def _locked(path: Path) -> Iterator[None]:
     """One process at a time makes or rotates the file: two at once would each sign
     with a key the other never publishes."""
     private_dir(path.parent)
-    descriptor = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)  # released when closed
+    with key_file_locked(path):
         yield
-    finally:
-        os.close(descriptor)

@@ -12,10 +12,16 @@ whether to make new keys is a person's decision.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import logging
 import os
+import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -94,3 +100,41 @@ def tighten(path: Path) -> None:
             f"({exc.strerror}): chmod go= it as its owner"
         ) from None
     log.warning("%s was open to other users (mode %04o): tightened to %04o", path, mode, private)
+
+
+def write_key_file(path: Path, body: dict[str, Any], *, replace: bool = True) -> None:
+    """A key file written whole or not at all: a temporary file, made 0600, synced,
+    then moved into place (`replace`: over the old one; else only if there is none),
+    and the folder synced, so that a power cut leaves the old keys or the new ones."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(body, out, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails when the file exists: never overwrites
+    finally:
+        temporary.unlink(missing_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+@contextlib.contextmanager
+def key_file_locked(path: Path) -> Iterator[None]:
+    """One process at a time makes or changes the key file at `path` (a lock file
+    beside it): two API processes starting at once would each add a key, and one of
+    them would be lost with what it sealed or signed."""
+    lock = path.with_name(path.name + ".lock")
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # released when closed
+        yield
+    finally:
+        os.close(descriptor)

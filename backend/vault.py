@@ -47,16 +47,14 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from backend.storage import key_file_locked, write_key_file
 from wire import crypto
 
 if TYPE_CHECKING:
@@ -214,7 +212,7 @@ class Vault:
         stay); its version. Under a lock: two rotations at once would lose one of the
         keys."""
         made = crypto.suite(suite)
-        with _locked(self.path):
+        with key_file_locked(self.path):
             return self._add_master_key(self._read(), made)
 
     def switch_suite(self, suite: str) -> int | None:
@@ -222,7 +220,7 @@ class Vault:
         deployment switched suite): its version; None if nothing changed. Under the
         lock too: API processes starting at once switch once."""
         made = crypto.suite(suite)
-        with _locked(self.path):
+        with key_file_locked(self.path):
             keys = self._read()
             if keys.master[keys.current].suite.name == made.name:
                 self._keys = keys
@@ -393,46 +391,18 @@ def _sized(key: _Key, size: int, what: str) -> None:
 
 
 def _write_new(path: Path, keys: _Keys, *, replace: bool) -> None:
-    """The key file written whole or not at all: a temporary file, made 0600, synced,
-    then moved into place (`replace`: over the old one; else only if there is none)."""
+    """`replace`: over the old file; else only if there is none."""
     body = {
         "format": FORMAT,
         "current": keys.current,
         "master_keys": {str(v): _written(k) for v, k in sorted(keys.master.items())},
         "index_key": _written(keys.index),
     }
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(body, out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        if replace:
-            os.replace(temporary, path)
-        else:
-            os.link(temporary, path)  # fails when the file exists: never overwrites
-    finally:
-        temporary.unlink(missing_ok=True)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    write_key_file(path, body, replace=replace)
 
 
 def _written(key: _Key) -> dict[str, str]:
     return {"suite": key.suite.name, "key": key.secret.hex()}
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    descriptor = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)  # released when closed
-        yield
-    finally:
-        os.close(descriptor)
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:
