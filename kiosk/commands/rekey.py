@@ -47,11 +47,11 @@ class RekeyCommand(Command):
         except IdentityError as exc:
             raise UsageError("rekey.no_identity", detail=str(exc)) from None
         try:
-            suite = _register(identity, new_key, loaded.backend.timeout_s)
+            suite = _register(identity, new_key, loaded.backend.timeout_s, path)
         except Unavailable as exc:  # maybe taken, maybe not: the next run tells
             raise ServiceUnavailable("rekey.unreachable", url=identity.backend_url,
                                      detail=str(exc)) from None  # fmt: skip
-        except Refused as exc:
+        except Refused as exc:  # the old key is still the terminal's: the new one goes
             _pending(path).unlink(missing_ok=True)
             raise RekeyRefused("rekey.refused", code=exc.code, detail=exc.detail) from None
         replace(identity, key=new_key).save(path)
@@ -62,10 +62,13 @@ class RekeyCommand(Command):
         return EXIT_OK
 
 
-def _register(identity: Identity, new_key: crypto.PrivateKey, timeout_s: float) -> str:
+def _register(
+    identity: Identity, new_key: crypto.PrivateKey, timeout_s: float, identity_file: Path
+) -> str:
     """The suite the backend registered `new_key` in. Signed by the old key; if the
     backend no longer knows that one (an earlier run's answer was lost after it took
-    the new key), by the new key, which it then answers the same."""
+    the new key), by the new key, which it then answers the same. Refused then too,
+    the backend may hold either key: RekeyRefused, and the new key is kept."""
     from kiosk.sync.client import BackendClient, Refused
     from wire import crypto
     from wire.encoding import b64
@@ -83,7 +86,10 @@ def _register(identity: Identity, new_key: crypto.PrivateKey, timeout_s: float) 
             answer = client.call("POST", path, body)
             return KeyRotationReply.model_validate_json(answer.content).suite
         except Refused as exc:
-            if exc.status != 401 or signer.key is new_key:
+            if signer.key is new_key:
+                raise RekeyRefused("rekey.unsettled", code=exc.code, detail=exc.detail,
+                                   file=str(_pending(identity_file))) from None  # fmt: skip
+            if exc.status != 401:
                 raise
         finally:
             client.close()

@@ -90,3 +90,22 @@ def test_rekey_without_an_identity_or_a_backend_says_so_in_one_line(tmp_path):
     assert "run `kiosk rekey` again" in gone.stderr
     assert (tmp_path / "identity.json.next").stat().st_mode & 0o777 == 0o600
     assert Path(tmp_path / "identity.json").exists()
+
+
+def test_refused_with_both_keys_the_new_one_is_kept(tmp_path):
+    """A revoked terminal: the old key and the new one are both refused, and the
+    backend might hold either, so the new key is not thrown away."""
+    config = ("--config", str(_config(tmp_path)))
+    with served(tmp_path) as (url, data):
+        code = _backend(tmp_path, "code", "--data", str(data)).stdout.strip()
+        assert kiosk(tmp_path, *config, "enroll", "--backend", url, "--code", code).returncode == 0
+        terminal = Identity.load(tmp_path / "identity.json").terminal_id
+        assert _backend(tmp_path, "revoke", terminal, "--data", str(data)).returncode == 0
+        refused = kiosk(tmp_path, *config, "rekey")
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+        assert "both the old key and the new one" in refused.stderr
+        kept = tmp_path / "identity.json.next"
+        assert kept.exists() and str(kept) in refused.stderr
+        first = kept.read_text()
+        again = kiosk(tmp_path, *config, "rekey")  # the same key is offered again
+        assert again.returncode == 1 and kept.read_text() == first
