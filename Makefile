@@ -31,7 +31,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q --cov=flows --cov=offline_cache --cov-branch --cov-report=
+	KIOSK_CRYPTO_DEFAULT=gm $(BIN)/python -m pytest -q --cov=flows --cov=offline_cache --cov-branch --cov-report=
 	@# The flow engine decides what a citizen is charged and given back: 95 % of its branches.
 	$(BIN)/coverage report --include='flows/engine.py' --fail-under=95
 	@# Every test again in the other crypto suite: a deployment runs in either (wire/crypto).

@@ -201,8 +201,8 @@ class PaymentOrder(Base):
 
 class Operator(Base):
     """A person at the fleet console: a role (viewer, operator, administrator) and a
-    password hashed with scrypt (backend/operators.py). Disabled, never deleted (the
-    audit log names them)."""
+    password hashed in the deployment's crypto suite (backend/operators.py). Disabled,
+    never deleted (the audit log names them)."""
 
     __tablename__ = "operators"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
@@ -170,7 +171,8 @@ def rotate_key(request: Request, terminal: SignedTerminal, body: KeyRotation) ->
     suite, public = signing.load_public_key(new_key)
     try:
         proof = unb64(body.possession)
-        suite.verify(public, possession_message(terminal.id, new_key), proof)
+        # over the key's text as sent (an `intl:` marker and all), as a client signs it
+        suite.verify(public, possession_message(terminal.id, body.public_key), proof)
     except (ValueError, crypto.CryptoError):
         raise Refused(422, "no_possession", "the new key's signature does not match") from None
     with terminal.session() as db:
@@ -184,7 +186,11 @@ def rotate_key(request: Request, terminal: SignedTerminal, body: KeyRotation) ->
             row.public_key = new_key
             audit(db, now, "terminal", terminal.id, "key_rotated", target=terminal.id,
                   detail=f"{old_suite} -> {suite.name}")  # fmt: skip
-        db.commit()
+        try:
+            db.commit()
+        except IntegrityError:  # another terminal took the key at the same moment
+            db.rollback()
+            raise Refused(409, "key_enrolled", "this public key is already enrolled") from None
     return KeyRotationReply(terminal_id=terminal.id, suite=suite.name)
 
 

@@ -78,7 +78,8 @@ class KeyRotation(_Model):
     deployment's suite (so a terminal of an `intl` deployment moves to `gm` this way).
     The request is signed by the old key, as every request is; `possession` is the new
     key's signature over `possession_message`, so no terminal registers a key it does
-    not hold. Asked again once done (signed by the new key) it answers the same."""
+    not hold (over `public_key` exactly as sent). Asked again once done (signed by the
+    new key) it answers the same."""
 
     public_key: str = Field(
         pattern=r"^(?:(?:intl:)?[A-Za-z0-9_-]{43}|gm:[A-Za-z0-9_-]{87})$",

@@ -86,3 +86,17 @@ def test_another_terminals_key_and_an_unsigned_rotation_are_refused(backend: Bac
     bad = terminal.call("POST", PATH, {"public_key": "gm:" + "A" * 87, "possession": "A" * 86})
     assert bad.status_code == 422 and bad.json()["code"] == "bad_key"
     assert _beats(terminal) == 200
+
+
+@pytest.mark.parametrize("suite", ["intl"])
+def test_a_key_sent_with_its_intl_marker_is_proved_over_the_text_as_sent(
+    backend: Backend, suite: str
+) -> None:
+    terminal = backend.enrol()
+    new = crypto.suite(suite).generate_private_key()
+    text = "intl:" + signing.public_key_text(new.public)
+    proof = crypto.suite(suite).sign(new, possession_message(terminal.id, text))
+    answer = terminal.call("POST", PATH, {"public_key": text, "possession": b64(proof)})
+    assert answer.status_code == 200, answer.text
+    terminal.key = new
+    assert _beats(terminal) == 200

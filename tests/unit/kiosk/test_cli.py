@@ -30,6 +30,13 @@ def test_version():
     assert (result.returncode, result.stdout) == (0, f"kiosk {__version__}\n")
 
 
+@pytest.mark.parametrize("value", ["GM", "sm2", "intl "])
+def test_a_default_suite_that_is_none_stops_every_command_in_one_line(value):
+    result = kiosk("--version", env={"KIOSK_CRYPTO_DEFAULT": value})
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"KIOSK_CRYPTO_DEFAULT={value!r}: a crypto suite is one of gm, intl\n"
+
+
 def test_unknown_command_is_one_line_and_exit_2():
     result = kiosk("nonsense")
     assert result.returncode == 2
