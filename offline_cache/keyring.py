@@ -24,7 +24,7 @@ import fcntl
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,6 +73,9 @@ class Keyring:
     keys: dict[str, Key]
     suite: str  # the deployment's: new keys are made in it
     ciphers: Ciphers
+    # the file as last read or written (inode, mtime, size): another process's rotation
+    # or retirement is seen before the next seal
+    stamp: tuple[int, int, int] = field(default=(0, 0, 0), compare=False)
 
     @classmethod
     def open(cls, path: Path, suite: str, ciphers: Ciphers) -> Keyring:
@@ -94,19 +97,27 @@ class Keyring:
             raise KeyringError(
                 f"{path}: readable by others (mode {path.stat().st_mode & 0o777:o}); chmod 600"
             )
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            keys = {str(k): _key(v) for k, v in data["keys"].items()}
-            ring = cls(path, str(data["current"]), keys, suite, ciphers)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise KeyringError(f"{path}: not a kiosk key file: {exc}") from None
-        if ring.current not in keys:
-            raise KeyringError(f"{path}: the current key {ring.current} is missing")
-        for key_id, key in keys.items():
-            ring._check(key_id, key)
-        if keys[ring.current].suite != suite:
-            ring.rotate()  # the deployment switched suite
+        ring = cls(path, "", {}, suite, ciphers)
+        ring._reload()
+        if ring.keys[ring.current].suite != suite:
+            ring._add_key()  # the deployment switched suite
         return ring
+
+    def _reload(self) -> None:
+        """The keys as the file has them now (another process may have added or
+        retired one); KeyringError if it is no key file of ours."""
+        try:
+            stamp = _stamp(self.path)
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            keys = {str(k): _key(v) for k, v in data["keys"].items()}
+            current = str(data["current"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise KeyringError(f"{self.path}: not a kiosk key file: {exc}") from None
+        if current not in keys:
+            raise KeyringError(f"{self.path}: the current key {current} is missing")
+        for key_id, key in keys.items():
+            self._check(key_id, key)
+        self.keys, self.current, self.stamp = keys, current, stamp
 
     def save(self) -> None:
         """Written whole to a new file, then renamed over the old: never half a key."""
@@ -120,10 +131,17 @@ class Keyring:
             out.flush()
             os.fsync(out.fileno())
         os.replace(fresh, self.path)
+        self.stamp = _stamp(self.path)
 
     def rotate(self) -> str:
         """A new current key, of the deployment's suite; records under the old ones
-        still decrypt."""
+        still decrypt. Under the lock, on the file as it is now: a key another process
+        added at the same moment is kept."""
+        with _locked(self.path):
+            self._reload()
+            return self._add_key()
+
+    def _add_key(self) -> str:
         number = 1 + max(int(k[1:]) for k in self.keys)
         key_id = f"k{number}"
         self.keys[key_id] = Key(self.suite, self.ciphers(self.suite).new_aead_key())
@@ -132,16 +150,23 @@ class Keyring:
         return key_id
 
     def retire(self, in_use: set[str]) -> list[str]:
-        """Forget the keys no record needs any more (never the current one)."""
-        gone = [k for k in self.keys if k != self.current and k not in in_use]
-        for key_id in gone:
-            del self.keys[key_id]
-        if gone:
-            self.save()
-        return gone
+        """Forget the keys no record needs any more (never the current one, which is
+        read from the file again, under the lock: the one another process just made
+        current is kept, and that process seals with it from its next record on)."""
+        with _locked(self.path):
+            self._reload()
+            gone = [k for k in self.keys if k != self.current and k not in in_use]
+            for key_id in gone:
+                del self.keys[key_id]
+            if gone:
+                self.save()
+            return gone
 
     def seal(self, plain: bytes, bound_to: bytes) -> tuple[str, bytes, bytes]:
-        """(key id, nonce, ciphertext); `bound_to` is authenticated, not encrypted."""
+        """(key id, nonce, ciphertext); `bound_to` is authenticated, not encrypted;
+        under the file's current key (read again if another process changed it)."""
+        if _stamp(self.path) != self.stamp:
+            self._reload()
         key = self.keys[self.current]
         sealed = self.ciphers(key.suite).seal(key.secret, plain, bound_to)
         return self.current, sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
@@ -179,6 +204,14 @@ def _locked(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    try:
+        found = path.stat()
+    except OSError as exc:
+        raise KeyringError(f"{path}: {exc.strerror}") from None
+    return found.st_ino, found.st_mtime_ns, found.st_size
 
 
 def _key(found: Any) -> Key:

@@ -131,3 +131,21 @@ def test_a_tampered_record_is_refused(tmp_path, suite):
     outbox.db.execute("UPDATE outbox SET payload = ? WHERE idempotency_key = ?", (flipped, key))
     with pytest.raises(crypto.BadSeal):
         outbox.due()
+
+
+def test_two_processes_rotating_and_retiring_lose_no_key_a_record_needs(tmp_path):
+    """The screen (`kiosk run`) keeps its keyring open while `kiosk sync rotate-key`
+    rotates and retires: the screen's next record is sealed under the new key, and
+    no key either made is lost."""
+    path, suite = tmp_path / "keys.json", crypto.DEFAULT
+    screen = Keyring.open(path, suite, crypto.suite)
+    outbox = Outbox(connect(tmp_path / "kiosk.db"), screen)
+    technician = Keyring.open(path, suite, crypto.suite)
+    assert technician.rotate() == "k2"
+    outbox.add("rating", {"stars": 5})  # sealed after the rotation it did not make
+    assert outbox.keys_in_use() == {"k2"}
+    assert technician.retire(outbox.keys_in_use()) == ["k1"]
+    assert screen.rotate() == "k3"  # on the file as it is: k2 stays
+    assert set(json.loads(path.read_text())["keys"]) == {"k2", "k3"}
+    reopened = Outbox(outbox.db, Keyring.open(path, suite, crypto.suite))
+    assert reopened.due()[0].record == {"stars": 5}
