@@ -16,11 +16,12 @@ from sqlalchemy.engine import Engine
 from backend import console, gateway, problems, records, services, terminals
 from backend.db import make_engine, migrate
 from backend.guard import CHUNK_TIMEOUT_S, Guard
-from backend.issuer import ISSUER_FILE, load_issuer
+from backend.issuer import ISSUER_FILE, IssuerFile
 from backend.limits import Limits
 from backend.registry import seed
 from backend.vault import load_vault
 from wire import __version__, crypto
+from wire.sync import ConfigPack
 
 
 @dataclass
@@ -67,13 +68,22 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.limits = settings.limits
     app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not
     # signs proofs in the deployment's suite: a key of it is added if the current one's differs
-    app.state.issuer = load_issuer(settings.data_dir / ISSUER_FILE, app.state.crypto_suite)
+    issuers = IssuerFile(settings.data_dir / ISSUER_FILE, app.state.crypto_suite)
+    app.state.issuers = issuers
     # sealed at rest; likewise a master key of the deployment's suite is added
     app.state.vault = load_vault(settings.data_dir, app.state.engine, suite=app.state.crypto_suite)
-    pack = terminals.load_config_pack(
-        settings.city_pack, app.state.issuer.public_keys, app.state.crypto_suite
-    )
-    app.state.config_pack = lambda: pack
+    packs: dict[str, ConfigPack] = {}  # by the issuer's current key: made again after a rotation
+
+    def config_pack() -> ConfigPack:
+        issuer = issuers.current()
+        if issuer.key_id not in packs:
+            packs.clear()
+            packs[issuer.key_id] = terminals.load_config_pack(
+                settings.city_pack, issuer.public_keys, app.state.crypto_suite
+            )
+        return packs[issuer.key_id]
+
+    app.state.config_pack = config_pack
     problems.install(app)
     app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)
     for module in (terminals, records, services, console):

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backend.storage import key_file_locked, private_dir, write_key_file
+from backend.storage import file_stamp, key_file_locked, private_dir, write_key_file
 from wire import crypto
 from wire import proof as kp
 
@@ -64,6 +64,24 @@ class Issuer:
         return {kp.id_number_hmac(self.hmac_key, id_number, crypto.suite(s)) for s in suites}
 
 
+class IssuerFile:
+    """The issuer key file as a running backend sees it: read again when it changed
+    on disk (`kiosk-backend keys rotate-issuer`, or another API process that added a
+    key), so that every process signs with the key the file names and publishes
+    every key of it."""
+
+    def __init__(self, path: Path, suite: str | None = None) -> None:
+        self.path = path
+        self._issuer = load_issuer(path, suite)
+        self._stamp = file_stamp(path)
+
+    def current(self) -> Issuer:
+        stamp = file_stamp(self.path)
+        if stamp != self._stamp:
+            self._issuer, self._stamp = _read(self.path), stamp
+        return self._issuer
+
+
 def load_issuer(path: Path, suite: str | None = None) -> Issuer:
     """The issuer of the key file at `path`, made in `suite` (else the default) if there
     is none. Given a `suite` other than the current key's, a key of that suite is added
@@ -81,8 +99,8 @@ def load_issuer(path: Path, suite: str | None = None) -> Issuer:
 
 def rotate_issuer(path: Path, suite: str | None = None) -> Issuer:
     """A new current signing key (issuer-N), in `suite` or the current key's; the one
-    it replaces stays published. A running backend keeps signing with the key it
-    started with: the new one signs, and is published, from serve's next start."""
+    it replaces stays published. A running backend signs with it, and publishes it,
+    from its next request (IssuerFile)."""
     with _locked(path):
         issuer = _read(path)
         return _rotate(path, issuer, suite or issuer.signing_key.suite)

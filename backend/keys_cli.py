@@ -51,7 +51,7 @@ class KeysCommand:
         )  # fmt: skip
         _common(rotate)
         issuer = actions.add_parser(
-            "rotate-issuer", help="a new key signing proofs (used from serve's next start)"
+            "rotate-issuer", help="a new key signing proofs (a running backend signs with it at once)"
         )
         issuer.add_argument(
             "--crypto-suite", choices=crypto.NAMES,
@@ -93,8 +93,9 @@ class KeysCommand:
 
 
 def _rotate_issuer(args: argparse.Namespace) -> int:
-    """The issuer key file of `--data` gets a new current key; proofs signed before
-    verify with the old one, which stays published. Audited like the vault's."""
+    """The issuer key file of `--data` gets a new current key, which a running backend
+    signs with from its next proof; those signed before verify with the old one, which
+    stays published. Audited like the vault's."""
     from sqlalchemy.orm import Session
 
     from backend.audit import audit
@@ -118,8 +119,8 @@ def _rotate_issuer(args: argparse.Namespace) -> int:
     finally:
         if engine is not None:
             engine.dispose()
-    print(f"issuer key {issuer.key_id} ({issuer.signing_key.suite}) signs proofs from the "
-          "next start of serve; the older keys stay published")  # fmt: skip
+    print(f"issuer key {issuer.key_id} ({issuer.signing_key.suite}) signs proofs from now "
+          "on; the older keys stay published")  # fmt: skip
     return 0
 
 

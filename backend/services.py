@@ -184,7 +184,7 @@ def issue_proof(request: Request, terminal: SignedTerminal, ask: ProofRequest) -
 
 
 def _issue(request: Request, terminal: Signed, ask: ProofRequest) -> ProofReply:
-    issuer = request.app.state.issuer
+    issuer = request.app.state.issuers.current()
     today = _today(request)
     holder_hmac = issuer.holder_hmac(ask.id_number)
     with terminal.session() as db:
@@ -231,7 +231,7 @@ def _issue(request: Request, terminal: Signed, ask: ProofRequest) -> ProofReply:
 def check_proof(request: Request, code: str) -> ProofCheck:
     trusted = {
         key_id: kp.public_key_from_text(text)
-        for key_id, text in request.app.state.issuer.public_keys.items()
+        for key_id, text in request.app.state.issuers.current().public_keys.items()
     }
     try:
         payload = kp.decode(code, trusted)

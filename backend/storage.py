@@ -138,3 +138,10 @@ def key_file_locked(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
+
+
+def file_stamp(path: Path) -> tuple[int, int, int]:
+    """What changes when a file is replaced or written (inode, mtime, size): a running
+    backend reads a key file again when another process changed it."""
+    found = path.stat()
+    return found.st_ino, found.st_mtime_ns, found.st_size

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from backend.storage import key_file_locked, write_key_file
+from backend.storage import file_stamp, key_file_locked, write_key_file
 from wire import crypto
 
 if TYPE_CHECKING:
@@ -260,7 +260,7 @@ class Vault:
 
     def _fresh(self, force: bool = False) -> _Keys:
         """The keys, read again when the file changed (a rotation by the CLI)."""
-        if force or _stamp(self.path) != self._stamp:
+        if force or file_stamp(self.path) != self._stamp:
             self._keys = self._read()
         return self._keys
 
@@ -271,7 +271,7 @@ class Vault:
             raise VaultError(
                 f"{path}: readable by group or others (mode {mode & 0o777:o}); chmod 600 {path}"
             )
-        stamp = _stamp(path)
+        stamp = file_stamp(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") not in FORMATS_READ:
@@ -403,11 +403,6 @@ def _write_new(path: Path, keys: _Keys, *, replace: bool) -> None:
 
 def _written(key: _Key) -> dict[str, str]:
     return {"suite": key.suite.name, "key": key.secret.hex()}
-
-
-def _stamp(path: Path) -> tuple[int, int, int]:
-    found = path.stat()
-    return found.st_ino, found.st_mtime_ns, found.st_size
 
 
 def _b64(raw: bytes) -> str:

@@ -155,16 +155,25 @@ def test_the_keys_command_rotates_the_issuer_key_and_audits_it(
         args = parser.parse_args(["keys", *argv])
         return int(args.handler(args))
 
-    other = "intl" if backend.crypto_suite == "gm" else "gm"
-    assert keys("rotate-issuer", "--data", str(backend.data), "--db", backend.url,
-                "--crypto-suite", other) == 0  # fmt: skip
+    terminal = backend.enrol()
+    ask = {"id_number": citizen_id("traveller"), "doc_type": "hh", "use": "就业"}
+    before = terminal.call("POST", "/v1/proofs", ask).json()["code"]
+    assert keys("rotate-issuer", "--data", str(backend.data), "--db", backend.url) == 0
     assert "issuer-2" in capsys.readouterr().out
     rotated = load_issuer(backend.data / "issuer.json")
-    assert rotated.key_id == "issuer-2" and rotated.suite.name == other
+    assert rotated.key_id == "issuer-2" and rotated.suite.name == backend.crypto_suite
     assert set(rotated.public_keys) == {"issuer-1", "issuer-2"}
     with Session(backend.app.state.engine) as db:
         (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "issuer_rotate"))
-    assert entry.target == "issuer-2" and other in entry.detail
+    assert entry.target == "issuer-2" and backend.crypto_suite in entry.detail
+    # the running backend (any of its processes) signs with the new key from now on,
+    # publishes both, and the proof printed before still verifies
+    after = terminal.call("POST", "/v1/proofs", ask).json()["code"]
+    assert kp.decode(after, trusted(rotated.public_keys)).k == "issuer-2"
+    assert set(terminal.call("GET", "/v1/config").json()["issuer_keys"]) == {"issuer-1",
+                                                                            "issuer-2"}  # fmt: skip
+    for code in (before, after):
+        assert backend.http.get("/v1/proofs/verify", params={"code": code}).json()["valid"]
     empty = tmp_path / "elsewhere"
     assert keys("rotate-issuer", "--data", str(empty), "--db", backend.url) == 1
     error = capsys.readouterr().err

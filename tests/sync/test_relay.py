@@ -176,7 +176,7 @@ def test_a_city_pack_from_the_backend_is_the_one_in_use(
     folder.mkdir()
     packaged = (PACKS / "default" / PACK_FILE).read_text(encoding="utf-8")
     (folder / PACK_FILE).write_text(packaged.replace("开发用公安机关", "北京市公安局东城分局"))
-    served = load_config_pack(folder, live_backend.app.state.issuer.public_keys)
+    served = load_config_pack(folder, live_backend.app.state.issuers.current().public_keys)
     live_backend.app.state.config_pack = lambda: served
     database = tmp_path / "kiosk.db"
     assert pulled_city_file(database, PACK_FILE) is None  # nothing pulled yet
