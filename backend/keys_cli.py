@@ -51,7 +51,7 @@ class KeysCommand:
         )  # fmt: skip
         _common(rotate)
         issuer = actions.add_parser(
-            "rotate-issuer", help="a new key signing proofs (a running backend signs with it at once)"
+            "rotate-issuer", help="a new key signing proofs (a running backend uses it at once)"
         )
         issuer.add_argument(
             "--crypto-suite", choices=crypto.NAMES,
