@@ -37,9 +37,9 @@ class UserCommand:
             _common(action)
         for action in (add, passwd):
             action.add_argument(
-                "--crypto-suite", choices=crypto.NAMES, default=crypto.DEFAULT,
-                help="the deployment's suite, as `serve --crypto-suite`: the password's "
-                "hash is made in it (PBKDF2-HMAC-SM3 in gm, scrypt in intl)",
+                "--crypto-suite", choices=crypto.NAMES,
+                help="the password's hash is made in it (PBKDF2-HMAC-SM3 in gm, scrypt in "
+                "intl); default: the suite serve last ran in (its vault's current key's)",
             )  # fmt: skip
         parser.set_defaults(handler=self.run)
 
@@ -54,9 +54,9 @@ class UserCommand:
             if args.action == "list":
                 return _list(engine)
             if args.action == "add":
-                operators.add(engine, args.name, args.role, _password(), now, args.crypto_suite)
+                operators.add(engine, args.name, args.role, _password(), now, _suite(args))
             elif args.action == "passwd":
-                operators.set_password(engine, args.name, _password(), now, args.crypto_suite)
+                operators.set_password(engine, args.name, _password(), now, _suite(args))
             else:
                 operators.disable(engine, args.name, now)
         except (operators.AccountError, EOFError, KeyboardInterrupt) as exc:
@@ -66,6 +66,19 @@ class UserCommand:
         _audit(engine, now, args)
         print(f"{args.name}: {args.action} done")
         return 0
+
+
+def _suite(args: argparse.Namespace) -> str:
+    """`--crypto-suite`, else the deployment's: the suite of the vault's current master
+    key, which `serve` keeps in its own (before the first start: the default)."""
+    from backend.vault import VaultError, load_vault
+
+    if args.crypto_suite:
+        return str(args.crypto_suite)
+    try:
+        return load_vault(args.data, suite=None, create=False).current_suite
+    except VaultError:
+        return crypto.DEFAULT
 
 
 def _password() -> str:

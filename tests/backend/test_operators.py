@@ -223,3 +223,16 @@ def test_the_user_command_makes_re_keys_and_disables_accounts(tmp_path: Path) ->
 def _user(data: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "backend.cli", "user", args[0], *args[1:], "--data", str(data)]
     return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("suite", ["gm", "intl"])
+def test_the_user_command_hashes_in_the_suite_serve_last_ran_in(tmp_path: Path, suite: str) -> None:
+    from backend.vault import load_vault
+
+    load_vault(tmp_path, suite=suite)  # what `serve --crypto-suite SUITE` leaves
+    made = _user(tmp_path, "add", "vera", "--role", "viewer", stdin="a good long password\n")
+    assert made.returncode == 0, made.stderr
+    kept = subprocess.run(["sqlite3", str(tmp_path / "backend.db"),
+                           "SELECT password_hash FROM operators"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert kept.startswith({"gm": "pbkdf2-sm3$", "intl": "scrypt$"}[suite])
