@@ -75,12 +75,13 @@ def load_issuing_key(folder: Path) -> IssuingKey:
     if len(files) != 1:
         raise _bad_signing_key(folder, "needs exactly one <id>.key (made by `kiosk proof keygen`)")
     key_id = files[0].stem
-    name, _, text = files[0].read_text(encoding="ascii").strip().partition(":")
     try:
+        name, _, text = files[0].read_text(encoding="ascii").strip().partition(":")
         private = crypto.suite(name).load_private(text)
-    except crypto.CryptoError as exc:
+        hmac_key = (folder / f"{key_id}.hmac").read_bytes()
+    except (OSError, UnicodeDecodeError, crypto.CryptoError) as exc:
         raise _bad_signing_key(files[0], f"not an issuing key: {exc}") from None
-    return IssuingKey(key_id, private, (folder / f"{key_id}.hmac").read_bytes())
+    return IssuingKey(key_id, private, hmac_key)
 
 
 def _bad_signing_key(path: Path, problem: str) -> ConfigError:

@@ -230,3 +230,16 @@ def test_kiosk_proof_keygen_and_verify_in_each_suite(suite, tmp_path):
                     "[logging]\nstderr = false\n")  # fmt: skip
     refused = kiosk("verify", str(pdf), "--json")
     assert refused.returncode == 1 and json.loads(refused.stdout)["status"] == "forged"
+
+
+def test_a_damaged_development_key_folder_is_a_config_error(tmp_path):
+    from kiosk.errors import ConfigError
+
+    keygen(tmp_path, "dev-1", crypto.DEFAULT)
+    (tmp_path / "dev-1.hmac").unlink()
+    with pytest.raises(ConfigError):
+        load_issuing_key(tmp_path)
+    keygen(tmp_path, "dev-1", crypto.DEFAULT)
+    (tmp_path / "dev-1.key").write_bytes("密钥".encode())
+    with pytest.raises(ConfigError):
+        load_issuing_key(tmp_path)
