@@ -7,8 +7,9 @@ signed-in sessions in a cookie, and the check each console route makes.
   Accounts are made, re-keyed and disabled from the command line (`kiosk-backend
   user`), on the backend's machine.
 - Passwords: hashed in the deployment's crypto suite (wire/crypto/passwords.py:
-  PBKDF2-HMAC-SM3 in gm, scrypt in intl; either is checked, whichever made it), a
-  random salt each, at least 12 characters. Wrong passwords lock the account for a
+  PBKDF2-HMAC-SM3 in gm, scrypt in intl; either is checked, whichever made it, and
+  one of the other suite is made again in the deployment's at its next good
+  sign-in), a random salt each, at least 12 characters. Wrong passwords lock the account for a
   while (backend/limits.py).
 - Sessions: a random token in an HttpOnly, SameSite=Strict cookie (never in a
   URL); the database keeps only its digest (SM3 or SHA-256: switching suite ends
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 from backend.db import Operator, OperatorSession
 from backend.problems import Refused
 from wire import crypto
-from wire.crypto.passwords import hash_secret, secret_matches
+from wire.crypto.passwords import hash_secret, made_as, secret_matches
 
 ROLES = ("viewer", "operator", "administrator")  # each may do what those before it may
 COOKIE = "kiosk_console"
@@ -149,6 +150,8 @@ def sign_in(
     matches = password_matches(password, account.password_hash if account else _nobody(suite))
     if account is None or not matches or account.disabled_at is not None:
         return None
+    if not made_as(account.password_hash, suite):  # hashed before the deployment switched
+        account.password_hash = hash_password(password, suite)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     token_hash = _token_hash(token, suite)
     db.add(OperatorSession(token_hash=token_hash, operator=name, csrf=csrf, created_at=now,

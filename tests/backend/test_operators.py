@@ -87,6 +87,13 @@ def test_a_password_hashed_in_the_other_suite_still_signs_in(backend: Backend) -
     given = {"name": "olda", "password": "her password from before"}
     answer = backend.http.post("/console/api/session", json=given)
     assert answer.status_code == 200 and answer.json()["role"] == "viewer"
+    # hashed again, in the deployment's suite, now that the password was given
+    with Session(backend.app.state.engine) as db:
+        kept = db.get(Operator, "olda").password_hash  # type: ignore[union-attr]
+    scheme = {"gm": "pbkdf2-sm3$", "intl": "scrypt$"}[backend.app.state.crypto_suite]
+    assert kept.startswith(scheme)
+    assert backend.http.post("/console/api/session", json=given).status_code == 200
+    assert backend.http.post("/console/api/session", json=wrong).status_code == 403
 
 
 def test_a_write_without_the_csrf_token_is_refused(backend: Backend) -> None:

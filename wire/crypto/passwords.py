@@ -63,6 +63,14 @@ def hash_secret(secret: str, suite: str, cost: Cost = PASSWORD) -> str:
     raise UnknownSuite(f"unknown crypto suite {suite!r}: it is one of gm, intl")
 
 
+def made_as(kept: str, suite: str, cost: Cost = PASSWORD) -> bool:
+    """Whether `kept` is what hash_secret makes now in `suite` at `cost`: else a
+    secret checked against it is hashed again (a switched suite, a dearer cost)."""
+    if suite == "gm":
+        return kept.startswith(f"pbkdf2-sm3${cost.iterations}$")
+    return kept.startswith(f"scrypt${cost.n}${cost.r}${cost.p}$")
+
+
 def secret_matches(secret: str, kept: str) -> bool:
     """Whether `secret` is the one `kept` was made of (compared in constant time);
     False for a text that is no hash of ours, never an exception."""

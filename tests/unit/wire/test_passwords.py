@@ -92,3 +92,11 @@ def test_a_text_that_is_no_hash_of_ours_never_matches_and_never_raises(kept):
 def test_an_unknown_suite_is_refused_by_name():
     with pytest.raises(UnknownSuite, match="gm, intl"):
         passwords.hash_secret("x", "sm9")
+
+
+def test_a_hash_of_another_suite_or_cost_is_not_made_as_now():
+    gm = passwords.hash_secret("a long enough password", "gm", CHEAP)
+    assert passwords.made_as(gm, "gm", CHEAP) and not passwords.made_as(gm, "intl", CHEAP)
+    assert not passwords.made_as(gm, "gm")  # the default cost is dearer than CHEAP
+    intl = passwords.hash_secret("a long enough password", "intl", CHEAP)
+    assert passwords.made_as(intl, "intl", CHEAP) and not passwords.made_as(intl, "gm", CHEAP)
