@@ -104,11 +104,7 @@ def test_a_technician_enrols_a_terminal_and_it_syncs(tmp_path):
                       code.stdout.strip())  # fmt: skip
         assert spent.returncode == 1 and "code_unusable" in spent.stderr
 
-        db = connect(tmp_path / "kiosk.db")
-        outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
-        for n in range(5):
-            outbox.add("rating", {"transaction": f"T{n}", "stars": 5})
-        db.close()
+        _queue_ratings(tmp_path, 5)
         ran = kiosk(tmp_path, *env_id, "sync", "run", "--once", "--json")
         assert ran.returncode == 0, ran.stderr
         assert json.loads(ran.stdout) == {"sent": 5, "duplicates": 0, "failed": 0, "held": 0,
@@ -134,6 +130,15 @@ def test_the_backend_command_refuses_bad_arguments_in_one_line(tmp_path):
     assert db.returncode == 1 and db.stderr.count("\n") == 1 and "cannot start" in db.stderr
     nothing = _backend(tmp_path)
     assert nothing.returncode == 2
+
+
+def _queue_ratings(tmp_path: Path, count: int) -> None:
+    """`count` ratings in the terminal's outbox, as the screen would have queued them."""
+    db = connect(tmp_path / "kiosk.db")
+    outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
+    for n in range(count):
+        outbox.add("rating", {"transaction": f"T{n}", "stars": 5})
+    db.close()
 
 
 def _config(tmp_path: Path) -> Path:
@@ -245,11 +250,7 @@ def test_an_intl_deployment_enrols_intl_terminals_only(tmp_path):
         assert enrolled.returncode == 0, enrolled.stderr
         identity = json.loads(Path(json.loads(enrolled.stdout)["identity_file"]).read_text())
         assert identity["suite"] == "intl"
-        db = connect(tmp_path / "kiosk.db")
-        outbox = Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
-        for n in range(3):
-            outbox.add("rating", {"transaction": f"T{n}", "stars": 5})
-        db.close()
+        _queue_ratings(tmp_path, 3)
         ran = kiosk(tmp_path, *env_id, "sync", "run", "--once", "--json")
         assert ran.returncode == 0, ran.stderr
         assert json.loads(ran.stdout)["sent"] == 3
