@@ -1,5 +1,6 @@
 """The photo pipeline on faces it was not built on (tests/photo/evaluation.py), and
-the pose estimate on renders at known angles (tests/photo/pose_error.py)."""
+the pose estimate on portraits turned and faces drawn at known angles
+(tests/photo/pose_error.py)."""
 
 from __future__ import annotations
 
@@ -16,21 +17,17 @@ def report():
 
 def test_benign_changes_leave_the_verdict_as_it_was(report):
     assert report["benign_variants"] == 24
-    # Both turned heads measure a yaw within a degree of where yaw refuses: an edit
-    # may move it either side (reported, in docs/photos.md too); the rest holds still
-    assert set(report["sources_at_a_pose_limit"]) <= {"biden", "obama_blue_room"}, report
-    assert report["benign_verdict_moved_elsewhere"] == 0, report["benign_moved"]
-    assert report["benign_verdict_moved"] <= 3, report["benign_moved"]
+    # no original measures within a degree of where a pose refuses, so an edit that
+    # moves a pose by its usual half a degree cannot flip a verdict
+    assert report["sources_at_a_pose_limit"] == [], report
+    assert report["benign_verdict_moved"] == 0, report["benign_moved"]
 
 
 def test_no_code_is_refused_where_the_picture_does_not_break_it(report):
-    """False refusals: a code neither the variant nor the original's label has.
-    Yaw on the two turned heads is the labels' disagreement; a strong cast may also
-    read as a coloured cap."""
+    """False refusals: a code neither the variant nor the original's label has. A
+    strong cast may also read as a coloured cap (and is refused for its colour)."""
     unexpected = {
-        code: cases
-        for code, cases in report["false_refusals"].items()
-        if code not in ("yaw", "head_covering")
+        code: cases for code, cases in report["false_refusals"].items() if code != "head_covering"
     }
     assert sum(len(c) for c in unexpected.values()) <= 2, unexpected
     assert all(
@@ -49,18 +46,44 @@ def test_defects_are_refused_for_their_own_code(report):
 
 
 def test_the_originals_against_their_hand_labels(report):
-    # Known misses, stated in docs/photos.md: the Blue Room's close-cropped bare head
-    # reads as a head covering, and both turned heads measure past yaw's limit
-    # and its uncertainty (Biden's label says he turns only a little).
-    assert report["originals_as_labelled"] >= 1, report["originals_not_as_labelled"]
-    assert ["obama", ["mouth_open"]] not in report["originals_not_as_labelled"]
+    assert report["originals_not_as_labelled"] == [], report["originals_not_as_labelled"]
+    assert report["originals_as_labelled"] == 3
 
 
-def test_the_pose_estimate_is_within_the_specs_uncertainty_on_renders():
-    summary = pose_error.summary(pose_error.errors())
+@pytest.fixture(scope="module")
+def pose_readings():
+    return pose_error.readings()
+
+
+def test_the_yaw_gain_is_the_one_the_tuning_faces_give(pose_readings):
+    from kiosk.photo import pose
+
+    assert abs(pose_error.fitted_yaw_gain(pose_readings) - pose.YAW_GAIN) <= 0.03
+
+
+def test_the_pose_estimate_is_within_the_specs_uncertainty_on_turned_portraits(pose_readings):
+    summary = pose_error.summary(pose_readings)
+    rules = spec.load("icao")
+    turned, held_out = summary["warp"]["all"], summary["warp"]["held_out"]
+    for axis in ("yaw", "pitch", "roll"):
+        assert turned[axis]["readings"] >= 36, summary  # the model found the turned faces
+        uncertainty = rules.rule(axis).number("uncertainty")
+        assert turned[axis]["p90_within_10deg"] <= uncertainty, (axis, turned[axis])
+        # the faces the gain was not fitted on are no worse than the stated uncertainty
+        assert held_out[axis]["p90_within_10deg"] <= uncertainty, (axis, held_out[axis])
+    # +-2 degrees within +-10 for yaw and roll, on every face
+    for axis in ("yaw", "roll"):
+        assert turned[axis]["max_within_10deg"] <= 2.0, (axis, turned[axis])
+    assert turned["roll"]["max_within_20deg"] <= 2.0, turned["roll"]
+
+
+def test_the_pose_estimate_on_faces_drawn_at_known_poses(pose_readings):
+    """The absolute check (no hair or neck, so the level reading is off by more):
+    the spec's uncertainty covers it too."""
+    drawn = pose_error.summary(pose_readings)["render"]["all"]
     rules = spec.load("icao")
     for axis in ("yaw", "pitch", "roll"):
-        assert summary[axis]["renders"] >= 40, summary  # the model found the drawings
+        assert drawn[axis]["readings"] >= 40, drawn
         uncertainty = rules.rule(axis).number("uncertainty")
-        assert summary[axis]["p90_within_10deg"] <= uncertainty, (axis, summary[axis])
-    assert summary["roll"]["max_within_20deg"] <= 2.0, summary["roll"]
+        assert drawn[axis]["p90_within_10deg"] <= uncertainty, (axis, drawn[axis])
+    assert drawn["roll"]["max_within_20deg"] <= 1.5, drawn
