@@ -104,7 +104,10 @@ def summary(found: list[Reading], yaw_gain: float | None = None) -> dict:
     from kiosk.photo import pose
 
     gain = pose.YAW_GAIN if yaw_gain is None else yaw_gain
-    out: dict = {"yaw_gain": gain, "yaw_gain_fitted_on_tuning_faces": round(fitted_yaw_gain(found), 3)}
+    out: dict = {
+        "yaw_gain": gain,
+        "yaw_gain_fitted_on_tuning_faces": round(fitted_yaw_gain(found), 3),
+    }
     for method in METHODS:
         for group, names in (("all", None), ("held_out", evaluation.SOURCES)):
             block = out.setdefault(method, {}).setdefault(group, {})

@@ -105,8 +105,9 @@ def turn(
     target = np.stack(np.meshgrid(np.arange(width), np.arange(height)), axis=-1).astype(np.float32)
     source = target.copy()
     for _ in range(12):
-        z = cv2.remap(depth, source[..., 0], source[..., 1], cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_REPLICATE)
+        z = cv2.remap(
+            depth, source[..., 0], source[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         x = (source[..., 0] - cx) / f * z
         y = (source[..., 1] - cy) / f * z
         space = np.stack([x, y, z], axis=-1) - pivot
@@ -116,8 +117,9 @@ def turn(
             axis=-1,
         )
         source = (source + (target - forward)).astype(np.float32)
-    return cv2.remap(image, source[..., 0], source[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT)
+    return cv2.remap(
+        image, source[..., 0], source[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
 
 
 def main(out: Path) -> None:
