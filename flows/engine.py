@@ -355,7 +355,9 @@ class FlowEngine:
         reference, the fee's deciding value, the print data)."""
         step = self.flow.step(step_id)
         data = self.session.rule_data()
-        refs = [getattr(step, n, None) for n in ("access_key_from", "reference")]
+        refs = [getattr(step, "access_key_from", None)]
+        reference = getattr(step, "reference", None)  # one step, or several in order
+        refs += reference if isinstance(reference, list) else [reference]
         amount = getattr(step, "amount", None)
         if amount is not None and not isinstance(amount, (int, float)):
             refs.append(amount.by)

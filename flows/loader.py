@@ -198,9 +198,10 @@ def _step_specifics(flow: Flow, step_id: str, known: set[str]) -> Iterator[tuple
         if step.amount.by.split(".")[0] not in known:
             yield (*at, "amount", "by"), f"the fee depends on '{step.amount.by}', not a step"
     for name in ("access_key_from", "reference"):
-        ref = getattr(step, name, None)
-        if ref is not None and ref not in known:
-            yield (*at, name), f"{name} names '{ref}', which is not a step of this flow"
+        named = getattr(step, name, None)
+        for ref in named if isinstance(named, list) else [named]:
+            if ref is not None and ref not in known:
+                yield (*at, name), f"{name} names '{ref}', which is not a step of this flow"
 
 
 def _message_ids(flow: Flow) -> Iterator[tuple[Location, str]]:

@@ -93,7 +93,9 @@ class CapturePhotoParams(Params):
 
 
 class VerifyFaceParams(Params):
-    reference: str  # the step whose result holds the reference photo
+    # the step whose result holds the reference photo, or several: the first that
+    # holds one (the card read, else the registry's photo for a lost card)
+    reference: str | list[str] = Field(min_length=1)
     retries: int = Field(3, ge=0, le=10)
 
 

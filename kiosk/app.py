@@ -172,15 +172,23 @@ def step_services(
     config: Any, devices: SimulatedDevices, simulated: bool, link: Any, strings: Catalogue
 ) -> Any:
     """The real drivers for the steps they serve (the chip too), the printers for the
-    print step, the backend for the backend step and QR payment; the shell's demo
-    services for the rest (the face check, the bank card, until they are wired)."""
+    print step, the backend for the backend step and QR payment, the camera for the
+    face check; the shell's demo services for the rest (the bank card, until it is
+    wired)."""
     from kiosk.documents.keys import trusted_issuers
     from kiosk.print_services import PrintServices
     from kiosk.simulated import SimulatedCitizen
     from kiosk.step_services import DeviceServices, ServiceChain
 
     citizen = SimulatedCitizen(devices.simulators) if simulated else None
-    parts: list[Any] = [DeviceServices(devices.drivers, fallback=None, citizen=citizen)]
+    device_services = DeviceServices(devices.drivers, fallback=None, citizen=citizen)
+    parts: list[Any] = [device_services]
+    # the document photos a session read (the ID card's, the chip's), for the face check
+    photos = device_services.photos
+    if "camera" in devices.drivers:
+        from kiosk.identity.service import FaceServices
+
+        parts.append(FaceServices(lambda: _camera_frames(devices), photos, citizen))
 
     def issuer_keys() -> dict[str, Any]:
         return trusted_issuers(config.proof, config.cache.database)
@@ -194,7 +202,8 @@ def step_services(
         # has none yet (it belongs in the issuer's SAM), so its chip steps fail calmly
         card = devices.simulators.get("smartcard")
         key = bytes.fromhex(card.profile.issuer_key) if card is not None else None
-        parts.append(ChipServices(devices.drivers["smartcard"], key, config.terminal.id, citizen))
+        parts.append(ChipServices(devices.drivers["smartcard"], key, config.terminal.id, citizen,
+                                  photos=photos))  # fmt: skip
     if link is None:
         return ServiceChain(*parts)
     parts.append(link.services)

@@ -44,6 +44,7 @@ class ChipServices:
         citizen: Callable[[str, dict[str, Any]], None] | None = None,
         clock: Callable[[], float] = time.time,
         step_timeout_s: float = 60.0,
+        photos: dict[str, bytes] | None = None,
     ) -> None:
         self.reader = reader
         self.issuer_key = issuer_key
@@ -53,6 +54,9 @@ class ChipServices:
         self.step_timeout_s = step_timeout_s
         self._key: tuple[str, str, str] | None = None  # the session's access key
         self._serial: str | None = None  # the session's endorsement, once made
+        # the holder's face from the chip (DG2), for the face check; shared with the
+        # other step services, wiped with the session
+        self.photos: dict[str, bytes] = {} if photos is None else photos
 
     def serves(self, step_type: str) -> bool:
         return step_type in ("read_document_chip", "write_chip")
@@ -71,6 +75,7 @@ class ChipServices:
     def wipe(self) -> None:
         self._key = None
         self._serial = None
+        self.photos.clear()
 
     def _read(self, params: dict[str, Any], inputs: dict[str, Any], finish: Finish) -> Any:
         from drivers.smartcard.mrz import MrzError, parse
@@ -96,10 +101,25 @@ class ChipServices:
                 finish(failure(completion))
                 return
             self._key = key
-            finish({"result": _document(completion.data["permit"], str(params["document"]))})
+            result = _document(completion.data["permit"], str(params["document"]))
+            finish({"result": {**result, **self._face(key)}})
 
         threading.Thread(target=read, daemon=True, name="permit-read").start()
         return stop.set
+
+    def _face(self, key: tuple[str, str, str]) -> dict[str, str]:
+        """The holder's face from the chip's ICAO application (DG2, JPEG or JPEG 2000),
+        kept for the face check; a chip without one gives no photo_ref, and the face
+        check then sends the citizen to the counter."""
+        done = self.reader.read_document(*key).result()
+        face = done.data["document"].face if done.ok else None
+        if face is None:
+            log.warning("the permit's chip gave no face (%s)",
+                        done.code.value if not done.ok else "no DG2")  # fmt: skip
+            return {}
+        ref = f"chip-photo-{len(self.photos) + 1}"
+        self.photos[ref] = face.data
+        return {"photo_ref": ref}
 
     def _write(self, params: dict[str, Any], inputs: dict[str, Any], finish: Finish) -> Any:
         from drivers.smartcard.permit import Endorsement

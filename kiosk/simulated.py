@@ -65,7 +65,8 @@ class SimulatedDevices:
 
 class SimulatedCitizen:
     """Does at the simulated devices what a citizen does at real ones, a moment after
-    the screen asks: puts the ID card down, shows a code, takes the card back."""
+    the screen asks: puts the ID card down, shows a code, blinks or turns the head
+    for the face check, takes the card back."""
 
     def __init__(self, simulators: dict[str, Any], delay_s: float = 1.5) -> None:
         self.simulators = simulators
@@ -83,6 +84,9 @@ class SimulatedCitizen:
                 self._later(permit.remove_card)
         elif step_type == "take_back" and card is not None:
             self._later(card.remove_card)
+        elif step_type == "verify_face.challenge" and "camera" in self.simulators:
+            camera = self.simulators["camera"]  # looks, then does what the screen asks
+            self._later(lambda: camera.act(str(params["challenge"])))
         elif step_type == "capture_fingerprints.finger" and "fingerprint" in self.simulators:
             pad = self.simulators["fingerprint"]
             self._later(lambda: pad.put_finger(str(params["finger"])))

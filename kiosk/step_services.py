@@ -210,6 +210,7 @@ class ServiceChain:
                 setattr(part, name, value)
 
     progress = property(lambda self: None, lambda self, v: self._hand_in("progress", v))
+    preview = property(lambda self: None, lambda self, v: self._hand_in("preview", v))
     session_photos = property(lambda self: None, lambda self, v: self._hand_in("session_photos", v))
     language = property(lambda self: None, lambda self, v: self._hand_in("language", v))
     citizen_session = property(

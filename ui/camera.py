@@ -9,62 +9,22 @@ neither waits for the other and the GUI thread never waits on the camera.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Property, QObject, QSize, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtQuick import QQuickImageProvider
 
+from kiosk.frames import FrameGetter, FrameTap
 from kiosk.photo.checks import Analysis
 from kiosk.photo.live import LiveAnalyser
 from kiosk.photo.process import Made
 from kiosk.photo.spec import load
 
-FrameGetter = Callable[[float], Any]  # the driver's FrameQueue.get: a Frame, an array, None
 STEADY_S = 3.0  # the countdown: this long with every check passing, then the photo
 HINT_REPEAT_S = 6.0  # a hint not yet followed is said again after this long
-
-
-class FrameTap:
-    """Keeps the newest frame from a camera's queue, on a thread of its own."""
-
-    def __init__(self, get: FrameGetter) -> None:
-        self.get = get
-        self._newest: tuple[int, np.ndarray] | None = None
-        self._ready = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="camera-tap", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        seq = 0
-        while not self._stop.is_set():
-            got = self.get(0.1)
-            if got is None:
-                continue
-            image = got if isinstance(got, np.ndarray) else got.image
-            seq += 1
-            with self._ready:
-                self._newest = (seq, image)
-                self._ready.notify_all()
-
-    def newest(self) -> tuple[int, np.ndarray] | None:
-        return self._newest
-
-    def newer_than(self, seq: int, timeout: float) -> np.ndarray | None:
-        with self._ready:
-            fresh = self._ready.wait_for(
-                lambda: self._newest is not None and self._newest[0] > seq, timeout
-            )
-            return self._newest[1] if fresh and self._newest is not None else None
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
 
 
 def _image(newest: tuple[int, np.ndarray] | None) -> np.ndarray | None:

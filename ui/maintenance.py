@@ -12,8 +12,9 @@ from typing import Any
 
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
+from kiosk.frames import FrameGetter, FrameTap
 from kiosk.maintenance import Door
-from ui.camera import CameraImages, FrameGetter, FrameTap
+from ui.camera import CameraImages
 
 QVARIANT_LIST: Any = "QVariantList"
 LOG_LINES = 14

@@ -10,9 +10,10 @@ from typing import Any
 
 from flows.loader import flow_files, load_flow
 from flows.model import Flow
+from kiosk.frames import FrameGetter
 from kiosk.help_line import HelpLine
 from kiosk.strings import Catalogue
-from ui.camera import CameraImages, FrameGetter, PhotoStep
+from ui.camera import CameraImages, PhotoStep
 from ui.help import HelpDesk
 from ui.maintenance import MaintenanceDesk
 from ui.shell import KioskShell, Service

@@ -108,6 +108,9 @@ class KioskShell(QObject):
         self._progress: dict[str, Any] = {}
         if hasattr(self.step_services, "progress"):  # news from a device step's thread
             self.step_services.progress = self._progressed.emit
+        if hasattr(self.step_services, "preview") and photo is not None:
+            # the face check's camera, on the screen: its tap feeds the image provider
+            self.step_services.preview = lambda tap: setattr(photo.images, "tap", tap)
         self.photos: dict[str, bytes] = {}  # the session's photos, by ref
         if hasattr(self.step_services, "session_photos"):  # the backend stores the photo
             self.step_services.session_photos = self.photos.get

@@ -18,8 +18,50 @@ Item {
         spacing: page.theme ? page.theme.gap : 0
         visible: page.shell !== null && page.shell !== undefined
         KText { theme: page.theme; heading: true; width: parent.width; text: page.shell ? qsTrId(page.shell.textId) : "" }
+        // the face check: the camera's picture, the same as the photo step's preview
+        Image {
+            id: preview
+            objectName: "face_preview"
+            property int frame: 0
+            anchors.horizontalCenter: parent.horizontalCenter
+            width: parent.width * 0.7
+            height: width * 0.75
+            visible: page.kind === "verify_face" && page.shell.progress.challenge !== undefined
+            source: visible ? "image://camera/face-" + frame : ""
+            cache: false
+            fillMode: Image.PreserveAspectFit
+            mirror: true  // as in a mirror: a turn to the left shows to the left
+            Timer {
+                interval: 66; repeat: true; running: preview.visible
+                onTriggered: preview.frame += 1
+            }
+        }
+        KText {  // what to do now: blink, or turn the head and back
+            objectName: "face_challenge"
+            theme: page.theme
+            width: parent.width
+            font.pixelSize: page.theme ? page.theme.title : 48
+            font.bold: true
+            visible: preview.visible
+            text: {
+                if (!visible) return ""
+                var news = page.shell.progress
+                if (news.state === "failed") return qsTrId("ui.face.again")
+                if (news.hint) return qsTrId("ui.face.hint." + news.hint)
+                return qsTrId("ui.face.challenge." + news.challenge)
+            }
+        }
+        KText {
+            objectName: "face_try"
+            theme: page.theme
+            width: parent.width
+            visible: preview.visible && page.shell.progress.of > 1
+            text: visible ? Screens.fill(qsTrId("ui.face.try"), {
+                "attempt": page.shell.progress.attempt, "of": page.shell.progress.of}) : ""
+        }
         Rectangle {
             id: picture
+            visible: !preview.visible
             anchors.horizontalCenter: parent.horizontalCenter
             width: parent.width * 0.7
             height: page.theme ? page.theme.target * 4 : 300
