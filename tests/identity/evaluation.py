@@ -48,7 +48,12 @@ PHOTOS = {  # photo -> person
 CHIP_SIZE = (102, 126)
 CHIP_BYTES = 1024
 CHIP_FACE_SHARE = 0.62  # the face's width over the photo's, as on an ID card photo
-TURNS = {"yaw+15": (15, 0, 0), "yaw-15": (-15, 0, 0), "pitch+15": (0, 15, 0), "pitch-15": (0, -15, 0)}
+TURNS = {
+    "yaw+15": (15, 0, 0),
+    "yaw-15": (-15, 0, 0),
+    "pitch+15": (0, 15, 0),
+    "pitch-15": (0, -15, 0),
+}
 GRID = [round(0.30 + 0.02 * i, 2) for i in range(17)]  # 0.30 .. 0.62
 # The rule the matcher's THRESHOLD follows: the nearest impostor measured here, less a
 # margin, rounded down to 0.01. The margin stands for the faces this set lacks: dlib's

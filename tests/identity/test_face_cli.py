@@ -62,4 +62,5 @@ def test_bad_input_is_one_line_naming_the_file(kiosk, tmp_path):
 def test_a_missing_model_exits_3(kiosk, monkeypatch, tmp_path):
     monkeypatch.setattr(matcher_module, "model_file", lambda: tmp_path / "gone.dat")
     code, out, err = kiosk(str(FACES / "obama.jpg"), str(FACES / "biden.jpg"))
+    assert out == ""
     assert code == 3 and err.count("\n") == 1 and "gone.dat not found" in err
