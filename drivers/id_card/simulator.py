@@ -29,8 +29,16 @@ LAYOUT = (
 )
 
 
+# the simulated citizen the camera simulator shows (drivers/camera/citizen/): the
+# card's holder, so that a face check on simulated devices compares like with like
+CITIZEN_CARD_PHOTO = Path(__file__).resolve().parents[1] / "camera" / "citizen" / "card.jpg"
+
+
 def default_photo() -> bytes:
-    """A 102x126 grey JPEG small enough for the 1024-byte slot."""
+    """The simulated citizen's 102x126 chip photo (it fits the 1024-byte slot); a
+    grey gradient where that file is not shipped."""
+    if CITIZEN_CARD_PHOTO.is_file():
+        return CITIZEN_CARD_PHOTO.read_bytes()
     from PIL import Image
 
     image = Image.linear_gradient("L").resize((102, 126))

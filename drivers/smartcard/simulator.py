@@ -19,6 +19,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Self
 
 import cv2
@@ -37,6 +38,9 @@ ATR = bytes.fromhex("3B8880010000000000000000")
 MIN_OUT_S = 1.0
 _last_out: dict[int, float] = {}  # vpcd port -> when its card last left (any simulator's)
 TEST_ISSUER_KEY = "000102030405060708090A0B0C0D0E0F"  # the simulators' only; never deployed
+# the simulated citizen the camera simulator shows (drivers/camera/citizen/): the
+# document's holder, so that a face check on simulated devices compares like with like
+CITIZEN_FACE = Path(__file__).resolve().parents[1] / "camera" / "citizen" / "front.jpg"
 
 
 @dataclass
@@ -50,7 +54,7 @@ class SmartcardProfile:
     nationality: str = "CHN"
     name: str = "张三"
     authority: str = "公安部出入境管理局"
-    face_image: str = ""  # a portrait file; empty: a drawn face
+    face_image: str = str(CITIZEN_FACE)  # a portrait file; empty: a drawn face
     face_format: str = "jpeg"  # or jpeg2000
     face_bytes: int = 20_000  # about this large, as on real documents
     permit_applet: bool = True
@@ -76,6 +80,16 @@ class SmartcardProfile:
         return mrz.key_info(self.document_number, self.birth_date, self.expiry_date)
 
 
+def _portrait(image: np.ndarray) -> np.ndarray:
+    """The middle of a picture at a 35x45 mm photo's proportions."""
+    height, width = image.shape[:2]
+    if width / height > 413 / 531:
+        keep = int(height * 413 / 531)
+        return image[:, (width - keep) // 2 : (width - keep) // 2 + keep]
+    keep = int(width * 531 / 413)
+    return image[(height - keep) // 2 : (height - keep) // 2 + keep]
+
+
 def face_record(profile: SmartcardProfile) -> bytes:
     """DG2 with the profile's portrait, compressed to about `face_bytes`."""
     image = cv2.imread(profile.face_image) if profile.face_image else None
@@ -83,7 +97,7 @@ def face_record(profile: SmartcardProfile) -> bytes:
         image = np.full((531, 413, 3), 235, np.uint8)
         cv2.ellipse(image, (206, 250), (120, 160), 0, 0, 360, (150, 180, 220), -1)
         cv2.rectangle(image, (0, 0), (412, 530), (200, 200, 200), 3)
-    image = cv2.resize(image, (413, 531))  # a 35x45 mm photo's proportions
+    image = cv2.resize(_portrait(image), (413, 531))  # a 35x45 mm photo's proportions
     encoded = b""
     if profile.face_format == "jpeg2000":
         rate = max(1, profile.face_bytes * 1000 // (413 * 531 * 3))
