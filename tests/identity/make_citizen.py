@@ -1,12 +1,12 @@
-"""Makes the simulated citizen's frames (the JPEGs beside this file) from
+"""Makes the simulated citizen's frames (`drivers/camera/citizen/*.jpg`) from
 `tests/data/faces/biden.jpg`: frontal, turned to either side, eyes closed, and the
 ID card's chip photo. Run once from the repository's root; the output is committed:
 
-    python -m drivers.camera.citizen.make
+    python -m tests.identity.make_citizen
 
-This script imports kiosk/ (the face mesh, the pose) and tests/ (the turned-portrait
-warp), against the rule that drivers/ imports nothing else of the project: it is a
-generator, never imported at run time. The camera simulator only reads the JPEGs.
+It lives under tests/ because it imports kiosk/ (the face mesh, the pose) and
+tests/ (the turned-portrait warp), which nothing under drivers/ may: the camera
+simulator only reads the JPEGs it wrote, never this script.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from kiosk.photo import measure, pose
 from kiosk.photo.faces import Face, FaceModels, Found
 from tests.photo import warps
 
-HERE = Path(__file__).resolve().parent
-SOURCE = HERE.parents[2] / "tests" / "data" / "faces" / "biden.jpg"
+REPO = Path(__file__).resolve().parents[2]
+HERE = REPO / "drivers" / "camera" / "citizen"
+SOURCE = REPO / "tests" / "data" / "faces" / "biden.jpg"
 TALL = 480  # frames' height in pixels: the simulator scales them to its picture
 QUALITY = 85
 STEPS = (8, 16, 24)  # degrees of yaw the turns pass through
