@@ -3,10 +3,11 @@
 Frames come from still images with a face that drifts and light that changes, or
 frames with no face. Without images it shows the simulated citizen (`citizen/`: a
 real face, frontal, who can blink and turn the head for the liveness check, see
-`act`); `show` puts someone else in front of the camera. each frame carries its capture time in a strip
-of black and white blocks along its top edge (`read_stamp` decodes it), so frame
-age can be measured after OpenCV has decoded it. Faults: stall (frames stop, the
-connection stays), disconnect (the server goes away and comes back), black frames.
+`act`); `show` puts someone else in front of the camera. Each frame carries its
+capture time in a strip of black and white blocks along its top edge (`read_stamp`
+decodes it), so frame age can be measured after OpenCV has decoded it. Faults:
+stall (frames stop, the connection stays), disconnect (the server goes away and
+comes back), black frames.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from kiosk.photo.faces import CHIN, FACE_LEFT, FOREHEAD, FACE_RIGHT, LEFT_EYE, RIGHT_EYE
+from kiosk.photo.faces import FACE_LEFT, FACE_RIGHT, LEFT_EYE, RIGHT_EYE
 from kiosk.photo.pose import head_pose
 
 # "turn_left" is the citizen's own left: their face turns to the image's right as
@@ -144,9 +144,13 @@ def pixel_parallax(
     )
     if corners is None or len(corners) < 12:
         return 0.0
-    flow = {"winSize": (21, 21), "maxLevel": 3}
-    moved, found, _ = cv2.calcOpticalFlowPyrLK(grey0, back, corners, None, **flow)
-    again, found_back, _ = cv2.calcOpticalFlowPyrLK(back, grey0, moved, None, **flow)
+    # nextPts is only written (no OPTFLOW_USE_INITIAL_FLOW): a copy keeps the stubs happy
+    moved, found, _ = cv2.calcOpticalFlowPyrLK(
+        grey0, back, corners, corners.copy(), winSize=(21, 21), maxLevel=3
+    )
+    again, found_back, _ = cv2.calcOpticalFlowPyrLK(
+        back, grey0, moved, moved.copy(), winSize=(21, 21), maxLevel=3
+    )
     drift = np.linalg.norm((again - corners).reshape(-1, 2), axis=1)
     good = (found.ravel() == 1) & (found_back.ravel() == 1) & (drift < 1.0)
     a, b = corners.reshape(-1, 2)[good], moved.reshape(-1, 2)[good]
@@ -162,13 +166,6 @@ def pixel_parallax(
 
 def _grey(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-
-
-def aspect(points: np.ndarray) -> float:
-    """The face's width (ear root to ear root) over its height (forehead to chin)."""
-    width = np.linalg.norm(points[FACE_LEFT, :2] - points[FACE_RIGHT, :2])
-    height = np.linalg.norm(points[CHIN, :2] - points[FOREHEAD, :2])
-    return float(width / max(height, 1e-6))
 
 
 def eye_ratios(points: np.ndarray) -> tuple[float, float]:

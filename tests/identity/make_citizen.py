@@ -80,7 +80,7 @@ def eyes_shut(image: np.ndarray) -> np.ndarray:
         height = float(np.ptp(outline[:, 1]))
         mask = np.zeros(image.shape[:2], np.uint8)
         cv2.fillPoly(mask, [np.round(grown).astype(np.int32)], (255,))
-        below = np.roll(image, -int(round(2.2 * height)), axis=0)  # the skin under the eye
+        below = np.roll(image, -round(2.2 * height), axis=0)  # the skin under the eye
         below = cv2.GaussianBlur(below, (0, 0), 1.5)
         soft = cv2.GaussianBlur(mask, (0, 0), 2.0).astype(np.float32)[..., None] / 255
         out = (out * (1 - soft) + below * soft).astype(np.uint8)

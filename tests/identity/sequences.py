@@ -168,9 +168,10 @@ class Outcome:
     frames_to_decision: int | None  # from the first frontal frame
 
 
-def run(sequence: Sequence, challenge: str, limit_s: float = 8.0) -> Outcome:
+def run(sequence: Sequence, challenge: str, limit_s: float = 8.0, pixels: bool = True) -> Outcome:
     """The sequence through the liveness check at 10 frames/s; after its last frame
-    the last frame is held until the time limit (a photo stays where it is)."""
+    the last frame is held until the time limit (a photo stays where it is).
+    `pixels` False: the frames are not given, only their landmarks."""
     from kiosk.identity.liveness import Liveness
 
     check = Liveness(challenge, started_at=0.0, limit_s=limit_s)
@@ -181,7 +182,7 @@ def run(sequence: Sequence, challenge: str, limit_s: float = 8.0) -> Outcome:
     seen += [seen[-1]] * max(0, held)
     verdict = None
     for n, (frame, (points, count)) in enumerate(zip(frames, seen, strict=True)):
-        verdict = check.feed(n / FPS, points, w, h, count, image=frame)
+        verdict = check.feed(n / FPS, points, w, h, count, image=frame if pixels else None)
         if verdict.state != "waiting":
             break
     assert verdict is not None
@@ -193,18 +194,20 @@ def run(sequence: Sequence, challenge: str, limit_s: float = 8.0) -> Outcome:
     )
 
 
-def outcomes() -> list[Outcome]:
+def outcomes(pixels: bool = True) -> list[Outcome]:
     """Every bona fide sequence with the challenge it performs; every attack with
     each challenge it could be asked (the attacker tries them all)."""
     found = []
     for sequence in bona_fide():
         asked = "turn_left" if "+" in sequence.name else "turn_right"
-        found.append(run(sequence, asked))
-    found.append(run(blink(), "blink"))
+        found.append(run(sequence, asked, pixels=pixels))
+    found.append(run(blink(), "blink", pixels=pixels))
     for sequence in attacks():
-        found += [run(sequence, "turn_left"), run(sequence, "turn_right")]
+        found += [run(sequence, turn, pixels=pixels) for turn in ("turn_left", "turn_right")]
     for name in FACE_FILES:
-        found += [run(still_print(name), challenge) for challenge in ("blink", "turn_left")]
+        found += [
+            run(still_print(name), challenge, pixels=pixels) for challenge in ("blink", "turn_left")
+        ]
     return found
 
 
@@ -242,7 +245,7 @@ def main() -> None:
         h, w = sequence.frames[0].shape[:2]
         first: tuple[np.ndarray, np.ndarray, float] | None = None
         turn, landmark, pixel = 0.0, 0.0, 0.0
-        for frame, (points, _) in zip(sequence.frames, landmarks(sequence.frames)):
+        for frame, (points, _) in zip(sequence.frames, landmarks(sequence.frames), strict=True):
             if points is None:
                 continue
             yaw = head_pose(points, w, h)[0]
