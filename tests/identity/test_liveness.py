@@ -13,8 +13,9 @@ both turns, and 4 prints held still x blink and turn: 58 end in timeout, 3 "flat
 3 "wrong_way"); BPCER 0/17 (16 real turns of 18-24 degrees on 4 faces, and the
 citizen's blink); decided 8-9 analysed frames (0.8-0.9 s at 10/s) after the first
 frontal frame. Given landmarks only (no frames), APCER is 2/64: a print tilted 55
-degrees and a phone tilted 40 that the mesh reads as heads turned 20-31. These are our own renders, not a presentation-attack database: a
-curved or crumpled print, a replayed video, a mask are not in them.
+degrees and a phone tilted 40 that the mesh reads as heads turned 20-31. These are
+our own renders, not a presentation-attack database: a curved or crumpled print, a
+replayed video, a mask are not in them.
 """
 
 from __future__ import annotations
