@@ -1,10 +1,13 @@
 """A simulated IP camera: MJPEG over HTTP on loopback, as `http://127.0.0.1:PORT/video.mjpg`.
 
-Frames come from still images (the test faces) with a face that drifts and light
-that changes, or frames with no face; each frame carries its capture time in a strip
-of black and white blocks along its top edge (`read_stamp` decodes it), so frame
-age can be measured after OpenCV has decoded it. Faults: stall (frames stop, the
-connection stays), disconnect (the server goes away and comes back), black frames.
+Frames come from still images with a face that drifts and light that changes, or
+frames with no face. Without images it shows the simulated citizen (`citizen/`: a
+real face, frontal, who can blink and turn the head for the liveness check, see
+`act`); `show` puts someone else in front of the camera. Each frame carries its
+capture time in a strip of black and white blocks along its top edge (`read_stamp`
+decodes it), so frame age can be measured after OpenCV has decoded it. Faults:
+stall (frames stop, the connection stays), disconnect (the server goes away and
+comes back), black frames.
 """
 
 from __future__ import annotations
@@ -23,6 +26,26 @@ import numpy as np
 
 from drivers.simulator import FaultPlan
 
+CITIZEN = Path(__file__).with_name("citizen")
+# The citizen's moves: (frame file, seconds shown) in turn, then back to frontal.
+# "turn_left" is the citizen's own left (their face to the image's right, yaw > 0).
+MOVES: dict[str, tuple[tuple[str, float], ...]] = {
+    "blink": (("closed.jpg", 0.2),),
+    "turn_left": (
+        ("left_08.jpg", 0.15),
+        ("left_16.jpg", 0.15),
+        ("left_24.jpg", 0.5),
+        ("left_16.jpg", 0.15),
+        ("left_08.jpg", 0.15),
+    ),
+    "turn_right": (
+        ("right_08.jpg", 0.15),
+        ("right_16.jpg", 0.15),
+        ("right_24.jpg", 0.5),
+        ("right_16.jpg", 0.15),
+        ("right_08.jpg", 0.15),
+    ),
+}
 STAMP_BITS = 48
 BLOCK = 8  # pixels per stamp bit
 
@@ -32,7 +55,7 @@ class CameraProfile:
     width: int = 1280
     height: int = 720
     fps: float = 30.0
-    images: list[Path] = field(default_factory=list)  # faces; empty: a synthetic scene
+    images: list[Path] = field(default_factory=list)  # faces; empty: the simulated citizen
     face: bool = True  # False: frames with nobody in them
     quality: int = 80
 
@@ -72,7 +95,16 @@ class MjpegCameraSimulator:
         self.frames_sent = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._sources = [self._load(p) for p in self.profile.images] or [self._synthetic()]
+        self._citizen = not self.profile.images
+        self._frames: dict[str, np.ndarray] = {}  # the citizen's, by file name
+        # the citizen's frames ship with the source tree; a package built without
+        # them shows a plain oval, which cannot act
+        self._citizen = self._citizen and (CITIZEN / "front.jpg").exists()
+        self._sources = [self._load(p) for p in self.profile.images] or [
+            self._citizen_frame("front.jpg") if self._citizen else self._synthetic()
+        ]
+        self._shown: list[np.ndarray] | None = None  # someone else, put there by show()
+        self._move: tuple[float, tuple[tuple[str, float], ...]] | None = None
         self._started = time.monotonic()
 
     profile_class = CameraProfile
@@ -120,13 +152,47 @@ class MjpegCameraSimulator:
         time.sleep(down_s)
         self.start()
 
+    def act(self, move: str) -> None:
+        """The simulated citizen performs `move` ("blink": eyes shut for 0.2 s;
+        "turn_left" / "turn_right": the head turns to their own left / right through
+        8, 16 and 24 degrees and back, 1.1 s), then faces the camera again."""
+        if move not in MOVES:
+            raise ValueError(f"unknown move {move!r}: one of {sorted(MOVES)}")
+        if not self._citizen or self._shown is not None:
+            raise RuntimeError("only the simulated citizen can act, and someone else is shown")
+        for name, _ in MOVES[move]:
+            self._citizen_frame(name)  # loaded now, not while a frame is due
+        self._move = (time.monotonic(), MOVES[move])
+
+    def show(self, person: Path | str | np.ndarray | None) -> None:
+        """Put someone else in front of the camera (an image file or a BGR array);
+        None: the profile's own people (the simulated citizen) again."""
+        if person is None:
+            self._shown = None
+            return
+        image = person if isinstance(person, np.ndarray) else self._read(Path(person))
+        self._move = None
+        self._shown = [self._fit(image)]
+
+    def _source(self, t: float) -> np.ndarray:
+        move = self._move
+        if move is not None:
+            elapsed = time.monotonic() - move[0]
+            for name, seconds in move[1]:
+                if elapsed < seconds:
+                    return self._frames[name]
+                elapsed -= seconds
+            self._move = None
+        sources = self._shown or self._sources
+        return sources[int(t) % len(sources)]
+
     def frame(self) -> np.ndarray:
         p = self.profile
         t = time.monotonic() - self._started
         if self.black:
             image = np.zeros((p.height, p.width, 3), np.uint8)
         else:
-            source = self._sources[int(t) % len(self._sources)]
+            source = self._source(t)
             image = np.full((p.height, p.width, 3), 200, np.uint8)
             if p.face:
                 dx = int(40 * math.sin(t * 1.3))
@@ -184,28 +250,31 @@ class MjpegCameraSimulator:
         timer.start()
 
     def _load(self, path: Path) -> np.ndarray:
+        return self._fit(self._read(path))
+
+    def _read(self, path: Path) -> np.ndarray:
         image = cv2.imread(str(path))
         if image is None:
             raise ValueError(f"{path}: not an image")
+        return image
+
+    def _fit(self, image: np.ndarray) -> np.ndarray:
         scale = min(
             self.profile.height * 0.8 / image.shape[0], self.profile.width * 0.5 / image.shape[1]
         )
         return cv2.resize(image, None, fx=scale, fy=scale)
 
+    def _citizen_frame(self, name: str) -> np.ndarray:
+        if name not in self._frames:
+            self._frames[name] = self._load(CITIZEN / name)
+        return self._frames[name]
+
     def _synthetic(self) -> np.ndarray:
-        """A plain oval 'face' when no images are given."""
+        """A plain oval 'face', when the citizen's frames are missing."""
         size = int(self.profile.height * 0.6)
         image = np.full((size, int(size * 0.8), 3), 200, np.uint8)
-        cv2.ellipse(
-            image,
-            (image.shape[1] // 2, size // 2),
-            (image.shape[1] // 3, size // 2 - 10),
-            0,
-            0,
-            360,
-            (150, 170, 210),
-            -1,
-        )
+        centre, axes = (image.shape[1] // 2, size // 2), (image.shape[1] // 3, size // 2 - 10)
+        cv2.ellipse(image, centre, axes, 0, 0, 360, (150, 170, 210), -1)
         return image
 
 
