@@ -230,7 +230,10 @@ class KioskShell(QObject):
 
     def _on_progress(self, news: dict[str, Any]) -> None:
         if self._engine is not None and not self.closed:
+            said = _spoken(self._progress)
             self._progress = dict(news)
+            if _spoken(news) not in (None, said):  # the face check's new ask, said aloud
+                self.voice.say(str(_spoken(news)), self._lang)
             self.screenChanged.emit()
 
     @Property(str, notify=screenChanged)
@@ -724,3 +727,13 @@ def _shown(value: Any) -> str:
 
 def _at(event: ev.Event, now: float) -> ev.Event:
     return type(event)(**{**event.__dict__, "now": now})
+
+
+def _spoken(news: dict[str, Any]) -> str | None:
+    """What the face check asks of the citizen now, as a message to say."""
+    if news.get("state") == "failed":
+        return "ui.face.again"
+    if "challenge" not in news:
+        return None
+    hint = news.get("hint")
+    return f"ui.face.hint.{hint}" if hint else f"ui.face.challenge.{news['challenge']}"

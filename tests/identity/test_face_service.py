@@ -96,7 +96,7 @@ def test_a_stranger_who_does_everything_asked_is_refused(camera, matcher):
     photos = {"card-photo-1": card_photo()}
     simulator.show(str(FACES / "obama.jpg"))
     try:
-        done, news = run(camera, matcher, photos, {"read_card": {"photo_ref": "card-photo-1"}},
+        done, _ = run(camera, matcher, photos, {"read_card": {"photo_ref": "card-photo-1"}},
                          acts=False)  # fmt: skip
     finally:
         simulator.show(None)

@@ -1,8 +1,10 @@
 """A permit endorsement on the touchscreen with every simulated device and our
 drivers on them, wired as `make run` wires them: the scanner reads the permit's
-MRZ, the chip is read and the endorsement written through pcscd, the slip comes
-out of the ESC/POS printer, and the card is taken back; the face check, the
-backend and the payment answer from the demo services (no backend here)."""
+MRZ, the chip is read, the simulated citizen agrees to the face check and passes
+it (the chip's face against the camera, on the real matcher), the endorsement is
+written through pcscd, the slip comes out of the ESC/POS printer, and the card is
+taken back; the backend and the payment answer from the demo services (no backend
+here)."""
 
 from __future__ import annotations
 
@@ -50,7 +52,12 @@ def test_an_endorsement_is_written_to_the_chip_and_its_slip_printed(qtbot, termi
     kiosk, card = terminal, terminal.devices.simulators["smartcard"]
     printer = terminal.devices.simulators["receipt_printer"]
     tap(kiosk, "tile_permit_endorsement")
-    qtbot.waitUntil(lambda: kiosk.shell.stepId == "kind", timeout=30_000)
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "face_consent", timeout=30_000)
+    tap(kiosk, "option_agree")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "face", timeout=5_000)
+    # the challenge on the screen, from the check's own news
+    qtbot.waitUntil(lambda: "challenge" in kiosk.shell.progress, timeout=20_000)
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "kind", timeout=60_000)
     for option in ("option_individual", "option_macau", "option_twice"):
         tap(kiosk, option)
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "check", timeout=5_000)
