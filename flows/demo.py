@@ -36,7 +36,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "scan_code": {"kind": "photo_receipt", "text": "DEV-TERMINAL-0000001-X"},
     "capture_photo": {"photo_ref": "demo-photo", "receipt_number": "DEV-TERMINAL-0000001-X"},
-    "verify_face": {"score": 0.93, "passed": True, "live": True},
     "capture_fingerprints": {
         "templates": [{"finger": "right_thumb", "template": "t1", "quality": 90}]
     },
