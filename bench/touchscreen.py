@@ -159,6 +159,64 @@ def camera_preview(seconds: float = 6.0) -> tuple[float, int, float]:
     return fps, analyses, resident
 
 
+def face_check() -> tuple[float, int, float]:
+    """(seconds from consent to the next step, 1 if the check passed, the most resident
+    MB seen) for the criminal-record proof's face check on every simulated device, as
+    `make run` wires them, after the photo step's models have run on the camera."""
+    import threading
+
+    from kiosk.app import step_services
+    from kiosk.config import load
+    from kiosk.simulated import SimulatedDevices
+    from kiosk.strings import catalogue
+    from ui.app import Kiosk
+    from ui.services import shell_factory
+
+    config = load(env={"KIOSK__CACHE__DATABASE": str(REPO / "var" / "bench-face.db")}).config
+    devices = SimulatedDevices()
+    states = devices.start()
+    services = step_services(config, devices, True, None, catalogue())
+    camera = devices.drivers["camera"]
+    flow = REPO / "tests" / "ui" / "flows" / "photo_booth.yaml"
+    factory = shell_factory(catalogue(), extra_flows=[str(flow)], step_services=services,
+                            device_states=states | {"network": "online"},
+                            camera=lambda: camera.frames.get)  # fmt: skip
+    kiosk = Kiosk(factory, catalogue(), size=(1080, 1920))
+    kiosk.window.show()
+    peak, watching = [resident_mb()], threading.Event()
+
+    def watch() -> None:
+        while not watching.wait(0.05):
+            peak[0] = max(peak[0], resident_mb())
+
+    threading.Thread(target=watch, daemon=True).start()
+    kiosk.shell.startService("photo_booth")  # the photo step's models, on the camera
+    kiosk.settle(5000)
+    shell = kiosk.shell
+    shell.cancel()
+    for _ in range(100):
+        if shell.screen == "home":
+            break
+        kiosk.settle(100)
+    shell.startService("criminal_record_proof")
+    for _ in range(300):
+        if shell.stepId == "face_consent":
+            break
+        kiosk.settle(100)
+    started = time.monotonic()
+    shell.answer("agree")
+    for _ in range(600):
+        if shell.stepId not in ("face_consent", "face"):
+            break
+        kiosk.settle(100)
+    took, passed = time.monotonic() - started, int(shell.stepId == "purpose")
+    watching.set()
+    kiosk.close()
+    devices.stop()
+    (REPO / "var" / "bench-face.db").unlink(missing_ok=True)
+    return took, passed, max(peak[0], resident_mb())
+
+
 def in_own_process(call: str) -> tuple[float, int, float]:
     """One measurement in a fresh process: Qt objects of earlier ones cannot weigh in."""
     done = subprocess.run(
@@ -184,6 +242,7 @@ def main() -> None:
     moves = sorted(transitions())
     warm, after, peak = sessions()
     preview_fps, analyses, with_camera = in_own_process("camera_preview()")
+    face_s, face_passed, with_face = in_own_process("face_check()")
     print(
         json.dumps(
             {
@@ -197,11 +256,15 @@ def main() -> None:
                 "camera_preview_fps_1280x720": round(preview_fps, 1),
                 "photo_analyses_per_s_meanwhile": round(analyses / 6.0, 1),
                 "resident_with_camera_and_models_mb": round(with_camera, 1),
+                "face_check_consent_to_next_step_s": round(face_s, 1),
+                "face_check_passed": bool(face_passed),
+                "resident_peak_photo_then_face_check_mb": round(with_face, 1),
                 "targets": {
                     "camera_preview_fps_1280x720": 25,
                     "cold_start_to_home_s": 3.0,
                     "transition_p95_ms": 100,
                     "resident_peak_mb": 400,
+                    "resident_peak_photo_then_face_check_mb": 400,
                     "growth_over_500_sessions_mb": 20,
                 },
             }

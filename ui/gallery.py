@@ -105,6 +105,22 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
         ),
         [],
     ),
+    (
+        # the separate consent before the face check (PIPL): a long question, two answers
+        "face_consent",
+        ev.Show(
+            "face_consent",
+            "choose",
+            "flow.common.face_consent",
+            {
+                "options": [
+                    {"id": "agree", "text": "flow.common.option.face_agree"},
+                    {"id": "decline", "text": "flow.common.option.face_decline"},
+                ]
+            },
+        ),
+        [],
+    ),
     ("take_back", ev.Show("back", "take_back", "flow.common.take_card", {}), []),
     ("rate", ev.Show("rating", "rate", "flow.common.rate", {}), []),
     ("done", ev.Show("finished", "done", "flow.common.done", {"message": "flow.common.done"}), []),

@@ -52,6 +52,7 @@ class FaceServices:
         self.photos = photos  # the document photos the session read, by ref (shared)
         self.citizen = citizen or (lambda step_type, params: None)
         self._matcher = matcher
+        self._own_matcher = matcher is None  # made here, so released here after a check
         self.rng = rng or random.SystemRandom()
         self.clock = clock
         self.limit_s = limit_s
@@ -78,7 +79,11 @@ class FaceServices:
         photo_ref = _photo_ref(params.get("reference"), inputs)
 
         def run() -> None:
-            outcome = self._check(self.photos.get(str(photo_ref)), tries, stop)
+            try:
+                outcome = self._check(self.photos.get(str(photo_ref)), tries, stop)
+            except Exception:  # a failure of ours: the step fails, it never hangs
+                log.exception("the face check failed")
+                outcome = {"fail": "hardware_error", "recovery": "operator"}
             if not stop.is_set():
                 finish(outcome)
 
@@ -87,6 +92,13 @@ class FaceServices:
 
     def wipe(self) -> None:
         pass  # nothing outlives a try: see _check
+
+    def _release(self) -> None:
+        """The models go once the check is over: the screens after it need memory more
+        than a face check needs the 0.1 s it takes to load them again."""
+        if self._own_matcher and self._matcher is not None:
+            self._matcher.close()
+            self._matcher = None
 
     # --- the check ------------------------------------------------------------------------
 
@@ -103,6 +115,7 @@ class FaceServices:
             return {"fail": "unsupported", "recovery": "operator"}
         except FaceNotUsable as exc:
             log.warning("the document photo shows no usable face (%s)", exc.code)
+            self._release()
             return {"fail": "invalid_data", "recovery": "operator"}
         getter = self.camera()
         if getter is None:
@@ -125,7 +138,7 @@ class FaceServices:
             models.close()
             self.preview(None)
             tap.stop()
-            reference = np.zeros(0)
+            self._release()
         return {"fail": failed, "recovery": "operator"}
 
     def _try(
@@ -171,8 +184,7 @@ class FaceServices:
                 frontal = abs(yaw) <= FRONTAL_DEG and abs(pitch) <= 2 * FRONTAL_DEG
                 if frontal and eye_ratio(face) >= OPEN_EYES and (best is None or size > best[0]):
                     best = (size, frame, face)
-            hint = getattr(verdict, "hint", None)
-            self.progress({**news, "progress": round(verdict.progress, 2), "hint": hint})
+            self.progress({**news, "progress": round(verdict.progress, 2), "hint": verdict.hint})
             if verdict.state == "failed":
                 return {"fail": "not_live", "reason": verdict.reason or "not_live"}
             if verdict.state == "passed":

@@ -121,6 +121,29 @@ class Found:
     mask: np.ndarray | None  # person probability 0..1, the image's size (float32)
 
 
+def _mediapipe() -> Any:
+    """mediapipe, imported when the first photo is analysed (it takes seconds). Its
+    drawing helpers import matplotlib.pyplot for plots a kiosk never draws: about
+    32 MB resident. Stand-ins take matplotlib's place during the import and go after
+    it, so anything else that wants the real matplotlib still gets it."""
+    import sys
+    import types
+
+    if "mediapipe" in sys.modules or "matplotlib" in sys.modules:
+        import mediapipe
+
+        return mediapipe
+    stand_ins = {name: types.ModuleType(name) for name in ("matplotlib", "matplotlib.pyplot")}
+    sys.modules.update(stand_ins)
+    try:
+        import mediapipe
+    finally:
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+    return mediapipe
+
+
 class FaceModels:
     def __init__(self, stream: bool = False, with_mask: bool = True) -> None:
         self.stream = stream
@@ -135,9 +158,7 @@ class FaceModels:
         self._mask: np.ndarray | None = None
 
     def _load(self) -> None:
-        import mediapipe as mp  # seconds: only when the first photo is analysed
-
-        solutions = mp.solutions
+        solutions = _mediapipe().solutions
         self._mesh = solutions.face_mesh.FaceMesh(
             static_image_mode=not self.stream,
             max_num_faces=4,
@@ -230,7 +251,7 @@ class FaceModels:
         )
         rgb = cv2.cvtColor(part, cv2.COLOR_BGR2RGB)
         if self._zoom_mesh is None:
-            import mediapipe as mp
+            mp = _mediapipe()
 
             with native_chatter_to_log():
                 self._zoom_mesh = mp.solutions.face_mesh.FaceMesh(

@@ -14,7 +14,6 @@ REPO = Path(__file__).resolve().parents[2]
 FACES = REPO / "tests" / "data" / "faces"
 
 
-
 def test_the_command_is_registered():
     assert "face" in entry_points(group="kiosk.commands").names
 
