@@ -218,9 +218,14 @@ def face_check() -> tuple[float, int, float]:
 
 
 def in_own_process(call: str) -> tuple[float, int, float]:
-    """One measurement in a fresh process: Qt objects of earlier ones cannot weigh in."""
+    """One measurement in a fresh process: Qt objects of earlier ones cannot weigh in.
+    The heap is set up as `kiosk run` sets it (kiosk/memory.py)."""
+    code = (
+        "import kiosk.memory as m; m.fewer_arenas(); import touchscreen as t; "
+        f"print(repr(t.{call}), flush=True)"
+    )
     done = subprocess.run(
-        [sys.executable, "-c", f"import touchscreen as t; print(repr(t.{call}), flush=True)"],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         cwd=REPO,  # the photo flow names its spec file from here

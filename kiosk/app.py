@@ -33,6 +33,9 @@ def run(
     loaded: LoadedConfig, options: RunOptions, strings: Catalogue, say: Callable[..., None]
 ) -> int:
     """Start the touchscreen; return the exit code when it closes."""
+    from kiosk.memory import fewer_arenas
+
+    fewer_arenas()  # before the devices' and the models' threads (kiosk/memory.py)
     config = loaded.config
     width, height = (1080, 1920) if config.screen.orientation == "portrait" else (1920, 1080)
     virtual: VirtualDisplay | None = None

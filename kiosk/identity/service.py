@@ -65,10 +65,7 @@ class FaceServices:
 
     @property
     def matcher(self) -> Any:
-        if self._matcher is None:  # the model loads once, at the first face check
-            from kiosk.identity.matcher import FaceMatcher
-
-            self._matcher = FaceMatcher()
+        assert self._matcher is not None  # made at the start of each check (_check)
         return self._matcher
 
     def start(
@@ -93,38 +90,46 @@ class FaceServices:
     def wipe(self) -> None:
         pass  # nothing outlives a try: see _check
 
-    def _release(self) -> None:
+    def _release(self, models: Any) -> None:
         """The models go once the check is over: the screens after it need memory more
         than a face check needs the 0.1 s it takes to load them again."""
-        if self._own_matcher and self._matcher is not None:
-            self._matcher.close()
+        from kiosk.memory import give_back
+
+        models.close()
+        if self._own_matcher:
             self._matcher = None
+        give_back()
 
     # --- the check ------------------------------------------------------------------------
 
     def _check(self, document: bytes | None, tries: int, stop: threading.Event) -> dict[str, Any]:
-        from kiosk.identity.matcher import FaceNotUsable, ModelMissing
+        from kiosk.identity.matcher import FaceMatcher, FaceNotUsable, ModelMissing
+        from kiosk.photo.faces import FaceModels
 
         if document is None:  # the flow's reference step kept no photo: nothing to compare
             log.error("the face check has no document photo to compare with")
             return {"fail": "invalid_data", "recovery": "operator"}
+        # one set of face models for the document and the camera, made for this check
+        # and closed after it: a second set would cost some 40 MB while both are held
+        models = FaceModels(stream=True, with_mask=False)
+        if self._own_matcher:
+            self._matcher = FaceMatcher(models)
         try:
             reference = self.matcher.encode_document(document)
         except ModelMissing as exc:
             log.error("the face model is missing: %s", exc)
+            self._release(models)
             return {"fail": "unsupported", "recovery": "operator"}
         except FaceNotUsable as exc:
             log.warning("the document photo shows no usable face (%s)", exc.code)
-            self._release()
+            self._release(models)
             return {"fail": "invalid_data", "recovery": "operator"}
         getter = self.camera()
         if getter is None:
+            self._release(models)
             return {"fail": "device_not_ready", "recovery": "operator"}
-        from kiosk.photo.faces import FaceModels
-
         tap = FrameTap(getter)
         self.preview(tap)
-        models = FaceModels(stream=True, with_mask=False)
         failed = "not_live"
         try:
             for attempt in range(1, tries + 1):
@@ -135,10 +140,9 @@ class FaceServices:
                 self.progress({"attempt": attempt, "of": tries, "state": "failed",
                                "reason": outcome["reason"]})  # fmt: skip
         finally:
-            models.close()
             self.preview(None)
             tap.stop()
-            self._release()
+            self._release(models)
         return {"fail": failed, "recovery": "operator"}
 
     def _try(

@@ -24,6 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from kiosk.memory import give_back
 from kiosk.photo.checks import Analysis, analyse
 from kiosk.photo.faces import FaceModels
 from kiosk.photo.problems import RANK, Problem
@@ -121,6 +122,7 @@ class LiveAnalyser:
             self.on_capture(Made([]))
         finally:
             preview.close()
+            give_back()  # the models' buffers, to the system: the next screen needs them
 
     def _capture(self, frame: np.ndarray) -> None:
         still = self.still() if self.still is not None else None
@@ -129,3 +131,4 @@ class LiveAnalyser:
             self.on_capture(make(still if still is not None else frame, self.spec, models))
         finally:
             models.close()
+            give_back()
