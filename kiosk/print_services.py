@@ -40,7 +40,7 @@ LABELS = {
     "service": "flow.queue.service.{}",
 }
 SLIP_TEMPLATES = {"photo_receipt", "id_pickup_slip", "refund_voucher", "endorsement_slip",
-                  "queue_ticket"}  # fmt: skip
+                  "queue_ticket", "referral_slip"}  # fmt: skip
 PROOF_TEMPLATES = {"criminal_record_proof"}
 
 
@@ -131,6 +131,13 @@ class PrintServices:
             what = self.strings.text("documents.slip.voucher.unfinished", lang)
             amount = int(data.get("amount_fen") or 0)
             return slips.refund_voucher(context, what, amount, self.pack().help_phone)
+        if template == "referral_slip":  # the face check declined, or not passed
+            declined = data.get("consent") == "decline"
+            reason = (
+                "documents.slip.referral.declined" if declined else "flow.common.biometrics_failed"
+            )
+            return slips.referral_slip(context, self.strings.text(reason, lang),
+                                       self.pack().help_counter)  # fmt: skip
         if template == "endorsement_slip":
             name = str(data.get("name") or "")
             until = str(data.get("valid_until") or "")  # YYYYMMDD, from the chip's answer

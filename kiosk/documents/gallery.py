@@ -19,6 +19,7 @@ from kiosk.documents.slips import (
     photo_receipt,
     pickup_slip,
     queue_ticket,
+    referral_slip,
     refund_voucher,
     slip_pdf,
 )
@@ -80,6 +81,7 @@ def slips(context: SlipContext) -> dict[str, object]:
         "refund_voucher": refund_voucher(
             context, "签注写入失败，证件已退还", 3000, PACK.help_phone
         ),
+        "referral_slip": referral_slip(context, "未能完成人像或指纹核验", PACK.help_counter),
     }
 
 

@@ -1,5 +1,5 @@
 """Slips and receipts: pickup slip, payment slip, photo receipt, endorsement slip,
-queue ticket, refund voucher.
+queue ticket, refund voucher, referral slip.
 
 Each is built as a `Slip` (drivers/receipt_printer/slip.py), which the receipt
 printer's driver encodes to ESC/POS, and can be drawn as a PDF on roll paper.
@@ -140,6 +140,21 @@ def refund_voucher(c: SlipContext, what: str, amount_fen: int, phone: str) -> Sl
             Text(text=c.t("documents.slip.voucher.amount", amount=_yuan(amount_fen)), size=2),
             Text(text=c.t("documents.slip.voucher.todo", phone=phone)),
             QrCode(data=c.transaction),
+            *c.footer(),
+        ]
+    )
+
+
+def referral_slip(c: SlipContext, reason: str, counter: str) -> Slip:
+    """For the staffed counter: why the terminal could not finish (the face check not
+    passed, or declined), and the transaction the officer looks up."""
+    return Slip(
+        elements=[
+            *c.header("documents.slip.referral.title"),
+            Text(text=c.t("documents.slip.referral.reason", reason=reason)),
+            Text(text=c.t("documents.slip.referral.where", counter=counter)),
+            QrCode(data=c.transaction),
+            Text(text=c.t("documents.slip.referral.nothing_kept")),
             *c.footer(),
         ]
     )

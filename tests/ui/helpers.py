@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtQuick import QQuickItem
 from PySide6.QtTest import QTest
@@ -72,3 +77,40 @@ def candidates(kiosk) -> list[QQuickItem]:
     return sorted(
         found, key=lambda i: (i.mapToScene(QPointF(0, 0)).y(), i.mapToScene(QPointF()).x())
     )
+
+
+@contextlib.contextmanager
+def on_simulated_devices(tmp_path: Path, camera_screen: bool = False) -> Iterator[Any]:
+    """The touchscreen with every simulated device and our drivers on them, wired as
+    `make run` wires them (no backend: its steps answer from the demo services); the
+    simulated citizen acts quickly. `camera_screen`: the camera's picture is shown."""
+    from kiosk.app import step_services
+    from kiosk.config import load
+    from kiosk.simulated import SimulatedDevices
+    from kiosk.strings import catalogue
+    from ui.app import Kiosk
+    from ui.services import shell_factory
+
+    config = load(env={"KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db")}).config
+    devices = SimulatedDevices()
+    states = devices.start()
+    services = step_services(config, devices, True, None, catalogue())
+    for part in services.parts:
+        if getattr(part, "citizen", None) is not None:
+            part.citizen.delay_s = 0.3
+    camera = devices.drivers.get("camera")
+    frames = (lambda: camera.frames.get) if camera_screen and camera is not None else None
+    built = Kiosk(
+        shell_factory(catalogue(), device_states=states | {"network": "online"},
+                      step_services=services, camera=frames),
+        catalogue(),
+        size=(1080, 1920),
+    )  # fmt: skip
+    built.window.show()
+    built.settle(100)
+    built.devices, built.states = devices, states
+    try:
+        yield built
+    finally:
+        built.close()
+        devices.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from tests.ui.helpers import find, tap
+from tests.ui.helpers import find, on_simulated_devices, tap
 
 pytestmark = pytest.mark.service
 
@@ -21,36 +21,9 @@ FACES = Path(__file__).resolve().parents[1] / "data" / "faces"
 
 @pytest.fixture
 def terminal(qapp, tmp_path):
-    from kiosk.app import step_services
-    from kiosk.config import load
-    from kiosk.simulated import SimulatedDevices
-    from kiosk.strings import catalogue
-    from ui.app import Kiosk
-    from ui.services import shell_factory
-
-    config = load(env={"KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db")}).config
-    devices = SimulatedDevices()
-    states = devices.start()
-    assert states["id_card"] == "online" and states["camera"] == "online", states
-    services = step_services(config, devices, True, None, catalogue())
-    for part in services.parts:
-        if hasattr(part, "citizen") and part.citizen is not None:
-            part.citizen.delay_s = 0.3
-    camera = devices.drivers["camera"]
-    built = Kiosk(
-        shell_factory(catalogue(), device_states=states | {"network": "online"},
-                      step_services=services, camera=lambda: camera.frames.get),
-        catalogue(),
-        size=(1080, 1920),
-    )  # fmt: skip
-    built.window.show()
-    built.settle(100)
-    built.devices = devices
-    try:
+    with on_simulated_devices(tmp_path, camera_screen=True) as built:
+        assert built.states["id_card"] == "online" and built.states["camera"] == "online"
         yield built
-    finally:
-        built.close()
-        devices.stop()
 
 
 def start_proof(qtbot, kiosk) -> None:
@@ -85,6 +58,12 @@ def test_a_card_with_another_face_sends_the_citizen_to_the_counter(qtbot, termin
     tap(kiosk, "option_agree")
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "counter", timeout=120_000)
     assert kiosk.shell.failure == "ui.failure.face_mismatch"
+    # a slip for the officer: why, where, and the transaction to look up
+    printer = kiosk.devices.simulators["receipt_printer"]
+    tap(kiosk, "button_continue")
+    qtbot.waitUntil(lambda: printer.slips, timeout=30_000)
+    slip = "\n".join(printer.slips[-1].lines)
+    assert "请到人工窗口办理" in slip and "未能完成人像或指纹核验" in slip, slip
 
 
 def test_who_declines_is_sent_to_the_counter_without_the_camera(qtbot, terminal):
@@ -94,6 +73,10 @@ def test_who_declines_is_sent_to_the_counter_without_the_camera(qtbot, terminal)
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "face_declined", timeout=5_000)
     assert kiosk.camera_images.tap is None
     assert "challenge" not in kiosk.shell.progress
+    printer = kiosk.devices.simulators["receipt_printer"]
+    tap(kiosk, "button_continue")
+    qtbot.waitUntil(lambda: printer.slips, timeout=30_000)
+    assert "本人选择不做人脸比对" in "\n".join(printer.slips[-1].lines)
 
 
 def _chip_photo(portrait) -> bytes:
@@ -106,3 +89,18 @@ def _chip_photo(portrait) -> bytes:
         return chip_photo(portrait, models)[0]
     finally:
         models.close()
+
+
+def test_renewal_checks_the_face_against_the_card_read(qtbot, terminal):
+    """ID card renewal with a photo taken elsewhere (its receipt scanned): the card is
+    read, the face checked against its chip photo, and the fingerprints come next."""
+    kiosk = terminal
+    tap(kiosk, "tile_id_renewal")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "reason", timeout=10_000)
+    tap(kiosk, "option_renewal")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "photo_source", timeout=30_000)
+    tap(kiosk, "option_receipt")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "face_consent", timeout=30_000)
+    tap(kiosk, "option_agree")
+    qtbot.waitUntil(lambda: "challenge" in kiosk.shell.progress, timeout=20_000)
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "fingerprints", timeout=60_000)

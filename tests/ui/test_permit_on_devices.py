@@ -10,42 +10,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.helpers import tap
+from tests.ui.helpers import on_simulated_devices, tap
 
 pytestmark = pytest.mark.service
 
 
 @pytest.fixture
 def terminal(qapp, pcscd_service, tmp_path):
-    from kiosk.app import step_services
-    from kiosk.config import load
-    from kiosk.simulated import SimulatedDevices
-    from kiosk.strings import catalogue
-    from ui.app import Kiosk
-    from ui.services import shell_factory
-
-    config = load(env={"KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db")}).config
-    devices = SimulatedDevices()
-    states = devices.start()
-    assert states["smartcard"] == "online" and states["receipt_printer"] == "online", states
-    services = step_services(config, devices, True, None, catalogue())
-    for part in services.parts:
-        if hasattr(part, "citizen") and part.citizen is not None:
-            part.citizen.delay_s = 0.3
-    built = Kiosk(
-        shell_factory(catalogue(), device_states=states | {"network": "online"},
-                      step_services=services),
-        catalogue(),
-        size=(1080, 1920),
-    )  # fmt: skip
-    built.window.show()
-    built.settle(100)
-    built.devices = devices
-    try:
+    with on_simulated_devices(tmp_path) as built:
+        states = built.states
+        assert states["smartcard"] == "online" and states["receipt_printer"] == "online", states
         yield built
-    finally:
-        built.close()
-        devices.stop()
 
 
 def test_an_endorsement_is_written_to_the_chip_and_its_slip_printed(qtbot, terminal):
