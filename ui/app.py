@@ -181,6 +181,11 @@ class Kiosk:
     def close(self) -> None:
         self.shell.wipe()
         self.shell.closed = True
+        # a device step's thread may still have news: nobody is left to show it
+        services = self.shell.step_services
+        for hook in ("progress", "preview"):
+            if hasattr(services, hook):
+                setattr(services, hook, lambda news: None)
         self.window.close()
         # the screens go before the engine and its context (else their bindings
         # see `kiosk` vanish and complain on the way out)

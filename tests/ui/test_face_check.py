@@ -61,7 +61,7 @@ def test_a_card_with_another_face_sends_the_citizen_to_the_counter(qtbot, termin
     # a slip for the officer: why, where, and the transaction to look up
     printer = kiosk.devices.simulators["receipt_printer"]
     tap(kiosk, "button_continue")
-    qtbot.waitUntil(lambda: printer.slips, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(printer.slips), timeout=30_000)
     slip = "\n".join(printer.slips[-1].lines)
     assert "请到人工窗口办理" in slip and "未能完成人像或指纹核验" in slip, slip
 
@@ -75,7 +75,7 @@ def test_who_declines_is_sent_to_the_counter_without_the_camera(qtbot, terminal)
     assert "challenge" not in kiosk.shell.progress
     printer = kiosk.devices.simulators["receipt_printer"]
     tap(kiosk, "button_continue")
-    qtbot.waitUntil(lambda: printer.slips, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(printer.slips), timeout=30_000)
     assert "本人选择不做人脸比对" in "\n".join(printer.slips[-1].lines)
 
 
