@@ -248,7 +248,12 @@ def make_engine(url: str) -> Engine:
         from backend.storage import private_sqlite_file
 
         private_sqlite_file(url)  # 0600 before SQLite opens it: its -wal and -shm copy the mode
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # every worker thread (anyio's 40) may hold two connections at once (the signed
+        # request's and the handler's): a smaller pool ran dry under 45 payments in
+        # flight, and requests holding one waited 30 s for another (tests/backend/
+        # test_gateway.py); SQLite connections cost little
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=20, max_overflow=80)  # fmt: skip
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _record: Any) -> None:

@@ -200,7 +200,13 @@ def test_lost_answers_in_flight_hold_no_worker(tmp_path) -> None:
         payers = [threading.Thread(target=lost, args=(n,)) for n in range(45)]
         for payer in payers:
             payer.start()
-        time.sleep(1.0)  # all of them held now
+        # all of them recorded and held now (45 writers at once may take a loaded
+        # machine seconds; the heartbeat is timed once they are all waiting)
+        deadline = time.monotonic() + 10
+        while recorded(backend) < 45 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert recorded(backend) == 45
+        time.sleep(0.5)  # and their answers in the hold
         client = BackendClient(identity, timeout_s=10)
         started = time.monotonic()
         beat = Heartbeat(terminal_time=time.time(), software_version="t",
@@ -214,3 +220,13 @@ def test_lost_answers_in_flight_hold_no_worker(tmp_path) -> None:
     finally:
         backend.stop()
         backend.app.state.engine.dispose()
+
+
+def recorded(backend) -> int:
+    """Payment orders the backend has written."""
+    from sqlalchemy import func, select
+
+    from backend.db import PaymentOrder
+
+    with backend.app.state.engine.connect() as db:
+        return int(db.execute(select(func.count()).select_from(PaymentOrder)).scalar_one())
