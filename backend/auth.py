@@ -4,10 +4,12 @@ console: backend/operators.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import re
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -24,6 +26,16 @@ from wire import signing
 
 log = logging.getLogger("kiosk.backend.auth")
 NONCE_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")  # what signing.sign makes: 16 random bytes
+# On SQLite a signed request holds the write lock from its nonce to its commit, over
+# two worker threads in turn (the dependency's, then the handler's). With every worker
+# thread taken by requests waiting for that lock, the one holding it waited for a
+# thread to commit in: stuck until SQLite's 30 s busy timeout (45 payments in flight,
+# tests/backend/test_gateway.py). So signed requests enter the thread pool (40) a few
+# at a time, and wait for their turn on the event loop, where waiting takes no thread.
+SIGNED_AT_ONCE = 16
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass
@@ -48,7 +60,20 @@ async def body_of(request: Request) -> bytes:
     return await request.body()
 
 
-def signed_terminal(request: Request, body: bytes = Depends(body_of)) -> Iterator[Signed]:
+async def turn(request: Request) -> AsyncIterator[None]:
+    """A signed request's turn in the thread pool, on SQLite (see SIGNED_AT_ONCE)."""
+    if request.app.state.engine.dialect.name != "sqlite":
+        yield
+        return
+    loop = asyncio.get_running_loop()  # a semaphore belongs to one event loop
+    gate = _gates.setdefault(loop, asyncio.Semaphore(SIGNED_AT_ONCE))
+    async with gate:
+        yield
+
+
+def signed_terminal(
+    request: Request, body: bytes = Depends(body_of), _turn: None = Depends(turn)
+) -> Iterator[Signed]:
     """The terminal that signed this request, or a 401 saying why not. Runs in the
     thread pool (database work never blocks the event loop)."""
     state = request.app.state
