@@ -193,8 +193,21 @@ def step_services(
 
         parts.append(FaceServices(lambda: _camera_frames(devices), photos, citizen))
 
+    registry = None
+    if link is None and simulated:  # no backend: the simulated card's own registry
+        from kiosk.sim_registry import SimulatedRegistry
+
+        cards = devices.simulators
+
+        def holders() -> list[dict[str, str]]:
+            card = cards.get("id_card")
+            return [card.profile.citizen] if card is not None else []
+
+        registry = SimulatedRegistry(holders, city_pack_of(config))
+
     def issuer_keys() -> dict[str, Any]:
-        return trusted_issuers(config.proof, config.cache.database)
+        own = registry.trusted() if registry is not None else {}
+        return {**trusted_issuers(config.proof, config.cache.database), **own}
 
     parts.append(PrintServices(devices.drivers, city_pack_of(config), strings,
                                config.terminal.id, issuer_keys))  # fmt: skip
@@ -208,7 +221,7 @@ def step_services(
         parts.append(ChipServices(devices.drivers["smartcard"], key, config.terminal.id, citizen,
                                   photos=photos))  # fmt: skip
     if link is None:
-        return ServiceChain(*parts)
+        return ServiceChain(*parts, *([registry] if registry is not None else []))
     parts.append(link.services)
     payments = _payment_services(config, devices, link, citizen)
     if payments is not None:

@@ -28,6 +28,7 @@ from flows.engine import FlowEngine
 from flows.model import Flow
 from flows.results import Photo, Rating
 from flows.session import Session
+from flows.transcript import Transcript, step_records
 from kiosk.citypack import load_pack
 from kiosk.photo.process import Made
 from kiosk.photo.spec import SpecError
@@ -127,6 +128,10 @@ class KioskShell(QObject):
         self._elderly = False
         self._engine: FlowEngine | None = None
         self._session: Session | None = None
+        self._transcript: Transcript | None = None
+        self._home_taps = 0  # presses on the home screen since the last session
+        self.last_steps: list[dict[str, Any]] = []  # the last session's step records
+        self.last_taps = 0
         self._show: ev.Show | None = None
         self._screen = "home"
         self._warning = -1
@@ -222,6 +227,18 @@ class KioskShell(QObject):
             return -1
         timeout = self._engine.flow.timeout_of(self._show.step_id)
         return max(0, int(timeout - (self.clock() - self._step_started)))
+
+    @Property(QVARIANT_MAP, notify=screenChanged)
+    def stages(self) -> dict[str, Any]:
+        """Where the citizen is in the service: the stage's index and every stage's
+        name (message ids); empty off the normal path (a refusal, a refund)."""
+        if self._engine is None or self._show is None or self._engine.mode != "normal":
+            return {}
+        flow = self._engine.flow
+        at = flow.stage_of(self._show.step_id)
+        if at is None:
+            return {}
+        return {"at": at, "names": [stage.text for stage in flow.stages]}
 
     @Property(QVARIANT_MAP, notify=screenChanged)
     def progress(self) -> dict[str, Any]:
@@ -327,6 +344,9 @@ class KioskShell(QObject):
         flow = service.flow
         self._session = Session(flow.flow, Redactor())
         self._engine = FlowEngine(flow, self._session)
+        # the tile's tap, when a finger started it (the touch count begins there)
+        self._transcript = Transcript(flow, self._session.id, start_taps=min(self._home_taps, 1))
+        self._home_taps = 0
         if self.journal is not None:
             self.journal.begin(self._session.id, flow.flow, flow.version)
         self._apply(self._engine.start(self.clock()))
@@ -427,9 +447,22 @@ class KioskShell(QObject):
 
     # --- the engine's outcomes ----------------------------------------------------------
 
+    def tapped(self) -> None:
+        """A finger on the screen (ui/app.py TapCounter): counted for the step shown."""
+        if self._transcript is not None:
+            self._transcript.tap()
+        else:
+            self._home_taps += 1
+
     def _handle(self, event: ev.Event) -> None:
         if self._engine is None or self._engine.ended:
             return
+        if (
+            self._transcript is not None
+            and self._session is not None
+            and isinstance(event, ev.Answer | ev.Back | ev.Cancel | ev.Extend)
+        ):
+            self._transcript.input(event, self._session)
         if isinstance(event, ev.StepCompleted | ev.StepFailed):
             self._cancels.pop(event.step_id, None)
         if isinstance(event, ev.StepFailed):
@@ -441,6 +474,11 @@ class KioskShell(QObject):
         """Journal first, then the effects: a crash between them is recoverable."""
         if outcome.transition is not None and self.journal is not None:
             self.journal.record(outcome.transition)
+        if self._transcript is not None and self._session is not None:
+            if outcome.transition is not None:
+                self._transcript.transition(outcome.transition, self._session)
+            for effect in outcome.effects:
+                self._transcript.effect(effect)
         for effect in outcome.effects:
             self._effect(effect)
 
@@ -481,6 +519,10 @@ class KioskShell(QObject):
                 self.voice.say("ui.timeout.voice", self._lang)
             case ev.EndSession(outcome=outcome):
                 self._report_end(outcome)
+                if self._transcript is not None:  # the steps and taps, nothing entered
+                    finished = self._transcript.finish(outcome, self.clock())
+                    self.last_steps = step_records(finished)
+                    self.last_taps = finished["taps"]
                 self.wipe()
 
     def _perform(self, perform: ev.Perform) -> None:
@@ -628,6 +670,7 @@ class KioskShell(QObject):
         if self._session is not None:
             self._session.wipe()
         self._session = None
+        self._transcript = None
         self._engine = None
         self._show = None
         self._help = False

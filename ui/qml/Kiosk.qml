@@ -42,12 +42,21 @@ Window {
         }
     }
 
+    Steps {  // "3 of 7: photo", and what is left
+        id: stagesShown
+        objectName: "progress"
+        anchors {
+            left: parent.left; right: parent.right; margins: window.theme.gap
+            top: failure.visible ? failure.bottom : header.bottom
+        }
+    }
+
     Loader {
         id: screen
         objectName: "screen"
         focus: true
         anchors {
-            left: parent.left; right: parent.right; top: failure.visible ? failure.bottom : header.bottom
+            left: parent.left; right: parent.right; top: stagesShown.visible ? stagesShown.bottom : (failure.visible ? failure.bottom : header.bottom)
             bottom: footer.visible ? footer.top : parent.bottom
             margins: window.theme.gap
         }
