@@ -269,7 +269,7 @@ class KioskShell(QObject):
     def language(self) -> str:
         return self._lang
 
-    @Property("QVariantList", notify=languageChanged)
+    @Property(QVARIANT_LIST, notify=languageChanged)
     def otherLanguages(self) -> list[str]:
         """The pack's languages but the one on the screen: the header's choices."""
         return [lang for lang in self._languages if lang != self._lang]

@@ -14,6 +14,7 @@ from kiosk.citypack import load_pack
 from kiosk.strings import catalogue
 from tests.ui.conftest import _built
 from tests.ui.helpers import find, items, shown, tap
+from tests.ui.test_screens import screen_problems
 from ui.gallery import SCREENS, fresh
 
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
@@ -61,8 +62,9 @@ def test_uyghur_mirrors_the_layout(shipped_kiosk):
     kiosk.settle(100)
     assert kiosk.shell.rightToLeft
     assert centre(kiosk, "button_help") < width / 2  # and on the left in Uyghur
+    welcome = catalogue().text("ui.home.title", "ug")
     title = next(i for i in items(kiosk.window.contentItem())
-                 if shown(i) and i.property("text") == catalogue().text("ui.home.title", "ug"))  # fmt: skip
+                 if shown(i) and i.property("text") == welcome)  # fmt: skip
     picture = kiosk.window.grabWindow()
     for text in (title, find(kiosk, "clock")):  # the clock: digits only, aligned by the layout
         start, end = ink(picture, text)
@@ -114,7 +116,9 @@ def on_screen(kiosk) -> list[str]:
     return [
         str(i.property("text"))
         for i in items(kiosk.window.contentItem())
-        if shown(i) and i.inherits("QQuickText") and i not in keyboard
+        if shown(i)
+        and i.inherits("QQuickText")
+        and i not in keyboard
         and i.mapToScene(QPointF(0, 0)).y() < height
     ]
 
@@ -136,7 +140,7 @@ def _leaks(shown_texts: list[str], allowed: set[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("mode", ["normal", "elderly"])
-def test_every_gallery_screen_reads_in_uyghur(xinjiang_kiosk, mode):
+def test_every_gallery_screen_reads_in_uyghur_at_its_sizes(xinjiang_kiosk, mode):
     kiosk = xinjiang_kiosk
     pack = load_pack("xinjiang")
     # the other languages' own names, and the pack's own data (the counter's name),
@@ -149,15 +153,19 @@ def test_every_gallery_screen_reads_in_uyghur(xinjiang_kiosk, mode):
             kiosk.shell.preview(show, values)
         kiosk.settle(60)
         problems += [f"{name}: {leak}" for leak in _leaks(on_screen(kiosk), allowed)]
+        # and the sizes and contrast every screen keeps, in Uyghur's mirrored layout
+        problems += [f"{name}: {p}" for p in screen_problems(kiosk, mode == "elderly")]
     fresh(kiosk, "ug", mode == "elderly")
     kiosk.shell.showHelp(True)
     kiosk.settle(60)
     problems += [f"help: {leak}" for leak in _leaks(on_screen(kiosk), allowed)]
+    problems += [f"help: {p}" for p in screen_problems(kiosk, mode == "elderly")]
     kiosk.shell.showHelp(False)
     assert problems == [], "\n".join(problems)
 
 
 def test_the_leak_check_can_see_a_leak():
-    assert _leaks(["办理完成", "All done", "flow.common.done", "يەككە ساياھەت (G)", "X"], set()) == [
+    shown_texts = ["办理完成", "All done", "flow.common.done", "يەككە ساياھەت (G)", "X"]
+    assert _leaks(shown_texts, set()) == [
         "Chinese: '办理完成'", "English: 'All done'", "a message id: 'flow.common.done'"
     ]  # fmt: skip

@@ -106,7 +106,9 @@ def test_the_packs_name_their_languages():
     assert load_pack().languages == ["zh_CN", "en"]
     assert load_pack("xinjiang").languages == ["zh_CN", "ug", "en"]
     for pack in PACKS.iterdir():
-        assert all((ROOT / "kiosk" / "locale" / lang).is_dir() for lang in load_pack(pack.name).languages)
+        assert all(
+            (ROOT / "kiosk" / "locale" / lang).is_dir() for lang in load_pack(pack.name).languages
+        )
 
 
 def test_a_language_without_a_catalogue_is_a_one_line_error():
