@@ -169,3 +169,28 @@ def test_the_leak_check_can_see_a_leak():
     assert _leaks(shown_texts, set()) == [
         "Chinese: '办理完成'", "English: 'All done'", "a message id: 'flow.common.done'"
     ]  # fmt: skip
+
+
+def test_every_uyghur_letter_has_a_glyph(qapp):
+    """No missing-character box: the font the screen falls back to for Arabic script
+    (DejaVu Sans, packaging/apt-packages.txt) has every letter the catalogue uses."""
+    from PySide6.QtGui import QFont, QTextLayout
+
+    letters = {
+        c
+        for message in catalogue().messages["ug"].values()
+        for c in message.text
+        if ARABIC.match(c)
+    }
+    assert len(letters) > 30  # the Uyghur alphabet's 32 letters and its punctuation
+    missing = []
+    for letter in sorted(letters):
+        layout = QTextLayout(letter, QFont())
+        layout.beginLayout()
+        layout.createLine()
+        layout.endLayout()
+        runs = layout.glyphRuns()
+        # glyph 0 is the font's "missing character" box
+        if not runs or 0 in [g for r in runs for g in r.glyphIndexes()]:
+            missing.append(letter)
+    assert missing == []
