@@ -48,12 +48,13 @@ def shell_factory(
     help_line: HelpLine | None = None,
     help_contacts: Callable[[], tuple[str, str]] | None = None,
     receipts: Callable[[], str] | None = None,
+    languages: list[str] | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
     step then runs on the camera screen; without it, on the demo service).
     `help_line`: where 求助 calls (none: nobody, the phone number is shown);
     `help_contacts`: the city pack's phone number and nearest counter;
-    `receipts`: the next photo receipt number."""
+    `receipts`: the next photo receipt number; `languages`: the city pack's."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -70,6 +71,7 @@ def shell_factory(
             maintenance=maintenance() if maintenance is not None else None,
             help_desk=HelpDesk(help_line, help_contacts) if help_contacts is not None else None,
             receipts=receipts,
+            languages=languages,
         )
 
     return make

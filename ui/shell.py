@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,7 @@ from kiosk.photo.process import Made
 from kiosk.photo.spec import SpecError
 from kiosk.places import children, full_name, known, provinces
 from kiosk.privacy import Redactor
+from kiosk.strings import KNOWN_LANGUAGES, right_to_left
 from offline_cache.journal import Journal
 from ui.camera import PhotoStep
 from ui.help import CALLED, NOT_CALLED, HelpDesk
@@ -88,8 +89,11 @@ class KioskShell(QObject):
         maintenance: MaintenanceDesk | None = None,
         help_desk: HelpDesk | None = None,
         receipts: Callable[[], str] | None = None,
+        languages: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
+        # the city pack's languages, offered in the header (none given: the packaged pack's)
+        self._languages = list(languages or _packaged_languages())
         # no desk given (the gallery, tests): nobody to call, the packaged numbers
         self.help_desk = help_desk or HelpDesk(None, _packaged_contacts)
         self.help_desk.changed.connect(self._help_news)
@@ -282,6 +286,15 @@ class KioskShell(QObject):
     def language(self) -> str:
         return self._lang
 
+    @Property(QVARIANT_LIST, notify=languageChanged)
+    def otherLanguages(self) -> list[str]:
+        """The pack's languages but the one on the screen: the header's choices."""
+        return [lang for lang in self._languages if lang != self._lang]
+
+    @Property(bool, notify=languageChanged)
+    def rightToLeft(self) -> bool:
+        return right_to_left(self._lang)
+
     @Property(bool, notify=modeChanged)
     def elderly(self) -> bool:
         return self._elderly
@@ -389,6 +402,9 @@ class KioskShell(QObject):
     @Slot(str)
     def setLanguage(self, lang: str) -> None:
         self._touched()
+        if lang not in KNOWN_LANGUAGES:
+            log.error("no catalogue for language %r: the screen stays in %s", lang, self._lang)
+            return
         if lang != self._lang:
             self._lang = lang
             self.on_language(lang)
@@ -397,7 +413,9 @@ class KioskShell(QObject):
 
     @Slot()
     def toggleLanguage(self) -> None:
-        self.setLanguage("en" if self._lang == "zh_CN" else "zh_CN")
+        """The next of the pack's languages (the header offers each by name)."""
+        order = self._languages if self._lang in self._languages else [self._lang, *self._languages]
+        self.setLanguage(order[(order.index(self._lang) + 1) % len(order)])
 
     @Slot()
     def toggleElderly(self) -> None:
@@ -712,6 +730,11 @@ class KioskShell(QObject):
             self.help_desk.forget()
             self.reset_choices()
             self.screenChanged.emit()
+
+
+@functools.cache
+def _packaged_languages() -> tuple[str, ...]:
+    return tuple(load_pack().languages)
 
 
 @functools.cache

@@ -15,6 +15,10 @@ Window {
     title: qsTrId("ui.app.title")
     color: theme.paper
     visible: true
+    // a language written right to left (Uyghur) mirrors every screen; the keypad
+    // and numbers stay left to right (Keypad.qml)
+    LayoutMirroring.enabled: window.shell.rightToLeft
+    LayoutMirroring.childrenInherit: true
 
     Header {
         id: header
@@ -108,7 +112,9 @@ Window {
     Binding {
         target: VirtualKeyboardSettings
         property: "locale"
-        value: window.shell.language === "zh_CN" ? "zh_CN" : "en_US"
+        // Uyghur: Qt's keyboard has no Uyghur layout; the forms' entries (a name, an
+        // address as on the ID card) are written in Chinese, so pinyin
+        value: window.shell.language === "en" ? "en_US" : "zh_CN"
     }
 
     // Overlays exist only while shown: nothing of them lingers between sessions.
