@@ -197,9 +197,7 @@ def a_wav(path: Path, seconds: float = 0.2) -> None:
         wav.writeframes(b"\x00\x10" * int(24000 * seconds))
 
 
-def test_a_rendered_prompt_is_played_and_a_missing_one_falls_back_to_the_engine(
-    qtbot, tmp_path
-):
+def test_a_rendered_prompt_is_played_and_a_missing_one_falls_back_to_the_engine(qtbot, tmp_path):
     strings = catalogue()
     a_wav(voices.path_for(strings.text("ui.home.greeting", "zh_CN"), "zh_CN", tmp_path))
     voice = Voice(strings, "mock", cache=tmp_path)

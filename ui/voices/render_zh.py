@@ -66,6 +66,11 @@ def main(argv: list[str]) -> int:
     jobs = json.loads(Path(argv[0]).read_text(encoding="utf-8"))["prompts"]
     started = time.monotonic()
     made, failed = render(jobs)
+    wanted = {Path(job["path"]) for job in jobs}
+    for folder in {path.parent for path in wanted}:  # texts no longer in the catalogue
+        for old in folder.glob("*.wav"):
+            if old not in wanted:
+                old.unlink()
     for line in failed:
         print(f"voice: not rendered (the engine says it): {line}", file=sys.stderr)
     print(
