@@ -74,6 +74,7 @@ def run(
                 strings,
                 device_states=usable,
                 voice_engine=None if config.screen.voice == "off" else config.screen.voice,
+                voice_cache=voice_cache() if config.screen.voice == "speechd" else None,
                 language=config.screen.language,
                 terminal=config.terminal.id,
                 camera=lambda: _camera_frames(devices),
@@ -350,3 +351,10 @@ def _embedded_backend(config: Any) -> Any:
     log.info("embedded backend on %s (console: %s/console, accounts: kiosk-backend user add "
              "NAME --role administrator --data %s)", url, url, folder)  # fmt: skip
     return server
+
+
+def voice_cache() -> Path:
+    """The Mandarin prompts `make` rendered (ui.voices): spoken with the neural voice."""
+    from ui.voices import CACHE_DIR
+
+    return CACHE_DIR

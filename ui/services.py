@@ -40,6 +40,7 @@ def shell_factory(
     device_states: dict[str, str] | None = None,
     extra_flows: list[str] | None = None,
     voice_engine: str | None = "mock",
+    voice_cache: Path | None = None,
     language: str = "zh_CN",
     terminal: str = "",
     camera: Callable[[], FrameGetter | None] | None = None,
@@ -54,7 +55,8 @@ def shell_factory(
     step then runs on the camera screen; without it, on the demo service).
     `help_line`: where 求助 calls (none: nobody, the phone number is shown);
     `help_contacts`: the city pack's phone number and nearest counter;
-    `receipts`: the next photo receipt number; `languages`: the city pack's."""
+    `receipts`: the next photo receipt number; `languages`: the city pack's;
+    `voice_cache`: the prompts rendered at build time (ui.voices)."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -62,7 +64,7 @@ def shell_factory(
         services = [Service(flow, availability(flow, device_states)) for flow in flows]
         return KioskShell(
             services,
-            Voice(strings, voice_engine),
+            Voice(strings, voice_engine, cache=voice_cache),
             step_services=step_services,
             language=language,
             terminal=terminal,

@@ -54,6 +54,20 @@ SERVICE_SCREENS = {"backend": "working", "print": "working", "write_chip": "work
 # A citizen who changed the language or the text size on the home screen and left
 # without starting: the next one finds the terminal's own choices after this long.
 HOME_IDLE_S = 60
+# Said once per approach: when someone comes up to the terminal (the presence
+# sensor, where there is one) or first touches the home screen; again only after
+# the home screen was idle for HOME_IDLE_S or a session ended.
+GREETING = "ui.home.greeting"
+# What the citizen does on a screen whose text does not say it: spoken after the
+# step's own prompt (the device steps' prompts already say where to put what).
+ACTIONS = {
+    "choose": "ui.voice.action.choose",
+    "form": "ui.voice.action.form",
+    "info": "ui.voice.action.info",
+    "confirm": "ui.voice.action.confirm",
+    "rate": "ui.voice.action.rate",
+    "done": "ui.voice.action.done",
+}
 
 
 @dataclass(frozen=True)
@@ -166,6 +180,8 @@ class KioskShell(QObject):
         self._idle.setSingleShot(True)
         self._idle.setInterval(HOME_IDLE_S * 1000)
         self._idle.timeout.connect(self._home_idle)
+        self._greeted = False  # this approach was greeted
+        self._action: str | None = None  # the new screen's action, said after its prompt
 
     # --- what QML reads ---------------------------------------------------------------
 
@@ -318,6 +334,17 @@ class KioskShell(QObject):
         return [{"code": c, "name": name} for c, name in found]
 
     @Slot()
+    def someoneApproached(self) -> None:
+        """A presence sensor's news (a driver calls it when someone steps up): the
+        home screen greets, once per approach."""
+        self._touched()
+
+    @Slot()
+    def homeTouched(self) -> None:
+        """A touch on the home screen away from its buttons."""
+        self._touched()
+
+    @Slot()
     def askMaintenance(self) -> None:
         """Only from the home screen: no citizen's data is ever behind the desk."""
         if self.desk is not None and self._engine is None and self._screen == "home":
@@ -430,7 +457,7 @@ class KioskShell(QObject):
 
     @Slot(bool)
     def showHelp(self, shown: bool) -> None:
-        self._touched()
+        self._touched(greet=False)  # the help prompt, not a greeting cut short
         self._help = shown
         self.screenChanged.emit()
         if not shown:
@@ -507,6 +534,7 @@ class KioskShell(QObject):
                 if self._show is None or self._show.step_id != effect.step_id:
                     self._step_started = self.clock()
                     self._progress = {}
+                    self._action = ACTIONS.get(effect.step_type)
                 self._show = effect
                 self._screen = SERVICE_SCREENS.get(effect.step_type, effect.step_type)
                 if effect.step_type == "capture_photo" and self._camera_ready():
@@ -514,6 +542,9 @@ class KioskShell(QObject):
                 self.screenChanged.emit()
             case ev.Say(message_id=message_id):
                 self.voice.say(message_id, self._lang)
+                if self._action is not None:  # the screen's prompt, then what to do
+                    self.voice.say(self._action, self._lang, then=True)
+                    self._action = None
             case ev.Perform():
                 self._perform(effect)
             case ev.Abort(step_id=step_id) if self._screen == "camera":
@@ -531,6 +562,7 @@ class KioskShell(QObject):
             case ev.StartTimer(timer=name, due=due, token=token):
                 self._later(max(0.0, due - self.clock()), ev.TimerFired(due, name, token))
             case ev.WarnTimeout(seconds_left=left, extensions_left=extensions):
+                self._action = None  # the warning is said alone
                 self._warning, self._extensions_left = int(left), extensions
                 self._countdown.start()
                 self.warningChanged.emit()
@@ -700,6 +732,8 @@ class KioskShell(QObject):
             self.desk.leave()
         self._clear_warning()
         self.voice.forget()
+        self._greeted = False  # the next person is greeted
+        self._action = None
         self._screen = "home"
         self.screenChanged.emit()
         self.reset_choices()
@@ -719,14 +753,20 @@ class KioskShell(QObject):
         self.voice.set_volume(self._default_volume)
         self.sessionReset.emit()
 
-    def _touched(self) -> None:
-        """A touch on the home screen: its choices stay while someone is there."""
+    def _touched(self, greet: bool = True) -> None:
+        """A touch on the home screen: its choices stay while someone is there, and
+        the first one greets."""
         if self._engine is None:
             self._idle.start()
+            if not self._greeted and self._screen == "home" and not self.closed:
+                self._greeted = True
+                if greet:
+                    self.voice.say(GREETING, self._lang)
 
     def _home_idle(self) -> None:
         if self._engine is None and self._screen == "home" and not self.closed:
             self._help = False
+            self._greeted = False  # whoever comes next is greeted
             self.help_desk.forget()
             self.reset_choices()
             self.screenChanged.emit()
