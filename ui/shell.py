@@ -156,6 +156,7 @@ class KioskShell(QObject):
         self._extensions_left = 0
         self._help = False
         self._failure = ""
+        self._preview_flow: Flow | None = None
         self._step_started = 0.0
         self._preview_values: list[dict[str, str]] = []
         self._pending: dict[str, QTimer] = {}
@@ -252,9 +253,16 @@ class KioskShell(QObject):
     def stages(self) -> dict[str, Any]:
         """Where the citizen is in the service: the stage's index and every stage's
         name (message ids); empty off the normal path (a refusal, a refund)."""
-        if self._engine is None or self._show is None or self._engine.mode != "normal":
+        if self._show is None:
             return {}
-        flow = self._engine.flow
+        if self._engine is None:  # the gallery's screens
+            flow = self._preview_flow
+            if flow is None:
+                return {}
+        elif self._engine.mode != "normal":
+            return {}
+        else:
+            flow = self._engine.flow
         at = flow.stage_of(self._show.step_id)
         if at is None:
             return {}
@@ -481,10 +489,14 @@ class KioskShell(QObject):
         self._now = text
         self.clockChanged.emit()
 
-    def preview(self, show: ev.Show, values: list[dict[str, str]] | None = None) -> None:
-        """Show a screen with no session behind it (the screen gallery)."""
+    def preview(
+        self, show: ev.Show, values: list[dict[str, str]] | None = None, flow: str = ""
+    ) -> None:
+        """Show a screen with no session behind it (the screen gallery); with `flow`,
+        the progress it would show there."""
         self._idle.stop()
         self._preview_values = list(values or [])
+        self._preview_flow = next((s.flow for s in self.services if s.flow.flow == flow), None)
         self._effect(show)
 
     def preview_warning(self, seconds: int, extensions: int) -> None:
@@ -728,6 +740,7 @@ class KioskShell(QObject):
         self._failure = ""
         self._progress = {}
         self._preview_values = []
+        self._preview_flow = None
         if self.desk is not None and (self.desk.asking or self.desk.open):
             self.desk.leave()
         self._clear_warning()
