@@ -125,6 +125,7 @@ class KioskShell(QObject):
         if hasattr(self.step_services, "language"):  # slips print in the citizen's language
             self.step_services.language = lambda: self._lang
         self._elderly = False
+        self._reach = False  # the wheelchair layout: every action low on the screen
         self._engine: FlowEngine | None = None
         self._session: Session | None = None
         self._show: ev.Show | None = None
@@ -269,6 +270,10 @@ class KioskShell(QObject):
     def elderly(self) -> bool:
         return self._elderly
 
+    @Property(bool, notify=modeChanged)
+    def reach(self) -> bool:
+        return self._reach
+
     @Property(QObject, constant=True)
     def style(self) -> QObject:
         return self.theme
@@ -384,6 +389,13 @@ class KioskShell(QObject):
         self._touched()
         self._elderly = not self._elderly
         self.theme.set_elderly(self._elderly)
+        self.modeChanged.emit()
+
+    @Slot()
+    def toggleReach(self) -> None:
+        self._touched()
+        self._reach = not self._reach
+        self.theme.set_reach(self._reach)
         self.modeChanged.emit()
 
     @Slot()
@@ -644,7 +656,7 @@ class KioskShell(QObject):
         self.reset_choices()
 
     def reset_choices(self) -> None:
-        """The terminal's own language, text size and volume, and a fresh keyboard:
+        """The terminal's own language, text size, layout and volume, and a fresh keyboard:
         nothing one citizen chose is there for the next."""
         self._idle.stop()
         if self._lang != self._default_lang:
@@ -654,6 +666,10 @@ class KioskShell(QObject):
         if self._elderly:
             self._elderly = False
             self.theme.set_elderly(False)
+            self.modeChanged.emit()
+        if self._reach:
+            self._reach = False
+            self.theme.set_reach(False)
             self.modeChanged.emit()
         self.voice.set_volume(self._default_volume)
         self.sessionReset.emit()

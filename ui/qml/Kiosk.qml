@@ -16,17 +16,64 @@ Window {
     color: theme.paper
     visible: true
 
+    // The wheelchair layout (`shell.reach`): every action within the lower 55 % of
+    // the screen. The header's controls come down above the footer, the screen's
+    // content sits on the header from below, and the top holds only words.
+    readonly property bool reach: shell.reach
+    readonly property real reachLine: height * 0.45
+    // where the on-screen keyboard begins (the window's bottom when it is down)
+    readonly property real keyboardTop: Math.min(height, keyboard.y)
+
     Header {
         id: header
         shell: window.shell
-        anchors { left: parent.left; right: parent.right; top: parent.top }
+        anchors {
+            left: parent.left; right: parent.right
+            top: window.reach ? undefined : parent.top
+            bottom: window.reach ? (footer.visible ? footer.top : parent.bottom) : undefined
+            bottomMargin: window.reach && !footer.visible ? window.height - window.keyboardTop : 0
+        }
+    }
+
+    Rectangle {  // the wheelchair layout's top: what the mode is, nothing to touch
+        id: reachNote
+        objectName: "reach_note"
+        visible: window.reach
+        anchors { left: parent.left; right: parent.right; top: parent.top; margins: window.theme.gap }
+        height: visible ? reachWords.implicitHeight + window.theme.gap * 2 : 0
+        radius: 12
+        color: window.theme.card
+        border.color: window.theme.line
+        border.width: 2
+        Image {
+            id: reachSign
+            anchors { left: parent.left; leftMargin: window.theme.gap; verticalCenter: parent.verticalCenter }
+            width: window.theme.target * 0.8
+            height: width
+            sourceSize: Qt.size(width, height)
+            source: "parts/wheelchair.svg"
+        }
+        Text {
+            id: reachWords
+            anchors {
+                left: reachSign.right; right: parent.right; verticalCenter: parent.verticalCenter
+                leftMargin: window.theme.gap; rightMargin: window.theme.gap
+            }
+            text: qsTrId("ui.reach.note")
+            color: window.theme.ink
+            font.pixelSize: window.theme.text
+            wrapMode: Text.WordWrap
+        }
     }
 
     Rectangle {  // a service that could not go on says why, calmly, and where to go
         id: failure
         objectName: "failure_notice"
         visible: window.shell.failure !== ""
-        anchors { left: parent.left; right: parent.right; top: header.bottom; margins: window.theme.gap }
+        anchors {
+            left: parent.left; right: parent.right; margins: window.theme.gap
+            top: window.reach ? reachNote.bottom : header.bottom
+        }
         height: visible ? notice.implicitHeight + window.theme.gap : 0
         radius: 12
         color: window.theme.card
@@ -42,23 +89,57 @@ Window {
         }
     }
 
-    Loader {
-        id: screen
-        objectName: "screen"
-        focus: true
+    // The screen's stage: between the header (or, in the wheelchair layout, the
+    // reach line) and the footer. A screen taller than its stage (the keyboard is
+    // up, large text) scrolls instead of running under the footer.
+    Flickable {
+        id: stage
+        objectName: "stage"
         anchors {
-            left: parent.left; right: parent.right; top: failure.visible ? failure.bottom : header.bottom
-            bottom: footer.visible ? footer.top : parent.bottom
-            margins: window.theme.gap
+            left: parent.left; right: parent.right; margins: window.theme.gap
+            top: window.reach ? parent.top : (failure.visible ? failure.bottom : header.bottom)
+            topMargin: window.reach ? Math.max(window.reachLine, failure.visible ? failure.y + failure.height + window.theme.gap : 0) : window.theme.gap
+            bottom: window.reach ? header.top : (footer.visible ? footer.top : parent.bottom)
+            bottomMargin: window.theme.gap + (!window.reach && !footer.visible ? window.height - window.keyboardTop : 0)
         }
-        source: Screens.file(window.shell.screen)
+        // how tall the screen's content is: its columns' own heights
+        readonly property real needed: {
+            var item = screen.item
+            if (!item)
+                return 0
+            var most = item.implicitHeight
+            for (var i = 0; i < item.children.length; i++)
+                most = Math.max(most, item.children[i].implicitHeight)
+            return most
+        }
+        readonly property bool overflows: needed > height + 1
+        contentWidth: width
+        contentHeight: Math.max(height, needed)
+        interactive: overflows
+        clip: overflows || window.reach
+        boundsBehavior: Flickable.StopAtBounds
+        onHeightChanged: returnToBounds()
+
+        Loader {
+            id: screen
+            objectName: "screen"
+            focus: true
+            width: stage.width
+            height: stage.height
+            // the wheelchair layout: the content from the bottom up
+            y: window.reach && stage.needed > 0 ? Math.max(0, stage.height - stage.needed) : 0
+            source: Screens.file(window.shell.screen)
+        }
     }
 
     Footer {
         id: footer
         shell: window.shell
         visible: window.shell.screen !== "home"
-        anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+        z: 6  // above the keyboard's panel, which it stands on
+        // the on-screen keyboard never hides Back, Say again and Cancel: the footer
+        // stands on it
+        anchors { left: parent.left; right: parent.right; bottom: parent.bottom; bottomMargin: window.height - window.keyboardTop }
     }
 
     // Qt's on-screen keyboard for letters (pinyin in Chinese); numbers have the
