@@ -24,15 +24,13 @@ Window {
     // where the on-screen keyboard begins (the window's bottom when it is down)
     readonly property real keyboardTop: Math.min(height, keyboard.y)
 
+    // (placed by y, not by anchors that change with the mode: anchors switched on
+    // and off leave the header stretched)
     Header {
         id: header
         shell: window.shell
-        anchors {
-            left: parent.left; right: parent.right
-            top: window.reach ? undefined : parent.top
-            bottom: window.reach ? (footer.visible ? footer.top : parent.bottom) : undefined
-            bottomMargin: window.reach && !footer.visible ? window.height - window.keyboardTop : 0
-        }
+        anchors { left: parent.left; right: parent.right }
+        y: window.reach ? (footer.visible ? footer.y : window.keyboardTop) - height : 0
     }
 
     Rectangle {  // the wheelchair layout's top: what the mode is, nothing to touch
@@ -70,10 +68,8 @@ Window {
         id: failure
         objectName: "failure_notice"
         visible: window.shell.failure !== ""
-        anchors {
-            left: parent.left; right: parent.right; margins: window.theme.gap
-            top: window.reach ? reachNote.bottom : header.bottom
-        }
+        anchors { left: parent.left; right: parent.right; margins: window.theme.gap }
+        y: (window.reach ? reachNote.y + reachNote.height : header.height) + window.theme.gap
         height: visible ? notice.implicitHeight + window.theme.gap : 0
         radius: 12
         color: window.theme.card
@@ -95,13 +91,17 @@ Window {
     Flickable {
         id: stage
         objectName: "stage"
-        anchors {
-            left: parent.left; right: parent.right; margins: window.theme.gap
-            top: window.reach ? parent.top : (failure.visible ? failure.bottom : header.bottom)
-            topMargin: window.reach ? Math.max(window.reachLine, failure.visible ? failure.y + failure.height + window.theme.gap : 0) : window.theme.gap
-            bottom: window.reach ? header.top : (footer.visible ? footer.top : parent.bottom)
-            bottomMargin: window.theme.gap + (!window.reach && !footer.visible ? window.height - window.keyboardTop : 0)
-        }
+        x: window.theme.gap
+        width: window.width - window.theme.gap * 2
+        // the wheelchair layout: from the reach line down, or higher for a screen
+        // that needs it (its words rise above the line, its buttons stay low)
+        readonly property real topEdge: window.reach
+            ? Math.max(failure.visible ? failure.y + failure.height + window.theme.gap : reachNote.y + reachNote.height + window.theme.gap,
+                       Math.min(window.reachLine, bottomEdge - needed))
+            : (failure.visible ? failure.y + failure.height : header.height) + window.theme.gap
+        readonly property real bottomEdge: (window.reach ? header.y : footer.visible ? footer.y : window.keyboardTop) - window.theme.gap
+        y: topEdge
+        height: Math.max(0, bottomEdge - topEdge)
         // how tall the screen's content is: its columns' own heights
         readonly property real needed: {
             var item = screen.item
@@ -119,6 +119,9 @@ Window {
         clip: overflows || window.reach
         boundsBehavior: Flickable.StopAtBounds
         onHeightChanged: returnToBounds()
+        // what does not fit in the wheelchair layout scrolls from the bottom: the
+        // actions in reach first
+        onContentHeightChanged: if (window.reach) contentY = Math.max(0, contentHeight - height)
 
         Loader {
             id: screen
