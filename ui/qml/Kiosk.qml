@@ -94,11 +94,39 @@ Window {
         x: window.theme.gap
         width: window.width - window.theme.gap * 2
         // the wheelchair layout: from the reach line down, or higher for a screen
-        // that needs it (its words rise above the line, its buttons stay low)
+        // that needs it: its words (what is above its first button) may rise above
+        // the line, its buttons stay low, and what still does not fit scrolls
         readonly property real topEdge: window.reach
             ? Math.max(failure.visible ? failure.y + failure.height + window.theme.gap : reachNote.y + reachNote.height + window.theme.gap,
-                       Math.min(window.reachLine, bottomEdge - needed))
+                       Math.min(window.reachLine, Math.max(bottomEdge - needed, window.reachLine - wordsAbove)))
             : (failure.visible ? failure.y + failure.height : header.height) + window.theme.gap
+        // how far down the screen's content its first button is (words above it)
+        property real wordsAbove: 0
+        function measure() {
+            var item = screen.item, first = -1, todo = item ? [item] : []
+            while (todo.length > 0) {
+                var next = todo.shift()
+                for (var i = 0; i < next.children.length; i++) {
+                    var child = next.children[i]
+                    if (!child.visible)
+                        continue
+                    if (typeof child.tapped === "function") {  // a KButton
+                        var at = child.mapToItem(item, 0, 0).y
+                        first = first < 0 ? at : Math.min(first, at)
+                    } else {
+                        todo.push(child)
+                    }
+                }
+            }
+            wordsAbove = Math.max(0, first)
+        }
+        onNeededChanged: Qt.callLater(measure)
+        onWidthChanged: Qt.callLater(measure)
+        Connections {
+            target: window.shell
+            function onScreenChanged() { Qt.callLater(stage.measure) }
+            function onModeChanged() { Qt.callLater(stage.measure) }
+        }
         readonly property real bottomEdge: (window.reach ? header.y : footer.visible ? footer.y : window.keyboardTop) - window.theme.gap
         y: topEdge
         height: Math.max(0, bottomEdge - topEdge)
@@ -119,9 +147,6 @@ Window {
         clip: overflows || window.reach
         boundsBehavior: Flickable.StopAtBounds
         onHeightChanged: returnToBounds()
-        // what does not fit in the wheelchair layout scrolls from the bottom: the
-        // actions in reach first
-        onContentHeightChanged: if (window.reach) contentY = Math.max(0, contentHeight - height)
 
         Loader {
             id: screen

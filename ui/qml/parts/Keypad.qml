@@ -7,6 +7,7 @@ Column {
     id: pad
     property var theme
     property bool allowX: false
+    property bool clearable: false  // a Clear key (forms; the technicians' PIN has none)
     property bool full: false    // the number has all its characters: digits rest
     property bool xReady: false  // an ID number's last character: X may come
     signal key(string k)         // a digit, "X", "⌫" (delete one) or "clear"
@@ -18,7 +19,7 @@ Column {
         spacing: pad.spacing
         Repeater {
             // the bottom row's left key: X for ID numbers, else Clear
-            model: ["1", "2", "3", "4", "5", "6", "7", "8", "9", pad.allowX ? "X" : "clear", "0", "⌫"]
+            model: ["1", "2", "3", "4", "5", "6", "7", "8", "9", pad.allowX ? "X" : pad.clearable ? "clear" : "", "0", "⌫"]
             delegate: KButton {
                 required property string modelData
                 objectName: "key_" + (modelData === "⌫" ? "delete" : modelData)
@@ -31,6 +32,7 @@ Column {
                 enabledState: modelData === "X" ? pad.xReady
                             : (modelData >= "0" && modelData <= "9") ? !pad.full : true
                 Accessible.name: modelData === "⌫" ? qsTrId("ui.keypad.delete") : label
+                visible: modelData !== ""
                 onTapped: pad.key(modelData)
             }
         }
@@ -39,7 +41,7 @@ Column {
         objectName: "key_clear"
         theme: pad.theme
         width: pad.width
-        visible: pad.allowX
+        visible: pad.allowX && pad.clearable
         label: qsTrId("ui.keypad.clear")
         onTapped: pad.key("clear")
     }

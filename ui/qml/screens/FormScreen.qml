@@ -207,6 +207,7 @@ Item {
             width: parent.width
             visible: page.numeric
             allowX: page.field !== null && page.field.kind === "id_number"
+            clearable: true
             full: page.wanted > 0 && page.now.length >= page.wanted
             xReady: page.wanted > 0 && page.now.length === page.wanted - 1
             onKey: function(k) {
