@@ -468,6 +468,8 @@ class KioskShell(QObject):
                 if effect.step_type == "capture_photo" and self._camera_ready():
                     self._screen = "camera"
                 self.screenChanged.emit()
+                if effect.errors and self._engine is not None:  # said, not only shown
+                    self.voice.say(next(iter(effect.errors.values())), self._lang)
             case ev.Say(message_id=message_id):
                 self.voice.say(message_id, self._lang)
             case ev.Perform():

@@ -113,6 +113,7 @@ def test_two_fields_say_which_of_two_and_an_error_sits_under_its_field(qtbot, sh
     tap(kiosk, "button_next")  # submit: the check character does not match
     kiosk.settle(100)
     assert kiosk.shell.errors == {"id_number": "flow.error.id_number.check"}
+    assert kiosk.shell.voice.spoken[-1] == ("en", "flow.error.id_number.check")  # said, too
     # the form stays on (or comes back to) the field in error, the message under it
     assert find(kiosk, "field_counter").property("text") == "2 of 2"
     error, field = find(kiosk, "field_error"), find(kiosk, "field_id_number")

@@ -164,7 +164,6 @@ Window {
         id: footer
         shell: window.shell
         visible: window.shell.screen !== "home"
-        z: 6  // above the keyboard's panel, which it stands on
         // the on-screen keyboard never hides Back, Say again and Cancel: the footer
         // stands on it
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom; bottomMargin: window.height - window.keyboardTop }
