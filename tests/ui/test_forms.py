@@ -213,3 +213,25 @@ def test_cancel_is_not_offered_once_the_service_finished(qtbot, kiosk):
     kiosk.shell.preview(choose)
     kiosk.settle(100)
     assert find(kiosk, "button_cancel")  # still there while there is something to cancel
+
+
+def test_a_value_on_file_is_one_touch_and_another_can_be_typed(qtbot, kiosk):
+    phone = {"id": "phone", "kind": "phone", "label": "flow.common.field.phone"}
+    on_file = {**phone, "known": "138****8000"}
+    kiosk.shell.preview(ev.Show("tel", "form", "flow.common.contact", {"fields": [on_file]}))
+    kiosk.settle(100)
+    offer = find(kiosk, "button_use_known")
+    assert "138****8000" in offer.property("label")
+    assert not [
+        i for i in items(kiosk.window.contentItem()) if i.objectName() == "key_5" and shown(i)
+    ]
+    tap(kiosk, "button_type_other")
+    assert find(kiosk, "key_5") and find(kiosk, "button_next")
+    assert not [
+        i
+        for i in items(kiosk.window.contentItem())
+        if i.objectName() == "button_use_known" and shown(i)
+    ]
+    kiosk.shell.preview(ev.Show("tel2", "form", "flow.common.contact", {"fields": [phone]}))
+    kiosk.settle(100)  # nothing on file: straight to the keypad
+    assert find(kiosk, "key_5")

@@ -15,6 +15,10 @@ Window {
     title: qsTrId("ui.app.title")
     color: theme.paper
     visible: true
+    // a language written right to left (Uyghur) mirrors every screen; the keypad
+    // and numbers stay left to right (Keypad.qml)
+    LayoutMirroring.enabled: window.shell.rightToLeft
+    LayoutMirroring.childrenInherit: true
 
     // The wheelchair layout (`shell.reach`): every action within the lower 55 % of
     // the screen. The header's controls come down above the footer, the screen's
@@ -85,6 +89,14 @@ Window {
         }
     }
 
+    Steps {  // "3 of 7: photo", and what is left (words: above the reach line too)
+        id: stagesShown
+        objectName: "progress"
+        anchors { left: parent.left; right: parent.right; margins: window.theme.gap }
+        y: (window.reach ? (failure.visible ? failure.y + failure.height : reachNote.y + reachNote.height)
+                         : (failure.visible ? failure.y + failure.height : header.height)) + window.theme.gap
+    }
+
     // The screen's stage: between the header (or, in the wheelchair layout, the
     // reach line) and the footer. A screen taller than its stage (the keyboard is
     // up, large text) scrolls instead of running under the footer.
@@ -96,10 +108,14 @@ Window {
         // the wheelchair layout: from the reach line down, or higher for a screen
         // that needs it: its words (what is above its first button) may rise above
         // the line, its buttons stay low, and what still does not fit scrolls
+        // (under the progress, the failure notice, or the header / the reach note)
+        readonly property real above: stagesShown.visible ? stagesShown.y + stagesShown.height
+            : failure.visible ? failure.y + failure.height
+            : window.reach ? reachNote.y + reachNote.height : header.height
         readonly property real topEdge: window.reach
-            ? Math.max(failure.visible ? failure.y + failure.height + window.theme.gap : reachNote.y + reachNote.height + window.theme.gap,
+            ? Math.max(above + window.theme.gap,
                        Math.min(window.reachLine, Math.max(bottomEdge - needed, window.reachLine - wordsAbove)))
-            : (failure.visible ? failure.y + failure.height : header.height) + window.theme.gap
+            : above + window.theme.gap
         // how far down the screen's content its first button is (words above it)
         property real wordsAbove: 0
         function measure() {
@@ -207,7 +223,9 @@ Window {
     Binding {
         target: VirtualKeyboardSettings
         property: "locale"
-        value: window.shell.language === "zh_CN" ? "zh_CN" : "en_US"
+        // Uyghur: Qt's keyboard has no Uyghur layout; the forms' entries (a name, an
+        // address as on the ID card) are written in Chinese, so pinyin
+        value: window.shell.language === "en" ? "en_US" : "zh_CN"
     }
 
     // Overlays exist only while shown: nothing of them lingers between sessions.

@@ -11,6 +11,8 @@ Column {
     property bool full: false    // the number has all its characters: digits rest
     property bool xReady: false  // an ID number's last character: X may come
     signal key(string k)         // a digit, "X", "⌫" (delete one) or "clear"
+    LayoutMirroring.enabled: false  // digits read left to right in every language
+    LayoutMirroring.childrenInherit: true
     spacing: theme ? theme.gap / 2 : 8
     readonly property real keyWidth: (width - spacing * 2) / 3
 

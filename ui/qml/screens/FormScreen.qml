@@ -22,6 +22,16 @@ Item {
     readonly property var choices: address && district === "" ? kiosk.places(path.length ? path[path.length - 1].code : "") : []
     implicitHeight: form.implicitHeight
 
+    // a value on file (the phone of a previous application: `known`, masked as the
+    // confirm step shows it) is offered in one touch; "Enter another" types one
+    readonly property string known: field && field.known ? String(field.known) : ""
+    property var typingOther: ({})
+    readonly property bool offering: known !== "" && !typingOther[field.id] && !problem(field.id)
+    function typeOther() {
+        var copy = Object.assign({}, typingOther); copy[field.id] = true; typingOther = copy
+        focusField()
+    }
+
     // how a number is read out and printed: a mobile 3-4-4, an ID number 6-8-4
     readonly property var groups: ({"phone": [3, 4, 4], "id_number": [6, 8, 4]})
     readonly property var lengths: ({"phone": 11, "id_number": 18})
@@ -67,6 +77,7 @@ Item {
     readonly property string step: shell ? shell.stepId : ""
     onStepChanged: {
         entered = ({})
+        typingOther = ({})
         current = 0
         path = []
         district = ""
@@ -75,7 +86,7 @@ Item {
     }
 
     // a text field takes the focus, and with it the on-screen keyboard comes up
-    function focusField() { if (field !== null && !numeric && (!address || district !== "")) input.forceActiveFocus() }
+    function focusField() { if (field !== null && !offering && !numeric && (!address || district !== "")) input.forceActiveFocus() }
     function choose(place) {
         var next = path.concat([place])
         if (kiosk.places(place.code).length === 0) {  // a district: now the street
@@ -139,7 +150,7 @@ Item {
             height: Math.min(places.height, page.height * 0.5)
             contentHeight: places.height
             clip: true
-            visible: page.address && page.district === ""
+            visible: page.address && page.district === "" && !page.offering
             Grid {
                 id: places
                 columns: 3
@@ -163,7 +174,7 @@ Item {
             objectName: page.field ? "field_" + page.field.id : ""
             width: parent.width
             height: page.theme ? page.theme.target : 80
-            visible: page.field !== null && page.field.kind !== "checkbox" && (!page.address || page.district !== "")
+            visible: page.field !== null && page.field.kind !== "checkbox" && (!page.address || page.district !== "") && !page.offering
             color: page.theme ? page.theme.card : "white"
             border.color: page.field && page.problem(page.field.id) ? page.theme.alert : (page.theme ? page.theme.brand : "blue")
             border.width: 3
@@ -174,7 +185,7 @@ Item {
                 anchors { fill: parent; margins: page.theme ? page.theme.gap / 2 : 8 }
                 // numbers come from the keypad below; letters from the on-screen keyboard
                 readOnly: page.field !== null && page.numeric
-                focus: page.field !== null && !page.numeric && (!page.address || page.district !== "")
+                focus: page.field !== null && !page.offering && !page.numeric && (!page.address || page.district !== "")
                 verticalAlignment: TextInput.AlignVCenter
                 // personal data: the keyboard learns nothing of it (Qt's pinyin engine
                 // turns its user dictionary off) and predicts nothing from it
@@ -198,14 +209,14 @@ Item {
             objectName: page.field ? "toggle_" + page.field.id : ""
             theme: page.theme
             width: parent.width
-            visible: page.field !== null && page.field.kind === "checkbox"
+            visible: page.field !== null && page.field.kind === "checkbox" && !page.offering
             label: (page.field && page.value(page.field.id) === true ? "☑ " : "☐ ") + qsTrId("ui.checkbox.yes")
             onTapped: page.put(page.field.id, !(page.value(page.field.id) === true))
         }
         Keypad {
             theme: page.theme
             width: parent.width
-            visible: page.numeric
+            visible: page.numeric && !page.offering
             allowX: page.field !== null && page.field.kind === "id_number"
             clearable: true
             full: page.wanted > 0 && page.now.length >= page.wanted
@@ -220,30 +231,51 @@ Item {
                     page.put(page.field.id, now + k)
             }
         }
+        KButton {  // the value on file, in one touch
+            objectName: "button_use_known"
+            theme: page.theme
+            primary: true
+            width: parent.width
+            visible: page.offering
+            label: page.offering ? Screens.fill(qsTrId("ui.form.use_known"), {"known": page.known}) : ""
+            onTapped: { page.put(page.field.id, ""); page.advance() }  // empty: the engine takes the one on file
+        }
+        KButton {
+            objectName: "button_type_other"
+            theme: page.theme
+            width: parent.width
+            visible: page.offering
+            textId: "ui.form.type_other"
+            onTapped: page.typeOther()
+        }
         KButton {
             objectName: "button_next"
             theme: page.theme
             primary: true
             width: parent.width
+            visible: !page.offering
             textId: page.current < page.fields.length - 1 ? "ui.next" : "ui.submit"
             enabledState: page.complete
-            onTapped: {
-                if (page.current < page.fields.length - 1) {
-                    page.current += 1
-                } else {
-                    var out = {}
-                    for (var i = 0; i < page.fields.length; i++) {
-                        var f = page.fields[i]
-                        out[f.id] = f.kind === "checkbox" ? page.value(f.id) === true
-                                  : f.kind === "address" ? page.district + " " + String(page.value(f.id))
-                                  : String(page.value(f.id))
-                    }
-                    // an error sent back opens its field (even the same error
-                    // again); a next step clears the page
-                    page.problemsSeen = ""
-                    page.shell.answer(out)
-                }
-            }
+            onTapped: page.advance()
         }
+    }
+
+    // the next field, or the form's values to the shell
+    function advance() {
+        if (current < fields.length - 1) {
+            current += 1
+            return
+        }
+        var out = {}
+        for (var i = 0; i < fields.length; i++) {
+            var f = fields[i], typed = value(f.id)
+            out[f.id] = f.kind === "checkbox" ? typed === true
+                      : f.kind === "address" && typed !== "" ? district + " " + String(typed)
+                      : String(typed)
+        }
+        // an error sent back opens its field (even the same error again); a next
+        // step clears the page
+        problemsSeen = ""
+        shell.answer(out)
     }
 }

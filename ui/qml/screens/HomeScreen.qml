@@ -7,6 +7,8 @@ Item {
     id: home
     property var shell: kiosk
     readonly property var theme: kiosk.style
+    // a touch away from the buttons: someone is here (the greeting, once per approach)
+    TapHandler { onTapped: if (home.shell) home.shell.homeTouched() }
     Column {
         anchors.fill: parent
         spacing: home.theme ? home.theme.gap : 0
