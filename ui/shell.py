@@ -144,6 +144,7 @@ class KioskShell(QObject):
         if hasattr(self.step_services, "language"):  # slips print in the citizen's language
             self.step_services.language = lambda: self._lang
         self._elderly = False
+        self._reach = False  # the wheelchair layout: every action low on the screen
         self._engine: FlowEngine | None = None
         self._session: Session | None = None
         self._transcript: Transcript | None = None
@@ -323,6 +324,10 @@ class KioskShell(QObject):
     def elderly(self) -> bool:
         return self._elderly
 
+    @Property(bool, notify=modeChanged)
+    def reach(self) -> bool:
+        return self._reach
+
     @Property(QObject, constant=True)
     def style(self) -> QObject:
         return self.theme
@@ -460,6 +465,13 @@ class KioskShell(QObject):
         self.modeChanged.emit()
 
     @Slot()
+    def toggleReach(self) -> None:
+        self._touched()
+        self._reach = not self._reach
+        self.theme.set_reach(self._reach)
+        self.modeChanged.emit()
+
+    @Slot()
     def replay(self) -> None:
         self.voice.replay(self._lang)
 
@@ -552,6 +564,8 @@ class KioskShell(QObject):
                 if effect.step_type == "capture_photo" and self._camera_ready():
                     self._screen = "camera"
                 self.screenChanged.emit()
+                if effect.errors and self._engine is not None:  # said, not only shown
+                    self.voice.say(next(iter(effect.errors.values())), self._lang)
             case ev.Say(message_id=message_id):
                 self.voice.say(message_id, self._lang)
                 if self._action is not None:  # the screen's prompt, then what to do
@@ -752,7 +766,7 @@ class KioskShell(QObject):
         self.reset_choices()
 
     def reset_choices(self) -> None:
-        """The terminal's own language, text size and volume, and a fresh keyboard:
+        """The terminal's own language, text size, layout and volume, and a fresh keyboard:
         nothing one citizen chose is there for the next."""
         self._idle.stop()
         if self._lang != self._default_lang:
@@ -762,6 +776,10 @@ class KioskShell(QObject):
         if self._elderly:
             self._elderly = False
             self.theme.set_elderly(False)
+            self.modeChanged.emit()
+        if self._reach:
+            self._reach = False
+            self.theme.set_reach(False)
             self.modeChanged.emit()
         self.voice.set_volume(self._default_volume)
         self.sessionReset.emit()

@@ -82,6 +82,21 @@ Rectangle {
                 implicitWidth: header.theme.target * 2.2
                 onTapped: header.shell.toggleElderly()
             }
+            KButton {  // the wheelchair layout: every action within reach, low on the screen
+                objectName: "button_reach"
+                theme: header.theme
+                primary: header.shell.reach
+                implicitWidth: header.theme.target * 1.1
+                Accessible.name: qsTrId(header.shell.reach ? "ui.reach.off" : "ui.reach.on")
+                Image {
+                    anchors.centerIn: parent
+                    width: parent.height * 0.7
+                    height: width
+                    sourceSize: Qt.size(width, height)
+                    source: header.shell.reach ? "wheelchair-on-brand.svg" : "wheelchair.svg"
+                }
+                onTapped: header.shell.toggleReach()
+            }
             KButton {
                 objectName: "button_help"
                 theme: header.theme
