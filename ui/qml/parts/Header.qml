@@ -32,28 +32,40 @@ Rectangle {
         spacing: header.theme.gap
         horizontalItemAlignment: Grid.AlignRight
         verticalItemAlignment: Grid.AlignVCenter
-        Column {
+        Item {
             id: names
             width: bar.width - (header.stacked ? 0 : buttons.width + bar.spacing)
-            Text {
+            height: nameLines.implicitHeight
+            Column {
+                id: nameLines
                 width: parent.width
-                text: qsTrId("ui.app.title")
-                color: header.theme.onBrand
-                font.pixelSize: header.theme.text
-                font.bold: true
-                horizontalAlignment: Text.AlignLeft  // mirrored: right, for right to left
-                // a long title (English in large text, Uyghur) wraps rather than being cut
-                wrapMode: Text.WordWrap
-                maximumLineCount: 2
-                elide: Text.ElideRight
+                Text {
+                    width: parent.width
+                    text: qsTrId("ui.app.title")
+                    color: header.theme.onBrand
+                    font.pixelSize: header.theme.text
+                    font.bold: true
+                    horizontalAlignment: Text.AlignLeft  // mirrored: right, for right to left
+                    // a long title (English in large text, Uyghur) wraps rather than being cut
+                    wrapMode: Text.WordWrap
+                    maximumLineCount: 2
+                    elide: Text.ElideRight
+                }
+                Text {
+                    objectName: "clock"
+                    width: parent.width
+                    horizontalAlignment: Text.AlignLeft
+                    text: header.shell.clockText
+                    color: header.theme.onBrand
+                    font.pixelSize: header.theme.small
+                }
             }
-            Text {
-                objectName: "clock"
-                width: parent.width
-                horizontalAlignment: Text.AlignLeft
-                text: header.shell.clockText
-                color: header.theme.onBrand
-                font.pixelSize: header.theme.small
+            MouseArea {  // hold the terminal's name for three seconds: the technicians' door
+                objectName: "maintenance_gesture"
+                anchors.fill: parent
+                pressAndHoldInterval: 3000
+                enabled: header.shell.screen === "home"
+                onPressAndHold: header.shell.askMaintenance()
             }
         }
         Row {
@@ -105,12 +117,5 @@ Rectangle {
                 onTapped: header.shell.showHelp(true)
             }
         }
-    }
-    MouseArea {  // hold the terminal's name for three seconds: the technicians' door
-        objectName: "maintenance_gesture"
-        anchors.fill: names
-        pressAndHoldInterval: 3000
-        enabled: header.shell.screen === "home"
-        onPressAndHold: header.shell.askMaintenance()
     }
 }
