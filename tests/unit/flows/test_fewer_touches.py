@@ -142,4 +142,3 @@ def test_the_loader_refuses_what_cannot_work(tmp_path, change, problem):
     (tmp_path / "bad.yaml").write_text(FLOW.replace(change, problem, 1))
     with pytest.raises(FlowFileError):
         load_flow(tmp_path / "bad.yaml")
-
