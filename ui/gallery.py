@@ -59,6 +59,26 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
         [],
     ),
     (
+        # the number on the last application, offered for one tap (masked)
+        "form_known",
+        ev.Show(
+            "contact",
+            "form",
+            "flow.common.contact",
+            {
+                "fields": [
+                    {
+                        "id": "phone",
+                        "kind": "phone",
+                        "label": "flow.common.field.phone",
+                        "known": "138****8000",
+                    }
+                ]
+            },
+        ),
+        [],
+    ),
+    (
         # a text field: the on-screen keyboard comes up, and is walked for its sizes
         "form_text",
         ev.Show(
