@@ -48,12 +48,14 @@ def shell_factory(
     help_line: HelpLine | None = None,
     help_contacts: Callable[[], tuple[str, str]] | None = None,
     receipts: Callable[[], str] | None = None,
+    slots: dict[str, str] | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
     step then runs on the camera screen; without it, on the demo service).
     `help_line`: where 求助 calls (none: nobody, the phone number is shown);
     `help_contacts`: the city pack's phone number and nearest counter;
-    `receipts`: the next photo receipt number."""
+    `receipts`: the next photo receipt number; `slots`: where each device's slot is
+    on the cabinet (config [slots]; none: the defaults)."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -70,6 +72,7 @@ def shell_factory(
             maintenance=maintenance() if maintenance is not None else None,
             help_desk=HelpDesk(help_line, help_contacts) if help_contacts is not None else None,
             receipts=receipts,
+            slots=slots,
         )
 
     return make
