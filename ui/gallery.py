@@ -93,6 +93,17 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
     ),
     ("working", ev.Show("slip", "print", "flow.common.printing", {}), []),
     ("read_id_card", ev.Show("card", "read_id_card", "flow.common.place_card", {}), []),
+    (
+        # the permit into the document reader's slot (drawn apart from the ID card reader)
+        "read_document_chip",
+        ev.Show(
+            "permit",
+            "read_document_chip",
+            "flow.permit.insert",
+            {"document": "hk_macau_permit", "access_key_from": "scan_permit"},
+        ),
+        [],
+    ),
     ("scan_code", ev.Show("scan", "scan_code", "flow.id_renewal.scan_receipt", {}), []),
     ("capture_photo", ev.Show("photo", "capture_photo", "flow.common.look_at_camera", {}), []),
     (
