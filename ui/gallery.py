@@ -132,7 +132,7 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
         ),
         [],
     ),
-    ("take_back", ev.Show("back", "take_back", "flow.common.take_card", {}), []),
+    ("take_back", ev.Show("back", "take_back", "flow.common.take_back", {"what": "id_card"}), []),
     ("rate", ev.Show("rating", "rate", "flow.common.rate", {}), []),
     ("done", ev.Show("finished", "done", "flow.common.done", {"message": "flow.common.done"}), []),
 ]

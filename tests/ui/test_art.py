@@ -196,7 +196,7 @@ def test_the_asked_finger_lies_on_the_pads_glass(kiosk, finger, left):
     glass = base.mapToScene(QPointF(300 * unit, 250 * unit))  # pad.svg's glass
     assert (centre(ring) - glass).manhattanLength() < 3
     # the hand moved so that this finger, and no other, is on the glass
-    tip = {"thumb": (113, 346), "index": (222, 200), "middle": (278, 176)}[finger.split("_")[1]]
+    tip = {"thumb": (141, 339), "index": (234, 215), "middle": (281, 195)}[finger.split("_")[1]]
     x = 600 - tip[0] if left else tip[0]
     mover = find(kiosk, "drawing_mover")
     on_glass = mover.mapToScene(QPointF(x * unit, tip[1] * unit))

@@ -59,8 +59,8 @@ Rectangle {
 
     // The fingertips in hand.svg (a right hand; the left one is its mirror image),
     // and where the pad's glass is in pad.svg: the asked finger lies on the glass.
-    readonly property var tips: ({"thumb": Qt.point(113, 346), "index": Qt.point(222, 200),
-                                  "middle": Qt.point(278, 176)})
+    readonly property var tips: ({"thumb": Qt.point(141, 339), "index": Qt.point(234, 215),
+                                  "middle": Qt.point(281, 195)})
     readonly property point glass: Qt.point(300, 250)
     readonly property bool leftHand: finger.indexOf("left_") === 0
     readonly property point tip: {
