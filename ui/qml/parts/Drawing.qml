@@ -68,16 +68,19 @@ Rectangle {
         return leftHand ? Qt.point(600 - t.x, t.y) : t
     }
 
-    // the band the arrow takes, on its side: the drawing keeps clear of it
+    // the band the arrow takes, on its side: the drawing keeps clear of it (a corner
+    // arrow: in the band along the drawing's longer side, where there is room)
     readonly property real reserve: drawing.device !== "" ? arrow.size + 2 * arrow.margin : 0
+    readonly property real reserveX: direction.x === 0.5 ? 0
+        : (direction.y === 0.5 || width - height >= reserve ? reserve : 0)
+    readonly property real reserveY: direction.y === 0.5 || reserveX > 0 ? 0 : reserve
     Item {  // a square of the view box, as big as the drawing allows
         id: stage
-        width: Math.min(drawing.width - (drawing.direction.x !== 0.5 ? drawing.reserve : 0),
-                        drawing.height - (drawing.direction.y !== 0.5 ? drawing.reserve : 0))
+        width: Math.min(drawing.width - drawing.reserveX, drawing.height - drawing.reserveY)
                - drawing.border.width * 2
         height: width
-        x: (drawing.width - width) / 2 - (drawing.direction.x - 0.5) * drawing.reserve
-        y: (drawing.height - height) / 2 - (drawing.direction.y - 0.5) * drawing.reserve
+        x: (drawing.width - width) / 2 - (drawing.direction.x - 0.5) * drawing.reserveX
+        y: (drawing.height - height) / 2 - (drawing.direction.y - 0.5) * drawing.reserveY
 
         Image {
             id: base
