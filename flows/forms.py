@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flows.step_types import FormField, FormParams
+from kiosk.privacy import MASKS, PersonalKind
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -87,8 +88,14 @@ _CHECKS = {
 }
 
 
-def check_form(params: FormParams, values: Any) -> tuple[dict[str, str | bool], dict[str, str]]:
-    """The cleaned values and the errors (field id -> message id)."""
+def check_form(
+    params: FormParams, values: Any, trusted: dict[str, str] | None = None
+) -> tuple[dict[str, str | bool], dict[str, str]]:
+    """The cleaned values and the errors (field id -> message id). A value equal to
+    the field's `trusted` one (on file: read off the card, given by the backend) is
+    not checked against the kind's typing rules: the card's address has no district
+    code, and nobody typed it."""
+    trusted = trusted or {}
     if not isinstance(values, dict):
         return {}, {"": "flow.error.form_values"}
     clean: dict[str, str | bool] = {}
@@ -99,6 +106,9 @@ def check_form(params: FormParams, values: Any) -> tuple[dict[str, str | bool], 
     }
     for spec in params.fields:
         value = _normalise(spec, values.get(spec.id))
+        if value is not None and value == trusted.get(spec.id):
+            clean[spec.id] = value
+            continue
         problem = _check_field(spec, value)
         if problem:
             errors[spec.id] = problem
@@ -138,3 +148,20 @@ def _check_field(spec: FormField, value: Any) -> str | None:
     if check is not None and not check(value):
         return f"flow.error.{spec.kind}"
     return None
+
+
+_FIELD_KINDS = {
+    "id_number": PersonalKind.ID_NUMBER,
+    "phone": PersonalKind.PHONE,
+    "address": PersonalKind.ADDRESS,
+    "text": PersonalKind.NAME,
+}
+
+
+def mask_field(kind: str | None, value: Any) -> Any:
+    """A personal form value as it may be shown or written down: masked by its kind,
+    starred where no mask fits; None (not personal) leaves it."""
+    if kind is None or not isinstance(value, str):
+        return value
+    personal = _FIELD_KINDS.get(kind)
+    return MASKS[personal](value) if personal else "*" * len(value)

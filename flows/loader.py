@@ -148,7 +148,7 @@ def _graph_problems(flow: Flow, strings: Catalogue) -> Iterator[tuple[Location, 
         if step.type != "done" and not branches:
             yield at, "this step needs a next"
         timeout = flow.timeout_of(step_id)
-        if step.type != "done" and timeout <= flow.defaults.warning:
+        if step.type != "done" and step.warn and timeout <= flow.defaults.warning:
             yield (
                 (*at, "timeout"),
                 (
@@ -157,6 +157,14 @@ def _graph_problems(flow: Flow, strings: Catalogue) -> Iterator[tuple[Location, 
                 ),
             )
         yield from _step_specifics(flow, step_id, known)
+    staged: set[str] = set()
+    for i, stage in enumerate(flow.stages):
+        for j, step_id in enumerate(stage.steps):
+            if step_id not in known:
+                yield ("stages", i, "steps", j), f"'{step_id}' is not a step of this flow"
+            elif step_id in staged:
+                yield ("stages", i, "steps", j), f"'{step_id}' is in two stages"
+            staged.add(step_id)
     for loc, message_id in _message_ids(flow):
         if message_id not in strings.ids():
             yield loc, f"message id '{message_id}' is not in the catalogue"
@@ -194,6 +202,16 @@ def _step_specifics(flow: Flow, step_id: str, known: set[str]) -> Iterator[tuple
                     (*at, "show", i),
                     f"shows '{ref}', but no step is called '{ref.split('.')[0]}'",
                 )
+    elif step.type == "info" and step.why is not None:
+        if step.why.by.split(".")[0] not in known:
+            yield (*at, "why", "by"), f"the reason is read from '{step.why.by}', not a step"
+    elif step.type == "form":
+        for i, field in enumerate(step.fields):
+            if field.known is not None and field.known.split(".")[0] not in known:
+                yield (
+                    (*at, "fields", i, "known"),
+                    f"offers '{field.known}', but no step is called '{field.known.split('.')[0]}'",
+                )
     elif step.type == "pay" and not isinstance(step.amount, (int, float)):
         if step.amount.by.split(".")[0] not in known:
             yield (*at, "amount", "by"), f"the fee depends on '{step.amount.by}', not a step"
@@ -206,6 +224,8 @@ def _step_specifics(flow: Flow, step_id: str, known: set[str]) -> Iterator[tuple
 
 def _message_ids(flow: Flow) -> Iterator[tuple[Location, str]]:
     yield ("title",), flow.title
+    for i, stage in enumerate(flow.stages):
+        yield ("stages", i, "text"), stage.text
     if flow.description:
         yield ("description",), flow.description
     for step_id, step in flow.steps.items():
@@ -220,3 +240,6 @@ def _message_ids(flow: Flow) -> Iterator[tuple[Location, str]]:
             yield (*at, "options", i, "text"), option.text
         for i, field in enumerate(getattr(step, "fields", [])):
             yield (*at, "fields", i, "label"), field.label
+        why = getattr(step, "why", None)
+        for reason, message in why.table.items() if why is not None else []:
+            yield (*at, "why", "table", reason), message

@@ -48,6 +48,9 @@ class StepCommon(BaseModel):
     on_timeout: str | None = None  # where the step goes when time runs out; default: end
     on_error: str | None = None  # where a failed step goes (before payment)
     back: bool = True  # may the citizen go back from here
+    # "time is running out" before the timeout; off where running out loses nothing
+    # (an optional rating that finishes by itself)
+    warn: bool = True
     devices: list[str] = Field(default_factory=list)  # beyond what the type needs
 
     def branches(self) -> list[Branch]:
@@ -87,6 +90,15 @@ class Defaults(BaseModel):
     max_extensions: int = Field(MIN_EXTENSIONS, ge=MIN_EXTENSIONS, le=100)
 
 
+class Stage(BaseModel):
+    """A part of a service as the citizen is told it ("3 of 7: photo"): its name and
+    the steps it covers. Steps off the normal path (refusals, refunds) belong to none."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: MessageId
+    steps: list[str] = Field(min_length=1)
+
+
 class Flow(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -100,6 +112,7 @@ class Flow(BaseModel):
     recovery: str | None = None  # the path after a failure once the citizen has paid
     on_cancel: str | None = None  # where Cancel goes first (e.g. give the card back)
     steps: dict[str, AnyStep] = Field(min_length=1)
+    stages: list[Stage] = Field(default_factory=list)  # the progress shown; none: not shown
 
     @field_validator("steps")
     @classmethod
@@ -108,6 +121,10 @@ class Flow(BaseModel):
             if not step_id.replace("_", "a").isalnum() or not step_id[0].isalpha():
                 raise ValueError(f"step id {step_id!r}: use letters, digits and '_'")
         return steps
+
+    def stage_of(self, step_id: str) -> int | None:
+        """The index of the stage `step_id` belongs to, or None."""
+        return next((i for i, stage in enumerate(self.stages) if step_id in stage.steps), None)
 
     def step(self, step_id: str) -> StepCommon:
         step: StepCommon = self.steps[step_id]

@@ -57,15 +57,27 @@ class FormField(BaseModel):
     personal: bool = True
     min_length: int | None = Field(None, ge=0)
     max_length: int | None = Field(None, ge=1, le=500)
+    # a value the session already holds (`step.field`: the phone on file, the card's
+    # address): offered, masked, for one tap instead of typing; left empty, it is used
+    known: str | None = None
 
 
 class FormParams(Params):
     fields: list[FormField] = Field(min_length=1)
 
 
+class Why(BaseModel):
+    """The message that says why, chosen by a collected value (the backend's reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: str  # `step.field`, e.g. eligibility.data.reason
+    table: dict[str, MessageId] = Field(min_length=1)
+
+
 class InfoParams(Params):
-    message: MessageId
+    message: MessageId  # said when `why` has no entry for the reason
     referral: MessageId | None = None  # where to go instead
+    why: Why | None = None
 
 
 class ConfirmParams(Params):

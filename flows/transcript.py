@@ -1,29 +1,39 @@
-"""The transcript of a headless run: every step entered, the input, the result
-(masked), the effects and the timings. Stable JSON: flows/README.md."""
+"""The transcript of a session: every step entered, the input, the result
+(masked), the effects, the timings and the taps. Stable JSON: flows/README.md.
+
+The headless runner writes it whole; the touchscreen keeps one per session and,
+at its end, only the step records (`step_records`): which steps a citizen went
+through, how long each took, how it was left and how many taps it cost. Those
+records are what the touch count reads and what the data cockpit's funnels read:
+defined here once, with nothing personal in them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flows import events as ev
+from flows.forms import mask_field
 from flows.model import Flow
 from flows.results import FormValues, StepResult
 from flows.session import Session
-from kiosk.privacy import MASKS, PERSONAL_FIELDS, PersonalKind
+from kiosk.privacy import MASKS, PERSONAL_FIELDS
 
-_FIELD_KINDS = {
-    "id_number": PersonalKind.ID_NUMBER,
-    "phone": PersonalKind.PHONE,
-    "address": PersonalKind.ADDRESS,
-    "text": PersonalKind.NAME,
-}
+# A step record: all a funnel or a touch count needs, nothing a citizen entered.
+STEP_RECORD = ("step", "type", "mode", "entered_at", "left_at", "left_by", "taps")
 
 
 class Transcript:
-    def __init__(self, flow: Flow, session_id: str) -> None:
+    def __init__(self, flow: Flow, session_id: str, start_taps: int = 0) -> None:
         self.flow = flow
         self.session_id = session_id
         self.steps: list[dict[str, Any]] = []
+        self.start_taps = start_taps  # the tap on the home screen's tile
+
+    def tap(self) -> None:
+        """A finger on the screen while the current step was shown (the touchscreen
+        counts presses, wherever they land: every tap costs the citizen)."""
+        if self.steps:
+            self.steps[-1]["taps"] += 1
 
     def transition(self, t: ev.Transition, session: Session) -> None:
         if self.steps and self.steps[-1]["step"] == t.from_step:
@@ -43,6 +53,7 @@ class Transcript:
                     "entered_at": t.at,
                     "inputs": [],
                     "effects": [],
+                    "taps": 0,
                 }
             )
 
@@ -89,8 +100,14 @@ class Transcript:
             "session": self.session_id,
             "outcome": outcome,
             "duration_s": now,
+            "taps": self.start_taps + sum(s["taps"] for s in self.steps),
             "steps": self.steps,
         }
+
+
+def step_records(transcript: dict[str, Any]) -> list[dict[str, Any]]:
+    """The steps of a finished transcript as funnels and touch counts read them."""
+    return [{k: step.get(k) for k in STEP_RECORD} for step in transcript["steps"]]
 
 
 def present(result: StepResult, form_kinds: dict[str, str]) -> dict[str, Any]:
@@ -118,7 +135,4 @@ def _form_kinds(flow: Flow, step_id: str) -> dict[str, str]:
 
 
 def _mask(value: Any, kind: str | None) -> Any:
-    if kind is None or not isinstance(value, str):
-        return value
-    personal = _FIELD_KINDS.get(kind)
-    return MASKS[personal](value) if personal else "*" * len(value)
+    return mask_field(kind, value)

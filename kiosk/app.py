@@ -74,6 +74,7 @@ def run(
                 strings,
                 device_states=usable,
                 voice_engine=None if config.screen.voice == "off" else config.screen.voice,
+                voice_cache=voice_cache() if config.screen.voice == "speechd" else None,
                 language=config.screen.language,
                 terminal=config.terminal.id,
                 camera=lambda: _camera_frames(devices),
@@ -83,6 +84,7 @@ def run(
                 help_contacts=lambda: (city_pack().help_phone, city_pack().help_counter),
                 receipts=receipts.next,
                 slots=config.slots.model_dump(),
+                languages=city_pack().languages,
             ),
             strings,
             size=(width, height),
@@ -194,8 +196,21 @@ def step_services(
 
         parts.append(FaceServices(lambda: _camera_frames(devices), photos, citizen))
 
+    registry = None
+    if link is None and simulated:  # no backend: the simulated card's own registry
+        from kiosk.sim_registry import SimulatedRegistry
+
+        cards = devices.simulators
+
+        def holders() -> list[dict[str, str]]:
+            card = cards.get("id_card")
+            return [card.profile.citizen] if card is not None else []
+
+        registry = SimulatedRegistry(holders, city_pack_of(config))
+
     def issuer_keys() -> dict[str, Any]:
-        return trusted_issuers(config.proof, config.cache.database)
+        own = registry.trusted() if registry is not None else {}
+        return {**trusted_issuers(config.proof, config.cache.database), **own}
 
     parts.append(PrintServices(devices.drivers, city_pack_of(config), strings,
                                config.terminal.id, issuer_keys))  # fmt: skip
@@ -209,7 +224,7 @@ def step_services(
         parts.append(ChipServices(devices.drivers["smartcard"], key, config.terminal.id, citizen,
                                   photos=photos))  # fmt: skip
     if link is None:
-        return ServiceChain(*parts)
+        return ServiceChain(*parts, *([registry] if registry is not None else []))
     parts.append(link.services)
     payments = _payment_services(config, devices, link, citizen)
     if payments is not None:
@@ -337,3 +352,10 @@ def _embedded_backend(config: Any) -> Any:
     log.info("embedded backend on %s (console: %s/console, accounts: kiosk-backend user add "
              "NAME --role administrator --data %s)", url, url, folder)  # fmt: skip
     return server
+
+
+def voice_cache() -> Path:
+    """The Mandarin prompts `make` rendered (ui.voices): spoken with the neural voice."""
+    from ui.voices import CACHE_DIR
+
+    return CACHE_DIR

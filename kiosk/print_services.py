@@ -131,11 +131,15 @@ class PrintServices:
             what = self.strings.text("documents.slip.voucher.unfinished", lang)
             amount = int(data.get("amount_fen") or 0)
             return slips.refund_voucher(context, what, amount, self.pack().help_phone)
-        if template == "referral_slip":  # the face check declined, or not passed
+        if template == "referral_slip":  # refused, or the face check declined or not passed
             declined = data.get("consent") == "decline"
+            refused = f"flow.why.{data.get('why')}"
             reason = (
-                "documents.slip.referral.declined" if declined else "flow.common.biometrics_failed"
-            )
+                refused if data.get("why") and refused in self.strings.ids()
+                else "flow.common.ineligible" if data.get("why")
+                else "documents.slip.referral.declined" if declined
+                else "flow.common.biometrics_failed"
+            )  # fmt: skip
             return slips.referral_slip(context, self.strings.text(reason, lang),
                                        self.pack().help_counter)  # fmt: skip
         if template == "endorsement_slip":

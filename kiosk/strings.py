@@ -1,7 +1,10 @@
 """The message catalogue: everything a person reads or hears, keyed by message id.
 
 Files: `kiosk/locale/<language>/<domain>.po` (gettext, read with Babel). Chinese
-(`zh_CN`) is the source language, English (`en`) the first translation. Each area
+(`zh_CN`) is the source language, English (`en`) the first translation; both are
+complete. A regional language a city pack adds (Uyghur, `ug`) covers what a citizen
+reads and hears (its `domains`); the rest (the CLI, printed documents) falls back to
+Chinese, the language of the documents themselves. Each area
 keeps its own domain file (`cli.po`, `flows.po`, `ui.po`, ...) so that work on one
 area never edits another's lines; together they are one catalogue, and a message
 id may stand in only one domain.
@@ -20,8 +23,31 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-LANGUAGES = ("zh_CN", "en")
 SOURCE_LANGUAGE = "zh_CN"
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language the terminal can speak: its code (the folder under locale/),
+    whether it is written right to left, and the domains it must translate
+    (None: all of them; the others fall back to the source language)."""
+
+    code: str
+    right_to_left: bool = False
+    domains: tuple[str, ...] | None = None
+
+
+KNOWN_LANGUAGES = {
+    language.code: language
+    for language in (
+        Language("zh_CN"),
+        Language("en"),
+        # Uyghur, in its Arabic script: the screens, the services and the photo hints
+        Language("ug", right_to_left=True, domains=("ui", "flows", "services", "photo")),
+    )
+}
+# the complete catalogues: what the CLI offers and every message must have
+LANGUAGES = tuple(code for code, lang in KNOWN_LANGUAGES.items() if lang.domains is None)
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 log = logging.getLogger(__name__)
@@ -54,9 +80,9 @@ class Catalogue:
 
     @classmethod
     def load(cls, folders: Iterable[Path] = (LOCALE_DIR,)) -> Catalogue:
-        catalogue = cls({lang: {} for lang in LANGUAGES})
+        catalogue = cls({lang: {} for lang in KNOWN_LANGUAGES})
         for folder in folders:
-            for lang in LANGUAGES:
+            for lang in KNOWN_LANGUAGES:
                 for po in sorted((folder / lang).glob("*.po")):
                     catalogue._read(lang, po)
         return catalogue
@@ -97,7 +123,7 @@ class Catalogue:
         for candidate in (lang, SOURCE_LANGUAGE):
             message = self.messages.get(candidate, {}).get(message_id)
             if message is not None and message.text:
-                if candidate != lang:
+                if candidate != lang and self.required(message_id, lang):
                     log.warning("message %s has no %s text", message_id, lang)
                 try:
                     return message.text.format(**params) if params else message.text
@@ -108,6 +134,18 @@ class Catalogue:
                     return message.text
         log.error("message id %s is not in the catalogue", message_id)
         return message_id
+
+    def domain(self, message_id: str) -> str:
+        """The domain (the .po file's name) that defines `message_id` in the source language."""
+        message = self.messages.get(SOURCE_LANGUAGE, {}).get(message_id)
+        return message.file.stem if message is not None else ""
+
+    def required(self, message_id: str, lang: str) -> bool:
+        """Whether `lang` must translate `message_id` (else Chinese stands in for it)."""
+        language = KNOWN_LANGUAGES.get(lang)
+        if language is None or language.domains is None:
+            return True
+        return self.domain(message_id) in language.domains
 
     def render(self, msg: Msg, lang: str = SOURCE_LANGUAGE) -> str:
         params = {
@@ -121,8 +159,10 @@ class Catalogue:
         found = list(self.problems_at_load)
         for message_id in sorted(self.ids()):
             source = self.messages[SOURCE_LANGUAGE].get(message_id)
-            for lang in LANGUAGES:
+            for lang in KNOWN_LANGUAGES:
                 message = self.messages[lang].get(message_id)
+                if (message is None or not message.text) and not self.required(message_id, lang):
+                    continue  # a partial language: Chinese stands in, as declared
                 if message is None or not message.text:
                     where = f"{message.file}:{message.line}: " if message else ""
                     found.append(f"{where}message id {message_id!r} has no {lang} text")
@@ -141,6 +181,11 @@ def _placeholders(text: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError:
         return {"<unbalanced braces>"}
+
+
+def right_to_left(lang: str) -> bool:
+    language = KNOWN_LANGUAGES.get(lang)
+    return language is not None and language.right_to_left
 
 
 def language_from_environment(env: Mapping[str, str] | None = None) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QTimer, QtMsgType, qInstallMessageHandler
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication, QInputDevice, QSinglePointEvent
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
@@ -127,6 +127,25 @@ def _quit_on_signals(app: QGuiApplication) -> None:
     wake.start(200)
 
 
+class TapCounter(QObject):
+    """Every finger put on the window, counted for the shell (the touch count, the
+    funnels): a touch, or a mouse press that Qt did not make up from a touch."""
+
+    def __init__(self, on_tap: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_tap = on_tap
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.TouchBegin:
+            self.on_tap()
+        elif kind == QEvent.Type.MouseButtonPress and isinstance(event, QSinglePointEvent):
+            device = event.device()
+            if device is None or device.type() != QInputDevice.DeviceType.TouchScreen:
+                self.on_tap()
+        return False  # counted, not taken: the screen gets it as before
+
+
 class Kiosk:
     """The touchscreen, built: the shell, its translator, the QML engine, the window."""
 
@@ -162,6 +181,8 @@ class Kiosk:
         if not roots or not isinstance(roots[0], QQuickWindow):
             raise RuntimeError("the kiosk window did not load (see the log)")
         self.window = roots[0]
+        self.taps = TapCounter(self.shell.tapped)
+        self.window.installEventFilter(self.taps)
 
     def retranslate(self, lang: str) -> None:
         self.translator.lang = lang

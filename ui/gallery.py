@@ -1,4 +1,5 @@
-"""`make screens`: every screen, in both languages and both modes, rendered off
+"""`make screens`: every screen, in every language (Chinese, English, and Uyghur,
+written right to left, as a Xinjiang city pack offers it) and both modes, rendered off
 screen to build/screens/*.png for review; `--baselines tests/ui/baselines` writes
 the screenshot tests' quarter-size baselines (commit them with the screen change)."""
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from flows import events as ev
 
-LANGUAGES = ("zh_CN", "en")
+LANGUAGES = ("zh_CN", "en", "ug")  # the baselines cover each
 MODES = ("normal", "elderly")
 
 # One sample of every screen, as the engine would show it (synthetic values only).
@@ -134,7 +135,11 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
     ),
     ("take_back", ev.Show("back", "take_back", "flow.common.take_back", {"what": "id_card"}), []),
     ("rate", ev.Show("rating", "rate", "flow.common.rate", {}), []),
-    ("done", ev.Show("finished", "done", "flow.common.done", {"message": "flow.common.done"}), []),
+    (
+        "done",
+        ev.Show("finished", "done", "flow.common.done", {"message": "flow.id_renewal.done"}),
+        [],
+    ),
 ]
 
 

@@ -40,6 +40,7 @@ def shell_factory(
     device_states: dict[str, str] | None = None,
     extra_flows: list[str] | None = None,
     voice_engine: str | None = "mock",
+    voice_cache: Path | None = None,
     language: str = "zh_CN",
     terminal: str = "",
     camera: Callable[[], FrameGetter | None] | None = None,
@@ -49,13 +50,15 @@ def shell_factory(
     help_contacts: Callable[[], tuple[str, str]] | None = None,
     receipts: Callable[[], str] | None = None,
     slots: dict[str, str] | None = None,
+    languages: list[str] | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
     step then runs on the camera screen; without it, on the demo service).
     `help_line`: where 求助 calls (none: nobody, the phone number is shown);
     `help_contacts`: the city pack's phone number and nearest counter;
-    `receipts`: the next photo receipt number; `slots`: where each device's slot is
-    on the cabinet (config [slots]; none: the defaults)."""
+    `receipts`: the next photo receipt number; `languages`: the city pack's;
+    `voice_cache`: the prompts rendered at build time (ui.voices); `slots`: where each
+    device's slot is on the cabinet (config [slots]; none: the defaults)."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -63,7 +66,7 @@ def shell_factory(
         services = [Service(flow, availability(flow, device_states)) for flow in flows]
         return KioskShell(
             services,
-            Voice(strings, voice_engine),
+            Voice(strings, voice_engine, cache=voice_cache),
             step_services=step_services,
             language=language,
             terminal=terminal,
@@ -73,6 +76,7 @@ def shell_factory(
             help_desk=HelpDesk(help_line, help_contacts) if help_contacts is not None else None,
             receipts=receipts,
             slots=slots,
+            languages=languages,
         )
 
     return make

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,11 +28,13 @@ from flows.engine import FlowEngine
 from flows.model import Flow
 from flows.results import Photo, Rating
 from flows.session import Session
+from flows.transcript import Transcript, step_records
 from kiosk.citypack import load_pack
 from kiosk.photo.process import Made
 from kiosk.photo.spec import SpecError
 from kiosk.places import children, full_name, known, provinces
 from kiosk.privacy import Redactor
+from kiosk.strings import KNOWN_LANGUAGES, right_to_left
 from offline_cache.journal import Journal
 from ui.camera import PhotoStep
 from ui.help import CALLED, NOT_CALLED, HelpDesk
@@ -52,6 +54,20 @@ SERVICE_SCREENS = {"backend": "working", "print": "working", "write_chip": "work
 # A citizen who changed the language or the text size on the home screen and left
 # without starting: the next one finds the terminal's own choices after this long.
 HOME_IDLE_S = 60
+# Said once per approach: when someone comes up to the terminal (the presence
+# sensor, where there is one) or first touches the home screen; again only after
+# the home screen was idle for HOME_IDLE_S or a session ended.
+GREETING = "ui.home.greeting"
+# What the citizen does on a screen whose text does not say it: spoken after the
+# step's own prompt (the device steps' prompts already say where to put what).
+ACTIONS = {
+    "choose": "ui.voice.action.choose",
+    "form": "ui.voice.action.form",
+    "info": "ui.voice.action.info",
+    "confirm": "ui.voice.action.confirm",
+    "rate": "ui.voice.action.rate",
+    "done": "ui.voice.action.done",
+}
 
 
 @dataclass(frozen=True)
@@ -88,9 +104,12 @@ class KioskShell(QObject):
         help_desk: HelpDesk | None = None,
         receipts: Callable[[], str] | None = None,
         slots: dict[str, str] | None = None,
+        languages: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
         self._slots = dict(slots) if slots is not None else _default_slots()
+        # the city pack's languages, offered in the header (none given: the packaged pack's)
+        self._languages = list(languages or _packaged_languages())
         # no desk given (the gallery, tests): nobody to call, the packaged numbers
         self.help_desk = help_desk or HelpDesk(None, _packaged_contacts)
         self.help_desk.changed.connect(self._help_news)
@@ -129,6 +148,10 @@ class KioskShell(QObject):
         self._elderly = False
         self._engine: FlowEngine | None = None
         self._session: Session | None = None
+        self._transcript: Transcript | None = None
+        self._home_taps = 0  # presses on the home screen since the last session
+        self.last_steps: list[dict[str, Any]] = []  # the last session's step records
+        self.last_taps = 0
         self._show: ev.Show | None = None
         self._screen = "home"
         self._warning = -1
@@ -159,6 +182,8 @@ class KioskShell(QObject):
         self._idle.setSingleShot(True)
         self._idle.setInterval(HOME_IDLE_S * 1000)
         self._idle.timeout.connect(self._home_idle)
+        self._greeted = False  # this approach was greeted
+        self._action: str | None = None  # the new screen's action, said after its prompt
 
     # --- what QML reads ---------------------------------------------------------------
 
@@ -226,6 +251,18 @@ class KioskShell(QObject):
         return max(0, int(timeout - (self.clock() - self._step_started)))
 
     @Property(QVARIANT_MAP, notify=screenChanged)
+    def stages(self) -> dict[str, Any]:
+        """Where the citizen is in the service: the stage's index and every stage's
+        name (message ids); empty off the normal path (a refusal, a refund)."""
+        if self._engine is None or self._show is None or self._engine.mode != "normal":
+            return {}
+        flow = self._engine.flow
+        at = flow.stage_of(self._show.step_id)
+        if at is None:
+            return {}
+        return {"at": at, "names": [stage.text for stage in flow.stages]}
+
+    @Property(QVARIANT_MAP, notify=screenChanged)
     def progress(self) -> dict[str, Any]:
         """A device step's news: which finger, which try of how many, the quality."""
         return _for_qml(self._progress)
@@ -267,6 +304,15 @@ class KioskShell(QObject):
     def language(self) -> str:
         return self._lang
 
+    @Property(QVARIANT_LIST, notify=languageChanged)
+    def otherLanguages(self) -> list[str]:
+        """The pack's languages but the one on the screen: the header's choices."""
+        return [lang for lang in self._languages if lang != self._lang]
+
+    @Property(bool, notify=languageChanged)
+    def rightToLeft(self) -> bool:
+        return right_to_left(self._lang)
+
     @Property(bool, notify=modeChanged)
     def elderly(self) -> bool:
         return self._elderly
@@ -293,6 +339,17 @@ class KioskShell(QObject):
         """The address picker's next list: provinces (code ""), cities, districts."""
         found = provinces() if not code else children(code)
         return [{"code": c, "name": name} for c, name in found]
+
+    @Slot()
+    def someoneApproached(self) -> None:
+        """A presence sensor's news (a driver calls it when someone steps up): the
+        home screen greets, once per approach."""
+        self._touched()
+
+    @Slot()
+    def homeTouched(self) -> None:
+        """A touch on the home screen away from its buttons."""
+        self._touched()
 
     @Slot()
     def askMaintenance(self) -> None:
@@ -334,6 +391,9 @@ class KioskShell(QObject):
         flow = service.flow
         self._session = Session(flow.flow, Redactor())
         self._engine = FlowEngine(flow, self._session)
+        # the tile's tap, when a finger started it (the touch count begins there)
+        self._transcript = Transcript(flow, self._session.id, start_taps=min(self._home_taps, 1))
+        self._home_taps = 0
         if self.journal is not None:
             self.journal.begin(self._session.id, flow.flow, flow.version)
         self._apply(self._engine.start(self.clock()))
@@ -376,6 +436,9 @@ class KioskShell(QObject):
     @Slot(str)
     def setLanguage(self, lang: str) -> None:
         self._touched()
+        if lang not in KNOWN_LANGUAGES:
+            log.error("no catalogue for language %r: the screen stays in %s", lang, self._lang)
+            return
         if lang != self._lang:
             self._lang = lang
             self.on_language(lang)
@@ -384,7 +447,9 @@ class KioskShell(QObject):
 
     @Slot()
     def toggleLanguage(self) -> None:
-        self.setLanguage("en" if self._lang == "zh_CN" else "zh_CN")
+        """The next of the pack's languages (the header offers each by name)."""
+        order = self._languages if self._lang in self._languages else [self._lang, *self._languages]
+        self.setLanguage(order[(order.index(self._lang) + 1) % len(order)])
 
     @Slot()
     def toggleElderly(self) -> None:
@@ -399,7 +464,7 @@ class KioskShell(QObject):
 
     @Slot(bool)
     def showHelp(self, shown: bool) -> None:
-        self._touched()
+        self._touched(greet=False)  # the help prompt, not a greeting cut short
         self._help = shown
         self.screenChanged.emit()
         if not shown:
@@ -434,9 +499,22 @@ class KioskShell(QObject):
 
     # --- the engine's outcomes ----------------------------------------------------------
 
+    def tapped(self) -> None:
+        """A finger on the screen (ui/app.py TapCounter): counted for the step shown."""
+        if self._transcript is not None:
+            self._transcript.tap()
+        else:
+            self._home_taps += 1
+
     def _handle(self, event: ev.Event) -> None:
         if self._engine is None or self._engine.ended:
             return
+        if (
+            self._transcript is not None
+            and self._session is not None
+            and isinstance(event, ev.Answer | ev.Back | ev.Cancel | ev.Extend)
+        ):
+            self._transcript.input(event, self._session)
         if isinstance(event, ev.StepCompleted | ev.StepFailed):
             self._cancels.pop(event.step_id, None)
         if isinstance(event, ev.StepFailed):
@@ -448,6 +526,11 @@ class KioskShell(QObject):
         """Journal first, then the effects: a crash between them is recoverable."""
         if outcome.transition is not None and self.journal is not None:
             self.journal.record(outcome.transition)
+        if self._transcript is not None and self._session is not None:
+            if outcome.transition is not None:
+                self._transcript.transition(outcome.transition, self._session)
+            for effect in outcome.effects:
+                self._transcript.effect(effect)
         for effect in outcome.effects:
             self._effect(effect)
 
@@ -458,6 +541,7 @@ class KioskShell(QObject):
                 if self._show is None or self._show.step_id != effect.step_id:
                     self._step_started = self.clock()
                     self._progress = {}
+                    self._action = ACTIONS.get(effect.step_type)
                 self._show = effect
                 self._screen = SERVICE_SCREENS.get(effect.step_type, effect.step_type)
                 if effect.step_type == "capture_photo" and self._camera_ready():
@@ -465,6 +549,9 @@ class KioskShell(QObject):
                 self.screenChanged.emit()
             case ev.Say(message_id=message_id):
                 self.voice.say(message_id, self._lang)
+                if self._action is not None:  # the screen's prompt, then what to do
+                    self.voice.say(self._action, self._lang, then=True)
+                    self._action = None
             case ev.Perform():
                 self._perform(effect)
             case ev.Abort(step_id=step_id) if self._screen == "camera":
@@ -482,12 +569,17 @@ class KioskShell(QObject):
             case ev.StartTimer(timer=name, due=due, token=token):
                 self._later(max(0.0, due - self.clock()), ev.TimerFired(due, name, token))
             case ev.WarnTimeout(seconds_left=left, extensions_left=extensions):
+                self._action = None  # the warning is said alone
                 self._warning, self._extensions_left = int(left), extensions
                 self._countdown.start()
                 self.warningChanged.emit()
                 self.voice.say("ui.timeout.voice", self._lang)
             case ev.EndSession(outcome=outcome):
                 self._report_end(outcome)
+                if self._transcript is not None:  # the steps and taps, nothing entered
+                    finished = self._transcript.finish(outcome, self.clock())
+                    self.last_steps = step_records(finished)
+                    self.last_taps = finished["taps"]
                 self.wipe()
 
     def _perform(self, perform: ev.Perform) -> None:
@@ -635,6 +727,7 @@ class KioskShell(QObject):
         if self._session is not None:
             self._session.wipe()
         self._session = None
+        self._transcript = None
         self._engine = None
         self._show = None
         self._help = False
@@ -646,6 +739,8 @@ class KioskShell(QObject):
             self.desk.leave()
         self._clear_warning()
         self.voice.forget()
+        self._greeted = False  # the next person is greeted
+        self._action = None
         self._screen = "home"
         self.screenChanged.emit()
         self.reset_choices()
@@ -665,14 +760,20 @@ class KioskShell(QObject):
         self.voice.set_volume(self._default_volume)
         self.sessionReset.emit()
 
-    def _touched(self) -> None:
-        """A touch on the home screen: its choices stay while someone is there."""
+    def _touched(self, greet: bool = True) -> None:
+        """A touch on the home screen: its choices stay while someone is there, and
+        the first one greets."""
         if self._engine is None:
             self._idle.start()
+            if not self._greeted and self._screen == "home" and not self.closed:
+                self._greeted = True
+                if greet:
+                    self.voice.say(GREETING, self._lang)
 
     def _home_idle(self) -> None:
         if self._engine is None and self._screen == "home" and not self.closed:
             self._help = False
+            self._greeted = False  # whoever comes next is greeted
             self.help_desk.forget()
             self.reset_choices()
             self.screenChanged.emit()
@@ -682,6 +783,11 @@ def _default_slots() -> dict[str, str]:
     from kiosk.config import SlotsSection
 
     return SlotsSection().model_dump()
+
+
+@functools.cache
+def _packaged_languages() -> tuple[str, ...]:
+    return tuple(load_pack().languages)
 
 
 @functools.cache

@@ -58,7 +58,7 @@ class SamIdCardReader(SerialDevice):
         return self.worker.submit("open", self._sam_status, timeout_s)
 
     def query_status(self, timeout_s: float = 1.0) -> CommandHandle:
-        return self.worker.submit("status", self._sam_status, timeout_s)
+        return self.worker.submit("status", self._status, timeout_s)
 
     def read_card(self, timeout_s: float = 30.0) -> CommandHandle:
         return self.worker.submit("read", self._read_card, timeout_s)
@@ -76,6 +76,18 @@ class SamIdCardReader(SerialDevice):
         if self.status.device is not DeviceState.ONLINE:
             self._set(Status(DeviceState.ONLINE, {"card": "absent"}))
         return {"sam": "ok"}
+
+    def _status(self, ctx: CommandContext) -> dict[str, str]:
+        """The SAM's state and, once a card was read, whether it is still on the reader:
+        a card already read is not found again (the SAM finds new cards only) but can
+        still be selected, so select says present or gone (the take-back step polls
+        this until the citizen has the card)."""
+        answer = self._sam_status(ctx)
+        if self.status.media.get("card") == "present":
+            still = self._ask(ctx, *sam.SELECT).sw3 == sam.SW_OK
+            if not still:
+                self._set(Status(DeviceState.ONLINE, {"card": "absent"}))
+        return answer
 
     def _sam_id(self, ctx: CommandContext) -> dict[str, str]:
         reply = self._ask(ctx, *sam.READ_SAM_ID)

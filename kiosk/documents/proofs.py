@@ -74,8 +74,18 @@ def issue(
 ) -> IssuedProof:
     """Sign and render a certificate; its wording, validity and issuer come from the pack."""
     strings = strings or catalogue()
+    payload = payload_of(request, key, pack)
+    code_text = encode(payload, key.private)
+    code = verification_code(code_text)
+    pdf = _render(request, payload, code_text, code, pack, lang, strings, fonts())
+    return IssuedProof(pdf, code_text, code, payload)
+
+
+def payload_of(request: ProofRequest, key: IssuingKey, pack: CityPack) -> ProofPayload:
+    """What the proof's code says: the holder masked, the ID number keyed, the
+    validity from the pack's rules."""
     rules = pack.documents[request.kind]
-    payload = ProofPayload(
+    return ProofPayload(
         t=KINDS[request.kind],
         s=request.serial,
         n=holder_name(request.name),
@@ -86,10 +96,6 @@ def issue(
         k=key.key_id,
         c=request.print_count,
     )
-    code_text = encode(payload, key.private)
-    code = verification_code(code_text)
-    pdf = _render(request, payload, code_text, code, pack, lang, strings, fonts())
-    return IssuedProof(pdf, code_text, code, payload)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,10 @@ Window {
     title: qsTrId("ui.app.title")
     color: theme.paper
     visible: true
+    // a language written right to left (Uyghur) mirrors every screen; the keypad
+    // and numbers stay left to right (Keypad.qml)
+    LayoutMirroring.enabled: window.shell.rightToLeft
+    LayoutMirroring.childrenInherit: true
 
     Header {
         id: header
@@ -42,12 +46,21 @@ Window {
         }
     }
 
+    Steps {  // "3 of 7: photo", and what is left
+        id: stagesShown
+        objectName: "progress"
+        anchors {
+            left: parent.left; right: parent.right; margins: window.theme.gap
+            top: failure.visible ? failure.bottom : header.bottom
+        }
+    }
+
     Loader {
         id: screen
         objectName: "screen"
         focus: true
         anchors {
-            left: parent.left; right: parent.right; top: failure.visible ? failure.bottom : header.bottom
+            left: parent.left; right: parent.right; top: stagesShown.visible ? stagesShown.bottom : (failure.visible ? failure.bottom : header.bottom)
             bottom: footer.visible ? footer.top : parent.bottom
             margins: window.theme.gap
         }
@@ -99,7 +112,9 @@ Window {
     Binding {
         target: VirtualKeyboardSettings
         property: "locale"
-        value: window.shell.language === "zh_CN" ? "zh_CN" : "en_US"
+        // Uyghur: Qt's keyboard has no Uyghur layout; the forms' entries (a name, an
+        // address as on the ID card) are written in Chinese, so pinyin
+        value: window.shell.language === "en" ? "en_US" : "zh_CN"
     }
 
     // Overlays exist only while shown: nothing of them lingers between sessions.

@@ -93,3 +93,24 @@ def test_simulator_survives_any_bytes(data):
     sim.handle(sam.PREAMBLE + data)
     sim.handle(data)
     sim.stop()
+
+
+def test_status_says_when_a_read_card_is_taken_away():
+    """The take-back step polls the status until the card is gone: a card already
+    read is not found again, so the reader selects it to tell present from gone."""
+    from drivers.id_card.driver import SamIdCardReader
+
+    sim = SamSimulator().start()
+    reader = SamIdCardReader(port=sim.address)
+    try:
+        assert reader.open().result().ok
+        sim.place_card()
+        assert reader.read_card(5.0).result().ok
+        assert reader.query_status().result().ok
+        assert reader.status.media["card"] == "present"  # read, and still lying there
+        sim.remove_card()
+        assert reader.query_status().result().ok
+        assert reader.status.media["card"] == "absent"
+    finally:
+        reader.close()
+        sim.stop()

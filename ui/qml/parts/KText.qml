@@ -8,4 +8,7 @@ Text {
     font.pixelSize: theme ? (heading ? theme.title : theme.text) : 30
     font.bold: heading
     wrapMode: Text.WordWrap
+    // the layout's start: the right edge for a language written right to left, whatever
+    // the text holds (a number, a Latin name)
+    horizontalAlignment: Text.AlignLeft
 }

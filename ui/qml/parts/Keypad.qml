@@ -7,6 +7,8 @@ Grid {
     property bool allowX: false
     signal key(string k)
     columns: 3
+    LayoutMirroring.enabled: false  // digits read left to right in every language
+    LayoutMirroring.childrenInherit: true
     spacing: theme ? theme.gap / 2 : 8
     Repeater {
         model: ["1", "2", "3", "4", "5", "6", "7", "8", "9", pad.allowX ? "X" : "", "0", "⌫"]

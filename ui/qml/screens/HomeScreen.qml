@@ -8,6 +8,8 @@ Item {
     id: home
     property var shell: kiosk
     readonly property var theme: kiosk.style
+    // a touch away from the buttons: someone is here (the greeting, once per approach)
+    TapHandler { onTapped: if (home.shell) home.shell.homeTouched() }
     // the services drawn for this product (ui/qml/art/icons); any other: a form
     readonly property var icons: ["id_photo", "id_renewal", "permit_endorsement",
                                   "criminal_record_proof", "queue_ticket"]
