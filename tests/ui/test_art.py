@@ -178,11 +178,9 @@ def test_the_default_and_the_configured_slots_reach_qml_as_given(kiosk, rebuilt_
 )
 def test_the_asked_finger_lies_on_the_pads_glass(kiosk, finger, left):
     show(kiosk, "capture_fingerprints", {"policy": "police", "captures": 3})
-    kiosk.shell._engine = object()  # a session's news (the preview has none)
-    try:
-        kiosk.shell._on_progress({"finger": finger, "attempt": 1, "of": 3})
-    finally:
-        kiosk.shell._engine = None
+    # the pad's news, as a session's step would have it (the preview has no session)
+    kiosk.shell._progress = {"finger": finger, "attempt": 1, "of": 3}
+    kiosk.shell.screenChanged.emit()
     window = find(kiosk, "drawing_mover").parentItem()
     for _ in range(60):  # until the hand rests on the pad (it comes down every 2.3 s)
         kiosk.settle(50)
