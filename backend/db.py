@@ -90,6 +90,17 @@ class Photo(Base):
     id_hash: Mapped[str | None] = mapped_column(String(64))
 
 
+class PhoneOnFile(Base):
+    """The ID applications that gave a phone number, by the keyed hash of their
+    citizen's ID number (backend/vault.py): the renewal check offers the latest one's
+    number. Neither the ID number nor the phone is here; the phone stays sealed in
+    its record and is opened at lookup. Purged with its record (backend/retention.py)."""
+
+    __tablename__ = "phones_on_file"
+    record_seq: Mapped[int] = mapped_column(ForeignKey("records.seq"), primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), index=True)
+
+
 class Rating(Base):
     """好差评: one rating per transaction, the first one counts."""
 

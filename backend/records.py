@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,11 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.db import HelpRequest, Photo, Rating, StoredRecord
+from backend.db import HelpRequest, PhoneOnFile, Photo, Rating, StoredRecord
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
 from backend.vault import Vault, vault_of
 from wire import crypto
+from wire.services import ID_NUMBER, MOBILE
 from wire.sync import (
     BODIES,
     BatchReply,
@@ -213,9 +215,18 @@ def _index(
     db: Session, row: StoredRecord, body: dict[str, Any], terminal_id: str, vault: Vault | None
 ) -> None:
     """The records other services look up: photos by receipt number (with the keyed
-    hash of their citizen's ID number, when the record names it), ratings, help
-    requests for the console. `body`: the record's body as sent, nothing sealed."""
-    if row.kind == RecordKind.PHOTO and isinstance(body.get("receipt"), str):
+    hash of their citizen's ID number, when the record names it), ID applications that
+    gave a phone number (by that hash, for the renewal check), ratings, help requests
+    for the console. `body`: the record's body as sent, nothing sealed."""
+    if row.kind == RecordKind.APPLICATION:
+        id_number, phone = body.get("id_number"), body.get("phone")
+        # only a number a terminal may offer again (wire/services.py MOBILE); without a
+        # vault the ID number could only be kept in clear: nothing is indexed
+        if (vault is not None and isinstance(id_number, str)
+                and re.fullmatch(ID_NUMBER, id_number.strip().upper())
+                and isinstance(phone, str) and re.fullmatch(MOBILE, phone)):  # fmt: skip
+            db.add(PhoneOnFile(record_seq=row.seq, id_hash=vault.id_hash(id_number)))
+    elif row.kind == RecordKind.PHOTO and isinstance(body.get("receipt"), str):
         if db.get(Photo, body["receipt"]) is None:
             id_number = body.get("id_number")
             id_hash = vault.id_hash(id_number) if vault and isinstance(id_number, str) else None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
+import re
 import secrets
 
 from fastapi import APIRouter, Request
@@ -19,14 +21,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.auth import Signed
-from backend.db import Citizen, Permit, Photo, Proof, StoredRecord
+from backend.db import Citizen, Permit, PhoneOnFile, Photo, Proof, StoredRecord
 from backend.limits import source, spend_now
 from backend.lookups import mask_id, mask_permit, personal_lookup
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
-from backend.vault import vault_of
+from backend.vault import Vault, VaultError, vault_of
 from wire import proof as kp
 from wire.services import (
+    MOBILE,
     Eligibility,
     EndorsementCheck,
     EndorsementOption,
@@ -39,6 +42,7 @@ from wire.services import (
 )
 
 router = APIRouter(tags=["services"])
+log = logging.getLogger("kiosk.backend.services")
 
 RENEWAL_WINDOW_DAYS = 92  # within three months of expiry, or expired
 MIN_AGE = 16
@@ -64,12 +68,12 @@ def renewal(request: Request, terminal: SignedTerminal, check: RenewalCheck) -> 
     """May this citizen renew or replace the ID card at a terminal?"""
     target = f"id {mask_id(check.id_number)}"
     with personal_lookup(request, terminal, "lookup_renewal", target) as lookup:
-        found = _renewal(_today(request), terminal, check)
-        lookup.detail = _verdict(found)
+        found = _renewal(_today(request), terminal, check, vault_of(request.app))
+        lookup.detail = _verdict(found)  # never the phone
         return found
 
 
-def _renewal(today: dt.date, terminal: Signed, check: RenewalCheck) -> Eligibility:
+def _renewal(today: dt.date, terminal: Signed, check: RenewalCheck, vault: Vault) -> Eligibility:
     with terminal.session() as db:
         citizen = db.get(Citizen, check.id_number)
         if citizen is None:
@@ -83,7 +87,28 @@ def _renewal(today: dt.date, terminal: Signed, check: RenewalCheck) -> Eligibili
         expires = dt.date.fromisoformat(citizen.card_expires)
         if check.reason == "expiry" and (expires - today).days > RENEWAL_WINDOW_DAYS:
             return Eligibility(eligible=False, reason="not_due")
-    return Eligibility(eligible=True)
+        return Eligibility(eligible=True, phone=_phone_on_file(db, vault, check.id_number))
+
+
+def _phone_on_file(db: Session, vault: Vault, id_number: str) -> str | None:
+    """The phone number of the citizen's latest application that gave one (the order of
+    receipt), opened from its sealed record; None when none is on file (or it no longer
+    opens: the citizen types it)."""
+    seq = db.scalar(
+        select(PhoneOnFile.record_seq)
+        .where(PhoneOnFile.id_hash == vault.id_hash(id_number))
+        .order_by(PhoneOnFile.record_seq.desc())
+        .limit(1)
+    )
+    record = db.get(StoredRecord, seq) if seq is not None else None
+    if record is None:
+        return None
+    try:
+        phone = vault.open(record).get("phone")
+    except VaultError:  # a lost master key: said once, in a line naming the record only
+        log.warning("record %s: its sealed fields do not open; no phone offered", record.key)
+        return None
+    return phone if isinstance(phone, str) and re.fullmatch(MOBILE, phone) else None
 
 
 @router.post(

@@ -229,8 +229,10 @@ def _eligibility(found: Eligibility) -> dict[str, Any]:
     if not found.eligible:
         return {"status": "ineligible", "data": {"reason": found.reason}}
     allowed = sorted({o.type for o in found.options})
-    return {"status": "eligible", "data": {"allowed": allowed,
-            "options": [o.model_dump() for o in found.options]}}  # fmt: skip
+    data: dict[str, Any] = {"allowed": allowed, "options": [o.model_dump() for o in found.options]}
+    if found.phone:  # the number on file: the renewal flow offers it (eligibility.data.phone)
+        data["phone"] = found.phone
+    return {"status": "eligible", "data": data}
 
 
 def _number(prefix: str, now: float) -> str:

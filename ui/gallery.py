@@ -16,7 +16,9 @@ from flows import events as ev
 LANGUAGES = ("zh_CN", "en", "ug")  # the baselines cover each
 MODES = ("normal", "elderly")
 
-# One sample of every screen, as the engine would show it (synthetic values only).
+# One sample of every screen, as the engine would show it (synthetic values only);
+# the step ids are the renewal's, so each shows the renewal's progress where it has one.
+FLOW = "id_renewal"
 SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
     ("home", None, []),
     (
@@ -57,6 +59,26 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
         [],
     ),
     (
+        # the number on the last application, offered for one tap (masked)
+        "form_known",
+        ev.Show(
+            "contact",
+            "form",
+            "flow.common.contact",
+            {
+                "fields": [
+                    {
+                        "id": "phone",
+                        "kind": "phone",
+                        "label": "flow.common.field.phone",
+                        "known": "138****8000",
+                    }
+                ]
+            },
+        ),
+        [],
+    ),
+    (
         # a text field: the on-screen keyboard comes up, and is walked for its sizes
         "form_text",
         ev.Show(
@@ -93,24 +115,24 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
         [],
     ),
     ("working", ev.Show("slip", "print", "flow.common.printing", {}), []),
-    ("read_id_card", ev.Show("card", "read_id_card", "flow.common.place_card", {}), []),
+    ("read_id_card", ev.Show("read_card", "read_id_card", "flow.common.place_card", {}), []),
     (
         # the permit into the document reader's slot (drawn apart from the ID card reader)
         "read_document_chip",
         ev.Show(
-            "permit",
+            "insert_permit",
             "read_document_chip",
             "flow.permit.insert",
             {"document": "hk_macau_permit", "access_key_from": "scan_permit"},
         ),
         [],
     ),
-    ("scan_code", ev.Show("scan", "scan_code", "flow.id_renewal.scan_receipt", {}), []),
-    ("capture_photo", ev.Show("photo", "capture_photo", "flow.common.look_at_camera", {}), []),
+    ("scan_code", ev.Show("scan_receipt", "scan_code", "flow.id_renewal.scan_receipt", {}), []),
+    ("capture_photo", ev.Show("take_photo", "capture_photo", "flow.common.look_at_camera", {}), []),
     (
         "capture_fingerprints",
         ev.Show(
-            "fingers",
+            "fingerprints",
             "capture_fingerprints",
             "flow.id_renewal.fingerprints",
             {"policy": "police", "captures": 3},
@@ -133,7 +155,11 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
         ),
         [],
     ),
-    ("take_back", ev.Show("back", "take_back", "flow.common.take_back", {"what": "id_card"}), []),
+    (
+        "take_back",
+        ev.Show("give_back", "take_back", "flow.common.take_back", {"what": "id_card"}),
+        [],
+    ),
     ("rate", ev.Show("rating", "rate", "flow.common.rate", {}), []),
     (
         "done",
@@ -186,7 +212,7 @@ def screens(kiosk: Any, lang: str, mode: str) -> Iterator[tuple[str, Any]]:
     for name, show, values in SCREENS:
         fresh(kiosk, lang, mode == "elderly")
         if show is not None:
-            kiosk.shell.preview(show, values)
+            kiosk.shell.preview(show, values, flow=FLOW)
         kiosk.settle(120)
         yield name, kiosk.window.grabWindow()
     kiosk.shell.preview(SCREENS[1][1])

@@ -146,6 +146,7 @@ class KioskShell(QObject):
         if hasattr(self.step_services, "language"):  # slips print in the citizen's language
             self.step_services.language = lambda: self._lang
         self._elderly = False
+        self._reach = False  # the wheelchair layout: every action low on the screen
         self._engine: FlowEngine | None = None
         self._session: Session | None = None
         self._transcript: Transcript | None = None
@@ -158,6 +159,7 @@ class KioskShell(QObject):
         self._extensions_left = 0
         self._help = False
         self._failure = ""
+        self._preview_flow: Flow | None = None
         self._step_started = 0.0
         self._preview_values: list[dict[str, str]] = []
         self._pending: dict[str, QTimer] = {}
@@ -254,9 +256,16 @@ class KioskShell(QObject):
     def stages(self) -> dict[str, Any]:
         """Where the citizen is in the service: the stage's index and every stage's
         name (message ids); empty off the normal path (a refusal, a refund)."""
-        if self._engine is None or self._show is None or self._engine.mode != "normal":
+        if self._show is None:
             return {}
-        flow = self._engine.flow
+        if self._engine is None:  # the gallery's screens
+            flow = self._preview_flow
+            if flow is None:
+                return {}
+        elif self._engine.mode != "normal":
+            return {}
+        else:
+            flow = self._engine.flow
         at = flow.stage_of(self._show.step_id)
         if at is None:
             return {}
@@ -316,6 +325,10 @@ class KioskShell(QObject):
     @Property(bool, notify=modeChanged)
     def elderly(self) -> bool:
         return self._elderly
+
+    @Property(bool, notify=modeChanged)
+    def reach(self) -> bool:
+        return self._reach
 
     @Property(QObject, constant=True)
     def style(self) -> QObject:
@@ -459,6 +472,13 @@ class KioskShell(QObject):
         self.modeChanged.emit()
 
     @Slot()
+    def toggleReach(self) -> None:
+        self._touched()
+        self._reach = not self._reach
+        self.theme.set_reach(self._reach)
+        self.modeChanged.emit()
+
+    @Slot()
     def replay(self) -> None:
         self.voice.replay(self._lang)
 
@@ -488,10 +508,14 @@ class KioskShell(QObject):
         self._now = text
         self.clockChanged.emit()
 
-    def preview(self, show: ev.Show, values: list[dict[str, str]] | None = None) -> None:
-        """Show a screen with no session behind it (the screen gallery)."""
+    def preview(
+        self, show: ev.Show, values: list[dict[str, str]] | None = None, flow: str = ""
+    ) -> None:
+        """Show a screen with no session behind it (the screen gallery); with `flow`,
+        the progress it would show there."""
         self._idle.stop()
         self._preview_values = list(values or [])
+        self._preview_flow = next((s.flow for s in self.services if s.flow.flow == flow), None)
         self._effect(show)
 
     def preview_warning(self, seconds: int, extensions: int) -> None:
@@ -547,6 +571,8 @@ class KioskShell(QObject):
                 if effect.step_type == "capture_photo" and self._camera_ready():
                     self._screen = "camera"
                 self.screenChanged.emit()
+                if effect.errors and self._engine is not None:  # said, not only shown
+                    self.voice.say(next(iter(effect.errors.values())), self._lang)
             case ev.Say(message_id=message_id):
                 self.voice.say(message_id, self._lang)
                 if self._action is not None:  # the screen's prompt, then what to do
@@ -735,6 +761,7 @@ class KioskShell(QObject):
         self._failure = ""
         self._progress = {}
         self._preview_values = []
+        self._preview_flow = None
         if self.desk is not None and (self.desk.asking or self.desk.open):
             self.desk.leave()
         self._clear_warning()
@@ -746,7 +773,7 @@ class KioskShell(QObject):
         self.reset_choices()
 
     def reset_choices(self) -> None:
-        """The terminal's own language, text size and volume, and a fresh keyboard:
+        """The terminal's own language, text size, layout and volume, and a fresh keyboard:
         nothing one citizen chose is there for the next."""
         self._idle.stop()
         if self._lang != self._default_lang:
@@ -756,6 +783,10 @@ class KioskShell(QObject):
         if self._elderly:
             self._elderly = False
             self.theme.set_elderly(False)
+            self.modeChanged.emit()
+        if self._reach:
+            self._reach = False
+            self.theme.set_reach(False)
             self.modeChanged.emit()
         self.voice.set_volume(self._default_volume)
         self.sessionReset.emit()

@@ -15,6 +15,17 @@ class Theme(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._elderly = False
+        self._reach = False
+
+    def set_reach(self, reach: bool) -> None:
+        """The wheelchair layout: every action within the lower part of the screen
+        (the screens read `reach`; no size changes with it)."""
+        self._reach = reach
+        self.changed.emit()
+
+    @Property(bool, notify=changed)
+    def reach(self) -> bool:
+        return self._reach
 
     def set_elderly(self, elderly: bool) -> None:
         self._elderly = elderly

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from wire.sync import TEXT
 
 ID_NUMBER = r"^\d{17}[\dX]$"
+MOBILE = r"^1[3-9]\d{9}$"  # a mainland mobile number, as the flows' phone field takes it
 
 
 class _Model(BaseModel):
@@ -35,6 +36,16 @@ class Eligibility(_Model):
         None, description="why not: a message id suffix the flows translate (e.g. minor)"
     )
     options: list[EndorsementOption] = Field(default_factory=list)
+    phone: str | None = Field(
+        None,
+        pattern=MOBILE,
+        # absent rather than null: the answer of a citizen with no number on file is
+        # the one terminals from before this field read (their models forbid extras)
+        exclude_if=lambda value: value is None,
+        description="renewal check only, eligible answers only: the phone number the "
+        "citizen gave on their latest ID application the backend still holds, for the "
+        "terminal to offer instead of typing it; absent when there is none",
+    )
 
 
 class PhotoLookup(_Model):

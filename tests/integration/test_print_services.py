@@ -88,6 +88,25 @@ def test_a_queue_ticket_in_english_when_the_citizen_chose_english(receipt):
     assert catalogue().text("flow.queue.service.exit_entry", "en") in text
 
 
+@pytest.mark.parametrize(
+    ("flow", "collected", "why"),
+    [
+        ("id_renewal", {"eligibility.data.reason": "not_due"}, "flow.why.not_due"),
+        ("permit_endorsement", {"eligibility.data.reason": "interval"}, "flow.why.interval"),
+        ("criminal_record_proof", {"query.data.reason": "record_found"}, "flow.why.record_found"),
+        # a reason no catalogue names: the slip still says the service was refused
+        ("id_renewal", {"eligibility.data.reason": "brand_new"}, "flow.common.ineligible"),
+    ],
+)
+def test_a_refusal_prints_why_for_the_counter(receipt, flow, collected, why):
+    simulator, driver = receipt
+    answer = print_step(services({"receipt_printer": driver}), flow, "refusal_slip", collected)
+    assert answer["result"]["state"] == "printed"
+    text = "\n".join(simulator.slips[-1].lines)
+    assert catalogue().text(why, "zh_CN").rstrip("。") in text
+    assert PACK.help_counter in text
+
+
 def test_paper_running_out_fails_the_step_with_its_code(receipt):
     simulator, driver = receipt
     simulator.device_fault("paper_out")

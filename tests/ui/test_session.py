@@ -59,7 +59,7 @@ def test_a_wrong_phone_number_is_shown_by_its_field(qtbot, kiosk):
     tap(kiosk, "button_continue")
     tap(kiosk, "option_renewal")
     wait_for(qtbot, kiosk, "form")
-    for digit in "123":
+    for digit in "12345678901":  # 11 digits (Submit waits for them), no mobile number
         tap(kiosk, f"key_{digit}")
     tap(kiosk, "button_next")
     tap(kiosk, "button_next")

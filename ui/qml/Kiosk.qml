@@ -20,17 +20,60 @@ Window {
     LayoutMirroring.enabled: window.shell.rightToLeft
     LayoutMirroring.childrenInherit: true
 
+    // The wheelchair layout (`shell.reach`): every action within the lower 55 % of
+    // the screen. The header's controls come down above the footer, the screen's
+    // content sits on the header from below, and the top holds only words.
+    readonly property bool reach: shell.reach
+    readonly property real reachLine: height * 0.45
+    // where the on-screen keyboard begins (the window's bottom when it is down)
+    readonly property real keyboardTop: Math.min(height, keyboard.y)
+
+    // (placed by y, not by anchors that change with the mode: anchors switched on
+    // and off leave the header stretched)
     Header {
         id: header
         shell: window.shell
-        anchors { left: parent.left; right: parent.right; top: parent.top }
+        anchors { left: parent.left; right: parent.right }
+        y: window.reach ? (footer.visible ? footer.y : window.keyboardTop) - height : 0
+    }
+
+    Rectangle {  // the wheelchair layout's top: what the mode is, nothing to touch
+        id: reachNote
+        objectName: "reach_note"
+        visible: window.reach
+        anchors { left: parent.left; right: parent.right; top: parent.top; margins: window.theme.gap }
+        height: visible ? reachWords.implicitHeight + window.theme.gap * 2 : 0
+        radius: 12
+        color: window.theme.card
+        border.color: window.theme.line
+        border.width: 2
+        Image {
+            id: reachSign
+            anchors { left: parent.left; leftMargin: window.theme.gap; verticalCenter: parent.verticalCenter }
+            width: window.theme.target * 0.8
+            height: width
+            sourceSize: Qt.size(width, height)
+            source: "parts/wheelchair.svg"
+        }
+        Text {
+            id: reachWords
+            anchors {
+                left: reachSign.right; right: parent.right; verticalCenter: parent.verticalCenter
+                leftMargin: window.theme.gap; rightMargin: window.theme.gap
+            }
+            text: qsTrId("ui.reach.note")
+            color: window.theme.ink
+            font.pixelSize: window.theme.text
+            wrapMode: Text.WordWrap
+        }
     }
 
     Rectangle {  // a service that could not go on says why, calmly, and where to go
         id: failure
         objectName: "failure_notice"
         visible: window.shell.failure !== ""
-        anchors { left: parent.left; right: parent.right; top: header.bottom; margins: window.theme.gap }
+        anchors { left: parent.left; right: parent.right; margins: window.theme.gap }
+        y: (window.reach ? reachNote.y + reachNote.height : header.height) + window.theme.gap
         height: visible ? notice.implicitHeight + window.theme.gap : 0
         radius: 12
         color: window.theme.card
@@ -46,32 +89,100 @@ Window {
         }
     }
 
-    Steps {  // "3 of 7: photo", and what is left
+    Steps {  // "3 of 7: photo", and what is left (words: above the reach line too)
         id: stagesShown
         objectName: "progress"
-        anchors {
-            left: parent.left; right: parent.right; margins: window.theme.gap
-            top: failure.visible ? failure.bottom : header.bottom
-        }
+        anchors { left: parent.left; right: parent.right; margins: window.theme.gap }
+        y: (window.reach ? (failure.visible ? failure.y + failure.height : reachNote.y + reachNote.height)
+                         : (failure.visible ? failure.y + failure.height : header.height)) + window.theme.gap
     }
 
-    Loader {
-        id: screen
-        objectName: "screen"
-        focus: true
-        anchors {
-            left: parent.left; right: parent.right; top: stagesShown.visible ? stagesShown.bottom : (failure.visible ? failure.bottom : header.bottom)
-            bottom: footer.visible ? footer.top : parent.bottom
-            margins: window.theme.gap
+    // The screen's stage: between the header (or, in the wheelchair layout, the
+    // reach line) and the footer. A screen taller than its stage (the keyboard is
+    // up, large text) scrolls instead of running under the footer.
+    Flickable {
+        id: stage
+        objectName: "stage"
+        x: window.theme.gap
+        width: window.width - window.theme.gap * 2
+        // the wheelchair layout: from the reach line down, or higher for a screen
+        // that needs it: its words (what is above its first button) may rise above
+        // the line, its buttons stay low, and what still does not fit scrolls
+        // (under the progress, the failure notice, or the header / the reach note)
+        readonly property real above: stagesShown.visible ? stagesShown.y + stagesShown.height
+            : failure.visible ? failure.y + failure.height
+            : window.reach ? reachNote.y + reachNote.height : header.height
+        readonly property real topEdge: window.reach
+            ? Math.max(above + window.theme.gap,
+                       Math.min(window.reachLine, Math.max(bottomEdge - needed, window.reachLine - wordsAbove)))
+            : above + window.theme.gap
+        // how far down the screen's content its first button is (words above it)
+        property real wordsAbove: 0
+        function measure() {
+            var item = screen.item, first = -1, todo = item ? [item] : []
+            while (todo.length > 0) {
+                var next = todo.shift()
+                for (var i = 0; i < next.children.length; i++) {
+                    var child = next.children[i]
+                    if (!child.visible)
+                        continue
+                    if (typeof child.tapped === "function") {  // a KButton
+                        var at = child.mapToItem(item, 0, 0).y
+                        first = first < 0 ? at : Math.min(first, at)
+                    } else {
+                        todo.push(child)
+                    }
+                }
+            }
+            wordsAbove = Math.max(0, first)
         }
-        source: Screens.file(window.shell.screen)
+        onNeededChanged: Qt.callLater(measure)
+        onWidthChanged: Qt.callLater(measure)
+        Connections {
+            target: window.shell
+            function onScreenChanged() { Qt.callLater(stage.measure) }
+            function onModeChanged() { Qt.callLater(stage.measure) }
+        }
+        readonly property real bottomEdge: (window.reach ? header.y : footer.visible ? footer.y : window.keyboardTop) - window.theme.gap
+        y: topEdge
+        height: Math.max(0, bottomEdge - topEdge)
+        // how tall the screen's content is: its columns' own heights
+        readonly property real needed: {
+            var item = screen.item
+            if (!item)
+                return 0
+            var most = item.implicitHeight
+            for (var i = 0; i < item.children.length; i++)
+                most = Math.max(most, item.children[i].implicitHeight)
+            return most
+        }
+        readonly property bool overflows: needed > height + 1
+        contentWidth: width
+        contentHeight: Math.max(height, needed)
+        interactive: overflows
+        clip: overflows || window.reach
+        boundsBehavior: Flickable.StopAtBounds
+        onHeightChanged: returnToBounds()
+
+        Loader {
+            id: screen
+            objectName: "screen"
+            focus: true
+            width: stage.width
+            height: stage.height
+            // the wheelchair layout: the content from the bottom up
+            y: window.reach && stage.needed > 0 ? Math.max(0, stage.height - stage.needed) : 0
+            source: Screens.file(window.shell.screen)
+        }
     }
 
     Footer {
         id: footer
         shell: window.shell
         visible: window.shell.screen !== "home"
-        anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+        // the on-screen keyboard never hides Back, Say again and Cancel: the footer
+        // stands on it
+        anchors { left: parent.left; right: parent.right; bottom: parent.bottom; bottomMargin: window.height - window.keyboardTop }
     }
 
     // Qt's on-screen keyboard for letters (pinyin in Chinese); numbers have the

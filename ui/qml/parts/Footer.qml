@@ -27,6 +27,8 @@ Rectangle {
             objectName: "button_cancel"
             theme: footer.theme
             textId: "ui.cancel"
+            // nothing left to cancel once the service finished (done, refunded, cancelled)
+            visible: footer.shell.stepType !== "done"
             onTapped: footer.shell.cancel()
         }
     }

@@ -32,28 +32,40 @@ Rectangle {
         spacing: header.theme.gap
         horizontalItemAlignment: Grid.AlignRight
         verticalItemAlignment: Grid.AlignVCenter
-        Column {
+        Item {
             id: names
             width: bar.width - (header.stacked ? 0 : buttons.width + bar.spacing)
-            Text {
+            height: nameLines.implicitHeight
+            Column {
+                id: nameLines
                 width: parent.width
-                text: qsTrId("ui.app.title")
-                color: header.theme.onBrand
-                font.pixelSize: header.theme.text
-                font.bold: true
-                horizontalAlignment: Text.AlignLeft  // mirrored: right, for right to left
-                // a long title (English in large text, Uyghur) wraps rather than being cut
-                wrapMode: Text.WordWrap
-                maximumLineCount: 2
-                elide: Text.ElideRight
+                Text {
+                    width: parent.width
+                    text: qsTrId("ui.app.title")
+                    color: header.theme.onBrand
+                    font.pixelSize: header.theme.text
+                    font.bold: true
+                    horizontalAlignment: Text.AlignLeft  // mirrored: right, for right to left
+                    // a long title (English in large text, Uyghur) wraps rather than being cut
+                    wrapMode: Text.WordWrap
+                    maximumLineCount: 2
+                    elide: Text.ElideRight
+                }
+                Text {
+                    objectName: "clock"
+                    width: parent.width
+                    horizontalAlignment: Text.AlignLeft
+                    text: header.shell.clockText
+                    color: header.theme.onBrand
+                    font.pixelSize: header.theme.small
+                }
             }
-            Text {
-                objectName: "clock"
-                width: parent.width
-                horizontalAlignment: Text.AlignLeft
-                text: header.shell.clockText
-                color: header.theme.onBrand
-                font.pixelSize: header.theme.small
+            MouseArea {  // hold the terminal's name for three seconds: the technicians' door
+                objectName: "maintenance_gesture"
+                anchors.fill: parent
+                pressAndHoldInterval: 3000
+                enabled: header.shell.screen === "home"
+                onPressAndHold: header.shell.askMaintenance()
             }
         }
         Row {
@@ -82,6 +94,21 @@ Rectangle {
                 implicitWidth: header.theme.target * 2.2
                 onTapped: header.shell.toggleElderly()
             }
+            KButton {  // the wheelchair layout: every action within reach, low on the screen
+                objectName: "button_reach"
+                theme: header.theme
+                primary: header.shell.reach
+                implicitWidth: header.theme.target * 1.1
+                Accessible.name: qsTrId(header.shell.reach ? "ui.reach.off" : "ui.reach.on")
+                Image {
+                    anchors.centerIn: parent
+                    width: parent.height * 0.7
+                    height: width
+                    sourceSize: Qt.size(width, height)
+                    source: header.shell.reach ? "wheelchair-on-brand.svg" : "wheelchair.svg"
+                }
+                onTapped: header.shell.toggleReach()
+            }
             KButton {
                 objectName: "button_help"
                 theme: header.theme
@@ -90,12 +117,5 @@ Rectangle {
                 onTapped: header.shell.showHelp(true)
             }
         }
-    }
-    MouseArea {  // hold the terminal's name for three seconds: the technicians' door
-        objectName: "maintenance_gesture"
-        anchors.fill: names
-        pressAndHoldInterval: 3000
-        enabled: header.shell.screen === "home"
-        onPressAndHold: header.shell.askMaintenance()
     }
 }
