@@ -83,6 +83,7 @@ def run(
                 help_line=link.help_line if link is not None else None,
                 help_contacts=lambda: (city_pack().help_phone, city_pack().help_counter),
                 receipts=receipts.next,
+                slots=config.slots.model_dump(),
                 languages=city_pack().languages,
             ),
             strings,

@@ -116,6 +116,27 @@ class BackendSection(BaseModel):
         return url
 
 
+# Where a device's slot is on the cabinet, seen by the citizen facing the screen: the
+# screens' drawings point there. A small fixed vocabulary (ui/qml/parts/Drawing.qml).
+SlotPosition = Literal["above", "left", "right", "below-left", "below", "below-right"]
+
+
+class SlotsSection(BaseModel):
+    """Each device's slot, as the cabinet is built: the camera above the screen, the
+    card reader on the desk below it, on the right, and so on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera: SlotPosition = "above"
+    id_card: SlotPosition = "below-right"
+    smartcard: SlotPosition = "below-right"
+    fingerprint: SlotPosition = "below-left"
+    scanner: SlotPosition = "below"
+    document_printer: SlotPosition = "below-left"
+    receipt_printer: SlotPosition = "below-right"
+    card_payment: SlotPosition = "right"
+
+
 def _deployment_suite() -> Literal["gm", "intl"]:
     from wire import crypto  # only when a config names no suite: loading stays light
 
@@ -146,6 +167,7 @@ class KioskConfig(BaseModel):
     cache: CacheSection = Field(default_factory=CacheSection)
     proof: ProofSection = Field(default_factory=ProofSection)
     maintenance: MaintenanceSection = Field(default_factory=MaintenanceSection)
+    slots: SlotsSection = Field(default_factory=SlotsSection)
     devices: dict[DeviceName, DeviceSection] = Field(default_factory=dict)
 
     @field_validator("devices")

@@ -116,6 +116,17 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
     ),
     ("working", ev.Show("slip", "print", "flow.common.printing", {}), []),
     ("read_id_card", ev.Show("read_card", "read_id_card", "flow.common.place_card", {}), []),
+    (
+        # the permit into the document reader's slot (drawn apart from the ID card reader)
+        "read_document_chip",
+        ev.Show(
+            "insert_permit",
+            "read_document_chip",
+            "flow.permit.insert",
+            {"document": "hk_macau_permit", "access_key_from": "scan_permit"},
+        ),
+        [],
+    ),
     ("scan_code", ev.Show("scan_receipt", "scan_code", "flow.id_renewal.scan_receipt", {}), []),
     ("capture_photo", ev.Show("take_photo", "capture_photo", "flow.common.look_at_camera", {}), []),
     (
@@ -144,7 +155,11 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
         ),
         [],
     ),
-    ("take_back", ev.Show("give_back", "take_back", "flow.common.take_card", {}), []),
+    (
+        "take_back",
+        ev.Show("give_back", "take_back", "flow.common.take_back", {"what": "id_card"}),
+        [],
+    ),
     ("rate", ev.Show("rating", "rate", "flow.common.rate", {}), []),
     (
         "done",

@@ -49,6 +49,7 @@ def shell_factory(
     help_line: HelpLine | None = None,
     help_contacts: Callable[[], tuple[str, str]] | None = None,
     receipts: Callable[[], str] | None = None,
+    slots: dict[str, str] | None = None,
     languages: list[str] | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
@@ -56,7 +57,8 @@ def shell_factory(
     `help_line`: where 求助 calls (none: nobody, the phone number is shown);
     `help_contacts`: the city pack's phone number and nearest counter;
     `receipts`: the next photo receipt number; `languages`: the city pack's;
-    `voice_cache`: the prompts rendered at build time (ui.voices)."""
+    `voice_cache`: the prompts rendered at build time (ui.voices); `slots`: where each
+    device's slot is on the cabinet (config [slots]; none: the defaults)."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -73,6 +75,7 @@ def shell_factory(
             maintenance=maintenance() if maintenance is not None else None,
             help_desk=HelpDesk(help_line, help_contacts) if help_contacts is not None else None,
             receipts=receipts,
+            slots=slots,
             languages=languages,
         )
 

@@ -103,9 +103,11 @@ class KioskShell(QObject):
         maintenance: MaintenanceDesk | None = None,
         help_desk: HelpDesk | None = None,
         receipts: Callable[[], str] | None = None,
+        slots: dict[str, str] | None = None,
         languages: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
+        self._slots = dict(slots) if slots is not None else _default_slots()
         # the city pack's languages, offered in the header (none given: the packaged pack's)
         self._languages = list(languages or _packaged_languages())
         # no desk given (the gallery, tests): nobody to call, the packaged numbers
@@ -331,6 +333,11 @@ class KioskShell(QObject):
     @Property(QObject, constant=True)
     def style(self) -> QObject:
         return self.theme
+
+    @Property(QVARIANT_MAP, constant=True)
+    def slots(self) -> dict[str, str]:
+        """Where each device's slot is on the cabinet (config [slots]): the drawings point there."""
+        return dict(self._slots)
 
     @Property(QObject, constant=True)
     def photo(self) -> QObject | None:
@@ -801,6 +808,12 @@ class KioskShell(QObject):
             self.help_desk.forget()
             self.reset_choices()
             self.screenChanged.emit()
+
+
+def _default_slots() -> dict[str, str]:
+    from kiosk.config import SlotsSection
+
+    return SlotsSection().model_dump()
 
 
 @functools.cache

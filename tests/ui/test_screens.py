@@ -11,6 +11,7 @@ from tests.ui.helpers import items, shown
 from ui.gallery import SCREENS, fresh
 
 TARGET_NAMES = ("button_", "option_", "tile_", "rate_", "key_", "toggle_")
+DRAWN_NAMES = ("drawing_", "icon_")  # drawings and icons (ui/qml/art): a `stroke` colour
 # at 1080 x 1920: main text and touch targets, normal and elderly
 RULES = {False: (28, 72), True: (36, 96)}
 
@@ -61,6 +62,12 @@ def screen_problems(kiosk, elderly: bool) -> list[str]:
             ratio = contrast(item.property("color"), background_of(item, window_colour))
             if ratio < 4.5:
                 found.append(f"text {item.property('text')!r}: contrast {ratio:.1f} under 4.5")
+        stroke = item.property("stroke")  # a drawing or an icon: its main lines, 3:1
+        if name.startswith(DRAWN_NAMES) and isinstance(stroke, QColor):
+            ground = (item.property("color") if item.inherits("QQuickRectangle")
+                      else background_of(item, window_colour))  # fmt: skip
+            if contrast(stroke, ground) < 3:
+                found.append(f"{name}: lines at contrast {contrast(stroke, ground):.1f} under 3")
     return found
 
 

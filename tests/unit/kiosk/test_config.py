@@ -134,3 +134,27 @@ def test_the_error_is_translated(tmp_path):
     with pytest.raises(ConfigError) as caught:
         config.load(path, env={})
     assert caught.value.render("zh_CN").startswith(f"{path}：logging.level = 'LOUD'：允许的取值：")
+
+
+def test_slots_default_to_a_cabinet_and_take_the_terminals_own(tmp_path):
+    assert config.load(write(tmp_path, ""), env={}).config.slots.id_card == "below-right"
+    path = write(tmp_path, '[slots]\nid_card = "left"\nreceipt_printer = "below"\n')
+    slots = config.load(path, env={}).config.slots
+    assert (slots.id_card, slots.receipt_printer, slots.camera) == ("left", "below", "above")
+
+
+def test_a_bad_slot_position_is_one_line_naming_what_is_allowed(tmp_path):
+    path = write(tmp_path, '[slots]\nid_card = "under the desk"\n')
+    assert error_of(path) == (
+        f"{path}: slots.id_card = 'under the desk': allowed: 'above', 'left', 'right', "
+        "'below-left', 'below' or 'below-right'"
+    )
+
+
+def test_a_slot_for_no_device_is_refused(tmp_path):
+    message = error_of(write(tmp_path, '[slots]\nprinter = "below"\n'))
+    assert message.startswith(f"{path_of(tmp_path)}: slots.printer = 'below': unknown key")
+
+
+def path_of(tmp_path: Path) -> Path:
+    return tmp_path / "kiosk.toml"

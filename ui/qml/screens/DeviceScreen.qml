@@ -2,18 +2,25 @@ import QtQuick
 import "../parts"
 
 // A step a device serves: what to do (place the card, show the code, look at the
-// camera, take the card back), with a picture of where; the device answers.
+// camera, take the card back), with a drawing of where and how; the device answers.
 Item {
     id: page
     property var shell: kiosk
     readonly property var theme: kiosk.style
     readonly property string kind: shell ? shell.stepType : ""
-    readonly property var pictures: ({
-        "read_id_card": "▭ ➜ ▣", "read_document_chip": "▭ ➜ ▣", "scan_code": "▦ ➜ ◎",
-        "capture_fingerprints": "☝ ➜ ▢", "take_back": "▣ ➜ ✋", "capture_photo": "◉ ☺",
-        "verify_face": "◉ ☺"
-    })
+    // the height of everything but the drawing, which takes the rest
+    readonly property real textHeight: {
+        var sum = 0, shown = 0
+        for (var i = 0; i < column.children.length; i++) {
+            var child = column.children[i]
+            if (child === picture || !child.visible) continue
+            sum += child.height
+            shown += 1
+        }
+        return sum + shown * column.spacing
+    }
     Column {
+        id: column
         anchors.fill: parent
         spacing: page.theme ? page.theme.gap : 0
         visible: page.shell !== null && page.shell !== undefined
@@ -59,28 +66,27 @@ Item {
             text: visible ? Screens.fill(qsTrId("ui.face.try"), {
                 "attempt": page.shell.progress.attempt, "of": page.shell.progress.of}) : ""
         }
-        Rectangle {
+        Drawing {  // where the device is and what to do at it, drawn and moving
             id: picture
             visible: !preview.visible
-            anchors.horizontalCenter: parent.horizontalCenter
-            width: parent.width * 0.7
-            height: page.theme ? page.theme.target * 4 : 300
-            radius: 24
-            color: page.theme ? page.theme.card : "white"
-            border.color: page.theme ? page.theme.brand : "blue"
-            border.width: 4
-            Text {
-                id: glyph
-                anchors.centerIn: parent
-                text: page.pictures[page.kind] || "…"
-                font.pixelSize: page.theme ? page.theme.title * 2 : 96
-                color: page.theme ? page.theme.brand : "blue"
-                SequentialAnimation on anchors.verticalCenterOffset {
-                    loops: Animation.Infinite
-                    NumberAnimation { to: -20; duration: 700; easing.type: Easing.InOutQuad }
-                    NumberAnimation { to: 20; duration: 700; easing.type: Easing.InOutQuad }
-                }
-            }
+            theme: page.theme
+            kind: page.kind
+            params: page.shell ? page.shell.params : ({})
+            progress: page.shell ? page.shell.progress : ({})
+            slots: page.shell ? page.shell.slots : ({})
+            width: parent.width
+            // what the texts leave of the page, up to a square
+            height: Math.max(page.theme ? page.theme.target * 3 : 300,
+                             Math.min(parent.width, page.height - page.textHeight))
+        }
+        KText {  // where the slot is, in words (the arrow points there)
+            objectName: "slot_where"
+            theme: page.theme
+            width: parent.width
+            font.bold: true
+            visible: picture.visible && picture.device !== ""
+            text: visible ? Screens.fill(qsTrId("ui.slot." + picture.position.replace("-", "_")),
+                                         {"device": qsTrId("ui.slot.device." + picture.device)}) : ""
         }
         KText { theme: page.theme; width: parent.width; text: qsTrId("ui.device." + page.kind) }
         // fingerprints: which finger first (the police order, then its fall-backs), how often
@@ -101,7 +107,8 @@ Item {
             text: visible ? Screens.fill(qsTrId("ui.finger.now"), {
                 "finger": qsTrId("ui.finger." + page.shell.progress.finger),
                 "attempt": page.shell.progress.attempt, "of": page.shell.progress.of})
-                + (page.shell.progress.quality ? "  ✓ " + page.shell.progress.quality : "") : ""
+                + (page.shell.progress.quality ? "  " + Screens.fill(qsTrId("ui.finger.quality"),
+                    {"quality": page.shell.progress.quality}) : "") : ""
         }
     }
 }

@@ -1,43 +1,112 @@
 import QtQuick
 import "../parts"
 
-// The attract/home screen: the services as big tiles; one that cannot run now is
-// shown as unavailable, with why.
+// The attract/home screen: the services as big tiles, each with its icon on the left
+// and its name on the right, sharing the height of the screen; one that cannot run
+// now is shown as unavailable, with why.
 Item {
     id: home
     property var shell: kiosk
     readonly property var theme: kiosk.style
     // a touch away from the buttons: someone is here (the greeting, once per approach)
     TapHandler { onTapped: if (home.shell) home.shell.homeTouched() }
+    // the services drawn for this product (ui/qml/art/icons); any other: a form
+    readonly property var icons: ["id_photo", "id_renewal", "permit_endorsement",
+                                  "criminal_record_proof", "queue_ticket"]
+    readonly property var tiles: home.shell ? home.shell.serviceTiles : []
+    // the tiles share what the title leaves, within reason: never under 1.4 touch
+    // targets, never so tall that a few services look lost
+    readonly property real tileHeight: !theme || tiles.length === 0 ? 0 : Math.max(
+        theme.target * 1.4,
+        Math.min(theme.target * 2.8,
+                 (home.height - intro.height - column.spacing) / tiles.length - column.spacing))
     Column {
+        id: column
         anchors.fill: parent
         spacing: home.theme ? home.theme.gap : 0
         visible: home.shell !== undefined && home.shell !== null
-        KText {
-            theme: home.theme
-            heading: true
+        Column {
+            id: intro
             width: parent.width
-            text: qsTrId("ui.home.title")
-        }
-        KText {
-            theme: home.theme
-            width: parent.width
-            color: home.theme ? home.theme.quiet : "black"
-            text: qsTrId("ui.home.choose")
-        }
-        Repeater {
-            model: home.shell ? home.shell.serviceTiles : []
-            delegate: KButton {
-                required property var modelData
-                objectName: "tile_" + modelData.id
+            spacing: home.theme ? home.theme.gap / 2 : 0
+            KText {
+                theme: home.theme
+                heading: true
+                width: parent.width
+                text: qsTrId("ui.home.title")
+            }
+            KText {
                 theme: home.theme
                 width: parent.width
-                implicitHeight: home.theme.target * 1.4
-                primary: modelData.available
-                enabledState: modelData.available
-                label: modelData.available ? qsTrId(modelData.title)
-                       : qsTrId(modelData.title) + "\n" + qsTrId(modelData.reason)
-                onTapped: home.shell.startService(modelData.id)
+                color: home.theme ? home.theme.quiet : "black"
+                text: qsTrId("ui.home.choose")
+            }
+        }
+        Repeater {
+            model: home.tiles
+            delegate: Rectangle {
+                id: tile
+                required property var modelData
+                objectName: "tile_" + modelData.id
+                readonly property bool available: modelData.available
+                width: column.width
+                height: Math.max(home.tileHeight, words.implicitHeight + home.theme.gap * 2)
+                radius: 16
+                color: available ? home.theme.brand : "#E3E7EC"
+                border.width: available ? 0 : 3
+                border.color: home.theme.line
+                Rectangle {  // the icon, on a white disc
+                    id: badge
+                    objectName: "badge_" + tile.modelData.id
+                    anchors { left: parent.left; leftMargin: home.theme.gap; verticalCenter: parent.verticalCenter }
+                    width: Math.min(tile.height - home.theme.gap * 1.5, home.theme.target * 2)
+                    height: width
+                    radius: width / 2
+                    color: home.theme.card
+                    border.width: tile.available ? 0 : 3
+                    border.color: home.theme.line
+                    Image {
+                        objectName: "icon_" + tile.modelData.id
+                        readonly property bool loaded: status === Image.Ready
+                        readonly property color stroke: home.theme.brand  // the icon's lines
+                        anchors.centerIn: parent
+                        width: parent.width * 0.62
+                        height: width
+                        sourceSize: Qt.size(width, height)
+                        source: "../art/icons/" + (home.icons.indexOf(tile.modelData.id) >= 0
+                                                   ? tile.modelData.id : "service") + ".svg"
+                    }
+                }
+                Column {
+                    id: words
+                    anchors {
+                        left: badge.right; leftMargin: home.theme.gap
+                        right: parent.right; rightMargin: home.theme.gap
+                        verticalCenter: parent.verticalCenter
+                    }
+                    spacing: home.theme.gap / 4
+                    Text {
+                        width: parent.width
+                        text: qsTrId(tile.modelData.title)
+                        color: tile.available ? home.theme.onBrand : home.theme.quiet
+                        font.pixelSize: home.theme.title
+                        font.bold: true
+                        wrapMode: Text.WordWrap
+                    }
+                    Text {
+                        width: parent.width
+                        visible: !tile.available
+                        text: visible ? qsTrId(tile.modelData.reason) : ""
+                        color: home.theme.quiet
+                        font.pixelSize: home.theme.text
+                        wrapMode: Text.WordWrap
+                    }
+                }
+                MouseArea {
+                    anchors.fill: parent
+                    enabled: tile.available
+                    onClicked: home.shell.startService(tile.modelData.id)
+                }
             }
         }
     }

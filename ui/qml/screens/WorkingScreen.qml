@@ -12,7 +12,28 @@ Item {
         spacing: page.theme ? page.theme.gap : 0
         visible: page.shell !== null && page.shell !== undefined
         KText { theme: page.theme; heading: true; width: parent.width; horizontalAlignment: Text.AlignHCenter; text: page.shell ? qsTrId(page.shell.textId) : "" }
+        Drawing {  // printing: the slip coming out of the printer's slot
+            id: printer
+            visible: page.shell !== null && page.shell !== undefined && page.shell.stepType === "print"
+            theme: page.theme
+            kind: "print"
+            params: page.shell ? page.shell.params : ({})
+            slots: page.shell ? page.shell.slots : ({})
+            width: parent.width
+            height: Math.min(parent.width, page.height * 0.6)
+        }
+        KText {  // where the slip comes out, in words (the arrow points there)
+            objectName: "slot_where"
+            theme: page.theme
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            font.bold: true
+            visible: printer.visible
+            text: visible ? Screens.fill(qsTrId("ui.slot." + printer.position.replace("-", "_")),
+                                         {"device": qsTrId("ui.slot.device." + printer.device)}) : ""
+        }
         Item {
+            visible: !printer.visible
             width: parent.width
             height: page.theme ? page.theme.target * 2 : 100
             Rectangle {
