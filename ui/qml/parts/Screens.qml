@@ -26,6 +26,12 @@ QtObject {
     function file(screen) {
         return Qt.resolvedUrl("../screens/" + (files[screen] || "InfoScreen.qml"))
     }
+    // A number or code kept left to right inside any sentence: in a right-to-left
+    // language "138****8000" would otherwise read "8000****138" (the stars take the
+    // sentence's direction between the digit runs)
+    function ltr(text) {
+        return "\u202A" + text + "\u202C"
+    }
     // A message's {placeholders} filled in (the catalogue keeps Python's format).
     function fill(text, values) {
         var out = text

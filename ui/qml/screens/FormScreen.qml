@@ -237,7 +237,7 @@ Item {
             primary: true
             width: parent.width
             visible: page.offering
-            label: page.offering ? Screens.fill(qsTrId("ui.form.use_known"), {"known": page.known}) : ""
+            label: page.offering ? Screens.fill(qsTrId("ui.form.use_known"), {"known": Screens.ltr(page.known)}) : ""
             onTapped: { page.put(page.field.id, ""); page.advance() }  // empty: the engine takes the one on file
         }
         KButton {
