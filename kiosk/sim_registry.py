@@ -1,6 +1,7 @@
-"""The backend of a terminal with simulated devices and no backend (`make run`): the
-flows' `backend` step answered as the reference backend would for the one citizen
-the simulated ID card holds.
+"""The backend of a terminal on simulated devices with no backend at all (`kiosk run
+--sim` without `[backend]`, the touchscreen tests; `make run` embeds the reference
+backend instead): the flows' `backend` step answered as the reference backend would
+for the one citizen the simulated ID card holds.
 
 Two operations need more than the demo's canned answer, or the service could not
 be tried to its end: a criminal-record proof must carry a code signed by a key the
