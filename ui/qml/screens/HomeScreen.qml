@@ -15,9 +15,11 @@ Item {
                                   "criminal_record_proof", "queue_ticket"]
     readonly property var tiles: home.shell ? home.shell.serviceTiles : []
     // the tiles share what the title leaves, within reason: never under 1.4 touch
-    // targets, never so tall that a few services look lost
+    // targets (one in the wheelchair layout, whose lower half must hold them all),
+    // never so tall that a few services look lost
+    readonly property bool low: shell ? shell.reach : false
     readonly property real tileHeight: !theme || tiles.length === 0 ? 0 : Math.max(
-        theme.target * 1.4,
+        theme.target * (low ? 1.0 : 1.4),
         Math.min(theme.target * 2.8,
                  (home.height - intro.height - column.spacing) / tiles.length - column.spacing))
     Column {
@@ -50,7 +52,7 @@ Item {
                 objectName: "tile_" + modelData.id
                 readonly property bool available: modelData.available
                 width: column.width
-                height: Math.max(home.tileHeight, words.implicitHeight + home.theme.gap * 2)
+                height: Math.max(home.tileHeight, words.implicitHeight + home.theme.gap * (home.low ? 1 : 2))
                 radius: 16
                 color: available ? home.theme.brand : "#E3E7EC"
                 border.width: available ? 0 : 3
@@ -89,7 +91,7 @@ Item {
                         width: parent.width
                         text: qsTrId(tile.modelData.title)
                         color: tile.available ? home.theme.onBrand : home.theme.quiet
-                        font.pixelSize: home.theme.title
+                        font.pixelSize: home.low ? home.theme.text * 1.25 : home.theme.title
                         font.bold: true
                         wrapMode: Text.WordWrap
                     }
