@@ -65,7 +65,7 @@ class Transcript:
             value = event.value
             if isinstance(value, dict):
                 kinds = _form_kinds(self.flow, step["step"])
-                value = {k: _mask(v, kinds.get(k)) for k, v in value.items()}
+                value = {k: mask_field(kinds.get(k), v) for k, v in value.items()}
             step["inputs"].append({"at": event.now, "answer": value})
         else:
             step["inputs"].append({"at": event.now, "action": type(event).__name__.lower()})
@@ -114,7 +114,7 @@ def present(result: StepResult, form_kinds: dict[str, str]) -> dict[str, Any]:
     """A result as it may be shown outside the confirm step: personal data masked."""
     data = result.model_dump(mode="json")
     if isinstance(result, FormValues):
-        return {"values": {k: _mask(v, form_kinds.get(k)) for k, v in result.values.items()}}
+        return {"values": {k: mask_field(form_kinds.get(k), v) for k, v in result.values.items()}}
     if not type(result).PERSONAL:
         return data
     shown: dict[str, Any] = {}
@@ -132,7 +132,3 @@ def present(result: StepResult, form_kinds: dict[str, str]) -> dict[str, Any]:
 def _form_kinds(flow: Flow, step_id: str) -> dict[str, str]:
     fields = getattr(flow.step(step_id), "fields", [])
     return {f.id: f.kind for f in fields if f.personal}
-
-
-def _mask(value: Any, kind: str | None) -> Any:
-    return mask_field(kind, value)

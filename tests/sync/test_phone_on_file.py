@@ -4,14 +4,12 @@ check's answer names it in `data.phone`, where the flow's contact step reads it
 
 from __future__ import annotations
 
-import queue
-from typing import Any
-
 import pytest
 
 from backend.registry import citizen_id
 from kiosk.backend_services import BackendServices
 from tests.sync.conftest import Terminal
+from tests.sync.test_backend_services import _run
 from wire.services import Eligibility
 
 PHONE = "13912345678"
@@ -20,14 +18,6 @@ PHONE = "13912345678"
 @pytest.fixture
 def services(terminal: Terminal) -> BackendServices:
     return BackendServices(terminal.client, terminal.outbox)
-
-
-def _run(services: BackendServices, operation: str, **data: Any) -> dict[str, Any]:
-    answers: queue.Queue[dict[str, Any]] = queue.Queue()
-    params = {"operation": operation, "data": {k: f"ref.{k}" for k in data}}
-    inputs = {f"ref.{k}": v for k, v in data.items()}
-    services.start("backend", params, inputs, answers.put)
-    return answers.get(timeout=20)
 
 
 def test_the_phone_of_an_earlier_application_comes_back_in_the_eligibility_data(

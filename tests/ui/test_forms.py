@@ -11,6 +11,7 @@ from flows import events as ev
 from flows.forms import valid_id_number
 from kiosk.strings import catalogue
 from tests.ui.helpers import find, items, shown, tap, type_on_keyboard
+from tests.ui.test_session import to_the_form, wait_for
 from ui.gallery import SCREENS
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -24,11 +25,6 @@ def an_id_number(first17: str) -> str:
 
 def words(message_id: str) -> str:
     return catalogue().text(message_id, "en")
-
-
-def wait_for(qtbot, kiosk, screen: str, timeout: int = 10_000) -> None:
-    qtbot.waitUntil(lambda: kiosk.shell.screen == screen, timeout=timeout)
-    kiosk.settle(60)
 
 
 def rect(item) -> QRectF:
@@ -135,12 +131,7 @@ def test_two_fields_say_which_of_two_and_an_error_sits_under_its_field(qtbot, sh
 
 
 def test_a_phone_number_is_grouped_as_typed_and_handed_on_plain(qtbot, kiosk):
-    tap(kiosk, "tile_test_renewal")
-    wait_for(qtbot, kiosk, "info")
-    tap(kiosk, "button_continue")
-    wait_for(qtbot, kiosk, "choose")
-    tap(kiosk, "option_renewal")
-    wait_for(qtbot, kiosk, "form")
+    to_the_form(qtbot, kiosk)
     assert find(kiosk, "field_counter").property("text") == "第 1 项，共 2 项"
     assert not find(kiosk, "keyboard").property("active")  # digits: the keypad only
     target = kiosk.shell.style.target

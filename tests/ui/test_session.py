@@ -13,14 +13,19 @@ def wait_for(qtbot, kiosk, screen: str, timeout: int = 10_000) -> None:
     kiosk.settle(60)
 
 
-def to_the_confirm_step(qtbot, kiosk) -> None:
-    """The test renewal from the home screen to the screen of its values in full."""
+def to_the_form(qtbot, kiosk) -> None:
+    """The test renewal from the home screen to its contact form."""
     tap(kiosk, "tile_test_renewal")
     wait_for(qtbot, kiosk, "info")
     tap(kiosk, "button_continue")
     wait_for(qtbot, kiosk, "choose")
     tap(kiosk, "option_renewal")
     wait_for(qtbot, kiosk, "form")
+
+
+def to_the_confirm_step(qtbot, kiosk) -> None:
+    """The test renewal from the home screen to the screen of its values in full."""
+    to_the_form(qtbot, kiosk)
     for digit in PHONE:
         tap(kiosk, f"key_{digit}")
     tap(kiosk, "button_next")  # to the checkbox
