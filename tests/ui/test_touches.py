@@ -147,7 +147,8 @@ def test_each_service_takes_no_more_taps_than_its_target(qtbot, terminal, case):
     taps = terminal.shell.last_taps
     by_step = {s["step"]: s["taps"] for s in steps if s["taps"]}
     print(f"{case}: {taps} taps {by_step}")
-    assert steps[-1]["type"] == "done" and steps[-1]["mode"] == "normal", steps[-1]
+    path = [(s["step"], s["mode"], s["left_by"], s["taps"]) for s in steps]
+    assert steps[-1]["type"] == "done" and steps[-1]["mode"] == "normal", path
     assert taps == 1 + sum(s["taps"] for s in steps)  # the tile, then every step's
     assert taps <= TARGETS[case], (taps, by_step)
     assert set(PLANS[case]) <= {s["step"] for s in steps}  # the path the plan meant
