@@ -11,11 +11,18 @@ only it (`verify=<that file>` on every request: neither the system's public root
 nor REQUESTS_CA_BUNDLE). Plain http only to loopback (kiosk/sync/identity.py).
 Redirects are not followed: the backend's API never redirects, and a redirect could
 lead the terminal off the address it checked.
+
+Time: requests are signed with the system clock, which chrony keeps. A terminal back
+from a power loss may start hours off before chrony has a source; the backend then
+refuses its signatures (`clock_skew`, with its own time). The client takes that time
+(pinned TLS: it is the backend's) and signs by it until the system clock is back
+near it, so a citizen's records still go; the backend has alerted the drift.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 import time
 from collections.abc import Callable
@@ -27,6 +34,12 @@ from pydantic import BaseModel
 
 from kiosk.sync.identity import Identity, InsecureBackend, check_backend_url, needs_ca
 from wire import signing
+
+log = logging.getLogger("kiosk.sync.client")
+
+# A system clock this far off the backend's is not trusted for signing: a fraction
+# of the signature window, so a clock on its way off is caught before it fails.
+TRUSTED_DRIFT_S = signing.WINDOW_S / 5
 
 
 class Unavailable(Exception):
@@ -56,8 +69,27 @@ class BackendClient:
         self.base = identity.backend_url.rstrip("/")
         self.verify = tls_verify(identity.backend_url, identity.ca_file)
         self.timeout_s = timeout_s
-        self.clock = clock
+        self.clock = clock  # the system clock
+        self.offset_s = 0.0  # what the system clock is behind the backend's, when untrusted
         self.http = requests.Session()
+
+    def now(self) -> float:
+        """The time requests are signed with."""
+        return self.clock() + self.offset_s
+
+    def backend_time(self, server_time: float) -> None:
+        """The backend's clock as it answered: sign by it while the system clock is far
+        off (a terminal back from a power loss), by the system clock again once chrony
+        has it back."""
+        drift = server_time - self.clock()
+        offset = drift if abs(drift) > TRUSTED_DRIFT_S else 0.0
+        if (offset == 0.0) != (self.offset_s == 0.0):
+            if offset:
+                log.error("the system clock is %+.0f s off the backend's: signing by "
+                          "the backend's until chrony corrects it", -drift)  # fmt: skip
+            else:
+                log.warning("the system clock agrees with the backend's again")
+        self.offset_s = offset
 
     def close(self) -> None:
         self.http.close()
@@ -70,9 +102,28 @@ class BackendClient:
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """The response of a signed request (2xx or 304), or Unavailable / Refused."""
+        try:
+            return self._call(method, path, body, headers)
+        except Refused as exc:
+            server_time = exc.body.get("server_time")
+            if exc.code != "clock_skew" or not isinstance(server_time, int | float):
+                raise
+            signed_by = self.offset_s
+            self.backend_time(float(server_time))
+            if self.offset_s == signed_by:
+                raise  # the time signed by was not what was wrong
+            return self._call(method, path, body, headers)  # once, by the corrected time
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: BaseModel | None,
+        headers: dict[str, str] | None,
+    ) -> requests.Response:
         raw = body.model_dump_json().encode() if body is not None else b""
         signed = signing.sign(
-            self.identity.key, self.identity.terminal_id, method, path, raw, self.clock()
+            self.identity.key, self.identity.terminal_id, method, path, raw, self.now()
         )
         if body is not None:
             signed["Content-Type"] = "application/json"

@@ -59,6 +59,7 @@ class Link:
         reply = HeartbeatReply.model_validate_json(
             self.client.call("POST", "/v1/heartbeat", beat).content
         )
+        self.client.backend_time(reply.server_time)
         self.outbox.note("last_heartbeat", json.dumps(
             {"at": beat.terminal_time, "server_time": reply.server_time, "drift_s": reply.drift_s}
         ))  # fmt: skip
@@ -81,7 +82,7 @@ class Link:
         }
         if not changes:
             return
-        at = self.client.clock()
+        at = self.client.now()
         with self.outbox.transaction():
             self.outbox.add("device_event", {"at": at, "changes": changes})
             self.outbox.write_note("device_states", json.dumps(now))

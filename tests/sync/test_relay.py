@@ -185,18 +185,49 @@ def test_a_city_pack_from_the_backend_is_the_one_in_use(
     assert text is not None and parse_pack(text, "pulled").issuer == "北京市公安局东城分局"
 
 
-def test_a_terminal_clock_off_the_window_is_alerted_and_nothing_is_lost(
+def test_a_terminal_clock_off_the_window_signs_by_the_backends_and_is_alerted(
     terminal: Terminal, live_backend: LiveBackend, clock: Clock
 ) -> None:
-    _queue(terminal, 3)
+    """Back from a power loss with its clock 15 minutes fast, before chrony has a
+    source: the backend refuses the first signature and names its time; the terminal
+    signs by that time, so the citizens' records go, and the drift is alerted on
+    both sides. Once the system clock is right again, it signs by it."""
+    keys = _queue(terminal, 3)
     terminal.client.clock = lambda: clock() + 900
-    assert terminal.link.relay.send_once().failed == 3
-    assert "clock_alert" in terminal.outbox.notes()
-    assert terminal.outbox.status()["depth"] == 3
+    assert terminal.link.relay.send_once().sent == 3
+    assert [r.key for r in _at_backend(live_backend)] == keys
+    assert terminal.outbox.status()["depth"] == 0
+    assert terminal.client.offset_s == pytest.approx(-900, abs=5)
     with Session(live_backend.app.state.engine) as db:
         from backend.db import Alert
 
         assert [a.kind for a in db.scalars(select(Alert))] == ["clock_drift"]
+    reply = terminal.link.heartbeat()  # the raw clock, so the drift shows on the console
+    assert reply.drift_alert and "clock_alert" in terminal.outbox.notes()
+    terminal.client.clock = clock  # chrony stepped the clock
+    terminal.link.heartbeat()
+    assert terminal.client.offset_s == 0.0
+
+
+def test_a_refusal_for_the_clock_with_the_clock_right_is_not_sent_again(
+    terminal: Terminal, live_backend: LiveBackend, clock: Clock
+) -> None:
+    """A clock_skew refusal whose time agrees with the terminal's is not the clock's
+    fault: it is refused as it came, not sent twice."""
+    from kiosk.sync.client import Refused
+
+    calls = []
+    original = terminal.client._call
+
+    def skewed(*args, **kwargs):
+        calls.append(args)
+        raise Refused(401, "clock_skew", "outside the window", {"server_time": clock()})
+
+    terminal.client._call = skewed  # type: ignore[method-assign]
+    with pytest.raises(Refused):
+        terminal.client.call("GET", "/v1/config")
+    assert len(calls) == 1 and terminal.client.offset_s == 0.0
+    terminal.client._call = original  # type: ignore[method-assign]
 
 
 def test_a_device_that_changed_state_is_reported_as_an_event(
