@@ -194,7 +194,7 @@ class FlowEngine:
             self.committed = self.committed or event.result.state == "unknown"
             self.session.collect(step_id, event.result)
             return self._failed(ev.StepFailed(event.now, step_id, f"payment_{event.result.state}"))
-        if kind.irreversible:
+        if self.flow.irreversible(step_id):
             self.committed = True
         return self._leave(step_id, event.result, event.now, "completed")
 
@@ -238,7 +238,7 @@ class FlowEngine:
         target = next(
             b.go for b in self.flow.step(step_id).branches() if b.rule is None or b.rule.holds(data)
         )
-        if self.flow.kind(step_id).irreversible:
+        if self.flow.irreversible(step_id):
             self._stack.clear()  # Back never undoes a payment or a submission
             return self._go(target, now, cause, facts=facts)
         return self._go(target, now, cause, facts=facts, push=snapshot)

@@ -133,6 +133,13 @@ class Flow(BaseModel):
     def kind(self, step_id: str) -> StepType:
         return STEP_TYPES[self.steps[step_id].type]
 
+    def irreversible(self, step_id: str) -> bool:
+        """Whether the step, once it succeeded, cannot be undone: its type's word,
+        except a backend step that only looks something up."""
+        return self.kind(step_id).irreversible and getattr(
+            self.steps[step_id].params(), "writes", True
+        )
+
     def timeout_of(self, step_id: str) -> float:
         return self.steps[step_id].timeout or self.defaults.timeout
 
@@ -147,7 +154,7 @@ class Flow(BaseModel):
         return frozenset(
             origin
             for origin in self.steps
-            if any(self.kind(s).irreversible for s in self.reachable_from([origin]))
+            if any(self.irreversible(s) for s in self.reachable_from([origin]))
         )
 
     def exits(self, step_id: str) -> list[str]:

@@ -136,6 +136,9 @@ class PayParams(Params):
 class BackendParams(Params):
     operation: str
     offline: Literal["require_online", "queue"] = "require_online"
+    # false for a lookup (eligibility): it changes nothing at the backend, so a failure
+    # after it owes the citizen their card back, not the refund path of a paid session
+    writes: bool = True
     data: dict[str, str] = Field(default_factory=dict)  # request field -> collected value
 
 

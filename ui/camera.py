@@ -9,6 +9,7 @@ neither waits for the other and the GUI thread never waits on the camera.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -84,7 +85,7 @@ class PhotoStep(QObject):
         self._hints: list[str] = []
         self._guide = [0.0, 0.0, 0.0, 0.0]
         self._countdown = -1
-        self._clean = 0  # analyses in a row with every check passing
+        self._clean_since: float | None = None  # since when every check has passed
         self._frame = 0
         self._reviewing = False
         self._made: Made | None = None
@@ -140,14 +141,15 @@ class PhotoStep(QObject):
             return image
 
         self._reviewing, self._made, self._countdown = False, None, -1
-        self._clean = 0
+        self._clean_since = None
         self._live = LiveAnalyser(
             frames,
             load(self._spec_name),
             self._analysed.emit,
             self._captured.emit,
             still=lambda: _image(tap.newest()),
-            steady=int(STEADY_S * 10),
+            steady=3,
+            steady_s=STEADY_S,
         ).start()
         self.changed.emit()
 
@@ -194,11 +196,13 @@ class PhotoStep(QObject):
                 x0, y0, x1, y1 = analysis.target_box
                 self._guide = [x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h]
         self._speak_hint()
-        if analysis.ok:
-            self._clean += 1
-            self._countdown = max(1, int(STEADY_S - self._clean / 10 + 0.999))
+        if analysis.ok:  # 3-2-1 in seconds, as the analyser holds it (kiosk/photo/live.py)
+            now = time.monotonic()
+            if self._clean_since is None:
+                self._clean_since = now
+            self._countdown = max(1, math.ceil(STEADY_S - (now - self._clean_since)))
         else:
-            self._clean, self._countdown = 0, -1
+            self._clean_since, self._countdown = None, -1
         self.changed.emit()
 
     def _speak_hint(self) -> None:

@@ -1,7 +1,10 @@
 """Live guidance and auto-capture: the newest preview frame analysed at about 10 Hz
 on a thread of its own, apart from the preview's rate; each analysis goes to the
 screen (its hints and the guide's target box); when every check has passed over a
-few frames in a row, the still is taken and made into the spec's photo.
+few frames in a row and for `steady_s` seconds, the still is taken and made into the
+spec's photo. The hold is timed, not counted: a terminal that analyses only three
+frames a second (a loaded machine) would otherwise ask a swaying citizen for ten
+seconds of stillness instead of three, and never take the photo.
 
 Frames that arrive while one is analysed are skipped, never queued: the hint is
 always about the citizen as they are now. The models load on the first frame.
@@ -71,6 +74,8 @@ class LiveAnalyser:
         still: StillSource | None = None,
         rate_hz: float = 10.0,
         steady: int = 3,
+        steady_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.frames = frames
         self.spec = spec
@@ -78,7 +83,9 @@ class LiveAnalyser:
         self.on_capture = on_capture
         self.still = still
         self.period = 1.0 / rate_hz
-        self.steady = steady
+        self.steady = steady  # clean analyses in a row, at least
+        self.steady_s = steady_s  # and this long since the first of them
+        self.clock = clock
         self.analysed = 0
         self.hints = SteadyHints()
         self._stop = threading.Event()
@@ -101,7 +108,7 @@ class LiveAnalyser:
     def _run(self) -> None:
         preview = FaceModels(stream=True)  # tracking: faster from frame to frame
         try:
-            clean_in_a_row = 0
+            clean_in_a_row, clean_since = 0, 0.0
             while not self._stop.is_set():
                 started = time.monotonic()
                 frame = self.frames(self.period)
@@ -113,7 +120,10 @@ class LiveAnalyser:
                 self.analysed += 1
                 self.on_analysis(replace(analysis, problems=self.hints.update(verdict.refused)))
                 clean_in_a_row = clean_in_a_row + 1 if verdict.ok else 0
-                if clean_in_a_row >= self.steady:
+                if clean_in_a_row == 1:
+                    clean_since = self.clock()
+                held = self.clock() - clean_since
+                if clean_in_a_row >= self.steady and held >= self.steady_s:
                     self._capture(frame)
                     return
                 self._stop.wait(max(0.0, self.period - (time.monotonic() - started)))

@@ -186,6 +186,40 @@ def test_live_guidance_hints_then_captures_when_held_still(models, portraits):
     assert hints[-1] == [] and hints[-2] == [] and hints[-3] == ["too_far"], hints[-4:]
 
 
+def test_the_hold_still_is_timed_not_counted_on_a_slow_machine(models, portraits):
+    """A terminal that analyses three frames a second asks for the same three seconds
+    of stillness as one that analyses ten: counted in frames, a loaded machine asked
+    a swaying citizen for ten seconds, and the photo was never taken."""
+    grace = portraits["grace_hopper"]
+    box = models.find(grace).faces[0]
+    good = framed(grace, (box.p(234)[0], box.p(10)[1], box.p(454)[0], box.p(152)[1]), 640, 480)
+    rules = spec.load(str(SPECS / "grace_hopper_id_card.toml"))
+
+    def frames(timeout: float) -> np.ndarray:
+        time.sleep(1 / 3)  # a machine busy elsewhere: three analyses a second
+        return good
+
+    captured, result = threading.Event(), {}
+    clean_at: list[float] = []
+
+    def on_analysis(analysis) -> None:
+        if analysis.ok and not clean_at:
+            clean_at.append(time.monotonic())
+
+    def on_capture(made) -> None:
+        result["made"], result["at"] = made, time.monotonic()
+        captured.set()
+
+    live = LiveAnalyser(frames, rules, on_analysis, on_capture, steady=3, steady_s=3.0).start()
+    try:
+        assert captured.wait(60)
+    finally:
+        live.stop()
+    assert result["made"].ok, result["made"].problems
+    assert result["at"] - clean_at[0] >= 3.0  # held for the time, not for three frames
+    assert live.analysed < 30  # what the old count of ten a second asked for
+
+
 def test_the_models_load_when_first_needed_and_nothing_is_downloaded(tmp_path):
     """Constructing the pipeline imports no model; analysing works with the network
     cut off (every connect refused)."""

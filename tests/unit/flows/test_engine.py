@@ -9,7 +9,7 @@ import pytest
 from flows import events as ev
 from flows.engine import EngineError, FlowEngine
 from flows.loader import load_flow
-from flows.results import Choice, Payment, PrintJob, TakeBack
+from flows.results import BackendReply, Choice, Payment, PrintJob, TakeBack
 from flows.session import Session
 
 FLOW = load_flow(Path(__file__).resolve().parents[2] / "flows" / "test_renewal.yaml")
@@ -367,3 +367,23 @@ def test_the_same_events_give_the_same_effects():
         return out
 
     assert run() == run()
+
+
+SERVICES = Path(__file__).resolve().parents[3] / "flows" / "services"
+
+
+@pytest.mark.parametrize(("flow_file", "written"), [("id_renewal", "submit"),
+                                                     ("permit_endorsement", "write")])  # fmt: skip
+def test_a_lookup_commits_nothing_and_a_failure_after_it_gives_the_card_back(flow_file, written):
+    """Once, every backend step counted as done-for-good, the eligibility lookup too: a
+    photo step that timed out after it took the refund path of a paid session (a
+    refund voucher for no payment) instead of giving the card back."""
+    flow = load_flow(SERVICES / f"{flow_file}.yaml")
+    assert not flow.irreversible("eligibility")
+    assert flow.irreversible(written) and flow.irreversible("pay")
+    d = Drive(flow)
+    d.engine.current = "eligibility"  # the card read, the lookup under way
+    d.complete(BackendReply(status="eligible", data={}))
+    assert not d.engine.committed
+    d.send(ev.StepFailed(3.0, d.at, "timeout"))
+    assert d.engine.mode == "cancelling" and d.at == flow.on_cancel
