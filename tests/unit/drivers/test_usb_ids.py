@@ -28,7 +28,7 @@ def parse(line: str) -> list[tuple[str, str, str]]:
     pairs, at = [], 0
     while at < len(line):
         found = PAIR.match(line, at)
-        assert found, f"not a KEY op \"value\" pair at {line[at:]!r}"
+        assert found, f'not a KEY op "value" pair at {line[at:]!r}'
         key, attr, op, value = found.groups()
         name = key + (attr or "")
         if attr:
