@@ -6,6 +6,7 @@ schema includes this model.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,3 +76,15 @@ class DeviceSection(BaseModel):
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)
     faults: list[FaultSpec] = Field(default_factory=list)
     fault_seed: int = 0
+
+
+class DeviceLinksSection(BaseModel):
+    """Where the devices' stable names are (packaging/udev/70-kiosk-devices.rules)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dir: Path = Field(
+        Path("/dev/kiosk"),
+        description="the folder of the stable names udev makes, one link per device "
+        "(/dev/kiosk/id_card, ...); `kiosk devices list` looks there",
+    )

@@ -17,6 +17,7 @@ from kiosk.display import VirtualDisplay
 from kiosk.simulated import SimulatedDevices
 from kiosk.status import TerminalStatus, terminal_status
 from kiosk.strings import Catalogue
+from kiosk.systemd import Notifier
 
 log = logging.getLogger("kiosk.app")
 
@@ -36,6 +37,9 @@ def run(
     from kiosk.memory import fewer_arenas
 
     fewer_arenas()  # before the devices' and the models' threads (kiosk/memory.py)
+    # before any program is started: they must not inherit the notify socket
+    systemd = Notifier.from_environment()
+    systemd.status("starting")
     config = loaded.config
     width, height = (1080, 1920) if config.screen.orientation == "portrait" else (1920, 1080)
     virtual: VirtualDisplay | None = None
@@ -54,6 +58,7 @@ def run(
     backend: Any = None
     link: Any = None
     try:
+        systemd.status("starting the devices and the backend link")
         states = devices.start() if options.simulated else None
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
@@ -97,6 +102,7 @@ def run(
             fullscreen=virtual is not None or not (options.windowed or options.screenshot),
             screenshot=options.screenshot,
             quit_after_s=options.quit_after_s,
+            systemd=systemd,
         )
     finally:
         if link is not None:
@@ -107,6 +113,7 @@ def run(
         if virtual is not None:
             virtual.stop()
         log.info("kiosk stopped", extra={"terminal": config.terminal.id})
+        systemd.close()
 
 
 def _camera_frames(devices: SimulatedDevices) -> Callable[[float], object] | None:

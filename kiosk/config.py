@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from drivers.config import DeviceName, DeviceSection
+from drivers.config import DeviceLinksSection, DeviceName, DeviceSection
 from kiosk.documents.config import ProofSection
 from kiosk.errors import ConfigError
 from kiosk.maintenance import MaintenanceSection
@@ -168,6 +168,7 @@ class KioskConfig(BaseModel):
     proof: ProofSection = Field(default_factory=ProofSection)
     maintenance: MaintenanceSection = Field(default_factory=MaintenanceSection)
     slots: SlotsSection = Field(default_factory=SlotsSection)
+    device_links: DeviceLinksSection = Field(default_factory=DeviceLinksSection)
     devices: dict[DeviceName, DeviceSection] = Field(default_factory=dict)
 
     @field_validator("devices")

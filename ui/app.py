@@ -12,12 +12,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QEvent,
+    QEventLoop,
+    QObject,
+    QTimer,
+    QtMsgType,
+    Slot,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QGuiApplication, QInputDevice, QSinglePointEvent
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
 from kiosk.strings import Catalogue
+from kiosk.systemd import Notifier
 from ui.camera import CameraImages
 from ui.shell import KioskShell
 from ui.translator import CatalogueTranslator
@@ -221,14 +230,56 @@ class Kiosk:
         self.settle(0)
 
 
+class SystemdWatch(QObject):
+    """systemd hears from the touchscreen itself: READY=1 once the window has put its
+    first frame on the screen, WATCHDOG=1 from a timer on the GUI thread (a frozen
+    event loop stops the pings, and systemd restarts the kiosk), STOPPING=1 at quit.
+    With no notify socket it does nothing at all."""
+
+    def __init__(self, kiosk: Kiosk, notifier: Notifier) -> None:
+        super().__init__()
+        self.notifier = notifier
+        self.window = kiosk.window
+        self.ready = False
+        self.pings = QTimer(self)
+        self.pings.timeout.connect(self.ping)
+        if not notifier.enabled:
+            return
+        # emitted on the render thread; this object lives on the GUI thread, so the
+        # slot runs there (a queued connection)
+        self.window.frameSwapped.connect(self.first_frame)
+        if notifier.watchdog_s is not None:
+            self.pings.start(max(1, int(notifier.watchdog_s * 1000)))
+
+    @Slot()
+    def first_frame(self) -> None:
+        if self.ready:
+            return
+        self.ready = True
+        self.window.frameSwapped.disconnect(self.first_frame)
+        self.notifier.send("READY=1")
+        self.notifier.status("showing the home screen")
+
+    @Slot()
+    def ping(self) -> None:
+        self.notifier.send("WATCHDOG=1")
+
+    def stop(self) -> None:
+        self.pings.stop()
+        self.notifier.send("STOPPING=1\nSTATUS=stopping")
+
+
 def show_kiosk(
     kiosk: Kiosk,
     *,
     fullscreen: bool,
     screenshot: Path | None = None,
     quit_after_s: float | None = None,
+    systemd: Notifier | None = None,
 ) -> int:
-    """Run the touchscreen until closed; with `screenshot`, save one frame and quit."""
+    """Run the touchscreen until closed; with `screenshot`, save one frame and quit.
+    `systemd`: the unit's notify socket (kiosk.systemd), told ready, alive, stopping."""
+    watch = SystemdWatch(kiosk, systemd or Notifier({}))
     if fullscreen:
         kiosk.window.showFullScreen()
     else:
@@ -247,6 +298,7 @@ def show_kiosk(
         QTimer.singleShot(int(quit_after_s * 1000), kiosk.app.quit)
     _quit_on_signals(kiosk.app)
     kiosk.app.exec()
+    watch.stop()
     kiosk.close()
     return result["code"]
 

@@ -196,8 +196,10 @@ class DevicesCommand(Command):
 
     def run(self, args: argparse.Namespace, console: Console) -> int:
         from drivers.registry import DEVICE_CLASSES, driver_path
+        from drivers.stable_names import look
 
-        configured = console.loaded_config().config.devices
+        config = console.loaded_config().config
+        configured = config.devices
         rows = []
         for name in DEVICE_NAMES:
             section = configured.get(name)  # type: ignore[call-overload]
@@ -221,17 +223,45 @@ class DevicesCommand(Command):
                     row["state"] = "configured"
                 else:
                     row.update(_check(device, section, args.action))
+            # its stable name (packaging/udev), whatever the port the configuration gives
+            row.update(look(name, config.device_links.dir).as_dict())
             rows.append(row)
         fine = ("online", "configured", "not_configured", "no_driver_yet")
         failed = [r for r in rows if r.get("state") not in fine]
-        human = "\n".join(
-            f"{r['device']:<17} {r['state']:<15} {r.get('driver') or '-'}"
-            + (f"  self-test: {r['selftest']}" if r.get("selftest") else "")
-            + (f"  {r['detail']}" if r.get("detail") else "")
-            for r in rows
-        )
+        lines = []
+        for r in rows:
+            lines.append(
+                f"{r['device']:<17} {r['state']:<15} {r.get('driver') or '-'}"
+                + (f"  self-test: {r['selftest']}" if r.get("selftest") else "")
+                + (f"  {r['detail']}" if r.get("detail") else "")
+            )
+            if args.action == "list":
+                lines.extend(f"{'':<18}{line}" for line in _link_lines(r, console))
+        human = "\n".join(lines)
         console.report({"devices": rows}, human)
         return EXIT_FAILED if failed else EXIT_OK
+
+
+def _link_lines(row: dict[str, Any], console: Console) -> list[str]:
+    """For a technician: the device's stable name, what is behind it, what the
+    configuration names (all of it in the --json rows too)."""
+    usb = row["usb"]
+    if not row["link_exists"]:
+        lines = [console.text("devices.link_missing", link=row["link"])]
+    else:
+        found = console.text("devices.not_usb")
+        if usb is not None:
+            name = usb["known_as"] or usb["model"] or "-"
+            found = console.text("devices.usb", id=f"{usb['vendor']}:{usb['product']}",
+                                 serial=usb["serial"] or "-", name=name)  # fmt: skip
+        target = row["link_target"]
+        lines = [console.text("devices.link_found", link=row["link"], target=target, found=found)]
+    port = row.get("port")
+    if port and port != "simulator":
+        lines.append(console.text("devices.configured_port", port=port))
+        if row["link_exists"] and port != row["link"]:
+            lines.append(console.text("devices.port_not_stable", link=row["link"]))
+    return lines
 
 
 def _check(device: Any, section: Any, action: str, faults_from: Any = None) -> dict[str, Any]:

@@ -150,3 +150,44 @@ def test_run_on_simulated_devices(tmp_path, pcscd_service):
         "online",
     )
     assert qt_warnings(tmp_path / "log") == []
+
+
+def test_systemd_hears_ready_pings_and_stopping(tmp_path, xvfb_display, pcscd_service):
+    """As under kiosk.service (Type=notify, WatchdogSec): a datagram socket stands in
+    for systemd; WATCHDOG_PID names another process, as cage's pid does there."""
+    import socket
+
+    path = str(tmp_path / "notify")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(path)
+        process = subprocess.Popen(
+            [KIOSK, "run", "--sim", "--quit-after", "4"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env_for(
+                tmp_path,
+                DISPLAY=xvfb_display,
+                NOTIFY_SOCKET=path,
+                WATCHDOG_USEC="1000000",
+                WATCHDOG_PID="1",
+                PYTHONPATH=str(REPO),  # this checkout's code, whichever the venv points at
+            ),
+        )
+        heard: list[str] = []
+        deadline = time.monotonic() + 90
+        try:
+            while not any("STOPPING=1" in m.split("\n") for m in heard):
+                systemd.settimeout(max(0.1, deadline - time.monotonic()))
+                heard.append(systemd.recv(4096).decode())  # TimeoutError: never stopped
+        finally:
+            if time.monotonic() > deadline:
+                process.kill()
+            _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    lines = [line for message in heard for line in message.split("\n")]
+    assert lines.index("READY=1") < lines.index("STOPPING=1"), lines
+    after_ready = lines[lines.index("READY=1") : lines.index("STOPPING=1")]
+    assert after_ready.count("WATCHDOG=1") >= 4, lines  # every 0.5 s for ~4 s
+    assert next(line for line in lines if line.startswith("STATUS=")) == "STATUS=starting"
+    assert qt_warnings(tmp_path / "log") == []
