@@ -87,7 +87,7 @@ def test_devices_list_and_selftest_on_simulators(pcscd_service):
     assert rows["receipt_printer"]["media"]["paper"] == "ok"
     selftest = json.loads(kiosk("devices", "selftest", "--sim", "--json").stdout)
     results = {r["device"]: r.get("selftest") for r in selftest["devices"]}
-    assert [results[d] for d in every] == ["success"] * 8
+    assert [results[d] for d in every] == ["success"] * 8, selftest["devices"]
 
 
 def test_conformance_certifies_ours_and_refuses_a_mutant():
