@@ -21,7 +21,19 @@ Item {
         return row.state === "passed" ? "✓ " + qsTrId("ui.commission.passed")
                                        : "✗ " + Screens.fill(qsTrId("ui.commission.failed"), {"outcome": Screens.ltr(row.outcome)})
     }
-    onStageChanged: if (stage === "form") Qt.callLater(function() { urlInput.forceActiveFocus() })
+    // the form takes the keyboard; past it the keyboard goes down, so the results
+    // and the last button are not under it
+    onStageChanged: {
+        if (stage === "form") {
+            // back from a refusal: on the field the line under it is about
+            var field = page.job && page.job.messageField === "code" ? codeInput : urlInput
+            Qt.callLater(function() { field.forceActiveFocus() })
+        } else {
+            urlInput.focus = false
+            codeInput.focus = false
+            Qt.inputMethod.hide()
+        }
+    }
 
     Column {
         id: content
@@ -92,6 +104,13 @@ Item {
             }
             KText { objectName: "commission_url_error"; theme: page.theme; width: parent.width; color: page.theme.alert; visible: text !== ""; text: page.problem("url") }
             KText { theme: page.theme; width: parent.width; font.bold: true; text: qsTrId("ui.commission.code") }
+            KText {  // the example kept whole and left to right (Screens.ltr)
+                theme: page.theme
+                width: parent.width
+                color: page.theme.quiet
+                font.pixelSize: page.theme.small
+                text: Screens.fill(qsTrId("ui.commission.code_hint"), {"example": Screens.ltr("ABCD‑EFGH‑JKLM‑NPQR")})
+            }
             Rectangle {
                 width: parent.width
                 height: page.theme.target
@@ -107,13 +126,12 @@ Item {
                     horizontalAlignment: TextInput.AlignLeft
                     LayoutMirroring.enabled: false
                     // a one-time secret: the keyboard learns nothing of it
-                    inputMethodHints: Qt.ImhSensitiveData | Qt.ImhLatinOnly | Qt.ImhPreferUppercase | Qt.ImhNoPredictiveText
+                    inputMethodHints: Qt.ImhSensitiveData | Qt.ImhLatinOnly | Qt.ImhNoPredictiveText | Qt.ImhNoAutoUppercase
                     font.pixelSize: page.theme.text
                     color: page.theme.ink
                     font.capitalization: Font.AllUppercase
                 }
             }
-            KText { theme: page.theme; width: parent.width; color: page.theme.quiet; font.pixelSize: page.theme.small; text: qsTrId("ui.commission.code_hint") }
             KText { objectName: "commission_code_error"; theme: page.theme; width: parent.width; color: page.theme.alert; visible: text !== ""; text: page.problem("code") }
             KButton {
                 objectName: "button_commission_submit"
@@ -136,6 +154,7 @@ Item {
                 theme: page.theme
                 width: parent.width
                 font.bold: true
+                heading: page.stage === "done"
                 text: page.stage === "done" ? qsTrId("ui.commission.done")
                     : page.job && page.job.doing ? qsTrId("ui.commission." + page.job.doing) : ""
             }
