@@ -192,3 +192,20 @@ def test_with_no_pin_configured_the_screen_says_it_cannot_be_commissioned(qapp, 
         assert any("cannot be commissioned" in r.getMessage() for r in caplog.records)
     finally:
         kiosk.close()
+
+
+def test_the_composition_root_wires_the_door_of_the_configuration(qapp, tmp_path):
+    """`kiosk run`'s own wiring: the PIN of the configuration (none here: the screen
+    says the terminal cannot be commissioned) and the configured devices."""
+    from kiosk.app import _commissioning
+    from kiosk.config import load
+    from kiosk.simulated import SimulatedDevices
+    from kiosk.status import terminal_status
+    from kiosk.strings import catalogue
+
+    loaded = load(env={"KIOSK__CACHE__DATABASE": str(tmp_path / "kiosk.db")})
+    config = loaded.config
+    job = _commissioning(loaded, SimulatedDevices(), terminal_status(config, None), catalogue())
+    assert job.stage == ("pin" if config.maintenance.pin_hash else "no_pin")
+    assert job.steps.devices() == [d.name for d in terminal_status(config, None).devices
+                                   if d.enabled]  # fmt: skip
