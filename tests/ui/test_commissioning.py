@@ -14,6 +14,7 @@ import pytest
 from kiosk.maintenance import hash_pin
 from tests.services.backend import LiveBackend
 from tests.services.process import free_port
+from tests.ui.conftest import QtWarnings
 from tests.ui.helpers import find, items, shown, tap, texts
 
 PIN = "482916"
@@ -80,6 +81,8 @@ def first_boot(qapp, tmp_path: Path):
         return Commissioning(Door(config.maintenance), steps,
                              on_finished=lambda: finished.append(True))  # fmt: skip
 
+    warnings = QtWarnings()
+    logging.getLogger("kiosk.ui.qt").addHandler(warnings)
     built = Kiosk(
         shell_factory(catalogue(), device_states=states | {"network": "online"},
                       commissioning=commissioning),
@@ -93,8 +96,10 @@ def first_boot(qapp, tmp_path: Path):
         yield built
     finally:
         built.close()
+        logging.getLogger("kiosk.ui.qt").removeHandler(warnings)
         devices.stop()
         backend.stop()
+    assert warnings.messages == [], warnings.messages  # a Qt warning fails the test
 
 
 def test_a_first_boot_is_commissioned_on_the_touchscreen(qtbot, first_boot, caplog):
