@@ -80,7 +80,7 @@ class Commissioning(QObject):
         self._terminal = ""
         self._printed = ""
         self.finished = False
-        self._news.connect(lambda change: change())
+        self._news.connect(self._take_news)  # queued: run on Qt's thread
 
     # --- what QML reads ------------------------------------------------------------
 
@@ -165,7 +165,13 @@ class Commissioning(QObject):
     # --- the work, off Qt's thread ---------------------------------------------------
 
     def _later(self, change: Callable[[], None]) -> None:
-        self._news.emit(change)
+        try:
+            self._news.emit(change)
+        except RuntimeError:  # the window closed while the work went on: nobody to tell
+            log.warning("commissioning news after the screen closed: dropped")
+
+    def _take_news(self, change: Callable[[], None]) -> None:
+        change()
 
     def _run(self, url: str, code: str) -> None:
         try:
