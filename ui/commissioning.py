@@ -26,7 +26,8 @@ from kiosk.errors import KioskError
 from kiosk.maintenance import Door
 from kiosk.sync.enrolment import Enrolled, typed_code
 
-log = logging.getLogger("kiosk.ui.commissioning")
+# the commissioning's own log (not Qt's: kiosk.ui.* is where Qt's warnings go)
+log = logging.getLogger("kiosk.commissioning")
 QVARIANT_LIST: Any = "QVariantList"
 
 # what the screen says for each of the enrolment's errors (kiosk/sync/enrolment.py),

@@ -182,7 +182,7 @@ def test_with_no_pin_configured_the_screen_says_it_cannot_be_commissioned(qapp, 
         def __getattr__(self, name: str):
             raise AssertionError(f"{name} called without the PIN")
 
-    with caplog.at_level(logging.ERROR, logger="kiosk.ui.commissioning"):
+    with caplog.at_level(logging.ERROR, logger="kiosk.commissioning"):
         made = shell_factory(catalogue(), commissioning=lambda: Commissioning(
             Door(MaintenanceSection()), Nothing()))  # fmt: skip
         kiosk = Kiosk(made, catalogue(), size=(1080, 1920))
