@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.commissioning import needs_commissioning
 from kiosk.config import LoadedConfig
 from kiosk.display import VirtualDisplay
 from kiosk.simulated import SimulatedDevices
@@ -63,6 +64,10 @@ def run(
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
         link = _backend_link(config, devices)
+        first_boot = needs_commissioning(config, options.simulated)
+        if first_boot:
+            log.warning("first boot: no identity (%s), the commissioning screen is shown",
+                        config.backend.identity_file)  # fmt: skip
         status = terminal_status(config, states)
         city_pack = city_pack_of(config)
         receipts = photo_receipts(config)
@@ -90,6 +95,9 @@ def run(
                 receipts=receipts.next,
                 slots=config.slots.model_dump(),
                 languages=city_pack().languages,
+                commissioning=(lambda: _commissioning(loaded, devices, status, strings))
+                if first_boot
+                else None,
             ),
             strings,
             size=(width, height),
@@ -164,6 +172,24 @@ def _desk(
         restart=quit_app,
         camera=lambda: _camera_frames(devices),
     )
+
+
+def _commissioning(
+    loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatus, strings: Catalogue
+) -> Any:
+    """First boot (kiosk/commissioning.py): behind the desk's PIN, enrolment, every
+    device's self-test, the slip. Done, the kiosk restarts (as the desk's Restart does)
+    so that the sync link, payments and help line all start with the new identity."""
+    from kiosk.commissioning import Commissioner
+    from kiosk.maintenance import Door
+    from ui.app import quit_app
+    from ui.commissioning import Commissioning
+
+    config = loaded.config
+    configured = [d.name for d in status.devices if d.enabled]
+    steps = Commissioner(config, devices.drivers, lambda: configured, strings)
+    return Commissioning(Door(config.maintenance), steps, backend_url=config.backend.url or "",
+                         on_finished=quit_app)  # fmt: skip
 
 
 def _sync_lines(link: Any) -> list[str]:

@@ -98,6 +98,11 @@ class BackendSection(BaseModel):
         Path("/var/lib/kiosk/identity.json"),
         description="the terminal's key pair and id from `kiosk enroll` (mode 0600)",
     )
+    ca_file: Path | None = Field(
+        None,
+        description="the police CA certificate (PEM), installed with this file: the first "
+        "boot's commissioning screen pins it for an https backend (`kiosk enroll --ca`)",
+    )
     timeout_s: float = Field(10.0, gt=0, le=120, description="one request's time limit")
     batch_size: int = Field(100, ge=1, le=500, description="outbox records per request")
     heartbeat_s: int = Field(60, ge=10, le=3600, description="seconds between heartbeats")

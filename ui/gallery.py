@@ -224,6 +224,40 @@ def screens(kiosk: Any, lang: str, mode: str) -> Iterator[tuple[str, Any]]:
     kiosk.settle(120)
     yield "help", kiosk.window.grabWindow()
     kiosk.shell.showHelp(False)
+    yield from commissioning_screens(kiosk, lang, mode)
+
+
+# A first boot's commissioning (ui/commissioning.py), made up: nothing is enrolled.
+CHECKS = [("receipt_printer", True, "success"), ("id_card", True, "success"),
+          ("camera", False, "hardware_error/no_frames"),
+          ("document_printer", True, "success")]  # fmt: skip
+COMMISSIONING: list[tuple[str, str, dict[str, Any]]] = [
+    ("commissioning_pin", "pin", {}),
+    ("commissioning_form", "form", {"url": "https://kiosk-backend.police.example:8470",
+                                    "message": "ui.commission.error.refused", "field": "code"}),
+    ("commissioning_working", "working", {"doing": "testing", "terminal": "T-2026-0042",
+                                          "checks": CHECKS[:3], "waiting": ["document_printer"]}),
+    ("commissioning_done", "done", {"terminal": "T-2026-0042", "checks": CHECKS,
+                                    "printed": "printed"}),
+]  # fmt: skip
+
+
+def commissioning_screens(kiosk: Any, lang: str, mode: str) -> Iterator[tuple[str, Any]]:
+    from kiosk.documents.commissioning import DeviceCheck
+    from kiosk.maintenance import Door, MaintenanceSection
+    from ui.commissioning import Commissioning
+
+    door = Door(MaintenanceSection.model_construct(pin_hash="(a PIN is set)"))
+    for name, stage, state in COMMISSIONING:
+        fresh(kiosk, lang, mode == "elderly")
+        job = Commissioning(door, steps=None)  # type: ignore[arg-type]  # nothing runs
+        checks = [DeviceCheck(*check) for check in state.get("checks", [])]
+        job.preview(stage, **{**state, "checks": checks})
+        kiosk.shell.preview_commissioning(job)
+        kiosk.settle(200)
+        yield name, kiosk.window.grabWindow()
+        kiosk.shell.preview_commissioning(None)
+        job.deleteLater()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from kiosk.frames import FrameGetter
 from kiosk.help_line import HelpLine
 from kiosk.strings import Catalogue
 from ui.camera import CameraImages, PhotoStep
+from ui.commissioning import Commissioning
 from ui.help import HelpDesk
 from ui.maintenance import MaintenanceDesk
 from ui.shell import KioskShell, Service
@@ -51,6 +52,7 @@ def shell_factory(
     receipts: Callable[[], str] | None = None,
     slots: dict[str, str] | None = None,
     languages: list[str] | None = None,
+    commissioning: Callable[[], Commissioning] | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
     step then runs on the camera screen; without it, on the demo service).
@@ -58,7 +60,8 @@ def shell_factory(
     `help_contacts`: the city pack's phone number and nearest counter;
     `receipts`: the next photo receipt number; `languages`: the city pack's;
     `voice_cache`: the prompts rendered at build time (ui.voices); `slots`: where each
-    device's slot is on the cabinet (config [slots]; none: the defaults)."""
+    device's slot is on the cabinet (config [slots]; none: the defaults);
+    `commissioning`: a first boot's screen (kiosk/commissioning.py), shown until done."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -77,6 +80,7 @@ def shell_factory(
             receipts=receipts,
             slots=slots,
             languages=languages,
+            commissioning=commissioning() if commissioning is not None else None,
         )
 
     return make

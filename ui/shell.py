@@ -37,6 +37,7 @@ from kiosk.privacy import Redactor
 from kiosk.strings import KNOWN_LANGUAGES, right_to_left
 from offline_cache.journal import Journal
 from ui.camera import PhotoStep
+from ui.commissioning import Commissioning
 from ui.help import CALLED, NOT_CALLED, HelpDesk
 from ui.maintenance import MaintenanceDesk
 from ui.theme import Theme
@@ -105,8 +106,13 @@ class KioskShell(QObject):
         receipts: Callable[[], str] | None = None,
         slots: dict[str, str] | None = None,
         languages: Sequence[str] | None = None,
+        commissioning: Commissioning | None = None,
     ) -> None:
         super().__init__()
+        # first boot: the commissioning screen stands in for the home screen until done
+        self.commission = commissioning
+        if commissioning is not None:
+            commissioning.changed.connect(self._commissioning_changed)
         self._slots = dict(slots) if slots is not None else _default_slots()
         # the city pack's languages, offered in the header (none given: the packaged pack's)
         self._languages = list(languages or _packaged_languages())
@@ -154,7 +160,7 @@ class KioskShell(QObject):
         self.last_steps: list[dict[str, Any]] = []  # the last session's step records
         self.last_taps = 0
         self._show: ev.Show | None = None
-        self._screen = "home"
+        self._screen = self._rest_screen()
         self._warning = -1
         self._extensions_left = 0
         self._help = False
@@ -347,6 +353,27 @@ class KioskShell(QObject):
     def maintenance(self) -> QObject | None:
         return self.desk
 
+    @Property(QObject, notify=screenChanged)
+    def commissioning(self) -> QObject | None:
+        return self.commission
+
+    def _rest_screen(self) -> str:
+        """The screen shown between sessions: home, once the terminal is commissioned."""
+        if self.commission is not None and not self.commission.finished:
+            return "commissioning"
+        return "home"
+
+    def _commissioning_changed(self) -> None:
+        if self._engine is None and self._screen != self._rest_screen():
+            self._screen = self._rest_screen()
+            self.screenChanged.emit()
+
+    def preview_commissioning(self, commissioning: Commissioning | None) -> None:
+        """The gallery's commissioning screens (None: back to the home screen)."""
+        self.commission = commissioning
+        self._screen = self._rest_screen()
+        self.screenChanged.emit()
+
     @Slot(str, result=list)
     def places(self, code: str) -> list[dict[str, str]]:
         """The address picker's next list: provinces (code ""), cities, districts."""
@@ -400,6 +427,8 @@ class KioskShell(QObject):
         self._idle.stop()  # the session's own timeouts take over
         service = next((s for s in self.services if s.flow.flow == flow_id), None)
         if service is None or service.unavailable or self._engine is not None:
+            return
+        if self._rest_screen() != "home":  # not commissioned yet: no citizen service
             return
         flow = service.flow
         self._session = Session(flow.flow, Redactor())
@@ -768,7 +797,7 @@ class KioskShell(QObject):
         self.voice.forget()
         self._greeted = False  # the next person is greeted
         self._action = None
-        self._screen = "home"
+        self._screen = self._rest_screen()
         self.screenChanged.emit()
         self.reset_choices()
 

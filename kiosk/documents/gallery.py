@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from kiosk.citypack import load_pack
+from kiosk.documents.commissioning import Commissioned, DeviceCheck, commissioning_slip
 from kiosk.documents.keys import keygen
 from kiosk.documents.proofs import ProofRequest, issue
 from kiosk.documents.slips import (
@@ -82,7 +83,18 @@ def slips(context: SlipContext) -> dict[str, object]:
             context, "签注写入失败，证件已退还", 3000, PACK.help_phone
         ),
         "referral_slip": referral_slip(context, "未能完成人像或指纹核验", PACK.help_counter),
+        "commissioning_slip": commissioning_slip(COMMISSIONED),
     }
+
+
+# A first boot's slip: every device, one of them failed
+COMMISSIONED = Commissioned(
+    "BJ-DC-0007", "东城区东直门派出所24小时自助警务亭", LONG_ADDRESS,
+    "https://kiosk-backend.police.example:8470", "0.1.0", datetime(2026, 11, 23, 3, 12),
+    (DeviceCheck("id_card", True, "success"), DeviceCheck("camera", True, "success"),
+     DeviceCheck("receipt_printer", True, "success"),
+     DeviceCheck("document_printer", False, "hardware_error/paper_out")),
+)  # fmt: skip
 
 
 def main(out: Path) -> None:

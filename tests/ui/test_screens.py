@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
 from tests.ui.helpers import items, shown
-from ui.gallery import SCREENS, fresh
+from ui.gallery import SCREENS, commissioning_screens, fresh
 
 TARGET_NAMES = ("button_", "option_", "tile_", "rate_", "key_", "toggle_")
 DRAWN_NAMES = ("drawing_", "icon_")  # drawings and icons (ui/qml/art): a `stroke` colour
@@ -99,6 +99,9 @@ def test_every_screen_keeps_the_sizes_and_contrast(kiosk, lang, elderly):
     kiosk.shell.showHelp(True)
     kiosk.settle(60)
     problems += [f"help: {p}" for p in screen_problems(kiosk, elderly)]
+    kiosk.shell.showHelp(False)
+    for name, _ in commissioning_screens(kiosk, lang, "elderly" if elderly else "normal"):
+        problems += [f"{name}: {p}" for p in screen_problems(kiosk, elderly)]
     assert problems == []
 
 

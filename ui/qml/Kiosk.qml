@@ -179,7 +179,8 @@ Window {
     Footer {
         id: footer
         shell: window.shell
-        visible: window.shell.screen !== "home"
+        // nothing to go back to or cancel before the terminal is commissioned
+        visible: window.shell.screen !== "home" && window.shell.screen !== "commissioning"
         // the on-screen keyboard never hides Back, Say again and Cancel: the footer
         // stands on it
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom; bottomMargin: window.height - window.keyboardTop }

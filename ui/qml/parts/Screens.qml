@@ -7,6 +7,7 @@ QtObject {
         "home": "HomeScreen.qml",
         "camera": "CameraScreen.qml",
         "maintenance": "MaintenanceScreen.qml",
+        "commissioning": "CommissioningScreen.qml",
         "choose": "ChooseScreen.qml",
         "info": "InfoScreen.qml",
         "done": "InfoScreen.qml",
