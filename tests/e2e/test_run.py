@@ -38,7 +38,8 @@ def qt_warnings(log_dir: Path) -> list[str]:
 @pytest.mark.parametrize(
     ("orientation", "size"), [("portrait", (1080, 1920)), ("landscape", (1920, 1080))]
 )
-def test_screenshot_of_the_home_screen(tmp_path, orientation, size):
+def test_screenshot_of_the_first_screen_in_each_orientation(tmp_path, orientation, size):
+    """Not enrolled and no embedded backend: the first screen is the commissioning one."""
     png = tmp_path / "status.png"
     result = subprocess.run(
         [KIOSK, "run", "--screenshot", str(png)],
