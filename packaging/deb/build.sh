@@ -83,10 +83,12 @@ build_one() {
   # are not Python 3.11 (templates, tests of other versions): those stay source
   "$venv/bin/python" -m compileall -q -j 0 --invalidation-mode checked-hash \
     -s "$stage" -p / "$venv/lib" >/dev/null || true
+  # shared objects are loaded, never run: no execute bit (as Debian ships them)
+  find "$venv" -type f -name '*.so*' -exec chmod 0644 {} +
   mkdir -p "$stage/usr/bin"
   ln -s "$prefix/bin/$([[ $part == terminal ]] && echo kiosk || echo kiosk-backend)" "$stage/usr/bin/"
 
-  # documentation: copyright, changelog
+  # documentation: copyright, changelog (a native package's: changelog.gz)
   local doc=$stage/usr/share/doc/$name
   mkdir -p "$doc"
   sed -e "s|@NAME@|$name|g" -e "s|@PREFIX@|$prefix|g" -e "s|@PART@|$part|g" \
@@ -97,7 +99,7 @@ build_one() {
     echo "  * Built from police-kiosk $(git rev-parse --short HEAD 2>/dev/null || echo '(no git)')."
     echo
     echo " -- $maintainer  $(date -R -u -d "@$SOURCE_DATE_EPOCH")"
-  } | gzip -9n > "$doc/changelog.Debian.gz"
+  } | gzip -9n > "$doc/changelog.gz"
 
   # the control area
   local debian=$stage/DEBIAN depends
@@ -109,7 +111,8 @@ build_one() {
     chmod 0755 "$debian/$script"
   done
   (cd "$stage" && find etc -type f -printf '/%p\n' | sort) > "$debian/conffiles"
-  depends=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "packaging/deb/$name.depends" | paste -sd, | sed 's/,/, /g')
+  depends=$(sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d' \
+    "packaging/deb/$name.depends" | paste -sd, | sed 's/,/, /g')
   local size
   size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
   sed -e "s|@VERSION@|$version|" -e "s|@MAINTAINER@|$maintainer|" \

@@ -215,6 +215,13 @@ test_only="systemd,vsmartcard-vpcd,cups-ipp-utils,dbus,python3,ca-certificates"
 key=$(echo "bookworm minbase $mirror $test_only v1" | sha256sum | cut -c1-12)
 base=$work/base-$key.tar.zst
 
+# lintian reads 2 GB of files: it runs alongside the root's checks
+mkdir -p "$work/lintian-tmp"
+TMPDIR=$work/lintian-tmp lintian --no-tag-display-limit --show-overrides build/kiosk-terminal_*_amd64.deb \
+  build/kiosk-backend_*_amd64.deb > "$work/lintian.txt" 2>&1 &
+lintian_pid=$!
+trap 'kill $lintian_pid 2>/dev/null || true' EXIT
+
 step "base root (mmdebstrap, cached)"
 if [[ ! -s $base ]]; then
   rm -f "$work"/base-*.tar.zst
@@ -245,13 +252,13 @@ unshare --mount --propagation private --pid --fork --kill-child -- "$0" --inside
 unshare --mount --propagation private --pid --fork --kill-child --net -- "$0" --inside checks
 
 step "lintian on both packages"
-lintian --no-tag-display-limit --show-overrides build/kiosk-terminal_*_amd64.deb \
-  build/kiosk-backend_*_amd64.deb > "$work/lintian.txt" 2>&1 || true
+wait $lintian_pid || true
+trap - EXIT
 errors=$(grep -c '^E: ' "$work/lintian.txt" || true)
 warnings=$(grep -c '^W: ' "$work/lintian.txt" || true)
-overridden=$(grep -c '^O: ' "$work/lintian.txt" || true)
+overridden=$(grep '^O: ' "$work/lintian.txt" | awk '{print $2, $3}' | sort -u | wc -l)
 [[ $errors -eq 0 ]] || { grep '^E: ' "$work/lintian.txt" | head -20 >&2; fail "lintian: $errors error(s) (build/deb-test/lintian.txt)"; }
-ok "0 errors, $warnings warnings, $overridden overridden with reasons"
+ok "0 errors, $warnings warnings, $overridden tags overridden with reasons"
 
 rm -rf "$chroot_dir"
 echo "deb-test: all checks passed in $(( $(date +%s) - started )) s; security: $(paste -sd';' "$work/security.txt")"
