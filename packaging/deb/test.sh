@@ -4,7 +4,8 @@
 # PID namespace: nothing it mounts or starts outlives it) and checks them there:
 # the Depends resolve from the Debian mirror, every shared library of the venv is
 # found, `kiosk --version`, `kiosk config check`, `kiosk devices selftest --sim`,
-# one frame of the touchscreen off screen, `kiosk-backend code`, the user, the data
+# one frame of the touchscreen off screen, the app under cage (wlroots' headless
+# backend), `kiosk-backend code` and `serve` on PostgreSQL, the users, the data
 # folder's mode, the conffiles, the enabled units, `systemd-analyze verify` and
 # `security` on each unit, installing twice, purging; then lintian on both packages.
 # Each check prints one line; any failure ends it with one line saying why (exit 1).
@@ -119,6 +120,16 @@ checks_phase() {
   [[ -s $R/tmp/shot.png ]] || fail "kiosk run --screenshot wrote no picture"
   cp "$R/tmp/shot.png" "$work/screenshot.png"
   ok "build/deb-test/screenshot.png"
+
+  step "kiosk run under cage on Wayland, as user kiosk (headless)"
+  # the session's command line, on wlroots' headless backend (no display here)
+  mkdir -p "$R/run/kiosk" && in_root chown kiosk:kiosk /run/kiosk && chmod 0700 "$R/run/kiosk"
+  as_user kiosk env XDG_RUNTIME_DIR=/run/kiosk WLR_BACKENDS=headless WLR_RENDERER=pixman \
+    WLR_LIBINPUT_NO_DEVICES=1 QT_QPA_PLATFORM=wayland timeout 120 \
+    /usr/bin/cage -- /opt/kiosk/bin/kiosk run --quit-after 10 > "$work/cage.log" 2>&1 \
+    || { tail -5 "$work/cage.log" >&2; fail "kiosk run under cage (build/deb-test/cage.log)"; }
+  grep -q '"msg": "kiosk stopped"' "$work/cage.log" || { tail -5 "$work/cage.log" >&2; fail "kiosk under cage did not run to its end"; }
+  ok "build/deb-test/cage.log"
 
   step "kiosk-backend code (as user kiosk-backend, SQLite)"
   out=$(as_user kiosk-backend kiosk-backend code --data /var/lib/kiosk-backend 2>&1) \
