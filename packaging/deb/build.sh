@@ -111,6 +111,8 @@ build_one() {
     chmod 0755 "$debian/$script"
   done
   (cd "$stage" && find etc -type f -printf '/%p\n' | sort) > "$debian/conffiles"
+  # the backend's settings may hold a database password: root only (systemd reads it)
+  if [[ $part == backend ]]; then chmod 0640 "$stage/etc/kiosk-backend/kiosk-backend.env"; fi
   depends=$(sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d' \
     "packaging/deb/$name.depends" | paste -sd, | sed 's/,/, /g')
   local size

@@ -241,6 +241,8 @@ check_installed() {
     || fail "/etc/kiosk/kiosk.toml is not a conffile"
   chroot "$R" dpkg-query -W -f='${Conffiles}\n' kiosk-backend | grep -q ' /etc/kiosk-backend/kiosk-backend.env ' \
     || fail "/etc/kiosk-backend/kiosk-backend.env is not a conffile"
+  [[ $(stat -c %a "$R/etc/kiosk-backend/kiosk-backend.env") == 640 ]] \
+    || fail "/etc/kiosk-backend/kiosk-backend.env is not mode 0640"
   [[ -L $R/etc/systemd/system/graphical.target.wants/kiosk.service ]] || fail "kiosk.service not enabled"
   [[ -L $R/etc/systemd/system/multi-user.target.wants/kiosk-backend.service ]] \
     || fail "kiosk-backend.service not enabled"
