@@ -131,6 +131,21 @@ checks_phase() {
   grep -q '"msg": "kiosk stopped"' "$work/cage.log" || { tail -5 "$work/cage.log" >&2; fail "kiosk under cage did not run to its end"; }
   ok "build/deb-test/cage.log"
 
+  step "the on-screen keyboard comes up under cage (Wayland)"
+  mkdir -p "$R/run/kiosk-check" && cp "$root/packaging/deb/keyboard-check.qml" "$R/run/kiosk-check/"
+  in_root chown -R kiosk:kiosk /run/kiosk-check
+  as_user kiosk env XDG_RUNTIME_DIR=/run/kiosk WLR_BACKENDS=headless WLR_RENDERER=pixman \
+    WLR_LIBINPUT_NO_DEVICES=1 QT_QPA_PLATFORM=wayland QT_IM_MODULE=qtvirtualkeyboard timeout 60 \
+    /usr/bin/cage -- /opt/kiosk/bin/python -c 'import sys
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtQml import QQmlApplicationEngine
+app = QGuiApplication(sys.argv)
+engine = QQmlApplicationEngine("/run/kiosk-check/keyboard-check.qml")
+sys.exit(app.exec())' > "$work/keyboard.log" 2>&1 || true
+  grep -q 'keyboard-check: panel active=true' "$work/keyboard.log" \
+    || { tail -5 "$work/keyboard.log" >&2; fail "Qt's virtual keyboard did not come up under cage (build/deb-test/keyboard.log)"; }
+  ok "Qt's client-side warning is harmless"
+
   step "kiosk-backend code (as user kiosk-backend, SQLite)"
   out=$(as_user kiosk-backend kiosk-backend code --data /var/lib/kiosk-backend 2>&1) \
     || fail "kiosk-backend code: $out"
