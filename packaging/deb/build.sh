@@ -73,6 +73,9 @@ build_one() {
   pip --python "$venv/bin/python" install -q --no-compile \
     --require-hashes -r "$lock"
   pip --python "$venv/bin/python" install -q --no-compile --no-deps "$wheel"
+  # the backend's venv has the project's wheel but not the terminal's dependencies:
+  # no `kiosk` command there
+  if [[ $part == backend ]]; then rm -f "$venv/bin/kiosk"; fi
   # the staging path out of every file that names it
   rm -f "$venv"/lib/python3.11/site-packages/police_kiosk-*.dist-info/direct_url.json
   grep -rlI --null -F "$stage" "$venv/bin" "$venv/pyvenv.cfg" | xargs -0 -r sed -i "s|$stage||g"
