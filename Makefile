@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMPS := .make
 
-.PHONY: run test bench screens documents lint setup clean
+.PHONY: run test bench screens documents lint setup clean deb deb-test
 
 setup: $(STAMPS)/venv $(STAMPS)/voice
 
@@ -63,6 +63,19 @@ documents: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The Debian packages (docs/deploying.md): `make deb` builds kiosk-terminal and
+# kiosk-backend into build/; `make deb-test` builds them, installs them into a
+# throwaway Debian 12 root and checks them there (minutes: not part of `make test`).
+$(STAMPS)/apt-build: $(STAMPS)/apt packaging/apt-build.txt scripts/ensure-apt
+	@scripts/ensure-apt packaging/apt-build.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+deb: $(STAMPS)/apt-build
+	@packaging/deb/build.sh
+
+deb-test: deb
+	@packaging/deb/test.sh
 
 clean:
 	rm -rf $(STAMPS) build var .voice-venv .pytest_cache .mypy_cache .ruff_cache
