@@ -69,6 +69,11 @@ build_one() {
   rm -rf "$stage"
   cp -a "packaging/deb/$name" "$stage"
   find "$stage" -name .gitkeep -delete
+  # the devices' stable names (/dev/kiosk/<device>), made from drivers/usb_ids.toml
+  if [[ $part == terminal ]]; then
+    install -D -m 0644 packaging/udev/70-kiosk-devices.rules \
+      "$stage/lib/udev/rules.d/70-kiosk-devices.rules"
+  fi
   $python -m venv --without-pip "$venv"
   pip --python "$venv/bin/python" install -q --no-compile \
     --require-hashes -r "$lock"

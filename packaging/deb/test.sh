@@ -258,6 +258,8 @@ check_installed() {
     || fail "/etc/kiosk-backend/kiosk-backend.env is not a conffile"
   [[ $(stat -c %a "$R/etc/kiosk-backend/kiosk-backend.env") == 640 ]] \
     || fail "/etc/kiosk-backend/kiosk-backend.env is not mode 0640"
+  cmp -s "$R/lib/udev/rules.d/70-kiosk-devices.rules" "$root/packaging/udev/70-kiosk-devices.rules" \
+    || fail "/lib/udev/rules.d/70-kiosk-devices.rules missing or not packaging/udev's"
   [[ -L $R/etc/systemd/system/graphical.target.wants/kiosk.service ]] || fail "kiosk.service not enabled"
   [[ -L $R/etc/systemd/system/multi-user.target.wants/kiosk-backend.service ]] \
     || fail "kiosk-backend.service not enabled"
