@@ -67,6 +67,7 @@ def _wait(ready: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
 
 class PcscDaemon:
     def __init__(self, workdir: Path | None = None) -> None:
+        self._owns_workdir = workdir is None  # made here: removed at stop
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="kiosk-pcscd-"))
         self.log = self.workdir / "pcscd.log"
         self._lock_fd: int | None = None
@@ -120,6 +121,8 @@ class PcscDaemon:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
+        if self._owns_workdir:  # its log and reader configuration go with it
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _take_turn(self, timeout: float) -> None:
         fd = os.open(LOCK, os.O_CREAT | os.O_RDWR, 0o600)
