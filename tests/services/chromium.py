@@ -32,15 +32,22 @@ def missing() -> str | None:
     return None if shutil.which("chromium") else "chromium is not installed (make test installs it)"
 
 
+def _private_tmp(profile: str) -> dict[str, str]:
+    """Chromium's own temporary folders (its singleton socket) in the profile, so they
+    go with it: in /tmp, three were left by every run."""
+    return {**os.environ, "TMPDIR": profile}
+
+
 def render(url: str, screenshot: Path | None = None, size: str = "1280,900") -> str:
     """The DOM after the page's scripts ran (and a PNG of it, if asked)."""
     with tempfile.TemporaryDirectory(prefix="kiosk-chromium-") as profile:
         base = ["chromium", *FLAGS, f"--user-data-dir={profile}", f"--window-size={size}"]
+        env = _private_tmp(profile)
         if screenshot is not None:
             subprocess.run([*base, f"--screenshot={screenshot}", url], capture_output=True,
-                           timeout=120, check=True)  # fmt: skip
+                           timeout=120, check=True, env=env)  # fmt: skip
         done = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True,
-                              timeout=120, check=True)  # fmt: skip
+                              timeout=120, check=True, env=env)  # fmt: skip
     return done.stdout
 
 
@@ -110,6 +117,7 @@ def live_page(url: str, size: str = "1280,900") -> Iterator[Page]:
             ["chromium", *flags, f"--user-data-dir={profile}", f"--window-size={size}",
              "--remote-debugging-port=0", url],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=_private_tmp(profile),
         )  # fmt: skip
         try:
             port_file = Path(profile) / "DevToolsActivePort"

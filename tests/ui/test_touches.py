@@ -50,7 +50,15 @@ def pose_for_the_photo(kiosk) -> None:
             if kiosk.shell.photo is not None and kiosk.shell.photo.reviewing:
                 break
             kiosk.settle(100)
+        # a finger needs a moment to see the photo; a tap in the same instant as the
+        # review appears goes where the buttons were before the screen was laid out
+        kiosk.settle(400)
+        step = kiosk.shell.stepId
         tap(kiosk, "button_use_photo")
+        kept = time.monotonic() + 10
+        while kiosk.shell.stepId == step and time.monotonic() < kept:
+            kiosk.settle(100)
+        assert kiosk.shell.stepId != step, "the photo was kept, but the step did not move on"
     finally:
         camera.show(None)  # the citizen as the face check will see them
 
