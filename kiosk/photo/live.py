@@ -75,7 +75,6 @@ class LiveAnalyser:
         rate_hz: float = 10.0,
         steady: int = 3,
         steady_s: float = 0.0,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.frames = frames
         self.spec = spec
@@ -85,7 +84,6 @@ class LiveAnalyser:
         self.period = 1.0 / rate_hz
         self.steady = steady  # clean analyses in a row, at least
         self.steady_s = steady_s  # and this long since the first of them
-        self.clock = clock
         self.analysed = 0
         self.hints = SteadyHints()
         self._stop = threading.Event()
@@ -120,9 +118,10 @@ class LiveAnalyser:
                 self.analysed += 1
                 self.on_analysis(replace(analysis, problems=self.hints.update(verdict.refused)))
                 clean_in_a_row = clean_in_a_row + 1 if verdict.ok else 0
+                analysed_at = time.monotonic()
                 if clean_in_a_row == 1:
-                    clean_since = self.clock()
-                held = self.clock() - clean_since
+                    clean_since = analysed_at
+                held = analysed_at - clean_since
                 if clean_in_a_row >= self.steady and held >= self.steady_s:
                     self._capture(frame)
                     return
