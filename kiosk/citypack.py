@@ -6,7 +6,10 @@ language); the configuration's `terminal.city_pack` names the one in use.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +30,46 @@ class DocumentRules(BaseModel):
     max_per_year: int | None = Field(None, ge=1)
 
 
+@dataclass(frozen=True)
+class NightHours:
+    """When the idle screen sleeps: from `start` to `end`, across midnight if end < start."""
+
+    start: time
+    end: time
+
+    def contains(self, now: time) -> bool:
+        if self.start < self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end  # 23:00-06:00: late or early
+
+
+HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+
+
+def parse_hours(text: str) -> NightHours:
+    """Night hours written as "23:00-06:00" (a 24-hour clock). ValueError for anything
+    else, and for a range that ends where it starts (empty, or a whole day: which?)."""
+    found = HOURS.fullmatch(text)
+    if found is None:
+        raise ValueError(text)
+    h1, m1, h2, m2 = (int(part) for part in found.groups())
+    if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60) or (h1, m1) == (h2, m2):
+        raise ValueError(text)
+    return NightHours(time(h1, m1), time(h2, m2))
+
+
+class ScreenRules(BaseModel):
+    """The `[screen]` table: when the idle home screen sleeps (ui/sleep.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+    sleep: str | None = None  # night hours, "23:00-06:00"; none: never sleeps
+    # how long the home screen stays untouched, within those hours, before it sleeps
+    sleep_after_s: int = Field(120, ge=10, le=3600)
+
+    def night(self) -> NightHours | None:
+        return parse_hours(self.sleep) if self.sleep is not None else None
+
+
 class CityPack(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1)
@@ -39,6 +82,7 @@ class CityPack(BaseModel):
     # the languages a citizen can choose, in the order the header offers them; each
     # needs a catalogue (kiosk/locale/<code>/)
     languages: list[str] = Field(default=["zh_CN", "en"], min_length=1)
+    screen: ScreenRules = ScreenRules()
 
 
 def load_pack(name: str = "default", folder: Path = PACKS) -> CityPack:
@@ -76,4 +120,8 @@ def parse_pack(text: str, path: object) -> CityPack:
         raise ConfigError(
             "config.pack_language_twice", file=path, languages=", ".join(pack.languages)
         )
+    try:
+        pack.screen.night()
+    except ValueError:
+        raise ConfigError("config.pack_sleep", file=path, value=pack.screen.sleep) from None
     return pack

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
-from kiosk.citypack import load_pack
+from kiosk.citypack import load_pack, parse_hours, parse_pack
 from kiosk.errors import ConfigError
 from kiosk.strings import catalogue
 
@@ -25,3 +27,44 @@ def test_a_bad_pack_is_one_line(tmp_path):
     assert str(caught.value).startswith(f"{tmp_path}/x/pack.toml: issuer: ")
     with pytest.raises(ConfigError, match="cannot read"):
         load_pack("missing", tmp_path)
+
+
+PACK = 'version = 1\ncity = "x"\nissuer = "i"\nhelp_phone = "1"\nhelp_counter = "c"\n[documents]\n'
+
+
+def test_night_hours_may_span_midnight():
+    night = parse_hours("23:00-06:00")
+    assert night.contains(time(23, 0)) and night.contains(time(0, 0))
+    assert night.contains(time(5, 59)) and not night.contains(time(6, 0))
+    assert not night.contains(time(12, 0)) and not night.contains(time(22, 59))
+    day = parse_hours("1:30 - 4:00")
+    assert day.contains(time(1, 30)) and day.contains(time(3, 59))
+    assert not day.contains(time(4, 0)) and not day.contains(time(23, 0))
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "23:00", "23-06", "24:00-06:00", "23:60-06:00", "23:00-23:00", "11pm-6am", "a-b"]
+)
+def test_bad_night_hours_are_refused(bad):
+    with pytest.raises(ValueError):
+        parse_hours(bad)
+
+
+def test_a_pack_sleeps_only_if_it_says_so():
+    assert load_pack().screen.night() is None  # the default pack's booth stays lit
+    pack = parse_pack(PACK + '[screen]\nsleep = "23:00-06:00"\nsleep_after_s = 60\n', "p")
+    assert pack.screen.night() == parse_hours("23:00-06:00")
+    assert pack.screen.sleep_after_s == 60
+
+
+def test_bad_night_hours_in_a_pack_are_one_line():
+    with pytest.raises(ConfigError) as caught:
+        parse_pack(PACK + '[screen]\nsleep = "23:00-25:00"\n', "the backend's city pack")
+    assert str(caught.value) == (
+        'the backend\'s city pack: screen.sleep = "23:00-25:00" is not night hours: '
+        'write them as "23:00-06:00" (24-hour clock, may span midnight)'
+    )
+    with pytest.raises(ConfigError, match=r"screen\.sleep_after_s: "):
+        parse_pack(PACK + "[screen]\nsleep_after_s = 0\n", "p")
+    with pytest.raises(ConfigError, match=r"screen\.dim: "):
+        parse_pack(PACK + "[screen]\ndim = 1\n", "p")
