@@ -71,6 +71,7 @@ def run(
         status = terminal_status(config, states)
         city_pack = city_pack_of(config)
         receipts = photo_receipts(config)
+        from kiosk.backlight import Backlight
         from ui.app import Kiosk, show_kiosk  # Qt is loaded only now
         from ui.services import shell_factory
 
@@ -95,6 +96,8 @@ def run(
                 receipts=receipts.next,
                 slots=config.slots.model_dump(),
                 languages=city_pack().languages,
+                screen_rules=lambda: city_pack().screen,
+                backlight=Backlight(),
                 commissioning=(lambda: _commissioning(loaded, devices, status, strings))
                 if first_boot
                 else None,

@@ -10,6 +10,8 @@ from typing import Any
 
 from flows.loader import flow_files, load_flow
 from flows.model import Flow
+from kiosk.backlight import Backlight
+from kiosk.citypack import ScreenRules
 from kiosk.frames import FrameGetter
 from kiosk.help_line import HelpLine
 from kiosk.strings import Catalogue
@@ -18,6 +20,7 @@ from ui.commissioning import Commissioning
 from ui.help import HelpDesk
 from ui.maintenance import MaintenanceDesk
 from ui.shell import KioskShell, Service
+from ui.sleep import ScreenSleep
 from ui.voice import Voice
 
 UNAVAILABLE = "ui.home.unavailable"
@@ -53,6 +56,8 @@ def shell_factory(
     slots: dict[str, str] | None = None,
     languages: list[str] | None = None,
     commissioning: Callable[[], Commissioning] | None = None,
+    screen_rules: Callable[[], ScreenRules] | None = None,
+    backlight: Backlight | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
     step then runs on the camera screen; without it, on the demo service).
@@ -61,7 +66,9 @@ def shell_factory(
     `receipts`: the next photo receipt number; `languages`: the city pack's;
     `voice_cache`: the prompts rendered at build time (ui.voices); `slots`: where each
     device's slot is on the cabinet (config [slots]; none: the defaults);
-    `commissioning`: a first boot's screen (kiosk/commissioning.py), shown until done."""
+    `commissioning`: a first boot's screen (kiosk/commissioning.py), shown until done;
+    `screen_rules`: the city pack's `[screen]`, when the screen sleeps at night (none:
+    never), with `backlight` turned down then (kiosk/backlight.py)."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -81,6 +88,7 @@ def shell_factory(
             slots=slots,
             languages=languages,
             commissioning=commissioning() if commissioning is not None else None,
+            sleep=ScreenSleep(screen_rules or ScreenRules, backlight=backlight),
         )
 
     return make

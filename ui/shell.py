@@ -40,6 +40,7 @@ from ui.camera import PhotoStep
 from ui.commissioning import Commissioning
 from ui.help import CALLED, NOT_CALLED, HelpDesk
 from ui.maintenance import MaintenanceDesk
+from ui.sleep import ScreenSleep
 from ui.theme import Theme
 from ui.voice import Voice
 from wire.sync import HelpCall
@@ -107,6 +108,7 @@ class KioskShell(QObject):
         slots: dict[str, str] | None = None,
         languages: Sequence[str] | None = None,
         commissioning: Commissioning | None = None,
+        sleep: ScreenSleep | None = None,
     ) -> None:
         super().__init__()
         # first boot: the commissioning screen stands in for the home screen until done
@@ -192,6 +194,13 @@ class KioskShell(QObject):
         self._idle.timeout.connect(self._home_idle)
         self._greeted = False  # this approach was greeted
         self._action: str | None = None  # the new screen's action, said after its prompt
+        # the night's sleep (ui/sleep.py; none given: never): the idle home screen only
+        self.sleeper = sleep or ScreenSleep()
+        self.sleeper.setParent(self)  # its timer goes with the shell
+        self.sleeper.may_sleep = lambda: (
+            self._engine is None and self._screen == "home" and not self._help and not self.closed
+        )
+        self.sleeper.changed.connect(self._sleep_changed)
 
     # --- what QML reads ---------------------------------------------------------------
 
@@ -353,6 +362,10 @@ class KioskShell(QObject):
     def maintenance(self) -> QObject | None:
         return self.desk
 
+    @Property(QObject, constant=True)
+    def screenSleep(self) -> QObject:
+        return self.sleeper
+
     @Property(QObject, notify=screenChanged)
     def commissioning(self) -> QObject | None:
         return self.commission
@@ -384,7 +397,13 @@ class KioskShell(QObject):
     def someoneApproached(self) -> None:
         """A presence sensor's news (a driver calls it when someone steps up): the
         home screen greets, once per approach."""
+        self.sleeper.wake()
         self._touched()
+
+    def _sleep_changed(self) -> None:
+        if self.sleeper.asleep:  # the night's dark screen says nothing, keeps no choice
+            self._home_idle()
+            self.voice.forget()
 
     @Slot()
     def homeTouched(self) -> None:
@@ -554,6 +573,7 @@ class KioskShell(QObject):
 
     def tapped(self) -> None:
         """A finger on the screen (ui/app.py TapCounter): counted for the step shown."""
+        self.sleeper.activity()
         if self._transcript is not None:
             self._transcript.tap()
         else:

@@ -241,4 +241,24 @@ Window {
         active: window.shell.helpShown
         sourceComponent: HelpOverlay {}
     }
+
+    // The night's sleep (ui/sleep.py): black over everything, the keyboard too, and
+    // nothing readable. The finger that wakes it stays the cover's until it is
+    // lifted, so the waking touch presses nothing beneath.
+    MouseArea {
+        id: sleepCover
+        objectName: "sleep_cover"
+        property bool waking: false
+        anchors.fill: parent
+        z: 10
+        visible: window.shell.screenSleep.asleep || waking
+        onPressed: { waking = true; window.shell.screenSleep.wake() }
+        onReleased: waking = false
+        onCanceled: waking = false
+        Rectangle {
+            anchors.fill: parent
+            color: "black"
+            visible: window.shell.screenSleep.asleep
+        }
+    }
 }
