@@ -107,7 +107,8 @@ def stage(
             row.staged_version, row.staged_at = version, (now if version else None)
             action = "release_stage" if version else "release_unstage"
             audit(db, now, "cli", by, action, row.id, version or "")
-    return [row.id for row in rows]
+        done = [row.id for row in rows]
+    return done
 
 
 def listing(engine: Engine) -> list[str]:
