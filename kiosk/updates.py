@@ -45,7 +45,10 @@ class UpdateFilesError(Exception):
 
 
 class _RootFile(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    # JSON's NaN and infinity are no times; a later field is no harm
+    model_config = ConfigDict(
+        extra="ignore", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
     from_version: str = Field(alias="from")
     to_version: str = Field(alias="to")
@@ -62,7 +65,7 @@ class Pending(_RootFile):
     """An update on probation: installed, not yet confirmed by a good start."""
 
     since: float
-    attempts: int = Field(ge=0)
+    attempts: int = Field(ge=0, le=2**31 - 1)
 
 
 class Outcome(_RootFile):
@@ -77,7 +80,8 @@ class Outcome(_RootFile):
     @classmethod
     def _one_line(cls, value: str) -> str:
         # the report matters more than its form: a long or multi-line reason is cut
-        return " ".join(value.split())[:_REASON_MAX]
+        printable = "".join(c if c.isprintable() else " " for c in value)
+        return " ".join(printable.split())[:_REASON_MAX]
 
 
 _File = TypeVar("_File", bound=_RootFile)

@@ -54,7 +54,7 @@ def test_the_root_scripts_files_are_read(state: Path) -> None:
     assert (pending.from_version, pending.to_version, pending.attempts) == ("0.1.0", "0.2.0-1", 1)
     (state / "outcome.json").write_text(json.dumps(
         {"from": "0.1.0", "to": "0.2.0-1", "result": "rolled_back",
-         "reason": "self-test failed:\n  printer " + "x" * 300, "at": 1700000100.5}
+         "reason": "self-test failed:\n  printer\x00 " + "x" * 300, "at": 1700000100.5}
     ))  # fmt: skip
     outcome = read_outcome(state)
     assert outcome is not None and outcome.result == "rolled_back"
@@ -70,6 +70,7 @@ def test_the_root_scripts_files_are_read(state: Path) -> None:
         ('{"from": "0.1.0", "to": "0.2.0"}', "since"),
         ('{"from": "0.1.0", "to": "../../etc", "since": 1, "attempts": 0}', "to"),
         ('{"from": "0.1.0", "to": "0.2.0", "since": 1, "attempts": -1}', "attempts"),
+        ('{"from": "0.1.0", "to": "0.2.0", "since": NaN, "attempts": 1}', "since"),
         ("\xff\xfe", "utf-8"),
         ('{"from": "0.1.0"' + " " * 5000 + "}", "longer than 4096 bytes"),
     ],
