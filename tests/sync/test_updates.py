@@ -189,3 +189,21 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
     listed = release(live_backend, "list", capsys=capsys)[1]
     assert "东城 岗亭" in listed  # a tab in a name does not shift the columns
     assert all(len(line.split("\t")) == 6 for line in listed.splitlines())
+
+
+def test_a_bad_version_from_the_backend_is_never_written(
+    link: Link, folders: UpdateFolders, live_backend: LiveBackend, terminal: Terminal,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """A version that passed no `release stage` (put in the table by hand) is not named;
+    one that reached the terminal anyway is refused there, and `wanted` goes."""
+    with Session(live_backend.app.state.engine) as db, db.begin():
+        row = db.get(TerminalRow, terminal.identity.terminal_id)
+        assert row is not None
+        row.staged_version = "9.0-"
+    assert link.heartbeat().staged_version is None
+    link._wanted("0.2.0")
+    assert _wanted(folders) == "0.2.0\n"
+    link._wanted("9.0-")  # what the wire's pattern lets through, the contract does not
+    assert _wanted(folders) is None
+    assert "the backend staged '9.0-', which is not a Debian version: ignored" in caplog.text
