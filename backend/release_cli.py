@@ -104,9 +104,11 @@ def stage(
                     raise ReleaseError(f"terminal {terminal_id} is revoked")
                 rows.append(row)
         for row in rows:
+            before = row.staged_version
             row.staged_version, row.staged_at = version, (now if version else None)
             action = "release_stage" if version else "release_unstage"
-            audit(db, now, "cli", by, action, row.id, version or "")
+            detail = f"{before or '-'} -> {version or '-'}"
+            audit(db, now, "cli", by, action, row.id, detail)
         done = [row.id for row in rows]
     return done
 
