@@ -154,6 +154,8 @@ def summary(
                 "outbox_depth": t.outbox_depth, "outbox_lag_s": t.outbox_oldest_age_s,
                 "outbox_held": t.outbox_held,
                 "drift_s": t.drift_s,
+                "staged": t.staged_version, "probation": t.update_probation,
+                "last_update": t.last_update,
             }
             for t in db.scalars(select(Terminal).order_by(Terminal.id))
         ]  # fmt: skip

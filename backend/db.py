@@ -48,6 +48,12 @@ class Terminal(Base):
     outbox_depth: Mapped[int] = mapped_column(Integer, default=0)
     outbox_oldest_age_s: Mapped[float | None] = mapped_column(Float)
     outbox_held: Mapped[int] = mapped_column(Integer, default=0)  # quarantined records
+    # package updates (docs/updates.md): the version operators staged for it (`release
+    # stage`), the version it said is on probation, and its last update_outcome record
+    staged_version: Mapped[str | None] = mapped_column(String(40))
+    staged_at: Mapped[float | None] = mapped_column(Float)
+    update_probation: Mapped[str | None] = mapped_column(String(40))
+    last_update: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class SeenNonce(Base):

@@ -25,7 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.db import HelpRequest, PhoneOnFile, Photo, Rating, StoredRecord
+from backend.alerts import raise_alert
+from backend.audit import audit
+from backend.db import HelpRequest, PhoneOnFile, Photo, Rating, StoredRecord, Terminal
 from backend.problems import Refused, responses
 from backend.terminals import SignedTerminal
 from backend.vault import Vault, vault_of
@@ -40,6 +42,7 @@ from wire.sync import (
     RecordBatch,
     RecordKind,
     RecordRefusal,
+    UpdateOutcomeBody,
 )
 
 router = APIRouter()
@@ -217,7 +220,8 @@ def _index(
     """The records other services look up: photos by receipt number (with the keyed
     hash of their citizen's ID number, when the record names it), ID applications that
     gave a phone number (by that hash, for the renewal check), ratings, help requests
-    for the console. `body`: the record's body as sent, nothing sealed."""
+    for the console, the terminal's last update outcome. `body`: the record's body as
+    sent, nothing sealed."""
     if row.kind == RecordKind.APPLICATION:
         id_number, phone = body.get("id_number"), body.get("phone")
         # only a number a terminal may offer again (wire/services.py MOBILE); without a
@@ -251,3 +255,27 @@ def _index(
             return
         db.add(HelpRequest(record_seq=row.seq, terminal_id=terminal_id, asked_at=row.created_at,
                            received_at=row.received_at, **call.model_dump()))  # fmt: skip
+    elif row.kind == RecordKind.UPDATE_OUTCOME:
+        _update_outcome(db, row, UpdateOutcomeBody.model_validate(body), terminal_id)
+
+
+def _update_outcome(
+    db: Session, row: StoredRecord, outcome: UpdateOutcomeBody, terminal_id: str
+) -> None:
+    """The terminal's last update outcome, for `release list` and the console. A version
+    that rolled back (or failed with no way back) is an alert, and is no longer staged
+    for this terminal: it would ask for it again (an operator stages it anew)."""
+    terminal = db.get(Terminal, terminal_id)
+    if terminal is None:
+        return
+    terminal.last_update = {**outcome.model_dump(by_alias=True), "received_at": row.received_at}
+    if outcome.result == "installed":
+        return
+    what = "rolled back to" if outcome.result == "rolled_back" else "failed, no way back to"
+    raise_alert(db, terminal_id, f"update_{outcome.result}",
+                f"{outcome.to_version} {what} {outcome.from_version}: "
+                f"{outcome.reason or 'no reason given'}", row.received_at)  # fmt: skip
+    if terminal.staged_version == outcome.to_version:
+        terminal.staged_version, terminal.staged_at = None, None
+        audit(db, row.received_at, "terminal", terminal_id, "release_withdrawn", terminal_id,
+              f"{outcome.to_version}: {outcome.result}")  # fmt: skip

@@ -7,8 +7,9 @@ What is purged, by the server's receive time (terminal clocks are not trusted):
 - records of kind `application` older than `applications_days`, and of kind `photo`
   older than `photos_days`, with the rows that index them (the photos table; any
   table with a foreign key to `records.seq`), dependants first;
-- the terminals' security log records (kinds `audit` and `device_event`) and cleared
-  alerts older than `logs_days`, which cannot be set below 180 days.
+- the terminals' security log records (kinds `audit`, `device_event` and
+  `update_outcome`: a terminal's last outcome stays on its row) and cleared alerts
+  older than `logs_days`, which cannot be set below 180 days.
 
 Never purged: payments (kept for reconciliation), ratings, help requests, queue
 tickets, open alerts, and the operators' audit log (table `audit_log`), which the
@@ -41,7 +42,11 @@ log = logging.getLogger(__name__)
 DAY_S = 86400.0
 LOGS_MINIMUM_DAYS = 180  # six months: Cybersecurity Law art. 21
 BATCH = 500  # records per transaction
-LOG_KINDS = (RecordKind.AUDIT.value, RecordKind.DEVICE_EVENT.value)
+LOG_KINDS = (
+    RecordKind.AUDIT.value,
+    RecordKind.DEVICE_EVENT.value,
+    RecordKind.UPDATE_OUTCOME.value,
+)
 
 
 class RetentionError(ValueError):

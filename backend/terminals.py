@@ -34,6 +34,7 @@ from wire.sync import (
     KeyRotationReply,
     possession_message,
 )
+from wire.versions import newer, valid_version
 
 router = APIRouter()
 CODE_LIFETIME_S = 24 * 3600
@@ -203,12 +204,16 @@ def _algorithm(suite: crypto.Suite) -> str:
 @router.post(
     "/v1/heartbeat",
     response_model=HeartbeatReply,
+    # a terminal older than `staged_version` refuses a field it does not know, null too
+    response_model_exclude_none=True,
     responses=responses(401, 422),
     tags=["terminals"],
 )
 def heartbeat(request: Request, terminal: SignedTerminal, body: Heartbeat) -> HeartbeatReply:
     """Device status, consumables, outbox lag and the terminal's clock; the answer
-    carries the backend's clock and the config's ETag (pull when it changed)."""
+    carries the backend's clock, the config's ETag (pull when it changed) and, to a
+    terminal that takes updates (`update` sent), the version staged for it when that is
+    newer than the one it runs."""
     now = request.app.state.clock()
     drift = body.terminal_time - now
     with terminal.session() as db:
@@ -220,6 +225,8 @@ def heartbeat(request: Request, terminal: SignedTerminal, body: Heartbeat) -> He
         row.consumables = dict(body.consumables)
         row.outbox_depth, row.outbox_oldest_age_s = body.outbox.depth, body.outbox.oldest_age_s
         row.outbox_held = body.outbox.held
+        row.update_probation = body.update.probation if body.update else None
+        staged = _staged_for(row.staged_version, body.software_version)
         if abs(drift) > DRIFT_ALERT_S:
             raise_alert(db, terminal.id, "clock_drift",
                         f"terminal clock {drift:+.0f} s from the backend's", now)  # fmt: skip
@@ -229,7 +236,18 @@ def heartbeat(request: Request, terminal: SignedTerminal, body: Heartbeat) -> He
         drift_s=drift,
         drift_alert=abs(drift) > DRIFT_ALERT_S,
         config_etag=request.app.state.config_pack().etag,
+        staged_version=staged if body.update is not None else None,
     )
+
+
+def _staged_for(staged: str | None, running: str) -> str | None:
+    """The staged version, when the terminal should move to it: newer than the version
+    it runs (or that one is no Debian version: a development build)."""
+    if staged is None or not valid_version(staged):
+        return None
+    if valid_version(running) and not newer(staged, running):
+        return None
+    return staged
 
 
 @router.get(

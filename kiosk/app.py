@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.commissioning import needs_commissioning
-from kiosk.config import LoadedConfig
+from kiosk.config import KioskConfig, LoadedConfig
 from kiosk.display import VirtualDisplay
 from kiosk.simulated import SimulatedDevices
 from kiosk.status import TerminalStatus, terminal_status
@@ -114,6 +114,8 @@ def run(
             screenshot=options.screenshot,
             quit_after_s=options.quit_after_s,
             systemd=systemd,
+            confirm_start=lambda: _confirm_update(config),
+            confirm_after_s=config.updates.confirm_after_s,
         )
     finally:
         if link is not None:
@@ -395,3 +397,16 @@ def voice_cache() -> Path:
     from ui.voices import CACHE_DIR
 
     return CACHE_DIR
+
+
+def _confirm_update(config: KioskConfig) -> bool:
+    """This start went well: an update on probation to this version is confirmed, so
+    the root scripts keep it (kiosk/updates.py)."""
+    from kiosk.updates import UpdateFilesError, confirm, own_folder
+    from wire import __version__
+
+    try:
+        return confirm(config.updates.state_dir, own_folder(config.cache.database), __version__)
+    except UpdateFilesError as exc:
+        log.error("update: this start could not be confirmed: %s", exc)
+        return False

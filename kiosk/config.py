@@ -159,6 +159,22 @@ class CryptoSection(BaseModel):
     )
 
 
+class UpdatesSection(BaseModel):
+    """Package updates that roll back (docs/updates.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state_dir: Path = Field(
+        Path("/var/lib/kiosk-updates"),
+        description="the root scripts' folder (pending.json, outcome.json), only read",
+    )
+    confirm_after_s: float = Field(
+        60.0, ge=1, le=3600,
+        description="a start is good when the touchscreen is up and answering this long "
+        "after its first frame: then an update on probation is confirmed",
+    )  # fmt: skip
+
+
 class KioskConfig(BaseModel):
     """The whole configuration of one terminal."""
 
@@ -174,6 +190,7 @@ class KioskConfig(BaseModel):
     maintenance: MaintenanceSection = Field(default_factory=MaintenanceSection)
     slots: SlotsSection = Field(default_factory=SlotsSection)
     device_links: DeviceLinksSection = Field(default_factory=DeviceLinksSection)
+    updates: UpdatesSection = Field(default_factory=UpdatesSection)
     devices: dict[DeviceName, DeviceSection] = Field(default_factory=dict)
 
     @field_validator("devices")

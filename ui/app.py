@@ -234,21 +234,38 @@ class SystemdWatch(QObject):
     """systemd hears from the touchscreen itself: READY=1 once the window has put its
     first frame on the screen, WATCHDOG=1 from a timer on the GUI thread (a frozen
     event loop stops the pings, and systemd restarts the kiosk), STOPPING=1 at quit.
-    With no notify socket it does nothing at all."""
+    With no notify socket it does nothing at all, but `confirm`.
 
-    def __init__(self, kiosk: Kiosk, notifier: Notifier) -> None:
+    `confirm`: called on the GUI thread `confirm_after_s` after the first frame, when
+    the touchscreen is still up and its loop answering (a crash or a frozen loop in
+    that time is a failed start): the start of an update on probation went well
+    (kiosk/updates.py). Quick (a line written to a file), so the loop is not held."""
+
+    def __init__(
+        self,
+        kiosk: Kiosk,
+        notifier: Notifier,
+        confirm: Callable[[], object] | None = None,
+        confirm_after_s: float = 60.0,
+    ) -> None:
         super().__init__()
         self.notifier = notifier
         self.window = kiosk.window
         self.ready = False
+        self.confirm = confirm
+        self.confirmed = False
         self.pings = QTimer(self)
         self.pings.timeout.connect(self.ping)
-        if not notifier.enabled:
+        self.good_start = QTimer(self)
+        self.good_start.setSingleShot(True)
+        self.good_start.setInterval(max(1, int(confirm_after_s * 1000)))
+        self.good_start.timeout.connect(self.started_well)
+        if not notifier.enabled and confirm is None:
             return
         # emitted on the render thread; this object lives on the GUI thread, so the
         # slot runs there (a queued connection)
         self.window.frameSwapped.connect(self.first_frame)
-        if notifier.watchdog_s is not None:
+        if notifier.enabled and notifier.watchdog_s is not None:
             self.pings.start(max(1, int(notifier.watchdog_s * 1000)))
 
     @Slot()
@@ -259,6 +276,18 @@ class SystemdWatch(QObject):
         self.window.frameSwapped.disconnect(self.first_frame)
         self.notifier.send("READY=1")
         self.notifier.status("showing the home screen")
+        if self.confirm is not None:
+            self.good_start.start()
+
+    @Slot()
+    def started_well(self) -> None:
+        if self.confirm is None or self.confirmed:
+            return
+        self.confirmed = True
+        try:
+            self.confirm()
+        except Exception:  # the touchscreen goes on; the probation ends as the root says
+            qt_log.exception("could not confirm this start")
 
     @Slot()
     def ping(self) -> None:
@@ -266,6 +295,7 @@ class SystemdWatch(QObject):
 
     def stop(self) -> None:
         self.pings.stop()
+        self.good_start.stop()
         self.notifier.send("STOPPING=1\nSTATUS=stopping")
 
 
@@ -276,10 +306,14 @@ def show_kiosk(
     screenshot: Path | None = None,
     quit_after_s: float | None = None,
     systemd: Notifier | None = None,
+    confirm_start: Callable[[], object] | None = None,
+    confirm_after_s: float = 60.0,
 ) -> int:
     """Run the touchscreen until closed; with `screenshot`, save one frame and quit.
-    `systemd`: the unit's notify socket (kiosk.systemd), told ready, alive, stopping."""
-    watch = SystemdWatch(kiosk, systemd or Notifier({}))
+    `systemd`: the unit's notify socket (kiosk.systemd), told ready, alive, stopping.
+    `confirm_start`: called once the touchscreen has been up `confirm_after_s` (see
+    SystemdWatch)."""
+    watch = SystemdWatch(kiosk, systemd or Notifier({}), confirm_start, confirm_after_s)
     if fullscreen:
         kiosk.window.showFullScreen()
     else:

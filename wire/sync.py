@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from wire.versions import VERSION, VERSION_MAX
 
 # Terminal ids are made by the backend at enrolment: "T" and 12 hex digits.
 TERMINAL_ID = r"^T[0-9a-f]{12}$"
@@ -26,6 +28,7 @@ class RecordKind(StrEnum):
     DEVICE_EVENT = "device_event"
     AUDIT = "audit"
     HELP = "help"  # 求助: a citizen asked for the officer on duty (no personal data)
+    UPDATE_OUTCOME = "update_outcome"  # how a package update ended (docs/updates.md)
 
 
 # The largest count the backend stores (a 32-bit INTEGER column, on PostgreSQL).
@@ -189,6 +192,17 @@ class PaymentBody(_Body):
     method: str = Field("qr", max_length=16)
 
 
+class UpdateOutcomeBody(_Body):
+    """An `update_outcome` record's body: the root scripts' outcome.json as the
+    terminal read it (docs/updates.md)."""
+
+    from_version: str = Field(alias="from", max_length=VERSION_MAX, pattern=VERSION)
+    to_version: str = Field(alias="to", max_length=VERSION_MAX, pattern=VERSION)
+    result: Literal["installed", "rolled_back", "failed"]
+    reason: str = Field("", max_length=200, pattern=r"^[^\x00-\x1f]*$")
+    at: float = Field(description="when the root scripts ended the probation (terminal clock)")
+
+
 # Each kind's body: the one definition both sides hold records to (the backend at
 # ingestion, one record at a time; the terminal's tests).
 BODIES: dict[RecordKind, type[BaseModel]] = {
@@ -200,6 +214,7 @@ BODIES: dict[RecordKind, type[BaseModel]] = {
     RecordKind.QUEUE_TICKET: _Body,
     RecordKind.DEVICE_EVENT: _Body,
     RecordKind.AUDIT: _Body,
+    RecordKind.UPDATE_OUTCOME: UpdateOutcomeBody,
 }
 
 
@@ -250,6 +265,16 @@ class OutboxReport(_Model):
     last_success: float | None = None
 
 
+class UpdateState(_Model):
+    """The terminal's side of a package update (docs/updates.md)."""
+
+    probation: str | None = Field(
+        None, max_length=VERSION_MAX, pattern=VERSION,
+        description="the version installed and on probation: not yet confirmed by a good start",
+    )  # fmt: skip
+    attempts: int = Field(0, ge=0, le=COUNT_MAX, description="its starts so far")
+
+
 class Heartbeat(_Model):
     terminal_time: float
     software_version: str = Field(max_length=40, pattern=TEXT)
@@ -258,13 +283,26 @@ class Heartbeat(_Model):
         default_factory=dict, description="sheets or percent left, e.g. paper: 120"
     )
     outbox: OutboxReport
+    update: UpdateState | None = Field(
+        None, description="sent by terminals that take updates from the backend's staging: "
+        "only to them does the reply name a staged version",
+    )  # fmt: skip
 
 
 class HeartbeatReply(_Model):
+    # a newer backend may say more than this terminal knows: ignored, not refused
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
     server_time: float
     drift_s: float = Field(description="terminal time minus server time")
     drift_alert: bool = Field(description="the drift is beyond the signature window")
     config_etag: str
+    staged_version: str | None = Field(
+        None, max_length=VERSION_MAX, pattern=VERSION,
+        description="the package version the operators staged for this terminal, when it "
+        "is newer than the one it runs; absent otherwise (and to terminals that sent no "
+        "`update` in their heartbeat: older ones refuse a field they do not know)",
+    )  # fmt: skip
 
 
 class ConfigPack(_Model):

@@ -54,7 +54,10 @@ function draw(summary) {
     cell(row, t.paper ?? "–");
     cell(row, `${t.outbox_depth} (${age(t.outbox_lag_s === null ? null : Math.round(t.outbox_lag_s))})` +
       (t.outbox_held ? `, ${t.outbox_held} 隔离 / quarantined` : ""));
-    cell(row, t.version);
+    cell(row, t.version + (t.staged ? ` → ${t.staged}` : "") +
+      (t.probation ? ` (${t.probation} 试用 / on probation)` : ""));
+    const u = t.last_update;
+    cell(row, u ? `${u.from} → ${u.to} ${u.result}${u.reason ? `: ${u.reason}` : ""}` : "–");
     body.appendChild(row);
   }
 

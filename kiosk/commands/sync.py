@@ -69,14 +69,16 @@ def _run(args: argparse.Namespace, console: Console, config: Any, outbox: Any) -
     from kiosk.sync.client import BackendClient, Refused, Unavailable
     from kiosk.sync.identity import Identity, IdentityError
     from kiosk.sync.link import Link
+    from kiosk.updates import UpdateFolders
 
     try:
         identity = Identity.load(config.backend.identity_file)
     except IdentityError as exc:
         raise ConfigError("sync.not_enrolled", detail=str(exc)) from None
     client = BackendClient(identity, config.backend.timeout_s)
+    updates = UpdateFolders.of(config.updates.state_dir, config.cache.database)
     link = Link(client, outbox, retention_s=config.cache.outbox_retention_days * 86400,
-                batch_size=config.backend.batch_size)  # fmt: skip
+                batch_size=config.backend.batch_size, updates=updates)  # fmt: skip
     try:
         if args.once:
             try:

@@ -13,10 +13,26 @@ from typing import TYPE_CHECKING
 
 from kiosk.sync.client import BackendClient, Refused, Unavailable
 from kiosk.sync.relay import Relay
+from kiosk.updates import (
+    UpdateFilesError,
+    UpdateFolders,
+    clear_wanted,
+    read_outcome,
+    read_pending,
+    write_wanted,
+)
 from offline_cache import config_cache
 from offline_cache.outbox import Outbox
 from wire import __version__
-from wire.sync import ConfigPack, DeviceReport, Heartbeat, HeartbeatReply, OutboxReport
+from wire.sync import (
+    ConfigPack,
+    DeviceReport,
+    Heartbeat,
+    HeartbeatReply,
+    OutboxReport,
+    UpdateState,
+)
+from wire.versions import valid_version
 
 if TYPE_CHECKING:
     from wire.crypto import PublicKey
@@ -24,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kiosk.sync.link")
 
 PACK = "pack"  # the config_cache row of the city pack and issuer keys
+OUTCOME_NOTE = "update_outcome"  # the outcome.json last queued for the backend
 DevicesProbe = Callable[[], tuple[dict[str, DeviceReport], dict[str, int]]]
 
 
@@ -35,8 +52,12 @@ class Link:
         devices: DevicesProbe = lambda: ({}, {}),
         retention_s: float = 7 * 86400,
         batch_size: int = 100,
+        updates: UpdateFolders | None = None,
     ) -> None:
+        """`updates`: the folders of package updates (kiosk/updates.py); none: this
+        link takes no part in them (the backend then names no staged version)."""
         self.client = client
+        self.updates = updates
         self.outbox = outbox
         self.db: sqlite3.Connection = outbox.db
         self.devices = devices
@@ -47,6 +68,10 @@ class Link:
         """Tells the backend how this terminal is; notes the backend's clock."""
         devices, consumables = self.devices()
         self._device_events(devices)
+        if self._update_outcome():
+            # sent before the heartbeat: after a rollback the backend withdraws the
+            # version it staged before it answers (or this terminal would ask for it again)
+            self.relay.drain()
         status = self.outbox.status()
         beat = Heartbeat(
             terminal_time=self.client.clock(), software_version=__version__, devices=devices,
@@ -54,7 +79,7 @@ class Link:
                 depth=status["depth"], oldest_age_s=status["oldest_age_s"],
                 escalated=status["escalated"], held=status["held"],
                 last_success=status["last_success"],
-            ),
+            ), update=self._update_state(),
         )  # fmt: skip
         reply = HeartbeatReply.model_validate_json(
             self.client.call("POST", "/v1/heartbeat", beat).content
@@ -68,9 +93,53 @@ class Link:
             self.outbox.note("clock_alert", json.dumps(
                 {"at": beat.terminal_time, "server_time": reply.server_time}
             ))  # fmt: skip
+        self._wanted(reply.staged_version)
         if reply.config_etag != self.config_etag():
             self.pull_config()
         return reply
+
+    def _update_state(self) -> UpdateState | None:
+        if self.updates is None:
+            return None
+        pending = read_pending(self.updates.state_dir)
+        if pending is None:
+            return UpdateState()
+        return UpdateState(probation=pending.to_version, attempts=pending.attempts)
+
+    def _update_outcome(self) -> bool:
+        """The root scripts' outcome.json, queued for the backend once (the outbox note
+        remembers which): true when queued now."""
+        if self.updates is None:
+            return False
+        outcome = read_outcome(self.updates.state_dir)
+        if outcome is None:
+            return False
+        marker = json.dumps({"at": outcome.at, "to": outcome.to_version})
+        if self.outbox.notes().get(OUTCOME_NOTE) == marker:
+            return False
+        with self.outbox.transaction():
+            self.outbox.add("update_outcome", outcome.model_dump(by_alias=True))
+            self.outbox.write_note(OUTCOME_NOTE, marker)
+        level = logging.INFO if outcome.result == "installed" else logging.ERROR
+        log.log(level, "update %s -> %s: %s (%s)", outcome.from_version, outcome.to_version,
+                outcome.result, outcome.reason or "no reason given")  # fmt: skip
+        return True
+
+    def _wanted(self, staged: str | None) -> None:
+        """`update/wanted` names what the backend staged for this terminal, or is gone."""
+        if self.updates is None:
+            return
+        if staged is not None and not valid_version(staged):
+            log.warning("update: the backend staged %r, which is not a Debian version: "
+                        "ignored", staged[:60])  # fmt: skip
+            staged = None
+        try:
+            if staged is None:
+                clear_wanted(self.updates.own)
+            else:
+                write_wanted(self.updates.own, staged)
+        except UpdateFilesError as exc:  # the heartbeat's other news still counts
+            log.warning("update: %s", exc)
 
     def _device_events(self, devices: dict[str, DeviceReport]) -> None:
         """A device whose state changed since the last look is a device event for the

@@ -18,6 +18,7 @@ from kiosk.payments import QrMicropay
 from kiosk.sync.client import BackendClient
 from kiosk.sync.identity import Identity, IdentityError
 from kiosk.sync.link import DevicesProbe, Link
+from kiosk.updates import UpdateFolders
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
@@ -79,6 +80,7 @@ def open_link(config: KioskConfig, devices: DevicesProbe) -> TerminalLink:
             BackendClient(identity, timeout), Outbox(connect(config.cache.database), keyring),
             devices, retention_s=config.cache.outbox_retention_days * 86400,
             batch_size=config.backend.batch_size,
+            updates=UpdateFolders.of(config.updates.state_dir, config.cache.database),
         )  # fmt: skip
     # the help call runs beside a step's request: a client and a connection of its own
     help_line = HelpLine(BackendClient(identity, HELP_TIMEOUT_S) if identity else None,

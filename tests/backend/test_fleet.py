@@ -87,3 +87,55 @@ def test_the_console_counts_transactions_by_hour_and_service(backend: Backend) -
     assert summary["transactions"]["series"] == {"id_renewal": [2, 0], "proof": [1, 1]}
     assert summary["ratings"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}
     assert backend.http.get("/console/api/summary").status_code == 403
+
+
+def test_a_staged_version_is_named_to_a_terminal_that_takes_updates_while_newer(
+    backend: Backend,
+) -> None:
+    from backend.release_cli import stage
+
+    terminal, other = backend.enrol("booth"), backend.enrol("other")
+    engine = backend.app.state.engine
+    assert stage(engine, "0.2.0-1", [terminal.id], backend.clock(), "ops") == [terminal.id]
+    takes = {"update": {"probation": None, "attempts": 0}}
+
+    def named(who, version: str, **extra: object) -> object:
+        beat = {**_beat(backend), "software_version": version, **extra}
+        answer = who.call("POST", "/v1/heartbeat", beat)
+        assert answer.status_code == 200, answer.text
+        return answer.json().get("staged_version", "absent")
+
+    assert named(terminal, "0.1.0", **takes) == "0.2.0-1"
+    assert named(terminal, "0.2.0~rc1", **takes) == "0.2.0-1"
+    assert named(terminal, "test", **takes) == "0.2.0-1"  # a development build: no order
+    assert named(terminal, "0.2.0-1", **takes) == "absent"  # it runs it
+    assert named(terminal, "1:0.1", **takes) == "absent"  # an epoch is newer than any
+    assert named(terminal, "0.1.0") == "absent"  # an older terminal: not even null
+    assert named(other, "0.1.0", **takes) == "absent"  # staged terminal by terminal
+    assert stage(engine, None, None, backend.clock(), "ops") == sorted([terminal.id, other.id])
+    assert named(terminal, "0.1.0", **takes) == "absent"
+
+
+def test_an_update_outcome_is_kept_and_a_rollback_alerted(backend: Backend) -> None:
+    from backend.release_cli import stage
+
+    terminal = backend.enrol()
+    stage(backend.app.state.engine, "0.2.0", [terminal.id], backend.clock(), "ops")
+    body = {"from": "0.1.0", "to": "0.2.0", "result": "rolled_back", "reason": "watchdog",
+            "at": 1700000000.0}  # fmt: skip
+    bad = {**body, "to": "0.2.0\nrm -rf /"}
+    reply = terminal.call("POST", "/v1/records", {"records": [
+        record("outcome-0001", "update_outcome", None, **body),
+        record("outcome-0002", "update_outcome", None, **bad),
+    ]}).json()  # fmt: skip
+    assert [r["key"] for r in reply["receipts"]] == ["outcome-0001"]
+    assert [(r["key"], r["detail"].split(":")[0]) for r in reply["refused"]] == [
+        ("outcome-0002", "body.to")
+    ]
+    summary = backend.operator("GET", "/console/api/summary").json()
+    (row,) = summary["terminals"]
+    assert row["staged"] is None  # withdrawn: it would ask for it again
+    assert row["last_update"]["result"] == "rolled_back"
+    assert [(a["kind"], a["detail"]) for a in summary["alerts"]] == [
+        ("update_rolled_back", "0.2.0 rolled back to 0.1.0: watchdog")
+    ]

@@ -101,3 +101,16 @@ def test_0007_widens_the_key_column_under_enrolled_terminals_and_back(backend: B
     with pytest.raises(RuntimeError, match="1 terminals hold gm"):
         _migrate(backend, "downgrade", "0006")
     assert _key_width(backend) == 96
+
+
+def test_0009_keeps_terminals_and_their_staging_across_a_downgrade(backend: Backend) -> None:
+    from backend.release_cli import listing, stage
+
+    terminal = backend.enrol()
+    engine = backend.app.state.engine
+    stage(engine, "0.2.0", [terminal.id], backend.clock(), "ops")
+    _migrate(backend, "downgrade", "0008")
+    columns = {c["name"] for c in inspect(engine).get_columns("terminals")}
+    assert "staged_version" not in columns
+    _migrate(backend, "upgrade", "head")
+    assert listing(engine)[1].split("\t")[:4] == [terminal.id, "booth", "test", "-"]

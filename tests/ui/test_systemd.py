@@ -125,3 +125,81 @@ def test_without_a_socket_nothing_is_watched(qapp):
         assert not watch.pings.isActive() and not watch.ready
     finally:
         built.close()
+
+
+@pytest.fixture
+def probation(tmp_path) -> tuple[Path, Path]:
+    """An update to this version on probation, as the root scripts leave it."""
+    import json
+
+    from wire import __version__
+
+    state, own = tmp_path / "kiosk-updates", tmp_path / "update"
+    state.mkdir()
+    (state / "pending.json").write_text(json.dumps(
+        {"from": "0.0.9", "to": __version__, "since": 1700000000, "attempts": 1}
+    ))  # fmt: skip
+    return state, own
+
+
+def _confirming(state: Path, own: Path, calls: list[float]):
+    from kiosk.updates import confirm
+    from wire import __version__
+
+    def confirm_start() -> bool:
+        calls.append(time.monotonic())
+        return confirm(state, own, __version__)
+
+    return confirm_start
+
+
+def test_a_start_that_stays_up_is_confirmed_once_after_the_delay(qapp, systemd, probation):
+    from flows.demo import DemoServices
+    from kiosk.strings import catalogue
+    from kiosk.systemd import Notifier
+    from ui.app import Kiosk, SystemdWatch
+    from ui.services import shell_factory
+
+    state, own = probation
+    calls: list[float] = []
+    built = Kiosk(shell_factory(catalogue()), catalogue(), size=(1080, 1920))
+    built.shell.step_services = DemoServices(speed=20.0)
+    notifier = Notifier({"NOTIFY_SOCKET": systemd.path, "WATCHDOG_USEC": str(WATCHDOG_USEC)})
+    watch = SystemdWatch(built, notifier, _confirming(state, own, calls), confirm_after_s=0.8)
+    built.window.show()
+    try:
+        built.settle(400)
+        assert systemd.lines("READY=1") and calls == []  # up, but not long enough yet
+        assert not (own / "confirmed").exists()
+        built.settle(1400)
+        assert len(calls) == 1 and calls[0] - systemd.lines("READY=1")[0] >= 0.75
+        from wire import __version__
+
+        assert (own / "confirmed").read_text() == __version__ + "\n"
+        built.settle(1000)
+        assert len(calls) == 1  # once
+    finally:
+        watch.stop()
+        built.close()
+        notifier.close()
+
+
+def test_a_touchscreen_gone_within_the_delay_confirms_nothing(qapp, probation):
+    from kiosk.strings import catalogue
+    from kiosk.systemd import Notifier
+    from ui.app import Kiosk, SystemdWatch
+    from ui.services import shell_factory
+
+    state, own = probation
+    calls: list[float] = []
+    built = Kiosk(shell_factory(catalogue()), catalogue(), size=(1080, 1920))
+    try:  # no notify socket: the confirmation does not need one
+        watch = SystemdWatch(built, Notifier({}), _confirming(state, own, calls), 0.8)
+        built.window.show()
+        built.settle(300)
+        assert watch.ready and watch.good_start.isActive()
+        watch.stop()  # it quit (or crashed) before the delay was over
+        built.settle(1000)
+        assert calls == [] and not own.exists()
+    finally:
+        built.close()
