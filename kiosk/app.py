@@ -108,6 +108,12 @@ def run(
         )
         if config.screen.elderly_mode:
             kiosk.shell.toggleElderly()
+        # a citizen at the screen: an update waits for the session's end (kiosk/updates.py)
+        from kiosk.updates import SessionMark, own_folder
+
+        in_session = SessionMark(own_folder(config.cache.database))
+        in_session.set(False)
+        kiosk.shell.screenChanged.connect(lambda: in_session.set(kiosk.shell.in_session()))
         return show_kiosk(
             kiosk,
             fullscreen=virtual is not None or not (options.windowed or options.screenshot),

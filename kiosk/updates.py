@@ -34,6 +34,7 @@ PENDING = "pending.json"
 OUTCOME = "outcome.json"
 WANTED = "wanted"
 CONFIRMED = "confirmed"
+IN_SESSION = "in-session"
 OWN_FOLDER = "update"
 _READ_MAX = 4096  # the root's files are a line of JSON; anything longer is not theirs
 _REASON_MAX = 200
@@ -180,15 +181,45 @@ def confirm(state_dir: Path, folder: Path, version: str) -> bool:
     return True
 
 
+class SessionMark:
+    """`update/in-session` while a citizen is being served: the root update agent
+    waits for the session's end instead of stopping the kiosk under a citizen
+    (docs/updates.md). Only a change is written; the first `set` (at the start)
+    removes a mark a crash left behind. Never raises: a mark that cannot be written
+    is one error line, and the agent then sees no session (as before this mark)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._on: bool | None = None
+
+    def set(self, on: bool) -> None:
+        if on == self._on:
+            return
+        self._on = on
+        try:
+            if on:
+                _replace(self.folder, IN_SESSION, "1")
+            else:
+                (self.folder / IN_SESSION).unlink(missing_ok=True)
+        except (OSError, UpdateFilesError) as exc:
+            log.error("update: the in-session mark could not be %s: %s",
+                      "written" if on else "removed", exc)  # fmt: skip
+
+
 def _write_line(folder: Path, name: str, version: str) -> None:
     if not valid_version(version):
         raise ValueError(f"not a Debian version: {version[:60]!r}")
+    _replace(folder, name, version)
+
+
+def _replace(folder: Path, name: str, line: str) -> None:
+    """`name` in the folder holds `line`, written whole or not at all."""
     try:
         _own(folder)
         handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
         try:
             with os.fdopen(handle, "w", encoding="ascii") as file:
-                file.write(version + "\n")
+                file.write(line + "\n")
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, folder / name)  # replaces a link at the name, never follows

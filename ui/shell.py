@@ -253,6 +253,10 @@ class KioskShell(QObject):
 
     @Property(bool, notify=screenChanged)
     def inSession(self) -> bool:
+        return self.in_session()
+
+    def in_session(self) -> bool:
+        """A citizen's session runs (Python's side; QML reads inSession)."""
         return self._engine is not None
 
     @Property(int, notify=clockChanged)

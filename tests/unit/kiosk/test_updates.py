@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from kiosk.updates import (
+    IN_SESSION,
+    SessionMark,
     UpdateFilesError,
     clear_wanted,
     confirm,
@@ -172,3 +174,29 @@ def test_confirmed_only_for_the_version_on_probation(state: Path, own: Path) -> 
     assert not (own / "confirmed").exists()
     assert confirm(state, own, "0.2.0-1")
     assert (own / "confirmed").read_text() == "0.2.0-1\n"
+
+
+def test_the_in_session_mark_follows_the_session_and_a_stale_one_goes_at_the_start(
+    own: Path,
+) -> None:
+    own.mkdir(mode=0o700)
+    (own / IN_SESSION).write_text("1\n")  # left by a crash in the middle of a session
+    mark = SessionMark(own)
+    mark.set(False)  # the app's start
+    assert not (own / IN_SESSION).exists()
+    mark.set(True)
+    assert (own / IN_SESSION).read_text() == "1\n"
+    mark.set(True)  # screen changes within the session write nothing again
+    mark.set(False)
+    assert not (own / IN_SESSION).exists()
+
+
+def test_an_in_session_mark_that_cannot_be_written_is_one_error_not_a_crash(
+    own: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    own.parent.joinpath("elsewhere").mkdir()
+    own.symlink_to(own.parent / "elsewhere")  # update/ is a link: nothing is written there
+    with caplog.at_level(logging.ERROR, "kiosk.updates"):
+        SessionMark(own).set(True)
+    assert not (own.parent / "elsewhere" / IN_SESSION).exists()
+    assert len(caplog.records) == 1 and "in-session" in caplog.records[0].getMessage()
