@@ -55,6 +55,9 @@ class PrivateCups:
         (dirs["conf"] / "cupsd.conf").write_text(
             f"Listen 127.0.0.1:{self.port}\nLogLevel warn\nWebInterface No\nBrowsing No\n"
             "DefaultAuthType None\n"
+            # as kiosk-terminal sets a terminal's CUPS (packaging/deb: cups-privacy):
+            # a finished job leaves neither its document nor its record behind
+            "PreserveJobFiles No\nPreserveJobHistory No\n"
             "<Location />\n  Order allow,deny\n  Allow 127.0.0.1\n</Location>\n"
             "<Location /admin>\n  Order allow,deny\n  Allow 127.0.0.1\n</Location>\n"
             "<Policy default>\n  JobPrivateAccess all\n  JobPrivateValues none\n"

@@ -14,6 +14,9 @@
 #
 #   packaging/deb/build.sh [terminal|backend ...]     (default: both)
 #
+# KIOSK_DEB_VERSION=V builds version V instead of the tree's (wire/__init__.py),
+# KIOSK_DEB_OUT=DIR writes the packages there instead of build/.
+#
 # Needs: python3.11 and python3-venv (Debian's), dpkg-dev, zstd; pyscard is built
 # from source (gcc, swig, libpcsclite-dev, python3-dev: packaging/apt-packages.txt).
 # pip's cache is build/pip-cache, so a second build downloads nothing.
@@ -46,20 +49,37 @@ if [[ ! -x $tools/bin/pip ]]; then
 fi
 pip install -q --upgrade 'pip>=23'
 
+# Another version number (make deb-test builds a second, newer version to update
+# to and roll back from): the wheel is built from a copy of the tree that says so.
+source=.
+if [[ -n ${KIOSK_DEB_VERSION:-} ]]; then
+  [[ $KIOSK_DEB_VERSION =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || fail "KIOSK_DEB_VERSION=$KIOSK_DEB_VERSION is not a version"
+  version=$KIOSK_DEB_VERSION
+  source=$work/source-$version
+  rm -rf "$source" && mkdir -p "$source"
+  git ls-files -z --cached --others --exclude-standard \
+    | while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done \
+    | tar --null -T - -cf - | tar -xf - -C "$source"
+  sed -i "s/^__version__ = .*/__version__ = \"$version\"/" "$source/wire/__init__.py"
+fi
+out=${KIOSK_DEB_OUT:-build}
+mkdir -p "$out"
+
 # The project's wheel (setuptools' own build/lib is cleared: no stale modules).
 say "wheel of police-kiosk $version"
-rm -rf build/lib build/bdist.linux-x86_64 "$work/dist"
-pip wheel -q --no-deps -w "$work/dist" . >/dev/null
+rm -rf "$source/build/lib" "$source/build/bdist.linux-x86_64" "$work/dist"
+pip wheel -q --no-deps -w "$work/dist" "$source" >/dev/null
 wheel=$(ls "$work"/dist/police_kiosk-"$version"-py3-none-any.whl) || fail "no wheel built"
 
 build_one() {
-  local part=$1 name prefix user data unit gecos lock stage venv
+  local part=$1 name prefix user data unit gecos state enabled lock stage venv
   case $part in
     terminal) name=kiosk-terminal prefix=/opt/kiosk user=kiosk data=/var/lib/kiosk
-              unit=kiosk.service gecos="Police kiosk terminal" ;;
+              unit=kiosk.service gecos="Police kiosk terminal" state=/var/lib/kiosk-updates
+              enabled="kiosk.service kiosk-update.timer kiosk-update-confirm.path" ;;
     backend)  name=kiosk-backend prefix=/opt/kiosk-backend user=kiosk-backend
               data=/var/lib/kiosk-backend unit=kiosk-backend.service
-              gecos="Police kiosk backend" ;;
+              gecos="Police kiosk backend" state="" enabled=kiosk-backend.service ;;
     *) fail "unknown package part: $part (terminal or backend)" ;;
   esac
   lock=packaging/requirements-$part.lock
@@ -69,10 +89,11 @@ build_one() {
   rm -rf "$stage"
   cp -a "packaging/deb/$name" "$stage"
   find "$stage" -name .gitkeep -delete
-  # the devices' stable names (/dev/kiosk/<device>), made from drivers/usb_ids.toml
   if [[ $part == terminal ]]; then
+    # the devices' stable names (/dev/kiosk/<device>), made from drivers/usb_ids.toml
     install -D -m 0644 packaging/udev/70-kiosk-devices.rules \
       "$stage/lib/udev/rules.d/70-kiosk-devices.rules"
+    install -D -m 0644 docs/updates.md "$stage/usr/share/doc/$name/updates.md"
   fi
   $python -m venv --without-pip "$venv"
   pip --python "$venv/bin/python" install -q --no-compile \
@@ -112,10 +133,16 @@ build_one() {
   # the control area
   local debian=$stage/DEBIAN depends
   mkdir -p "$debian"
-  for script in postinst prerm postrm; do
+  # the shared scripts (maintscripts/<script>), and a package's own (<package>.<script>)
+  local script source
+  for script in preinst postinst prerm postrm; do
+    source=packaging/deb/maintscripts/$name.$script
+    [[ -f $source ]] || source=packaging/deb/maintscripts/$script
+    [[ -f $source ]] || continue
     sed -e "s|@NAME@|$name|g" -e "s|@USER@|$user|g" -e "s|@DATA@|$data|g" \
       -e "s|@UNIT@|$unit|g" -e "s|@PREFIX@|$prefix|g" -e "s|@GECOS@|$gecos|g" \
-      "packaging/deb/maintscripts/$script" > "$debian/$script"
+      -e "s|@VERSION@|$version|g" -e "s|@STATE@|$state|g" -e "s|@ENABLED@|$enabled|g" \
+      "$source" > "$debian/$script"
     chmod 0755 "$debian/$script"
   done
   (cd "$stage" && find etc -type f -printf '/%p\n' | sort) > "$debian/conffiles"
@@ -134,7 +161,7 @@ build_one() {
   # modes as Debian wants them, whatever the checkout's umask was
   find "$stage" -path "$debian" -prune -o -type d -exec chmod 0755 {} +
 
-  local deb=build/${name}_${version}_amd64.deb
+  local deb=$out/${name}_${version}_amd64.deb
   say "$name: $deb (zstd)"
   dpkg-deb --root-owner-group -Zzstd -z6 --threads-max="$(nproc)" --build "$stage" "$deb" >/dev/null
   say "$name: $(du -h "$deb" | cut -f1) ($(( size / 1024 )) MB installed)"

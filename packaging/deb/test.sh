@@ -7,7 +7,8 @@
 # one frame of the touchscreen off screen, the app under cage (wlroots' headless
 # backend), `kiosk-backend code` and `serve` on PostgreSQL, the users, the data
 # folder's mode, the conffiles, the enabled units, `systemd-analyze verify` and
-# `security` on each unit, installing twice, purging; then lintian on both packages.
+# `security` on each unit, installing twice, an update from a signed repository
+# and its rollback, purging; then lintian on both packages.
 # Each check prints one line; any failure ends it with one line saying why (exit 1).
 #
 #   packaging/deb/test.sh            (after packaging/deb/build.sh)
@@ -45,6 +46,9 @@ mounts() {
   mkdir -p "$R/run/lock" "$R/run/user"
   mount --bind "$work/archives" "$R/var/cache/apt/archives"
   mount --bind -o ro "$root/build" "$R/debs"
+  mkdir -p "$R/repo" "$R/repo-unsigned"
+  mount --bind -o ro "$work/repo" "$R/repo"
+  mount --bind -o ro "$work/repo-unsigned" "$R/repo-unsigned"
   # no service starts at install: there is no init here
   printf '#!/bin/sh\nexit 101\n' > "$R/usr/sbin/policy-rc.d"
   chmod 0755 "$R/usr/sbin/policy-rc.d"
@@ -155,13 +159,25 @@ sys.exit(app.exec())' > "$work/keyboard.log" 2>&1 || true
   check_installed
   ok
 
+  step "CUPS keeps no printed document (cups-privacy, as the postinst)"
+  mkdir -p "$R/run/cups"
+  in_root /usr/sbin/cupsd || fail "cupsd did not start in the test root"
+  for _ in $(seq 50); do in_root lpstat -r 2>/dev/null | grep -q 'is running' && break; sleep 0.2; done
+  out=$(in_root /usr/lib/kiosk-terminal/cups-privacy 2>&1) || fail "cups-privacy: $out"
+  for setting in 'PreserveJobFiles No' 'PreserveJobHistory No'; do
+    grep -qx "$setting" "$R/etc/cups/cupsd.conf" || fail "cupsd.conf lacks '$setting' after cups-privacy"
+  done
+  in_root getent group lpadmin >/dev/null || fail "no lpadmin group (kiosk.service's SupplementaryGroups)"
+  ok "$out"
+
   step "kiosk-backend serve on PostgreSQL, as the unit runs it"
   backend_on_postgresql
   ok "$(grep -m1 -o "fleet console: .*" "$work/backend-serve.log")"
 
-  step "systemd-analyze verify kiosk.service kiosk-backend.service"
-  out=$(in_root systemd-analyze verify /lib/systemd/system/kiosk.service \
-        /lib/systemd/system/kiosk-backend.service 2>&1) || { echo "$out" >&2; fail "systemd-analyze verify"; }
+  step "systemd-analyze verify: the kiosk's 6 units, the backend's"
+  out=$(in_root sh -c 'systemd-analyze verify /lib/systemd/system/kiosk*.service \
+        /lib/systemd/system/kiosk-update.timer /lib/systemd/system/kiosk-update-confirm.path' 2>&1) \
+    || { echo "$out" >&2; fail "systemd-analyze verify"; }
   [[ -z $out ]] || { echo "$out" >&2; fail "systemd-analyze verify has warnings"; }
   ok
 
@@ -189,11 +205,14 @@ sys.exit(app.exec())' > "$work/keyboard.log" 2>&1 || true
   out=$(in_root kiosk config check 2>&1) || fail "kiosk config check after the second install: $out"
   ok
 
+  updates_and_rollback
+
   step "dpkg --purge both: nothing left behind"
   local left
   in_root dpkg --purge kiosk-terminal kiosk-backend >"$work/dpkg-purge.log" 2>&1 \
     || { tail -10 "$work/dpkg-purge.log" >&2; fail "dpkg --purge"; }
   for left in /opt/kiosk /opt/kiosk-backend /var/lib/kiosk /var/lib/kiosk-backend /etc/kiosk \
+      /var/lib/kiosk-updates /usr/lib/kiosk-terminal /etc/systemd/system/timers.target.wants/kiosk-update.timer \
       /etc/kiosk-backend /usr/bin/kiosk /etc/systemd/system/graphical.target.wants/kiosk.service \
       /etc/systemd/system/multi-user.target.wants/kiosk-backend.service; do
     [[ ! -e $R$left && ! -L $R$left ]] || fail "after purge, $left is still there"
@@ -201,6 +220,91 @@ sys.exit(app.exec())' > "$work/keyboard.log" 2>&1 || true
   if grep -q 'directory .* not empty' "$work/dpkg-purge.log"; then
     grep 'not empty' "$work/dpkg-purge.log" >&2; fail "purge left files dpkg did not know"
   fi
+  ok
+}
+
+updates_and_rollback() {
+  # An update as a terminal gets it: the version the backend staged (the app wrote
+  # it into update/wanted) from the signed repository (built outside, bound at
+  # /repo), on probation; three failed starts and the fourth rolls it back. No
+  # systemd here: the units' commands are run as the units would run them.
+  local R=$chroot_dir a b out updates=/var/lib/kiosk-updates
+  local tool=/usr/lib/kiosk-terminal/kiosk-update
+  a=$(chroot "$R" dpkg-query -W -f='${Version}' kiosk-terminal)
+  b=$next_version
+  version_is() {
+    [[ $(chroot "$R" dpkg-query -W -f='${Version}' kiosk-terminal) == "$1" ]] \
+      || fail "kiosk-terminal is $(chroot "$R" dpkg-query -W -f='${Version}' kiosk-terminal), not $1 ($2)"
+    out=$(in_root kiosk --version 2>&1)
+    [[ $out == *"$1"* ]] || fail "kiosk --version says '$out', not $1 ($2)"
+  }
+  sources() {  # the terminal's apt source for the kiosk repository
+    mkdir -p "$R/etc/apt/keyrings"
+    cp "$work/repo/kiosk-archive-keyring.gpg" "$R/etc/apt/keyrings/kiosk.gpg"
+    printf 'Types: deb\nURIs: file:%s\nSuites: ./\nSigned-By: /etc/apt/keyrings/kiosk.gpg\n' "$1" \
+      > "$R/etc/apt/sources.list.d/kiosk.sources"
+  }
+  sources /repo
+  as_user kiosk sh -c "mkdir -p /var/lib/kiosk/update && echo before > /var/lib/kiosk/state.txt \
+    && echo '$b' > /var/lib/kiosk/update/wanted"
+
+  step "update: no update under a citizen's session"
+  as_user kiosk sh -c 'echo 1 > /var/lib/kiosk/update/in-session'
+  in_root env KIOSK_UPDATE_WAIT_S=0 "$tool" apply > "$work/update-apply.log" 2>&1 \
+    || { tail -8 "$work/update-apply.log" >&2; fail "kiosk-update apply during a session (build/deb-test/update-apply.log)"; }
+  version_is "$a" "a session in progress"
+  grep -q 'a citizen is being served' "$work/update-apply.log" || fail "apply did not say it waits for the session"
+  rm -f "$R/var/lib/kiosk/update/in-session"
+  ok
+
+  step "update: kiosk-update apply installs the staged $b"
+  in_root "$tool" apply > "$work/update-apply.log" 2>&1 \
+    || { tail -8 "$work/update-apply.log" >&2; fail "kiosk-update apply (build/deb-test/update-apply.log)"; }
+  version_is "$b" "after apply"
+  grep -q "\"from\": \"$a\", \"to\": \"$b\"" "$R$updates/pending.json" || fail "no probation of $b in pending.json"
+  [[ $(cat "$R$updates/snapshot/state.txt") == before ]] || fail "the preinst took no snapshot of the data"
+  ls "$R$updates/debs/kiosk-terminal_${a}_amd64.deb" >/dev/null 2>&1 || fail "the running version's .deb was not kept"
+  ok "$a -> $b, on probation"
+
+  step "update: three failed starts of $b, the fourth rolls back"
+  as_user kiosk sh -c 'echo migrated > /var/lib/kiosk/state.txt'
+  for attempt in 1 2 3; do
+    in_root "$tool" guard 2>/dev/null || fail "the guard refused start $attempt of $b"
+  done
+  if in_root "$tool" guard 2>/dev/null; then fail "the fourth start of an unconfirmed $b was let through"; fi
+  in_root "$tool" rollback > "$work/update-rollback.log" 2>&1 \
+    || { tail -8 "$work/update-rollback.log" >&2; fail "kiosk-update rollback (build/deb-test/update-rollback.log)"; }
+  version_is "$a" "after the rollback"
+  [[ $(cat "$R/var/lib/kiosk/state.txt") == before ]] || fail "the rollback did not restore the data"
+  [[ $(chroot "$R" stat -c '%a %U' /var/lib/kiosk) == "700 kiosk" ]] || fail "the restored /var/lib/kiosk lost its owner or mode"
+  [[ $(cat "$R$updates/after-failed-update/state.txt") == migrated ]] || fail "what $b wrote was not kept aside"
+  grep -q '"result": "rolled_back"' "$R$updates/outcome.json" || fail "outcome.json: $(cat "$R$updates/outcome.json")"
+  [[ ! -e $R$updates/pending.json && ! -e $R$updates/snapshot ]] || fail "the probation did not end"
+  ok "$(sed -n 's/.*"reason": "\([^"]*\)".*/\1/p' "$R$updates/outcome.json")"
+
+  step "update: a version rolled back is not installed again"
+  in_root "$tool" apply > "$work/update-apply.log" 2>&1 || fail "kiosk-update apply: $(tail -1 "$work/update-apply.log")"
+  version_is "$a" "a rolled-back version staged again"
+  ok "$(tail -1 "$work/update-apply.log" | sed 's/^kiosk-update: //')"
+
+  step "update: a start the app confirms ends the probation"
+  rm -f "$R$updates/refused"  # as if the operators had staged a fixed version
+  in_root "$tool" apply > "$work/update-apply.log" 2>&1 || fail "kiosk-update apply: $(tail -3 "$work/update-apply.log")"
+  version_is "$b" "the second apply"
+  as_user kiosk sh -c "echo '$b' > /var/lib/kiosk/update/confirmed"
+  in_root "$tool" confirm 2>/dev/null || fail "kiosk-update confirm"
+  grep -q '"result": "installed"' "$R$updates/outcome.json" || fail "outcome.json: $(cat "$R$updates/outcome.json")"
+  [[ ! -e $R$updates/pending.json && ! -e $R$updates/snapshot ]] || fail "the confirmed probation did not end"
+  in_root "$tool" guard 2>/dev/null || fail "the guard refused a confirmed version"
+  ok
+
+  step "update: an unsigned repository is refused"
+  sources /repo-unsigned
+  as_user kiosk sh -c "echo '$b+later' > /var/lib/kiosk/update/wanted"
+  if in_root "$tool" apply > "$work/update-unsigned.log" 2>&1; then fail "kiosk-update apply took an unsigned repository"; fi
+  grep -q 'is not signed' "$work/update-unsigned.log" || { tail -5 "$work/update-unsigned.log" >&2; fail "apt did not say the repository is unsigned"; }
+  version_is "$b" "an unsigned repository"
+  rm -f "$R/etc/apt/sources.list.d/kiosk.sources"
   ok
 }
 
@@ -324,9 +428,29 @@ mkdir -p "$chroot_dir"
 tar --zstd -xpf "$base" -C "$chroot_dir"
 ok
 
+step "a newer kiosk-terminal and the signed repository (updates)"
+# the version the test updates to and rolls back from, and a throwaway signing key
+version=$(basename "$(ls build/kiosk-terminal_*_amd64.deb | tail -1)" | sed 's/^kiosk-terminal_\(.*\)_amd64.deb$/\1/')
+export next_version=$version+update1
+rm -rf "$work/next" "$work/repo" "$work/repo-unsigned" "$work/gnupg"
+KIOSK_DEB_VERSION=$next_version KIOSK_DEB_OUT=$work/next packaging/deb/build.sh terminal > "$work/build-next.log" 2>&1 \
+  || { tail -5 "$work/build-next.log" >&2; fail "building $next_version (build/deb-test/build-next.log)"; }
+mkdir -m 0700 "$work/gnupg"
+export GNUPGHOME=$work/gnupg
+gpg --batch --quiet --passphrase '' --quick-gen-key 'police-kiosk test repository' ed25519 sign never 2>/dev/null
+packaging/deb/repo.sh "$work/repo" 'police-kiosk test repository' "build/kiosk-terminal_${version}_amd64.deb" \
+  "$work/next/kiosk-terminal_${next_version}_amd64.deb" > "$work/repo.log" 2>&1 \
+  || { cat "$work/repo.log" >&2; fail "packaging/deb/repo.sh"; }
+gpgconf --kill all
+mkdir -p "$work/repo-unsigned"
+# the same repository with its Release file but no signature
+cp -al "$work/repo/pool" "$work/repo/Packages" "$work/repo/Packages.gz" "$work/repo/Release" "$work/repo-unsigned/"
+ok "$next_version; $(tail -1 "$work/repo.log" | sed 's/^repo: //')"
+
 # private mounts and processes: nothing mounted or started in the root outlives it
 unshare --mount --propagation private --pid --fork --kill-child -- "$0" --inside install
 unshare --mount --propagation private --pid --fork --kill-child --net -- "$0" --inside checks
+rm -rf "$work/next" "$work/repo" "$work/repo-unsigned" "$work/gnupg"
 
 step "lintian on both packages"
 wait $lintian_pid || true
