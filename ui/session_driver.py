@@ -123,7 +123,7 @@ class SessionDriver(QObject):
         return max(0, int(timeout - (self.shell.clock() - self.step_started)))
 
     def _say(self, message_id: str, *, then: bool = False) -> None:
-        self.shell.voice.say(message_id, self.shell.language, then=then)
+        self.shell.voice.say(message_id, self.shell.visit.lang, then=then)
 
     def _on_progress(self, news: dict[str, Any]) -> None:
         if self.engine is not None and not self.shell.closed:
