@@ -8,7 +8,8 @@ on a device. When a session ends, `wipe()` clears everything it held.
 The shell (ui/shell.py) owns the driver and shows what it holds: the step on screen,
 a device step's news, why the service could not go on, the timeout warning. Of the
 shell the driver reads its configuration (step services, voice and language,
-journal, clock, camera, receipts) and tells it the screen to show.
+journal, clock, camera, receipts) and tells it the screen to show. A photo step
+on a terminal with a camera is served by the camera screen (ui/camera_step.py).
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from flows import events as ev
 from flows.demo import DemoServices
 from flows.engine import FlowEngine
 from flows.model import Flow
-from flows.results import Photo, Rating
+from flows.results import Rating
 from flows.session import Session
 from flows.transcript import Transcript, step_records
-from kiosk.photo.process import Made
-from kiosk.photo.spec import SpecError
 from kiosk.privacy import Redactor
+from ui.camera_step import CameraStep
 from ui.qml_values import spoken
 
 if TYPE_CHECKING:
@@ -80,10 +80,7 @@ class SessionDriver(QObject):
         self._countdown.timeout.connect(self._tick_warning)
         self.serviceDone.connect(self.handle)
         self.progressed.connect(self._on_progress)
-        self._photos = 0
-        self._preview_timer = QTimer(self)
-        self._preview_timer.setInterval(33)  # the preview at camera rate
-        self._preview_timer.timeout.connect(self._tick_preview)
+        self.camera = CameraStep(self)  # the capture_photo step, when there is a camera
 
     def hand_in(self, services: Any) -> None:
         """What the step services are given of the session, where they take it."""
@@ -174,7 +171,7 @@ class SessionDriver(QObject):
                     self._action = ACTIONS.get(effect.step_type)
                 self.show = effect
                 screen = SERVICE_SCREENS.get(effect.step_type, effect.step_type)
-                if effect.step_type == "capture_photo" and self._camera_ready():
+                if effect.step_type == "capture_photo" and self.camera.ready():
                     screen = "camera"
                 self.shell.show_screen(screen)
                 if effect.errors and self.engine is not None:  # said, not only shown
@@ -187,9 +184,7 @@ class SessionDriver(QObject):
             case ev.Perform():
                 self._perform(effect)
             case ev.Abort(step_id=step_id) if self.shell.screen == "camera":
-                self._preview_timer.stop()
-                if self.shell.photo_step is not None:
-                    self.shell.photo_step.stop()
+                self.camera.stop()
             case ev.Abort(step_id=step_id) if step_id in self._cancels:
                 self._cancels.pop(step_id)()
             case ev.Abort(step_id=step_id):
@@ -218,8 +213,8 @@ class SessionDriver(QObject):
         from flows.runner import service_event  # the headless runner's reading of results
 
         assert self.engine is not None
-        if perform.step_type == "capture_photo" and self._camera_ready():
-            self._take_photo(perform)
+        if perform.step_type == "capture_photo" and self.camera.ready():
+            self.camera.take(perform)
             return
         shell = self.shell
         services = shell.step_services
@@ -250,50 +245,6 @@ class SessionDriver(QObject):
                 service_event(flow, perform.step_id, entry, shell.clock())
             ),
         )
-
-    # --- the camera screen ----------------------------------------------------------------
-
-    def _tick_preview(self) -> None:
-        if self.shell.photo_step is not None:
-            self.shell.photo_step.tick()
-
-    def _camera_ready(self) -> bool:
-        photo = self.shell.photo_step
-        return photo is not None and photo.camera() is not None
-
-    def _take_photo(self, perform: ev.Perform) -> None:
-        """The camera screen serves the step: the citizen keeps a photo or leaves."""
-        photo = self.shell.photo_step
-        assert photo is not None
-        self.shell.show_screen("camera")
-        self._preview_timer.start()
-        step_id = perform.step_id
-        self._photos += 1
-        number = self._photos
-
-        def done(made: Made) -> None:
-            self._preview_timer.stop()
-            quality = {
-                k: float(v)
-                for k, v in made.measures.items()
-                if k in ("sharpness", "yaw", "pitch", "roll")
-            }
-            ref = f"photo-{number}"
-            if made.jpeg is not None:
-                self.photos[ref] = made.jpeg  # for the backend; gone with the session
-            # the number the slip prints and the backend stores the photo under: drawn
-            # (and kept on disk) when the citizen keeps the photo, before anything prints
-            receipts = self.shell.receipts
-            receipt = receipts() if receipts is not None else None
-            result = Photo(photo_ref=ref, receipt_number=receipt, quality=quality)
-            self.serviceDone.emit(ev.StepCompleted(self.shell.clock(), step_id, result))
-
-        try:
-            photo.start(str(perform.params.get("spec", "id_card")), done)
-        except SpecError:  # a flow naming a spec the terminal lacks: the step fails, calmly
-            log.exception("the photo step's spec cannot be loaded")
-            self._preview_timer.stop()
-            self.serviceDone.emit(ev.StepFailed(self.shell.clock(), step_id, "invalid_data"))
 
     # --- timers ---------------------------------------------------------------------------
 
@@ -354,9 +305,7 @@ class SessionDriver(QObject):
         self._cancels.clear()
         if hasattr(self.shell.step_services, "wipe"):
             self.shell.step_services.wipe()  # the card photos read in this session
-        self._preview_timer.stop()
-        if self.shell.photo_step is not None:
-            self.shell.photo_step.stop()  # the camera's frames and the photo go with the session
+        self.camera.stop()  # the camera's frames and the photo go with the session
         self.photos.clear()
         if self.session is not None:
             self.session.wipe()
