@@ -76,7 +76,7 @@ SUITE_BEFORE_SUITES = "intl"  # keys and sealed data that name no suite: AES-256
 # needs in clear is here: service, receipt, transaction, stars, out_trade_no, state,
 # amount_fen, method, photo_receipt, document.
 PERSONAL_FIELDS = frozenset({
-    # who: the ID card's face (kiosk/step_services.py IDENTITY_FIELDS), or typed
+    # who: the ID card's face (kiosk/steps/devices.py IDENTITY_FIELDS), or typed
     "id_number", "typed_id_number", "name", "typed_name", "sex", "nation", "birth_date",
     "address", "valid_from", "valid_until",
     # how to reach them

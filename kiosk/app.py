@@ -226,9 +226,10 @@ def step_services(
     face check; the shell's demo services for the rest (the bank card, until it is
     wired)."""
     from kiosk.documents.keys import trusted_issuers
-    from kiosk.print_services import PrintServices
     from kiosk.simulated import SimulatedCitizen
-    from kiosk.step_services import DeviceServices, ServiceChain
+    from kiosk.steps.chain import ServiceChain
+    from kiosk.steps.devices import DeviceServices
+    from kiosk.steps.printing import PrintServices
 
     citizen = SimulatedCitizen(devices.simulators) if simulated else None
     device_services = DeviceServices(devices.drivers, fallback=None, citizen=citizen)
@@ -259,7 +260,7 @@ def step_services(
     parts.append(PrintServices(devices.drivers, city_pack_of(config), strings,
                                config.terminal.id, issuer_keys))  # fmt: skip
     if "smartcard" in devices.drivers:
-        from kiosk.chip_services import ChipServices
+        from kiosk.steps.chip import ChipServices
 
         # the endorsement key: the simulator's published test key; a deployed terminal
         # has none yet (it belongs in the issuer's SAM), so its chip steps fail calmly
@@ -312,7 +313,7 @@ def _payment_services(config: Any, devices: SimulatedDevices, link: Any, citizen
     card terminal is (it has its own line to the bank)."""
     import threading
 
-    from kiosk.payments import BankCardPay, PaymentServices, settle_card_orders
+    from kiosk.steps.payments import BankCardPay, PaymentServices, settle_card_orders
     from offline_cache.payments import PaymentBook
 
     scanner, card_terminal = devices.drivers.get("scanner"), devices.drivers.get("card_payment")

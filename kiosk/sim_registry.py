@@ -21,10 +21,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from kiosk.backend_services import PROOF_USES
 from kiosk.citypack import CityPack
 from kiosk.documents.keys import IssuingKey
 from kiosk.documents.proofs import ProofRequest, payload_of
+from kiosk.steps.backend import PROOF_USES
 from wire import crypto
 from wire.proof import encode
 

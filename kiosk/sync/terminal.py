@@ -11,10 +11,10 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from kiosk.backend_services import BackendServices
 from kiosk.config import KioskConfig
 from kiosk.help_line import HelpLine
-from kiosk.payments import QrMicropay
+from kiosk.steps.backend import BackendServices
+from kiosk.steps.payments import QrMicropay
 from kiosk.sync.client import BackendClient
 from kiosk.sync.identity import Identity, IdentityError
 from kiosk.sync.link import DevicesProbe, Link

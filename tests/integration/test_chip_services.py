@@ -13,7 +13,7 @@ from drivers.scanner.codes import kind_of
 from drivers.smartcard.driver import PcscCardReader
 from drivers.smartcard.mrz import compose_td3
 from drivers.smartcard.simulator import TEST_ISSUER_KEY, VpcdCardSimulator
-from kiosk.chip_services import ChipServices
+from kiosk.steps.chip import ChipServices
 
 pytestmark = pytest.mark.service
 

@@ -18,7 +18,7 @@ from kiosk.documents.gallery import PACK, samples
 from kiosk.documents.keys import keygen
 from kiosk.documents.proofs import issue
 from kiosk.documents.verify import verify_file
-from kiosk.print_services import PrintServices
+from kiosk.steps.printing import PrintServices
 from kiosk.strings import catalogue
 
 HOLDER = samples(date.today())["criminal_record"]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from backend.db import AuditEntry, Photo
 from backend.registry import citizen_id
 from backend.vault import load_vault
-from kiosk.backend_services import BackendServices
+from kiosk.steps.backend import BackendServices
 from tests.services.backend import LiveBackend
 from tests.sync.conftest import Terminal
 from wire.proof import PREFIXES

@@ -17,7 +17,7 @@ from drivers.card_payment.driver import EcrTerminal
 from drivers.card_payment.simulator import BankProfile, EcrSimulator
 from drivers.scanner.driver import SerialScanner
 from drivers.scanner.simulator import ScannerSimulator
-from kiosk.payments import BankCardPay, PaymentServices, QrMicropay, settle_card_orders
+from kiosk.steps.payments import BankCardPay, PaymentServices, QrMicropay, settle_card_orders
 from offline_cache.payments import PaymentBook
 from tests.backend.harness import Clock
 from tests.services.backend import LiveBackend
@@ -129,7 +129,7 @@ def test_the_reconciliation_leaves_card_sales_to_the_bank(
 def test_money_taken_after_the_step_was_aborted_is_given_back() -> None:
     """The sale succeeds just as the citizen cancels: no answer reaches the flow any
     more, so the order is voided, never kept."""
-    from kiosk.payments import Outcome
+    from kiosk.steps.payments import Outcome
 
     release = threading.Event()
 

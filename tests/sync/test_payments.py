@@ -12,8 +12,8 @@ import pytest
 
 from drivers.scanner.driver import SerialScanner
 from drivers.scanner.simulator import ScannerSimulator
-from kiosk.payments import PaymentServices, QrMicropay
 from kiosk.simulated import SimulatedCitizen
+from kiosk.steps.payments import PaymentServices, QrMicropay
 from kiosk.sync.terminal import _settle_unknown_payments
 from offline_cache.payments import PaymentBook
 from tests.backend.harness import Clock

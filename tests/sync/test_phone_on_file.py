@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from backend.registry import citizen_id
-from kiosk.backend_services import BackendServices
+from kiosk.steps.backend import BackendServices
 from tests.sync.conftest import Terminal
 from tests.sync.test_backend_services import _run
 from wire.services import Eligibility
@@ -39,7 +39,7 @@ def test_the_phone_of_an_earlier_application_comes_back_in_the_eligibility_data(
 
 def test_the_answer_of_an_older_backend_reads_as_before() -> None:
     """No `phone` in the answer: no `phone` in the data (the citizen types it)."""
-    from kiosk.backend_services import _eligibility
+    from kiosk.steps.backend import _eligibility
 
     older = Eligibility.model_validate_json('{"eligible": true, "reason": null, "options": []}')
     assert _eligibility(older) == {"status": "eligible", "data": {"allowed": [], "options": []}}

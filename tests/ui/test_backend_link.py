@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.backend_services import BackendServices
-from kiosk.step_services import ServiceChain
+from kiosk.steps.backend import BackendServices
+from kiosk.steps.chain import ServiceChain
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
@@ -24,7 +24,7 @@ def linked_kiosk(qapp, tmp_path: Path):
     from drivers.receipt_printer.simulator import EscPosSimulator
     from flows.demo import DemoServices
     from kiosk.documents.gallery import PACK
-    from kiosk.print_services import PrintServices
+    from kiosk.steps.printing import PrintServices
     from kiosk.strings import catalogue
     from ui.app import Kiosk
     from ui.services import shell_factory

@@ -11,8 +11,8 @@ from drivers.card_payment.simulator import BankProfile, EcrSimulator
 from drivers.scanner.driver import SerialScanner
 from drivers.scanner.simulator import ScannerSimulator
 from flows.demo import DemoServices
-from kiosk.payments import BankCardPay, PaymentServices, QrMicropay
-from kiosk.step_services import ServiceChain
+from kiosk.steps.chain import ServiceChain
+from kiosk.steps.payments import BankCardPay, PaymentServices, QrMicropay
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox

@@ -11,7 +11,7 @@ from drivers.id_card.simulator import SamSimulator
 from drivers.scanner.driver import SerialScanner
 from drivers.scanner.simulator import ScannerSimulator
 from kiosk.simulated import SimulatedCitizen
-from kiosk.step_services import DeviceServices
+from kiosk.steps.devices import DeviceServices
 from tests.ui.helpers import tap
 
 
@@ -80,7 +80,7 @@ def test_fingerprints_in_police_order_with_retries(qtbot, qapp):
     from drivers.fingerprint.simulator import R30xSimulator
     from flows import events as ev
     from flows.demo import DemoServices
-    from kiosk.step_services import DeviceServices
+    from kiosk.steps.devices import DeviceServices
 
     simulator = R30xSimulator().start()
     pad = R30xFingerprint(simulator.address)

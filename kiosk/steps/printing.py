@@ -24,7 +24,7 @@ from typing import Any
 from kiosk.citypack import CityPack
 from kiosk.documents import slips
 from kiosk.documents.slips import SlipContext
-from kiosk.step_services import Finish, failure
+from kiosk.steps.devices import Finish, failure
 from kiosk.strings import Catalogue
 
 log = logging.getLogger("kiosk.print")

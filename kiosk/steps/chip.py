@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kiosk.step_services import Finish, failure, when_done
+from kiosk.steps.devices import Finish, failure, when_done
 
 log = logging.getLogger("kiosk.chip")
 

@@ -1,7 +1,7 @@
 """The steps the devices serve, on the real drivers: reading the ID card, scanning a
-code, the citizen taking the card back. A step type without a device service here
-falls back to the demo services (payment, the backend, printing, the chip: their
-wiring comes with the payment and sync work).
+code, capturing fingerprints, the citizen taking the card back. A step type without
+a device service here is served by another part of the chain (kiosk/steps/chain.py),
+or by the shell's demo services.
 
 Qt-free and engine-free: `start(step_type, params, inputs, finish)` runs the
 driver's command and calls `finish` with `{"result": {...}}` or `{"fail": code,
@@ -174,54 +174,3 @@ def failure(done: Any) -> dict[str, Any]:
 def when_done(handle: Any, then: Callable[[Any], None]) -> None:
     """Wait for the completion on a thread of its own: the caller never waits."""
     threading.Thread(target=lambda: then(handle.result()), daemon=True).start()
-
-
-class ServiceChain:
-    """Several step services as one: the first that serves a step type runs it; the
-    shell's demo services answer the rest. What the shell hands in (progress news,
-    the session's photos) reaches every part that takes it."""
-
-    def __init__(self, *parts: Any) -> None:
-        self.parts = parts
-        self.fallback = None
-
-    def serves(self, step_type: str) -> bool:
-        return any(part.serves(step_type) for part in self.parts)
-
-    def start(
-        self, step_type: str, params: dict[str, Any], inputs: dict[str, Any], finish: Finish
-    ) -> Callable[[], None]:
-        part = next(p for p in self.parts if p.serves(step_type))
-        cancel: Callable[[], None] = part.start(step_type, params, inputs, finish)
-        return cancel
-
-    def wipe(self) -> None:
-        for part in self.parts:
-            part.wipe()
-
-    def session_ended(self, session: str, flow: str, outcome: str, rating: int | None) -> None:
-        for part in self.parts:
-            if hasattr(part, "session_ended"):
-                part.session_ended(session, flow, outcome, rating)
-
-    def _hand_in(self, name: str, value: Any) -> None:
-        for part in self.parts:
-            if hasattr(part, name):
-                setattr(part, name, value)
-
-    progress = property(lambda self: None, lambda self, v: self._hand_in("progress", v))
-    preview = property(lambda self: None, lambda self, v: self._hand_in("preview", v))
-    session_photos = property(lambda self: None, lambda self, v: self._hand_in("session_photos", v))
-    language = property(lambda self: None, lambda self, v: self._hand_in("language", v))
-    citizen_session = property(
-        lambda self: None, lambda self, v: self._hand_in("citizen_session", v)
-    )
-
-    @property
-    def takes_cards(self) -> bool:
-        return any(getattr(part, "takes_cards", False) for part in self.parts)
-
-    def use_card(self) -> None:
-        for part in self.parts:
-            if getattr(part, "takes_cards", False):
-                part.use_card()
