@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,10 +14,6 @@ import pytest
 
 from kiosk.backlight import Backlight
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("dbus-daemon") and shutil.which("busctl")),
-    reason="needs dbus-daemon (Debian: dbus) and busctl (systemd)",
-)
 FAKE_LOGIND = Path(__file__).with_name("fake_logind.py")
 SESSION = ["org.freedesktop.login1.Session", "SetBrightness", "ssu"]
 
