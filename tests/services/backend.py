@@ -25,7 +25,7 @@ class Network:
     delay_s: float = 0.0  # every answer this much later
     overloaded: bool = False  # 503 with Retry-After, nothing done
     requests: int = 0
-    hold_s: float = 3.0  # how long a lost answer is held (past the client's timeout)
+    hold_s: float = 6.0  # how long a lost answer is held (past the test client's 5 s)
 
 
 class _Faulty:
@@ -74,7 +74,7 @@ class LiveBackend:
     ) -> None:
         self.settings = Settings(db_url or f"sqlite:///{data / 'backend.db'}", data,
                                  clock=clock, gateway_simulator=True, crypto_suite=crypto_suite,
-                                 lost_hold_s=2.0)  # past the test clients' 1 s timeout  # fmt: skip
+                                 lost_hold_s=6.0)  # past the test terminal's 5 s timeout  # fmt: skip
         self.app = create_app(self.settings)
         self.network = Network()
         self.port = free_port()
