@@ -3,12 +3,17 @@
 It owns the clock and the event queue, journals each transition before running
 its effects (the same order as the touchscreen), and writes a transcript with
 personal data masked. Formats: flows/README.md.
+
+Settling a session a crash left open runs here too, unattended: the service steps
+then answer from a `Perform` function (the terminal's real step services, in
+kiosk/recovery.py) rather than from a script.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +26,14 @@ from flows.session import Session
 from flows.transcript import Transcript
 from kiosk.errors import KioskError
 from kiosk.privacy import Redactor
-from offline_cache.journal import Journal, OpenSession
+from offline_cache.journal import Journal, JournalEntry, OpenSession
 
 CITIZEN_WORDS = {"back", "cancel", "wait", "extend"}
 SERVICE_DELAY_S = 1.0  # a scripted service answers after this long unless told
 MAX_EVENTS = 10_000  # a flow that loops forever is a bug in the flow or the answers
+# A service step carried out for real: `{"result": {...}}` or `{"fail": code}`, as a
+# script's entry is written.
+Perform = Callable[[ev.Perform], dict[str, Any]]
 
 
 class AnswersError(KioskError):
@@ -90,9 +98,11 @@ class HeadlessRunner:
         redactor: Redactor | None = None,
         session: Session | None = None,
         unattended: bool = False,
+        perform: Perform | None = None,
     ) -> None:
         self.flow = flow
         self.script = script
+        self.perform = perform  # none: the script answers the service steps
         self.journal = journal
         self.redactor = redactor or Redactor()
         self.session = session or Session(flow.flow, self.redactor)
@@ -163,8 +173,8 @@ class HeadlessRunner:
                 if self._extend_on_warning:
                     self._extend_on_warning = False
                     self._push(self.now, ev.Extend(self.now))
-            case ev.Perform(step_id=step_id, step_type=step_type):
-                self._service(step_id, step_type)
+            case ev.Perform():
+                self._service(effect)
             case ev.EndSession():
                 self.session.wipe()
 
@@ -191,10 +201,22 @@ class HeadlessRunner:
         )
         self._push(at, event)
 
-    def _service(self, step_id: str, step_type: str) -> None:
-        entry = self.script.next_service(step_id, step_type)
-        at = self.now + float(entry.get("after", SERVICE_DELAY_S))
-        self._push(at, service_event(self.flow, step_id, entry, at, self.script.source), visit=-1)
+    def _service(self, perform: ev.Perform) -> None:
+        step_id = perform.step_id
+        if self.perform is None:
+            entry = self.script.next_service(step_id, perform.step_type)
+            at = self.now + float(entry.get("after", SERVICE_DELAY_S))
+            self._push(at, service_event(self.flow, step_id, entry, at, self.script.source), -1)
+            return
+        # done for real: its answer is the next event; one the flow cannot take is a
+        # failed step (as on the touchscreen), never a stuck recovery
+        entry, at = self.perform(perform), self.now
+        event: ev.Event
+        try:
+            event = service_event(self.flow, step_id, entry, at, "the step service")
+        except (AnswersError, KeyError):
+            event = ev.StepFailed(at, step_id, "invalid_data", "operator")
+        self._push(at, event, visit=-1)
 
     def _push(self, at: float, event: ev.Event, visit: int | None = None) -> None:
         heapq.heappush(
@@ -223,13 +245,19 @@ def _at(event: ev.Event, now: float) -> ev.Event:
 
 
 def recover_open_sessions(
-    journal: Journal, flows: dict[str, Flow], script: Script
+    journal: Journal, flows: dict[str, Flow], script: Script, perform: Perform | None = None
 ) -> list[dict[str, Any]]:
-    """Settle every session the journal says never ended (the terminal lost power)."""
+    """Settle every session the journal says never ended (the terminal lost power);
+    `perform`: the service steps done for real (none: as the script says)."""
     settled: list[dict[str, Any]] = []
     for open_session in journal.open_sessions():
         flow = flows.get(open_session.flow)
-        if flow is None:
+        if flow is None:  # a flow this version no longer ships: closed, for a person
+            journal.record(JournalEntry(
+                open_session.session_id, open_session.last_seq + 1, 0.0,
+                open_session.current_step, None, "unknown_flow", open_session.committed,
+                open_session.mode, {}, "unknown_flow",
+            ))  # fmt: skip
             settled.append(
                 {
                     "session": open_session.session_id,
@@ -239,7 +267,9 @@ def recover_open_sessions(
             )
             continue
         session = Session(flow.flow, Redactor(), session_id=open_session.session_id)
-        runner = HeadlessRunner(flow, script, journal, session=session, unattended=True)
+        runner = HeadlessRunner(
+            flow, script, journal, session=session, unattended=True, perform=perform
+        )
         transcript = runner.resume(open_session)
         settled.append(
             {

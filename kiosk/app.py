@@ -70,6 +70,9 @@ def run(
                         config.backend.identity_file)  # fmt: skip
         status = terminal_status(config, states)
         city_pack = city_pack_of(config)
+        services = step_services(config, devices, options.simulated, link, strings)
+        # what a crash left open is settled before a new citizen is served
+        journal = session_journal(config, strings, services, systemd)
         receipts = photo_receipts(config)
         from kiosk.backlight import Backlight
         from ui.app import Kiosk, show_kiosk  # Qt is loaded only now
@@ -90,7 +93,8 @@ def run(
                 terminal=config.terminal.id,
                 camera=lambda: _camera_frames(devices),
                 maintenance=lambda: _desk(loaded, devices, status, link),
-                step_services=step_services(config, devices, options.simulated, link, strings),
+                step_services=services,
+                journal=journal,
                 help_line=link.help_line if link is not None else None,
                 help_contacts=lambda: (city_pack().help_phone, city_pack().help_counter),
                 receipts=receipts.next,
@@ -133,6 +137,35 @@ def run(
             virtual.stop()
         log.info("kiosk stopped", extra={"terminal": config.terminal.id})
         systemd.close()
+
+
+def session_journal(
+    config: KioskConfig, strings: Catalogue, services: Any, systemd: Notifier
+) -> Any:
+    """The journal of citizens' sessions (in the terminal's database, on a connection
+    of its own), with every session a crash left open settled on `services`
+    (flows/recovery.py) and the ended ones past `[cache] retention_days` forgotten.
+    None when the database cannot be used: sessions then run unjournalled, and the
+    log says so."""
+    from flows.loader import flow_files, load_flow
+    from flows.recovery import settle_open_sessions
+    from offline_cache.database import DatabaseError, connect
+    from offline_cache.journal import Journal
+
+    try:
+        journal = Journal(connect(config.cache.database))
+    except DatabaseError as exc:
+        log.error("no session journal, a crash mid-session cannot be settled: %s", exc)
+        return None
+    try:
+        journal.forget_ended(config.cache.retention_days * 86400)
+        if journal.open_sessions():
+            flows = {f.flow: f for f in (load_flow(p, strings) for p in flow_files())}
+            systemd.still_starting("settling sessions a crash left open")
+            settle_open_sessions(journal, flows, services, alive=systemd.still_starting)
+    except Exception:  # never a terminal that cannot start: the session stays open
+        log.exception("the sessions a crash left open could not be settled")
+    return journal
 
 
 def _camera_frames(devices: SimulatedDevices) -> Callable[[float], object] | None:

@@ -74,6 +74,13 @@ class Notifier:
         ping = "\nWATCHDOG=1" if self.watchdog_s is not None else ""
         return self.send(f"STATUS={text}{ping}")
 
+    def still_starting(self, text: str, more_s: float = 30.0) -> bool:
+        """`status`, and the unit's start timeout pushed `more_s` on from now: a start
+        busy settling what a crash left open must not be killed as hung."""
+        extend = f"\nEXTEND_TIMEOUT_USEC={int(more_s * 1_000_000)}"
+        ping = "\nWATCHDOG=1" if self.watchdog_s is not None else ""
+        return self.send(f"STATUS={text}{ping}{extend}")
+
     def close(self) -> None:
         if self._socket is not None:
             self._socket.close()

@@ -121,6 +121,24 @@ class Journal:
                 )
             return found
 
+    def forget_ended(self, older_than_s: float) -> int:
+        """Sessions that ended more than `older_than_s` ago, gone with their transitions
+        (a terminal serves hundreds a day); how many. Open ones stay until settled."""
+        cutoff = datetime.fromtimestamp(
+            datetime.now(UTC).timestamp() - older_than_s, UTC
+        ).isoformat(timespec="milliseconds")
+        with self._lock, self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "DELETE FROM journal_transition WHERE session_id IN (SELECT session_id FROM"
+                " journal_session WHERE ended_at IS NOT NULL AND ended_at < ?)",
+                (cutoff,),
+            )
+            return self.db.execute(
+                "DELETE FROM journal_session WHERE ended_at IS NOT NULL AND ended_at < ?",
+                (cutoff,),
+            ).rowcount
+
     def entries(self, session_id: str) -> list[JournalEntry]:
         with self._lock:
             rows = self.db.execute(

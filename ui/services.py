@@ -15,6 +15,7 @@ from kiosk.citypack import ScreenRules
 from kiosk.frames import FrameGetter
 from kiosk.help_line import HelpLine
 from kiosk.strings import Catalogue
+from offline_cache.journal import Journal
 from ui.camera import CameraImages, PhotoStep
 from ui.commissioning import Commissioning
 from ui.help import HelpDesk
@@ -58,6 +59,7 @@ def shell_factory(
     commissioning: Callable[[], Commissioning] | None = None,
     screen_rules: Callable[[], ScreenRules] | None = None,
     backlight: Backlight | None = None,
+    journal: Journal | None = None,
 ) -> Callable[[Callable[[str], None]], KioskShell]:
     """`camera`: the frame source of the camera driver, when there is one (the photo
     step then runs on the camera screen; without it, on the demo service).
@@ -68,7 +70,9 @@ def shell_factory(
     device's slot is on the cabinet (config [slots]; none: the defaults);
     `commissioning`: a first boot's screen (kiosk/commissioning.py), shown until done;
     `screen_rules`: the city pack's `[screen]`, when the screen sleeps at night (none:
-    never), with `backlight` turned down then (kiosk/backlight.py)."""
+    never), with `backlight` turned down then (kiosk/backlight.py); `journal`: where
+    each session's transitions are written before their effects run (none: nowhere,
+    as in the gallery)."""
 
     def make(on_language: Callable[[str], None]) -> KioskShell:
         paths = flow_files() + [Path(p) for p in extra_flows or []]
@@ -78,6 +82,7 @@ def shell_factory(
             services,
             Voice(strings, voice_engine, cache=voice_cache),
             step_services=step_services,
+            journal=journal,
             language=language,
             terminal=terminal,
             on_language=on_language,

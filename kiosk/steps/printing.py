@@ -76,7 +76,11 @@ class PrintServices:
         data = {field: inputs.get(ref) for field, ref in params.get("data", {}).items()}
 
         def run() -> None:
-            answer = self._print(str(params.get("template")), str(params.get("printer")), data)
+            try:
+                answer = self._print(str(params.get("template")), str(params.get("printer")), data)
+            except Exception:  # a bug or a bad city pack: the step fails, it never hangs
+                log.exception("print %s failed", params.get("template"))
+                answer = {"fail": "invalid_data", "recovery": "operator"}
             if not cancelled.is_set():
                 finish(answer)
 

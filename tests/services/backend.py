@@ -74,7 +74,7 @@ class LiveBackend:
     ) -> None:
         self.settings = Settings(db_url or f"sqlite:///{data / 'backend.db'}", data,
                                  clock=clock, gateway_simulator=True, crypto_suite=crypto_suite,
-                                 lost_hold_s=6.0)  # past the test terminal's 5 s timeout  # fmt: skip
+                                 lost_hold_s=6.0)  # past the test terminal's 5 s  # fmt: skip
         self.app = create_app(self.settings)
         self.network = Network()
         self.port = free_port()

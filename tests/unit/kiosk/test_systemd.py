@@ -112,3 +112,13 @@ def test_a_status_line_during_the_start_pings_the_watchdog_too(listener):
     with_watchdog.status("starting")
     assert sock.recv(4096) == b"STATUS=starting\nWATCHDOG=1"
     with_watchdog.close()
+
+
+def test_a_start_busy_settling_pushes_the_start_timeout_on_and_feeds_the_watchdog(listener):
+    sock, path = listener
+    notifier = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "30000000"})
+    assert notifier.still_starting("settling sessions a crash left open", more_s=45)
+    assert sock.recv(4096).decode().split("\n") == [
+        "STATUS=settling sessions a crash left open", "WATCHDOG=1", "EXTEND_TIMEOUT_USEC=45000000"
+    ]  # fmt: skip
+    notifier.close()

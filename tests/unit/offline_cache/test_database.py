@@ -82,3 +82,24 @@ def test_journal_open_sessions_and_entries(tmp_path):
     assert [e.seq for e in journal.entries("s1")] == [1, 2, 3]
     with pytest.raises(sqlite3.IntegrityError):  # a transition is never written twice
         journal.record(JournalEntry("s1", 3, 9.0, "pay", "slip", "completed", True, "normal", {}))
+
+
+def test_ended_sessions_past_the_retention_are_forgotten_open_ones_never(tmp_path):
+    db = connect(tmp_path / "kiosk.db")
+    journal = Journal(db)
+    for session in ("old", "new", "open"):
+        journal.begin(session, "renewal", 1)
+        journal.record(JournalEntry(session, 1, 0.0, None, "a", "start", False, "normal", {}))
+    for session in ("old", "new"):
+        journal.record(
+            JournalEntry(session, 2, 1.0, "a", None, "answer", False, "normal", {}, "done")
+        )
+    db.execute("UPDATE journal_session SET ended_at = '2020-01-01T00:00:00.000+00:00'"
+               " WHERE session_id = 'old'")  # fmt: skip
+    db.execute("UPDATE journal_session SET started_at = '2020-01-01T00:00:00.000+00:00'"
+               " WHERE session_id = 'open'")  # fmt: skip
+    assert journal.forget_ended(30 * 86400) == 1
+    left = {r[0] for r in db.execute("SELECT session_id FROM journal_session")}
+    assert left == {"new", "open"}
+    assert journal.entries("old") == [] and len(journal.entries("new")) == 2
+    assert [s.session_id for s in journal.open_sessions()] == ["open"]
