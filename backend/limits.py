@@ -18,10 +18,10 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Request
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,17 @@ def _is_address(text: str) -> bool:
     return True
 
 
+_BUCKETS = cast(Table, RateBucket.__table__)
+# built once: every signed write runs it (backend/auth.py)
+_COUNT_ONE = (
+    update(_BUCKETS)
+    .where(_BUCKETS.c.bucket == bindparam("b_bucket"),
+           _BUCKETS.c.window_start > bindparam("b_since"),
+           _BUCKETS.c.count < bindparam("b_allowance"))
+    .values(count=_BUCKETS.c.count + 1)
+)  # fmt: skip
+
+
 def spend(db: Session, bucket: str, limit: Limit, now: float, *, peek: bool = False) -> None:
     """Count one request in `bucket` (in the caller's transaction), or refuse with 429
     when the window's allowance is spent. `peek`: only refuse, count nothing."""
@@ -76,12 +87,10 @@ def spend(db: Session, bucket: str, limit: Limit, now: float, *, peek: bool = Fa
         # The usual case in one statement, so two requests at once cannot both read
         # the same count and write it back one up (SQLite has no row locks: the
         # statement itself is atomic there, as it is on PostgreSQL)
-        counted: CursorResult[Any] = db.execute(  # type: ignore[assignment]
-            update(RateBucket)
-            .where(RateBucket.bucket == bucket, RateBucket.window_start > now - limit.window_s,
-                   RateBucket.count < limit.allowance)
-            .values(count=RateBucket.count + 1)
-        )  # fmt: skip
+        counted: CursorResult[Any] = db.connection().execute(
+            _COUNT_ONE,
+            {"b_bucket": bucket, "b_since": now - limit.window_s, "b_allowance": limit.allowance},
+        )
         if counted.rowcount:
             return
     for _ in range(2):
