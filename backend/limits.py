@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from fastapi import Request
-from sqlalchemy import CursorResult, Table, bindparam, delete, update
+from sqlalchemy import Table, bindparam, case, delete, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,28 +71,41 @@ def _is_address(text: str) -> bool:
 
 
 _BUCKETS = cast(Table, RateBucket.__table__)
-# built once: every signed write runs it (backend/auth.py)
-_COUNT_ONE = (
-    update(_BUCKETS)
-    .where(_BUCKETS.c.bucket == bindparam("b_bucket"),
-           _BUCKETS.c.window_start > bindparam("b_since"),
-           _BUCKETS.c.count < bindparam("b_allowance"))
-    .values(count=_BUCKETS.c.count + 1)
-)  # fmt: skip
+
+
+def _counting(dialect: Any) -> Any:
+    """One statement for the usual case, built once per dialect: the bucket made, or its
+    window begun anew, or counted one up while under the allowance; it returns the row
+    it counted in, none when the allowance is spent. Atomic on SQLite (the statement
+    holds the write lock) and on PostgreSQL (the row's lock), so two requests at once
+    cannot both read one count and write it back one up. Every signed write runs it
+    (backend/auth.py): a terminal beats once a minute, so its window has mostly ended."""
+    c = _BUCKETS.c
+    since: Any = bindparam("b_since")
+    now: Any = bindparam("b_now")
+    expired = c.window_start <= since
+    made = dialect.insert(_BUCKETS).values(bucket=bindparam("b_bucket"), window_start=now, count=1)
+    return made.on_conflict_do_update(
+        index_elements=[c.bucket],
+        set_={"window_start": case((expired, now), else_=c.window_start),
+              "count": case((expired, 1), else_=c.count + 1)},
+        where=or_(expired, c.count < bindparam("b_allowance")),
+    ).returning(c.count)  # fmt: skip
+
+
+_COUNT_ONE = {"sqlite": _counting(sqlite), "postgresql": _counting(postgresql)}
 
 
 def spend(db: Session, bucket: str, limit: Limit, now: float, *, peek: bool = False) -> None:
     """Count one request in `bucket` (in the caller's transaction), or refuse with 429
     when the window's allowance is spent. `peek`: only refuse, count nothing."""
     if not peek:
-        # The usual case in one statement, so two requests at once cannot both read
-        # the same count and write it back one up (SQLite has no row locks: the
-        # statement itself is atomic there, as it is on PostgreSQL)
-        counted: CursorResult[Any] = db.connection().execute(
-            _COUNT_ONE,
-            {"b_bucket": bucket, "b_since": now - limit.window_s, "b_allowance": limit.allowance},
-        )
-        if counted.rowcount:
+        connection = db.connection()
+        counted = connection.execute(_COUNT_ONE[connection.dialect.name], {
+            "b_bucket": bucket, "b_now": now, "b_since": now - limit.window_s,
+            "b_allowance": limit.allowance,
+        }).first()  # fmt: skip
+        if counted is not None:
             return
     for _ in range(2):
         row = db.get(RateBucket, bucket, with_for_update=True)
