@@ -46,9 +46,13 @@ from tests.services.process import (
     tail,
     wait_until,
 )
+from tests.sync.certs import Authority
 from wire import crypto, signing
+from wire.sync import Heartbeat
 
 BACKEND = str(Path(sys.executable).parent / "kiosk-backend")
+EXAMPLE = (Path(__file__).resolve().parents[2] / "packaging/deb/kiosk-backend/usr/share/doc/"
+           "kiosk-backend/haproxy.cfg.example")  # fmt: skip
 SUITE = crypto.DEFAULT
 PROXY_HOST = "127.0.0.1"  # HAProxy's address, the one the API processes trust
 SERVERS = ("a", "b")  # the API processes, as HAProxy names them
@@ -539,3 +543,85 @@ def test_without_a_trusted_proxy_no_forwarded_address_is_believed(
     finally:
         stop(process)
     assert [a.status for a in answers] == [410] * 10 + [429]
+
+
+def _shipped_example(pem: Path, port: int, servers: list[int], stats: Path) -> str:
+    """The shipped haproxy.cfg.example as this test can run it: in the foreground, as
+    root, no syslog, on its own ports and certificate, with a stats socket and a
+    header naming the process that answered."""
+    text = EXAMPLE.read_text()
+    for line in ("    log /dev/log local0\n", "    log global\n", "    user haproxy\n",
+                 "    group haproxy\n", "    daemon\n"):  # fmt: skip
+        assert line in text, line
+        text = text.replace(line, "")
+    edits = {
+        "    maxconn 4096\n": f"    maxconn 4096\n    stats socket {stats} mode 600 level user\n",
+        "    bind :8470 ssl crt /etc/kiosk-backend/haproxy.pem\n":
+            f"    bind 127.0.0.1:{port} ssl crt {pem}\n",
+        "    balance roundrobin\n":
+            "    balance roundrobin\n    http-response set-header X-Served-By %s\n",
+        "127.0.0.1:8471\n": f"127.0.0.1:{servers[0]}\n",
+        "127.0.0.1:8472\n": f"127.0.0.1:{servers[1]}\n",
+    }  # fmt: skip
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+def test_the_shipped_haproxy_example_serves_terminals_over_tls(work: Path, fleet: Fleet) -> None:
+    """packaging/.../haproxy.cfg.example in front of the two processes: the terminal's
+    own client (kiosk/sync/client.py, the police CA pinned) is answered by both; the
+    console's cookie is Secure behind its TLS; with no process up, terminals are told
+    when to come back."""
+    from kiosk.sync.client import BackendClient, Unavailable
+    from kiosk.sync.identity import Identity
+
+    haproxy = _haproxy()
+    folder = work / "example"
+    authority = Authority.make("Test police CA")
+    cert, key = authority.issue(folder, ["127.0.0.1"])
+    pem = folder / "haproxy.pem"
+    pem.write_bytes(cert.read_bytes() + key.read_bytes())
+    ca = authority.write(folder / "ca.pem")
+    terminal = _enrol(fleet, "127.0.0.15")
+    started = []
+    try:
+        runs: dict[str, int] = {}
+        for name, servers in (("up", [fleet.api["a"], fleet.api["b"]]),
+                              ("down", [free_port(), free_port()])):  # fmt: skip
+            port, stats = free_port(), folder / f"{name}.sock"
+            config = folder / f"{name}.cfg"
+            config.write_text(_shipped_example(pem, port, servers, stats))
+            log = folder / f"{name}.log"
+            started.append(start([haproxy, "-f", str(config), "-db"], log))
+            wait_until(functools.partial(port_open, port), f"haproxy ({name})", timeout=20)
+            runs[name] = port
+        client = BackendClient(Identity(terminal.id, f"https://127.0.0.1:{runs['up']}",
+                                        terminal.key, ca))  # fmt: skip
+        served: set[str] = set()
+        deadline = time.monotonic() + 20  # the example's checks: both up after 2 in a row
+        while served != {"api1", "api2"} and time.monotonic() < deadline:
+            answer = client.call("POST", "/v1/heartbeat", Heartbeat.model_validate(_beat()))
+            assert answer.status_code == 200, answer.text
+            served.add(answer.headers["X-Served-By"])
+        assert served == {"api1", "api2"}
+        client.close()
+        _cli(fleet.db, fleet.data, "user", "add", "viewer-tls", "--role", "viewer",
+             stdin=PASSWORD + "\n")  # fmt: skip
+        import requests
+
+        signed_in = requests.post(f"https://127.0.0.1:{runs['up']}/console/api/session",
+                                  json={"name": "viewer-tls", "password": PASSWORD},
+                                  verify=str(ca), timeout=30)  # fmt: skip
+        assert signed_in.status_code == 200, signed_in.text
+        assert "secure" in signed_in.headers["Set-Cookie"].lower()
+        gone = BackendClient(Identity(terminal.id, f"https://127.0.0.1:{runs['down']}",
+                                      terminal.key, ca))  # fmt: skip
+        with pytest.raises(Unavailable) as unavailable:
+            gone.call("POST", "/v1/heartbeat", Heartbeat.model_validate(_beat()))
+        gone.close()
+        assert unavailable.value.retry_after == 30
+    finally:
+        for process in started:
+            stop(process)
