@@ -5,12 +5,14 @@ PostgreSQL (the fleet's scale path)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from backend import console, gateway, problems, records, services, terminals
@@ -22,6 +24,9 @@ from backend.registry import seed
 from backend.vault import load_vault
 from wire import __version__, crypto
 from wire.sync import ConfigPack
+
+# pg_advisory_lock's key while an API process migrates and seeds ("KIOSKUP")
+STARTING_LOCK = 0x4B494F534B5550
 
 
 @dataclass
@@ -61,8 +66,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         ),
     )
     app.state.engine = engine or make_engine(settings.db_url)
-    migrate(app.state.engine)
-    seed(app.state.engine, settings.clock())
+    with one_starting_at_a_time(app.state.engine):
+        migrate(app.state.engine)
+        seed(app.state.engine, settings.clock())
     app.state.clock = settings.clock
     app.state.lost_hold_s = settings.lost_hold_s
     app.state.limits = settings.limits
@@ -92,3 +98,24 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.include_router(gateway.router)
     problems.document(app)
     return app
+
+
+@contextlib.contextmanager
+def one_starting_at_a_time(engine: Engine) -> Iterator[None]:
+    """API processes started together on one PostgreSQL (one `serve` each, at boot or
+    after an upgrade) migrate and seed one after the other: two Alembic upgrades at
+    once fail (the second's CREATE TABLE collides with the first's) and two seeds
+    insert the registry twice. A session-level advisory lock on a connection of its
+    own, released when both are done (or by PostgreSQL when the process dies). SQLite
+    serves one machine: `serve --workers` migrates once before its workers start."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTING_LOCK})
+        lock.commit()
+        try:
+            yield
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTING_LOCK})
+            lock.commit()

@@ -172,7 +172,11 @@ class ServeCommand:
                 timeout_keep_alive=30,
                 ssl_certfile=args.tls_cert,
                 ssl_keyfile=args.tls_key,
-                # the scheme a trusted proxy says (https): the session cookie is Secure
+                # the scheme a trusted proxy says (https): the session cookie is Secure.
+                # Without --trusted-proxy no header is believed: uvicorn's default would
+                # trust X-Forwarded-For from loopback, and a client behind a TCP-level
+                # TLS proxy on this machine would pick the address the limits count
+                proxy_headers=bool(args.trusted_proxy),
                 forwarded_allow_ips=",".join(args.trusted_proxy) or None,
             )
         finally:
