@@ -151,19 +151,24 @@ def _send(connection: http.client.HTTPConnection, signed: list) -> int:
 
 def process_cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process and every process under it."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    return sum(process_tree_cpu_s(pid).values())
+
+
+def process_tree_cpu_s(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of a process and of each process under it, by pid."""
+    found, tick = {}, os.sysconf("SC_CLK_TCK")
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+            found[current] = (int(fields[11]) + int(fields[12])) / tick
             for task in Path(f"/proc/{current}/task").iterdir():
                 children = (task / "children").read_text().split()
                 pending.extend(int(c) for c in children)
         except (OSError, ValueError):
             continue  # gone meanwhile
-    return total
+    return found
 
 
 if __name__ == "__main__":
