@@ -6,7 +6,7 @@ personal data masked. Formats: flows/README.md.
 
 Settling a session a crash left open runs here too, unattended: the service steps
 then answer from a `Perform` function (the terminal's real step services, in
-kiosk/recovery.py) rather than from a script.
+flows/recovery.py) rather than from a script.
 """
 
 from __future__ import annotations
