@@ -16,24 +16,14 @@ from flows.runner import HeadlessRunner, load_script
 from kiosk.config import load
 from kiosk.strings import catalogue
 from offline_cache.database import connect
-from offline_cache.journal import Journal, JournalEntry
+from offline_cache.journal import Journal
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from tests.e2e.test_run import KIOSK, env_for
+from tests.services.power import CutJournal, PowerCut
 from wire import crypto
 
 ANSWERS = Path(__file__).resolve().parents[1] / "flows" / "id_renewal.lost.answers.yaml"
-
-
-class PowerCut(Exception):
-    pass
-
-
-class PaidThenCut(Journal):
-    def record(self, entry: JournalEntry) -> None:
-        super().record(entry)
-        if entry.committed:  # just paid: the power goes
-            raise PowerCut
 
 
 def test_the_next_start_settles_a_paid_session_before_the_first_screen(tmp_path):
@@ -41,7 +31,8 @@ def test_the_next_start_settles_a_paid_session_before_the_first_screen(tmp_path)
     db = connect(db_file)
     flow = next(load_flow(p, catalogue()) for p in flow_files() if p.stem == "id_renewal")
     with pytest.raises(PowerCut):
-        HeadlessRunner(flow, load_script(ANSWERS), PaidThenCut(db)).run()
+        # just paid: the power goes
+        HeadlessRunner(flow, load_script(ANSWERS), CutJournal(db, lambda e: e.committed)).run()
     (cut,) = Journal(db).open_sessions()
     db.close()
 

@@ -11,8 +11,6 @@ import pytest
 
 from drivers.document_printer.driver import CupsDocumentPrinter
 from drivers.document_printer.simulator import CupsPrinterSimulator
-from drivers.receipt_printer.driver import EscPosPrinter
-from drivers.receipt_printer.simulator import EscPosSimulator
 from flows.loader import flow_files, load_flow
 from kiosk.documents.gallery import PACK, samples
 from kiosk.documents.keys import keygen
@@ -20,6 +18,7 @@ from kiosk.documents.proofs import issue
 from kiosk.documents.verify import verify_file
 from kiosk.steps.printing import PrintServices
 from kiosk.strings import catalogue
+from tests.services.escpos import receipt_printer
 
 HOLDER = samples(date.today())["criminal_record"]
 
@@ -31,12 +30,8 @@ def key(tmp_path_factory):
 
 @pytest.fixture
 def receipt():
-    simulator = EscPosSimulator().start()
-    driver = EscPosPrinter(port=simulator.address)
-    assert driver.open().result().ok
-    yield simulator, driver
-    driver.close()
-    simulator.stop()
+    with receipt_printer() as printer:
+        yield printer
 
 
 @pytest.fixture(scope="module")

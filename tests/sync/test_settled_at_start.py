@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-from drivers.receipt_printer.driver import EscPosPrinter
-from drivers.receipt_printer.simulator import EscPosSimulator
 from flows.loader import flow_files, load_flow
 from flows.model import Flow
 from flows.recovery import settle_open_sessions
@@ -23,27 +21,12 @@ from kiosk.steps.backend import BackendServices
 from kiosk.steps.chain import ServiceChain
 from kiosk.steps.printing import PrintServices
 from kiosk.strings import catalogue
-from offline_cache.journal import Journal, JournalEntry
+from offline_cache.journal import Journal
+from tests.services.escpos import receipt_printer
+from tests.services.power import CutJournal, PowerCut
 from tests.sync.conftest import Terminal
 
 ANSWERS = Path(__file__).resolve().parents[1] / "flows" / "id_renewal.lost.answers.yaml"
-
-
-class PowerCut(Exception):
-    pass
-
-
-class CutJournal(Journal):
-    """The journal of a terminal that loses power right after writing a transition."""
-
-    def __init__(self, journal: Journal, cut_after: Any) -> None:
-        super().__init__(journal.db)
-        self.cut_after = cut_after
-
-    def record(self, entry: JournalEntry) -> None:
-        super().record(entry)
-        if self.cut_after(entry):
-            raise PowerCut
 
 
 @pytest.fixture
@@ -53,12 +36,8 @@ def flows() -> dict[str, Flow]:
 
 @pytest.fixture
 def printer():
-    simulator = EscPosSimulator().start()
-    driver = EscPosPrinter(port=simulator.address)
-    assert driver.open().result().ok
-    yield simulator, driver
-    driver.close()
-    simulator.stop()
+    with receipt_printer() as found:
+        yield found
 
 
 def _cut(terminal: Terminal, flows: dict[str, Flow], cut_after: Any) -> Journal:
@@ -66,7 +45,7 @@ def _cut(terminal: Terminal, flows: dict[str, Flow], cut_after: Any) -> Journal:
     journal = Journal(terminal.outbox.db)
     with pytest.raises(PowerCut):
         HeadlessRunner(
-            flows["id_renewal"], load_script(ANSWERS), CutJournal(journal, cut_after)
+            flows["id_renewal"], load_script(ANSWERS), CutJournal(journal.db, cut_after)
         ).run()
     return journal
 
