@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from backend import console, gateway, problems, records, services, terminals
+from backend.auth import signed_workers
 from backend.db import make_engine, migrate
 from backend.guard import CHUNK_TIMEOUT_S, Guard
 from backend.issuer import ISSUER_FILE, IssuerFile
@@ -72,6 +73,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.clock = settings.clock
     app.state.lost_hold_s = settings.lost_hold_s
     app.state.limits = settings.limits
+    app.state.signed_workers = signed_workers()
     app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not
     # signs proofs in the deployment's suite: a key of it is added if the current one's differs
     issuers = IssuerFile(settings.data_dir / ISSUER_FILE, app.state.crypto_suite)

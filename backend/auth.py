@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import random
 import re
-import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import cast
+from typing import Annotated, Any, TypeVar, cast, get_type_hints
 
 from fastapi import Depends, Request
 from sqlalchemy import Table, bindparam, delete, insert, select
@@ -28,16 +29,12 @@ from wire import crypto, signing
 
 log = logging.getLogger("kiosk.backend.auth")
 NONCE_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")  # what signing.sign makes: 16 random bytes
-# On SQLite a signed request holds the write lock from its nonce to its commit, over
-# two worker threads in turn (the dependency's, then the handler's). With every worker
-# thread taken by requests waiting for that lock, the one holding it waited for a
-# thread to commit in: stuck until SQLite's 30 s busy timeout (45 payments in flight,
-# tests/backend/test_gateway.py). So signed requests enter the thread pool (40) a few
-# at a time, and wait for their turn on the event loop, where waiting takes no thread.
+# A signed request runs on one of these worker threads from its check to its commit.
+# On SQLite it holds the write lock from its nonce to its commit: more threads would
+# only wait on that lock; the requests beyond them wait in the pool's queue, on the
+# event loop, taking no thread (payments in flight: tests/backend/test_gateway.py).
 SIGNED_AT_ONCE = 16
-_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,45 +51,97 @@ class Signed:
         yield self.db
 
 
-async def body_of(request: Request) -> bytes:
-    return await request.body()
+def signed(handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """A terminal's endpoint from `handler`, a plain function that takes a `Signed`
+    parameter: the signature checked (or a 401 saying why not), the nonce and the
+    write counted, the handler's work and the commit, in one transaction on **one**
+    worker thread. (A FastAPI dependency that yields costs three hand-offs to a thread,
+    the check, the handler and the commit: a third of a heartbeat's CPU,
+    bench/backend_cost.py.) FastAPI sees the handler's own parameters, the `Signed`
+    one put in by `signed_call`."""
+    hints = get_type_hints(handler, include_extras=True)
+    (name,) = [param for param, hint in hints.items() if hint is Signed]
+    parameters = [
+        param.replace(name=_CALL, annotation=Annotated[SignedCall, Depends(signed_call)])
+        if param.name == name
+        else param.replace(annotation=hints[param.name])
+        for param in inspect.signature(handler).parameters.values()
+    ]
+
+    async def endpoint(**values: Any) -> T:
+        call: SignedCall = values.pop(_CALL)
+        return await call.run(lambda terminal: handler(**values, **{name: terminal}))
+
+    # not functools.wraps: FastAPI would follow __wrapped__ to a function that is not async
+    for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(endpoint, attribute, getattr(handler, attribute))
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=hints.get("return", inspect.Signature.empty)
+    )
+    return endpoint
 
 
-async def turn(request: Request) -> AsyncIterator[None]:
-    """A signed request's turn in the thread pool, on SQLite (see SIGNED_AT_ONCE)."""
-    if request.app.state.engine.dialect.name != "sqlite":
-        yield
-        return
-    loop = asyncio.get_running_loop()  # a semaphore belongs to one event loop
-    gate = _gates.setdefault(loop, asyncio.Semaphore(SIGNED_AT_ONCE))
-    async with gate:
-        yield
+_CALL = "signed_call_"
 
 
-def signed_terminal(
-    request: Request, body: bytes = Depends(body_of), _turn: None = Depends(turn)
-) -> Iterator[Signed]:
-    """The terminal that signed this request, or a 401 saying why not. Runs in the
-    thread pool (database work never blocks the event loop)."""
-    state = request.app.state
+class SignedCall:
+    """A terminal's signed request, its check waiting for `run` (see `signed`)."""
+
+    def __init__(self, request: Request, headers: dict[str, str], body: bytes) -> None:
+        self._request = request
+        self._headers = headers
+        self._body = body
+
+    async def run(self, work: Callable[[Signed], T]) -> T:
+        workers: ThreadPoolExecutor = self._request.app.state.signed_workers
+        return await asyncio.get_running_loop().run_in_executor(workers, self._in_thread, work)
+
+    def _in_thread(self, work: Callable[[Signed], T]) -> T:
+        request = self._request
+        state = request.app.state
+        db = Session(state.engine, expire_on_commit=False)
+        try:
+            terminal = _check(db, self._headers, request.method, _target(request), self._body,
+                              state.clock(), state.limits)  # fmt: skip
+            result = work(Signed(terminal, db))
+            if db.in_transaction():  # a handler that only read: the nonce is kept all the same
+                db.commit()
+            return result
+        finally:
+            db.close()
+
+
+async def signed_call(request: Request) -> SignedCall:
+    """The request's signing headers and body, on the event loop. A request without
+    the headers is refused here, before FastAPI reads its body's fields: to the
+    unsigned, every terminal route answers 401 and nothing else. (One whose signature
+    is wrong is refused on the worker thread, after its fields were read.)"""
+    headers = _signing_headers(request)
+    return SignedCall(request, headers, await request.body())
+
+
+def signed_workers() -> ThreadPoolExecutor:
+    """The threads signed requests run on, one pool an application (see SIGNED_AT_ONCE):
+    asyncio's executor, lighter than anyio's hand-off (its look-ups of the current task
+    and library showed in the profile)."""
+    return ThreadPoolExecutor(SIGNED_AT_ONCE, thread_name_prefix="signed")
+
+
+def _signing_headers(request: Request) -> dict[str, str]:
     headers = {name: request.headers[name] for name in signing.HEADERS if name in request.headers}
     if len(headers) < len(signing.HEADERS):
         missing = next(n for n in signing.HEADERS if n not in headers)
         raise Refused(401, "unsigned", f"no {missing} header")
     if not NONCE_SHAPE.fullmatch(headers[signing.NONCE]):  # before it reaches a column
         raise Refused(401, "signature_invalid", f"{signing.NONCE}: not 16 bytes of base64url")
-    # the path as the server read it (request.url would quote it again) and the query
-    # as sent: what the terminal signed
-    target = request.scope["path"] + (f"?{request.url.query}" if request.url.query else "")
-    now = state.clock()
-    db = Session(state.engine, expire_on_commit=False)
-    try:
-        terminal = _check(db, headers, request.method, target, body, now, state.limits)
-        yield Signed(terminal, db)
-        if db.in_transaction():  # a handler that only read: the nonce is kept all the same
-            db.commit()
-    finally:
-        db.close()
+    return headers
+
+
+def _target(request: Request) -> str:
+    """The path as the server read it (request.url would quote it again) and the query
+    as sent: what the terminal signed."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return request.scope["path"] + (f"?{query}" if query else "")
 
 
 # The statements every request runs, built once: SQLAlchemy then finds them compiled

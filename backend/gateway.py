@@ -28,10 +28,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.auth import Signed, signed
 from backend.db import PaymentOrder, StoredRecord
 from backend.operators import signed_in
 from backend.problems import Refused, responses
-from backend.terminals import SignedTerminal
 from wire.payments import (
     AUTH_CODE,
     Micropay,
@@ -61,7 +61,8 @@ def _paid(order: PaymentOrder, now: float) -> None:
 
 
 @router.post("/gateway/micropay", response_model=MicropayReply, responses=responses(401, 422))
-def micropay(request: Request, terminal: SignedTerminal, pay: Micropay) -> MicropayReply:
+@signed
+def micropay(request: Request, terminal: Signed, pay: Micropay) -> MicropayReply:
     """Takes the money with the scanned payment code (see the table above)."""
     now = request.app.state.clock()
     if not re.fullmatch(AUTH_CODE, pay.auth_code):
@@ -111,7 +112,8 @@ def _answer(order: PaymentOrder) -> MicropayReply:
 
 
 @router.post("/gateway/orderquery", response_model=OrderState, responses=responses(401, 404))
-def orderquery(request: Request, terminal: SignedTerminal, ref: OrderRef) -> OrderState:
+@signed
+def orderquery(request: Request, terminal: Signed, ref: OrderRef) -> OrderState:
     """The order's state; a citizen typing the password finishes (or not) meanwhile."""
     now = request.app.state.clock()
     with terminal.session() as db:
@@ -130,7 +132,8 @@ def orderquery(request: Request, terminal: SignedTerminal, ref: OrderRef) -> Ord
 
 
 @router.post("/gateway/reverse", response_model=ReverseReply, responses=responses(401))
-def reverse(request: Request, terminal: SignedTerminal, ref: OrderRef) -> ReverseReply:
+@signed
+def reverse(request: Request, terminal: Signed, ref: OrderRef) -> ReverseReply:
     """Cancels the order, refunding it if it was paid; FAIL with recall: call again.
     An order the gateway never saw is closed, so a late micropay cannot pay it."""
     now = request.app.state.clock()
@@ -171,7 +174,8 @@ def reverse(request: Request, terminal: SignedTerminal, ref: OrderRef) -> Revers
 
 
 @router.post("/gateway/refund", response_model=OrderState, responses=responses(401, 404, 409))
-def refund(request: Request, terminal: SignedTerminal, ask: Refund) -> OrderState:
+@signed
+def refund(request: Request, terminal: Signed, ask: Refund) -> OrderState:
     """Gives money back on a paid order; the same out_refund_no refunds once."""
     with terminal.session() as db:
         order = _own_order(db, ask.out_trade_no, terminal.id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -185,25 +186,21 @@ async def _depth_of(body: bytearray) -> int:
 
 
 def _depth(body: bytes | bytearray) -> int:
-    """How deeply the JSON nests, counted without parsing it (strings skipped)."""
+    """How deeply the JSON nests, counted without parsing it: its strings (an unended
+    one runs to the end) taken out by one regular expression, then only its brackets
+    walked (a walk byte by byte in Python showed in a record batch's profile)."""
     deepest = depth = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
+    for bracket in _BRACKETS.findall(_STRINGS.sub(b"", body)):
+        if bracket in b"[{":
             depth += 1
             deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):  # ] }
+        else:
             depth -= 1
     return deepest
+
+
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
 
 
 async def _problem(

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.audit import audit
+from backend.auth import Signed, signed
 from backend.db import HelpRequest, PhoneOnFile, Photo, Rating, StoredRecord, Terminal
 from backend.problems import Refused, responses
-from backend.terminals import SignedTerminal
 from backend.vault import Vault, vault_of
 from wire import crypto
 from wire.services import ID_NUMBER, MOBILE
@@ -75,7 +75,8 @@ def body_hash(record: Record, vault: Vault | None = None) -> str:
     responses=responses(401, 409, 422),
     tags=["terminals"],
 )
-def ingest(request: Request, terminal: SignedTerminal, batch: RecordBatch) -> BatchReply:
+@signed
+def ingest(request: Request, terminal: Signed, batch: RecordBatch) -> BatchReply:
     """Stores a batch of outbox records; the receipts come back in the batch's order."""
     db = terminal.db  # it holds the nonce: the batch commits with it, one commit a request
     try:

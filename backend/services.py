@@ -20,12 +20,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.auth import Signed
+from backend.auth import Signed, signed
 from backend.db import Citizen, Permit, PhoneOnFile, Photo, Proof, StoredRecord
 from backend.limits import source, spend_now
 from backend.lookups import mask_id, mask_permit, personal_lookup
 from backend.problems import Refused, responses
-from backend.terminals import SignedTerminal
 from backend.vault import Vault, VaultError, vault_of
 from wire import proof as kp
 from wire.services import (
@@ -64,7 +63,8 @@ def _age(id_number: str, today: dt.date) -> int:
 @router.post(
     "/v1/eligibility/id-renewal", response_model=Eligibility, responses=responses(401, 422, 429)
 )
-def renewal(request: Request, terminal: SignedTerminal, check: RenewalCheck) -> Eligibility:
+@signed
+def renewal(request: Request, terminal: Signed, check: RenewalCheck) -> Eligibility:
     """May this citizen renew or replace the ID card at a terminal?"""
     target = f"id {mask_id(check.id_number)}"
     with personal_lookup(request, terminal, "lookup_renewal", target) as lookup:
@@ -114,7 +114,8 @@ def _phone_on_file(db: Session, vault: Vault, id_number: str) -> str | None:
 @router.post(
     "/v1/eligibility/endorsement", response_model=Eligibility, responses=responses(401, 422, 429)
 )
-def endorsement(request: Request, terminal: SignedTerminal, check: EndorsementCheck) -> Eligibility:
+@signed
+def endorsement(request: Request, terminal: Signed, check: EndorsementCheck) -> Eligibility:
     """Which endorsements may be issued on this permit (none: the reason)?"""
     target = f"permit {mask_permit(check.permit_number)}"
     with personal_lookup(request, terminal, "lookup_endorsement", target) as lookup:
@@ -162,7 +163,8 @@ def _verdict(found: Eligibility) -> str:
 @router.post(
     "/v1/photos/lookup", response_model=PhotoReply, responses=responses(401, 404, 422, 429)
 )
-def photo(request: Request, terminal: SignedTerminal, ask: PhotoLookup) -> PhotoReply:
+@signed
+def photo(request: Request, terminal: Signed, ask: PhotoLookup) -> PhotoReply:
     """An ID photo by the receipt number printed on its slip: for the terminal that took
     it, or for another one that gives the citizen's ID number too. Not found, and found
     but not this terminal's to see, are the same 404: the answer never says which half
@@ -197,7 +199,8 @@ def _photo(request: Request, terminal: Signed, ask: PhotoLookup) -> PhotoReply |
 
 
 @router.post("/v1/proofs", response_model=ProofReply, responses=responses(401, 422, 429))
-def issue_proof(request: Request, terminal: SignedTerminal, ask: ProofRequest) -> ProofReply:
+@signed
+def issue_proof(request: Request, terminal: Signed, ask: ProofRequest) -> ProofReply:
     """Issues a signed proof (or says why not): the QR code's text and its serial."""
     target = f"id {mask_id(ask.id_number)}"
     with personal_lookup(request, terminal, "lookup_proof", target) as lookup:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.audit import audit
-from backend.auth import Signed, signed_terminal
+from backend.auth import Signed, signed
 from backend.db import EnrolmentCodeRow, Terminal
 from backend.limits import source, spend_now
 from backend.operators import SignedIn, signed_in
@@ -41,8 +41,6 @@ CODE_LIFETIME_S = 24 * 3600
 # A drift beyond half the signature window is alerted on, before requests start failing.
 DRIFT_ALERT_S = signing.WINDOW_S / 2
 _ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
-
-SignedTerminal = Annotated[Signed, Depends(signed_terminal)]
 
 
 def new_code(engine: Engine, now: float) -> EnrolmentCode:
@@ -163,7 +161,8 @@ def _enrolling_key(text: str, deployment: str) -> str:
     responses=responses(401, 409, 422),
     tags=["terminals"],
 )
-def rotate_key(request: Request, terminal: SignedTerminal, body: KeyRotation) -> KeyRotationReply:
+@signed
+def rotate_key(request: Request, terminal: Signed, body: KeyRotation) -> KeyRotationReply:
     """The terminal's new key, in the deployment's suite; the old one signs nothing
     from now on. Idempotent: the same rotation signed by the new key answers the same,
     so a terminal whose answer was lost finishes by asking again."""
@@ -209,7 +208,8 @@ def _algorithm(suite: crypto.Suite) -> str:
     responses=responses(401, 422),
     tags=["terminals"],
 )
-def heartbeat(request: Request, terminal: SignedTerminal, body: Heartbeat) -> HeartbeatReply:
+@signed
+def heartbeat(request: Request, terminal: Signed, body: Heartbeat) -> HeartbeatReply:
     """Device status, consumables, outbox lag and the terminal's clock; the answer
     carries the backend's clock, the config's ETag (pull when it changed) and, to a
     terminal that takes updates (`update` sent), the version staged for it when that is
@@ -269,7 +269,8 @@ def _staged_for(staged: str | None, running: str) -> str | None:
     responses={304: {"description": "unchanged"}, **responses(401)},
     tags=["terminals"],
 )
-def config(request: Request, terminal: SignedTerminal) -> Response:
+@signed
+def config(request: Request, terminal: Signed) -> Response:
     """The city pack and the issuer keys; `If-None-Match` with the last ETag gives 304."""
     pack = request.app.state.config_pack()
     if request.headers.get("If-None-Match", "").strip('"') == pack.etag:

@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.app import Settings, create_app
+from backend.guard import _depth
 from tests.backend.harness import Backend
 from tests.services.backend import LiveBackend
 from wire import signing
@@ -121,3 +124,36 @@ def test_every_answer_carries_the_security_headers(backend: Backend) -> None:
         assert all(h in answer.headers for h in HEADERS), (path, dict(answer.headers))
         assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
     assert backend.http.get("/docs").status_code == 404  # Swagger's CDN: development only
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\\n:,x中'),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(alphabet='[]{}"\\x', max_size=4), inner, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+def _nesting(value: object) -> int:
+    """The oracle: the depth of the parsed value, brackets in strings and keys unseen."""
+    if isinstance(value, list):
+        return 1 + max((_nesting(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_nesting(v) for v in value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON, st.booleans())
+def test_the_depth_scan_counts_what_a_json_parser_nests(value: object, ascii_only: bool) -> None:
+    """guard._depth, which does not parse, against the depth of the parsed value: with
+    brackets, quotes and backslashes inside strings and keys, escaped or not."""
+    assert _depth(json.dumps(value, ensure_ascii=ascii_only).encode()) == _nesting(value)
+
+
+def test_the_depth_scan_of_an_unended_string_counts_nothing_after_its_quote() -> None:
+    assert _depth(b'[{"a": "[[[[') == 2
+    assert _depth(b'[["a\\"[[[", [[1]]]]') == 4
+    assert _depth(b'["\\') == 1

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import inspect
 
 from backend import console, gateway, records, services, terminals
-from backend.auth import signed_terminal
+from backend.auth import signed_call
 from backend.db import MIGRATIONS, Base
 from tests.backend.harness import Backend
 
@@ -43,7 +43,7 @@ def test_every_endpoint_and_its_refusals_are_documented(backend: Backend) -> Non
             statuses = set(operation["responses"])
             where = f"{method} {route.path}"
             assert operation.get("description") or operation.get("summary"), where
-            if signed_terminal in _dependencies(route):
+            if signed_call in _dependencies(route):
                 assert "401" in statuses, where
             if any(d.__qualname__.startswith("signed_in.") for d in _dependencies(route)):
                 assert "403" in statuses, where

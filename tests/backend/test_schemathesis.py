@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from backend import console, gateway, operators, records, services, terminals
-from backend.auth import signed_terminal
+from backend.auth import signed_call
 from tests.backend.harness import Backend, Terminal
 
 # A fixed seed and no example database: the same cases every run, nothing written.
@@ -64,7 +64,7 @@ def _signed_paths() -> list[str]:
             stack = list(route.dependant.dependencies)
             while stack:
                 dependency = stack.pop()
-                if dependency.call is signed_terminal:
+                if dependency.call is signed_call:
                     found.add(route.path_format)
                 stack.extend(dependency.dependencies)
     return sorted(found)
