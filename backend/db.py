@@ -133,6 +133,7 @@ class ServiceSession(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     end: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(40))
+    exit_step: Mapped[str | None] = mapped_column(String(40))  # where it left the path
     steps: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # none: an older terminal
     duration_s: Mapped[float | None] = mapped_column(Float)
     machine_s: Mapped[float | None] = mapped_column(Float)

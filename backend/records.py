@@ -329,6 +329,7 @@ def _service_session(
         "outcome": ended.outcome[:40],
         "end": end,
         "reason": ended.reason or ended.outcome[:40] or end,
+        "exit_step": ended.exit_step,
         "steps": steps,
         "duration_s": ended.duration_s,
         "machine_s": machine,

@@ -30,6 +30,22 @@ class EndClues:
     refusal: str | None = None  # the backend's reason, on a refusal step (`why`)
     referral: str | None = None  # a step sending the citizen to the counter
     end_reason: str | None = None  # why the session left its normal path
+    refused_at: str | None = None  # the refusal's (or the referral's) step
+    failed_at: str | None = None  # the step whose failure the flow answered
+    left_from: str | None = None  # the step the session left its normal path from
+    last_step: str | None = None  # the step the session ended on
+
+
+def exit_step(end: End, clues: EndClues) -> str | None:
+    """Where the session left the service's path: the step a citizen gave up on (or
+    timed out on), the step that failed, the refusal; none when it finished."""
+    if end == "finished":
+        return None
+    if end == "refused":
+        return clues.refused_at
+    if end == "failed" and clues.failed_at is not None:
+        return clues.failed_at
+    return clues.left_from or clues.last_step
 
 
 def ending(outcome: str | None, clues: EndClues) -> tuple[End, str]:
@@ -84,6 +100,7 @@ def session_end(
     return SessionReport(
         end=end,
         reason=reason if re.fullmatch(CODE, reason) else "other",
+        exit_step=exit_step(end, clues),
         duration_s=round(max(0.0, now - started), 1),
         steps=spent(flow, records, now),
     )

@@ -66,9 +66,11 @@ class Transcript:
         """What this move says of how the session ends: codes, never values."""
         clues = self.clues
         if t.cause == "failed" and isinstance(t.facts.get("code"), str):
-            clues.fail_code = t.facts["code"]
+            clues.fail_code, clues.failed_at = t.facts["code"], t.from_step
         if t.mode != "normal" and clues.end_reason is None:
-            clues.end_reason = t.cause
+            clues.end_reason, clues.left_from = t.cause, t.from_step
+        if t.to_step is None:
+            clues.last_step = t.from_step
         if t.to_step is None or t.mode != "normal":
             return
         params = self.flow.step(t.to_step).params()
@@ -76,8 +78,10 @@ class Transcript:
             said = _lookup(session.rule_data(), params.why.by)
             # a key of the flow's own table, or "unlisted": never a value from outside
             clues.refusal = str(said) if str(said) in params.why.table else "unlisted"
+            clues.refused_at = t.to_step
         elif isinstance(params, InfoParams) and params.referral is not None:
             clues.referral = t.to_step
+            clues.refused_at = clues.refused_at or t.to_step
 
     def end(self, outcome: str | None, now: float) -> SessionReport:
         """The session's end as the backend hears of it (flows/session_end.py)."""

@@ -226,6 +226,9 @@ class SessionReport(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     end: Literal["finished", "cancelled", "timed_out", "refused", "failed"]
     reason: str = Field(pattern=CODE, description="done, the refusal's or the failure's code")
+    exit_step: str | None = Field(
+        None, pattern=CODE, description="where it left the service's path (none: finished)"
+    )
     duration_s: float = Field(ge=0, le=86_400)
     steps: list[StepReached] = Field(max_length=MAX_STEPS_REACHED)
 
@@ -241,6 +244,7 @@ class SessionEndedBody(_Body):
     started_at: float | None = Field(None, description="terminal clock at the start")
     end: Literal["finished", "cancelled", "timed_out", "refused", "failed"] | None = None
     reason: str | None = Field(None, pattern=CODE)
+    exit_step: str | None = Field(None, pattern=CODE)
     duration_s: float | None = Field(None, ge=0, le=86_400)
     steps: list[StepReached] | None = Field(None, max_length=MAX_STEPS_REACHED)
 

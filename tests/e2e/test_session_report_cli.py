@@ -78,7 +78,7 @@ def test_a_finished_session_reports_every_step_its_seconds_and_no_personal_data(
     }  # fmt: skip
     body, printed = session_ended(tmp_path, answers, services)
     assert (body["event"], body["flow"], body["outcome"]) == ("session_ended", "id_renewal", "done")
-    assert (body["end"], body["reason"]) == ("finished", "done")
+    assert (body["end"], body["reason"], body["exit_step"]) == ("finished", "done", None)
     assert [s for s, _, _ in reached(body)] == [
         "reason", "type_id", "eligibility", "photo_source", "take_photo", "face_consent",
         "face", "fingerprints", "contact", "delivery", "address", "check", "pay", "submit",
@@ -114,6 +114,7 @@ def test_a_cancelled_session_reports_where_the_citizen_gave_up(tmp_path):
     }
     body, _ = session_ended(tmp_path, answers, services)
     assert (body["outcome"], body["end"], body["reason"]) == ("cancelled", "cancelled", "cancelled")
+    assert body["exit_step"] == "delivery"  # where the citizen gave up
     steps = [s for s, _, _ in reached(body)]
     assert steps[-3:] == ["delivery", "give_back_on_cancel", "cancelled"]
     assert body["steps"][steps.index("delivery")]["s"] == 7.0
@@ -135,7 +136,7 @@ def test_a_refused_session_reports_the_backends_reason_code(tmp_path):
     }
     body, _ = session_ended(tmp_path, answers, services)
     assert body["outcome"] == "done"  # the engine's word: the flow ran to a done step
-    assert (body["end"], body["reason"]) == ("refused", "minor")
+    assert (body["end"], body["reason"], body["exit_step"]) == ("refused", "minor", "ineligible")
     assert reached(body) == [
         ("reason", "choose", "citizen"), ("read_card", "read_id_card", "machine"),
         ("eligibility", "backend", "machine"), ("ineligible", "info", "citizen"),

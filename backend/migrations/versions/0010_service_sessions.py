@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=40), nullable=False),
         sa.Column("end", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.String(length=40), nullable=False),
+        sa.Column("exit_step", sa.String(length=40), nullable=True),
         sa.Column("steps", sa.JSON(), nullable=True),
         sa.Column("duration_s", sa.Float(), nullable=True),
         sa.Column("machine_s", sa.Float(), nullable=True),
