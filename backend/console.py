@@ -28,6 +28,7 @@ router = APIRouter(tags=["console"])
 STATIC = Path(__file__).with_name("console")
 FILES = {
     "console.js": "text/javascript",
+    "cockpit-funnel.js": "text/javascript",
     "chart.umd.min.js": "text/javascript",
     "console.css": "text/css",
 }

@@ -118,6 +118,28 @@ class Rating(Base):
     received_at: Mapped[float] = mapped_column(Float)
 
 
+class ServiceSession(Base):
+    """数据驾驶舱: one citizen's session as its terminal reported its end (an audit record
+    `session_ended`): the steps reached, their seconds, how it ended (docs/cockpit.md).
+    No personal data, so it outlives its record's retention (no foreign key)."""
+
+    __tablename__ = "service_sessions"
+    record_seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    terminal_id: Mapped[str] = mapped_column(String(16), index=True)
+    session: Mapped[str | None] = mapped_column(String(64))
+    service: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[float] = mapped_column(Float, index=True)  # the terminal's clock
+    outcome: Mapped[str] = mapped_column(String(40))
+    end: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(40))
+    exit_step: Mapped[str | None] = mapped_column(String(40))  # where it left the path
+    steps: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # none: an older terminal
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    machine_s: Mapped[float | None] = mapped_column(Float)
+    citizen_s: Mapped[float | None] = mapped_column(Float)
+
+
 class RateBucket(Base):
     """Requests counted in a fixed window, per terminal or per address (backend/limits.py):
     in the database, so that every API process counts the same."""

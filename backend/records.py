@@ -29,7 +29,15 @@ from sqlalchemy.orm import Session
 from backend.alerts import raise_alert
 from backend.audit import audit
 from backend.auth import Signed, signed
-from backend.db import HelpRequest, PhoneOnFile, Photo, Rating, StoredRecord, Terminal
+from backend.db import (
+    HelpRequest,
+    PhoneOnFile,
+    Photo,
+    Rating,
+    ServiceSession,
+    StoredRecord,
+    Terminal,
+)
 from backend.problems import Refused, responses
 from backend.vault import Vault, vault_of
 from wire import crypto
@@ -43,6 +51,7 @@ from wire.sync import (
     RecordBatch,
     RecordKind,
     RecordRefusal,
+    SessionEndedBody,
     UpdateOutcomeBody,
 )
 
@@ -165,6 +174,10 @@ _STORED = select(
     _RECORDS.c.received_at, _RECORDS.c.body_hash,
 ).where(_RECORDS.c.key.in_(bindparam("keys", expanding=True)))  # fmt: skip
 _INSERT = insert(_RECORDS).returning(_RECORDS.c.seq, sort_by_parameter_order=True)
+_SESSION = insert(cast(Table, ServiceSession.__table__))
+# an older terminal's session_ended names only the engine's outcome
+OLD_ENDS = {"done": "finished", "cancelled": "cancelled", "timeout": "timed_out",
+            "session_timeout": "timed_out"}  # fmt: skip
 
 
 def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) -> BatchReply:
@@ -211,7 +224,7 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
         for seq, new, record in zip(seqs, values, fresh.values(), strict=True):
             stored[record.key] = _Stored(record.key, seq, new["kind"], record.created_at, now,
                                          new["body_hash"])  # fmt: skip
-            _index(db, stored[record.key], record.body, terminal_id, vault)
+            _index(db, stored[record.key], record.body, terminal_id, vault, record.session)
     receipts = []
     for record in batch.records:
         done = stored[record.key]
@@ -244,7 +257,12 @@ def _new_row(record: Record, terminal_id: str, now: float, vault: Vault | None) 
 
 
 def _index(
-    db: Session, row: _Stored, body: dict[str, Any], terminal_id: str, vault: Vault | None
+    db: Session,
+    row: _Stored,
+    body: dict[str, Any],
+    terminal_id: str,
+    vault: Vault | None,
+    session: str | None = None,
 ) -> None:
     """The records other services look up: photos by receipt number (with the keyed
     hash of their citizen's ID number, when the record names it), ID applications that
@@ -286,6 +304,38 @@ def _index(
                            received_at=row.received_at, **call.model_dump()))  # fmt: skip
     elif row.kind == RecordKind.UPDATE_OUTCOME:
         _update_outcome(db, row, UpdateOutcomeBody.model_validate(body), terminal_id)
+    elif row.kind == RecordKind.AUDIT and body.get("event") == "session_ended":
+        # one plain insert, once per record: `_index` sees only records new to the store
+        db.connection().execute(_SESSION, _service_session(row, body, terminal_id, session))
+
+
+def _service_session(
+    row: _Stored, body: dict[str, Any], terminal_id: str, session: str | None
+) -> dict[str, Any]:
+    """The data cockpit's row of a session's end (docs/cockpit.md)."""
+    ended = SessionEndedBody.model_validate(body)  # BODIES held it to this already
+    steps = None if ended.steps is None else [s.model_dump() for s in ended.steps]
+    machine = citizen = None
+    if ended.steps is not None:
+        machine = round(sum(s.s for s in ended.steps if s.who == "machine"), 1)
+        citizen = round(sum(s.s for s in ended.steps if s.who == "citizen"), 1)
+    end = ended.end or OLD_ENDS.get(ended.outcome, "failed")
+    return {
+        "record_seq": row.seq,
+        "terminal_id": terminal_id,
+        "session": session,
+        "service": ended.flow or "other",
+        "started_at": ended.started_at,
+        "ended_at": ended.at if ended.at is not None else row.created_at,
+        "outcome": ended.outcome[:40],
+        "end": end,
+        "reason": ended.reason or ended.outcome[:40] or end,
+        "exit_step": ended.exit_step,
+        "steps": steps,
+        "duration_s": ended.duration_s,
+        "machine_s": machine,
+        "citizen_s": citizen,
+    }
 
 
 def _update_outcome(

@@ -98,6 +98,7 @@ class FlowCommand(Command):
         from flows.runner import HeadlessRunner, load_script, recover_open_sessions
         from offline_cache.database import DatabaseError, connect
         from offline_cache.journal import Journal
+        from wire.sync import session_ended
 
         flow = _find(name, console)
         script = load_script(answers)
@@ -111,10 +112,17 @@ class FlowCommand(Command):
             known = {f.flow: f for f in (load_flow(p, console.strings) for p in flow_files())}
             known[flow.flow] = flow
             recovered = recover_open_sessions(journal, known, script)
-            transcript = HeadlessRunner(flow, script, journal, console.redactor).run()
+            runner = HeadlessRunner(flow, script, journal, console.redactor)
+            transcript = runner.run()
         finally:
             db.close()
-        transcript["recovered"] = recovered
+        transcript["recovered"] = [
+            {k: v for k, v in found.items() if k != "report"} for found in recovered
+        ]
+        # what the touchscreen would tell the backend of this session (on the virtual clock)
+        transcript["session_ended"] = session_ended(
+            flow.flow, str(transcript["outcome"]), runner.now, runner.report
+        )
         human = (
             "\n".join(
                 f"{s['entered_at']:>8.1f}s  {s['step']:<20} {s['type']:<12} {s.get('left_by', '')}"

@@ -94,6 +94,8 @@ def _report(services: Any, found: dict[str, Any]) -> None:
     if not hasattr(services, "session_ended"):
         return
     try:
-        services.session_ended(found["session"], found["flow"], found["outcome"], None)
+        services.session_ended(
+            found["session"], found["flow"], found["outcome"], None, found.get("report")
+        )
     except Exception:  # the journal has the end; the backend hears of it no other way
         log.exception("the settled session's end could not be queued for the backend")

@@ -23,10 +23,12 @@ from flows.engine import FlowEngine
 from flows.model import Flow
 from flows.results import StepResult
 from flows.session import Session
+from flows.session_end import steps_before_the_crash, with_steps_before
 from flows.transcript import Transcript
 from kiosk.errors import KioskError
 from kiosk.privacy import Redactor
 from offline_cache.journal import Journal, JournalEntry, OpenSession
+from wire.sync import SessionReport
 
 CITIZEN_WORDS = {"back", "cancel", "wait", "extend"}
 SERVICE_DELAY_S = 1.0  # a scripted service answers after this long unless told
@@ -114,6 +116,7 @@ class HeadlessRunner:
         self._order = itertools.count()
         self._visit = 0
         self._extend_on_warning = False
+        self.report: SessionReport | None = None  # how it ended, once it has
 
     def run(self) -> dict[str, Any]:
         if self.journal is not None:
@@ -148,6 +151,7 @@ class HeadlessRunner:
             if isinstance(event, ev.Answer | ev.Back | ev.Cancel | ev.Extend):
                 self.transcript.input(event, self.session)
             self._apply(self.engine.handle(_at(event, self.now)))
+        self.report = self.transcript.end(self.engine.outcome, self.now)
         return self.transcript.finish(self.engine.outcome, self.now)
 
     def _apply(self, outcome: ev.Outcome) -> None:
@@ -270,7 +274,10 @@ def recover_open_sessions(
         runner = HeadlessRunner(
             flow, script, journal, session=session, unattended=True, perform=perform
         )
+        before = steps_before_the_crash(flow, journal.entries(open_session.session_id))
         transcript = runner.resume(open_session)
+        if runner.report is not None:  # the steps the citizen reached, then the settling
+            runner.report = with_steps_before(flow, runner.report, before)
         settled.append(
             {
                 "session": open_session.session_id,
@@ -279,6 +286,7 @@ def recover_open_sessions(
                 "committed": open_session.committed,
                 "outcome": transcript["outcome"],
                 "steps": transcript["steps"],
+                "report": runner.report,
             }
         )
     return settled

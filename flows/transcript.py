@@ -16,7 +16,10 @@ from flows.forms import mask_field
 from flows.model import Flow
 from flows.results import FormValues, StepResult
 from flows.session import Session
+from flows.session_end import EndClues, session_end
+from flows.step_types import InfoParams
 from kiosk.privacy import MASKS, PERSONAL_FIELDS
+from wire.sync import SessionReport
 
 # A step record: all a funnel or a touch count needs, nothing a citizen entered.
 STEP_RECORD = ("step", "type", "mode", "entered_at", "left_at", "left_by", "taps")
@@ -28,6 +31,7 @@ class Transcript:
         self.session_id = session_id
         self.steps: list[dict[str, Any]] = []
         self.start_taps = start_taps  # the tap on the home screen's tile
+        self.clues = EndClues()  # how the session is ending, noted on the way
 
     def tap(self) -> None:
         """A finger on the screen while the current step was shown (the touchscreen
@@ -36,6 +40,7 @@ class Transcript:
             self.steps[-1]["taps"] += 1
 
     def transition(self, t: ev.Transition, session: Session) -> None:
+        self._note(t, session)
         if self.steps and self.steps[-1]["step"] == t.from_step:
             last = self.steps[-1]
             last["left_at"] = t.at
@@ -56,6 +61,32 @@ class Transcript:
                     "taps": 0,
                 }
             )
+
+    def _note(self, t: ev.Transition, session: Session) -> None:
+        """What this move says of how the session ends: codes, never values."""
+        clues = self.clues
+        if t.cause == "failed" and isinstance(t.facts.get("code"), str):
+            clues.fail_code, clues.failed_at = t.facts["code"], t.from_step
+        if t.mode != "normal" and clues.end_reason is None:
+            clues.end_reason, clues.left_from = t.cause, t.from_step
+        if t.to_step is None:
+            clues.last_step = t.from_step
+        if t.to_step is None or t.mode != "normal":
+            return
+        params = self.flow.step(t.to_step).params()
+        if isinstance(params, InfoParams) and params.why is not None:
+            said = _lookup(session.rule_data(), params.why.by)
+            # a key of the flow's own table, or "unlisted": never a value from outside
+            clues.refusal = str(said) if str(said) in params.why.table else "unlisted"
+            clues.refused_at = t.to_step
+        elif isinstance(params, InfoParams) and params.referral is not None:
+            clues.referral = t.to_step
+            clues.refused_at = clues.refused_at or t.to_step
+
+    def end(self, outcome: str | None, now: float) -> SessionReport:
+        """The session's end as the backend hears of it (flows/session_end.py)."""
+        return session_end(self.flow, step_records({"steps": self.steps}), outcome,
+                           self.clues, now)  # fmt: skip
 
     def input(self, event: ev.Event, session: Session) -> None:
         if not self.steps:
@@ -127,6 +158,13 @@ def present(result: StepResult, form_kinds: dict[str, str]) -> dict[str, Any]:
         else:
             shown[name] = "<withheld>"
     return shown
+
+
+def _lookup(data: dict[str, Any], ref: str) -> Any:
+    value: Any = data
+    for part in ref.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _form_kinds(flow: Flow, step_id: str) -> dict[str, str]:

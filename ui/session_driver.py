@@ -287,8 +287,15 @@ class SessionDriver(QObject):
             return
         ratings = [r.level for r in self.session.collected.values() if isinstance(r, Rating)]
         try:
+            # the steps reached and their seconds: the transcript's, nothing entered
+            report = None if self.transcript is None else (
+                self.transcript.end(outcome, self.shell.clock()))  # fmt: skip
             services.session_ended(
-                self.session.id, self.session.flow, outcome, ratings[-1] if ratings else None
+                self.session.id,
+                self.session.flow,
+                outcome,
+                ratings[-1] if ratings else None,
+                report,
             )
         except Exception:  # the citizen's session ends all the same; the log says why
             log.exception("the session's end could not be queued for the backend")

@@ -7,7 +7,7 @@ import math
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from wire.versions import VERSION, VERSION_MAX
 
@@ -203,6 +203,78 @@ class UpdateOutcomeBody(_Body):
     at: float = Field(description="when the root scripts ended the probation (terminal clock)")
 
 
+# A step id, a step type, a code: identifiers from the flow file and the engine.
+CODE = r"^[A-Za-z0-9_.:-]{1,40}$"
+MAX_STEPS_REACHED = 64
+ENDS = ("finished", "cancelled", "timed_out", "refused", "failed")
+
+
+class StepReached(BaseModel):
+    """One step a session reached, and the seconds it took; `who` the session waited
+    for: the citizen (a screen) or a machine (a device, the backend, a printer, a payment)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    step: str = Field(pattern=CODE)
+    kind: str = Field(pattern=CODE, description="the step's type (specs/steps.md)")
+    s: float = Field(ge=0, le=86_400)
+    who: Literal["citizen", "machine"]
+
+
+class SessionReport(BaseModel):
+    """How a session ended and where its time went (docs/cockpit.md): no personal data."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    end: Literal["finished", "cancelled", "timed_out", "refused", "failed"]
+    reason: str = Field(pattern=CODE, description="done, the refusal's or the failure's code")
+    exit_step: str | None = Field(
+        None, pattern=CODE, description="where it left the service's path (none: finished)"
+    )
+    duration_s: float = Field(ge=0, le=86_400)
+    steps: list[StepReached] = Field(max_length=MAX_STEPS_REACHED)
+
+
+class SessionEndedBody(_Body):
+    """An audit record's body at a session's end. Terminals before the data cockpit
+    send only event, flow, outcome and at: the rest is optional."""
+
+    event: Literal["session_ended"]
+    flow: str = Field("", max_length=40, pattern=TEXT)
+    outcome: str = Field("", max_length=40, pattern=TEXT)
+    at: float | None = Field(None, description="terminal clock at the end")
+    started_at: float | None = Field(None, description="terminal clock at the start")
+    end: Literal["finished", "cancelled", "timed_out", "refused", "failed"] | None = None
+    reason: str | None = Field(None, pattern=CODE)
+    exit_step: str | None = Field(None, pattern=CODE)
+    duration_s: float | None = Field(None, ge=0, le=86_400)
+    steps: list[StepReached] | None = Field(None, max_length=MAX_STEPS_REACHED)
+
+
+def session_ended(
+    flow: str, outcome: str, at: float, report: SessionReport | None
+) -> dict[str, Any]:
+    """The body of a session's end, as a terminal sends it (SessionEndedBody)."""
+    body: dict[str, Any] = {"event": "session_ended", "flow": flow, "outcome": outcome, "at": at}
+    if report is not None:
+        body.update(started_at=round(at - report.duration_s, 3), **report.model_dump())
+    return body
+
+
+class AuditBody(_Body):
+    """An audit record's body: any event; a session's end is held to its model."""
+
+    @model_validator(mode="after")
+    def _session_ended(self) -> AuditBody:
+        extra = self.model_extra or {}
+        if extra.get("event") == "session_ended":
+            try:
+                SessionEndedBody.model_validate(extra)
+            except ValidationError as exc:  # named as the body's own field
+                error = exc.errors()[0]
+                where = ".".join(str(part) for part in error["loc"])
+                raise ValueError(f"{where}: {error['msg']}") from None
+        return self
+
+
 # Each kind's body: the one definition both sides hold records to (the backend at
 # ingestion, one record at a time; the terminal's tests).
 BODIES: dict[RecordKind, type[BaseModel]] = {
@@ -213,7 +285,7 @@ BODIES: dict[RecordKind, type[BaseModel]] = {
     RecordKind.HELP: HelpCall,
     RecordKind.QUEUE_TICKET: _Body,
     RecordKind.DEVICE_EVENT: _Body,
-    RecordKind.AUDIT: _Body,
+    RecordKind.AUDIT: AuditBody,
     RecordKind.UPDATE_OUTCOME: UpdateOutcomeBody,
 }
 

@@ -29,6 +29,7 @@ from kiosk.sync.client import BackendClient, Refused, Unavailable
 from offline_cache.outbox import Outbox
 from wire import signing
 from wire.services import ID_NUMBER, Eligibility, ProofReply
+from wire.sync import SessionReport, session_ended
 
 log = logging.getLogger("kiosk.backend_services")
 Finish = Callable[[dict[str, Any]], None]
@@ -91,13 +92,20 @@ class BackendServices:
     def wipe(self) -> None:
         """Nothing of the session is held here: what was queued is sealed in the outbox."""
 
-    def session_ended(self, session: str, flow: str, outcome: str, rating: int | None) -> None:
-        """An audit entry for every session (no personal data), and its rating (好差评,
-        one per transaction: the session is the transaction), in one transaction."""
+    def session_ended(
+        self,
+        session: str,
+        flow: str,
+        outcome: str,
+        rating: int | None,
+        report: SessionReport | None = None,
+    ) -> None:
+        """An audit entry for every session (no personal data: the steps it reached,
+        their seconds, how it ended; docs/cockpit.md), and its rating (好差评, one per
+        transaction: the session is the transaction), in one transaction."""
         now = self.clock()
         with self.outbox.transaction():
-            self.outbox.add("audit", {"event": "session_ended", "flow": flow,
-                                      "outcome": outcome, "at": now},
+            self.outbox.add("audit", session_ended(flow, outcome, now, report),
                             session=session, key=f"audit-{session}")  # fmt: skip
             if rating is not None:
                 self.outbox.add("rating", {"transaction": session, "service": flow,

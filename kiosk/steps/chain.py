@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.steps.devices import Finish
+from wire.sync import SessionReport
 
 
 class ServiceChain:
@@ -36,10 +37,17 @@ class ServiceChain:
         for part in self.parts:
             part.wipe()
 
-    def session_ended(self, session: str, flow: str, outcome: str, rating: int | None) -> None:
+    def session_ended(
+        self,
+        session: str,
+        flow: str,
+        outcome: str,
+        rating: int | None,
+        report: SessionReport | None = None,
+    ) -> None:
         for part in self.parts:
             if hasattr(part, "session_ended"):
-                part.session_ended(session, flow, outcome, rating)
+                part.session_ended(session, flow, outcome, rating, report)
 
     def _hand_in(self, name: str, value: Any) -> None:
         for part in self.parts:

@@ -16,6 +16,7 @@ from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from tests.ui.helpers import tap
 from wire import crypto
+from wire.sync import SessionEndedBody
 
 
 @pytest.fixture
@@ -69,5 +70,12 @@ def test_a_queue_ticket_is_printed_and_queued_for_the_backend(qtbot, linked_kios
     assert queued["audit"].record["flow"] == "queue_ticket"
     assert queued["audit"].record["outcome"] == "done"
     assert queued["audit"].session is not None  # the session is the transaction
+    # the touchscreen reports the steps as `kiosk flow run` does (docs/cockpit.md)
+    ended = SessionEndedBody.model_validate(queued["audit"].record)
+    assert (ended.end, ended.reason, ended.exit_step) == ("finished", "done", None)
+    assert [s.step for s in ended.steps or []][-2:] == ["ticket", "finished"]
+    assert {s.who for s in ended.steps or []} == {"citizen", "machine"}
+    assert ended.started_at is not None and ended.at is not None
+    assert ended.started_at <= ended.at
     raw = kiosk.outbox.db.execute("SELECT payload FROM outbox").fetchall()
     assert all(b"D001" not in bytes(p) for (p,) in raw)  # sealed at rest
