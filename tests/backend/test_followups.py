@@ -17,13 +17,15 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from backend.db import FollowUp
+from backend.db import MIGRATIONS, FollowUp, Rating
 from backend.followups import DEFAULT_DUE_S
 from kiosk.sync.client import BackendClient
-from tests.backend.harness import Clock, fresh_database
+from tests.backend.harness import Backend, Clock, fresh_database, record
 from tests.services.backend import LiveBackend
 from tests.sync.conftest import enrol
 from wire.sync import Record, RecordBatch
@@ -293,3 +295,37 @@ def parsed(answer: requests.Response) -> list[dict[str, str]]:
 
 def _cells(row: dict[str, Any]) -> dict[str, str]:
     return {k: "" if v is None else str(v) for k, v in row.items()}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_reason_is_a_code_from_the_list_and_optional(backend: Backend) -> None:
+    terminal = backend.enrol()
+    reply = terminal.records(
+        record("rating-without", session="s1", transaction="s1", stars=1),
+        record("rating-coded", session="s2", transaction="s2", stars=2, reason="device_fault"),
+        record("rating-free", session="s3", transaction="s3", stars=1, reason="王先生 138..."),
+    ).json()
+    assert [r["key"] for r in reply["refused"]] == ["rating-free"]
+    listed = backend.operator("GET", "/console/api/followups").json()["followups"]
+    assert {t["transaction"]: t["reason"] for t in listed} == {"s1": None, "s2": "device_fault"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_0011_comes_off_and_back_with_the_ratings_kept(backend: Backend) -> None:
+    terminal = backend.enrol()
+    terminal.records(record("rating-one", transaction="s1", stars=1))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = backend.app.state.engine
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+    assert "followups" not in inspect(engine).get_table_names()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    terminal.records(record("rating-two", session="s2", transaction="s2", stars=2))
+    listed = backend.operator("GET", "/console/api/followups").json()["followups"]
+    assert [t["transaction"] for t in listed] == ["s2"]  # s1 was rated before the table
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Rating)) == 2
