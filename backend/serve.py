@@ -124,7 +124,7 @@ class ServeCommand:
             print(f"kiosk-backend: --city-pack {args.city_pack}: not a folder", file=sys.stderr)
             return 2
         if not 0 < args.followup_days <= 365:
-            print(f"kiosk-backend: --followup-days {args.followup_days}: 0 to 365 days",
+            print(f"kiosk-backend: --followup-days {args.followup_days}: more than 0, at most 365",
                   file=sys.stderr)  # fmt: skip
             return 2
         problem = _tls_problem(args.tls_cert, args.tls_key)
