@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from backend import cockpit, console, gateway, problems, records, services, terminals
+from backend import cockpit, console, followups, gateway, problems, records, services, terminals
 from backend.auth import signed_workers
 from backend.db import make_engine, migrate
 from backend.guard import CHUNK_TIMEOUT_S, Guard
@@ -49,6 +49,8 @@ class Settings:
     # The suite of the keys terminals enrol with (wire/crypto: "gm" or "intl"); those
     # enrolled before keep theirs, whatever their suite
     crypto_suite: str = crypto.DEFAULT
+    # a low rating's follow-up is due this long after it came in (backend/followups.py)
+    followup_due_s: float = followups.DEFAULT_DUE_S
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -74,6 +76,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.lost_hold_s = settings.lost_hold_s
     app.state.limits = settings.limits
     app.state.signed_workers = signed_workers()
+    app.state.followup_due_s = settings.followup_due_s
     app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not
     # signs proofs in the deployment's suite: a key of it is added if the current one's differs
     issuers = IssuerFile(settings.data_dir / ISSUER_FILE, app.state.crypto_suite)
@@ -94,7 +97,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.config_pack = config_pack
     problems.install(app)
     app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)
-    for module in (terminals, records, services, console, cockpit):
+    for module in (terminals, records, services, console, cockpit, followups):
         app.include_router(module.router)
     if settings.gateway_simulator:
         app.include_router(gateway.router)

@@ -15,8 +15,6 @@ same answer on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -31,6 +29,7 @@ from sqlalchemy.orm import Session
 from backend.console import Viewer
 from backend.db import ServiceSession, Terminal
 from backend.problems import responses
+from backend.tables import csv_answer, site_of
 from wire.sync import CODE, TERMINAL_ID
 
 router = APIRouter(tags=["console"])
@@ -62,12 +61,6 @@ class _Row:
     duration_s: float | None
     machine_s: float | None
     citizen_s: float | None
-
-
-def site_of(name: str) -> str:
-    """The site a terminal stands at: its name without the last word."""
-    words = name.split()
-    return " ".join(words[:-1]) if len(words) > 1 else name
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -203,15 +196,7 @@ def _durations(rows: list[_Row]) -> dict[str, Any]:
 
 
 def _csv(header: list[str], lines: Iterable[list[Any]], name: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in line] for line in lines)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return csv_answer(name, header, lines)
 
 
 @router.get("/console/api/funnel", responses={**responses(403, 422), **CSV_RESPONSE})

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from backend import operators
 from backend.audit import audit
 from backend.db import Alert, AuditEntry, HelpRequest, Operator, Rating, StoredRecord, Terminal
+from backend.followups import counts as followup_counts
 from backend.limits import forgive, source, spend_now
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
@@ -29,6 +30,7 @@ STATIC = Path(__file__).with_name("console")
 FILES = {
     "console.js": "text/javascript",
     "cockpit-funnel.js": "text/javascript",
+    "cockpit-followups.js": "text/javascript",
     "chart.umd.min.js": "text/javascript",
     "console.css": "text/css",
 }
@@ -138,7 +140,8 @@ def audit_log(
 def summary(
     request: Request, who: Viewer, hours: Annotated[int, Query(ge=1, le=168)] = 24
 ) -> dict[str, object]:
-    """Terminals with their state, transactions per hour by service, ratings, alerts."""
+    """Terminals with their state, transactions per hour by service, ratings, alerts,
+    follow-ups not closed and how many of them are overdue (backend/followups.py)."""
     now = request.app.state.clock()
     since = now - 3600 * hours
     with Session(request.app.state.engine) as db:
@@ -191,6 +194,7 @@ def summary(
                 .limit(50)
             )
         ]
+        followups = followup_counts(db, now)  # overdue ones: a warning on the console
     hours_axis = sorted({hour for hour, _ in per_hour})
     services = sorted({service for _, service in per_hour})
     return {
@@ -202,6 +206,7 @@ def summary(
         },
         "ratings": {str(s): stars.get(s, 0) for s in range(1, 6)},
         "alerts": alerts,
+        "followups": followups,
     }
 
 

@@ -140,6 +140,31 @@ class ServiceSession(Base):
     citizen_s: Mapped[float | None] = mapped_column(Float)
 
 
+class FollowUp(Base):
+    """好差评 follow-up (回访): a rating of 1-2 stars opens one, at ingest, in the
+    rating's transaction; open → assigned → answered → closed on the console
+    (backend/followups.py). Who made each change and when; the audit log has them all."""
+
+    __tablename__ = "followups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transaction: Mapped[str] = mapped_column(String(64), unique=True)  # one a rating
+    terminal_id: Mapped[str] = mapped_column(String(16), index=True)
+    service: Mapped[str] = mapped_column(String(40))
+    stars: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(24))  # wire/sync.py RatingReason
+    opened_at: Mapped[float] = mapped_column(Float, index=True)
+    due_at: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(40))
+    assigned_at: Mapped[float | None] = mapped_column(Float)
+    assigned_by: Mapped[str | None] = mapped_column(String(40))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[float | None] = mapped_column(Float)
+    answered_by: Mapped[str | None] = mapped_column(String(40))
+    closed_at: Mapped[float | None] = mapped_column(Float)
+    closed_by: Mapped[str | None] = mapped_column(String(40))
+
+
 class RateBucket(Base):
     """Requests counted in a fixed window, per terminal or per address (backend/limits.py):
     in the database, so that every API process counts the same."""

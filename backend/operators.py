@@ -1,9 +1,10 @@
 """People at the fleet console: accounts with a role, slow-hashed passwords,
 signed-in sessions in a cookie, and the check each console route makes.
 
-- Roles, each with what the one below it may do: a **viewer** sees the fleet and
-  the help desk; an **operator** also acknowledges help requests and makes enrolment
-  codes; an **administrator** also revokes terminals and reads the audit log.
+- Roles, each with what the one below it may do: a **viewer** sees the fleet, the
+  help desk and the follow-ups of low ratings; an **operator** also acknowledges help
+  requests, makes enrolment codes and assigns, answers and closes follow-ups; an
+  **administrator** also revokes terminals and reads the audit log.
   Accounts are made, re-keyed and disabled from the command line (`kiosk-backend
   user`), on the backend's machine.
 - Passwords: hashed in the deployment's crypto suite (wire/crypto/passwords.py:

@@ -38,6 +38,7 @@ from backend.db import (
     StoredRecord,
     Terminal,
 )
+from backend.followups import open_ticket
 from backend.problems import Refused, responses
 from backend.vault import Vault, vault_of
 from wire import crypto
@@ -224,7 +225,8 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
         for seq, new, record in zip(seqs, values, fresh.values(), strict=True):
             stored[record.key] = _Stored(record.key, seq, new["kind"], record.created_at, now,
                                          new["body_hash"])  # fmt: skip
-            _index(db, stored[record.key], record.body, terminal_id, vault, record.session)
+            _index(db, stored[record.key], record.body, terminal_id, vault, record.session,
+                   request.app.state.followup_due_s)  # fmt: skip
     receipts = []
     for record in batch.records:
         done = stored[record.key]
@@ -262,13 +264,14 @@ def _index(
     body: dict[str, Any],
     terminal_id: str,
     vault: Vault | None,
-    session: str | None = None,
+    session: str | None,
+    due_s: float,
 ) -> None:
     """The records other services look up: photos by receipt number (with the keyed
     hash of their citizen's ID number, when the record names it), ID applications that
-    gave a phone number (by that hash, for the renewal check), ratings, help requests
-    for the console, the terminal's last update outcome. `body`: the record's body as
-    sent, nothing sealed."""
+    gave a phone number (by that hash, for the renewal check), ratings (a low one
+    opens a follow-up, due in `due_s`), help requests for the console, the terminal's
+    last update outcome. `body`: the record's body as sent, nothing sealed."""
     if row.kind == RecordKind.APPLICATION:
         id_number, phone = body.get("id_number"), body.get("phone")
         # only a number a terminal may offer again (wire/services.py MOBILE); without a
@@ -284,15 +287,17 @@ def _index(
             db.add(Photo(receipt=body["receipt"], record_seq=row.seq, id_hash=id_hash))
     elif row.kind == RecordKind.RATING and isinstance(body.get("transaction"), str):
         if db.get(Rating, body["transaction"]) is None:  # the first rating counts
-            db.add(
-                Rating(
-                    transaction=body["transaction"],
-                    terminal_id=terminal_id,
-                    service=str(body.get("service", ""))[:40],
-                    stars=int(body.get("stars", 0)),
-                    received_at=row.received_at,
-                )
+            rating = Rating(
+                transaction=body["transaction"],
+                terminal_id=terminal_id,
+                service=str(body.get("service", ""))[:40],
+                stars=int(body.get("stars", 0)),
+                received_at=row.received_at,
             )
+            db.add(rating)
+            ticket = open_ticket(rating, body.get("reason"), due_s)  # 1-2 stars only
+            if ticket is not None:
+                db.add(ticket)
     elif row.kind == RecordKind.HELP:
         try:
             call = HelpCall.model_validate(body)

@@ -90,6 +90,10 @@ class ServeCommand:
             "(Ed25519, SHA-256, AES); terminals enrolled before keep theirs",
         )  # fmt: skip
         parser.add_argument(
+            "--followup-days", type=float, default=3.0, metavar="DAYS",
+            help="a rating of 1-2 stars opens a follow-up due this many days later (default 3)",
+        )  # fmt: skip
+        parser.add_argument(
             "--city-pack",
             type=Path,
             metavar="DIR",
@@ -119,6 +123,10 @@ class ServeCommand:
         if args.city_pack is not None and not args.city_pack.is_dir():
             print(f"kiosk-backend: --city-pack {args.city_pack}: not a folder", file=sys.stderr)
             return 2
+        if not 0 < args.followup_days <= 365:
+            print(f"kiosk-backend: --followup-days {args.followup_days}: more than 0, at most 365",
+                  file=sys.stderr)  # fmt: skip
+            return 2
         problem = _tls_problem(args.tls_cert, args.tls_key)
         if problem:
             print(f"kiosk-backend: {problem}", file=sys.stderr)
@@ -132,6 +140,7 @@ class ServeCommand:
             settings = Settings(_db_url(args), args.data, args.city_pack, api_docs=args.docs,
                                 gateway_simulator=args.gateway_simulator,
                                 crypto_suite=args.crypto_suite,
+                                followup_due_s=args.followup_days * 86400,
                                 limits=_limits(",".join(args.trusted_proxy),
                                                ",".join(args.unthrottled)))  # fmt: skip
             app = create_app(settings)  # migrates and seeds once, before any worker starts
@@ -150,6 +159,7 @@ class ServeCommand:
             KIOSK_BACKEND_TRUSTED_PROXIES=",".join(args.trusted_proxy),
             KIOSK_BACKEND_UNTHROTTLED=",".join(args.unthrottled),
             KIOSK_BACKEND_CRYPTO_SUITE=args.crypto_suite,
+            KIOSK_BACKEND_FOLLOWUP_DAYS=str(args.followup_days),
         )
         scheme = "https" if args.tls_cert else "http"
         print(f"fleet console: {scheme}://{args.host}:{args.port}/console", flush=True)
@@ -195,6 +205,7 @@ def from_environment() -> FastAPI:
         api_docs=bool(os.environ.get("KIOSK_BACKEND_DOCS")),
         gateway_simulator=bool(os.environ.get("KIOSK_BACKEND_GATEWAY")),
         crypto_suite=os.environ.get("KIOSK_BACKEND_CRYPTO_SUITE") or crypto.DEFAULT,
+        followup_due_s=float(os.environ.get("KIOSK_BACKEND_FOLLOWUP_DAYS") or 3) * 86400,
         limits=_limits(os.environ.get("KIOSK_BACKEND_TRUSTED_PROXIES", ""),
                        os.environ.get("KIOSK_BACKEND_UNTHROTTLED", "")),
     ))  # fmt: skip

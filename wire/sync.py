@@ -179,10 +179,26 @@ class PhotoBody(_Body):
     )  # fmt: skip
 
 
+# Why a citizen gave a low rating, when the terminal asked: a code from this list,
+# never free text (no personal data reaches the backend this way). The list only
+# grows, and the backend learns a code before any terminal sends it.
+RatingReason = Literal[
+    "waiting",  # waited too long
+    "device_fault",  # a device failed
+    "too_complex",  # the steps were hard to follow
+    "not_done",  # the matter could not be done here
+    "fee",  # the fee
+    "other",
+]
+
+
 class RatingBody(_Body):
     transaction: str = Field(min_length=1, max_length=64, pattern=TEXT)
     service: str = Field("", max_length=40, pattern=TEXT)
     stars: int = Field(ge=1, le=5)
+    reason: RatingReason | None = Field(
+        None, description="why, for 1-2 stars, when the terminal asked (optional)"
+    )
 
 
 class PaymentBody(_Body):

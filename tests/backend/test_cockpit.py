@@ -200,7 +200,7 @@ def fetch_csv(browser: requests.Session, url: str, **params: str) -> str:
     answer = browser.get(url, params={"format": "csv", **params}, timeout=30)
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/csv")
-    return answer.text
+    return answer.content.decode("utf-8-sig")  # the byte-order mark spreadsheets want
 
 
 def test_the_cockpit_is_for_signed_in_viewers_and_refuses_bad_questions(live, tmp_path):

@@ -1,0 +1,31 @@
+"""What the console's tables share: the site a terminal stands at, and a table as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import Response
+
+
+def site_of(terminal_name: str) -> str:
+    """The site a terminal stands at, from its name: "北京 海淀 1号机" is at "北京 海淀"
+    (the name without its last word). A name of one word is its own site."""
+    words = terminal_name.split()
+    return " ".join(words[:-1]) if len(words) > 1 else terminal_name.strip() or "?"
+
+
+def csv_answer(name: str, header: Sequence[str], lines: Iterable[Sequence[Any]]) -> Response:
+    """A CSV table, a header row first, UTF-8 with a byte-order mark (so that a
+    spreadsheet opens the Chinese as Chinese); an empty cell for a null."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in line] for line in lines)
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
