@@ -21,6 +21,7 @@ DeviceName = Literal[
     "smartcard",
     "camera",
     "document_printer",
+    "ups",
 ]
 
 # What a simulator can be told to get wrong (design: Device model); which device
@@ -46,6 +47,12 @@ FaultKind = Literal[
     "door_open",
     "toner_low",
     "offline",
+    "power_fail",
+    "low_battery",
+    "power_back",
+    "replace_battery",
+    "driver_lost",
+    "upsd_gone",
 ]
 
 

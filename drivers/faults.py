@@ -52,6 +52,14 @@ FAULTS: dict[str, dict[str, str]] = {
         "toner_low": "the toner runs low (a warning; jobs still print)",
         "offline": "the printer is offline",
     },
+    "ups": {
+        "power_fail": "the mains fails: on battery, discharging (OB DISCHRG)",
+        "low_battery": "the battery runs low (OB DISCHRG LB, 10 %, 60 s left)",
+        "power_back": "the mains is back, charging (OL CHRG); a lost driver or upsd returns",
+        "replace_battery": "the battery must be replaced (RB)",
+        "driver_lost": "upsd loses its UPS driver (dummy-ups stops): the data go stale",
+        "upsd_gone": "upsd stops: nothing answers on its port",
+    },
 }
 SLOW_ANSWER_MS = 2_000  # past what a driver waits for most answers (its own timeout decides)
 

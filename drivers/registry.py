@@ -71,6 +71,12 @@ DEVICE_CLASSES = {
         simulator="drivers.document_printer.simulator:CupsPrinterSimulator",
         suite="drivers.conformance.document_printer:suite",
     ),
+    "ups": DeviceClass(
+        "ups",
+        drivers={"nut": "drivers.ups.driver:NutUps"},
+        simulator="drivers.ups.simulator:NutUpsSimulator",
+        suite="drivers.conformance.ups:suite",
+    ),
 }
 
 

@@ -22,6 +22,7 @@ DEVICE_NAMES = [
     "smartcard",
     "camera",
     "document_printer",
+    "ups",
 ]
 
 

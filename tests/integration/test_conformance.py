@@ -19,6 +19,7 @@ DEVICES = [
     "camera",
     "document_printer",
     "smartcard",
+    "ups",
 ]
 
 
