@@ -96,6 +96,9 @@ class KioskShell(QObject):
         if photo is not None:
             photo.on_hint = lambda message_id: self.voice.say(message_id, self.visit.lang)
         self.services = services
+        # why no service may start now, whatever its devices (kiosk/power.py: a power
+        # failure pauses them all), as a message id; None: no such reason
+        self.paused_by: Callable[[], str | None] = lambda: None
         self.voice = voice
         self.journal = journal
         self.closed = False  # set when the window goes: late answers are dropped
@@ -247,10 +250,11 @@ class KioskShell(QObject):
             {
                 "id": s.flow.flow,
                 "title": s.flow.title,
-                "available": s.unavailable is None,
-                "reason": s.unavailable or "",
+                "available": (s.unavailable or paused) is None,
+                "reason": s.unavailable or paused or "",
             }
             for s in self.services
+            for paused in [self.paused_by()]
         ]
 
     @Property(str, notify=languageChanged)
@@ -373,7 +377,7 @@ class KioskShell(QObject):
     def startService(self, flow_id: str) -> None:
         self._idle.stop()  # the session's own timeouts take over
         service = next((s for s in self.services if s.flow.flow == flow_id), None)
-        if service is None or service.unavailable or self.in_session():
+        if service is None or service.unavailable or self.paused_by() or self.in_session():
             return
         if self._rest_screen() != "home":  # not commissioned yet: no citizen service
             return

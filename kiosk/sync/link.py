@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiosk.sync.client import BackendClient, Refused, Unavailable
 from kiosk.sync.relay import Relay
@@ -155,6 +155,20 @@ class Link:
         with self.outbox.transaction():
             self.outbox.add("device_event", {"at": at, "changes": changes})
             self.outbox.write_note("device_states", json.dumps(now))
+
+    def device_event(self, name: str, status: str, detail: str = "") -> None:
+        """One device's change, told now rather than at the next heartbeat (the UPS on
+        battery: the terminal may be off before then); the heartbeat's own look then
+        finds nothing new."""
+        notes = json.loads(self.outbox.notes().get("device_states", "{}"))
+        change = {"from": notes.get(name), "to": status}
+        notes[name] = status
+        body: dict[str, Any] = {"at": self.client.now(), "changes": {name: change}}
+        if detail:
+            body["detail"] = detail[:120]
+        with self.outbox.transaction():
+            self.outbox.add("device_event", body)
+            self.outbox.write_note("device_states", json.dumps(notes))
 
     def config_etag(self) -> str | None:
         return config_cache.etag(self.db, PACK)
