@@ -29,7 +29,7 @@ from backend import forecast
 from backend.db import ConsumableSample, EarlyWarning, ServiceSession
 from backend.forecast import REARM_S, fit_run, tonight_until
 from kiosk.sync.client import BackendClient
-from tests.backend.harness import Clock
+from tests.backend.harness import Clock, fresh_database
 from tests.services.backend import LiveBackend
 from tests.sync.conftest import enrol
 from wire.sync import Heartbeat, OutboxReport
@@ -141,10 +141,14 @@ class Fleet:
         return list(self.get(browser, "/console/api/warnings", **params)["warnings"])
 
 
-@pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Fleet]:
+@pytest.fixture(params=["sqlite"])
+def fleet(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fleet]:
+    postgres_url = None
+    if request.param == "postgresql":
+        postgres_url = request.getfixturevalue("postgres_service").url
     clock = Clock()
-    backend = LiveBackend(tmp_path / "backend", clock)
+    backend = LiveBackend(tmp_path / "backend", clock,
+                          db_url=fresh_database(request.param, tmp_path, postgres_url))  # fmt: skip
     backend.start()
     clients, ids = {}, {}
     for name in NAMES:
@@ -177,6 +181,7 @@ def kept(beats: list[tuple[float, dict[str, int]]]) -> list[tuple[float, dict[st
     return found
 
 
+@pytest.mark.parametrize("fleet", ["sqlite", "postgresql"], indirect=True)
 def test_run_outs_from_signed_heartbeats_match_polyfit(fleet: Fleet) -> None:
     rng = random.Random(24)
     name = NAMES[0]
@@ -225,6 +230,7 @@ def test_run_outs_from_signed_heartbeats_match_polyfit(fleet: Fleet) -> None:
     assert rows == [cells(r) for r in found["runouts"]]
 
 
+@pytest.mark.parametrize("fleet", ["sqlite", "postgresql"], indirect=True)
 def test_expected_load_matches_a_count_of_the_history(fleet: Fleet) -> None:
     rng = random.Random(7)
     now = fleet.clock()
@@ -283,6 +289,7 @@ def history(fleet: Fleet, rng: random.Random, days: int, share: float, end: floa
             for name in names for _ in range(40 * days)]  # fmt: skip
 
 
+@pytest.mark.parametrize("fleet", ["sqlite", "postgresql"], indirect=True)
 def test_a_failure_spike_raises_one_warning_and_a_normal_day_none(fleet: Fleet) -> None:
     rng = random.Random(11)
     now = fleet.clock()
