@@ -44,7 +44,7 @@ function drawRunouts(runouts) {
   body.replaceChildren();
   for (const r of runouts) {
     const row = document.createElement("tr");
-    row.dataset.terminal = r.terminal;
+    row.dataset.runout = `${r.terminal}:${r.consumable}`; // not data-terminal: the fleet table's
     row.dataset.consumable = r.consumable;
     if (r.tonight) row.classList.add("tonight");
     else if (r.within_24h) row.classList.add("soon");

@@ -22,14 +22,16 @@ from typing import Any, cast
 import numpy
 import pytest
 import requests
-from sqlalchemy import Table, insert, select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from backend import forecast
-from backend.db import ConsumableSample, EarlyWarning, ServiceSession
+from backend.db import MIGRATIONS, ConsumableSample, EarlyWarning, ServiceSession
 from backend.forecast import REARM_S, fit_run, tonight_until
 from kiosk.sync.client import BackendClient
-from tests.backend.harness import Clock, fresh_database
+from tests.backend.harness import Backend, Clock, fresh_database
 from tests.services.backend import LiveBackend
 from tests.sync.conftest import enrol
 from wire.sync import Heartbeat, OutboxReport
@@ -383,3 +385,26 @@ def test_the_command_evaluates_once_for_a_timer(tmp_path: Path, capsys: Any) -> 
     assert capsys.readouterr().out.strip() == "warnings: 0 raised, 0 cleared, 0 still open"
     bad = parser.parse_args(["warnings", "evaluate", "--db", url, "--weeks", "0"])
     assert bad.handler(bad) == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_0013_comes_off_and_back_and_heartbeats_go_on(backend: Backend) -> None:
+    beat = {"terminal_time": backend.clock(), "software_version": "t", "outbox": {"depth": 0},
+            "consumables": {"paper": 80}}  # fmt: skip
+    terminal = backend.enrol()
+    assert terminal.call("POST", "/v1/heartbeat", beat).status_code == 200
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = backend.app.state.engine
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")
+    assert {"warnings", "consumable_samples"}.isdisjoint(inspect(engine).get_table_names())
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    backend.clock.advance(60)
+    beat["terminal_time"] = backend.clock()
+    assert terminal.call("POST", "/v1/heartbeat", beat).status_code == 200
+    with Session(engine) as db:  # the first beat after: sampled (nothing was sampled before)
+        assert [s.levels for s in db.scalars(select(ConsumableSample))] == [{"paper": 80}]
