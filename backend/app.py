@@ -15,7 +15,17 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from backend import cockpit, console, followups, gateway, problems, records, services, terminals
+from backend import (
+    cockpit,
+    console,
+    followups,
+    forecast,
+    gateway,
+    problems,
+    records,
+    services,
+    terminals,
+)
 from backend.auth import signed_workers
 from backend.db import make_engine, migrate
 from backend.guard import CHUNK_TIMEOUT_S, Guard
@@ -51,6 +61,8 @@ class Settings:
     crypto_suite: str = crypto.DEFAULT
     # a low rating's follow-up is due this long after it came in (backend/followups.py)
     followup_due_s: float = followups.DEFAULT_DUE_S
+    # a site is expected busy when above its terminals times this (backend/forecast.py)
+    sessions_per_terminal_hour: float = forecast.DEFAULT_PER_TERMINAL_HOUR
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -77,6 +89,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.limits = settings.limits
     app.state.signed_workers = signed_workers()
     app.state.followup_due_s = settings.followup_due_s
+    app.state.sessions_per_terminal_hour = settings.sessions_per_terminal_hour
     app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not
     # signs proofs in the deployment's suite: a key of it is added if the current one's differs
     issuers = IssuerFile(settings.data_dir / ISSUER_FILE, app.state.crypto_suite)
@@ -97,7 +110,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.config_pack = config_pack
     problems.install(app)
     app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)
-    for module in (terminals, records, services, console, cockpit, followups):
+    for module in (terminals, records, services, console, cockpit, followups, forecast):
         app.include_router(module.router)
     if settings.gateway_simulator:
         app.include_router(gateway.router)

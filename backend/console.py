@@ -31,6 +31,7 @@ FILES = {
     "console.js": "text/javascript",
     "cockpit-funnel.js": "text/javascript",
     "cockpit-followups.js": "text/javascript",
+    "cockpit-warnings.js": "text/javascript",
     "chart.umd.min.js": "text/javascript",
     "console.css": "text/css",
 }

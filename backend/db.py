@@ -10,7 +10,18 @@ from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,6 +65,10 @@ class Terminal(Base):
     staged_at: Mapped[float | None] = mapped_column(Float)
     update_probation: Mapped[str | None] = mapped_column(String(40))
     last_update: Mapped[dict[str, Any] | None] = mapped_column()
+    # the consumables' levels (sorted JSON text) at their last sample and when it was
+    # taken: the heartbeat's one UPDATE moves them, and says when to sample (forecast.py)
+    levels_sampled: Mapped[str | None] = mapped_column(Text)
+    levels_sampled_at: Mapped[float | None] = mapped_column(Float)
 
 
 class SeenNonce(Base):
@@ -163,6 +178,46 @@ class FollowUp(Base):
     answered_by: Mapped[str | None] = mapped_column(String(40))
     closed_at: Mapped[float | None] = mapped_column(Float)
     closed_by: Mapped[str | None] = mapped_column(String(40))
+
+
+class ConsumableSample(Base):
+    """A terminal's consumable levels (paper, ribbon, card stock: what it reports) at a
+    heartbeat, kept sparsely: when a level changed or an hour after the last sample
+    (backend/terminals.py). The run-out forecast fits a line through them (forecast.py)."""
+
+    __tablename__ = "consumable_samples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    terminal_id: Mapped[str] = mapped_column(String(16))
+    at: Mapped[float] = mapped_column(Float, index=True)  # the backend's clock
+    levels: Mapped[dict[str, Any]] = mapped_column()
+    __table_args__ = (Index("ix_consumable_samples_terminal_at", "terminal_id", "at"),)
+
+
+class EarlyWarning(Base):
+    """An early warning (预警): a site expected busy, a terminal failing more than its
+    norm, a consumable running out. Raised by the evaluation (forecast.py), then
+    acknowledged and resolved by operators, or resolved when its condition clears;
+    who and when of each step. `open_key` (kind and subject) is set while it is not
+    resolved, and unique: one open warning a subject."""
+
+    __tablename__ = "warnings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(120))
+    open_key: Mapped[str | None] = mapped_column(String(140), unique=True)
+    terminal_id: Mapped[str | None] = mapped_column(String(16))
+    site: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[str] = mapped_column(Text)
+    value: Mapped[float | None] = mapped_column(Float)  # what was measured or expected
+    threshold: Mapped[float | None] = mapped_column(Float)  # what it went past
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    raised_at: Mapped[float] = mapped_column(Float, index=True)
+    seen_at: Mapped[float] = mapped_column(Float)  # the last evaluation that found it so
+    acknowledged_at: Mapped[float | None] = mapped_column(Float)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(40))
+    resolved_at: Mapped[float | None] = mapped_column(Float)
+    resolved_by: Mapped[str | None] = mapped_column(String(40))  # none: its condition cleared
+    resolution: Mapped[str | None] = mapped_column(String(12))  # "operator" or "cleared"
 
 
 class RateBucket(Base):

@@ -6,10 +6,10 @@ import json
 import secrets
 import string
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from backend.alerts import raise_alert
 from backend.audit import audit
 from backend.auth import Signed, signed
-from backend.db import EnrolmentCodeRow, Terminal
+from backend.db import ConsumableSample, EnrolmentCodeRow, Terminal
 from backend.limits import source, spend_now
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
@@ -40,6 +40,8 @@ router = APIRouter()
 CODE_LIFETIME_S = 24 * 3600
 # A drift beyond half the signature window is alerted on, before requests start failing.
 DRIFT_ALERT_S = signing.WINDOW_S / 2
+# a consumable's level is sampled when it changed, or this long after its last sample
+SAMPLE_EVERY_S = 3600.0
 _ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
 
 
@@ -216,16 +218,23 @@ def heartbeat(request: Request, terminal: Signed, body: Heartbeat) -> HeartbeatR
     newer than the one it runs."""
     now = request.app.state.clock()
     drift = body.terminal_time - now
+    levels = dict(sorted(body.consumables.items()))
     with terminal.session() as db:
         # one statement, no ORM object: every terminal beats every minute
-        staged_version: str | None = db.connection().execute(_BEAT, {
+        connection = db.connection()
+        beat: Any = connection.execute(_BEAT, {
             "b_id": terminal.id, "b_last_heartbeat_at": now, "b_drift_s": drift,
             "b_software_version": body.software_version,
             "b_devices": {name: d.model_dump() for name, d in body.devices.items()},
-            "b_consumables": dict(body.consumables), "b_outbox_depth": body.outbox.depth,
+            "b_consumables": levels, "b_outbox_depth": body.outbox.depth,
             "b_outbox_oldest_age_s": body.outbox.oldest_age_s, "b_outbox_held": body.outbox.held,
             "b_update_probation": body.update.probation if body.update else None,
-        }).scalar_one()  # fmt: skip
+            "b_levels_sampled": json.dumps(levels, separators=(",", ":")),
+        }).one()  # fmt: skip
+        staged_version: str | None = beat[0]
+        if beat[1] == now and levels:  # a level moved, or an hour went by: one more row
+            connection.execute(_SAMPLE, {"s_terminal_id": terminal.id, "s_at": now,
+                                         "s_levels": levels})  # fmt: skip
         staged = _staged_for(staged_version, body.software_version)
         if abs(drift) > DRIFT_ALERT_S:
             raise_alert(db, terminal.id, "clock_drift",
@@ -249,8 +258,24 @@ _BEAT = (
         "last_heartbeat_at", "drift_s", "software_version", "devices", "consumables",
         "outbox_depth", "outbox_oldest_age_s", "outbox_held", "update_probation",
     )})
-    .returning(_TERMINALS.c.staged_version)
+    .values(
+        # the consumables' levels as sampled last, and when: a sample is due (the time
+        # moves to now) when a level differs from the last sample's, or an hour after it
+        levels_sampled=bindparam("b_levels_sampled"),
+        levels_sampled_at=case(
+            (_TERMINALS.c.levels_sampled.is_(None)
+             | (_TERMINALS.c.levels_sampled != bindparam("b_levels_sampled"))
+             | (_TERMINALS.c.levels_sampled_at
+                <= bindparam("b_last_heartbeat_at") - SAMPLE_EVERY_S),
+             bindparam("b_last_heartbeat_at")),
+            else_=_TERMINALS.c.levels_sampled_at,
+        ),
+    )
+    .returning(_TERMINALS.c.staged_version, _TERMINALS.c.levels_sampled_at)
 )  # fmt: skip
+_SAMPLE = insert(cast(Table, ConsumableSample.__table__)).values(
+    terminal_id=bindparam("s_terminal_id"), at=bindparam("s_at"), levels=bindparam("s_levels")
+)
 
 
 def _staged_for(staged: str | None, running: str) -> str | None:
