@@ -15,7 +15,17 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from backend import cockpit, console, followups, gateway, problems, records, services, terminals
+from backend import (
+    cockpit,
+    console,
+    followups,
+    gateway,
+    problems,
+    records,
+    services,
+    sites,
+    terminals,
+)
 from backend.auth import signed_workers
 from backend.db import make_engine, migrate
 from backend.guard import CHUNK_TIMEOUT_S, Guard
@@ -97,7 +107,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.config_pack = config_pack
     problems.install(app)
     app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)
-    for module in (terminals, records, services, console, cockpit, followups):
+    for module in (terminals, records, services, console, cockpit, followups, sites):
         app.include_router(module.router)
     if settings.gateway_simulator:
         app.include_router(gateway.router)

@@ -31,6 +31,9 @@ FILES = {
     "console.js": "text/javascript",
     "cockpit-funnel.js": "text/javascript",
     "cockpit-followups.js": "text/javascript",
+    "cockpit-sites.js": "text/javascript",
+    "wall.js": "text/javascript",
+    "wall.css": "text/css",
     "chart.umd.min.js": "text/javascript",
     "console.css": "text/css",
 }

@@ -17,6 +17,12 @@ def site_of(terminal_name: str) -> str:
     return " ".join(words[:-1]) if len(words) > 1 else terminal_name.strip() or "?"
 
 
+def terminal_site(name: str, site: str | None) -> str:
+    """The site of a terminal, from its row: its own (`terminals.site`: given at
+    enrolment or by an administrator), else the one its name says (`site_of`)."""
+    return site.strip() if site and site.strip() else site_of(name)
+
+
 def csv_answer(name: str, header: Sequence[str], lines: Iterable[Sequence[Any]]) -> Response:
     """A CSV table, a header row first, UTF-8 with a byte-order mark (so that a
     spreadsheet opens the Chinese as Chinese); an empty cell for a null."""

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from fastapi.routing import APIRoute
 from sqlalchemy import inspect
 
-from backend import cockpit, console, followups, gateway, records, services, terminals
+from backend import cockpit, console, followups, gateway, records, services, sites, terminals
 from backend.auth import signed_call
 from backend.db import MIGRATIONS, Base
 from tests.backend.harness import Backend
@@ -31,7 +31,7 @@ def test_every_endpoint_and_its_refusals_are_documented(backend: Backend) -> Non
     document = backend.http.get("/openapi.json").json()
     routes = [
         route
-        for module in (cockpit, console, followups, gateway, records, services, terminals)
+        for module in (cockpit, console, followups, gateway, records, services, sites, terminals)
         for route in module.router.routes
         if isinstance(route, APIRoute) and route.include_in_schema
     ]
