@@ -24,7 +24,7 @@ from backend.followups import counts as followup_counts
 from backend.limits import forgive, source, spend_now
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
-from backend.tables import csv_answer, terminal_site
+from backend.tables import CSV, csv_answer, terminal_site
 from wire.sync import RecordKind
 
 router = APIRouter(tags=["console"])
@@ -138,7 +138,7 @@ def as_csv(name: str, rows: list[dict[str, Any]], columns: list[str]) -> Respons
     return csv_answer(name, columns, ([flat(r.get(c)) for c in columns] for r in rows))
 
 
-@router.get("/console/api/audit", response_model=None, responses=responses(403, 422))
+@router.get("/console/api/audit", response_model=None, responses={**responses(403, 422), **CSV})
 def audit_log(
     request: Request,
     who: Administrator,
@@ -162,7 +162,7 @@ def audit_log(
 AUDIT_COLUMNS = ("at", "actor_kind", "actor", "session", "source", "action", "target", "detail")
 
 
-@router.get("/console/api/summary", response_model=None, responses=responses(403, 422))
+@router.get("/console/api/summary", response_model=None, responses={**responses(403, 422), **CSV})
 def summary(
     request: Request,
     who: Viewer,
@@ -258,7 +258,7 @@ COLUMNS = {
 }  # fmt: skip
 
 
-@router.get("/console/api/help", response_model=None, responses=responses(403, 422))
+@router.get("/console/api/help", response_model=None, responses={**responses(403, 422), **CSV})
 def help_requests(
     request: Request, who: Viewer, format: Format = "json"
 ) -> dict[str, object] | Response:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from backend.followups import SATISFIED_STARS
 from backend.limits import source
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
-from backend.tables import csv_answer, terminal_site
+from backend.tables import CSV, csv_answer, terminal_site
 from wire.sync import SITE
 
 router = APIRouter(tags=["console"])
@@ -80,6 +80,10 @@ class ServiceRow(BaseModel):
     finished: int
 
 
+COLUMNS = {"sites": SiteRow.model_fields, "hours": HourRow.model_fields,
+           "services": ServiceRow.model_fields}  # fmt: skip
+
+
 class Sites(BaseModel):
     now: float
     since: float
@@ -99,7 +103,7 @@ def day_start(now: float) -> float:
     return today.timestamp()
 
 
-@router.get("/console/api/sites", response_model=None, responses=responses(403, 422))
+@router.get("/console/api/sites", response_model=Sites, responses={**responses(403, 422), **CSV})
 def sites(
     request: Request,
     who: Viewer,
@@ -184,10 +188,11 @@ def sites(
         key=lambda r: (-r.sessions, r.service),
     )  # fmt: skip
     if format == "csv":
-        chosen: list[BaseModel] = {"sites": [*table_rows, total], "hours": hour_rows,
-                                   "services": service_rows}[table]  # fmt: skip
-        model = {"sites": SiteRow, "hours": HourRow, "services": ServiceRow}[table]
-        columns = list(model.model_fields)
+        chosen: list[SiteRow] | list[HourRow] | list[ServiceRow] = (
+            [*table_rows, total] if table == "sites" else hour_rows if table == "hours"
+            else service_rows
+        )  # fmt: skip
+        columns = list(COLUMNS[table])
         lines = ([getattr(r, c) for c in columns] for r in chosen)
         return csv_answer(f"{table}-{int(since)}", columns, lines)
     return Sites(now=now, since=since, until=until, sites=table_rows, total=total,
@@ -210,6 +215,8 @@ def _site_row(site: str, c: Counter[str], sheets: list[int]) -> SiteRow:
 
 
 class SiteChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     site: str | None = Field(
         max_length=80, pattern=SITE, description="the site; null: the one its name says"
     )
@@ -241,17 +248,30 @@ def change_site(
                         shown_as=terminal_site(row.name, row.site))  # fmt: skip
 
 
+async def _site_change(request: Request, who: Administrator) -> SiteChange:
+    """The body, read once the administrator is known: nobody signed in is refused
+    (403) before anything is said about what they sent."""
+    try:
+        return SiteChange.model_validate_json(await request.body())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in ("body", *first.get("loc", ())))
+        raise Refused(422, "invalid", f"{where}: {first.get('msg', 'invalid')}") from None
+
+
 @router.put(
     "/v1/admin/terminals/{terminal_id}/site",
     response_model=TerminalSite,
     responses=responses(403, 404, 422),
     tags=["operators"],
-)
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": SiteChange.model_json_schema()}}}},
+)  # fmt: skip
 def set_site(
     terminal_id: str,
-    body: SiteChange,
     request: Request,
     who: Administrator,
+    body: Annotated[SiteChange, Depends(_site_change)],
 ) -> TerminalSite:
     """Sets the site a terminal stands at (null: back to the one its name says); in
     the audit log."""

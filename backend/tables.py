@@ -9,6 +9,12 @@ from typing import Any
 
 from fastapi import Response
 
+# a route that answers its tables as CSV too (`format=csv`): in its OpenAPI responses
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"description": "JSON, or with format=csv a table as CSV",
+          "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}},
+}  # fmt: skip
+
 
 def site_of(terminal_name: str) -> str:
     """The site a terminal stands at, from its name: "北京 海淀 1号机" is at "北京 海淀"

@@ -19,7 +19,8 @@
     for (const s of [...answer.sites, answer.total]) {
       const row = document.createElement("tr");
       row.dataset.site = s.site;
-      if (s.faults || s.offline) row.classList.add("fault");
+      if (s.offline) row.classList.add("trouble");
+      if (s.faults) row.classList.add("faulty");
       cell(row, s.site === "*" ? "合计 / all sites" : s.site);
       cell(row, `${s.online} / ${s.terminals}`);
       cell(row, s.faults);

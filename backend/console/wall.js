@@ -1,17 +1,18 @@
 // The wall (大屏): the day's key indicators on a 1920×1080 screen, one screen at a
-// time, rotating every `?every=` seconds (default 15; `?screen=N` holds screen N).
+// time, rotating every `?every=` seconds (default 15; `?screen=N` holds screen N;
+// `?refresh=` seconds between loads, default 60).
 // Signed in as a viewer once (the form below; the session cookie stays). Its data
 // (backend/sites.py, the cockpit's and the follow-ups' endpoints, all for today) is
 // asked for every minute; when the backend does not answer (a restart), the last
 // figures stay, a warning says since when, and it asks again every 10 s. Times are
-// the backend's, in UTC+8. <body data-wall="N" data-screen="I"> after the N-th load.
+// the backend's, in UTC+8. <body data-wall="N" data-screen="I" data-stale="0|1">.
 "use strict";
 
 const params = new URLSearchParams(location.search);
 const EVERY_S = Math.max(1, Number(params.get("every")) || 15);
 const HELD = params.has("screen") ? Number(params.get("screen")) : null;
-const REFRESH_MS = 60000;
-const RETRY_MS = 10000;
+const REFRESH_MS = 1000 * Math.max(2, Number(params.get("refresh")) || 60); // tests: less
+const RETRY_MS = Math.min(10000, REFRESH_MS);
 const STALE_MS = 3 * 60000; // three missed refreshes
 const SERVICES = { // the default city pack's services (kiosk/locale/*/services.po)
   id_renewal: ["身份证换领/补领", "ID card renewal"],
@@ -26,6 +27,7 @@ let loads = 0;
 let lastOk = 0; // this browser's clock, ms
 let lastServer = null; // the backend's clock at the last answer, s
 let timer = null;
+let failing = false; // the last try did not get the data
 let chart = null;
 
 function el(tag, text, cls) {
@@ -115,7 +117,7 @@ function drawFleet(summary, sites) {
       problems.push([2, "warn", `${where} · 缺纸 paper ${term.paper}`]);
     }
   }
-  problems.sort((a, b) => a[0] - b[0]);
+  problems.sort((a, b) => a[0] - b[0] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0));
   for (const [, cls, text] of problems.slice(0, 10)) list.appendChild(el("li", text, cls));
   if (!problems.length) list.appendChild(el("li", "全部正常 · all terminals well", ""));
 }
@@ -220,7 +222,7 @@ function drawSites(sites) {
       [`${s.online}/${s.terminals}`, s.offline ? "num warn" : "num good"],
       [s.faults, s.faults ? "num bad" : "num"], [s.sessions, "num"],
       [percent(s.finished_share), "num"], [percent(s.satisfaction), "num"],
-      [s.followups_open + (s.followups_overdue ? ` (${s.followups_overdue}!)` : ""),
+      [s.followups_open + (s.followups_overdue ? `（逾期 ${s.followups_overdue}）` : ""),
         s.followups_overdue ? "num bad" : "num"]]));
   }
 }
@@ -253,13 +255,14 @@ async function load() {
     drawSatisfaction(satisfaction, summary);
     drawSites(sites);
     lastOk = Date.now();
+    failing = false;
     lastServer = sites.now;
     loads += 1;
     document.body.dataset.wall = String(loads);
     timer = setTimeout(load, REFRESH_MS);
   } catch (error) {
     if (error instanceof SignedOut) return signIn();
-    document.body.dataset.failed = String(Number(document.body.dataset.failed || 0) + 1);
+    failing = true;
     timer = setTimeout(load, RETRY_MS); // the backend restarting: ask again soon
   }
   freshness();
@@ -272,8 +275,7 @@ function freshness() {
       `updated ${hhmm(lastServer)}`));
   }
   const stale = document.getElementById("stale");
-  const late = loads > 0 && (Date.now() - lastOk > STALE_MS || document.body.dataset.failed
-    && Number(document.body.dataset.failed) > 0 && Date.now() - lastOk > RETRY_MS);
+  const late = loads > 0 && (failing || Date.now() - lastOk > STALE_MS);
   stale.hidden = !late;
   if (late) {
     const since = lastServer === null ? "" : hhmm(lastServer);

@@ -90,9 +90,10 @@ def enrol(backend: LiveBackend, path: Path, name: str, site: str | None) -> Iden
 
 def _hour(rng: random.Random) -> float:
     """A moment of the day between 08:00 and 17:30, busier at 10 and 15."""
-    peak = rng.choice([10.2, 10.2, 15.0, 15.0, 12.5])
-    hour = min(17.49, max(8.0, rng.gauss(peak, 1.6)))
-    return DAY_START + hour * 3600 + rng.uniform(0, 1)
+    while True:
+        hour = rng.gauss(rng.choice([10.0, 10.0, 15.2, 15.2, 11.8]), 1.3)
+        if 8.0 <= hour < 17.5:
+            return DAY_START + hour * 3600
 
 
 def _session(rng: random.Random, service: str, at: float) -> tuple[dict[str, Any], bool]:
