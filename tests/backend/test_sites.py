@@ -18,10 +18,12 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import inspect
 
 from backend.sites_cli import listing, set_site
 from tests.backend.bureau import DAY_START, NOW, TERMINALS, bureau_day
-from tests.backend.harness import Clock
+from tests.backend.harness import Backend, Clock
+from tests.backend.test_followups import record
 from tests.services.backend import LiveBackend
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,3 +224,16 @@ def test_roles_and_the_console_tables_as_csv(
         assert answer.status_code == 200 and answer.headers["content-type"].startswith(
             "text/csv"
         ), link
+
+
+def test_0014_comes_off_and_back_the_terminals_and_their_records_kept(backend: Backend) -> None:
+    from tests.backend.test_schema import _migrate
+
+    terminal = backend.enrol()
+    terminal.records(record("rating-one", transaction="s1", stars=5))  # rows that refer to it
+    engine = backend.app.state.engine
+    set_site(engine, terminal.id, "望京派出所", backend.clock(), "ops")
+    _migrate(backend, "downgrade", "0011")
+    assert "site" not in {c["name"] for c in inspect(engine).get_columns("terminals")}
+    _migrate(backend, "upgrade", "head")
+    assert listing(engine)[1].split("\t")[2:] == ["-", "booth"]  # the name's site again

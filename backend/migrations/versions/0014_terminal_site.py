@@ -14,10 +14,10 @@ down_revision = "0011"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("terminals") as batch:
-        batch.add_column(sa.Column("site", sa.String(length=80), nullable=True))
+    op.add_column("terminals", sa.Column("site", sa.String(length=80), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("terminals") as batch:
-        batch.drop_column("site")
+    # ALTER TABLE ... DROP COLUMN, SQLite's own too (3.35 and later): no copy of the
+    # table, which the tables that refer to terminals (foreign keys on) would refuse
+    op.drop_column("terminals", "site")
