@@ -25,6 +25,7 @@ from tests.backend.bureau import DAY_START, NOW, TERMINALS, bureau_day
 from tests.backend.harness import Backend, Clock
 from tests.backend.test_followups import record
 from tests.services.backend import LiveBackend
+from wire import crypto
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[LiveBackend, Clock]]:
     clock = Clock(NOW)
-    backend = LiveBackend(tmp_path / "backend", clock)
+    # the run's suite (make test runs gm, then intl): what `kiosk enroll` makes its key in
+    backend = LiveBackend(tmp_path / "backend", clock, crypto_suite=crypto.DEFAULT)
     backend.start()
     yield backend, clock
     backend.stop()
