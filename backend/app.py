@@ -24,6 +24,7 @@ from backend import (
     problems,
     records,
     services,
+    sites,
     terminals,
 )
 from backend.auth import signed_workers
@@ -110,7 +111,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.config_pack = config_pack
     problems.install(app)
     app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)
-    for module in (terminals, records, services, console, cockpit, followups, forecast):
+    for module in (terminals, records, services, console, cockpit, followups, forecast, sites):
         app.include_router(module.router)
     if settings.gateway_simulator:
         app.include_router(gateway.router)

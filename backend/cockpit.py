@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from backend.console import Viewer
 from backend.db import ServiceSession, Terminal
 from backend.problems import responses
-from backend.tables import csv_answer, site_of
+from backend.tables import csv_answer, terminal_site
 from wire.sync import CODE, TERMINAL_ID
 
 router = APIRouter(tags=["console"])
@@ -88,7 +88,7 @@ def _rows(
     since = until - DEFAULT_WINDOW_S if since is None else since
     table = ServiceSession
     query = (
-        select(table, Terminal.name)
+        select(table, Terminal.name, Terminal.site)
         .join(Terminal, Terminal.id == table.terminal_id)
         .where(table.ended_at >= since, table.ended_at < until)
         .order_by(table.ended_at.desc())
@@ -100,8 +100,8 @@ def _rows(
         query = query.where(table.terminal_id == terminal)
     rows = []
     with Session(request.app.state.engine) as db:
-        for found, name in db.execute(query):
-            where = site_of(name)
+        for found, name, own_site in db.execute(query):
+            where = terminal_site(name, own_site)
             if site is not None and where != site:
                 continue
             group = {

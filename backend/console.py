@@ -5,9 +5,10 @@ operator; sign-in and sign-out (backend/operators.py) and the audit log."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as InPath
@@ -23,6 +24,7 @@ from backend.followups import counts as followup_counts
 from backend.limits import forgive, source, spend_now
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
+from backend.tables import CSV, csv_answer, terminal_site
 from wire.sync import RecordKind
 
 router = APIRouter(tags=["console"])
@@ -32,6 +34,9 @@ FILES = {
     "cockpit-funnel.js": "text/javascript",
     "cockpit-followups.js": "text/javascript",
     "cockpit-warnings.js": "text/javascript",
+    "cockpit-sites.js": "text/javascript",
+    "wall.js": "text/javascript",
+    "wall.css": "text/css",
     "chart.umd.min.js": "text/javascript",
     "console.css": "text/css",
 }
@@ -121,10 +126,26 @@ def sign_out(request: Request, who: Viewer) -> Response:
     return reply
 
 
-@router.get("/console/api/audit", responses=responses(403, 422))
+Format = Annotated[Literal["json", "csv"], Query(description="csv: the table as CSV")]
+
+
+def as_csv(name: str, rows: list[dict[str, Any]], columns: list[str]) -> Response:
+    """A table of the console as CSV (backend/tables.py): one column a key; a nested
+    value (a terminal's faults, its last update) as compact JSON."""
+
+    def flat(value: Any) -> Any:
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+
+    return csv_answer(name, columns, ([flat(r.get(c)) for c in columns] for r in rows))
+
+
+@router.get("/console/api/audit", response_model=None, responses={**responses(403, 422), **CSV})
 def audit_log(
-    request: Request, who: Administrator, limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> dict[str, object]:
+    request: Request,
+    who: Administrator,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    format: Format = "json",
+) -> dict[str, object] | Response:
     """The newest entries of the audit log: operators' actions and terminals'
     lookups of personal data."""
     with Session(request.app.state.engine) as db:
@@ -134,21 +155,33 @@ def audit_log(
              "source": e.source, "action": e.action, "target": e.target, "detail": e.detail}
             for e in rows
         ]  # fmt: skip
+    if format == "csv":
+        return as_csv("audit", entries, list(AUDIT_COLUMNS))
     return {"entries": entries}
 
 
-@router.get("/console/api/summary", responses=responses(403, 422))
+AUDIT_COLUMNS = ("at", "actor_kind", "actor", "session", "source", "action", "target", "detail")
+
+
+@router.get("/console/api/summary", response_model=None, responses={**responses(403, 422), **CSV})
 def summary(
-    request: Request, who: Viewer, hours: Annotated[int, Query(ge=1, le=168)] = 24
-) -> dict[str, object]:
+    request: Request,
+    who: Viewer,
+    hours: Annotated[int, Query(ge=1, le=168)] = 24,
+    format: Format = "json",
+    table: Literal["terminals", "alerts", "transactions"] = "terminals",
+) -> dict[str, object] | Response:
     """Terminals with their state, transactions per hour by service, ratings, alerts,
-    follow-ups not closed and how many of them are overdue (backend/followups.py)."""
+    follow-ups not closed and how many of them are overdue (backend/followups.py).
+    `format=csv`: one of its tables (`table=terminals|alerts|transactions`), the same
+    rows and keys as the JSON's."""
     now = request.app.state.clock()
     since = now - 3600 * hours
     with Session(request.app.state.engine) as db:
         terminals = [
             {
-                "id": t.id, "name": t.name, "version": t.software_version,
+                "id": t.id, "name": t.name, "site": terminal_site(t.name, t.site),
+                "version": t.software_version,
                 "online": t.revoked_at is None and t.last_heartbeat_at is not None
                 and now - t.last_heartbeat_at < OFFLINE_AFTER_S,
                 "revoked": t.revoked_at is not None,
@@ -198,6 +231,13 @@ def summary(
         followups = followup_counts(db, now)  # overdue ones: a warning on the console
     hours_axis = sorted({hour for hour, _ in per_hour})
     services = sorted({service for _, service in per_hour})
+    if format == "csv":
+        if table == "transactions":
+            lines = [{"hour": h, "service": s, "count": per_hour[(h, s)]}
+                     for h in hours_axis for s in services]  # fmt: skip
+            return as_csv("transactions", lines, ["hour", "service", "count"])
+        rows = terminals if table == "terminals" else alerts
+        return as_csv(table, rows, list(COLUMNS[table]))
     return {
         "now": now,
         "terminals": terminals,
@@ -211,8 +251,18 @@ def summary(
     }
 
 
-@router.get("/console/api/help", responses=responses(403))
-def help_requests(request: Request, who: Viewer) -> dict[str, object]:
+COLUMNS = {
+    "terminals": ("id", "name", "site", "version", "online", "revoked", "last_heartbeat_age_s",
+                  "faults", "paper", "outbox_depth", "outbox_lag_s", "outbox_held", "drift_s",
+                  "staged", "probation", "last_update"),
+    "alerts": ("terminal", "kind", "detail", "at", "count", "last_at"),
+}  # fmt: skip
+
+
+@router.get("/console/api/help", response_model=None, responses={**responses(403, 422), **CSV})
+def help_requests(
+    request: Request, who: Viewer, format: Format = "json"
+) -> dict[str, object] | Response:
     """Open help requests, oldest first, with how long each has waited; those
     acknowledged in the last ten minutes after them."""
     now = request.app.state.clock()
@@ -237,8 +287,14 @@ def help_requests(request: Request, who: Viewer) -> dict[str, object]:
             }
             for h in rows
         ]  # fmt: skip
+    if format == "csv":
+        return as_csv("help", requests, list(HELP_COLUMNS))
     return {"now": now, "open": sum(1 for r in requests if r["acked_at"] is None),
             "requests": requests}  # fmt: skip
+
+
+HELP_COLUMNS = ("id", "terminal", "where", "service", "screen", "step", "language", "elderly",
+                "received_at", "late_s", "waited_s", "acked_at")  # fmt: skip
 
 
 @router.post(

@@ -49,6 +49,9 @@ class Terminal(Base):
     # its suite's marker first (wire/signing.py): "gm:" and 87 characters for SM2
     public_key: Mapped[str] = mapped_column(String(PUBLIC_KEY_MAX), unique=True)
     name: Mapped[str] = mapped_column(String(80))
+    # the site it stands at (派出所, 分局), from its enrolment or an administrator; none:
+    # its name says it (backend/tables.py terminal_site)
+    site: Mapped[str | None] = mapped_column(String(80))
     enrolled_at: Mapped[float] = mapped_column(Float)
     revoked_at: Mapped[float | None] = mapped_column(Float)
     software_version: Mapped[str] = mapped_column(String(40))

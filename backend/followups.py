@@ -30,7 +30,7 @@ from backend.db import FollowUp, Operator, Rating, Terminal
 from backend.limits import source
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
-from backend.tables import csv_answer, site_of
+from backend.tables import csv_answer, terminal_site
 from wire.sync import TEXT
 
 router = APIRouter(tags=["console"])
@@ -120,9 +120,10 @@ class Answer(BaseModel):
     text: str = Field(min_length=1, max_length=2000, pattern=TEXT)
 
 
-def _ticket(row: FollowUp, name: str, now: float) -> Ticket:
+def _ticket(row: FollowUp, name: str, now: float, own_site: str | None = None) -> Ticket:
     return Ticket(id=row.id, transaction=row.transaction, terminal=row.terminal_id, where=name,
-                  site=site_of(name), service=row.service, stars=row.stars, reason=row.reason,
+                  site=terminal_site(name, own_site), service=row.service, stars=row.stars,
+                  reason=row.reason,
                   state=row.state, opened_at=row.opened_at, due_at=row.due_at,
                   overdue=is_overdue(row, now), assignee=row.assignee,
                   assigned_at=row.assigned_at, assigned_by=row.assigned_by, answer=row.answer,
@@ -144,7 +145,7 @@ def followups(
 ) -> TicketList | Response:
     """Follow-up tickets, overdue ones flagged; filtered by state, service, overdue."""
     now = request.app.state.clock()
-    query = select(FollowUp, func.coalesce(Terminal.name, "")).outerjoin(
+    query = select(FollowUp, func.coalesce(Terminal.name, ""), Terminal.site).outerjoin(
         Terminal, Terminal.id == FollowUp.terminal_id
     )
     if state is not None:
@@ -156,7 +157,7 @@ def followups(
         query = query.where(late if overdue else ~late)
     query = query.order_by(FollowUp.state == "closed", FollowUp.due_at, FollowUp.id).limit(limit)
     with Session(request.app.state.engine) as db:
-        found = [_ticket(row, name, now) for row, name in db.execute(query)]
+        found = [_ticket(row, name, now, own) for row, name, own in db.execute(query)]
         total = counts(db, now)
     if format == "csv":
         return as_csv("followups", list(Ticket.model_fields), (t.model_dump() for t in found))
@@ -188,8 +189,9 @@ def _move(request: Request, who: SignedIn, ticket_id: int, action: str, **change
         audit(db, now, "operator", who.name, f"followup_{action}", f"followup {row.id}", detail,
               session=who.session, source=source(request, request.app.state.limits))  # fmt: skip
         db.flush()
-        name = db.scalar(select(Terminal.name).where(Terminal.id == row.terminal_id)) or ""
-        return _ticket(row, name, now)
+        named = db.execute(select(Terminal.name, Terminal.site)
+                           .where(Terminal.id == row.terminal_id)).first()  # fmt: skip
+        return _ticket(row, named[0] if named else "", now, named[1] if named else None)
 
 
 TicketId = Annotated[int, InPath(ge=1, le=2**31 - 1)]
@@ -263,7 +265,8 @@ def satisfaction(
     since = until - 30 * 86400 if since is None else since
     sums: dict[str, list[int]] = defaultdict(lambda: [0] * 6)  # ratings, 4-5, stars, ...
     with Session(request.app.state.engine) as db:
-        names: dict[str, str] = {t: n for t, n in db.execute(select(Terminal.id, Terminal.name))}
+        names = {t: terminal_site(n, s) for t, n, s in
+                 db.execute(select(Terminal.id, Terminal.name, Terminal.site))}  # fmt: skip
         rated: Sequence[Any] = db.execute(
             select(Rating.terminal_id, Rating.service, func.count(),
                    func.sum(case((Rating.stars >= SATISFIED_STARS, 1), else_=0)),
@@ -281,7 +284,7 @@ def satisfaction(
         ).all()  # fmt: skip
     for first, rows in ((0, rated), (3, tickets)):
         for terminal, service, *numbers in rows:
-            key = str(service) if by == "service" else site_of(names.get(terminal, terminal))
+            key = str(service) if by == "service" else names.get(terminal, terminal)
             for at, number in enumerate(numbers):
                 sums[key][first + at] += int(number or 0)
                 sums["*"][first + at] += int(number or 0)

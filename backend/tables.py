@@ -9,12 +9,24 @@ from typing import Any
 
 from fastapi import Response
 
+# a route that answers its tables as CSV too (`format=csv`): in its OpenAPI responses
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"description": "JSON, or with format=csv a table as CSV",
+          "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}},
+}  # fmt: skip
+
 
 def site_of(terminal_name: str) -> str:
     """The site a terminal stands at, from its name: "北京 海淀 1号机" is at "北京 海淀"
     (the name without its last word). A name of one word is its own site."""
     words = terminal_name.split()
     return " ".join(words[:-1]) if len(words) > 1 else terminal_name.strip() or "?"
+
+
+def terminal_site(name: str, site: str | None) -> str:
+    """The site of a terminal, from its row: its own (`terminals.site`: given at
+    enrolment or by an administrator), else the one its name says (`site_of`)."""
+    return site.strip() if site and site.strip() else site_of(name)
 
 
 def csv_answer(name: str, header: Sequence[str], lines: Iterable[Sequence[Any]]) -> Response:

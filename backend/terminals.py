@@ -126,6 +126,7 @@ def enrol(request: Request, body: EnrolmentRequest) -> EnrolmentReply:
             id="T" + secrets.token_hex(6),
             public_key=public_key,
             name=body.name,
+            site=body.site.strip() if body.site else None,  # older terminals send none
             enrolled_at=now,
             software_version=body.software_version,
             devices={},

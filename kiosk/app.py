@@ -424,7 +424,8 @@ def _embedded_backend(config: Any) -> Any:
         key = crypto.suite(config.crypto.suite).generate_private_key()  # as the backend's
         ask = EnrolmentRequest(code=new_code(app.state.engine, time.time()).code,
                                public_key=public_key_text(key.public),
-                               name=config.terminal.name, software_version="dev")  # fmt: skip
+                               name=config.terminal.name, software_version="dev",
+                               site=config.terminal.site.strip() or None)  # fmt: skip
         reply = EnrolmentReply.model_validate(post_unsigned(url + "/v1/enrol", ask, 10))
         Identity(reply.terminal_id, url, key).save(identity_file)
     log.info("embedded backend on %s (console: %s/console, accounts: kiosk-backend user add "

@@ -48,6 +48,12 @@ class TerminalSection(BaseModel):
     )
     name: str = Field("开发终端", min_length=1, max_length=80)
     location: str = Field("", max_length=200, description="where the booth stands")
+    site: str = Field(
+        "", max_length=80, pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="the site (网点) the backend groups it under, e.g. "
+        "北京市公安局海淀分局 中关村派出所; sent at enrolment (empty: the backend takes "
+        "it from the name)",
+    )  # fmt: skip
     city_pack: str = Field("default", pattern=r"^[a-z0-9_-]+$")
 
 

@@ -42,6 +42,8 @@ ERRORS = {
     "enroll.untrusted": ("url", "ui.commission.error.untrusted"),
     "enroll.refused": ("code", "ui.commission.error.refused"),
     "enroll.already": ("code", "ui.commission.error.already"),
+    # `[terminal] site` not one line of 80 characters: the configuration, not the technician
+    "enroll.bad_site": ("code", "ui.commission.error.failed"),
 }
 
 

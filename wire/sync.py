@@ -35,6 +35,8 @@ class RecordKind(StrEnum):
 COUNT_MAX = 2**31 - 1
 # Text the backend stores in a column of its own: no NUL, which PostgreSQL's text refuses.
 TEXT = r"^[^\x00]*$"
+# A terminal's site (网点): one line, something in it besides spaces
+SITE = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
 
 
 class _Model(BaseModel):
@@ -69,6 +71,11 @@ class EnrolmentRequest(_Model):
     )
     name: str = Field("", max_length=80, pattern=TEXT, description="where the terminal stands")
     software_version: str = Field(max_length=40, pattern=TEXT)
+    # terminals from before send none: the console then takes the site from the name
+    site: str | None = Field(
+        None, max_length=80, pattern=SITE,
+        description="the site it stands at, e.g. 北京市公安局海淀分局 中关村派出所 (optional)",
+    )  # fmt: skip
 
 
 class EnrolmentReply(_Model):

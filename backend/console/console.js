@@ -46,7 +46,7 @@ function draw(summary) {
     if (!t.online) row.classList.add("offline");
     if (Object.keys(t.faults).length) row.classList.add("fault");
     cell(row, t.id);
-    cell(row, t.name);
+    cell(row, t.site && t.site !== t.name ? `${t.name} · ${t.site}` : t.name);
     cell(row, t.revoked ? "吊销 / revoked" : t.online ? "在线 / online" : "离线 / offline");
     cell(row, age(t.last_heartbeat_age_s));
     cell(row, Object.entries(t.faults)

@@ -6,7 +6,10 @@ code (kiosk/sync/enrolment.py, shared with the first boot's commissioning screen
 An https backend needs `--ca FILE`, the police CA certificate (PEM) that issued the
 backend's certificate: it is pinned beside the identity file and from then on the
 only CA the terminal trusts for its backend (never the system's public roots). Plain
-http is refused except to loopback (kiosk/sync/identity.py says why)."""
+http is refused except to loopback (kiosk/sync/identity.py says why).
+
+`--site TEXT` names the site it stands at (e.g. "北京市公安局海淀分局 中关村派出所"),
+over `[terminal] site`; the fleet console groups terminals by it."""
 
 from __future__ import annotations
 
@@ -29,13 +32,14 @@ class EnrollCommand(Command):
         parser.add_argument("--code", required=True, help=text("cmd.enroll.code"))
         parser.add_argument("--force", action="store_true", help=text("cmd.enroll.force"))
         parser.add_argument("--ca", type=Path, metavar="FILE", help=text("cmd.enroll.ca"))
+        parser.add_argument("--site", metavar="TEXT", help=text("cmd.enroll.site"))
         add_json_flag(parser, text)
 
     def run(self, args: argparse.Namespace, console: Console) -> int:
         from kiosk.sync.enrolment import enrol
 
         loaded = console.loaded_config().config
-        done = enrol(loaded, args.backend, args.code, args.ca, args.force)
+        done = enrol(loaded, args.backend, args.code, args.ca, args.force, args.site)
         found = {"terminal_id": done.terminal_id, "backend": done.backend_url,
                  "identity_file": str(done.identity_file),
                  "ca_file": str(done.ca_file) if done.ca_file else None}  # fmt: skip

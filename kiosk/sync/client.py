@@ -172,11 +172,12 @@ def post_unsigned(
     url: str, payload: BaseModel, timeout_s: float, ca_file: Path | None = None
 ) -> dict[str, Any]:
     """Enrolment is the one request made before the terminal has an identity; `ca_file`
-    is the CA to pin for an https backend (InsecureBackend without one)."""
+    is the CA to pin for an https backend (InsecureBackend without one). A field left
+    unset is not sent (a backend from before an optional field was added refuses it)."""
     verify = tls_verify(url, ca_file)
     try:
         response = requests.post(
-            url, data=payload.model_dump_json(), timeout=timeout_s,
+            url, data=payload.model_dump_json(exclude_none=True), timeout=timeout_s,
             headers={"Content-Type": "application/json"}, verify=verify,
             allow_redirects=False,
         )  # fmt: skip

@@ -10,6 +10,7 @@ screen can say the same thing in its own words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +36,18 @@ class Enrolled:
 
 
 def enrol(
-    config: KioskConfig, url: str, code: str, ca: Path | None = None, force: bool = False
+    config: KioskConfig,
+    url: str,
+    code: str,
+    ca: Path | None = None,
+    force: bool = False,
+    site: str | None = None,
 ) -> Enrolled:
     """Enrol with the backend at `url` under the one-time `code`; `ca` is the police CA
-    certificate (PEM) an https backend needs. UsageError for a bad address or CA file,
-    or an identity already there (unless `force`); ServiceUnavailable, EnrollRefused,
+    certificate (PEM) an https backend needs; `site` the site it stands at (default
+    `[terminal] site`; none: the backend takes it from the name). UsageError for a bad
+    address, CA file or site, or an identity already there (unless `force`);
+    ServiceUnavailable, EnrollRefused,
     EnrollUntrusted for what the backend (or its certificate) answered."""
     from pydantic import ValidationError
 
@@ -47,16 +55,19 @@ def enrol(
     from kiosk.sync.identity import Identity, pin_ca
     from wire import __version__, crypto
     from wire.signing import public_key_text
-    from wire.sync import EnrolmentReply, EnrolmentRequest
+    from wire.sync import SITE, EnrolmentReply, EnrolmentRequest
 
     url, pem = checked_backend(url, ca)
     path = config.backend.identity_file
     if path.exists() and not force:
         raise UsageError("enroll.already", file=str(path))
+    where = " ".join((site if site is not None else config.terminal.site).split())
+    if len(where) > 80 or (where and not re.match(SITE, where)):
+        raise UsageError("enroll.bad_site", site=where[:40] + "…")
     key = crypto.suite(config.crypto.suite).generate_private_key()  # the deployment's
     request = EnrolmentRequest(
         code=code.strip().upper()[:32], public_key=public_key_text(key.public),
-        name=config.terminal.name, software_version=__version__,
+        name=config.terminal.name, software_version=__version__, site=where or None,
     )  # fmt: skip
     try:
         answer = post_unsigned(url.rstrip("/") + "/v1/enrol", request,

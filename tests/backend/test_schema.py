@@ -19,6 +19,7 @@ from backend import (
     gateway,
     records,
     services,
+    sites,
     terminals,
 )
 from backend.auth import signed_call
@@ -40,7 +41,17 @@ def test_every_endpoint_and_its_refusals_are_documented(backend: Backend) -> Non
     document = backend.http.get("/openapi.json").json()
     routes = [
         route
-        for module in (cockpit, console, followups, forecast, gateway, records, services, terminals)
+        for module in (
+            cockpit,
+            console,
+            followups,
+            forecast,
+            gateway,
+            records,
+            services,
+            sites,
+            terminals,
+        )
         for route in module.router.routes
         if isinstance(route, APIRoute) and route.include_in_schema
     ]
