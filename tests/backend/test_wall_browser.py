@@ -28,9 +28,10 @@ from tests.services.backend import LiveBackend
 
 BASELINES = Path(__file__).with_name("baselines")
 SCREENS = ["fleet", "hours", "services", "funnels", "times", "satisfaction", "sites"]
-# mean absolute difference per channel (0-255): antialiasing moves a few edge pixels; a
-# figure, a bar or a row that changed moves far more
-TOLERANCE = 1.5
+# mean absolute difference per channel (0-255), at the best shift (compare): antialiasing
+# moves a few edge pixels; a screen whose layout broke moves tens. One figure changed
+# moves about 0.1: the figures themselves are the assertions' business, not the baseline's
+TOLERANCE = 3.0
 
 
 @pytest.fixture
@@ -61,18 +62,28 @@ def open_screen(page: chromium.Page, url: str) -> None:
 
 
 def compare(shot: Path, name: str) -> float:
-    """The mean difference from the baseline (written when asked, or when missing)."""
+    """The mean difference from the baseline (written when asked), the best over shifts
+    of up to two pixels: a table a pixel and a bit lower (a section added above it) is
+    drawn with other antialiasing, which is no change to anyone looking at it (such a
+    shift measured 1.5 at its best shift, 7.6 unshifted; a screen whose layout broke,
+    tens)."""
     baseline = BASELINES / name
-    if os.environ.get("KIOSK_UPDATE_BASELINES") or not baseline.exists():
+    if os.environ.get("KIOSK_UPDATE_BASELINES"):
         BASELINES.mkdir(exist_ok=True)
         with Image.open(shot) as image:
             image.convert("RGB").save(baseline, optimize=True)
         return 0.0
+    assert baseline.exists(), f"no baseline {name}: KIOSK_UPDATE_BASELINES=1 writes it"
     with Image.open(shot) as new, Image.open(baseline) as old:
         now = np.asarray(new.convert("RGB"), dtype=np.int16)
         then = np.asarray(old.convert("RGB"), dtype=np.int16)
     assert now.shape == then.shape, f"{name}: {now.shape} != {then.shape}"
-    return float(np.abs(now - then).mean())
+    height, width = now.shape[:2]
+    return min(
+        float(np.abs(now[2 + dy : height - 2 + dy, 2 + dx : width - 2 + dx]
+                     - then[2 : height - 2, 2 : width - 2]).mean())
+        for dy in range(-2, 3) for dx in range(-2, 3)
+    )  # fmt: skip
 
 
 OVERFLOW = """(() => {

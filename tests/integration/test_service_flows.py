@@ -45,3 +45,16 @@ def test_permit_refunds_when_the_chip_cannot_be_written():
     write = next(s for s in transcript["steps"] if s["step"] == "write")
     assert write["left_by"] == "failed" and write["left_at"] == 6.0  # 6 services, 1 s each
     assert canary.leaks(str(transcript)) == []
+
+
+def test_id_renewal_refunded_after_payment_gives_the_card_back():
+    """The card lay on the reader through the session: a refund must not end the session
+    with it still there for the next citizen (only a lost card's renewal has none)."""
+    flow = load_flow(FLOWS_DIR / "id_renewal.yaml")
+    script = load_script(ANSWERS / "id_renewal.refund.answers.yaml")
+    transcript = HeadlessRunner(flow, script).run()
+    steps = [s["step"] for s in transcript["steps"]]
+    assert "read_card" in steps and "pay" in steps
+    assert steps[-4:] == ["refund", "voucher", "give_back_after_refund", "refunded"]
+    assert transcript["outcome"] == "recovered"
+    assert canary.leaks(str(transcript)) == []
