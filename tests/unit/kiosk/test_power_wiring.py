@@ -27,7 +27,8 @@ def test_the_heartbeat_says_what_the_backend_was_told() -> None:
     policy = _policy()
     ups = _ups(DeviceState.ONLINE)
     assert heartbeat_word(ups, None) == (
-        "online", "power mains, battery ok, charge 80 %, runtime 600 s"
+        "online",
+        "power mains, battery ok, charge 80 %, runtime 600 s",
     )
     assert heartbeat_word(ups, policy)[0] == "online"
     policy.feed(PowerReading("battery", "ok", 80, 600))
