@@ -58,12 +58,16 @@ def run(
     devices = SimulatedDevices()
     backend: Any = None
     link: Any = None
+    power_watch: Any = None
+    power: dict[str, Any] = {}  # the power policy, once the shell is there (the heartbeat's)
     try:
         systemd.status("starting the devices and the backend link")
         states = devices.start() if options.simulated else None
+        if not options.simulated:
+            open_ups(config, devices)
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
-        link = _backend_link(config, devices)
+        link = _backend_link(config, devices, power)
         first_boot = needs_commissioning(config, options.simulated)
         if first_boot:
             log.warning("first boot: no identity (%s), the commissioning screen is shown",
@@ -118,6 +122,9 @@ def run(
         in_session = SessionMark(own_folder(config.cache.database))
         in_session.set(False)
         kiosk.shell.screenChanged.connect(lambda: in_session.set(kiosk.shell.in_session()))
+        power_watch = watch_power(kiosk.shell, devices.drivers.get("ups"), link,
+                                  shutdown=simulated_poweroff if options.simulated else None,
+                                  power=power)  # fmt: skip
         return show_kiosk(
             kiosk,
             fullscreen=virtual is not None or not (options.windowed or options.screenshot),
@@ -128,6 +135,8 @@ def run(
             confirm_after_s=config.updates.confirm_after_s,
         )
     finally:
+        if power_watch is not None:
+            power_watch.stop()
         if link is not None:
             link.stop()
         if backend is not None:
@@ -361,9 +370,13 @@ def _payment_services(config: Any, devices: SimulatedDevices, link: Any, citizen
     return PaymentServices(scanner, micropay, citizen or (lambda s, p: None), card=card)
 
 
-def _backend_link(config: Any, devices: SimulatedDevices) -> Any:
+def _backend_link(
+    config: Any, devices: SimulatedDevices, power: dict[str, Any] | None = None
+) -> Any:
     """The backend services and the sync thread; none when the cache is unusable
-    (the terminal then runs on demo answers, and says so in the log)."""
+    (the terminal then runs on demo answers, and says so in the log). `power`: where
+    the power policy will be (the UPS's line in the heartbeat says what it said)."""
+    from kiosk.power import heartbeat_word
     from kiosk.sync.terminal import open_link
     from offline_cache.database import DatabaseError
     from offline_cache.keyring import KeyringError
@@ -372,6 +385,10 @@ def _backend_link(config: Any, devices: SimulatedDevices) -> Any:
     def probe() -> tuple[dict[str, DeviceReport], dict[str, int]]:
         found = {name: DeviceReport(status=driver.status.device.value)
                  for name, driver in devices.drivers.items()}  # fmt: skip
+        ups = devices.drivers.get("ups")
+        if ups is not None:
+            status, detail = heartbeat_word(ups, (power or {}).get("policy"))
+            found["ups"] = DeviceReport(status=status, detail=detail[:120])
         return found, {}
 
     try:
@@ -381,6 +398,70 @@ def _backend_link(config: Any, devices: SimulatedDevices) -> Any:
         return None
     link.start(config.backend.heartbeat_s)
     return link
+
+
+def open_ups(config: Any, devices: SimulatedDevices) -> Any:
+    """A terminal's UPS, when `[devices.ups]` is there and enabled: its driver opened
+    (a UPS that does not answer yet is followed all the same) and put with the
+    devices (the heartbeat, the desk). None without one: nothing changes."""
+    from drivers.conformance.kit import load_object
+    from drivers.registry import driver_path
+
+    section = config.devices.get("ups")
+    if section is None or not section.enabled:
+        return None
+    driver = load_object(driver_path("ups", section.driver))(port=section.port or section.uri)
+    done = driver.open(section.timeout_ms / 1000).result()
+    if not done.ok:
+        log.error("the UPS does not answer yet: %s/%s", done.code.value, done.error)
+    devices.drivers["ups"] = driver
+    return driver
+
+
+def watch_power(
+    shell: Any,
+    ups: Any,
+    link: Any,
+    *,
+    shutdown: Callable[[], None] | None = None,
+    power: dict[str, Any] | None = None,
+    poll_s: float | None = None,
+) -> Any:
+    """With a UPS, the terminal's power policy (kiosk/power.py) on the touchscreen: a
+    thread follows the UPS (ui/power.py), a power failure pauses the home screen's
+    services, a low battery cancels the session through the shell's Cancel and then
+    calls `shutdown` (default: `systemctl poweroff`); the backend is told each change
+    at once (`device_event`). No UPS: None, and nothing changes."""
+    if ups is None:
+        return None
+    from kiosk.power import PowerPolicy, poweroff
+    from ui.power import POLL_S, PowerWatch
+
+    sync = link.link if link is not None else None
+
+    def report(status: str, detail: str) -> None:
+        if sync is None:  # not enrolled: the heartbeat's look is all there is
+            return
+        try:
+            sync.device_event("ups", status, detail)
+        except Exception:  # the shutdown must not wait on the cache
+            log.exception("the UPS's news could not be queued for the backend")
+
+    policy = PowerPolicy(in_session=shell.in_session, cancel_session=shell.cancel,
+                         shutdown=shutdown or poweroff, report=report)  # fmt: skip
+    if power is not None:
+        power["policy"] = policy
+    return PowerWatch(ups, policy, shell, POLL_S if poll_s is None else poll_s).start()
+
+
+def simulated_poweroff() -> None:
+    """`kiosk run --sim`: the battery ran low on the simulated UPS; the machine is a
+    developer's, so the kiosk quits rather than powering it off."""
+    from ui.app import quit_app
+
+    log.warning("low battery on the simulated UPS: a terminal would power off now "
+                "(systemctl poweroff); the kiosk quits instead")  # fmt: skip
+    quit_app()
 
 
 def _embedded_backend(config: Any) -> Any:

@@ -143,3 +143,19 @@ class PowerPolicy:
             f"power {reading.power}, battery {reading.battery}, charge {reading.charge} %, "
             f"runtime {reading.runtime_s} s"
         )
+
+
+def heartbeat_word(ups: Any, policy: PowerPolicy | None) -> tuple[str, str]:
+    """The UPS in the heartbeat (wire DeviceReport: status, detail), as the backend was
+    told it by `device_event`: the driver's state when the UPS cannot be read, else the
+    policy's word (`online` on mains, `on_battery`, `low_battery`, `shutting_down`);
+    the detail: the power, the battery, the charge and the runtime left."""
+    state = ups.status.device.value
+    media = ups.status.media
+    detail = (
+        f"power {media.get('power', 'unknown')}, battery {media.get('battery', 'unknown')}, "
+        f"charge {ups.charge} %, runtime {ups.runtime_s} s"
+    )
+    if state != "online" or policy is None:
+        return state, detail
+    return ("shutting_down" if policy.shutdown_requested else policy.status_word()), detail

@@ -257,6 +257,12 @@ class KioskShell(QObject):
             for paused in [self.paused_by()]
         ]
 
+    @Property(str, notify=screenChanged)
+    def pausedReason(self) -> str:
+        """Why no service at all may start now (a message id: the home screen's
+        banner, e.g. a power failure); "" when they may."""
+        return self.paused_by() or ""
+
     @Property(str, notify=languageChanged)
     def language(self) -> str:
         return self.visit.lang

@@ -28,7 +28,9 @@ def program(name: str) -> str:
 
 
 class PrivateNut:
-    def __init__(self, device_text: str) -> None:
+    def __init__(self, device_text: str, pollinterval: int = 2) -> None:
+        """`pollinterval`: how often (s) dummy-ups looks at its .dev file again."""
+        self.pollinterval = pollinterval
         self.root = Path(tempfile.mkdtemp(prefix="kiosk-nut-"))
         self.state = self.root / "state"
         self.port = _free_port()
@@ -56,7 +58,7 @@ class PrivateNut:
         self.state.chmod(0o770)
         (self.root / "ups.conf").write_text(
             f"[{UPS_NAME}]\n driver = dummy-ups\n port = {self.device_file.name}\n"
-            ' desc = "simulated UPS"\n'
+            f' desc = "simulated UPS"\n pollinterval = {self.pollinterval}\n'
         )
         (self.root / "upsd.conf").write_text(f"LISTEN 127.0.0.1 {self.port}\nMAXAGE 5\n")
         users = self.root / "upsd.users"

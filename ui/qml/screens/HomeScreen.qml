@@ -43,6 +43,29 @@ Item {
                 color: home.theme ? home.theme.quiet : "black"
                 text: qsTrId("ui.home.choose")
             }
+            // every service paused (a power failure: kiosk/power.py), said large, once
+            Rectangle {
+                id: paused
+                objectName: "paused_banner"
+                readonly property string reason: home.shell ? home.shell.pausedReason : ""
+                visible: reason !== ""
+                width: parent.width
+                height: visible ? pausedText.implicitHeight + home.theme.gap * 1.5 : 0
+                radius: 16
+                color: home.theme ? home.theme.alert : "darkred"
+                Text {
+                    id: pausedText
+                    objectName: "paused_text"
+                    anchors.centerIn: parent
+                    width: parent.width - home.theme.gap * 2
+                    horizontalAlignment: Text.AlignHCenter
+                    wrapMode: Text.WordWrap
+                    text: paused.visible ? qsTrId(paused.reason) : ""
+                    color: home.theme ? home.theme.onBrand : "white"
+                    font.pixelSize: home.theme ? home.theme.title : 40
+                    font.bold: true
+                }
+            }
         }
         Repeater {
             model: home.tiles
