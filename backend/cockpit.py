@@ -148,7 +148,8 @@ def _funnel(rows: list[_Row]) -> dict[str, Any]:
     steps = [
         {"step": name, "kind": kinds[name][0], "who": kinds[name][1], "reached": count,
          "share": round(count / total, 4)}
-        for name, count in sorted(reached.items(), key=lambda kv: (-kv[1], first_at[kv[0]]))
+        for name, count in sorted(reached.items(),
+                                  key=lambda kv: (-kv[1], first_at[kv[0]], kv[0]))
     ]  # fmt: skip
     ends: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
@@ -161,9 +162,12 @@ def _funnel(rows: list[_Row]) -> dict[str, Any]:
             {
                 "end": end,
                 "count": sum(reasons.values()),
-                "reasons": [{"reason": r, "count": c} for r, c in reasons.most_common()],
+                "reasons": [
+                    {"reason": r, "count": c}
+                    for r, c in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+                ],
             }
-            for end, reasons in sorted(ends.items(), key=lambda kv: -sum(kv[1].values()))
+            for end, reasons in sorted(ends.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
         ],
         "gave_up": [
             {
@@ -185,11 +189,13 @@ def _spread(values: Iterable[float | None]) -> dict[str, float | int | None]:
 def _durations(rows: list[_Row]) -> dict[str, Any]:
     per_step: dict[str, list[float]] = defaultdict(list)
     kinds: dict[str, tuple[str, str]] = {}
+    first_at: dict[str, int] = {}
     for row in rows:
         seconds: dict[str, float] = defaultdict(float)  # a step visited twice: its sum
-        for step in row.steps or []:
+        for index, step in enumerate(row.steps or []):
             seconds[step["step"]] += step["s"]
             kinds.setdefault(step["step"], (step["kind"], step["who"]))
+            first_at[step["step"]] = min(first_at.get(step["step"], index), index)
         for name, s in seconds.items():
             per_step[name].append(s)
     return {
@@ -199,7 +205,9 @@ def _durations(rows: list[_Row]) -> dict[str, Any]:
         "citizen": _spread(r.citizen_s for r in rows),
         "steps": [
             {"step": name, "kind": kinds[name][0], "who": kinds[name][1], **_spread(values)}
-            for name, values in sorted(per_step.items(), key=lambda kv: -len(kv[1]))
+            for name, values in sorted(
+                per_step.items(), key=lambda kv: (-len(kv[1]), first_at[kv[0]], kv[0])
+            )
         ],
     }
 

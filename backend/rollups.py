@@ -98,7 +98,7 @@ def percentile(histogram: Mapping[int, int], q: float) -> float | None:
     return round(value, 2)
 
 
-def contributions(session: Mapping[str, Any]) -> Counter[Key]:
+def contributions(session: Mapping[Any, Any]) -> Counter[Key]:
     """What one session's end (a `service_sessions` row, as a mapping) adds to its day."""
     found: Counter[Key] = Counter()
     found[("n", "", 0)] = 1
@@ -125,7 +125,7 @@ def contributions(session: Mapping[str, Any]) -> Counter[Key]:
 Totals = Counter[tuple[str, int, str, str, str, int]]  # site, day, service, measure, key, bucket
 
 
-def count_in(totals: Totals, site: str, session: Mapping[str, Any]) -> None:
+def count_in(totals: Totals, site: str, session: Mapping[Any, Any]) -> None:
     """Counts a session in its site's rows and in the fleet's."""
     day, service = day_of(session["ended_at"]), session["service"]
     for (measure, key, b), n in contributions(session).items():
