@@ -4,10 +4,11 @@ at 20 sites, `--days` (90) of sessions' ends, about 30 a terminal a day (fewer a
 weekends, most in the afternoon, China time), each with its steps and seconds, four
 services; ratings of most finished sessions, about 8 % of them 1-2 stars, and their
 follow-ups in every state. The roll-ups are then made by the migration's backfill
-(backend/rollups.py `rebuild`, the same counting as ingest). `kiosk-backend serve`
-(one API process) answers a signed-in viewer over loopback; each view is asked a few
-times, the median kept: funnel, durations, satisfaction and the follow-up list, over
-the last 30 and 90 days and by site. Prints one JSON object; `met`: each under 1 s.
+(backend/rollups.py `rebuild`, the same counting as ingest). The backend's app (one
+API process, uvicorn, as `kiosk-backend serve` runs it) answers a signed-in viewer
+over loopback; each view is asked a few times, the median kept: funnel, durations,
+satisfaction and the follow-up list, over the last 30 and 90 days and by site.
+Prints one JSON object; `met`: each under 1 s.
 
     bench/cockpit.py [--terminals N] [--days D] [--repeat R]
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,6 +35,13 @@ from sqlalchemy import text  # noqa: E402
 from tests.services.process import free_port, port_open, wait_until  # noqa: E402
 
 TARGET_MS = 1000.0
+# the backend's app (this tree's), as `kiosk-backend serve` makes it, in a process of its
+# own on loopback (the console script would run the installed tree's subcommands)
+SERVE = """import sys, pathlib, uvicorn
+from backend.app import Settings, create_app
+app = create_app(Settings(sys.argv[1], pathlib.Path(sys.argv[2])))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+"""
 SITES = 20
 PER_DAY = 30  # sessions a terminal a day, on average
 PASSWORD = "a password for the bench"  # a private cluster, thrown away
@@ -83,6 +92,7 @@ def main() -> None:
         views = measure(cluster.url, work, args.repeat, now)
     finally:
         cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({
         "bench": "cockpit", "database": "postgresql", "terminals": args.terminals,
         "sites": SITES, "days": args.days, **made, "target_ms": TARGET_MS,
@@ -228,13 +238,16 @@ def measure(url: str, work: Path, repeat: int, now: float) -> dict[str, dict[str
     engine.dispose()
     port = free_port()
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = (work / "serve.log").open("wb")
+    started = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--db", url,
-         "--data", str(work / "data"), "--unthrottled", "127.0.0.1"],
-        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-c", SERVE, url, str(work / "data"), str(port)],
+        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        wait_until(lambda: port_open(port), "kiosk-backend serve", timeout=60)
+        wait_until(lambda: port_open(port), f"kiosk-backend serve ({work / 'serve.log'})",
+                   timeout=600)  # fmt: skip
+        print(f"serve answered after {time.perf_counter() - started:.1f} s", file=sys.stderr)
         base = f"http://127.0.0.1:{port}/console/api"
         browser = requests.Session()
         answer = browser.post(f"{base}/session", json={"name": "bench", "password": PASSWORD},
@@ -271,6 +284,7 @@ def measure(url: str, work: Path, repeat: int, now: float) -> dict[str, dict[str
     finally:
         server.terminate()
         server.wait(timeout=20)
+        log.close()
 
 
 if __name__ == "__main__":
