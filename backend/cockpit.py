@@ -251,7 +251,7 @@ def _iso(day: int) -> str:
 
 def _rolled(
     db: Session, service: str | None, site: str | None, since: float, until: float,
-    by: str | None,
+    by: str | None, measures: str,
 ) -> Counts:  # fmt: skip
     """The counts of [since, until) per group and service: the whole days' roll-ups
     summed in SQL, each partial day from whichever is fewer: its sessions in the
@@ -314,6 +314,7 @@ def _rolled(
             )
         if service is not None:
             query = query.where(t.service == service)
+        query = query.where(t.measure.in_(list(measures)))  # the histograms: durations only
         for row in db.execute(query):
             group = None
             if by == "site":
@@ -424,7 +425,8 @@ def _answer(
                 # hash aggregate of a by-site question to disk
                 db.execute(text("SET LOCAL jit = off"))
                 db.execute(text("SET LOCAL work_mem = '64MB'"))
-            counted = _rolled(db, service, site, since, until, by)
+            measures = "nrex" if view == "funnel" else "nrdmcs"
+            counted = _rolled(db, service, site, since, until, by, measures)
         build = _funnel_of if view == "funnel" else _durations_of
         return [{"group": g, "service": name, **build(part)}
                 for (g, name), part in counted.items()], since, until  # fmt: skip
