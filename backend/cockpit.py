@@ -11,6 +11,14 @@ A terminal's site is its name without the last word ("北京 海淀 1号机": "�
 Days are China Standard Time (UTC+8), by the terminal's clock at the session's end.
 Percentiles interpolate linearly between ranks (numpy's default), in Python: the
 same answer on SQLite and PostgreSQL.
+
+At scale (issue #24: a thousand terminals, 90 days) the whole days of a window are read
+from the daily roll-ups (backend/rollups.py, per site and for the fleet), summed in
+SQL; a window's partial first or last day from its sessions (or from its roll-up less
+the sessions outside the window, whichever is fewer). The percentiles are then read
+from histograms, within `rollups.ERROR_REL` and `ERROR_ABS` of the exact value; the
+counts stay exact. A question about one terminal, by terminal, or about a window with
+no whole day in it reads the sessions themselves, and its percentiles are exact.
 """
 
 from __future__ import annotations
@@ -19,15 +27,16 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
+from backend import rollups
 from backend.console import Viewer
-from backend.db import ServiceSession, Terminal
+from backend.db import ServiceSession, SessionDay, Terminal
 from backend.problems import responses
 from backend.tables import csv_answer, terminal_site
 from wire.sync import CODE, TERMINAL_ID
@@ -139,7 +148,8 @@ def _funnel(rows: list[_Row]) -> dict[str, Any]:
     steps = [
         {"step": name, "kind": kinds[name][0], "who": kinds[name][1], "reached": count,
          "share": round(count / total, 4)}
-        for name, count in sorted(reached.items(), key=lambda kv: (-kv[1], first_at[kv[0]]))
+        for name, count in sorted(reached.items(),
+                                  key=lambda kv: (-kv[1], first_at[kv[0]], kv[0]))
     ]  # fmt: skip
     ends: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
@@ -152,9 +162,12 @@ def _funnel(rows: list[_Row]) -> dict[str, Any]:
             {
                 "end": end,
                 "count": sum(reasons.values()),
-                "reasons": [{"reason": r, "count": c} for r, c in reasons.most_common()],
+                "reasons": [
+                    {"reason": r, "count": c}
+                    for r, c in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+                ],
             }
-            for end, reasons in sorted(ends.items(), key=lambda kv: -sum(kv[1].values()))
+            for end, reasons in sorted(ends.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
         ],
         "gave_up": [
             {
@@ -176,11 +189,13 @@ def _spread(values: Iterable[float | None]) -> dict[str, float | int | None]:
 def _durations(rows: list[_Row]) -> dict[str, Any]:
     per_step: dict[str, list[float]] = defaultdict(list)
     kinds: dict[str, tuple[str, str]] = {}
+    first_at: dict[str, int] = {}
     for row in rows:
         seconds: dict[str, float] = defaultdict(float)  # a step visited twice: its sum
-        for step in row.steps or []:
+        for index, step in enumerate(row.steps or []):
             seconds[step["step"]] += step["s"]
             kinds.setdefault(step["step"], (step["kind"], step["who"]))
+            first_at[step["step"]] = min(first_at.get(step["step"], index), index)
         for name, s in seconds.items():
             per_step[name].append(s)
     return {
@@ -190,9 +205,239 @@ def _durations(rows: list[_Row]) -> dict[str, Any]:
         "citizen": _spread(r.citizen_s for r in rows),
         "steps": [
             {"step": name, "kind": kinds[name][0], "who": kinds[name][1], **_spread(values)}
-            for name, values in sorted(per_step.items(), key=lambda kv: -len(kv[1]))
+            for name, values in sorted(
+                per_step.items(), key=lambda kv: (-len(kv[1]), first_at[kv[0]], kv[0])
+            )
         ],
     }
+
+
+# -- from the roll-ups -----------------------------------------------------------
+
+_DAYS = cast(Table, SessionDay.__table__)
+_SESSIONS = cast(Table, ServiceSession.__table__)
+_COUNTED = [_SESSIONS.c[name] for name in
+            ("terminal_id", "service", "ended_at", "end", "reason", "exit_step", "steps",
+             "duration_s", "machine_s", "citizen_s")]  # fmt: skip
+Counts = dict[tuple[str | None, str], Counter[rollups.Key]]
+
+
+def _window(request: Request, since: float | None, until: float | None) -> tuple[float, float]:
+    until = request.app.state.clock() if until is None else until
+    return (until - DEFAULT_WINDOW_S if since is None else since), until
+
+
+def _days(since: float, until: float) -> tuple[list[int], list[tuple[int, float, float]]]:
+    """The whole days (UTC+8) in [since, until), and the parts of days at its ends:
+    (day, from, to)."""
+    if until <= since:
+        return [], []
+    first, last = rollups.day_of(since), rollups.day_of(until)
+    if rollups.day_start(last) >= until:
+        last -= 1
+    edges = []
+    if since > rollups.day_start(first):
+        edges.append((first, since, min(until, rollups.day_start(first + 1))))
+        first += 1
+    if last >= first and until < rollups.day_start(last + 1):
+        edges.append((last, max(since, rollups.day_start(last)), until))
+        last -= 1
+    return list(range(first, last + 1)), edges
+
+
+def _iso(day: int) -> str:
+    return (date(1970, 1, 1) + timedelta(days=day)).isoformat()
+
+
+def _rolled(
+    db: Session, service: str | None, site: str | None, since: float, until: float,
+    by: str | None, measures: str,
+) -> Counts:  # fmt: skip
+    """The counts of [since, until) per group and service: the whole days' roll-ups
+    summed in SQL, each partial day from whichever is fewer: its sessions in the
+    window, or its roll-up less its sessions outside the window."""
+    whole, edges = _days(since, until)
+    names: dict[str, str] = {
+        t: terminal_site(n, own) for t, n, own in db.execute(
+            select(Terminal.id, Terminal.name, Terminal.site)
+        )
+    }  # fmt: skip
+    chosen = None if site is None else [t for t, where in names.items() if where == site]
+    counts: Counts = defaultdict(Counter)
+
+    def sessions(lo: float, hi: float) -> Any:
+        query = select(*_COUNTED).where(_SESSIONS.c.ended_at >= lo, _SESSIONS.c.ended_at < hi)
+        if service is not None:
+            query = query.where(_SESSIONS.c.service == service)
+        if chosen is not None:
+            query = query.where(_SESSIONS.c.terminal_id.in_(chosen))
+        return query
+
+    def how_many(lo: float, hi: float) -> int:
+        if hi <= lo:
+            return 0
+        inner = sessions(lo, hi).with_only_columns(_SESSIONS.c.record_seq).subquery()
+        return int(db.scalar(select(func.count()).select_from(inner)) or 0)
+
+    def count(lo: float, hi: float, sign: int) -> None:
+        if hi <= lo:
+            return
+        for row in db.execute(sessions(lo, hi)):
+            found = row._mapping
+            where = names.get(found["terminal_id"], found["terminal_id"])
+            group = {"site": where, "day": _iso(rollups.day_of(found["ended_at"]))}.get(by or "")
+            part = counts[(group, found["service"])]
+            for key, n in rollups.contributions(found).items():
+                part[key] += sign * n
+
+    for day, lo, hi in edges:
+        start, end = rollups.day_start(day), rollups.day_start(day + 1)
+        inside, outside = how_many(lo, hi), how_many(start, lo) + how_many(hi, end)
+        if outside == 0:
+            whole.append(day)
+        elif inside <= outside:
+            count(lo, hi, 1)
+        else:
+            whole.append(day)
+            count(start, lo, -1)
+            count(hi, end, -1)
+    if whole:  # contiguous: the edges were the first and the last day
+        t = _DAYS.c
+        grouping = {"site": [t.site], "day": [t.day]}.get(by or "", [])
+        columns = [*grouping, t.service, t.measure, t.key, t.bucket]
+        query = (
+            select(*columns, func.sum(t.count))
+            .where(t.day >= min(whole), t.day <= max(whole))
+            .group_by(*columns)
+        )
+        if site is not None:
+            query = query.where(t.site == site)
+        else:
+            query = query.where(
+                t.site != rollups.FLEET if by == "site" else t.site == rollups.FLEET
+            )
+        if service is not None:
+            query = query.where(t.service == service)
+        query = query.where(t.measure.in_(list(measures)))  # the histograms: durations only
+        for row in db.execute(query):
+            group = None
+            if by == "site":
+                group = row[0]
+            elif by == "day":
+                group = _iso(row[0])
+            name, measure, key, bucket, n = row[-5:]
+            counts[(group, name)][(measure, key, bucket)] += int(n)
+    return {
+        key: part for key, part in sorted(counts.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))
+        if part[("n", "", 0)] > 0
+    }  # fmt: skip
+
+
+def _reached(counts: Counter[rollups.Key]) -> dict[str, tuple[int, int, str, str]]:
+    """Each step reached: (sessions, first position, kind, who)."""
+    found: dict[str, tuple[int, int, str, str]] = {}
+    for (measure, key, bucket), n in counts.items():
+        if measure == "r" and n > 0:
+            step, kind, who = key.split("\t")
+            reached, first, kind, who = found.get(step, (0, bucket, kind, who))
+            found[step] = (reached + n, min(first, bucket), kind, who)
+    return found
+
+
+def _funnel_of(counts: Counter[rollups.Key]) -> dict[str, Any]:
+    total = counts[("n", "", 0)]
+    reached = _reached(counts)
+    ends: dict[str, Counter[str]] = defaultdict(Counter)
+    gave_up: Counter[str] = Counter()
+    for (measure, key, _), n in counts.items():
+        if measure == "e" and n > 0:
+            end, reason = key.split("\t", 1)
+            ends[end][reason] += n
+        elif measure == "x" and n > 0:
+            gave_up[key] += n
+    return {
+        "sessions": total,
+        "steps": [
+            {"step": step, "kind": kind, "who": who, "reached": n, "share": round(n / total, 4)}
+            for step, (n, _, kind, who) in sorted(
+                reached.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0])
+            )
+        ],
+        "ends": [
+            {
+                "end": end,
+                "count": sum(reasons.values()),
+                "reasons": [
+                    {"reason": r, "count": c}
+                    for r, c in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+                ],
+            }
+            for end, reasons in sorted(ends.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        ],
+        "gave_up": [
+            {
+                "step": step,
+                "count": n,
+                "reached": reached.get(step, (0,))[0],
+                "rate": round(n / reached[step][0], 4) if step in reached else None,
+            }
+            for step, n in sorted(gave_up.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+    }
+
+
+def _spread_of(histogram: Counter[int]) -> dict[str, float | int | None]:
+    return {"n": sum(n for n in histogram.values() if n > 0),
+            "median": rollups.percentile(histogram, 50),
+            "p90": rollups.percentile(histogram, 90)}  # fmt: skip
+
+
+def _durations_of(counts: Counter[rollups.Key]) -> dict[str, Any]:
+    histograms: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+    for (measure, key, bucket), n in counts.items():
+        if measure in "dmcs":
+            histograms[(measure, key)][bucket] += n
+    reached = _reached(counts)
+    steps = []
+    for (measure, step), histogram in histograms.items():
+        if measure == "s":
+            _, first, kind, who = reached.get(step, (0, 0, "", ""))
+            steps.append((first, step, {"step": step, "kind": kind, "who": who,
+                                        **_spread_of(histogram)}))  # fmt: skip
+    steps.sort(key=lambda s: (-int(s[2]["n"] or 0), s[0], s[1]))
+    return {
+        "sessions": counts[("n", "", 0)],
+        "duration": _spread_of(histograms[("d", "")]),
+        "machine": _spread_of(histograms[("m", "")]),
+        "citizen": _spread_of(histograms[("c", "")]),
+        "steps": [s[2] for s in steps if s[2]["n"]],
+    }
+
+
+def _answer(
+    request: Request, service: str | None, site: str | None, terminal: str | None,
+    since: float | None, until: float | None, by: str | None, view: str,
+) -> tuple[list[dict[str, Any]], float, float]:  # fmt: skip
+    """The view's groups: from the roll-ups, or (one terminal, by terminal, a day or
+    less) from the sessions themselves."""
+    since, until = _window(request, since, until)
+    if terminal is None and by != "terminal" and until - since > rollups.DAY_S:
+        with Session(request.app.state.engine) as db:
+            if db.get_bind().dialect.name == "postgresql":
+                # a sum over a million rows or two: PostgreSQL's JIT would compile it anew
+                # each time (a second, measured), and the default work_mem spills the
+                # hash aggregate of a by-site question to disk
+                db.execute(text("SET LOCAL jit = off"))
+                db.execute(text("SET LOCAL work_mem = '64MB'"))
+            measures = "nrex" if view == "funnel" else "nrdmcs"
+            counted = _rolled(db, service, site, since, until, by, measures)
+        build = _funnel_of if view == "funnel" else _durations_of
+        return [{"group": g, "service": name, **build(part)}
+                for (g, name), part in counted.items()], since, until  # fmt: skip
+    rows, since, until = _rows(request, service, site, terminal, since, until, by)
+    exact = _funnel if view == "funnel" else _durations
+    return [{"group": g, "service": name, **exact(part)}
+            for (g, name), part in _groups(rows).items()], since, until  # fmt: skip
 
 
 def _csv(header: list[str], lines: Iterable[list[Any]], name: str) -> Response:
@@ -215,11 +460,7 @@ def funnel(
     """Per service: the sessions that reached each step, how they ended (with the
     reason codes), and where citizens gave up (cancelled or timed out), ranked.
     CSV: one of the three tables (`table`)."""
-    rows, since, until = _rows(request, service, site, terminal, since, until, by)
-    groups = [
-        {"group": group, "service": name, **_funnel(part)}
-        for (group, name), part in _groups(rows).items()
-    ]
+    groups, since, until = _answer(request, service, site, terminal, since, until, by, "funnel")
     if shape == "json":
         return {"since": since, "until": until, "by": by, "groups": groups}
     if table == "steps":
@@ -259,11 +500,7 @@ def durations(
 ) -> Any:
     """Per service: median and p90 of a session's time, of its machine time and of its
     citizen time, and of each step's. CSV: the services or the steps (`table`)."""
-    rows, since, until = _rows(request, service, site, terminal, since, until, by)
-    groups = [
-        {"group": group, "service": name, **_durations(part)}
-        for (group, name), part in _groups(rows).items()
-    ]
+    groups, since, until = _answer(request, service, site, terminal, since, until, by, "durations")
     if shape == "json":
         return {"since": since, "until": until, "by": by, "groups": groups}
     if table == "services":

@@ -134,6 +134,8 @@ class Rating(Base):
     service: Mapped[str] = mapped_column(String(40))
     stars: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[float] = mapped_column(Float)
+    # satisfaction reads a window of ratings by receipt time: from the index alone
+    __table_args__ = (Index("ix_ratings_window", "received_at", "terminal_id", "service", "stars"),)
 
 
 class ServiceSession(Base):
@@ -156,6 +158,23 @@ class ServiceSession(Base):
     duration_s: Mapped[float | None] = mapped_column(Float)
     machine_s: Mapped[float | None] = mapped_column(Float)
     citizen_s: Mapped[float | None] = mapped_column(Float)
+
+
+class SessionDay(Base):
+    """数据驾驶舱 roll-ups (backend/rollups.py): per day (UTC+8), site ("" for the whole
+    fleet) and service, the counts the funnels and handling times add up: sessions,
+    each step reached (`bucket`: its first position), ends and reasons, exit steps, and
+    histograms of the seconds in fixed log-spaced buckets. Kept at ingest, in the
+    session's transaction; built from `service_sessions` by migration 0012."""
+
+    __tablename__ = "session_days"
+    site: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)  # days since 1970-01-01 CST
+    service: Mapped[str] = mapped_column(String(40), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(1), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class FollowUp(Base):

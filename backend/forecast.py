@@ -52,7 +52,7 @@ from backend.db import ConsumableSample, EarlyWarning, ServiceSession, Terminal
 from backend.limits import source
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
-from backend.tables import csv_answer, site_of
+from backend.tables import csv_answer, terminal_sites
 
 router = APIRouter(tags=["console"])
 Viewer = Annotated[SignedIn, Depends(signed_in("viewer"))]
@@ -153,6 +153,7 @@ def runouts(db: Session, now: float) -> list[Runout]:
     """Every consumable of every terminal not revoked, soonest run-out first."""
     terminals = {t: n for t, n in db.execute(
         select(Terminal.id, Terminal.name).where(Terminal.revoked_at.is_(None)))}  # fmt: skip
+    sites = terminal_sites(db)
     series: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
     found_rows: Sequence[Any] = db.execute(
         select(ConsumableSample.terminal_id, ConsumableSample.at, ConsumableSample.levels)
@@ -170,7 +171,7 @@ def runouts(db: Session, now: float) -> list[Runout]:
         assert fit is not None
         out = fit.runs_out_at
         found.append(Runout(
-            terminal=terminal, where=terminals[terminal], site=site_of(terminals[terminal]),
+            terminal=terminal, where=terminals[terminal], site=sites[terminal],
             consumable=name, level=fit.level,
             rate_per_hour=None if fit.rate_per_hour is None else round(fit.rate_per_hour, 4),
             runs_out_at=None if out is None else round(out, 1),
@@ -211,11 +212,11 @@ def expected_load(db: Session, now: float, weeks: int, per_terminal_hour: float)
     first): the same weekday and hour of the last `weeks` weeks."""
     first = math.floor(now / HOUR)  # hours since the epoch: China time's hours too
     hours = [(first + j) * HOUR for j in range(24)]
-    names = dict(db.execute(select(Terminal.id, Terminal.name)).all())
+    site_of_terminal = terminal_sites(db)
     active: dict[str, int] = defaultdict(int)
-    for name, revoked in db.execute(select(Terminal.name, Terminal.revoked_at)):
+    for terminal, revoked in db.execute(select(Terminal.id, Terminal.revoked_at)):
         if revoked is None:
-            active[site_of(name)] += 1
+            active[site_of_terminal[terminal]] += 1
     hour = func.floor(ServiceSession.ended_at / HOUR)
     ranges = [and_(ServiceSession.ended_at >= hours[0] - k * WEEK,
                    ServiceSession.ended_at < hours[0] + DAY - k * WEEK)
@@ -226,7 +227,7 @@ def expected_load(db: Session, now: float, weeks: int, per_terminal_hour: float)
         .group_by(ServiceSession.terminal_id, hour)
     ).all()  # fmt: skip
     for terminal, bucket, n in grouped:
-        site = site_of(names.get(terminal, terminal))
+        site = site_of_terminal.get(terminal, terminal)
         for k in range(1, weeks + 1):
             slot = int(bucket) + k * 168 - first
             if 0 <= slot < 24:
@@ -340,12 +341,12 @@ def conditions(db: Session, now: float, weeks: int, per_terminal_hour: float) ->
                 f"预计繁忙 expected busy: {peak.mean:g} sessions at {when} (UTC+8), capacity "
                 f"{site.capacity:g}; {len(busy)} busy hour(s) in the next 24 h",
                 peak.mean, site.capacity))  # fmt: skip
-    names = dict(db.execute(select(Terminal.id, Terminal.name)).all())
+    sites = terminal_sites(db)
     for rate in failure_rates(db, now):
         if rate.above:
             found.append(Condition(
                 "failure_rate", rate.terminal, rate.terminal,
-                site_of(names.get(rate.terminal, rate.terminal)),
+                sites.get(rate.terminal, rate.terminal),
                 f"故障率升高 failure rate up: {rate.failed}/{rate.sessions} sessions failed in "
                 f"24 h, norm {rate.norm:.1%} ({rate.norm_failed}/{rate.norm_sessions} in 30 "
                 f"days), p = {rate.p_value:.1e}",

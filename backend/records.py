@@ -40,6 +40,8 @@ from backend.db import (
 )
 from backend.followups import open_ticket
 from backend.problems import Refused, responses
+from backend.rollups import add_sessions
+from backend.tables import terminal_site
 from backend.vault import Vault, vault_of
 from wire import crypto
 from wire.services import ID_NUMBER, MOBILE
@@ -222,11 +224,16 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
     if fresh:  # one statement for the batch, no ORM objects
         values = [_new_row(r, terminal_id, now, vault) for r in fresh.values()]
         seqs: list[int] = list(connection.execute(_INSERT, values).scalars())
+        ended: list[dict[str, Any]] = []  # the batch's sessions' ends, for the roll-ups
         for seq, new, record in zip(seqs, values, fresh.values(), strict=True):
             stored[record.key] = _Stored(record.key, seq, new["kind"], record.created_at, now,
                                          new["body_hash"])  # fmt: skip
             _index(db, stored[record.key], record.body, terminal_id, vault, record.session,
-                   request.app.state.followup_due_s)  # fmt: skip
+                   request.app.state.followup_due_s, ended)  # fmt: skip
+        if ended:  # one statement for the batch's roll-ups (backend/rollups.py)
+            terminal = db.get(Terminal, terminal_id)
+            site = terminal_site(terminal.name, terminal.site) if terminal else terminal_id
+            add_sessions(connection, site, ended)
     receipts = []
     for record in batch.records:
         done = stored[record.key]
@@ -266,12 +273,14 @@ def _index(
     vault: Vault | None,
     session: str | None,
     due_s: float,
+    ended: list[dict[str, Any]],
 ) -> None:
     """The records other services look up: photos by receipt number (with the keyed
     hash of their citizen's ID number, when the record names it), ID applications that
     gave a phone number (by that hash, for the renewal check), ratings (a low one
     opens a follow-up, due in `due_s`), help requests for the console, the terminal's
-    last update outcome. `body`: the record's body as sent, nothing sealed."""
+    last update outcome, a session's end for the data cockpit (its row, and into `ended`
+    for the roll-ups). `body`: the record's body as sent, nothing sealed."""
     if row.kind == RecordKind.APPLICATION:
         id_number, phone = body.get("id_number"), body.get("phone")
         # only a number a terminal may offer again (wire/services.py MOBILE); without a
@@ -311,7 +320,9 @@ def _index(
         _update_outcome(db, row, UpdateOutcomeBody.model_validate(body), terminal_id)
     elif row.kind == RecordKind.AUDIT and body.get("event") == "session_ended":
         # one plain insert, once per record: `_index` sees only records new to the store
-        db.connection().execute(_SESSION, _service_session(row, body, terminal_id, session))
+        found = _service_session(row, body, terminal_id, session)
+        db.connection().execute(_SESSION, found)
+        ended.append(found)
 
 
 def _service_session(

@@ -8,6 +8,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.db import Terminal
 
 # a route that answers its tables as CSV too (`format=csv`): in its OpenAPI responses
 CSV: dict[int | str, dict[str, Any]] = {
@@ -27,6 +31,12 @@ def terminal_site(name: str, site: str | None) -> str:
     """The site of a terminal, from its row: its own (`terminals.site`: given at
     enrolment or by an administrator), else the one its name says (`site_of`)."""
     return site.strip() if site and site.strip() else site_of(name)
+
+
+def terminal_sites(db: Session) -> dict[str, str]:
+    """Every terminal's site, by its id."""
+    found = db.execute(select(Terminal.id, Terminal.name, Terminal.site))
+    return {terminal: terminal_site(name, site) for terminal, name, site in found}
 
 
 def csv_answer(name: str, header: Sequence[str], lines: Iterable[Sequence[Any]]) -> Response:

@@ -319,7 +319,7 @@ def test_0011_comes_off_and_back_with_the_ratings_kept(backend: Backend) -> None
     engine = backend.app.state.engine
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0010")
+        command.downgrade(config, "0010")  # 0012 (the cockpit's roll-ups) and 0011 off
     assert "followups" not in inspect(engine).get_table_names()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
