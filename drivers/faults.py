@@ -52,6 +52,14 @@ FAULTS: dict[str, dict[str, str]] = {
         "toner_low": "the toner runs low (a warning; jobs still print)",
         "offline": "the printer is offline",
     },
+    "card_transport": {
+        **WIRE,
+        "jam": "the card jams in the next movement: the transport stops until a reset",
+        "stuck_at_gate": "the next card sent to the gate sticks there: it can be neither "
+        "taken nor captured",
+        "bin_full": "the retain bin is full: a card not taken stays at the gate",
+        "slot_empty": "the next dispense finds its storage slot empty",
+    },
     "ups": {
         "power_fail": "the mains fails: on battery, discharging (OB DISCHRG)",
         "low_battery": "the battery runs low (OB DISCHRG LB, 10 %, 60 s left)",

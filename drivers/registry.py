@@ -71,6 +71,12 @@ DEVICE_CLASSES = {
         simulator="drivers.document_printer.simulator:CupsPrinterSimulator",
         suite="drivers.conformance.document_printer:suite",
     ),
+    "card_transport": DeviceClass(
+        "card_transport",
+        drivers={"crt": "drivers.card_transport.driver:CrtCardTransport"},
+        simulator="drivers.card_transport.simulator:CrtTransportSimulator",
+        suite="drivers.conformance.card_transport:suite",
+    ),
     "ups": DeviceClass(
         "ups",
         drivers={"nut": "drivers.ups.driver:NutUps"},

@@ -119,6 +119,12 @@ class ChipWrite(StepResult):
 
 
 class TakeBack(StepResult):
-    JOURNAL = frozenset({"removed", "retained_record"})
+    """Taken (`removed`); or, on a card transport, not taken in time and captured into
+    the retain bin (`retained`, with the record the retain slip names); or left at the
+    gate because the bin is full (`left_at_gate`, a technician alerted)."""
+
+    JOURNAL = frozenset({"removed", "retained", "retained_record", "left_at_gate"})
     removed: bool
+    retained: bool = False
     retained_record: str | None = None
+    left_at_gate: bool = False

@@ -157,6 +157,9 @@ class WriteChipParams(Params):
 
 class TakeBackParams(Params):
     what: Literal["id_card", "document"]
+    # on a card transport: seconds the card waits at the gate before it is captured
+    # into the retain bin (keep it under the step's timeout); None: the service's own
+    retain_after: float | None = Field(None, gt=0, le=600)
 
 
 class NoParams(Params):

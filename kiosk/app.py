@@ -65,6 +65,7 @@ def run(
         states = devices.start() if options.simulated else None
         if not options.simulated:
             open_ups(config, devices)
+            open_card_transport(config, devices)
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
         link = _backend_link(config, devices, power)
@@ -299,8 +300,13 @@ def step_services(
         own = registry.trusted() if registry is not None else {}
         return {**trusted_issuers(config.proof, config.cache.database), **own}
 
-    parts.append(PrintServices(devices.drivers, city_pack_of(config), strings,
-                               config.terminal.id, issuer_keys))  # fmt: skip
+    printing = PrintServices(devices.drivers, city_pack_of(config), strings, config.terminal.id,
+                             issuer_keys)  # fmt: skip
+    parts.append(printing)
+    # the retain rule on the card transport: the slip, and the technician told at once
+    device_services.retain_slip = printing.retained_slip
+    if link is not None and getattr(link, "device_event", None) is not None:
+        device_services.alert = link.device_event
     if "smartcard" in devices.drivers:
         from kiosk.steps.chip import ChipServices
 
@@ -309,7 +315,8 @@ def step_services(
         card = devices.simulators.get("smartcard")
         key = bytes.fromhex(card.profile.issuer_key) if card is not None else None
         parts.append(ChipServices(devices.drivers["smartcard"], key, config.terminal.id, citizen,
-                                  photos=photos))  # fmt: skip
+                                  photos=photos,
+                                  transport=devices.drivers.get("card_transport")))  # fmt: skip
     if link is None:
         return ServiceChain(*parts, *([registry] if registry is not None else []))
     parts.append(link.services)
@@ -415,6 +422,25 @@ def open_ups(config: Any, devices: SimulatedDevices) -> Any:
     if not done.ok:
         log.error("the UPS does not answer yet: %s/%s", done.code.value, done.error)
     devices.drivers["ups"] = driver
+    return driver
+
+
+def open_card_transport(config: Any, devices: SimulatedDevices) -> Any:
+    """A terminal's motorised card slot, when `[devices.card_transport]` is there and
+    enabled: the permit goes in and out through it (the chip steps, take_back with
+    the retain rule). None without one: the chip reader is used as before."""
+    from drivers.conformance.kit import load_object
+    from drivers.registry import driver_path
+
+    section = config.devices.get("card_transport")
+    if section is None or not section.enabled:
+        return None
+    path = driver_path("card_transport", section.driver)
+    driver = load_object(path)(port=section.port or section.uri)
+    done = driver.open(section.timeout_ms / 1000).result()
+    if not done.ok:
+        log.error("the card transport does not answer yet: %s/%s", done.code.value, done.error)
+    devices.drivers["card_transport"] = driver
     return driver
 
 

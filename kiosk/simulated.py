@@ -44,7 +44,23 @@ class SimulatedDevices:
                     "port": getattr(simulator, "pts", simulator.address),
                 },
             )
+        self._couple_transport()
         return states
+
+    def _couple_transport(self) -> None:
+        """The transport's read/write position is the chip reader's field: a card moved
+        there is on the simulated PC/SC reader, and leaves it when it moves on."""
+        transport, reader = self.simulators.get("card_transport"), self.simulators.get("smartcard")
+        if transport is None or reader is None:
+            return
+
+        def moved(where: str) -> None:
+            if where == "rw_position":
+                reader.place_card()
+            elif reader.inserted.is_set():
+                reader.remove_card()
+
+        transport.on_position = moved
 
     def stop(self) -> None:
         for driver in self.drivers.values():
@@ -75,12 +91,17 @@ class SimulatedCitizen:
     def __call__(self, step_type: str, params: dict[str, Any]) -> None:
         card, scanner = self.simulators.get("id_card"), self.simulators.get("scanner")
         permit = self.simulators.get("smartcard")
+        transport = self.simulators.get("card_transport")
         if step_type == "read_id_card" and card is not None:
             self._later(card.place_card)
+        elif step_type == "read_document_chip" and transport is not None:
+            self._later(lambda: transport.insert_card("permit"))  # into the motorised slot
         elif step_type == "read_document_chip" and permit is not None:
             self._later(permit.place_card)
         elif step_type == "take_back" and params.get("what") == "document":
-            if permit is not None:
+            if transport is not None:  # takes it once the gate presents it (takes_card)
+                transport.profile.take_after_s = self.delay_s
+            elif permit is not None:
                 self._later(permit.remove_card)
         elif step_type == "take_back" and card is not None:
             self._later(card.remove_card)

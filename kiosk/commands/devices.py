@@ -23,6 +23,7 @@ DEVICE_NAMES = [
     "camera",
     "document_printer",
     "ups",
+    "card_transport",
 ]
 
 
@@ -177,6 +178,10 @@ def _console(simulator: Any, stopped: threading.Event, console: Console, device:
                 simulator.put_finger(words[1], int(words[2]) if len(words) > 2 else 80)
             elif words[0] == "lift" and hasattr(simulator, "lift_finger"):
                 simulator.lift_finger()
+            elif words[0] == "insert" and hasattr(simulator, "insert_card"):
+                simulator.insert_card(words[1] if len(words) > 1 else "card")
+            elif words[0] == "take" and hasattr(simulator, "take_card"):
+                simulator.take_card()
             elif words[0] == "drop":
                 threading.Thread(target=simulator.drop_link, daemon=True).start()
             else:

@@ -22,6 +22,7 @@ from kiosk.documents.slips import (
     queue_ticket,
     referral_slip,
     refund_voucher,
+    retained_card_slip,
     slip_pdf,
 )
 
@@ -83,6 +84,9 @@ def slips(context: SlipContext) -> dict[str, object]:
             context, "签注写入失败，证件已退还", 3000, PACK.help_phone
         ),
         "referral_slip": referral_slip(context, "未能完成人像或指纹核验", PACK.help_counter),
+        "retained_card_slip": retained_card_slip(
+            context, "R20261205101500-3F2A", PACK.help_counter, PACK.help_phone
+        ),
         "commissioning_slip": commissioning_slip(COMMISSIONED),
     }
 

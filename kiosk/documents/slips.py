@@ -160,6 +160,21 @@ def referral_slip(c: SlipContext, reason: str, counter: str) -> Slip:
     )
 
 
+def retained_card_slip(c: SlipContext, record: str, counter: str, phone: str) -> Slip:
+    """The card was not taken and the terminal kept it: how to have it back. It names
+    the record (the transaction line), never the card's holder or number."""
+    return Slip(
+        elements=[
+            *c.header("documents.slip.retained.title"),
+            Text(text=c.t("documents.slip.retained.body")),
+            Text(text=c.t("documents.slip.retained.reclaim", counter=counter)),
+            Text(text=c.t("documents.slip.retained.phone", phone=phone)),
+            QrCode(data=record),
+            *c.footer(),
+        ]
+    )
+
+
 def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 

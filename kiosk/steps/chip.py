@@ -45,8 +45,12 @@ class ChipServices:
         clock: Callable[[], float] = time.time,
         step_timeout_s: float = 60.0,
         photos: dict[str, bytes] | None = None,
+        transport: Any = None,
     ) -> None:
         self.reader = reader
+        # a motorised card transport in front of the reader: it draws the card in and
+        # moves it to the read/write position (the reader's field) before the read
+        self.transport = transport
         self.issuer_key = issuer_key
         self.terminal = terminal
         self.citizen = citizen or (lambda step_type, params: None)
@@ -87,8 +91,19 @@ class ChipServices:
             return _refused(finish, "invalid_data", "user_action")
         key = (mrz.document_number, mrz.birth_date, mrz.expiry_date)
         stop = threading.Event()
+        waiting: list[Any] = []
 
         def read() -> None:
+            if self.transport is not None:
+                waiting.append(self.transport.accept_card(self.step_timeout_s))
+                if stop.is_set():
+                    waiting[0].cancel()
+                accepted = waiting[0].result()
+                if stop.is_set():
+                    return
+                if not accepted.ok:
+                    finish(failure(accepted))
+                    return
             # the citizen inserts the card now: wait for the reader to see it
             deadline = time.monotonic() + self.step_timeout_s
             while self.reader.status.media.get("card") != "present":
@@ -104,8 +119,13 @@ class ChipServices:
             result = _document(completion.data["permit"], str(params["document"]))
             finish({"result": {**result, **self._face(key)}})
 
+        def cancel() -> None:
+            stop.set()
+            for handle in list(waiting):
+                handle.cancel()
+
         threading.Thread(target=read, daemon=True, name="permit-read").start()
-        return stop.set
+        return cancel
 
     def _face(self, key: tuple[str, str, str]) -> dict[str, str]:
         """The holder's face from the chip's ICAO application (DG2, JPEG or JPEG 2000),

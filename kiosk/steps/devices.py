@@ -10,12 +10,19 @@ driver's command and calls `finish` with `{"result": {...}}` or `{"fail": code,
 
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
+import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+
+log = logging.getLogger("kiosk.devices")
 
 Finish = Callable[[dict[str, Any]], None]
 REMOVAL_POLL_S = 0.3
+RETAIN_AFTER_S = 30.0  # a take_back step on the transport without `retain_after`
 
 # Which fingers, in which order: the police order, each hand's thumb first, then the
 # index and middle fingers when a thumb cannot be read (scarred, worn).
@@ -47,6 +54,13 @@ class DeviceServices:
         self.templates: dict[str, bytes] = {}  # fingerprint templates, likewise
         # what the screen shows while a device step goes on (which finger, which try)
         self.progress: Callable[[dict[str, Any]], None] = lambda news: None
+        # the retain rule on a card transport (set by the composition root): the slip
+        # that tells the citizen how to reclaim a captured card (True: printed), and
+        # the alert a technician gets (a device_event: device, status, detail)
+        self.retain_slip: Callable[[str], bool] = lambda record: False
+        self.alert: Callable[[str, str, str], None] = lambda device, status, detail: None
+        self.clock: Callable[[], float] = time.time
+        self.retain_after_s = RETAIN_AFTER_S  # when the step gives no `retain_after`
 
     def serves(self, step_type: str) -> bool:
         device = {
@@ -55,6 +69,8 @@ class DeviceServices:
             "take_back": "id_card",  # a document leaves the smartcard reader instead
             "capture_fingerprints": "fingerprint",
         }
+        if step_type == "take_back" and "card_transport" in self.drivers:
+            return True
         return device.get(step_type) in self.drivers
 
     def start(
@@ -69,6 +85,8 @@ class DeviceServices:
             handle = self.drivers["scanner"].read_code(self.step_timeout_s)
             when_done(handle, lambda done: finish(_scanned(done, params)))
         elif step_type == "take_back":
+            if params.get("what") == "document" and "card_transport" in self.drivers:
+                return self._give_back(params, finish)
             return self._wait_for_removal(str(params.get("what")), finish)
         elif step_type == "capture_fingerprints":
             return self._fingerprints(int(params.get("captures", 3)), finish)
@@ -106,6 +124,39 @@ class DeviceServices:
 
         threading.Thread(target=watch, daemon=True).start()
         return stop.set
+
+    def _give_back(self, params: dict[str, Any], finish: Finish) -> Callable[[], None]:
+        """The retain rule on the card transport: the card to the gate; not taken
+        within `retain_after`, captured into the retain bin, the retain slip printed
+        (how to reclaim it) and the step's result says `retained` with the record's
+        number (the journal keeps that number, nothing of the card). A full bin leaves
+        the card at the gate: the technician is alerted and the result says so."""
+        transport = self.drivers["card_transport"]
+        take_s = float(params.get("retain_after") or self.retain_after_s)
+        handle = transport.present(take_s)
+
+        def done(completion: Any) -> None:
+            if completion.ok and completion.data.get("taken"):
+                finish({"result": {"removed": True}})
+            elif completion.ok and completion.data.get("retained"):
+                record = f"R{datetime.fromtimestamp(self.clock()):%Y%m%d%H%M%S}" + (
+                    f"-{secrets.token_hex(2).upper()}"
+                )
+                printed = self.retain_slip(record)
+                log.warning("a card not taken was retained", extra={"record": record,
+                            "slip": printed})  # fmt: skip
+                self.alert("card_transport", "card_retained", f"record {record}")
+                finish({"result": {"removed": False, "retained": True,
+                                   "retained_record": record}})  # fmt: skip
+            elif completion.error == "bin_full":
+                log.error("the retain bin is full: a card not taken is left at the gate")
+                self.alert("card_transport", "bin_full", "a card not taken is at the gate")
+                finish({"result": {"removed": False, "left_at_gate": True}})
+            else:
+                finish(failure(completion))
+
+        when_done(handle, done)
+        return handle.cancel
 
     def _fingerprints(self, tries: int, finish: Finish) -> Callable[[], None]:
         """One finger of each hand, in the police order; a poor print is pressed again

@@ -113,6 +113,22 @@ class PrintServices:
         log.info("printed %s as %s", template, job_ref)
         return {"result": {"job_ref": job_ref, "state": "printed"}}
 
+    def retained_slip(self, record: str) -> bool:
+        """The retain slip on the receipt printer (a card the transport captured): how
+        to reclaim it, under the record's number. True once printed."""
+        printer = self.printers.get("receipt_printer")
+        if printer is None:
+            return False
+        lang = self.language()
+        context = SlipContext(self.terminal, record, datetime.fromtimestamp(self.clock()), lang,
+                              self.strings)  # fmt: skip
+        pack = self.pack()
+        slip = slips.retained_card_slip(context, record, pack.help_counter, pack.help_phone)
+        done = printer.print_slip(slip).result()
+        if not done.ok:
+            log.error("the retain slip did not print: %s/%s", done.code.value, done.error)
+        return bool(done.ok)
+
     # --- the documents ---------------------------------------------------------------
 
     def slip(self, template: str, data: dict[str, Any]) -> Any:

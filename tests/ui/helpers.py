@@ -108,7 +108,7 @@ def on_simulated_devices(tmp_path: Path, camera_screen: bool = False) -> Iterato
     )  # fmt: skip
     built.window.show()
     built.settle(100)
-    built.devices, built.states = devices, states
+    built.devices, built.states, built.step_services = devices, states, services
     try:
         yield built
     finally:

@@ -1,10 +1,12 @@
 """A permit endorsement on the touchscreen with every simulated device and our
 drivers on them, wired as `make run` wires them: the scanner reads the permit's
-MRZ, the chip is read, the simulated citizen agrees to the face check and passes
-it (the chip's face against the camera, on the real matcher), the endorsement is
-written through pcscd, the slip comes out of the ESC/POS printer, and the card is
-taken back; the backend and the payment answer from the demo services (no backend
-here)."""
+MRZ, the permit goes in through the motorised card transport to its read/write
+position (the PC/SC reader's field), the chip is read, the simulated citizen agrees
+to the face check and passes it (the chip's face against the camera, on the real
+matcher), the endorsement is written through pcscd, the slip comes out of the
+ESC/POS printer, and the card is presented at the transport's gate and taken back
+(or, not taken, captured into the retain bin with a retain slip); the backend and
+the payment answer from the demo services (no backend here)."""
 
 from __future__ import annotations
 
@@ -52,7 +54,34 @@ def test_an_endorsement_is_written_to_the_chip_and_its_slip_printed(qtbot, termi
     (endorsement,) = read.data["permit"].endorsements
     assert (endorsement.region, endorsement.kind, endorsement.trips) == ("MO", "G", 2)
     assert f"{endorsement.valid_until[:4]}-{endorsement.valid_until[4:6]}" in slip
+    transport = terminal.devices.simulators["card_transport"]
+    assert transport.position == "rw_position" and not transport.taken  # in, under the chip
     tap(kiosk, "rate_5")
     qtbot.waitUntil(lambda: kiosk.shell.screen == "done", timeout=30_000)  # card taken
+    assert transport.taken == ["permit"] and not transport.captured
+    assert transport.position == "none"
     tap(kiosk, "button_finish")
     qtbot.waitUntil(lambda: kiosk.shell.screen == "home", timeout=5_000)
+
+
+def test_a_permit_not_taken_back_is_retained_and_a_retain_slip_printed(qtbot, terminal):
+    """The citizen cancels once the permit is in, and walks away: the card waits at
+    the gate for the step's retain time, is captured into the retain bin, the retain
+    slip (how to reclaim it) prints, and the step's result says retained."""
+    kiosk = terminal
+    transport = terminal.devices.simulators["card_transport"]
+    printer = terminal.devices.simulators["receipt_printer"]
+    transport.profile.takes_card = False
+    (devices,) = [p for p in terminal.step_services.parts if hasattr(p, "retain_after_s")]
+    devices.retain_after_s = 1.5
+    slips_before = len(printer.slips)
+    tap(kiosk, "tile_permit_endorsement")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "face_consent", timeout=30_000)
+    assert transport.position == "rw_position"
+    tap(kiosk, "button_cancel")
+    qtbot.waitUntil(lambda: kiosk.shell.screen in ("done", "home"), timeout=30_000)
+    assert transport.captured == ["permit"] and not transport.taken
+    assert transport.position == "none" and transport.profile.bin_count == 1
+    assert len(printer.slips) == slips_before + 1
+    slip = "\n".join(printer.slips[-1].lines)
+    assert "证件已暂存" in slip and "张" not in slip  # how to reclaim; nobody's name
