@@ -147,6 +147,8 @@ def test_run_on_simulated_devices(tmp_path, pcscd_service):
             "smartcard",
             "camera",
             "document_printer",
+            "ups",
+            "card_transport",
         ],
         "online",
     )
