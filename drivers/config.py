@@ -22,6 +22,7 @@ DeviceName = Literal[
     "camera",
     "document_printer",
     "ups",
+    "scanner_a4",
 ]
 
 # What a simulator can be told to get wrong (design: Device model); which device
@@ -53,6 +54,9 @@ FaultKind = Literal[
     "replace_battery",
     "driver_lost",
     "upsd_gone",
+    "no_paper",
+    "busy",
+    "io_error",
 ]
 
 

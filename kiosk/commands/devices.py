@@ -23,6 +23,7 @@ DEVICE_NAMES = [
     "camera",
     "document_printer",
     "ups",
+    "scanner_a4",
 ]
 
 

@@ -20,6 +20,7 @@ DEVICES = [
     "document_printer",
     "smartcard",
     "ups",
+    "scanner_a4",
 ]
 
 
