@@ -23,6 +23,7 @@ DeviceName = Literal[
     "document_printer",
     "ups",
     "card_transport",
+    "scanner_a4",
 ]
 
 # What a simulator can be told to get wrong (design: Device model); which device
@@ -57,6 +58,9 @@ FaultKind = Literal[
     "stuck_at_gate",
     "bin_full",
     "slot_empty",
+    "no_paper",
+    "busy",
+    "io_error",
 ]
 
 

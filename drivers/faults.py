@@ -68,6 +68,16 @@ FAULTS: dict[str, dict[str, str]] = {
         "driver_lost": "upsd loses its UPS driver (dummy-ups stops): the data go stale",
         "upsd_gone": "upsd stops: nothing answers on its port",
     },
+    "scanner_a4": {
+        "no_paper": "no document in the feeder (SANE_STATUS_NO_DOCS), until cleared",
+        "cover_open": "the lid is open (SANE_STATUS_COVER_OPEN), until cleared",
+        "jam": "the paper jams (SANE_STATUS_JAMMED), until a technician clears it",
+        "busy": "another program holds the scanner (SANE_STATUS_DEVICE_BUSY), until cleared",
+        "io_error": "the scanner fails on the bus (SANE_STATUS_IO_ERROR), until cleared",
+        "slow_answer": "the image comes slowly: delay_ms (default 100, at most 200) after "
+        "each 64 KiB of it",
+        "disconnect": "the scanner leaves the bus and comes back after delay_ms (default 2,000 ms)",
+    },
 }
 SLOW_ANSWER_MS = 2_000  # past what a driver waits for most answers (its own timeout decides)
 

@@ -83,6 +83,12 @@ DEVICE_CLASSES = {
         simulator="drivers.ups.simulator:NutUpsSimulator",
         suite="drivers.conformance.ups:suite",
     ),
+    "scanner_a4": DeviceClass(
+        "scanner_a4",
+        drivers={"sane": "drivers.scanner_a4.driver:SaneScanner"},
+        simulator="drivers.scanner_a4.simulator:SaneScannerSimulator",
+        suite="drivers.conformance.scanner_a4:suite",
+    ),
 }
 
 

@@ -35,6 +35,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "endorsements": [],
     },
     "scan_code": {"kind": "photo_receipt", "text": "DEV-TERMINAL-0000001-X"},
+    "scan_document": {
+        "document_ref": "demo-scan",
+        "pages": 1,
+        "width_mm": 210.0,
+        "height_mm": 297.0,
+        "resolution": 200,
+    },
     "capture_photo": {"photo_ref": "demo-photo", "receipt_number": "DEV-TERMINAL-0000001-X"},
     "capture_fingerprints": {
         "templates": [{"finger": "right_thumb", "template": "t1", "quality": 90}]

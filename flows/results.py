@@ -71,6 +71,18 @@ class ScannedCode(StepResult):
     typed: bool = False
 
 
+class ScannedDocument(StepResult):
+    """The page itself stays with the step service for the session (personal data:
+    wiped at its end, never journalled); the result only names it."""
+
+    JOURNAL = frozenset({"document_ref", "pages", "width_mm", "height_mm", "resolution"})
+    document_ref: str
+    pages: int = Field(1, ge=1)
+    width_mm: float
+    height_mm: float
+    resolution: int
+
+
 class Photo(StepResult):
     JOURNAL = frozenset({"photo_ref", "receipt_number", "quality"})
     photo_ref: str

@@ -100,6 +100,14 @@ class ScanCodeParams(Params):
     accepted: list[CodeKind] = Field(min_length=1)
 
 
+class ScanDocumentParams(Params):
+    """A paper the citizen brings (a household register page, a letter), on the glass."""
+
+    page: Literal["a4", "a5"] = "a4"
+    resolution: int = Field(200, ge=75, le=600)  # dpi
+    mode: Literal["color", "gray"] = "color"
+
+
 class CapturePhotoParams(Params):
     spec: str
 
@@ -228,6 +236,9 @@ STEP_TYPES: dict[str, StepType] = {
             "read_document_chip", ReadChipParams, r.DocumentRecord, _fixed("smartcard"), False
         ),
         StepType("scan_code", ScanCodeParams, r.ScannedCode, _fixed("scanner|camera"), False),
+        StepType(
+            "scan_document", ScanDocumentParams, r.ScannedDocument, _fixed("scanner_a4"), False
+        ),
         StepType("capture_photo", CapturePhotoParams, r.Photo, _fixed("camera"), False),
         StepType("verify_face", VerifyFaceParams, r.FaceMatch, _fixed("camera"), False),
         StepType(

@@ -300,6 +300,10 @@ def step_services(
         own = registry.trusted() if registry is not None else {}
         return {**trusted_issuers(config.proof, config.cache.database), **own}
 
+    if "scanner_a4" in devices.drivers:
+        from kiosk.steps.scanning import DocumentScans
+
+        parts.append(DocumentScans(devices.drivers))
     printing = PrintServices(devices.drivers, city_pack_of(config), strings, config.terminal.id,
                              issuer_keys)  # fmt: skip
     parts.append(printing)

@@ -146,6 +146,7 @@ class SlotsSection(BaseModel):
     document_printer: SlotPosition = "below-left"
     receipt_printer: SlotPosition = "below-right"
     card_payment: SlotPosition = "right"
+    scanner_a4: SlotPosition = "below"
 
 
 def _deployment_suite() -> Literal["gm", "intl"]:

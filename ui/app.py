@@ -28,6 +28,7 @@ from PySide6.QtQuick import QQuickWindow
 from kiosk.strings import Catalogue
 from kiosk.systemd import Notifier
 from ui.camera import CameraImages
+from ui.scan_images import ScanImages
 from ui.shell import KioskShell
 from ui.translator import CatalogueTranslator
 
@@ -173,11 +174,19 @@ class Kiosk:
         self.engine = QQmlApplicationEngine()
         self.camera_images = CameraImages()
         self.engine.addImageProvider("camera", self.camera_images)
+        self.scan_images = ScanImages()  # the scanned page's preview, from the services
+        self.engine.addImageProvider("scan", self.scan_images)
         self.shell = shell_factory(self.retranslate)
         self.shell.sessionReset.connect(forget_typing)
         # what the screens' scripts held of the citizen (a form's entries) goes now,
         # not whenever the JavaScript heap next fills
         self.shell.sessionReset.connect(self.engine.collectGarbage)
+        shell = self.shell
+        self.scan_images.source = lambda ref: (
+            shell.step_services.scanned(ref)
+            if hasattr(shell.step_services, "scanned") and shell.in_session()
+            else None
+        )
         if self.shell.photo_step is not None:
             self.shell.photo_step.images = self.camera_images
         if self.shell.desk is not None:

@@ -429,6 +429,14 @@ class KioskShell(QObject):
             self.voice.say("ui.pay.card_insert", self.visit.lang)
 
     @Slot(str)
+    def scanDecide(self, choice: str) -> None:
+        """The scan screen's taps: Scan, Scan again, Confirm (kiosk/steps/scanning.py)."""
+        show = self.driver.show
+        if show is not None and show.step_type == "scan_document" and self.in_session():
+            if hasattr(self.step_services, "decide"):
+                self.step_services.decide(choice)
+
+    @Slot(str)
     def setLanguage(self, lang: str) -> None:
         self.visit.set_language(lang)
 

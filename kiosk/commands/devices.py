@@ -24,6 +24,7 @@ DEVICE_NAMES = [
     "document_printer",
     "ups",
     "card_transport",
+    "scanner_a4",
 ]
 
 

@@ -18,6 +18,8 @@ The modules:
 - `devices`: the steps the devices serve (the ID card, the scanner, the fingerprint
   pad, the citizen taking a card back), and the helpers other services share
   (`Finish`, `failure`, `when_done`);
+- `scanning`: the `scan_document` step on the A4 scanner (a paper the citizen brings,
+  scanned, shown, scanned again or kept; the page held for the session only);
 - `chip`: the permit's chip on the smartcard reader (read, write the endorsement);
 - `printing`: the print step, slips on the receipt printer, proofs on the document
   printer;

@@ -62,6 +62,21 @@ class ServiceChain:
         lambda self: None, lambda self, v: self._hand_in("citizen_session", v)
     )
 
+    def scanned(self, ref: str) -> bytes | None:
+        """A page the session scanned (the scan screen's preview)."""
+        for part in self.parts:
+            if hasattr(part, "scanned"):
+                page: bytes | None = part.scanned(ref)
+                if page is not None:
+                    return page
+        return None
+
+    def decide(self, choice: str) -> None:
+        """The citizen's tap on the scan screen (Scan, Scan again, Confirm)."""
+        for part in self.parts:
+            if hasattr(part, "decide"):
+                part.decide(choice)
+
     @property
     def takes_cards(self) -> bool:
         return any(getattr(part, "takes_cards", False) for part in self.parts)

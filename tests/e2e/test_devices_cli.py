@@ -84,6 +84,7 @@ def test_devices_list_and_selftest_on_simulators(pcscd_service):
         "document_printer",
         "ups",
         "card_transport",
+        "scanner_a4",
     ]
     assert [rows[d]["state"] for d in every] == ["online"] * len(every)
     assert rows["receipt_printer"]["media"]["paper"] == "ok"

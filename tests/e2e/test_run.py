@@ -149,6 +149,7 @@ def test_run_on_simulated_devices(tmp_path, pcscd_service):
             "document_printer",
             "ups",
             "card_transport",
+            "scanner_a4",
         ],
         "online",
     )

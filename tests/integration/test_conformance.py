@@ -21,6 +21,7 @@ DEVICES = [
     "smartcard",
     "ups",
     "card_transport",
+    "scanner_a4",
 ]
 
 

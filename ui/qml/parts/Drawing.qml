@@ -50,6 +50,8 @@ Rectangle {
             return {device: "camera", base: "camera", mover: "face", motion: "settle"}
         case "scan_code":
             return {device: "scanner", base: "scanner", mover: "phone", motion: "show"}
+        case "scan_document":  // the paper laid on the glass
+            return {device: "scanner_a4", base: "reader", mover: "slip", motion: "onto"}
         case "print":
             return {device: params && params.printer ? params.printer : "receipt_printer",
                     base: "printer", mover: "slip", motion: "slipOut", clipTop: 193}

@@ -19,6 +19,7 @@ QtObject {
         "read_id_card": "DeviceScreen.qml",
         "read_document_chip": "DeviceScreen.qml",
         "scan_code": "DeviceScreen.qml",
+        "scan_document": "ScanScreen.qml",
         "capture_fingerprints": "DeviceScreen.qml",
         "take_back": "DeviceScreen.qml",
         "capture_photo": "DeviceScreen.qml",
