@@ -25,6 +25,7 @@ DEVICE_NAMES = [
     "ups",
     "card_transport",
     "scanner_a4",
+    "card_printer",
 ]
 
 
