@@ -111,6 +111,7 @@ class TrwPrinterSimulator(PtySimulator):
         self.profile = profile or CardPrinterProfile()
         super().__init__(faults, folder, pacing=pacing)
         self.card: str | None = None  # the card under the head
+        self.last_card: str | None = None  # the one there before, for `save` afterwards
         self.strips: dict[str, bytearray] = {}  # each card's strip, as the module's raster
         self.erased: dict[str, bool] = {}
         self.head_error = False
@@ -143,12 +144,16 @@ class TrwPrinterSimulator(PtySimulator):
 
     def remove_card(self) -> None:
         with self._state:
-            self.card = None
+            self.last_card, self.card = self.card or self.last_card, None
 
     def strip(self, card: str | None = None) -> bytes:
-        """The raster a card's strip holds (the card under the head by default)."""
+        """The raster a card's strip holds: by default the card under the head, else the
+        last one that was there; blank when the module has seen no card."""
         with self._state:
-            return bytes(self.strips[card or self.card or ""])
+            card = card or self.card or self.last_card
+            if card is None:
+                return bytes((self.profile.width + 7) // 8 * self.profile.height)
+            return bytes(self.strips[card])
 
     def card_png(self, card: str | None = None) -> bytes:
         """The card's back: the card at the module's resolution, its strip on it."""
