@@ -466,7 +466,8 @@ def open_card_printer(config: Any, devices: SimulatedDevices) -> Any:
     section = config.devices.get("card_printer")
     if section is None or not section.enabled:
         return None
-    driver = load_object(driver_path("card_printer", section.driver))(port=section.port)
+    path = driver_path("card_printer", section.driver)
+    driver = load_object(path)(port=section.port or section.uri)
     done = driver.open(section.timeout_ms / 1000).result()
     if not done.ok:
         log.error("the card printer does not answer yet: %s/%s", done.code.value, done.error)
