@@ -24,6 +24,7 @@ DeviceName = Literal[
     "ups",
     "card_transport",
     "scanner_a4",
+    "card_printer",
 ]
 
 # What a simulator can be told to get wrong (design: Device model); which device
@@ -61,6 +62,9 @@ FaultKind = Literal[
     "no_paper",
     "busy",
     "io_error",
+    "head_error",
+    "not_erased",
+    "corrupt_chunk",
 ]
 
 

@@ -66,6 +66,7 @@ def run(
         if not options.simulated:
             open_ups(config, devices)
             open_card_transport(config, devices)
+            open_card_printer(config, devices)
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
         link = _backend_link(config, devices, power)
@@ -318,9 +319,16 @@ def step_services(
         # has none yet (it belongs in the issuer's SAM), so its chip steps fail calmly
         card = devices.simulators.get("smartcard")
         key = bytes.fromhex(card.profile.issuer_key) if card is not None else None
+        card_back = None
+        if "card_printer" in devices.drivers:  # the endorsement on the permit's back too
+            from kiosk.steps.card_back import CardBackPrinting
+
+            card_back = CardBackPrinting(devices.drivers["card_printer"], city_pack_of(config),
+                                         strings)  # fmt: skip
         parts.append(ChipServices(devices.drivers["smartcard"], key, config.terminal.id, citizen,
                                   photos=photos,
-                                  transport=devices.drivers.get("card_transport")))  # fmt: skip
+                                  transport=devices.drivers.get("card_transport"),
+                                  card_back=card_back))  # fmt: skip
     if link is None:
         return ServiceChain(*parts, *([registry] if registry is not None else []))
     parts.append(link.services)
@@ -445,6 +453,25 @@ def open_card_transport(config: Any, devices: SimulatedDevices) -> Any:
     if not done.ok:
         log.error("the card transport does not answer yet: %s/%s", done.code.value, done.error)
     devices.drivers["card_transport"] = driver
+    return driver
+
+
+def open_card_printer(config: Any, devices: SimulatedDevices) -> Any:
+    """The card unit's rewrite module, when `[devices.card_printer]` is there and enabled:
+    the permit's endorsement is printed on its back too. None without one: the chip
+    alone is written."""
+    from drivers.conformance.kit import load_object
+    from drivers.registry import driver_path
+
+    section = config.devices.get("card_printer")
+    if section is None or not section.enabled:
+        return None
+    path = driver_path("card_printer", section.driver)
+    driver = load_object(path)(port=section.port or section.uri)
+    done = driver.open(section.timeout_ms / 1000).result()
+    if not done.ok:
+        log.error("the card printer does not answer yet: %s/%s", done.code.value, done.error)
+    devices.drivers["card_printer"] = driver
     return driver
 
 
