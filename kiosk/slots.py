@@ -85,11 +85,14 @@ class SlotBook:
             log.error("no database for the storage slots: what each holds is kept until a restart")
 
     def held(self) -> dict[int, SlotRecord]:
-        raw = self._read(SLOTS_NOTE)
-        return {int(slot): SlotRecord(**entry) for slot, entry in raw.items()}
-
-    def bin_emptied_last(self) -> dict[str, Any]:
-        return self._read(BIN_NOTE)
+        found = {}
+        for slot, entry in self._read(SLOTS_NOTE).items():
+            try:
+                found[int(slot)] = SlotRecord(str(entry["ref"]), str(entry["at"]),
+                                              str(entry["by"]))  # fmt: skip
+            except (ValueError, TypeError, KeyError):
+                log.error("storage slot %r: a record that is not one, left out", slot[:8])
+        return found
 
     def loaded(self, slot: int, ref: str, who: str) -> None:
         record = SlotRecord(ref, self._now(), who)
@@ -141,16 +144,21 @@ class SlotBook:
 
     def _write(self, status: str, detail: str, notes: dict[str, str]) -> None:
         """The book and its device_event in one transaction (the link's), or the book
-        alone when there is no backend to tell."""
+        alone when there is no backend to tell (or the event could not be queued: the
+        document is in the slot all the same, so the book must say so)."""
         if self.store is None:
             self._memory.update(notes)
-        elif self.report is not None:
-            self.report(DEVICE, status, detail, notes)
             return
+        if self.report is not None:
+            try:
+                self.report(DEVICE, status, detail, notes)
+                return
+            except Exception:  # the database refused: the book at least
+                log.exception("the storage slot's event could not be queued (%s)", detail)
         else:
-            for name, value in notes.items():
-                self.store.note(name, value)
-        log.warning("not enrolled: the backend is not told (%s)", detail)
+            log.warning("not enrolled: the backend is not told (%s)", detail)
+        for name, value in notes.items():
+            self.store.note(name, value)
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,31 @@ def test_without_a_database_the_book_is_kept_in_memory(caplog):
     assert book.held()[1].ref == "P1001"
     book.emptied(1, WHO)
     assert book.held() == {}
+
+
+def test_the_book_outlives_a_refused_event_and_a_spoiled_note(outbox, caplog):
+    def refused(*event: Any) -> None:
+        raise OSError("disk I/O error")
+
+    book = SlotBook(outbox, refused)
+    book.loaded(2, "P1002", WHO)  # the document is in the slot: the book says so anyway
+    assert book.held()[2].ref == "P1002" and "could not be queued" in caplog.text
+    good = {"ref": "P3", "at": "2026-01-01T00:00:00+00:00", "by": WHO}
+    outbox.note(SLOTS_NOTE, json.dumps({"2": {"ref": "P1002"}, "x": 5, "3": good}))
+    assert list(book.held()) == [3]
+
+
+def test_a_slot_the_unit_calls_occupied_sends_the_document_back(transport, outbox):
+    """The map said empty when the load began; the unit's own answer (sequence_error /
+    slot_occupied) is what counts: the document comes back to the gate, unrecorded."""
+    driver, sim = transport
+    desk = StorageDesk(driver, SlotBook(outbox, None), insert_s=5.0)
+    news: queue.Queue = queue.Queue()
+    assert desk.load(2, "P1002", WHO, news.put)
+    assert news.get(timeout=5).message == "desk.slots.insert"
+    sim.profile.slots[1] = "loaded meanwhile"
+    assert sim.insert_card("DOC")
+    said = news.get(timeout=5)
+    assert (said.message, said.slot) == ("desk.slots.occupied", 2)
+    assert sim.position == "gate" and sim.take_card() == "DOC"
+    assert SLOTS_NOTE not in outbox.notes()
