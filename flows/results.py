@@ -132,7 +132,7 @@ class ChipWrite(StepResult):
     written: bool
     verified: bool
     valid_until: str | None = None  # the endorsement's, YYYYMMDD
-    card_back: Literal["verified", "printed", "none"] = "none"
+    card_back: Literal["verified", "printed", "failed", "none"] = "none"
 
 
 class TakeBack(StepResult):

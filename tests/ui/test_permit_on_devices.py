@@ -8,8 +8,8 @@ ESC/POS printer, and the card is presented at the transport's gate and taken bac
 (or, not taken, captured into the retain bin with a retain slip); the backend and
 the payment answer from the demo services (no backend here). Between the chip and the
 slip, the endorsement goes onto the permit's rewritable back through the card printer
-at the same read/write position; a card printer out of order ends the paid session on
-the refund path, the card given back."""
+at the same read/write position; a card printer out of order sends the citizen to the
+counter for the back (the chip holds the endorsement: no refund), the card given back."""
 
 from __future__ import annotations
 
@@ -117,22 +117,28 @@ def card_back_of(endorsement) -> bytes:
     return raster(render(said, pack.card_back)).data
 
 
-def test_a_card_printer_out_of_order_ends_the_paid_session_with_a_refund(qtbot, terminal):
-    """The thermal head fails before the back is printed: the write step fails, the
-    flow's recovery refunds the payment (its voucher printed) and gives the permit back;
-    the back keeps what it had, nothing half-printed."""
+def test_a_back_not_printed_sends_the_citizen_to_the_counter_not_a_refund(qtbot, terminal):
+    """The thermal head fails before the back is printed. The chip holds the
+    endorsement (what a border officer reads), so the citizen keeps it and is not
+    refunded: the screen says the back is to be printed at the counter, the slip prints,
+    the permit comes back; the back keeps what it had, nothing half-printed."""
     kiosk = terminal
     card_printer = terminal.devices.simulators["card_printer"]
     printer = terminal.devices.simulators["receipt_printer"]
     transport = terminal.devices.simulators["card_transport"]
     card_printer.device_fault("head_error")
     endorse_and_pay(qtbot, kiosk)
-    qtbot.waitUntil(lambda: kiosk.shell.stepId == "refunded", timeout=60_000)
-    assert kiosk.shell.failure == "ui.failure.hardware_error"
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "back_not_printed", timeout=60_000)
+    assert "证件背面未能打印" in "".join(texts(kiosk))
     assert card_printer.prints == card_printer.erases == 0
     assert card_printer.strip("permit") == card_printer._old_endorsement()
-    voucher = "\n".join(printer.slips[-1].lines)
-    assert "退款" in voucher
-    assert transport.taken == ["permit"] and not transport.captured
     collected = kiosk.shell.driver.session.collected
-    assert "write" not in collected and collected["pay"].state == "paid"
+    assert collected["write"].written and collected["write"].card_back == "failed"
+    tap(kiosk, "button_continue")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "rating", timeout=30_000)
+    slip = "\n".join(printer.slips[-1].lines)
+    assert "退款" not in slip and "张*" in slip  # the endorsement slip, not a voucher
+    assert collected["pay"].state == "paid"
+    tap(kiosk, "rate_5")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "done", timeout=30_000)
+    assert transport.taken == ["permit"] and not transport.captured
