@@ -24,6 +24,8 @@ DeviceName = Literal[
     "ups",
     "card_transport",
     "scanner_a4",
+    "sensors",
+    "lights",
 ]
 
 # What a simulator can be told to get wrong (design: Device model); which device
@@ -61,6 +63,8 @@ FaultKind = Literal[
     "no_paper",
     "busy",
     "io_error",
+    "stuck_input",
+    "board_reset",
 ]
 
 

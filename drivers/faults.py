@@ -78,6 +78,20 @@ FAULTS: dict[str, dict[str, str]] = {
         "each 64 KiB of it",
         "disconnect": "the scanner leaves the bus and comes back after delay_ms (default 2,000 ms)",
     },
+    "sensors": {
+        **WIRE,
+        "busy": "the board answers the next request with Modbus exception 06 (server busy)",
+        "board_reset": "the board restarts on the next request: no answer, silent for a "
+        "moment, then its boot counter is one more",
+        "stuck_input": "the presence input stops following the world (a hung radar), until "
+        "`unstick`",
+    },
+    "lights": {
+        **WIRE,
+        "busy": "the board answers the next request with Modbus exception 06 (server busy)",
+        "board_reset": "the board restarts on the next request: no answer, silent for a "
+        "moment, then every light is off and its boot counter one more",
+    },
 }
 SLOW_ANSWER_MS = 2_000  # past what a driver waits for most answers (its own timeout decides)
 

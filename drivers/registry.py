@@ -89,6 +89,18 @@ DEVICE_CLASSES = {
         simulator="drivers.scanner_a4.simulator:SaneScannerSimulator",
         suite="drivers.conformance.scanner_a4:suite",
     ),
+    "sensors": DeviceClass(
+        "sensors",
+        drivers={"modbus": "drivers.sensors.driver:ModbusSensors"},
+        simulator="drivers.sensors.simulator:SensorBoardSimulator",
+        suite="drivers.conformance.sensors:suite",
+    ),
+    "lights": DeviceClass(
+        "lights",
+        drivers={"modbus": "drivers.lights.driver:ModbusLights"},
+        simulator="drivers.lights.simulator:LightBoardSimulator",
+        suite="drivers.conformance.lights:suite",
+    ),
 }
 
 

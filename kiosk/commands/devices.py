@@ -25,6 +25,8 @@ DEVICE_NAMES = [
     "ups",
     "card_transport",
     "scanner_a4",
+    "sensors",
+    "lights",
 ]
 
 

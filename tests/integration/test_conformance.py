@@ -22,6 +22,8 @@ DEVICES = [
     "ups",
     "card_transport",
     "scanner_a4",
+    "sensors",
+    "lights",
 ]
 
 
