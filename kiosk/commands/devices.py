@@ -108,6 +108,8 @@ class SimCommand(Command):
         if output is not None:  # a printer's: what it printed, for a test to read
             console.say("sim.output", folder=output)
         console.say("sim.console")
+        if hasattr(simulator, "on_change"):  # a board that shows its state (the lights)
+            simulator.on_change = lambda line: print(line, file=console.out, flush=True)
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, even mid-readline
         try:
@@ -187,6 +189,8 @@ def _console(simulator: Any, stopped: threading.Event, console: Console, device:
                 simulator.take_card()
             elif words[0] == "drop":
                 threading.Thread(target=simulator.drop_link, daemon=True).start()
+            elif hasattr(simulator, "console_command") and simulator.console_command(words):
+                pass  # the I/O boards' own: approach, door open, tamper, reset, ...
             else:
                 raise ValueError(words[0])
             print("ok", file=console.out, flush=True)

@@ -85,6 +85,8 @@ def test_devices_list_and_selftest_on_simulators(pcscd_service):
         "ups",
         "card_transport",
         "scanner_a4",
+        "sensors",
+        "lights",
     ]
     assert [rows[d]["state"] for d in every] == ["online"] * len(every)
     assert rows["receipt_printer"]["media"]["paper"] == "ok"
