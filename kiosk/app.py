@@ -504,8 +504,14 @@ def open_io_boards(config: Any, devices: SimulatedDevices) -> None:
         section = config.devices.get(name)
         if section is None or not section.enabled:
             continue
-        options = {k: int(v) for k, v in section.options.items() if k in ("baudrate", "unit")}
-        driver = load_object(driver_path(name, section.driver))(port=section.port, **options)
+        try:
+            options = {k: int(v) for k, v in section.options.items() if k in ("baudrate", "unit")}
+            driver = load_object(driver_path(name, section.driver))(
+                port=section.port or section.uri or "", **options
+            )
+        except (ValueError, TypeError, ImportError) as exc:  # the booth runs without it
+            log.error("[devices.%s] cannot be used: %s", name, exc)
+            continue
         done = driver.open(section.timeout_ms / 1000).result()
         if not done.ok:
             log.error("the %s board does not answer yet: %s/%s", name, done.code.value, done.error)

@@ -73,7 +73,8 @@ class PresencePolicy:
         present = reading.presence == "present"
         if present and self.present is not True:
             self._told, self._absent_since = False, None
-            self.approached()
+            if self.present is False:  # someone there when the terminal started: no approach
+                self.approached()
         elif not present and self.present is not False:
             self._absent_since = self.clock()
         self.present = present

@@ -29,6 +29,7 @@ log = logging.getLogger("kiosk.ui.booth")
 WATCH_S = 30.0  # one watch: answered at the first change, or ended with none
 RETRY_S = 2.0  # a silent board is asked again this often
 TICK_MS = 1000  # the presence policy's clock: "gone for ten seconds"
+KEEP_ALIVE_MS = 5000  # the lights board's status asked (its worker; the screen never waits)
 
 
 class BoothWatch(QObject):
@@ -109,7 +110,12 @@ class BoothWatch(QObject):
 
 
 def follow_steps(shell: KioskShell, guide: GuideLights) -> None:
-    """The step on screen's slot blinks; between sessions, all off."""
+    """The step on screen's slot blinks; between sessions, all off. Every few seconds
+    the board is asked how it stands (a board that restarted, or missed a write, is
+    written again by the driver: drivers/lights)."""
+    keep_alive = QTimer(shell)
+    keep_alive.timeout.connect(lambda: None if shell.closed else guide.lights.query_status())
+    keep_alive.start(KEEP_ALIVE_MS)
 
     def follow() -> None:
         engine, show = shell.driver.engine, shell.driver.show
