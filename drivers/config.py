@@ -24,6 +24,7 @@ DeviceName = Literal[
     "ups",
     "card_transport",
     "scanner_a4",
+    "card_printer",
     "sensors",
     "lights",
 ]
@@ -63,6 +64,9 @@ FaultKind = Literal[
     "no_paper",
     "busy",
     "io_error",
+    "head_error",
+    "not_erased",
+    "corrupt_chunk",
     "stuck_input",
     "board_reset",
 ]

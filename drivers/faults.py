@@ -78,6 +78,14 @@ FAULTS: dict[str, dict[str, str]] = {
         "each 64 KiB of it",
         "disconnect": "the scanner leaves the bus and comes back after delay_ms (default 2,000 ms)",
     },
+    "card_printer": {
+        **WIRE,
+        "head_error": "the thermal head fails: erases and prints are refused until a reset",
+        "not_erased": "the next erase does not take: the strip keeps its image, and a print "
+        "on it is refused",
+        "corrupt_chunk": "two bits of the next image chunk flip in one bit column on the way "
+        "in: the frame's XOR misses it, the chunk's CRC-16 does not",
+    },
     "sensors": {
         **WIRE,
         "busy": "the board answers the next request with Modbus exception 06 (server busy)",

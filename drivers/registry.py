@@ -89,6 +89,12 @@ DEVICE_CLASSES = {
         simulator="drivers.scanner_a4.simulator:SaneScannerSimulator",
         suite="drivers.conformance.scanner_a4:suite",
     ),
+    "card_printer": DeviceClass(
+        "card_printer",
+        drivers={"trw": "drivers.card_printer.driver:TrwCardPrinter"},
+        simulator="drivers.card_printer.simulator:TrwPrinterSimulator",
+        suite="drivers.conformance.card_printer:suite",
+    ),
     "sensors": DeviceClass(
         "sensors",
         drivers={"modbus": "drivers.sensors.driver:ModbusSensors"},

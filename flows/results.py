@@ -124,10 +124,15 @@ class PrintJob(StepResult):
 
 
 class ChipWrite(StepResult):
-    JOURNAL = frozenset({"written", "verified", "valid_until"})
+    """`card_back`: the endorsement on the document's rewritable back too, read back
+    the same (`verified`), printed by a module that cannot read it back (`printed`),
+    or not printed there (`none`: no card printer, or the flow did not ask)."""
+
+    JOURNAL = frozenset({"written", "verified", "valid_until", "card_back"})
     written: bool
     verified: bool
     valid_until: str | None = None  # the endorsement's, YYYYMMDD
+    card_back: Literal["verified", "printed", "none"] = "none"
 
 
 class TakeBack(StepResult):

@@ -159,6 +159,9 @@ class PrintParams(Params):
 class WriteChipParams(Params):
     what: Literal["endorsement"]
     verify: bool = True
+    # the endorsement printed on the document's rewritable back too (the permit card),
+    # where the terminal has a card printer; without one, the chip alone is written
+    card_back: bool = False
     # endorsement field (kind, destination, trips) -> collected value
     data: dict[str, str] = Field(default_factory=dict)
 

@@ -67,6 +67,7 @@ def run(
         if not options.simulated:
             open_ups(config, devices)
             open_card_transport(config, devices)
+            open_card_printer(config, devices)
             open_io_boards(config, devices)
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
@@ -192,18 +193,23 @@ def _camera_frames(devices: SimulatedDevices) -> Callable[[float], object] | Non
 def _desk(
     loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatus, link: Any
 ) -> Any:
-    """The technicians' desk: the PIN's door, the devices, the log, the configuration."""
+    """The technicians' desk: the PIN's door, the devices and their media, the storage
+    slots, the log, the configuration."""
+    from kiosk.device_media import view_of
     from kiosk.maintenance import Door
     from ui.app import quit_app
     from ui.maintenance import MaintenanceDesk
 
     config = loaded.config
+    door = Door(config.maintenance)
 
-    def device_rows() -> list[dict[str, str]]:
-        return [
-            {"name": name, "state": driver.status.device.value}
-            for name, driver in devices.drivers.items()
-        ] or [{"name": d.name, "state": d.state or "configured"} for d in status.devices]
+    def device_rows() -> list[dict[str, Any]]:
+        return [view_of(name, driver).for_qml() for name, driver in devices.drivers.items()] or [
+            {"name": d.name, "state": d.state or "configured"} for d in status.devices
+        ]
+
+    def query() -> list[Any]:  # each on its driver's worker: the desk only looks
+        return [d.query_status() for d in devices.drivers.values() if hasattr(d, "query_status")]
 
     def self_test(name: str) -> str:
         driver = devices.drivers.get(name)
@@ -223,14 +229,32 @@ def _desk(
         ]
 
     return MaintenanceDesk(
-        Door(config.maintenance),
+        door,
         devices=device_rows,
+        query=query,
+        slots=_slot_desk(devices, link, door),
         self_test=self_test,
         log_file=config.logging.dir / "kiosk.jsonl" if config.logging.dir else None,
         config_lines=config_lines,
         restart=quit_app,
         camera=lambda: _camera_frames(devices),
     )
+
+
+def _slot_desk(devices: SimulatedDevices, link: Any, door: Any) -> Any:
+    """The card transport's storage slots on the desk (kiosk/slots.py), when there is a
+    transport: what each holds is kept in the terminal's database, and each change is
+    a device_event for the backend (once enrolled)."""
+    transport = devices.drivers.get("card_transport")
+    if transport is None:
+        return None
+    from kiosk.slots import SlotBook, StorageDesk
+    from ui.slot_desk import SlotDesk
+
+    sync = link.link if link is not None else None
+    book = SlotBook(link.services.outbox if link is not None else None,
+                    sync.device_event if sync is not None else None)  # fmt: skip
+    return SlotDesk(StorageDesk(transport, book), door)
 
 
 def _commissioning(
@@ -314,8 +338,8 @@ def step_services(
     parts.append(printing)
     # the retain rule on the card transport: the slip, and the technician told at once
     device_services.retain_slip = printing.retained_slip
-    if link is not None and getattr(link, "device_event", None) is not None:
-        device_services.alert = link.device_event
+    if link is not None and link.link is not None:  # enrolled: the backend is told
+        device_services.alert = link.link.device_event
     if "smartcard" in devices.drivers:
         from kiosk.steps.chip import ChipServices
 
@@ -323,9 +347,16 @@ def step_services(
         # has none yet (it belongs in the issuer's SAM), so its chip steps fail calmly
         card = devices.simulators.get("smartcard")
         key = bytes.fromhex(card.profile.issuer_key) if card is not None else None
+        card_back = None
+        if "card_printer" in devices.drivers:  # the endorsement on the permit's back too
+            from kiosk.steps.card_back import CardBackPrinting
+
+            card_back = CardBackPrinting(devices.drivers["card_printer"], city_pack_of(config),
+                                         strings)  # fmt: skip
         parts.append(ChipServices(devices.drivers["smartcard"], key, config.terminal.id, citizen,
                                   photos=photos,
-                                  transport=devices.drivers.get("card_transport")))  # fmt: skip
+                                  transport=devices.drivers.get("card_transport"),
+                                  card_back=card_back))  # fmt: skip
     if link is None:
         return ServiceChain(*parts, *([registry] if registry is not None else []))
     parts.append(link.services)
@@ -454,6 +485,25 @@ def open_card_transport(config: Any, devices: SimulatedDevices) -> Any:
     if not done.ok:
         log.error("the card transport does not answer yet: %s/%s", done.code.value, done.error)
     devices.drivers["card_transport"] = driver
+    return driver
+
+
+def open_card_printer(config: Any, devices: SimulatedDevices) -> Any:
+    """The card unit's rewrite module, when `[devices.card_printer]` is there and enabled:
+    the permit's endorsement is printed on its back too. None without one: the chip
+    alone is written."""
+    from drivers.conformance.kit import load_object
+    from drivers.registry import driver_path
+
+    section = config.devices.get("card_printer")
+    if section is None or not section.enabled:
+        return None
+    path = driver_path("card_printer", section.driver)
+    driver = load_object(path)(port=section.port or section.uri)
+    done = driver.open(section.timeout_ms / 1000).result()
+    if not done.ok:
+        log.error("the card printer does not answer yet: %s/%s", done.code.value, done.error)
+    devices.drivers["card_printer"] = driver
     return driver
 
 

@@ -50,17 +50,26 @@ class SimulatedDevices:
         return states
 
     def _couple_transport(self) -> None:
-        """The transport's read/write position is the chip reader's field: a card moved
-        there is on the simulated PC/SC reader, and leaves it when it moves on."""
-        transport, reader = self.simulators.get("card_transport"), self.simulators.get("smartcard")
-        if transport is None or reader is None:
+        """The transport's read/write position is the chip reader's field and the card
+        printer's head: a card moved there is on the simulated PC/SC reader and under
+        the rewrite head (the card itself, so its back keeps what was printed), and
+        leaves both when it moves on."""
+        transport = self.simulators.get("card_transport")
+        reader, printer = self.simulators.get("smartcard"), self.simulators.get("card_printer")
+        if transport is None or (reader is None and printer is None):
             return
 
         def moved(where: str) -> None:
             if where == "rw_position":
-                reader.place_card()
-            elif reader.inserted.is_set():
+                if reader is not None:
+                    reader.place_card()
+                if printer is not None:
+                    printer.place_card(transport.card or "card")
+                return
+            if reader is not None and reader.inserted.is_set():
                 reader.remove_card()
+            if printer is not None and printer.card is not None:
+                printer.remove_card()
 
         transport.on_position = moved
 

@@ -25,6 +25,7 @@ DEVICE_NAMES = [
     "ups",
     "card_transport",
     "scanner_a4",
+    "card_printer",
     "sensors",
     "lights",
 ]
@@ -187,6 +188,13 @@ def _console(simulator: Any, stopped: threading.Event, console: Console, device:
                 simulator.insert_card(words[1] if len(words) > 1 else "card")
             elif words[0] == "take" and hasattr(simulator, "take_card"):
                 simulator.take_card()
+            elif words[0] == "save" and hasattr(simulator, "save_png"):
+                try:  # the card printer: the card back as PNG
+                    simulator.save_png(words[1])
+                except OSError as exc:
+                    print(console.text("sim.save_failed", path=words[1], reason=exc.strerror),
+                          file=console.out, flush=True)  # fmt: skip
+                    continue
             elif words[0] == "drop":
                 threading.Thread(target=simulator.drop_link, daemon=True).start()
             elif hasattr(simulator, "console_command") and simulator.console_command(words):

@@ -85,6 +85,7 @@ def test_devices_list_and_selftest_on_simulators(pcscd_service):
         "ups",
         "card_transport",
         "scanner_a4",
+        "card_printer",
         "sensors",
         "lights",
     ]

@@ -150,6 +150,7 @@ def test_run_on_simulated_devices(tmp_path, pcscd_service):
             "ups",
             "card_transport",
             "scanner_a4",
+            "card_printer",
             "sensors",
             "lights",
         ],
