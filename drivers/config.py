@@ -25,6 +25,8 @@ DeviceName = Literal[
     "card_transport",
     "scanner_a4",
     "card_printer",
+    "sensors",
+    "lights",
 ]
 
 # What a simulator can be told to get wrong (design: Device model); which device
@@ -65,6 +67,8 @@ FaultKind = Literal[
     "head_error",
     "not_erased",
     "corrupt_chunk",
+    "stuck_input",
+    "board_reset",
 ]
 
 

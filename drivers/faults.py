@@ -86,6 +86,20 @@ FAULTS: dict[str, dict[str, str]] = {
         "corrupt_chunk": "two bits of the next image chunk flip in one bit column on the way "
         "in: the frame's XOR misses it, the chunk's CRC-16 does not",
     },
+    "sensors": {
+        **WIRE,
+        "busy": "the board answers the next request with Modbus exception 06 (server busy)",
+        "board_reset": "the board restarts on the next request: no answer, silent for a "
+        "moment, then its boot counter is one more",
+        "stuck_input": "the presence input stops following the world (a hung radar), until "
+        "`unstick`",
+    },
+    "lights": {
+        **WIRE,
+        "busy": "the board answers the next request with Modbus exception 06 (server busy)",
+        "board_reset": "the board restarts on the next request: no answer, silent for a "
+        "moment, then every light is off and its boot counter one more",
+    },
 }
 SLOW_ANSWER_MS = 2_000  # past what a driver waits for most answers (its own timeout decides)
 

@@ -95,6 +95,18 @@ DEVICE_CLASSES = {
         simulator="drivers.card_printer.simulator:TrwPrinterSimulator",
         suite="drivers.conformance.card_printer:suite",
     ),
+    "sensors": DeviceClass(
+        "sensors",
+        drivers={"modbus": "drivers.sensors.driver:ModbusSensors"},
+        simulator="drivers.sensors.simulator:SensorBoardSimulator",
+        suite="drivers.conformance.sensors:suite",
+    ),
+    "lights": DeviceClass(
+        "lights",
+        drivers={"modbus": "drivers.lights.driver:ModbusLights"},
+        simulator="drivers.lights.simulator:LightBoardSimulator",
+        suite="drivers.conformance.lights:suite",
+    ),
 }
 
 

@@ -59,6 +59,7 @@ def run(
     backend: Any = None
     link: Any = None
     power_watch: Any = None
+    booth_watch: Any = None
     power: dict[str, Any] = {}  # the power policy, once the shell is there (the heartbeat's)
     try:
         systemd.status("starting the devices and the backend link")
@@ -67,6 +68,7 @@ def run(
             open_ups(config, devices)
             open_card_transport(config, devices)
             open_card_printer(config, devices)
+            open_io_boards(config, devices)
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
         link = _backend_link(config, devices, power)
@@ -127,6 +129,7 @@ def run(
         power_watch = watch_power(kiosk.shell, devices.drivers.get("ups"), link,
                                   shutdown=simulated_poweroff if options.simulated else None,
                                   power=power)  # fmt: skip
+        booth_watch = watch_booth(kiosk.shell, devices, link, policies=power)
         return show_kiosk(
             kiosk,
             fullscreen=virtual is not None or not (options.windowed or options.screenshot),
@@ -139,6 +142,8 @@ def run(
     finally:
         if power_watch is not None:
             power_watch.stop()
+        if booth_watch is not None:
+            booth_watch.stop()
         if link is not None:
             link.stop()
         if backend is not None:
@@ -431,6 +436,10 @@ def _backend_link(
         if ups is not None:
             status, detail = heartbeat_word(ups, (power or {}).get("policy"))
             found["ups"] = DeviceReport(status=status, detail=detail[:120])
+        sensors, guard = devices.drivers.get("sensors"), (power or {}).get("guard")
+        if sensors is not None and guard is not None:  # an alarm as device_event told it
+            if guard.locked or found["sensors"].status == "online":
+                found["sensors"] = DeviceReport(status=guard.status_word())
         return found, {}
 
     try:
@@ -532,6 +541,70 @@ def watch_power(
     if power is not None:
         power["policy"] = policy
     return PowerWatch(ups, policy, shell, POLL_S if poll_s is None else poll_s).start()
+
+
+def open_io_boards(config: Any, devices: SimulatedDevices) -> None:
+    """A booth's sensor and light boards, when `[devices.sensors]` / `[devices.lights]`
+    are there and enabled (options `baudrate`, `unit`): opened and put with the
+    devices; one that does not answer yet is followed all the same."""
+    from drivers.conformance.kit import load_object
+    from drivers.registry import driver_path
+
+    for name in ("sensors", "lights"):
+        section = config.devices.get(name)
+        if section is None or not section.enabled:
+            continue
+        try:
+            options = {k: int(v) for k, v in section.options.items() if k in ("baudrate", "unit")}
+            driver = load_object(driver_path(name, section.driver))(
+                port=section.port or section.uri or "", **options
+            )
+        except (ValueError, TypeError, ImportError) as exc:  # the booth runs without it
+            log.error("[devices.%s] cannot be used: %s", name, exc)
+            continue
+        done = driver.open(section.timeout_ms / 1000).result()
+        if not done.ok:
+            log.error("the %s board does not answer yet: %s/%s", name, done.code.value, done.error)
+        devices.drivers[name] = driver
+
+
+def watch_booth(
+    shell: Any, devices: SimulatedDevices, link: Any, *, policies: dict[str, Any] | None = None
+) -> Any:
+    """With sensors, the booth's policies (kiosk/booth.py) on the touchscreen: presence
+    wakes, greets and asks a citizen gone mid-session; a door or tamper alarm locks
+    the services, tells the backend at once (`device_event`) and cancels the session,
+    until the desk's "clear the alarm". With lights, the step's slot blinks. Neither:
+    None, and nothing changes."""
+    from kiosk.booth import BoothGuard, PresencePolicy
+    from kiosk.guide_lights import GuideLights
+    from ui.booth import BoothWatch, follow_steps
+
+    sensors, lights = devices.drivers.get("sensors"), devices.drivers.get("lights")
+    if lights is not None:  # the permit goes in through the transport's slot, if there is one
+        through = {"smartcard": "card_transport"} if "card_transport" in devices.drivers else {}
+        follow_steps(shell, GuideLights(lights, through))
+    if sensors is None:
+        return None
+    sync = link.link if link is not None else None
+
+    def report(status: str, detail: str) -> None:
+        if sync is None:  # not enrolled: the heartbeat's look is all there is
+            return
+        try:
+            sync.device_event("sensors", status, detail)
+        except Exception:  # the lock must not wait on the cache
+            log.exception("the booth alarm could not be queued for the backend")
+
+    guard = BoothGuard(in_session=shell.in_session, cancel_session=shell.cancel, report=report)
+    presence = PresencePolicy(in_session=shell.in_session, approached=shell.someoneApproached,
+                              away=shell.citizenAway)  # fmt: skip
+    if policies is not None:
+        policies["guard"] = guard
+    watch = BoothWatch(sensors, guard, presence, shell)
+    if shell.desk is not None:
+        shell.desk.clear_alarm = watch.clear
+    return watch.start()
 
 
 def simulated_poweroff() -> None:

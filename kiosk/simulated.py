@@ -45,6 +45,8 @@ class SimulatedDevices:
                 },
             )
         self._couple_transport()
+        if "sensors" in self.simulators:  # whoever runs it is at the screen: no "still there?"
+            self.simulators["sensors"].approach()
         return states
 
     def _couple_transport(self) -> None:

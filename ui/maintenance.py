@@ -69,6 +69,10 @@ class MaintenanceDesk(QObject):
         self.slot_desk = slots
         if slots is not None:
             slots.changed.connect(self.changed)
+        # the booth's door/tamper alarm (kiosk/booth.py), when there are sensors: the
+        # app sets it; it answers `cleared` or why not
+        self.clear_alarm: Callable[[], str] | None = None
+        self._alarm = ""
 
     @Property(bool, notify=changed)
     def asking(self) -> bool:
@@ -174,12 +178,29 @@ class MaintenanceDesk(QObject):
         self._stop_camera()
         self._query_timer.stop()
         self._asking, self._open, self._message, self._results = False, False, "", {}
+        self._alarm = ""
         self.changed.emit()
 
     @Slot(str)
     def selfTest(self, name: str) -> None:
         if self._open:
             self._results[name] = self._self_test(name)
+            self.changed.emit()
+
+    @Property(bool, notify=changed)
+    def clearsAlarm(self) -> bool:
+        return self._open and self.clear_alarm is not None
+
+    @Property(str, notify=changed)
+    def alarmVerdict(self) -> str:
+        """What the last "clear the alarm" said (a message id), or ""."""
+        return self._alarm
+
+    @Slot()
+    def clearAlarm(self) -> None:
+        """The booth's door/tamper alarm cleared: services unlocked, if the cabinet is shut."""
+        if self._open and self.clear_alarm is not None:
+            self._alarm = f"ui.maintenance.alarm.{self.clear_alarm()}"
             self.changed.emit()
 
     @Slot()

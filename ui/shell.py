@@ -338,6 +338,13 @@ class KioskShell(QObject):
         self.sleeper.wake()
         self.visit.touched()
 
+    @Slot()
+    def citizenAway(self) -> None:
+        """A presence sensor's news (kiosk/booth.py): the citizen walked away in the
+        middle of a session; the step's "are you still there?" comes at once."""
+        if self.in_session():
+            self.driver.handle(ev.Away(self.clock()))
+
     def _sleep_changed(self) -> None:
         if self.sleeper.asleep:  # the night's dark screen says nothing, keeps no choice
             self._home_idle()

@@ -26,6 +26,8 @@ DEVICE_NAMES = [
     "card_transport",
     "scanner_a4",
     "card_printer",
+    "sensors",
+    "lights",
 ]
 
 
@@ -107,6 +109,8 @@ class SimCommand(Command):
         if output is not None:  # a printer's: what it printed, for a test to read
             console.say("sim.output", folder=output)
         console.say("sim.console")
+        if hasattr(simulator, "on_change"):  # a board that shows its state (the lights)
+            simulator.on_change = lambda line: print(line, file=console.out, flush=True)
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, even mid-readline
         try:
@@ -193,6 +197,8 @@ def _console(simulator: Any, stopped: threading.Event, console: Console, device:
                     continue
             elif words[0] == "drop":
                 threading.Thread(target=simulator.drop_link, daemon=True).start()
+            elif hasattr(simulator, "console_command") and simulator.console_command(words):
+                pass  # the I/O boards' own: approach, door open, tamper, reset, ...
             else:
                 raise ValueError(words[0])
             print("ok", file=console.out, flush=True)

@@ -23,6 +23,8 @@ DEVICES = [
     "card_transport",
     "scanner_a4",
     "card_printer",
+    "sensors",
+    "lights",
 ]
 
 

@@ -79,6 +79,13 @@ Item {
                 KButton { objectName: "button_slots"; theme: page.theme; visible: !!(page.desk && page.desk.slots); textId: "desk.slots.open"; onTapped: page.desk.slots.show() }
             }
             KButton { objectName: "button_camera_view"; theme: page.theme; textId: "ui.maintenance.camera"; onTapped: page.desk.toggleCamera() }
+            // the booth's door/tamper alarm (kiosk/booth.py): cleared once the cabinet is shut
+            Row {
+                spacing: page.theme.gap
+                visible: page.desk && page.desk.clearsAlarm
+                KButton { objectName: "button_clear_alarm"; theme: page.theme; textId: "ui.maintenance.clear_alarm"; onTapped: page.desk.clearAlarm() }
+                KText { objectName: "alarm_verdict"; theme: page.theme; width: page.width * 0.5; anchors.verticalCenter: parent.verticalCenter; text: page.desk && page.desk.alarmVerdict ? qsTrId(page.desk.alarmVerdict) : "" }
+            }
             Image {
                 objectName: "maintenance_camera"
                 visible: page.desk && page.desk.cameraFrame >= 0
