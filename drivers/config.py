@@ -25,6 +25,7 @@ DeviceName = Literal[
     "card_transport",
     "scanner_a4",
     "card_printer",
+    "signature_pad",
 ]
 
 # What a simulator can be told to get wrong (design: Device model); which device
@@ -65,6 +66,8 @@ FaultKind = Literal[
     "head_error",
     "not_erased",
     "corrupt_chunk",
+    "no_pen",
+    "out_of_range",
 ]
 
 

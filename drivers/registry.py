@@ -95,6 +95,12 @@ DEVICE_CLASSES = {
         simulator="drivers.card_printer.simulator:TrwPrinterSimulator",
         suite="drivers.conformance.card_printer:suite",
     ),
+    "signature_pad": DeviceClass(
+        "signature_pad",
+        drivers={"isdv4": "drivers.signature_pad.driver:Isdv4SignaturePad"},
+        simulator="drivers.signature_pad.simulator:Isdv4PadSimulator",
+        suite="drivers.conformance.signature_pad:suite",
+    ),
 }
 
 

@@ -151,6 +151,7 @@ def test_run_on_simulated_devices(tmp_path, pcscd_service):
             "card_transport",
             "scanner_a4",
             "card_printer",
+            "signature_pad",
         ],
         "online",
     )

@@ -23,6 +23,7 @@ DEVICES = [
     "card_transport",
     "scanner_a4",
     "card_printer",
+    "signature_pad",
 ]
 
 
