@@ -8,7 +8,8 @@ reply is the pad's identity (its firmware version and ranges), so a pad swapped
 behind the same port is noticed (`DeviceSwapped`).
 
 `capture(on_ink)` is the signature: sampling starts, every report becomes ink or a
-tap on the pad's buttons (`on_ink` hears each, on the worker's thread); 重签 clears
+tap on the pad's buttons (`on_ink` hears each, on the worker's thread, after a
+"ready" once the pad samples); 重签 clears
 the ink, 确认 ends the command with it (`Ink`, `ended_by="pad"`). The screen's own
 buttons reach a running capture through `clear()` and `confirm()`. A pen out of
 range says nothing in ISDV4, so a pad silent for `PROBE_S` is asked whether it is
@@ -198,6 +199,7 @@ class Isdv4SignaturePad(SerialDevice):
         started = time.monotonic()
         try:
             self._start(ctx)
+            on_ink(InkEvent("ready"))
             heard = time.monotonic()
             while True:
                 ask = self._next_ask()

@@ -64,10 +64,10 @@ class Ink:
 
 @dataclass(frozen=True)
 class InkEvent:
-    """News of a capture while it runs: a point of stroke `stroke`, the ink cleared,
-    or a button of the pad tapped."""
+    """News of a capture while it runs: the pad sampling (ready for the pen), a
+    point of stroke `stroke`, the ink cleared, or a button of the pad tapped."""
 
-    kind: str  # "point", "cleared", "button"
+    kind: str  # "ready", "point", "cleared", "button"
     stroke: int = -1
     point: PenPoint | None = None
     button: str = ""
