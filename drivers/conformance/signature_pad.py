@@ -184,14 +184,14 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
 
     def dead_pad() -> str:
         with bench() as (driver, sim):
-            handle = driver.capture(None, 4.6)
+            handle = driver.capture(None, 4.0)
             _sampling(sim)
             sim.faults.inject("no_answer")  # its next answer: to the driver's probe
             started = time.monotonic()
             done = handle.result()
             took = time.monotonic() - started
             expect(
-                done.code is Code.TIMEOUT and done.error == "no_answer" and took < 3.8,
+                done.code is Code.TIMEOUT and done.error == "no_answer" and took < 3.3,
                 f"a silent pad gave {done.code.value}/{done.error} after {took:.2f} s",
             )
             expect(driver.status.device is DeviceState.OFFLINE, f"status {driver.status}")
@@ -217,7 +217,7 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
         return "a swapped pad is noticed by its query reply"
 
     def cancel_capture(driver: Any) -> Any:
-        return driver.capture(None, 2.0)
+        return driver.capture(None, 1.5)
 
     checks: list[tuple[str, Callable[[], str]]] = [
         ("lifecycle", lifecycle),

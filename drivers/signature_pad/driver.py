@@ -44,7 +44,10 @@ from drivers.worker import CommandContext, CommandHandle
 SETTLE_S = 0.1  # after '0', reports already on the wire still arrive
 POLL_S = 0.1  # one wait for a report, between looks at cancel and the screen's taps
 PACKET_S = 0.2  # the rest of a report once its first byte is in (9 bytes: 2.3 ms)
-PROBE_S = 2.0  # sampling and silent this long: is the pad still there?
+PROBE_S = 1.5  # sampling and silent this long: is the pad still there?
+# nothing is in flight after a silence: the probe's stop needs no settling, and the
+# pen touching down meanwhile loses only this much of its stroke
+PROBE_SETTLE_S = 0.01
 QUERY_S = 1.0  # a query's answer inside a capture (the kernel's driver waits a second)
 UNKNOWN = {"sampling": "unknown"}
 
@@ -148,8 +151,10 @@ class Isdv4SignaturePad(SerialDevice):
         reply = self._guarded(ctx, lambda: self._control(ctx, fr.TOUCH_QUERY), UNKNOWN)
         return {**found, "touch": bool(reply[1])}
 
-    def _checked_query(self, ctx: CommandContext) -> fr.Capabilities:
-        caps = self._guarded(ctx, lambda: fr.parse_query(self._control(ctx, fr.QUERY)), UNKNOWN)
+    def _checked_query(self, ctx: CommandContext, settle_s: float = SETTLE_S) -> fr.Capabilities:
+        caps = self._guarded(
+            ctx, lambda: fr.parse_query(self._control(ctx, fr.QUERY, settle_s)), UNKNOWN
+        )
         self._identify(caps)
         return caps
 
@@ -160,13 +165,13 @@ class Isdv4SignaturePad(SerialDevice):
         self.identity, self.capabilities = identity, caps
         self._identified = self.link.opened
 
-    def _control(self, ctx: CommandContext, command: bytes) -> bytes:
+    def _control(self, ctx: CommandContext, command: bytes, settle_s: float = SETTLE_S) -> bytes:
         """Stop, forget what was in flight, send `command`, read its 11-byte reply.
         After the flush nothing else may come: any other byte is noise (a
         ProtocolError), silence a timeout, a reply cut short a ProtocolError."""
         if not self.link.is_open:
             self.link.reconnect(ctx)
-        self._stop(ctx)
+        self._stop(ctx, settle_s)
         self.link.write(command, ctx)
         first = self.link.read(1, ctx)  # silence: DeviceTimeout
         if fr.packet_length(first[0]) != fr.QUERY_LEN:
@@ -178,9 +183,9 @@ class Isdv4SignaturePad(SerialDevice):
             raise ProtocolError("the pad's answer stopped half-way", "bad_frame") from None
         return first + rest
 
-    def _stop(self, ctx: CommandContext) -> None:
+    def _stop(self, ctx: CommandContext, settle_s: float = SETTLE_S) -> None:
         self.link.write(fr.STOP, ctx)
-        if ctx.cancelled.wait(min(SETTLE_S, max(0.0, ctx.remaining()))):
+        if ctx.cancelled.wait(min(settle_s, max(0.0, ctx.remaining()))):
             ctx.check()
         self.link.drain_input()
         self._pending.clear()
@@ -301,16 +306,16 @@ class Isdv4SignaturePad(SerialDevice):
     def _probe(self, ctx: CommandContext, pen: InkAssembler) -> None:
         """Silent while sampling: a pen away from the pad, or a pad gone dead? Ask."""
         pen.lift(None)
-        self._asked(ctx)
+        self._asked(ctx, PROBE_SETTLE_S)
         self._start(ctx)
 
-    def _asked(self, ctx: CommandContext) -> fr.Capabilities:
+    def _asked(self, ctx: CommandContext, settle_s: float = SETTLE_S) -> fr.Capabilities:
         """A query inside a capture, with a deadline of its own: a pad that does not
         answer is a timeout at once (`no_answer`), not when the citizen's time is up."""
         short = CommandContext(min(ctx.deadline, time.monotonic() + QUERY_S))
         short.cancelled = ctx.cancelled
         try:
-            return self._checked_query(short)
+            return self._checked_query(short, settle_s)
         except DeviceTimeout:
             ctx.check()
             raise DeviceTimeout("the pad does not answer", "no_answer") from None

@@ -150,6 +150,11 @@ int ioctl(int fd, unsigned long request, ...) {
 }
 __attribute__((constructor)) static void lines(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 """
+# two strokes of 40 reports, every bit of x, y and pressure stirred
+SCRIPT = [
+    [(0.05 + k * 0.021, 0.1 + (k % 7) * 0.11, (k * 37 % 100) / 100, k * 7.5) for k in range(40)],
+    [(0.9 - k * 0.019, 0.95 - k * 0.02, 1.0 - k / 50, 500 + k * 7.5) for k in range(40)],
+]
 PEN_LINE = re.compile(r"^PEN\s+\d+:\s*(\d+)/\s*(\d+) \| pressure:\s*(\d+) \|.*\|(.*)\|$")
 
 
@@ -159,7 +164,9 @@ def test_linuxwacoms_debugger_decodes_our_simulator(tmp_path):
     (tmp_path / "shim.c").write_text(SHIM)
     subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "shim.so"),
                     str(tmp_path / "shim.c"), "-ldl"], check=True)  # fmt: skip
-    sim = Isdv4PadSimulator(PadProfile(speed=3.0)).start()
+    # at the pad's own rate: the debugger handles one report per read(), so reports
+    # that arrive together wait for the next byte (at three times the rate, a backlog)
+    sim = Isdv4PadSimulator(PadProfile(speed=1.0)).start()
     env = {**os.environ, "LD_PRELOAD": str(tmp_path / "shim.so")}
     tool = subprocess.Popen([debugger, "-b", "38400", sim.pts], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
@@ -168,7 +175,7 @@ def test_linuxwacoms_debugger_decodes_our_simulator(tmp_path):
         while not sim.sampling and time.monotonic() < until:  # its queries, then '1'
             time.sleep(0.02)
         assert sim.sampling, "the debugger never started the pad"
-        sim.sign("confirm").join()
+        sim.sign("confirm", strokes=SCRIPT).join()
         time.sleep(0.2)
     finally:
         tool.terminate()
@@ -182,8 +189,8 @@ def test_linuxwacoms_debugger_decodes_our_simulator(tmp_path):
     assert all(reports) and "failed to parse" not in err
     down = [(int(m[1]), int(m[2]), int(m[3])) for m in reports if m and "t" in m[4]]
     written = [p for stroke in sim.written for p in stroke]
-    assert down[: len(written)] == written  # every pen-down report, in order, as written
-    assert len(down) == len(written) + 4  # then the four of the tap on 确认
+    assert len(written) == 80 and down[: len(written)] == written  # in order, as written
+    assert {x for x, _, _ in down[len(written) :]} == {profile.x_max * 3 // 4}  # the 确认 tap
 
 
 # --- the PNG -------------------------------------------------------------------------------

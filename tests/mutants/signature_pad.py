@@ -111,9 +111,9 @@ class NoIdentityCheck(Isdv4SignaturePad):
 
 
 class TimeoutAsBadFrame(Isdv4SignaturePad):
-    def _control(self, ctx, command):
+    def _control(self, ctx, command, settle_s=pad.SETTLE_S):
         try:
-            return super()._control(ctx, command)
+            return super()._control(ctx, command, settle_s)
         except DeviceTimeout:
             raise ProtocolError("bad frame", "bad_frame") from None
 
@@ -121,10 +121,10 @@ class TimeoutAsBadFrame(Isdv4SignaturePad):
 class SkipsNoise(Isdv4SignaturePad):
     """Asks again past noise until a proper reply: noise then looks like a silent pad."""
 
-    def _control(self, ctx, command):
+    def _control(self, ctx, command, settle_s=pad.SETTLE_S):
         while True:
             try:
-                return super()._control(ctx, command)
+                return super()._control(ctx, command, settle_s)
             except ProtocolError:
                 time.sleep(0.01)
 
