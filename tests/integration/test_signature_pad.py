@@ -29,6 +29,7 @@ from drivers.signature_pad.driver import Isdv4SignaturePad
 from drivers.signature_pad.ink import Ink, PenPoint
 from drivers.signature_pad.render import render_png
 from drivers.signature_pad.simulator import Isdv4PadSimulator, PadProfile
+from kiosk.device_media import GENERIC, view_of
 
 # --- a pad played from the kernel's layout --------------------------------------------
 X_MAX, Y_MAX, P_MAX, VERSION = 20001, 13331, 1023, 0x1234  # odd low bits on purpose
@@ -99,6 +100,11 @@ def test_the_driver_reads_reports_as_the_kernel_lays_them_out():
         heard = []
         handle = driver.capture(heard.append, 5.0)
         assert device.sampling.wait(2.0)
+        until = time.monotonic() + 1.0  # the status follows the '1' on the wire
+        while driver.status.media.get("sampling") != "on" and time.monotonic() < until:
+            time.sleep(0.01)
+        desk = [line.msg.id for line in view_of("signature_pad", driver).lines]
+        assert desk == ["desk.signature_pad.sampling.on"]  # the desk has words for it
         box = int(Y_MAX * 0.75)  # the signing box; the buttons below it
         first = [(0, 0, 0), (1, 2, 1), (8191, 5461, 682), (X_MAX, box, P_MAX)]
         second = [(4097, 1023, 129), (4098, 1025, 130)]
@@ -125,6 +131,8 @@ def test_the_driver_reads_reports_as_the_kernel_lays_them_out():
         while device.sampling.is_set() and time.monotonic() < until:
             time.sleep(0.01)
         assert not device.sampling.is_set(), "the pad was left sampling"
+        desk = [line.msg.id for line in view_of("signature_pad", driver).lines]
+        assert desk == ["desk.signature_pad.sampling.off"] and GENERIC not in desk
     finally:
         driver.close()
         device.close()
