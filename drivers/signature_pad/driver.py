@@ -214,7 +214,7 @@ class Isdv4SignaturePad(SerialDevice):
                     pen.ink.ended_by = "screen"
                     return pen.ink
                 self._check(ctx, pen.ink)
-                report = self._next_report(ctx, pen, caps)
+                report = self._next_report(ctx, pen)
                 now = time.monotonic()
                 if report is None:
                     if now - heard > PROBE_S:
@@ -249,16 +249,14 @@ class Isdv4SignaturePad(SerialDevice):
             raise NoPen("nobody signed on the pad in time", "no_pen")
         ctx.check()
 
-    def _next_report(
-        self, ctx: CommandContext, pen: InkAssembler, caps: fr.Capabilities
-    ) -> fr.PenReport | None:
+    def _next_report(self, ctx: CommandContext, pen: InkAssembler) -> fr.PenReport | None:
         """The next pen report, or None after a quiet slice (or noise, skipped and
         counted as the kernel's driver does). A link that went is reopened here."""
         try:
             return self._read_report(ctx)
         except LinkLost:
             pen.lift(None)  # the stroke in progress ends where the link went
-            self._reopen(ctx, caps)
+            self._reopen(ctx)
             return None
         except ProtocolError:
             self.noise += 1
@@ -292,7 +290,7 @@ class Isdv4SignaturePad(SerialDevice):
         del self._pending[:size]
         return taken + (self.link.read(size - len(taken), ctx) if len(taken) < size else b"")
 
-    def _reopen(self, ctx: CommandContext, caps: fr.Capabilities) -> None:
+    def _reopen(self, ctx: CommandContext) -> None:
         """The link went mid-signature: back within the command's time, the pad asked
         who it is (a swap is told), sampling again."""
         try:

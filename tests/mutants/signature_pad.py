@@ -92,7 +92,7 @@ class NoResync(Isdv4SignaturePad):
 
 
 class NoReopenMidSignature(Isdv4SignaturePad):
-    def _reopen(self, ctx, caps):
+    def _reopen(self, ctx):
         raise LinkLost("the pad went away")
 
 
