@@ -27,6 +27,7 @@ DeviceName = Literal[
     "card_printer",
     "sensors",
     "lights",
+    "signature_pad",
 ]
 
 # What a simulator can be told to get wrong (design: Device model); which device
@@ -69,6 +70,8 @@ FaultKind = Literal[
     "corrupt_chunk",
     "stuck_input",
     "board_reset",
+    "no_pen",
+    "out_of_range",
 ]
 
 

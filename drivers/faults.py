@@ -100,6 +100,16 @@ FAULTS: dict[str, dict[str, str]] = {
         "board_reset": "the board restarts on the next request: no answer, silent for a "
         "moment, then every light is off and its boot counter one more",
     },
+    "signature_pad": {  # ISDV4 has no checksum: no bad_checksum
+        "no_answer": "the next answer (to a query, or a pen report) never comes",
+        "slow_answer": "the next answer or pen report comes late (delay_ms; default 2,000 ms)",
+        "dropped_link": "the USB-serial link drops and comes back as a new pty; the pad "
+        "wakes up with sampling off",
+        "garbage": "the next answer or pen report is noise of the same length",
+        "truncated": "the next answer or pen report stops half-way",
+        "no_pen": "the citizen's next signature is never written: the pen stays up",
+        "out_of_range": "the next stroke is reported beyond the ranges the pad announced",
+    },
 }
 SLOW_ANSWER_MS = 2_000  # past what a driver waits for most answers (its own timeout decides)
 

@@ -107,6 +107,12 @@ DEVICE_CLASSES = {
         simulator="drivers.lights.simulator:LightBoardSimulator",
         suite="drivers.conformance.lights:suite",
     ),
+    "signature_pad": DeviceClass(
+        "signature_pad",
+        drivers={"isdv4": "drivers.signature_pad.driver:Isdv4SignaturePad"},
+        simulator="drivers.signature_pad.simulator:Isdv4PadSimulator",
+        suite="drivers.conformance.signature_pad:suite",
+    ),
 }
 
 

@@ -42,6 +42,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "height_mm": 297.0,
         "resolution": 200,
     },
+    "sign": {
+        "signature_ref": "demo-signature",
+        "strokes": 4,
+        "duration_ms": 2900,
+        "width": 600,
+        "height": 200,
+    },
     "capture_photo": {"photo_ref": "demo-photo", "receipt_number": "DEV-TERMINAL-0000001-X"},
     "capture_fingerprints": {
         "templates": [{"finger": "right_thumb", "template": "t1", "quality": 90}]

@@ -83,6 +83,18 @@ class ScannedDocument(StepResult):
     resolution: int
 
 
+class Signature(StepResult):
+    """The signature's PNG stays with the step service for the session (personal
+    data: wiped at its end, never journalled, never logged); the result names it."""
+
+    JOURNAL = frozenset({"signature_ref", "strokes", "duration_ms", "width", "height"})
+    signature_ref: str
+    strokes: int = Field(ge=1)
+    duration_ms: int = Field(ge=0)  # from the first touch to the last lift
+    width: int = Field(ge=1)  # px of the PNG
+    height: int = Field(ge=1)
+
+
 class Photo(StepResult):
     JOURNAL = frozenset({"photo_ref", "receipt_number", "quality"})
     photo_ref: str

@@ -69,6 +69,7 @@ def run(
             open_card_transport(config, devices)
             open_card_printer(config, devices)
             open_io_boards(config, devices)
+            open_signature_pad(config, devices)
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
         link = _backend_link(config, devices, power)
@@ -333,6 +334,10 @@ def step_services(
         from kiosk.steps.scanning import DocumentScans
 
         parts.append(DocumentScans(devices.drivers))
+    if "signature_pad" in devices.drivers:
+        from kiosk.steps.signing import SignatureCapture
+
+        parts.append(SignatureCapture(devices.drivers, citizen=citizen))
     printing = PrintServices(devices.drivers, city_pack_of(config), strings, config.terminal.id,
                              issuer_keys)  # fmt: skip
     parts.append(printing)
@@ -504,6 +509,26 @@ def open_card_printer(config: Any, devices: SimulatedDevices) -> Any:
     if not done.ok:
         log.error("the card printer does not answer yet: %s/%s", done.code.value, done.error)
     devices.drivers["card_printer"] = driver
+    return driver
+
+
+def open_signature_pad(config: Any, devices: SimulatedDevices) -> Any:
+    """A terminal's signature pad, when `[devices.signature_pad]` is there and enabled
+    (options: `baudrate`, `box`): the sign step runs on it. None without one."""
+    from drivers.conformance.kit import load_object
+    from drivers.registry import driver_path
+
+    section = config.devices.get("signature_pad")
+    if section is None or not section.enabled:
+        return None
+    options = {k: v for k, v in section.options.items() if k in ("baudrate", "box")}
+    driver = load_object(driver_path("signature_pad", section.driver))(
+        port=section.port or section.uri, **options
+    )
+    done = driver.open(section.timeout_ms / 1000).result()
+    if not done.ok:
+        log.error("the signature pad does not answer yet: %s/%s", done.code.value, done.error)
+    devices.drivers["signature_pad"] = driver
     return driver
 
 

@@ -50,6 +50,7 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "bin": ("ok", "full", "unknown"),
         "transport": ("ok", "jammed", "stuck_at_gate", "unknown"),
     },
+    "signature_pad": {"sampling": ("on", "off", "unknown")},
 }
 
 # What a technician must act on: drawn in the alert colour.

@@ -93,7 +93,7 @@ class SimulatedDevices:
 class SimulatedCitizen:
     """Does at the simulated devices what a citizen does at real ones, a moment after
     the screen asks: puts the ID card down, shows a code, blinks or turns the head
-    for the face check, takes the card back."""
+    for the face check, takes the card back, signs on the pad."""
 
     def __init__(self, simulators: dict[str, Any], delay_s: float = 1.5) -> None:
         self.simulators = simulators
@@ -103,6 +103,7 @@ class SimulatedCitizen:
         card, scanner = self.simulators.get("id_card"), self.simulators.get("scanner")
         permit = self.simulators.get("smartcard")
         transport = self.simulators.get("card_transport")
+        pad = self.simulators.get("signature_pad")
         if step_type == "read_id_card" and card is not None:
             self._later(card.place_card)
         elif step_type == "read_document_chip" and transport is not None:
@@ -122,6 +123,8 @@ class SimulatedCitizen:
         elif step_type == "capture_fingerprints.finger" and "fingerprint" in self.simulators:
             pad = self.simulators["fingerprint"]
             self._later(lambda: pad.put_finger(str(params["finger"])))
+        elif step_type == "sign" and pad is not None:  # signs, then taps 确认 on the pad
+            self._later(lambda: pad.sign("confirm"))
         elif step_type == "pay" and scanner is not None:
             self._later(lambda: scanner.present(SAMPLE_CODES["payment_code"]))
         elif step_type == "scan_code" and scanner is not None:

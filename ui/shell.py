@@ -444,6 +444,14 @@ class KioskShell(QObject):
                 self.step_services.decide(choice)
 
     @Slot(str)
+    def signDecide(self, choice: str) -> None:
+        """The sign screen's taps: Sign again, Confirm (kiosk/steps/signing.py)."""
+        show = self.driver.show
+        if show is not None and show.step_type == "sign" and self.in_session():
+            if hasattr(self.step_services, "sign_decide"):
+                self.step_services.sign_decide(choice)
+
+    @Slot(str)
     def setLanguage(self, lang: str) -> None:
         self.visit.set_language(lang)
 

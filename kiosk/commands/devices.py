@@ -28,6 +28,7 @@ DEVICE_NAMES = [
     "card_printer",
     "sensors",
     "lights",
+    "signature_pad",
 ]
 
 
@@ -195,6 +196,10 @@ def _console(simulator: Any, stopped: threading.Event, console: Console, device:
                     print(console.text("sim.save_failed", path=words[1], reason=exc.strerror),
                           file=console.out, flush=True)  # fmt: skip
                     continue
+            elif words[0] == "sign" and hasattr(simulator, "sign"):
+                simulator.sign(words[1] if len(words) > 1 and words[1] != "none" else None)
+            elif words[0] == "tap" and hasattr(simulator, "tap"):
+                simulator.tap(words[1])
             elif words[0] == "drop":
                 threading.Thread(target=simulator.drop_link, daemon=True).start()
             elif hasattr(simulator, "console_command") and simulator.console_command(words):

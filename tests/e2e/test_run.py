@@ -153,6 +153,7 @@ def test_run_on_simulated_devices(tmp_path, pcscd_service):
             "card_printer",
             "sensors",
             "lights",
+            "signature_pad",
         ],
         "online",
     )

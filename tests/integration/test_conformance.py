@@ -25,6 +25,7 @@ DEVICES = [
     "card_printer",
     "sensors",
     "lights",
+    "signature_pad",
 ]
 
 
