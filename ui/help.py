@@ -80,8 +80,10 @@ class HelpDesk(QObject):
 
     @Property(bool, notify=changed)
     def needsPhone(self) -> bool:
-        """Nobody could be told, or the video call did not get through: call them."""
-        return self._state == NOT_CALLED or self._call in CALL_FAILED
+        """The phone number is shown: the video call did not get through, or without
+        one, the backend could not be told (a call under way or made says more
+        than the backend's silence)."""
+        return self._call in CALL_FAILED or (self._state == NOT_CALLED and not self._call)
 
     @Property(str, notify=changed)
     def phone(self) -> str:

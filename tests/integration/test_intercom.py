@@ -184,3 +184,23 @@ def test_the_booth_takes_no_call(room: DutyRoom) -> None:
         assert booth.state is None  # nothing was ever live on the booth
     finally:
         booth.close()
+
+
+def test_kiosk_run_sim_calls_a_duty_room_of_its_own() -> None:
+    """`make run` (kiosk run --sim, no [help] configured): 求助 really calls."""
+    from kiosk.app import help_intercom
+    from kiosk.config import load
+
+    config = load(None, env={}).config
+    assert config.help.sip_uri is None
+    intercom, duty_room = help_intercom(config, simulated=True)
+    try:
+        heard = Heard()
+        intercom.dial(heard)
+        heard.wait(CallState.TALKING)
+        (call,) = duty_room.calls
+        assert call.caller == f"sip:{config.terminal.id}@127.0.0.1"
+    finally:
+        intercom.close()
+        duty_room.stop()
+    assert help_intercom(config, simulated=False) == (None, None)  # a terminal: [help] only

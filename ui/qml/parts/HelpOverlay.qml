@@ -27,6 +27,8 @@ Rectangle {
                 objectName: "help_state"
                 theme: overlay.theme
                 width: parent.width
+                // "could not be reached" is the video call's to say when there is one
+                visible: !(overlay.desk.state === "not_called" && overlay.desk.callState !== "")
                 color: overlay.desk.state === "not_called" ? overlay.theme.alert : overlay.theme.ink
                 text: overlay.desk.state === "called"
                       ? Screens.fill(qsTrId("ui.help.called"), {"time": overlay.desk.calledAt})
