@@ -8,8 +8,9 @@ happens to calls as events, `{"event": true, "type": "CALL_RINGING", "id": ...,
 definition (D. J. Bernstein) and baresip's module source; nothing here knows about
 the help screen.
 
-The folder holds `config` and `accounts` (the SIP password: mode 0700) and nothing
-else: no recording module is ever loaded for the booth.
+The folder (mode 0700) holds `config` and an empty `accounts` and nothing else: the
+account, with its password, is made over the control link (`uanew`), and no
+recording module is ever loaded for the booth.
 """
 
 from __future__ import annotations
@@ -173,6 +174,12 @@ class Baresip:
         self._link.settimeout(None)
         threading.Thread(target=self._read, args=(self._link,), daemon=True,
                          name="baresip-ctrl").start()  # fmt: skip
+        # the account is made now, not from the accounts file: its registration's
+        # events then come to us, and the password never touches the disk
+        made = self.command("uanew", account_line(self.phone))
+        if not made.get("ok"):
+            self.stop()
+            raise SipStackError(f"baresip refused the account {self.phone.account}")
         log.info("SIP phone %s started (baresip pid %d)", self.phone.account, self._process.pid)
 
     def command(self, name: str, params: str = "", timeout_s: float = 3.0) -> dict[str, Any]:
@@ -279,7 +286,7 @@ def modules_of(phone: Phone) -> list[str]:
 
 
 def write_config(folder: Path, phone: Phone, control_port: int) -> None:
-    """baresip's `config` and `accounts`, in the phone's private folder."""
+    """baresip's `config` (and an empty `accounts`), in the phone's private folder."""
     lines = [
         "poll_method epoll",
         f"sip_listen {phone.listen}",
@@ -303,10 +310,13 @@ def write_config(folder: Path, phone: Phone, control_port: int) -> None:
         kind = "module_app" if module in apps else "module_tmp" if module == "account" else "module"
         lines.append(f"{kind} {module}.so")
     (folder / "config").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "accounts").write_text("", encoding="utf-8")  # made by `uanew` instead
+
+
+def account_line(phone: Phone) -> str:
+    """baresip's account line: `<sip:booth-17@10.20.0.5>;regint=600;auth_pass=...`."""
     params = "".join(f";{key}={value}" for key, value in phone.account_params.items())
-    accounts = folder / "accounts"
-    accounts.write_text(f"<{phone.account}>{params}\n", encoding="utf-8")
-    accounts.chmod(0o600)
+    return f"<{phone.account}>{params}"
 
 
 def _free_port(kind: socket.SocketKind) -> int:

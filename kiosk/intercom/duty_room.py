@@ -39,18 +39,21 @@ class DutyRoom:
         answer_after_s: float = 1.5,
         record_to: Path | None = None,
         tone_hz: int = 440,
+        registrar: str | None = None,
     ) -> None:
+        """`registrar` (host:port): the room registers there as duty@ and is called
+        through it; none: it is called directly on its own port."""
         self.mode: Mode = mode
         self.answer_after_s = answer_after_s
         self.port = free_udp_port()
-        self.uri = f"sip:duty@127.0.0.1:{self.port}"
+        self.uri = f"sip:duty@{registrar or f'127.0.0.1:{self.port}'}"
         self.calls: list[IncomingCall] = []
         self.events: list[Event] = []
         self.changed = threading.Condition()
         self.phone = Phone(
             account=self.uri,
             listen=f"127.0.0.1:{self.port}",
-            account_params={"regint": "0", "answermode": "manual"},
+            account_params={"regint": "60" if registrar else "0", "answermode": "manual"},
             media_address="127.0.0.1",
             audio_source=f"ausine,{tone_hz}",
             audio_player="aubridge,nil",  # no loudspeaker on a build machine
