@@ -61,6 +61,8 @@ def run(
     power_watch: Any = None
     booth_watch: Any = None
     power: dict[str, Any] = {}  # the power policy, once the shell is there (the heartbeat's)
+    intercom: Any = None
+    duty_room: Any = None
     try:
         systemd.status("starting the devices and the backend link")
         states = devices.start() if options.simulated else None
@@ -73,6 +75,7 @@ def run(
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
         link = _backend_link(config, devices, power)
+        intercom, duty_room = help_intercom(config, options.simulated)
         first_boot = needs_commissioning(config, options.simulated)
         if first_boot:
             log.warning("first boot: no identity (%s), the commissioning screen is shown",
@@ -106,6 +109,7 @@ def run(
                 journal=journal,
                 help_line=link.help_line if link is not None else None,
                 help_contacts=lambda: (city_pack().help_phone, city_pack().help_counter),
+                help_intercom=intercom,
                 receipts=receipts.next,
                 slots=config.slots.model_dump(),
                 languages=city_pack().languages,
@@ -145,6 +149,10 @@ def run(
             power_watch.stop()
         if booth_watch is not None:
             booth_watch.stop()
+        if intercom is not None:
+            intercom.close()
+        if duty_room is not None:
+            duty_room.stop()
         if link is not None:
             link.stop()
         if backend is not None:
@@ -454,6 +462,29 @@ def _backend_link(
         return None
     link.start(config.backend.heartbeat_s)
     return link
+
+
+def help_intercom(config: KioskConfig, simulated: bool) -> tuple[Any, Any]:
+    """The video call 求助 makes beside the help request (kiosk/intercom): to
+    `[help] sip_uri`; with `--sim` and none configured, to a simulated duty room on
+    loopback. Returns (intercom, the simulated room), either None; the phone starts
+    in the background, and a SIP stack that will not start only costs the call."""
+    from kiosk.intercom import Intercom, SipStackError
+
+    section, room = config.help, None
+    if section.sip_uri is None and simulated:
+        from kiosk.simulated import simulated_duty_room
+
+        try:
+            room, section = simulated_duty_room(config.terminal.id)
+        except SipStackError as exc:
+            log.error("no simulated duty room, 求助 makes no video call: %s", exc)
+            return None, None
+    if section.sip_uri is None:
+        return None, None
+    intercom = Intercom(section)
+    intercom.start()
+    return intercom, room
 
 
 def open_ups(config: Any, devices: SimulatedDevices) -> Any:

@@ -90,6 +90,30 @@ class SimulatedDevices:
         self.stop()
 
 
+def simulated_duty_room(terminal: str) -> tuple[Any, Any]:
+    """`kiosk run --sim`: a duty room on loopback that answers 求助's video call (a
+    second baresip, kiosk/intercom/duty_room.py), and the booth's `[help]` to call it
+    with a test tone and a test picture (no microphone or camera needed)."""
+    from kiosk.intercom import HelpSection
+    from kiosk.intercom.duty_room import DutyRoom
+
+    room = DutyRoom().start()
+    booth = HelpSection(
+        sip_uri=room.uri,
+        sip_account=f"sip:{terminal}@127.0.0.1",
+        sip_listen="127.0.0.1:0",
+        media_address="127.0.0.1",
+        audio_source="ausine,660",
+        audio_player="aubridge,nil",
+        video_source="fakevideo,nil",
+        video_size="160x120",
+        video_fps=5,
+        connect_timeout_s=5,
+        ring_timeout_s=20,
+    )
+    return room, booth
+
+
 class SimulatedCitizen:
     """Does at the simulated devices what a citizen does at real ones, a moment after
     the screen asks: puts the ID card down, shows a code, blinks or turns the head

@@ -478,6 +478,7 @@ class KioskShell(QObject):
         self._help = shown
         self.screenChanged.emit()
         if not shown:
+            self.help_desk.hang_up()  # the overlay closed: so is the line to the duty room
             return
         self.voice.say("ui.help.voice", self.visit.lang)
         show, engine, session = self.driver.show, self.driver.engine, self.driver.session
