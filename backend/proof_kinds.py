@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db import Citizen, Kinship
-from wire.services import ProofRequest
+from wire.services import ProofRequest, stated_relation
 
 # days a proof is valid, by kind (the default city pack's valid_days)
 VALID_DAYS = {"cr": 90, "hh": 30, "rs": 30, "kn": 90, "br": 90, "dt": 90}
@@ -70,6 +70,7 @@ def _with_relative(db: Session, citizen: Citizen, ask: ProofRequest) -> Statemen
     if relative is None:  # unknown person, no relation, or another one: the same answer
         return Statement("relation_not_on_record")
     masked = _as_printed(relative.id_number)
+    relation = stated_relation(relation, relative.id_number)
     if ask.doc_type == "kn":
         return Statement(details={
             "relation": relation, "relative_name": relative.name, "relative_id_number": masked,

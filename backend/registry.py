@@ -146,9 +146,10 @@ def seed_register(engine: Engine, today: dt.date) -> None:
             if case in DEATHS:
                 citizen.died_on = (today - dt.timedelta(days=DEATHS[case])).isoformat()
         for case, relative, relation in RELATIONS:
-            if db.get(Citizen, citizen_id(case)) is None or db.get(
-                Citizen, citizen_id(relative)
-            ) is None:
+            if (
+                db.get(Citizen, citizen_id(case)) is None
+                or db.get(Citizen, citizen_id(relative)) is None
+            ):
                 continue
             db.add(Kinship(id_number=citizen_id(case), relative=citizen_id(relative),
                            relation=relation))  # fmt: skip

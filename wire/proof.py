@@ -183,7 +183,10 @@ def _suite_of(text: str) -> crypto.Suite:
 
 def _canonical(payload: ProofPayload) -> bytes:
     return json.dumps(
-        payload.model_dump(exclude_none=True), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        payload.model_dump(exclude_none=True),
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
     ).encode()
 
 

@@ -67,6 +67,15 @@ class PhotoReply(_Model):
 # citizen says it at the screen ("parent": the other person is the holder's parent)
 Relation = Literal["parent", "child", "spouse", "sibling"]
 RELATIONS: tuple[str, ...] = get_args(Relation)
+# the relation as a proof states it (its details' `relation`): by the relative's sex,
+# the ID number's 17th digit (odd for a man), as official documents word it (系其父亲)
+_STATED = {"parent": ("father", "mother"), "child": ("son", "daughter"),
+           "sibling": ("brother", "sister"), "spouse": ("spouse", "spouse")}  # fmt: skip
+
+
+def stated_relation(relation: str, relative_id_number: str) -> str:
+    """father, mother, son, daughter, brother, sister or spouse."""
+    return _STATED[relation][int(relative_id_number[16]) % 2 == 0]
 
 
 class ProofRequest(_Model):
