@@ -67,7 +67,7 @@ def _with_relative(db: Session, citizen: Citizen, ask: ProofRequest) -> Statemen
         )
     )
     relative = db.get(Citizen, ask.relative_id_number) if relation == ask.relation else None
-    if relative is None:  # unknown person, no relation, or another one: the same answer
+    if relative is None or relation is None:  # unknown, unrelated, or another relation
         return Statement("relation_not_on_record")
     masked = _as_printed(relative.id_number)
     relation = stated_relation(relation, relative.id_number)

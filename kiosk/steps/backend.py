@@ -233,13 +233,17 @@ class BackendServices:
         return f"{prefix}{count:03d}"
 
 
+def _proof_operation(doc_type: str) -> Callable[[BackendServices, dict[str, Any]], dict[str, Any]]:
+    def operation(services: BackendServices, data: dict[str, Any]) -> dict[str, Any]:
+        return services.proof(doc_type, data)
+
+    return operation
+
+
 OPERATIONS: dict[str, Callable[[BackendServices, dict[str, Any]], dict[str, Any]]] = {
     "id_renewal_eligibility": BackendServices.renewal_eligibility,
     "endorsement_eligibility": BackendServices.endorsement_eligibility,
-    **{
-        operation: lambda services, data, kind=doc_type: services.proof(kind, data)
-        for operation, doc_type in PROOF_OPERATIONS.items()
-    },
+    **{operation: _proof_operation(doc_type) for operation, doc_type in PROOF_OPERATIONS.items()},
     "submit_id_application": BackendServices.submit_application,
     "store_photo": BackendServices.store_photo,
     "issue_queue_ticket": BackendServices.issue_queue_ticket,
