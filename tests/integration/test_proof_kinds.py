@@ -12,21 +12,16 @@ import base64
 import dataclasses
 import hashlib
 import json
-import subprocess
 from datetime import date
 
-import cv2
 import pytest
-import zxingcpp
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from drivers.document_printer.driver import CupsDocumentPrinter
-from drivers.document_printer.simulator import CupsPrinterSimulator
 from kiosk.documents.gallery import PACK, samples
 from kiosk.documents.keys import IssuingKey
 from kiosk.documents.proofs import issue, payload_of
 from kiosk.strings import catalogue
 from tests.integration.test_print_services import print_step, services
+from tests.proof_oracle import read_page, verified
 from wire import crypto
 from wire.proof import encode
 
@@ -42,45 +37,10 @@ def key():
     return IssuingKey("test-intl", suite.generate_private_key(), suite.new_mac_key())
 
 
-@pytest.fixture(scope="module")
-def a4():
-    simulator = CupsPrinterSimulator().start()
-    driver = CupsDocumentPrinter(port=simulator.address)
-    assert driver.open().result().ok
-    yield simulator, driver
-    driver.close()
-    simulator.stop()
-
-
 def collected(kind: str, code: str, details: dict[str, str]) -> dict:
     holder = SAMPLES[kind]
     return {"query.data": {"code": code, "details": details}, "read_card.name": holder.name,
             "read_card.sex": holder.sex, "read_card.id_number": holder.id_number}  # fmt: skip
-
-
-def read_qr(pdf, tmp_path) -> str:
-    png = tmp_path / "page"
-    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(png)], check=True)
-    found = zxingcpp.read_barcodes(cv2.imread(str(png) + ".png"))
-    assert [f.format for f in found] == [zxingcpp.BarcodeFormat.QRCode], found
-    return found[0].text
-
-
-def check_signature(code: str, key: IssuingKey) -> dict:
-    """KP1.<payload>.<signature>: Ed25519 over b"KP1." + payload (wire/proof.py's
-    documented format), checked here with cryptography and the published key text."""
-    prefix, body, signature = code.split(".")
-    unb64 = lambda text: base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))  # noqa: E731
-    public = Ed25519PublicKey.from_public_bytes(unb64(crypto.public_key_text(key.private.public)))
-    public.verify(unb64(signature), prefix.encode() + b"." + unb64(body))  # raises if forged
-    return json.loads(unb64(body))
-
-
-def page_text(pdf) -> str:
-    # in drawing order (the watermark's lines cross the body's on the page)
-    found = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True,
-                           text=True, check=True)  # fmt: skip
-    return "".join(found.stdout.split())  # the body wraps anywhere
 
 
 def test_a_kinship_proof_is_printed_by_its_flow_and_its_code_verifies(a4, key, tmp_path):
@@ -91,14 +51,13 @@ def test_a_kinship_proof_is_printed_by_its_flow_and_its_code_verifies(a4, key, t
                         "print_proof", collected("kinship", code, sample.details))  # fmt: skip
     assert answer["result"]["state"] == "printed", answer
     pdf = simulator.received()[-1]
-    read = read_qr(pdf, tmp_path)
+    read, text = read_page(pdf, tmp_path)
     assert read == code
-    payload = check_signature(read, key)
+    payload = verified(read, key)
     canonical = json.dumps(sample.details, ensure_ascii=False, sort_keys=True,
                            separators=(",", ":"))  # fmt: skip
     digest = hashlib.sha256(canonical.encode()).digest()[:16]
     assert payload["d"] == base64.urlsafe_b64encode(digest).decode().rstrip("=")
-    text = page_text(pdf)
     assert catalogue().text("documents.proof.kinship.title", "zh_CN") in text
     for words in WORDS:
         assert words in text, words

@@ -11,18 +11,13 @@ hold is refused with its reason on the screen and on the counter slip."""
 
 from __future__ import annotations
 
-import base64
-import json
-import subprocess
 import time
 
-import cv2
 import pytest
-import zxingcpp
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk.documents.keys import IssuingKey
 from kiosk.sim_registry import SimulatedRegistry
+from tests.proof_oracle import read_page, verified
 from tests.ui.helpers import find, on_simulated_devices, tap, texts
 from wire import crypto
 
@@ -88,26 +83,6 @@ def _shown(kiosk, step: str, action: str | list[str]) -> bool:
     return True
 
 
-def printed_code(pdf, tmp_path) -> tuple[str, str]:
-    """The QR code's text as zxing-cpp reads it off the page, and the page's words."""
-    png = tmp_path / "page"
-    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(png)], check=True)
-    found = zxingcpp.read_barcodes(cv2.imread(str(png) + ".png"))
-    assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode, found
-    words = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True,
-                           check=True).stdout  # fmt: skip
-    return found[0].text, "".join(words.split())
-
-
-def verified(code: str, key: IssuingKey) -> dict:
-    """Ed25519 over b"KP1." + payload (wire/proof.py's format), by `cryptography`."""
-    prefix, body, signature = code.split(".")
-    unb64 = lambda text: base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))  # noqa: E731
-    public = Ed25519PublicKey.from_public_bytes(unb64(crypto.public_key_text(key.private.public)))
-    public.verify(unb64(signature), prefix.encode() + b"." + unb64(body))  # raises if forged
-    return json.loads(unb64(body))
-
-
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_each_proof_is_served_and_printed_genuine(qtbot, terminal, tmp_path, kind):
     kiosk = terminal
@@ -120,8 +95,12 @@ def test_each_proof_is_served_and_printed_genuine(qtbot, terminal, tmp_path, kin
     assert [s["step"] for s in kiosk.shell.last_steps][-4:] == [
         "print_proof", "give_back", "rating", "finished"
     ]  # fmt: skip
+    # the touches (docs/touchscreen.md, README): the tile, consent, the other person's ID
+    # number on the keypad and its Next, the relation, the purpose, the stars, finish
+    typed = len(plan.get("relative", "")) + 2 if "relative" in plan else 0
+    assert kiosk.shell.last_taps == 1 + 1 + typed + 1 + 1 + 1, kiosk.shell.last_taps
     assert len(printer.received()) == before + 1
-    code, page = printed_code(printer.received()[-1], tmp_path)
+    code, page = read_page(printer.received()[-1], tmp_path)
     payload = verified(code, kiosk.issuer)
     assert payload["t"] == kind and payload["n"] == "钱**" and payload["d"]
     holder = kiosk.devices.simulators["id_card"].profile.citizen
