@@ -7,11 +7,12 @@ import pytest
 from kiosk.citypack import load_pack, parse_hours, parse_pack
 from kiosk.errors import ConfigError
 from kiosk.strings import catalogue
+from wire.proof import DOCUMENT_TYPES
 
 
 def test_the_default_pack_is_complete():
     pack = load_pack()
-    assert set(pack.documents) == {"criminal_record", "household", "residence"}
+    assert set(pack.documents) == set(DOCUMENT_TYPES.values())
     ids = catalogue().ids()
     for rules in pack.documents.values():
         assert rules.title in ids and rules.body in ids
