@@ -18,7 +18,7 @@ import pytest
 from kiosk.documents.keys import IssuingKey
 from kiosk.sim_registry import SimulatedRegistry
 from tests.proof_oracle import read_page, verified
-from tests.ui.helpers import find, on_simulated_devices, tap, texts
+from tests.ui.helpers import find, on_simulated_devices, tap, tap_service, texts
 from wire import crypto
 
 pytestmark = pytest.mark.service
@@ -51,7 +51,7 @@ def terminal(qapp, tmp_path_factory):
 
 def serve(qtbot, kiosk, flow: str, plan: dict, until: str = "finished", limit_s: float = 90):
     """From the tile to `until`, tapping as the plan says at each step that asks."""
-    tap(kiosk, f"tile_{flow}")
+    tap_service(kiosk, flow)
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "face_consent", timeout=30_000)
     tap(kiosk, "option_agree")
     acted: set[str] = set()
@@ -95,10 +95,11 @@ def test_each_proof_is_served_and_printed_genuine(qtbot, terminal, tmp_path, kin
     assert [s["step"] for s in kiosk.shell.last_steps][-4:] == [
         "print_proof", "give_back", "rating", "finished"
     ]  # fmt: skip
-    # the touches (docs/touchscreen.md, README): the tile, consent, the other person's ID
-    # number on the keypad and its Next, the relation, the purpose, the stars, finish
+    # the touches (docs/touchscreen.md, README): the proofs' tile and this one, consent,
+    # the other person's ID number on the keypad and its Next, the relation, the purpose,
+    # the stars, finish
     typed = len(plan.get("relative", "")) + 2 if "relative" in plan else 0
-    assert kiosk.shell.last_taps == 1 + 1 + typed + 1 + 1 + 1, kiosk.shell.last_taps
+    assert kiosk.shell.last_taps == 2 + 1 + typed + 1 + 1 + 1, kiosk.shell.last_taps
     assert len(printer.received()) == before + 1
     code, page = read_page(printer.received()[-1], tmp_path)
     payload = verified(code, kiosk.issuer)
