@@ -155,9 +155,15 @@ def _funnel(rows: list[_Row]) -> dict[str, Any]:
     for row in rows:
         ends[row.end][row.reason] += 1
     gave_up = Counter(row.exit_step for row in rows if row.end in GAVE_UP and row.exit_step)
+    return {"sessions": total, "steps": steps, **_ends_and_gave_up(ends, gave_up, reached)}
+
+
+def _ends_and_gave_up(
+    ends: dict[str, Counter[str]], gave_up: Counter[str], reached: dict[str, int]
+) -> dict[str, list[dict[str, Any]]]:
+    """A funnel's `ends` (each end with its reasons, most first) and `gave_up` (the exit
+    steps of those who gave up, ranked, with the rate among those that reached them)."""
     return {
-        "sessions": total,
-        "steps": steps,
         "ends": [
             {
                 "end": end,
@@ -173,8 +179,8 @@ def _funnel(rows: list[_Row]) -> dict[str, Any]:
             {
                 "step": step,
                 "count": count,
-                "reached": reached[step],
-                "rate": round(count / reached[step], 4) if reached[step] else None,
+                "reached": reached.get(step, 0),
+                "rate": round(count / reached[step], 4) if reached.get(step) else None,
             }
             for step, count in sorted(gave_up.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
@@ -355,35 +361,15 @@ def _funnel_of(counts: Counter[rollups.Key]) -> dict[str, Any]:
             ends[end][reason] += n
         elif measure == "x" and n > 0:
             gave_up[key] += n
-    return {
-        "sessions": total,
-        "steps": [
-            {"step": step, "kind": kind, "who": who, "reached": n, "share": round(n / total, 4)}
-            for step, (n, _, kind, who) in sorted(
-                reached.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0])
-            )
-        ],
-        "ends": [
-            {
-                "end": end,
-                "count": sum(reasons.values()),
-                "reasons": [
-                    {"reason": r, "count": c}
-                    for r, c in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-                ],
-            }
-            for end, reasons in sorted(ends.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-        ],
-        "gave_up": [
-            {
-                "step": step,
-                "count": n,
-                "reached": reached.get(step, (0,))[0],
-                "rate": round(n / reached[step][0], 4) if step in reached else None,
-            }
-            for step, n in sorted(gave_up.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
-    }
+    steps = [
+        {"step": step, "kind": kind, "who": who, "reached": n, "share": round(n / total, 4)}
+        for step, (n, _, kind, who) in sorted(
+            reached.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0])
+        )
+    ]
+    counts_reached = {step: found[0] for step, found in reached.items()}
+    return {"sessions": total, "steps": steps,
+            **_ends_and_gave_up(ends, gave_up, counts_reached)}  # fmt: skip
 
 
 def _spread_of(histogram: Counter[int]) -> dict[str, float | int | None]:
