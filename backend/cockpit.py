@@ -23,11 +23,14 @@ no whole day in it reads the sessions themselves, and its percentiles are exact.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query, Request, Response
@@ -36,12 +39,13 @@ from sqlalchemy.orm import Session
 
 from backend import rollups
 from backend.console import Viewer
-from backend.db import ServiceSession, SessionDay, Terminal
+from backend.db import ServiceSession, Terminal
 from backend.problems import responses
 from backend.tables import csv_answer, terminal_site
 from wire.sync import CODE, TERMINAL_ID
 
 router = APIRouter(tags=["console"])
+TEXTS = Path(__file__).with_name("console") / "texts.json"  # made from the flows (the tests)
 CST = timezone(timedelta(hours=8))
 DEFAULT_WINDOW_S = 30 * 86_400
 MAX_SESSIONS = 200_000  # read at most this many (the newest) per request
@@ -220,7 +224,6 @@ def _durations(rows: list[_Row]) -> dict[str, Any]:
 
 # -- from the roll-ups -----------------------------------------------------------
 
-_DAYS = cast(Table, SessionDay.__table__)
 _SESSIONS = cast(Table, ServiceSession.__table__)
 _COUNTED = [_SESSIONS.c[name] for name in
             ("terminal_id", "service", "ended_at", "end", "reason", "exit_step", "steps",
@@ -308,24 +311,15 @@ def _rolled(
             count(start, lo, -1)
             count(hi, end, -1)
     if whole:  # contiguous: the edges were the first and the last day
-        t = _DAYS.c
-        grouping = {"site": [t.site], "day": [t.day]}.get(by or "", [])
-        columns = [*grouping, t.service, t.measure, t.key, t.bucket]
-        query = (
-            select(*columns, func.sum(t.count))
-            .where(t.day >= min(whole), t.day <= max(whole))
-            .group_by(*columns)
-        )
-        if site is not None:
-            query = query.where(t.site == site)
-        else:
-            query = query.where(
-                t.site != rollups.FLEET if by == "site" else t.site == rollups.FLEET
-            )
-        if service is not None:
-            query = query.where(t.service == service)
-        query = query.where(t.measure.in_(list(measures)))  # the histograms: durations only
-        for row in db.execute(query):
+        # whole weeks from the weeks' roll-ups, the loose days from the days' (by day:
+        # every day from the days')
+        rows_of = site if site is not None else (
+            rollups.EVERY_SITE if by == "site" else rollups.FLEET)  # fmt: skip
+        rows = rollups.summed(min(whole), max(whole), rows_of, service, measures,
+                              by_day=by == "day")  # fmt: skip
+        grouping = [rows.c[by]] if by in ("site", "day") else []
+        columns = [*grouping, rows.c.service, rows.c.measure, rows.c.key, rows.c.bucket]
+        for row in db.execute(select(*columns, func.sum(rows.c.count)).group_by(*columns)):
             group = None
             if by == "site":
                 group = row[0]
@@ -503,3 +497,23 @@ def durations(
           s["p90"]] for g in groups for s in g["steps"]),
         "durations-steps",
     )  # fmt: skip
+
+
+# -- the citizen texts ---------------------------------------------------------------
+
+
+@functools.cache
+def texts() -> dict[str, Any]:
+    """Each service's name and each step's citizen text in Chinese and English
+    (backend/console/texts.json: made from the flows and the terminal's catalogue by
+    tests/backend/test_wall_texts.py; the backend reads neither)."""
+    found: dict[str, Any] = json.loads(TEXTS.read_text(encoding="utf-8"))
+    return found
+
+
+@router.get("/console/api/texts", responses=responses(403))
+def service_texts(who: Viewer) -> dict[str, Any]:
+    """Each service's name and each of its steps' citizen text, in Chinese (`zh_CN`)
+    and English (`en`): `{"services": {service: {zh_CN, en, steps: {step: {zh_CN,
+    en}}}}}`. A step or service not in it is shown by its id."""
+    return texts()

@@ -42,6 +42,7 @@ PATHS = {  # each service's steps in order: (step, type, who)
 GIVE_UP = [("give_back", "take_back", "machine"), ("cancelled", "done", "citizen")]
 TERMINALS = ["北京 海淀 1号机", "北京 海淀 2号机", "北京 朝阳 1号机"]
 SESSIONS = 360
+SPREAD_S = 20 * 86400  # sessions end over the last 20 days: whole weeks and loose days
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -79,7 +80,7 @@ def made_up(rng: random.Random, now: float) -> tuple[str, dict[str, Any]]:
     report = SessionReport(end=end, reason=reason, exit_step=exit_step,  # type: ignore[arg-type]
                            duration_s=round(sum(s.s for s in spent), 1), steps=spent)  # fmt: skip
     outcome = {"finished": "done", "refused": "done", "timed_out": reason}.get(end, end)
-    return service, session_ended(service, outcome, now - rng.uniform(0, 5 * 86400), report)
+    return service, session_ended(service, outcome, now - rng.uniform(0, SPREAD_S), report)
 
 
 def send(backend: LiveBackend, tmp_path: Path) -> list[dict[str, Any]]:

@@ -32,6 +32,9 @@ SCREENS = ["fleet", "hours", "services", "funnels", "times", "satisfaction", "si
 # moves a few edge pixels; a screen whose layout broke moves tens. One figure changed
 # moves about 0.1: the figures themselves are the assertions' business, not the baseline's
 TOLERANCE = 3.0
+# read when the module is collected: the suite's autouse fixture takes KIOSK* variables
+# out of each test's environment
+UPDATE = bool(os.environ.get("KIOSK_UPDATE_BASELINES"))
 
 
 @pytest.fixture
@@ -68,7 +71,7 @@ def compare(shot: Path, name: str) -> float:
     shift measured 1.5 at its best shift, 7.6 unshifted; a screen whose layout broke,
     tens)."""
     baseline = BASELINES / name
-    if os.environ.get("KIOSK_UPDATE_BASELINES"):
+    if UPDATE:
         BASELINES.mkdir(exist_ok=True)
         with Image.open(shot) as image:
             image.convert("RGB").save(baseline, optimize=True)
