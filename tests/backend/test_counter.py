@@ -22,9 +22,16 @@ from sqlalchemy.orm import Session
 from backend import rollups
 from backend.cli import main
 from backend.counter import CounterApplication
+from kiosk.sync.client import BackendClient
 from tests.backend.conftest import cells
 from tests.backend.harness import START, Backend, record
-from wire.sync import SessionReport, StepReached, session_ended
+from tests.backend.test_cockpit import made_up
+from tests.backend.test_console_browser import sign_in
+from tests.backend.test_followups_browser import press
+from tests.services import chromium
+from tests.services.backend import LiveBackend
+from tests.sync.conftest import enrol
+from wire.sync import Record, RecordBatch, SessionReport, StepReached, session_ended
 
 NAMES = ("北京 海淀 1号机", "北京 海淀 2号机", "上海 浦东 1号机")
 SITES = ("北京 海淀", "上海 浦东")
@@ -278,3 +285,62 @@ def test_the_share_is_finished_over_finished_and_counter(backend: Backend) -> No
                        ).status_code == 403  # fmt: skip
     assert json.loads(viewer.get("/console/api/share", params={"since": 5, "until": 1}).text)[
         "code"] == "bad_window"  # fmt: skip
+
+
+# -- on the console (headless Chromium) ---------------------------------------------------
+
+
+def test_an_administrator_imports_the_counter_table_on_the_console(tmp_path: Path) -> None:
+    reason = chromium.missing()
+    if reason:
+        pytest.skip(f"SERVICE UNAVAILABLE: Chromium: {reason}")
+    backend = LiveBackend(tmp_path / "backend", time.time)  # the browser's cookie: real time
+    backend.start()
+    try:
+        identity = enrol(backend, tmp_path / "t.json", "北京 海淀 1号机")
+        rng = random.Random(3)
+        sent = [made_up(rng, time.time())[1] for _ in range(60)]
+        client = BackendClient(identity)
+        client.call("POST", "/v1/records", RecordBatch(records=[
+            Record(key=f"audit-{i:04d}", kind="audit", session=f"s-{i}", created_at=b["at"], body=b)
+            for i, b in enumerate(sent)]))  # fmt: skip
+        client.close()
+        backend.console().close()  # the administrator's account
+        today = day_text(rollups.day_of(time.time()))
+        bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+        bad.write_bytes(table([(today, "北京 海淀", "id_renewal", 40),
+                               (today, "北京 西城", "id_renewal", 5)]))  # fmt: skip
+        good.write_bytes(table([(today, "北京 海淀", "id_renewal", 40)]))
+        with chromium.live_page(f"{backend.url}/console", size="1280,1400") as page:
+            sign_in(page, "chief", "a password for chief")
+            page.wait_for("Number(document.body.dataset.cockpit || 0) >= 1")
+            prompt = page.evaluate("document.querySelector('article[data-service=id_renewal] "
+                                   "tr[data-step=reason]').children[1].textContent")  # fmt: skip
+            assert prompt == "请选择办理原因"  # the citizen's text of the step
+            for upload, said in ((bad, "未导入 / nothing imported: line 3:"), (good, "已导入")):
+                chosen = page.send(
+                    "DOM.querySelector",
+                    selector="#counter-file",
+                    nodeId=page.send("DOM.getDocument")["root"]["nodeId"],
+                )
+                page.send("DOM.setFileInputFiles", files=[str(upload)], nodeId=chosen["nodeId"])
+                press(page, "#counter-import button[type=submit]")
+                page.wait_for(f"document.getElementById('counter-done').textContent"
+                              f".startsWith({json.dumps(said)})")  # fmt: skip
+            page.wait_for("document.querySelector('#share-table tr[data-service=id_renewal] "
+                          "td:nth-child(4)')?.textContent === '40'")  # fmt: skip
+            page.evaluate("document.getElementById('share-table').scrollIntoView()")
+            page.screenshot(tmp_path / "console-share.png")
+            row = page.evaluate("[...document.querySelector('#share-table tr[data-service="
+                                "id_renewal]').children].map((c) => c.textContent)")  # fmt: skip
+    finally:
+        backend.stop()
+        backend.app.state.engine.dispose()
+    finished = sum(1 for b in sent if b["flow"] == "id_renewal" and b["end"] == "finished")
+    assert finished and row == [
+        "全部 / all",
+        "身份证换领/补领 / ID card renewal or replacement",
+        str(finished),
+        "40",
+        f"{round(finished / (finished + 40) * 100)}%",
+    ]
