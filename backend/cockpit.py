@@ -13,9 +13,10 @@ Percentiles interpolate linearly between ranks (numpy's default), in Python: the
 same answer on SQLite and PostgreSQL.
 
 At scale (issue #24: a thousand terminals, 90 days) the whole days of a window are read
-from the daily roll-ups (backend/rollups.py, per site and for the fleet), summed in
-SQL; a window's partial first or last day from its sessions (or from its roll-up less
-the sessions outside the window, whichever is fewer). The percentiles are then read
+from the roll-ups (backend/rollups.py, per site and for the fleet: its whole weeks from
+the weeks', the loose days from the days'), summed in SQL; a window's partial first or
+last day from its sessions (or from its roll-up less the sessions outside the window,
+whichever is fewer). The percentiles are then read
 from histograms, within `rollups.ERROR_REL` and `ERROR_ABS` of the exact value; the
 counts stay exact. A question about one terminal, by terminal, or about a window with
 no whole day in it reads the sessions themselves, and its percentiles are exact.

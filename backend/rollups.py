@@ -24,7 +24,7 @@ Sunday, UTC+8) beside the days, added in the same transaction. A day's rows are 
 23,000 at a thousand terminals, a week's about 28,000 (the histograms' buckets are
 mostly the same ones), so a 90-day question sums 12 weeks and at most 12 loose days
 (600,000 rows) instead of 90 days (2 million): the bench's by-site durations went
-from 1.3 s to a third of that (docs/cockpit.md).
+from 1.3 s to 0.5 s (docs/cockpit.md).
 """
 
 from __future__ import annotations
