@@ -170,8 +170,7 @@
     done.textContent = answer.ok
       ? `已导入 / imported ${reply.rows} (${reply.first_day} – ${reply.last_day}), ` +
         `${reply.replaced} 条替换 / replaced`
-      : `未导入 / nothing imported: ${(reply.errors || [reply.detail || answer.statusText])
-        .slice(0, 5).join("; ")}`;
+      : `未导入 / ${reply.detail || answer.statusText}`;
     done.dataset.ok = answer.ok ? "1" : "0";
     await draw();
   });
