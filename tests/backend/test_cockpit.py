@@ -83,6 +83,22 @@ def made_up(rng: random.Random, now: float) -> tuple[str, dict[str, Any]]:
     return service, session_ended(service, outcome, now - rng.uniform(0, SPREAD_S), report)
 
 
+def one_terminal_sends(backend: LiveBackend, tmp_path: Path, count: int,
+                       seed: int) -> list[dict[str, Any]]:  # fmt: skip
+    """`count` made-up sessions' ends from one terminal at 北京 海淀, in one signed
+    batch: what it sent."""
+    identity = enrol(backend, tmp_path / "t.json", "北京 海淀 1号机")
+    rng = random.Random(seed)
+    sent = [made_up(rng, time.time())[1] for _ in range(count)]
+    client = BackendClient(identity)
+    client.call("POST", "/v1/records", RecordBatch(records=[
+        Record(key=f"audit-{i:04d}", kind="audit", session=f"s-{i}", created_at=b["at"], body=b)
+        for i, b in enumerate(sent)
+    ]))  # fmt: skip
+    client.close()
+    return sent
+
+
 def send(backend: LiveBackend, tmp_path: Path) -> list[dict[str, Any]]:
     """The sessions, from three terminals at two sites; what each terminal sent."""
     rng = random.Random(24)

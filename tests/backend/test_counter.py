@@ -22,16 +22,14 @@ from sqlalchemy.orm import Session
 from backend import rollups
 from backend.cli import main
 from backend.counter import CounterApplication
-from kiosk.sync.client import BackendClient
 from tests.backend.conftest import cells
 from tests.backend.harness import START, Backend, record
-from tests.backend.test_cockpit import made_up
+from tests.backend.test_cockpit import one_terminal_sends
 from tests.backend.test_console_browser import sign_in
 from tests.backend.test_followups_browser import press
 from tests.services import chromium
 from tests.services.backend import LiveBackend
-from tests.sync.conftest import enrol
-from wire.sync import Record, RecordBatch, SessionReport, StepReached, session_ended
+from wire.sync import SessionReport, StepReached, session_ended
 
 NAMES = ("北京 海淀 1号机", "北京 海淀 2号机", "上海 浦东 1号机")
 SITES = ("北京 海淀", "上海 浦东")
@@ -303,14 +301,7 @@ def test_an_administrator_imports_the_counter_table_on_the_console(tmp_path: Pat
     backend = LiveBackend(tmp_path / "backend", time.time)  # the browser's cookie: real time
     backend.start()
     try:
-        identity = enrol(backend, tmp_path / "t.json", "北京 海淀 1号机")
-        rng = random.Random(3)
-        sent = [made_up(rng, time.time())[1] for _ in range(60)]
-        client = BackendClient(identity)
-        client.call("POST", "/v1/records", RecordBatch(records=[
-            Record(key=f"audit-{i:04d}", kind="audit", session=f"s-{i}", created_at=b["at"], body=b)
-            for i, b in enumerate(sent)]))  # fmt: skip
-        client.close()
+        sent = one_terminal_sends(backend, tmp_path, 60, seed=3)
         backend.console().close()  # the administrator's account
         today = day_text(rollups.day_of(time.time()))
         bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"

@@ -67,25 +67,23 @@ def test_rollups_are_the_sessions_counted_once_and_the_backfill_makes_them_again
     sites = {site for (site, *_), n in ingested.items()}
     assert sites == {"", "北京 海淀", "北京 朝阳"}
 
+    migrate(engine, "downgrade", "0011")
+    assert "session_days" not in inspect(engine).get_table_names()
+    migrate(engine, "upgrade", "head")  # the backfill
+    assert stored(engine) == ingested
+    assert stored(engine, rollups.SessionWeek) == weeks
+    migrate(engine, "downgrade", "0014")
+    assert "session_weeks" not in inspect(engine).get_table_names()
+    migrate(engine, "upgrade", "head")  # 0015's backfill of the weeks, from the days
+    assert stored(engine, rollups.SessionWeek) == weeks
+
+
+def migrate(engine: Engine, direction: str, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0011")
-    assert "session_days" not in inspect(engine).get_table_names()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")  # the backfill
-    assert stored(engine) == ingested
-    assert stored(engine, rollups.SessionWeek) == weeks
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0014")
-    assert "session_weeks" not in inspect(engine).get_table_names()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")  # 0015's backfill of the weeks, from the days
-    assert stored(engine, rollups.SessionWeek) == weeks
+        getattr(command, direction)(config, revision)
 
 
 def china_day(at: float) -> str:
