@@ -43,11 +43,15 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	KIOSK_CRYPTO_DEFAULT=gm $(BIN)/python -m pytest -q --cov=flows --cov=offline_cache --cov-branch --cov-report=
+	KIOSK_CRYPTO_DEFAULT=gm $(BIN)/python -m pytest -q --cov=flows --cov=offline_cache --cov-branch --cov-report= --durations=25 \
+		--crypto-trace=$(STAMPS)/crypto-trace
 	@# The flow engine decides what a citizen is charged and given back: 95 % of its branches.
 	$(BIN)/coverage report --include='flows/engine.py' --fail-under=95
-	@# Every test again in the other crypto suite: a deployment runs in either (wire/crypto).
-	KIOSK_CRYPTO_DEFAULT=intl $(BIN)/python -m pytest -q -p no:cacheprovider
+	@# Again in the other crypto suite, as a deployment runs in either (wire/crypto): every
+	@# test that touched the suite in the first pass, or started a Python process
+	@# (tests/crypto_trace.py); the others ran the same code already.
+	KIOSK_CRYPTO_DEFAULT=intl $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 \
+		--crypto-only=$(STAMPS)/crypto-trace
 
 bench: setup
 	@set -e; for b in bench/*.py; do echo "== $$b" >&2; $(BIN)/python $$b; done

@@ -297,6 +297,23 @@ class Citizen(Base):
     state_employee: Mapped[bool] = mapped_column(Boolean, default=False)
     criminal_record: Mapped[bool] = mapped_column(Boolean, default=False)
     exit_entry_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the household register (户籍) as the proofs read it; none: not on record here
+    household_address: Mapped[str | None] = mapped_column(String(120))
+    residence_address: Mapped[str | None] = mapped_column(String(120))  # 居住登记
+    residence_since: Mapped[str | None] = mapped_column(String(10))
+    birth_place: Mapped[str | None] = mapped_column(String(120))  # 出生登记
+    birth_registered: Mapped[str | None] = mapped_column(String(10))
+    died_on: Mapped[str | None] = mapped_column(String(10))  # 死亡登记 (户口注销)
+
+
+class Kinship(Base):
+    """A relation the register knows, one row each way: `relative` is the citizen's
+    `relation` (wire/services.py RELATIONS: parent, child, spouse, sibling)."""
+
+    __tablename__ = "kinships"
+    id_number: Mapped[str] = mapped_column(ForeignKey("citizens.id_number"), primary_key=True)
+    relative: Mapped[str] = mapped_column(ForeignKey("citizens.id_number"), primary_key=True)
+    relation: Mapped[str] = mapped_column(String(8))
 
 
 class Permit(Base):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from backend.db import Citizen, Permit
+from backend.db import Citizen, Kinship, Permit
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -37,6 +37,11 @@ CITIZENS = [
     ("record", "测试有记录", "19850707", 3, {"criminal_record": True}),
     ("exit_hold", "测试限制", "19860808", 3, {"exit_entry_hold": True}),
     ("traveller", "测试旅客", "19870909", 3, {}),
+    # the register's cases for the proofs (see REGISTER below)
+    ("moved_out", "测试迁出", "19880110", 3, {}),
+    ("late_parent", "测试已故", "19550220", -2, {}),
+    ("sample_child", "测试子女", "19750606", 3, {}),
+    ("late_spouse", "测试配偶", "19480808", -1, {}),
 ]
 # The simulators' sample citizen (drivers' ID card and chip simulators), so that
 # `make run` with its embedded backend walks the flows end to end.
@@ -61,6 +66,22 @@ PERMITS = [
 ]
 
 
+# The household register: every citizen is registered here (户籍, 居住, 出生) but the one
+# who moved out; deaths registered, by case and days before the seeding; the relations,
+# each (citizen, relative, what the relative is to the citizen), stored both ways.
+HERE = "北京市东城区景山前街"
+NOT_HERE = {"moved_out"}
+DEATHS = {"late_parent": 700, "late_spouse": 400}
+RELATIONS = [
+    ("traveller", "late_parent", "parent"),
+    ("traveller", "renewal_early", "sibling"),
+    ("late_parent", "renewal_early", "child"),
+    (SAMPLE_CARD[0], "sample_child", "child"),
+    (SAMPLE_CARD[0], "late_spouse", "spouse"),
+]
+CONVERSE = {"parent": "child", "child": "parent", "spouse": "spouse", "sibling": "sibling"}
+
+
 def citizen_id(case: str) -> str:
     """The ID number of the registry's citizen for a case (tests and demos use it)."""
     if case == SAMPLE_CARD[0]:
@@ -72,10 +93,12 @@ def citizen_id(case: str) -> str:
 
 
 def seed(engine: Engine, now: float | None = None) -> None:
-    """Inserts the synthetic registry once (nothing happens on a seeded database)."""
+    """Inserts the synthetic registry once (nothing happens on a seeded database but
+    the household register it may lack)."""
     today = dt.date.fromtimestamp(now if now is not None else time.time())
     with Session(engine) as db:
         if db.scalar(select(Citizen).limit(1)) is not None:
+            seed_register(engine, today)
             return
         for case, name, _birth, years, flags in [*CITIZENS, SAMPLE_CARD]:
             db.add(
@@ -100,6 +123,43 @@ def seed(engine: Engine, now: float | None = None) -> None:
                 )
             )
         db.commit()
+    seed_register(engine, today)
+
+
+def seed_register(engine: Engine, today: dt.date) -> None:
+    """The household register beside the seeded citizens, once: a database seeded
+    before it (migration 0015) gets it at its next start."""
+    with Session(engine) as db:
+        if db.scalar(select(Kinship).limit(1)) is not None:
+            return
+        cases = [case for case, *_ in [*CITIZENS, SAMPLE_CARD]]
+        for number, case in enumerate(cases, start=1):
+            citizen = db.get(Citizen, citizen_id(case))
+            if citizen is None:  # seeded before this case existed: not in the register
+                continue
+            born = dt.date.fromisoformat(_iso(citizen.id_number[6:14]))
+            if case not in NOT_HERE:
+                citizen.household_address = citizen.residence_address = f"{HERE}{number}号"
+                citizen.residence_since = _after(born, 18).isoformat()
+                citizen.birth_place = "北京市东城区"
+                citizen.birth_registered = (born + dt.timedelta(days=20)).isoformat()
+            if case in DEATHS:
+                citizen.died_on = (today - dt.timedelta(days=DEATHS[case])).isoformat()
+        for case, relative, relation in RELATIONS:
+            if (
+                db.get(Citizen, citizen_id(case)) is None
+                or db.get(Citizen, citizen_id(relative)) is None
+            ):
+                continue
+            db.add(Kinship(id_number=citizen_id(case), relative=citizen_id(relative),
+                           relation=relation))  # fmt: skip
+            db.add(Kinship(id_number=citizen_id(relative), relative=citizen_id(case),
+                           relation=CONVERSE[relation]))  # fmt: skip
+        db.commit()
+
+
+def _iso(yyyymmdd: str) -> str:
+    return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}"
 
 
 def _after(today: dt.date, years: float) -> dt.date:

@@ -25,6 +25,7 @@ from backend.db import Citizen, Permit, PhoneOnFile, Photo, Proof, StoredRecord
 from backend.limits import source, spend_now
 from backend.lookups import mask_id, mask_permit, personal_lookup
 from backend.problems import Refused, responses
+from backend.proof_kinds import VALID_DAYS, statement
 from backend.vault import Vault, VaultError, vault_of
 from wire import proof as kp
 from wire.services import (
@@ -47,8 +48,7 @@ RENEWAL_WINDOW_DAYS = 92  # within three months of expiry, or expired
 MIN_AGE = 16
 ENDORSEMENT_INTERVAL_DAYS = 30
 PERMIT_MARGIN_DAYS = 20  # the permit must outlast the endorsement by about 20 days
-PROOFS_PER_YEAR = 3  # beyond this a reason is required
-PROOF_VALID_DAYS = 90
+PROOFS_PER_YEAR = 3  # of one kind; beyond this a reason is required
 
 
 def _today(request: Request) -> dt.date:
@@ -219,8 +219,9 @@ def _issue(request: Request, terminal: Signed, ask: ProofRequest) -> ProofReply:
         citizen = db.get(Citizen, ask.id_number)
         if citizen is None:
             return ProofReply(issued=False, reason="not_registered")
-        if ask.doc_type == "cr" and citizen.criminal_record:
-            return ProofReply(issued=False, reason="record_found")  # the counter decides
+        stated = statement(db, citizen, ask)
+        if stated.refused is not None:  # the counter decides
+            return ProofReply(issued=False, reason=stated.refused)
         this_year = db.scalar(
             select(func.count()).select_from(Proof).where(
                 # in every suite of our keys: the proofs from before a suite switch count
@@ -236,7 +237,9 @@ def _issue(request: Request, terminal: Signed, ask: ProofRequest) -> ProofReply:
             t=ask.doc_type, s=serial,
             n=kp.holder_name(citizen.name), h=holder_hmac, u=ask.use,
             i=f"{today:%Y%m%d}",
-            e=f"{today + dt.timedelta(days=PROOF_VALID_DAYS):%Y%m%d}", k=issuer.key_id,
+            e=f"{today + dt.timedelta(days=VALID_DAYS[ask.doc_type]):%Y%m%d}",
+            k=issuer.key_id,
+            d=kp.details_digest(stated.details, issuer.suite) if stated.details else None,
         )  # fmt: skip
         code = kp.encode(payload, issuer.signing_key)
         db.add(
@@ -252,8 +255,9 @@ def _issue(request: Request, terminal: Signed, ask: ProofRequest) -> ProofReply:
         )
         db.commit()
     return ProofReply(
-        issued=True, code=code, serial=payload.s, verification_code=kp.verification_code(code)
-    )
+        issued=True, code=code, serial=payload.s, verification_code=kp.verification_code(code),
+        details=stated.details,
+    )  # fmt: skip
 
 
 def check_proof(request: Request, code: str) -> ProofCheck:

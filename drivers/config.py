@@ -24,6 +24,10 @@ DeviceName = Literal[
     "ups",
     "card_transport",
     "scanner_a4",
+    "card_printer",
+    "sensors",
+    "lights",
+    "signature_pad",
 ]
 
 # What a simulator can be told to get wrong (design: Device model); which device
@@ -61,6 +65,13 @@ FaultKind = Literal[
     "no_paper",
     "busy",
     "io_error",
+    "head_error",
+    "not_erased",
+    "corrupt_chunk",
+    "stuck_input",
+    "board_reset",
+    "no_pen",
+    "out_of_range",
 ]
 
 

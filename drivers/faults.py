@@ -78,6 +78,38 @@ FAULTS: dict[str, dict[str, str]] = {
         "each 64 KiB of it",
         "disconnect": "the scanner leaves the bus and comes back after delay_ms (default 2,000 ms)",
     },
+    "card_printer": {
+        **WIRE,
+        "head_error": "the thermal head fails: erases and prints are refused until a reset",
+        "not_erased": "the next erase does not take: the strip keeps its image, and a print "
+        "on it is refused",
+        "corrupt_chunk": "two bits of the next image chunk flip in one bit column on the way "
+        "in: the frame's XOR misses it, the chunk's CRC-16 does not",
+    },
+    "sensors": {
+        **WIRE,
+        "busy": "the board answers the next request with Modbus exception 06 (server busy)",
+        "board_reset": "the board restarts on the next request: no answer, silent for a "
+        "moment, then its boot counter is one more",
+        "stuck_input": "the presence input stops following the world (a hung radar), until "
+        "`unstick`",
+    },
+    "lights": {
+        **WIRE,
+        "busy": "the board answers the next request with Modbus exception 06 (server busy)",
+        "board_reset": "the board restarts on the next request: no answer, silent for a "
+        "moment, then every light is off and its boot counter one more",
+    },
+    "signature_pad": {  # ISDV4 has no checksum: no bad_checksum
+        "no_answer": "the next answer (to a query, or a pen report) never comes",
+        "slow_answer": "the next answer or pen report comes late (delay_ms; default 2,000 ms)",
+        "dropped_link": "the USB-serial link drops and comes back as a new pty; the pad "
+        "wakes up with sampling off",
+        "garbage": "the next answer or pen report is noise of the same length",
+        "truncated": "the next answer or pen report stops half-way",
+        "no_pen": "the citizen's next signature is never written: the pen stays up",
+        "out_of_range": "the next stroke is reported beyond the ranges the pad announced",
+    },
 }
 SLOW_ANSWER_MS = 2_000  # past what a driver waits for most answers (its own timeout decides)
 

@@ -89,6 +89,30 @@ DEVICE_CLASSES = {
         simulator="drivers.scanner_a4.simulator:SaneScannerSimulator",
         suite="drivers.conformance.scanner_a4:suite",
     ),
+    "card_printer": DeviceClass(
+        "card_printer",
+        drivers={"trw": "drivers.card_printer.driver:TrwCardPrinter"},
+        simulator="drivers.card_printer.simulator:TrwPrinterSimulator",
+        suite="drivers.conformance.card_printer:suite",
+    ),
+    "sensors": DeviceClass(
+        "sensors",
+        drivers={"modbus": "drivers.sensors.driver:ModbusSensors"},
+        simulator="drivers.sensors.simulator:SensorBoardSimulator",
+        suite="drivers.conformance.sensors:suite",
+    ),
+    "lights": DeviceClass(
+        "lights",
+        drivers={"modbus": "drivers.lights.driver:ModbusLights"},
+        simulator="drivers.lights.simulator:LightBoardSimulator",
+        suite="drivers.conformance.lights:suite",
+    ),
+    "signature_pad": DeviceClass(
+        "signature_pad",
+        drivers={"isdv4": "drivers.signature_pad.driver:Isdv4SignaturePad"},
+        simulator="drivers.signature_pad.simulator:Isdv4PadSimulator",
+        suite="drivers.conformance.signature_pad:suite",
+    ),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows.events import Perform
+from kiosk.steps.backend import PROOF_OPERATIONS
 
 DELAY_S = {"backend": 1.5, "pay": 4.0, "print": 3.0, "write_chip": 3.0}
 DEFAULT_DELAY_S = 2.5
@@ -42,6 +43,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "height_mm": 297.0,
         "resolution": 200,
     },
+    "sign": {
+        "signature_ref": "demo-signature",
+        "strokes": 4,
+        "duration_ms": 2900,
+        "width": 600,
+        "height": 200,
+    },
     "capture_photo": {"photo_ref": "demo-photo", "receipt_number": "DEV-TERMINAL-0000001-X"},
     "capture_fingerprints": {
         "templates": [{"finger": "right_thumb", "template": "t1", "quality": 90}]
@@ -53,7 +61,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "take_back": {"removed": True},
 }
 # the backend's word differs by operation: a proof query answers "issued"
-BACKEND_STATUS = {"criminal_record_proof": "issued"}
+BACKEND_STATUS = dict.fromkeys(PROOF_OPERATIONS, "issued")
 
 
 class DemoServices:

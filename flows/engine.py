@@ -100,6 +100,8 @@ class FlowEngine:
                 return self._timer_fired(event)
             case ev.Extend():
                 return self._extend(event.now)
+            case ev.Away():
+                return self._away(event.now)
             case ev.Back():
                 return self._back(event.now)
             case ev.Cancel():
@@ -179,6 +181,26 @@ class FlowEngine:
             return ev.Outcome(None, [])
         self._extensions += 1
         return ev.Outcome(None, [self._show(self._current()), *self._restart_timers(now)])
+
+    def _away(self, now: float) -> ev.Outcome:
+        """The warning now, and the step's end brought forward to the warning's end;
+        once per step (a warning already shown, or a step that never warns: nothing)."""
+        step_id = self._current()
+        step = self.flow.step(step_id)
+        if self._warned or not step.warn or step.type == "done":
+            return ev.Outcome(None, [])
+        self._warned = True
+        self._tokens[WARN] += 1
+        left = self.flow.defaults.max_extensions - self._extensions
+        return ev.Outcome(
+            None,
+            [
+                ev.CancelTimer(WARN),
+                self._timer(EXPIRE, now + self.flow.defaults.warning),
+                ev.WarnTimeout(step_id, self.flow.defaults.warning, left),
+                ev.Say("flow.timeout.warning"),
+            ],
+        )
 
     # --- services and time --------------------------------------------------------
 

@@ -46,6 +46,12 @@ class Extend(Event):
 
 
 @dataclass(frozen=True)
+class Away(Event):
+    """Nobody is at the screen any more (a presence sensor): the step's "are you still
+    there?" warning now, rather than when its time is nearly up."""
+
+
+@dataclass(frozen=True)
 class StepCompleted(Event):
     """A service (device, payment, backend) finished the step it was asked to perform."""
 

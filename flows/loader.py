@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from flows.model import Flow
 from flows.rules import RuleError, parse_rule
+from flows.shapes import ShapeError, extend, where
 from flows.step_types import STEP_TYPES
 from flows.yaml_source import LineDict, SourceError, line_of, load_yaml
 from kiosk.errors import KioskError
@@ -49,8 +50,10 @@ def load_flow(path: Path, strings: Catalogue | None = None) -> Flow:
     """Read and check one flow file; raise `FlowFileError` listing every problem."""
     try:
         document = load_yaml(path)
-    except SourceError as exc:
-        raise FlowFileError([Problem(path, exc.line, exc.problem)]) from None
+        if isinstance(document, LineDict):
+            document = extend(document, path)
+    except (SourceError, ShapeError) as exc:
+        raise FlowFileError([Problem(exc.path, exc.line, exc.problem)]) from None
     if not isinstance(document, LineDict):
         raise FlowFileError(
             [
@@ -66,12 +69,12 @@ def load_flow(path: Path, strings: Catalogue | None = None) -> Flow:
     except ValidationError as exc:
         raise FlowFileError(
             [
-                Problem(path, line_of(document, loc), message)
+                Problem(*where(document, loc, path), message)
                 for loc, message in _schema_problems(exc)
             ]
         ) from None
     problems = [
-        Problem(path, line_of(document, loc), message)
+        Problem(*where(document, loc, path), message)
         for loc, message in _graph_problems(flow, strings or catalogue())
     ]
     if flow.flow != path.stem:

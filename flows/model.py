@@ -113,6 +113,9 @@ class Flow(BaseModel):
     on_cancel: str | None = None  # where Cancel goes first (e.g. give the card back)
     steps: dict[str, AnyStep] = Field(min_length=1)
     stages: list[Stage] = Field(default_factory=list)  # the progress shown; none: not shown
+    # the home screen's tile that gathers services of a kind (the proofs: a citizen looks
+    # for "a certificate" first, then which); none: a tile of its own
+    group: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")
 
     @field_validator("steps")
     @classmethod

@@ -83,6 +83,18 @@ class ScannedDocument(StepResult):
     resolution: int
 
 
+class Signature(StepResult):
+    """The signature's PNG stays with the step service for the session (personal
+    data: wiped at its end, never journalled, never logged); the result names it."""
+
+    JOURNAL = frozenset({"signature_ref", "strokes", "duration_ms", "width", "height"})
+    signature_ref: str
+    strokes: int = Field(ge=1)
+    duration_ms: int = Field(ge=0)  # from the first touch to the last lift
+    width: int = Field(ge=1)  # px of the PNG
+    height: int = Field(ge=1)
+
+
 class Photo(StepResult):
     JOURNAL = frozenset({"photo_ref", "receipt_number", "quality"})
     photo_ref: str
@@ -124,10 +136,15 @@ class PrintJob(StepResult):
 
 
 class ChipWrite(StepResult):
-    JOURNAL = frozenset({"written", "verified", "valid_until"})
+    """`card_back`: the endorsement on the document's rewritable back too, read back
+    the same (`verified`), printed by a module that cannot read it back (`printed`),
+    or not printed there (`none`: no card printer, or the flow did not ask)."""
+
+    JOURNAL = frozenset({"written", "verified", "valid_until", "card_back"})
     written: bool
     verified: bool
     valid_until: str | None = None  # the endorsement's, YYYYMMDD
+    card_back: Literal["verified", "printed", "failed", "none"] = "none"
 
 
 class TakeBack(StepResult):

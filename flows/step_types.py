@@ -108,6 +108,16 @@ class ScanDocumentParams(Params):
     mode: Literal["color", "gray"] = "color"
 
 
+class SignParams(Params):
+    """The citizen's signature on the signature pad, for an application's form."""
+
+    width: int = Field(600, ge=100, le=2400)  # px of the PNG the application takes
+    height: int = Field(200, ge=50, le=1200)
+    # the ink's path, in widths of the pad's signing box: a shorter one (a dot, a
+    # tick) is refused and the citizen asked to sign in full
+    min_length: float = Field(0.5, gt=0, le=20)
+
+
 class CapturePhotoParams(Params):
     spec: str
 
@@ -159,6 +169,9 @@ class PrintParams(Params):
 class WriteChipParams(Params):
     what: Literal["endorsement"]
     verify: bool = True
+    # the endorsement printed on the document's rewritable back too (the permit card),
+    # where the terminal has a card printer; without one, the chip alone is written
+    card_back: bool = False
     # endorsement field (kind, destination, trips) -> collected value
     data: dict[str, str] = Field(default_factory=dict)
 
@@ -239,6 +252,7 @@ STEP_TYPES: dict[str, StepType] = {
         StepType(
             "scan_document", ScanDocumentParams, r.ScannedDocument, _fixed("scanner_a4"), False
         ),
+        StepType("sign", SignParams, r.Signature, _fixed("signature_pad"), False),
         StepType("capture_photo", CapturePhotoParams, r.Photo, _fixed("camera"), False),
         StepType("verify_face", VerifyFaceParams, r.FaceMatch, _fixed("camera"), False),
         StepType(

@@ -59,16 +59,23 @@ def run(
     backend: Any = None
     link: Any = None
     power_watch: Any = None
+    booth_watch: Any = None
     power: dict[str, Any] = {}  # the power policy, once the shell is there (the heartbeat's)
+    intercom: Any = None
+    duty_room: Any = None
     try:
         systemd.status("starting the devices and the backend link")
         states = devices.start() if options.simulated else None
         if not options.simulated:
             open_ups(config, devices)
             open_card_transport(config, devices)
+            open_card_printer(config, devices)
+            open_io_boards(config, devices)
+            open_signature_pad(config, devices)
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
         link = _backend_link(config, devices, power)
+        intercom, duty_room = help_intercom(config, options.simulated)
         first_boot = needs_commissioning(config, options.simulated)
         if first_boot:
             log.warning("first boot: no identity (%s), the commissioning screen is shown",
@@ -102,6 +109,7 @@ def run(
                 journal=journal,
                 help_line=link.help_line if link is not None else None,
                 help_contacts=lambda: (city_pack().help_phone, city_pack().help_counter),
+                help_intercom=intercom,
                 receipts=receipts.next,
                 slots=config.slots.model_dump(),
                 languages=city_pack().languages,
@@ -126,6 +134,7 @@ def run(
         power_watch = watch_power(kiosk.shell, devices.drivers.get("ups"), link,
                                   shutdown=simulated_poweroff if options.simulated else None,
                                   power=power)  # fmt: skip
+        booth_watch = watch_booth(kiosk.shell, devices, link, policies=power)
         return show_kiosk(
             kiosk,
             fullscreen=virtual is not None or not (options.windowed or options.screenshot),
@@ -138,6 +147,12 @@ def run(
     finally:
         if power_watch is not None:
             power_watch.stop()
+        if booth_watch is not None:
+            booth_watch.stop()
+        if intercom is not None:
+            intercom.close()
+        if duty_room is not None:
+            duty_room.stop()
         if link is not None:
             link.stop()
         if backend is not None:
@@ -187,18 +202,23 @@ def _camera_frames(devices: SimulatedDevices) -> Callable[[float], object] | Non
 def _desk(
     loaded: LoadedConfig, devices: SimulatedDevices, status: TerminalStatus, link: Any
 ) -> Any:
-    """The technicians' desk: the PIN's door, the devices, the log, the configuration."""
+    """The technicians' desk: the PIN's door, the devices and their media, the storage
+    slots, the log, the configuration."""
+    from kiosk.device_media import view_of
     from kiosk.maintenance import Door
     from ui.app import quit_app
     from ui.maintenance import MaintenanceDesk
 
     config = loaded.config
+    door = Door(config.maintenance)
 
-    def device_rows() -> list[dict[str, str]]:
-        return [
-            {"name": name, "state": driver.status.device.value}
-            for name, driver in devices.drivers.items()
-        ] or [{"name": d.name, "state": d.state or "configured"} for d in status.devices]
+    def device_rows() -> list[dict[str, Any]]:
+        return [view_of(name, driver).for_qml() for name, driver in devices.drivers.items()] or [
+            {"name": d.name, "state": d.state or "configured"} for d in status.devices
+        ]
+
+    def query() -> list[Any]:  # each on its driver's worker: the desk only looks
+        return [d.query_status() for d in devices.drivers.values() if hasattr(d, "query_status")]
 
     def self_test(name: str) -> str:
         driver = devices.drivers.get(name)
@@ -218,14 +238,32 @@ def _desk(
         ]
 
     return MaintenanceDesk(
-        Door(config.maintenance),
+        door,
         devices=device_rows,
+        query=query,
+        slots=_slot_desk(devices, link, door),
         self_test=self_test,
         log_file=config.logging.dir / "kiosk.jsonl" if config.logging.dir else None,
         config_lines=config_lines,
         restart=quit_app,
         camera=lambda: _camera_frames(devices),
     )
+
+
+def _slot_desk(devices: SimulatedDevices, link: Any, door: Any) -> Any:
+    """The card transport's storage slots on the desk (kiosk/slots.py), when there is a
+    transport: what each holds is kept in the terminal's database, and each change is
+    a device_event for the backend (once enrolled)."""
+    transport = devices.drivers.get("card_transport")
+    if transport is None:
+        return None
+    from kiosk.slots import SlotBook, StorageDesk
+    from ui.slot_desk import SlotDesk
+
+    sync = link.link if link is not None else None
+    book = SlotBook(link.services.outbox if link is not None else None,
+                    sync.device_event if sync is not None else None)  # fmt: skip
+    return SlotDesk(StorageDesk(transport, book), door)
 
 
 def _commissioning(
@@ -304,13 +342,17 @@ def step_services(
         from kiosk.steps.scanning import DocumentScans
 
         parts.append(DocumentScans(devices.drivers))
+    if "signature_pad" in devices.drivers:
+        from kiosk.steps.signing import SignatureCapture
+
+        parts.append(SignatureCapture(devices.drivers, citizen=citizen))
     printing = PrintServices(devices.drivers, city_pack_of(config), strings, config.terminal.id,
                              issuer_keys)  # fmt: skip
     parts.append(printing)
     # the retain rule on the card transport: the slip, and the technician told at once
     device_services.retain_slip = printing.retained_slip
-    if link is not None and getattr(link, "device_event", None) is not None:
-        device_services.alert = link.device_event
+    if link is not None and link.link is not None:  # enrolled: the backend is told
+        device_services.alert = link.link.device_event
     if "smartcard" in devices.drivers:
         from kiosk.steps.chip import ChipServices
 
@@ -318,9 +360,16 @@ def step_services(
         # has none yet (it belongs in the issuer's SAM), so its chip steps fail calmly
         card = devices.simulators.get("smartcard")
         key = bytes.fromhex(card.profile.issuer_key) if card is not None else None
+        card_back = None
+        if "card_printer" in devices.drivers:  # the endorsement on the permit's back too
+            from kiosk.steps.card_back import CardBackPrinting
+
+            card_back = CardBackPrinting(devices.drivers["card_printer"], city_pack_of(config),
+                                         strings)  # fmt: skip
         parts.append(ChipServices(devices.drivers["smartcard"], key, config.terminal.id, citizen,
                                   photos=photos,
-                                  transport=devices.drivers.get("card_transport")))  # fmt: skip
+                                  transport=devices.drivers.get("card_transport"),
+                                  card_back=card_back))  # fmt: skip
     if link is None:
         return ServiceChain(*parts, *([registry] if registry is not None else []))
     parts.append(link.services)
@@ -400,6 +449,10 @@ def _backend_link(
         if ups is not None:
             status, detail = heartbeat_word(ups, (power or {}).get("policy"))
             found["ups"] = DeviceReport(status=status, detail=detail[:120])
+        sensors, guard = devices.drivers.get("sensors"), (power or {}).get("guard")
+        if sensors is not None and guard is not None:  # an alarm as device_event told it
+            if guard.locked or found["sensors"].status == "online":
+                found["sensors"] = DeviceReport(status=guard.status_word())
         return found, {}
 
     try:
@@ -409,6 +462,29 @@ def _backend_link(
         return None
     link.start(config.backend.heartbeat_s)
     return link
+
+
+def help_intercom(config: KioskConfig, simulated: bool) -> tuple[Any, Any]:
+    """The video call 求助 makes beside the help request (kiosk/intercom): to
+    `[help] sip_uri`; with `--sim` and none configured, to a simulated duty room on
+    loopback. Returns (intercom, the simulated room), either None; the phone starts
+    in the background, and a SIP stack that will not start only costs the call."""
+    from kiosk.intercom import Intercom, SipStackError
+
+    section, room = config.help, None
+    if section.sip_uri is None and simulated:
+        from kiosk.simulated import simulated_duty_room
+
+        try:
+            room, section = simulated_duty_room(config.terminal.id)
+        except SipStackError as exc:
+            log.error("no simulated duty room, 求助 makes no video call: %s", exc)
+            return None, None
+    if section.sip_uri is None:
+        return None, None
+    intercom = Intercom(section)
+    intercom.start()
+    return intercom, room
 
 
 def open_ups(config: Any, devices: SimulatedDevices) -> Any:
@@ -448,6 +524,45 @@ def open_card_transport(config: Any, devices: SimulatedDevices) -> Any:
     return driver
 
 
+def open_card_printer(config: Any, devices: SimulatedDevices) -> Any:
+    """The card unit's rewrite module, when `[devices.card_printer]` is there and enabled:
+    the permit's endorsement is printed on its back too. None without one: the chip
+    alone is written."""
+    from drivers.conformance.kit import load_object
+    from drivers.registry import driver_path
+
+    section = config.devices.get("card_printer")
+    if section is None or not section.enabled:
+        return None
+    path = driver_path("card_printer", section.driver)
+    driver = load_object(path)(port=section.port or section.uri)
+    done = driver.open(section.timeout_ms / 1000).result()
+    if not done.ok:
+        log.error("the card printer does not answer yet: %s/%s", done.code.value, done.error)
+    devices.drivers["card_printer"] = driver
+    return driver
+
+
+def open_signature_pad(config: Any, devices: SimulatedDevices) -> Any:
+    """A terminal's signature pad, when `[devices.signature_pad]` is there and enabled
+    (options: `baudrate`, `box`): the sign step runs on it. None without one."""
+    from drivers.conformance.kit import load_object
+    from drivers.registry import driver_path
+
+    section = config.devices.get("signature_pad")
+    if section is None or not section.enabled:
+        return None
+    options = {k: v for k, v in section.options.items() if k in ("baudrate", "box")}
+    driver = load_object(driver_path("signature_pad", section.driver))(
+        port=section.port or section.uri, **options
+    )
+    done = driver.open(section.timeout_ms / 1000).result()
+    if not done.ok:
+        log.error("the signature pad does not answer yet: %s/%s", done.code.value, done.error)
+    devices.drivers["signature_pad"] = driver
+    return driver
+
+
 def watch_power(
     shell: Any,
     ups: Any,
@@ -482,6 +597,70 @@ def watch_power(
     if power is not None:
         power["policy"] = policy
     return PowerWatch(ups, policy, shell, POLL_S if poll_s is None else poll_s).start()
+
+
+def open_io_boards(config: Any, devices: SimulatedDevices) -> None:
+    """A booth's sensor and light boards, when `[devices.sensors]` / `[devices.lights]`
+    are there and enabled (options `baudrate`, `unit`): opened and put with the
+    devices; one that does not answer yet is followed all the same."""
+    from drivers.conformance.kit import load_object
+    from drivers.registry import driver_path
+
+    for name in ("sensors", "lights"):
+        section = config.devices.get(name)
+        if section is None or not section.enabled:
+            continue
+        try:
+            options = {k: int(v) for k, v in section.options.items() if k in ("baudrate", "unit")}
+            driver = load_object(driver_path(name, section.driver))(
+                port=section.port or section.uri or "", **options
+            )
+        except (ValueError, TypeError, ImportError) as exc:  # the booth runs without it
+            log.error("[devices.%s] cannot be used: %s", name, exc)
+            continue
+        done = driver.open(section.timeout_ms / 1000).result()
+        if not done.ok:
+            log.error("the %s board does not answer yet: %s/%s", name, done.code.value, done.error)
+        devices.drivers[name] = driver
+
+
+def watch_booth(
+    shell: Any, devices: SimulatedDevices, link: Any, *, policies: dict[str, Any] | None = None
+) -> Any:
+    """With sensors, the booth's policies (kiosk/booth.py) on the touchscreen: presence
+    wakes, greets and asks a citizen gone mid-session; a door or tamper alarm locks
+    the services, tells the backend at once (`device_event`) and cancels the session,
+    until the desk's "clear the alarm". With lights, the step's slot blinks. Neither:
+    None, and nothing changes."""
+    from kiosk.booth import BoothGuard, PresencePolicy
+    from kiosk.guide_lights import GuideLights
+    from ui.booth import BoothWatch, follow_steps
+
+    sensors, lights = devices.drivers.get("sensors"), devices.drivers.get("lights")
+    if lights is not None:  # the permit goes in through the transport's slot, if there is one
+        through = {"smartcard": "card_transport"} if "card_transport" in devices.drivers else {}
+        follow_steps(shell, GuideLights(lights, through))
+    if sensors is None:
+        return None
+    sync = link.link if link is not None else None
+
+    def report(status: str, detail: str) -> None:
+        if sync is None:  # not enrolled: the heartbeat's look is all there is
+            return
+        try:
+            sync.device_event("sensors", status, detail)
+        except Exception:  # the lock must not wait on the cache
+            log.exception("the booth alarm could not be queued for the backend")
+
+    guard = BoothGuard(in_session=shell.in_session, cancel_session=shell.cancel, report=report)
+    presence = PresencePolicy(in_session=shell.in_session, approached=shell.someoneApproached,
+                              away=shell.citizenAway)  # fmt: skip
+    if policies is not None:
+        policies["guard"] = guard
+    watch = BoothWatch(sensors, guard, presence, shell)
+    if shell.desk is not None:
+        shell.desk.clear_alarm = watch.clear
+    return watch.start()
 
 
 def simulated_poweroff() -> None:

@@ -11,8 +11,9 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kiosk.errors import ConfigError
 from kiosk.strings import KNOWN_LANGUAGES, LOCALE_DIR
@@ -70,6 +71,56 @@ class ScreenRules(BaseModel):
         return parse_hours(self.sleep) if self.sleep is not None else None
 
 
+CardBackLine = Literal["kind", "valid_until", "trips", "office"]
+
+
+class CardBackLayout(BaseModel):
+    """The `[card_back]` table: the permit's rewritable strip and what the card printer
+    puts on it after an endorsement (kiosk/documents/card_back.py draws it). The strip's
+    size is the card's (mm) and the module's (dots): a module of another size refuses
+    the image, so a technician sees the pack does not fit the machine."""
+
+    model_config = ConfigDict(extra="forbid")
+    area_mm: tuple[float, float] = (72.0, 24.0)  # width, height
+    area_dots: tuple[int, int] = (576, 192)  # the card printer's dots over it
+    font_pt: float = Field(9.0, ge=5.0, le=24.0)  # the text's size, in points
+    line_spacing: float = Field(1.5, ge=1.0, le=3.0)  # a line's height, in font sizes
+    margin_mm: tuple[float, float] = (2.0, 1.5)  # left and top
+    lines: list[CardBackLine] = Field(default=["kind", "valid_until", "trips", "office"],
+                                      min_length=1, max_length=8)  # fmt: skip
+    office: str | None = Field(None, min_length=1, max_length=30)  # none: the pack's issuer
+
+    @property
+    def dots_per_mm(self) -> float:
+        return self.area_dots[0] / self.area_mm[0]
+
+    def dots(self, mm: float) -> int:
+        return round(mm * self.dots_per_mm)
+
+    @property
+    def font_dots(self) -> int:
+        return round(self.font_pt * 25.4 / 72 * self.dots_per_mm)
+
+    @property
+    def line_dots(self) -> int:
+        return round(self.font_dots * self.line_spacing)
+
+    @model_validator(mode="after")
+    def _fits(self) -> Self:
+        (width_mm, height_mm), (width, height) = self.area_mm, self.area_dots
+        if min(width_mm, height_mm, width, height) <= 0:
+            raise ValueError("the strip's size must be more than nothing")
+        across, down = width / width_mm, height / height_mm
+        if not 4 <= across <= 24 or abs(across - down) > 0.03 * across:
+            raise ValueError(f"{width}x{height} dots over {width_mm}x{height_mm} mm: "
+                             f"{across:.1f} by {down:.1f} dots/mm, not a printer's")  # fmt: skip
+        used = self.dots(self.margin_mm[1]) * 2 + self.line_dots * (len(self.lines) - 1)
+        if used + self.font_dots > height:
+            raise ValueError(f"{len(self.lines)} lines of {self.font_pt} pt need "
+                             f"{used + self.font_dots} dots; the strip has {height}")  # fmt: skip
+        return self
+
+
 class CityPack(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1)
@@ -83,6 +134,7 @@ class CityPack(BaseModel):
     # needs a catalogue (kiosk/locale/<code>/)
     languages: list[str] = Field(default=["zh_CN", "en"], min_length=1)
     screen: ScreenRules = ScreenRules()
+    card_back: CardBackLayout = CardBackLayout()
 
 
 def load_pack(name: str = "default", folder: Path = PACKS) -> CityPack:

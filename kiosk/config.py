@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from drivers.config import DeviceLinksSection, DeviceName, DeviceSection
 from kiosk.documents.config import ProofSection
 from kiosk.errors import ConfigError
+from kiosk.intercom.config import HelpSection
 from kiosk.maintenance import MaintenanceSection
 from kiosk.strings import Msg
 from offline_cache.config import CacheSection
@@ -198,6 +199,7 @@ class KioskConfig(BaseModel):
     slots: SlotsSection = Field(default_factory=SlotsSection)
     device_links: DeviceLinksSection = Field(default_factory=DeviceLinksSection)
     updates: UpdatesSection = Field(default_factory=UpdatesSection)
+    help: HelpSection = Field(default_factory=HelpSection)
     devices: dict[DeviceName, DeviceSection] = Field(default_factory=dict)
 
     @field_validator("devices")

@@ -10,6 +10,7 @@ and so do the hex scrypt hashes written before the suites.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable
 
@@ -50,6 +51,9 @@ class Door:
         self.clock = clock
         self.failures = 0
         self.locked_until = 0.0
+        # the desk session a right PIN opened: who did what at the desk (the audit, the
+        # storage slots' records), without naming the technician or the PIN
+        self.session: str | None = None
 
     def locked_for(self) -> float:
         return max(0.0, self.locked_until - self.clock())
@@ -64,7 +68,8 @@ class Door:
             return "locked"
         if pin_matches(pin, self.section.pin_hash):
             self.failures = 0
-            audit.warning("maintenance entered")
+            self.session = f"desk-{secrets.token_hex(3)}"
+            audit.warning("maintenance entered", extra={"desk_session": self.session})
             return "open"
         self.failures += 1
         if self.failures >= self.section.max_failures:
@@ -76,4 +81,5 @@ class Door:
         return "wrong"
 
     def leave(self) -> None:
-        audit.warning("maintenance left")
+        audit.warning("maintenance left", extra={"desk_session": self.session})
+        self.session = None

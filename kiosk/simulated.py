@@ -45,20 +45,31 @@ class SimulatedDevices:
                 },
             )
         self._couple_transport()
+        if "sensors" in self.simulators:  # whoever runs it is at the screen: no "still there?"
+            self.simulators["sensors"].approach()
         return states
 
     def _couple_transport(self) -> None:
-        """The transport's read/write position is the chip reader's field: a card moved
-        there is on the simulated PC/SC reader, and leaves it when it moves on."""
-        transport, reader = self.simulators.get("card_transport"), self.simulators.get("smartcard")
-        if transport is None or reader is None:
+        """The transport's read/write position is the chip reader's field and the card
+        printer's head: a card moved there is on the simulated PC/SC reader and under
+        the rewrite head (the card itself, so its back keeps what was printed), and
+        leaves both when it moves on."""
+        transport = self.simulators.get("card_transport")
+        reader, printer = self.simulators.get("smartcard"), self.simulators.get("card_printer")
+        if transport is None or (reader is None and printer is None):
             return
 
         def moved(where: str) -> None:
             if where == "rw_position":
-                reader.place_card()
-            elif reader.inserted.is_set():
+                if reader is not None:
+                    reader.place_card()
+                if printer is not None:
+                    printer.place_card(transport.card or "card")
+                return
+            if reader is not None and reader.inserted.is_set():
                 reader.remove_card()
+            if printer is not None and printer.card is not None:
+                printer.remove_card()
 
         transport.on_position = moved
 
@@ -79,10 +90,34 @@ class SimulatedDevices:
         self.stop()
 
 
+def simulated_duty_room(terminal: str) -> tuple[Any, Any]:
+    """`kiosk run --sim`: a duty room on loopback that answers 求助's video call (a
+    second baresip, kiosk/intercom/duty_room.py), and the booth's `[help]` to call it
+    with a test tone and a test picture (no microphone or camera needed)."""
+    from kiosk.intercom import HelpSection
+    from kiosk.intercom.duty_room import DutyRoom
+
+    room = DutyRoom().start()
+    booth = HelpSection(
+        sip_uri=room.uri,
+        sip_account=f"sip:{terminal}@127.0.0.1",
+        sip_listen="127.0.0.1:0",
+        media_address="127.0.0.1",
+        audio_source="ausine,660",
+        audio_player="aubridge,nil",
+        video_source="fakevideo,nil",
+        video_size="160x120",
+        video_fps=5,
+        connect_timeout_s=5,
+        ring_timeout_s=20,
+    )
+    return room, booth
+
+
 class SimulatedCitizen:
     """Does at the simulated devices what a citizen does at real ones, a moment after
     the screen asks: puts the ID card down, shows a code, blinks or turns the head
-    for the face check, takes the card back."""
+    for the face check, takes the card back, signs on the pad."""
 
     def __init__(self, simulators: dict[str, Any], delay_s: float = 1.5) -> None:
         self.simulators = simulators
@@ -92,6 +127,7 @@ class SimulatedCitizen:
         card, scanner = self.simulators.get("id_card"), self.simulators.get("scanner")
         permit = self.simulators.get("smartcard")
         transport = self.simulators.get("card_transport")
+        pad = self.simulators.get("signature_pad")
         if step_type == "read_id_card" and card is not None:
             self._later(card.place_card)
         elif step_type == "read_document_chip" and transport is not None:
@@ -111,6 +147,8 @@ class SimulatedCitizen:
         elif step_type == "capture_fingerprints.finger" and "fingerprint" in self.simulators:
             pad = self.simulators["fingerprint"]
             self._later(lambda: pad.put_finger(str(params["finger"])))
+        elif step_type == "sign" and pad is not None:  # signs, then taps 确认 on the pad
+            self._later(lambda: pad.sign("confirm"))
         elif step_type == "pay" and scanner is not None:
             self._later(lambda: scanner.present(SAMPLE_CODES["payment_code"]))
         elif step_type == "scan_code" and scanner is not None:

@@ -18,6 +18,7 @@ from tests.services import cups, pcscd, postgres
 from wire.crypto.suite import DEFAULT_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.crypto_trace"]  # the second pass of `make test` runs what it needs
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -30,6 +30,7 @@ from kiosk.systemd import Notifier
 from ui.camera import CameraImages
 from ui.scan_images import ScanImages
 from ui.shell import KioskShell
+from ui.signature_images import SignatureImages
 from ui.translator import CatalogueTranslator
 
 QML_DIR = Path(__file__).resolve().parent / "qml"
@@ -176,6 +177,8 @@ class Kiosk:
         self.engine.addImageProvider("camera", self.camera_images)
         self.scan_images = ScanImages()  # the scanned page's preview, from the services
         self.engine.addImageProvider("scan", self.scan_images)
+        self.signature_images = SignatureImages()  # the kept signature, from the services
+        self.engine.addImageProvider("signature", self.signature_images)
         self.shell = shell_factory(self.retranslate)
         self.shell.sessionReset.connect(forget_typing)
         # what the screens' scripts held of the citizen (a form's entries) goes now,
@@ -185,6 +188,11 @@ class Kiosk:
         self.scan_images.source = lambda ref: (
             shell.step_services.scanned(ref)
             if hasattr(shell.step_services, "scanned") and shell.in_session()
+            else None
+        )
+        self.signature_images.source = lambda ref: (
+            shell.step_services.signature(ref)
+            if hasattr(shell.step_services, "signature") and shell.in_session()
             else None
         )
         if self.shell.photo_step is not None:

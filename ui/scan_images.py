@@ -18,7 +18,9 @@ class ScanImages(QQuickImageProvider):
 
     def requestImage(self, image_id: str, size: QSize, requested: QSize) -> QImage:
         page = self.source(image_id.split("/", 1)[0])
-        image = QImage.fromData(bytes(page), "PNG") if page else QImage()
+        # PySide6 takes the format as str (bytes raise), though its stubs say bytes; named,
+        # since Qt's guessing tries other readers first and one refuses an A4 page's size
+        image = QImage.fromData(bytes(page), "PNG") if page else QImage()  # type: ignore[arg-type]
         if image.isNull():
             blank = QImage(21, 29, QImage.Format.Format_RGB888)
             blank.fill(0xFFFFFF)

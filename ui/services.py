@@ -14,6 +14,7 @@ from kiosk.backlight import Backlight
 from kiosk.citypack import ScreenRules
 from kiosk.frames import FrameGetter
 from kiosk.help_line import HelpLine
+from kiosk.intercom import Intercom
 from kiosk.strings import Catalogue
 from offline_cache.journal import Journal
 from ui.camera import CameraImages, PhotoStep
@@ -53,6 +54,7 @@ def shell_factory(
     step_services: Any = None,
     help_line: HelpLine | None = None,
     help_contacts: Callable[[], tuple[str, str]] | None = None,
+    help_intercom: Intercom | None = None,
     receipts: Callable[[], str] | None = None,
     slots: dict[str, str] | None = None,
     languages: list[str] | None = None,
@@ -65,6 +67,7 @@ def shell_factory(
     step then runs on the camera screen; without it, on the demo service).
     `help_line`: where 求助 calls (none: nobody, the phone number is shown);
     `help_contacts`: the city pack's phone number and nearest counter;
+    `help_intercom`: the video call to the duty room that 求助 also makes (none: none);
     `receipts`: the next photo receipt number; `languages`: the city pack's;
     `voice_cache`: the prompts rendered at build time (ui.voices); `slots`: where each
     device's slot is on the cabinet (config [slots]; none: the defaults);
@@ -88,7 +91,9 @@ def shell_factory(
             on_language=on_language,
             photo=PhotoStep(CameraImages(), camera or (lambda: None)),
             maintenance=maintenance() if maintenance is not None else None,
-            help_desk=HelpDesk(help_line, help_contacts) if help_contacts is not None else None,
+            help_desk=HelpDesk(help_line, help_contacts, help_intercom)
+            if help_contacts is not None
+            else None,
             receipts=receipts,
             slots=slots,
             languages=languages,

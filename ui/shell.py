@@ -119,6 +119,7 @@ class KioskShell(QObject):
         if hasattr(self.step_services, "language"):  # slips print in the citizen's language
             self.step_services.language = lambda: self.visit.lang
         self._home_taps = 0  # presses on the home screen since the last session
+        self._group = ""  # the group of services the home screen has open
         self._screen = self._rest_screen()
         self._help = False
         self._preview_flow: Flow | None = None
@@ -191,7 +192,9 @@ class KioskShell(QObject):
     @Property(bool, notify=screenChanged)
     def canGoBack(self) -> bool:
         show = self.driver.show
-        return bool(show and show.can_go_back)
+        if show is None:  # home: back from a group of services to them all
+            return bool(self._group) and self._screen == "home"
+        return bool(show.can_go_back)
 
     @Property(bool, notify=screenChanged)
     def inSession(self) -> bool:
@@ -246,16 +249,38 @@ class KioskShell(QObject):
 
     @Property(QVARIANT_LIST, notify=screenChanged)
     def serviceTiles(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": s.flow.flow,
-                "title": s.flow.title,
-                "available": (s.unavailable or paused) is None,
-                "reason": s.unavailable or paused or "",
-            }
-            for s in self.services
-            for paused in [self.paused_by()]
-        ]
+        """The home screen's tiles: a service each, but services of a group (a flow's
+        `group`) share one tile, where the first of them stands, that opens them; with
+        a group open, its services."""
+        paused = self.paused_by()
+
+        def tile(s: Any) -> dict[str, Any]:
+            return {"id": s.flow.flow, "title": s.flow.title, "icon": s.flow.flow,
+                    "group": "", "available": (s.unavailable or paused) is None,
+                    "reason": s.unavailable or paused or ""}  # fmt: skip
+
+        if self._group:
+            return [tile(s) for s in self.services if s.flow.group == self._group]
+        members: dict[str, list[Any]] = {}
+        for s in self.services:
+            members.setdefault(s.flow.group or "", []).append(s)
+        tiles: list[dict[str, Any]] = []
+        for s in self.services:
+            group = s.flow.group or ""
+            if not group or len(members[group]) == 1:
+                tiles.append(tile(s))
+            elif members[group][0] is s:
+                gathered = [tile(m) for m in members[group]]
+                usable = [t for t in gathered if t["available"]]
+                tiles.append({**gathered[0], "id": f"group_{group}", "group": group, "icon": group,
+                              "title": f"ui.home.group.{group}", "available": bool(usable),
+                              "reason": "" if usable else gathered[0]["reason"]})  # fmt: skip
+        return tiles
+
+    @Property(str, notify=screenChanged)
+    def homeGroup(self) -> str:
+        """The group of services the home screen shows ("" for all of them)."""
+        return self._group
 
     @Property(str, notify=screenChanged)
     def pausedReason(self) -> str:
@@ -338,6 +363,13 @@ class KioskShell(QObject):
         self.sleeper.wake()
         self.visit.touched()
 
+    @Slot()
+    def citizenAway(self) -> None:
+        """A presence sensor's news (kiosk/booth.py): the citizen walked away in the
+        middle of a session; the step's "are you still there?" comes at once."""
+        if self.in_session():
+            self.driver.handle(ev.Away(self.clock()))
+
     def _sleep_changed(self) -> None:
         if self.sleeper.asleep:  # the night's dark screen says nothing, keeps no choice
             self._home_idle()
@@ -387,8 +419,8 @@ class KioskShell(QObject):
             return
         if self._rest_screen() != "home":  # not commissioned yet: no citizen service
             return
-        # the tile's tap, when a finger started it (the touch count begins there)
-        taps, self._home_taps = min(self._home_taps, 1), 0
+        # the tile's tap (and the group's), when a finger started it: the count begins there
+        taps, self._home_taps = min(self._home_taps, 2 if self._group else 1), 0
         self.driver.start(service.flow, taps)
 
     @Slot("QVariant")
@@ -397,8 +429,19 @@ class KioskShell(QObject):
         if show is not None:
             self.driver.handle(ev.Answer(self.clock(), show.step_id, plain(value)))
 
+    @Slot(str)
+    def openGroup(self, group: str) -> None:
+        if not self.in_session() and any(s.flow.group == group for s in self.services):
+            self._group = group
+            self._home_taps = min(self._home_taps, 1)  # this tap; touches before it are not
+            self.screenChanged.emit()
+
     @Slot()
     def back(self) -> None:
+        if self.driver.show is None and self._group:  # home: from a group back to them all
+            self._group = ""
+            self.screenChanged.emit()
+            return
         self.driver.handle(ev.Back(self.clock()))
 
     @Slot()
@@ -437,6 +480,14 @@ class KioskShell(QObject):
                 self.step_services.decide(choice)
 
     @Slot(str)
+    def signDecide(self, choice: str) -> None:
+        """The sign screen's taps: Sign again, Confirm (kiosk/steps/signing.py)."""
+        show = self.driver.show
+        if show is not None and show.step_type == "sign" and self.in_session():
+            if hasattr(self.step_services, "sign_decide"):
+                self.step_services.sign_decide(choice)
+
+    @Slot(str)
     def setLanguage(self, lang: str) -> None:
         self.visit.set_language(lang)
 
@@ -463,6 +514,7 @@ class KioskShell(QObject):
         self._help = shown
         self.screenChanged.emit()
         if not shown:
+            self.help_desk.hang_up()  # the overlay closed: so is the line to the duty room
             return
         self.voice.say("ui.help.voice", self.visit.lang)
         show, engine, session = self.driver.show, self.driver.engine, self.driver.session
@@ -520,6 +572,7 @@ class KioskShell(QObject):
         """Nothing of the citizen stays: the screens, the session, the timers."""
         self.driver.wipe()
         self._help = False
+        self._group = ""
         self.help_desk.forget()
         self._preview_values = []
         self._preview_flow = None
@@ -534,6 +587,7 @@ class KioskShell(QObject):
     def _home_idle(self) -> None:
         if not self.in_session() and self._screen == "home" and not self.closed:
             self._help = False
+            self._group = ""
             self.visit.greeted = False  # whoever comes next is greeted
             self.help_desk.forget()
             self.visit.reset()

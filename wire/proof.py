@@ -36,7 +36,10 @@ SUITES = {prefix: name for name, prefix in PREFIXES.items()}
 PREFIX = PREFIXES["intl"]  # the prefix of before the suites
 NOT_A_CODE = "KP1.<payload>.<signature>, or KP1-GM.…"  # what a code looks like, for errors
 
-DOCUMENT_TYPES = {"cr": "criminal_record", "hh": "household", "rs": "residence"}
+# the kinds of proof, by the code's short name: 无犯罪记录, 户籍, 居住, 亲属关系, 出生登记,
+# 死亡登记 (the last two the registrations in the household register)
+DOCUMENT_TYPES = {"cr": "criminal_record", "hh": "household", "rs": "residence",
+                  "kn": "kinship", "br": "birth", "dt": "death"}  # fmt: skip
 
 
 class ProofPayload(BaseModel):
@@ -45,7 +48,7 @@ class ProofPayload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     v: int = Field(1, description="format version")
-    t: str = Field(pattern="^(cr|hh|rs)$", description="document type, DOCUMENT_TYPES")
+    t: str = Field(pattern=f"^({'|'.join(DOCUMENT_TYPES)})$", description="DOCUMENT_TYPES")
     s: str = Field(pattern=r"^[A-Z0-9-]{6,32}$", description="serial number")
     n: str = Field(max_length=40, description="holder's name, masked (first character)")
     h: str = Field(pattern=r"^[A-Za-z0-9_-]{22}$", description="HMAC of the ID number, 16 bytes")
@@ -54,6 +57,11 @@ class ProofPayload(BaseModel):
     e: str = Field(pattern=r"^\d{8}$", description="valid until, YYYYMMDD")
     k: str = Field(pattern=r"^[a-z0-9-]{1,32}$", description="issuer key id")
     c: int = Field(1, ge=1, le=99, description="print counter")
+    # absent on proofs that state nothing beyond the holder (and on every code printed
+    # before it existed: the canonical form leaves an absent field out)
+    d: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{22}$", description="digest of the stated details"
+    )
 
     @property
     def issued(self) -> date:
@@ -89,6 +97,15 @@ def holder_name(name: str) -> str:
 def id_number_hmac(hmac_key: bytes, id_number: str, suite: crypto.Suite) -> str:
     """`h`: the suite's HMAC of the ID number, cut to 16 bytes."""
     return _b64(suite.mac(hmac_key, id_number.strip().upper().encode())[:16])
+
+
+def details_digest(details: Mapping[str, str], suite: crypto.Suite) -> str:
+    """`d`: the suite's digest of what the proof states beyond the holder (an address,
+    a relation, a date: the backend's record, as codes and plain values), cut to 16
+    bytes. The signature covers it, so a printer can check the details it was handed
+    belong to the code, and a verifier holding the paper can check what it states."""
+    body = json.dumps(dict(details), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _b64(suite.digest(body.encode())[:16])
 
 
 def encode(payload: ProofPayload, signing_key: crypto.PrivateKey) -> str:
@@ -166,7 +183,10 @@ def _suite_of(text: str) -> crypto.Suite:
 
 def _canonical(payload: ProofPayload) -> bytes:
     return json.dumps(
-        payload.model_dump(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        payload.model_dump(exclude_none=True),
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
     ).encode()
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wire.sync import TEXT
 
@@ -63,11 +63,42 @@ class PhotoReply(_Model):
     stored_at: float
 
 
+# what the other person a kinship or death proof names is to the holder, as the
+# citizen says it at the screen ("parent": the other person is the holder's parent)
+Relation = Literal["parent", "child", "spouse", "sibling"]
+RELATIONS: tuple[str, ...] = get_args(Relation)
+# the relation as a proof states it (its details' `relation`): by the relative's sex,
+# the ID number's 17th digit (odd for a man), as official documents word it (系其父亲)
+_STATED = {"parent": ("father", "mother"), "child": ("son", "daughter"),
+           "sibling": ("brother", "sister"), "spouse": ("spouse", "spouse")}  # fmt: skip
+
+
+def stated_relation(relation: str, relative_id_number: str) -> str:
+    """father, mother, son, daughter, brother, sister or spouse."""
+    return _STATED[relation][int(relative_id_number[16]) % 2 == 0]
+
+
 class ProofRequest(_Model):
     id_number: str = Field(pattern=ID_NUMBER)
-    doc_type: Literal["cr", "hh", "rs"]
+    doc_type: Literal["cr", "hh", "rs", "kn", "br", "dt"]
     use: str = Field(min_length=1, max_length=40, description="the permitted use")
     reason: str = Field("", max_length=80, description="needed past three a year")
+    # kinship (kn) and death (dt) proofs only: the other person, and the relation
+    relative_id_number: str | None = Field(
+        None, pattern=ID_NUMBER, exclude_if=lambda value: value is None
+    )
+    relation: Relation | None = Field(None, exclude_if=lambda value: value is None)
+
+    @model_validator(mode="after")
+    def _relative_for_kinship_and_death_only(self) -> ProofRequest:
+        named = (self.relative_id_number, self.relation)
+        if self.doc_type in ("kn", "dt") and None in named:
+            raise ValueError("a kinship or death proof needs relative_id_number and relation")
+        if self.doc_type not in ("kn", "dt") and named != (None, None):
+            raise ValueError("only a kinship or death proof names a relative")
+        if self.relative_id_number == self.id_number:
+            raise ValueError("the relative is another person than the holder")
+        return self
 
 
 class ProofReply(_Model):
@@ -76,6 +107,13 @@ class ProofReply(_Model):
     code: str | None = Field(None, description="the signed KP1 code for the QR")
     serial: str | None = None
     verification_code: str | None = None
+    details: dict[str, str] = Field(
+        default_factory=dict,
+        # absent when empty: what terminals from before this field read (extras forbidden)
+        exclude_if=lambda value: not value,
+        description="what the proof states beyond the holder (address, relation, dates), "
+        "as codes and plain values; the code's `d` is their digest (wire/proof.py)",
+    )
 
 
 class ProofCheck(_Model):

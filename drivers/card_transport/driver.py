@@ -182,6 +182,12 @@ class CrtCardTransport(SerialDevice):
         """The card inside into storage slot `slot` (staff loading documents)."""
         return self.worker.submit("load", lambda c: self._storage(c, fr.LOAD, slot), timeout_s)
 
+    def empty_bin(self, timeout_s: float = 3.0) -> CommandHandle:
+        """A technician took the retained cards out: the bin's count back to zero."""
+        return self.worker.submit("empty_bin",
+                                  lambda c: self._plain(c, fr.STORAGE, fr.BIN_EMPTIED),
+                                  timeout_s)  # fmt: skip
+
     # --- on the worker ----------------------------------------------------------------
 
     def _open(self, ctx: CommandContext) -> dict[str, Any]:
@@ -248,9 +254,21 @@ class CrtCardTransport(SerialDevice):
             while self._poll(ctx)["card"] not in ("inside", "rw_position"):
                 self._nap(ctx, "no card was inserted")
         finally:
+            # the slot shut again however the wait ended, or the next card pushed in
+            # is drawn in with nobody waiting; a cancelled or spent wait on a short
+            # deadline of its own
             if not ctx.cancelled.is_set() and ctx.remaining() > 0.2:
                 self._command(ctx, fr.INSERT, fr.DISABLE)
+            else:
+                self._insert_disabled_quietly()
         return dict(self.status.media)
+
+    def _insert_disabled_quietly(self) -> None:
+        try:
+            self._command(CommandContext(time.monotonic() + POLL_TIMEOUT_S), fr.INSERT,
+                          fr.DISABLE)  # fmt: skip
+        except DeviceError:
+            pass
 
     def _wait_for_removal(self, ctx: CommandContext) -> dict[str, str]:
         while self._poll(ctx)["card"] != "none":

@@ -13,8 +13,9 @@ Creator's CRT-541 specification (BCC = XOR of every byte from STX through ETX):
 
 LEN counts the bytes from the command type ('C', 'P', 'N') to the end of DATA. A
 frame whose BCC is wrong is answered NAK (15) alone, and the host sends it again.
-The storage module's commands (CM 0x60), the bin count and the slot map in the
-status data are this project's own (docs/devices.md): vendors differ there.
+The storage module's commands (CM 0x60, with 60 32: the retain bin emptied, its
+count back to zero), the bin count and the slot map in the status data are this
+project's own (docs/devices.md): vendors differ there.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ STATUS_CARD, STATUS_SENSORS = 0x30, 0x31
 TO_GATE, TO_RW, TO_BIN = 0x30, 0x31, 0x33
 # INSERT parameters
 ENABLE, DISABLE = 0x30, 0x31
-# STORAGE parameters (the project's)
-DISPENSE, LOAD = 0x30, 0x31
+# STORAGE parameters (the project's); BIN_EMPTIED: the retain bin's count back to zero
+DISPENSE, LOAD, BIN_EMPTIED = 0x30, 0x31, 0x32
 
 POSITIONS = {"0": "none", "1": "gate", "2": "inside", "3": "rw_position"}
 TRANSPORT = {"0": "ok", "1": "jammed", "2": "stuck_at_gate"}

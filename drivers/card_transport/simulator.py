@@ -208,6 +208,9 @@ class CrtTransportSimulator(PtySimulator):
                 return self._movement(pm)
             if cm == 0x60 and pm in (0x30, 0x31):
                 return self._storage(pm, data)
+            if cm == 0x60 and pm == 0x32:  # the retain bin emptied: its count to zero
+                self.profile.bin_count = 0
+                return self._yes()
             if cm == 0xA2 and pm == 0x30:
                 return self._yes(self.profile.serial.encode())
             return self._no("00")

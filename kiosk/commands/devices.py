@@ -25,6 +25,10 @@ DEVICE_NAMES = [
     "ups",
     "card_transport",
     "scanner_a4",
+    "card_printer",
+    "sensors",
+    "lights",
+    "signature_pad",
 ]
 
 
@@ -106,6 +110,8 @@ class SimCommand(Command):
         if output is not None:  # a printer's: what it printed, for a test to read
             console.say("sim.output", folder=output)
         console.say("sim.console")
+        if hasattr(simulator, "on_change"):  # a board that shows its state (the lights)
+            simulator.on_change = lambda line: print(line, file=console.out, flush=True)
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, even mid-readline
         try:
@@ -183,8 +189,21 @@ def _console(simulator: Any, stopped: threading.Event, console: Console, device:
                 simulator.insert_card(words[1] if len(words) > 1 else "card")
             elif words[0] == "take" and hasattr(simulator, "take_card"):
                 simulator.take_card()
+            elif words[0] == "save" and hasattr(simulator, "save_png"):
+                try:  # the card printer: the card back as PNG
+                    simulator.save_png(words[1])
+                except OSError as exc:
+                    print(console.text("sim.save_failed", path=words[1], reason=exc.strerror),
+                          file=console.out, flush=True)  # fmt: skip
+                    continue
+            elif words[0] == "sign" and hasattr(simulator, "sign"):
+                simulator.sign(words[1] if len(words) > 1 and words[1] != "none" else None)
+            elif words[0] == "tap" and hasattr(simulator, "tap"):
+                simulator.tap(words[1])
             elif words[0] == "drop":
                 threading.Thread(target=simulator.drop_link, daemon=True).start()
+            elif hasattr(simulator, "console_command") and simulator.console_command(words):
+                pass  # the I/O boards' own: approach, door open, tamper, reset, ...
             else:
                 raise ValueError(words[0])
             print("ok", file=console.out, flush=True)

@@ -68,7 +68,22 @@ def samples(today: date) -> dict[str, ProofRequest]:
             today,
             details={"address": LONG_ADDRESS, "since": "2019-03-01"},
         ),
-    }
+        "kinship": ProofRequest(
+            "kinship", "KN-20261123-000231", LONG_NAME, "男", "653027198001011234", "继承", today,
+            details={"relation": "mother", "relative_name": "古丽娜尔·买买提依明",
+                     "relative_id_number": "653027********1228"},
+        ),
+        "birth": ProofRequest(
+            "birth", "BR-20261123-000017", RARE_NAME, "男", "11010519491231002X", "入学", today,
+            details={"birth_date": "1949-12-31", "birth_place": LONG_ADDRESS,
+                     "registered_on": "1950-01-20"},
+        ),
+        "death": ProofRequest(
+            "death", "DT-20261123-000009", "欧阳𠮷祥", "女", "11010519491231002X", "继承", today,
+            details={"relation": "father", "deceased_name": LONG_NAME,
+                     "deceased_id_number": "653027********1234", "died_on": "2026-10-02"},
+        ),
+    }  # fmt: skip
 
 
 def slips(context: SlipContext) -> dict[str, object]:

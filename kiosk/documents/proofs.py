@@ -1,4 +1,7 @@
-"""A4 proofs: the criminal-record, household and residence certificates.
+"""A4 proofs: the criminal-record, household, residence, kinship, birth and death
+registration certificates, one template: each kind's title and wording are the city
+pack's (`[documents.<kind>]`), its details (an address, a relation, dates) the
+backend's, bound to the signed code by its digest (`d`).
 
 Each carries a signed QR code (wire/proof.py), an 8-character verification code,
 a print counter, a watermark line naming the issuer, the permitted use and the
@@ -10,6 +13,8 @@ from __future__ import annotations
 import functools
 import io
 import math
+import string
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -30,6 +35,7 @@ from wire.proof import (
     DOCUMENT_TYPES,
     ProofPayload,
     decode,
+    details_digest,
     encode,
     holder_name,
     id_number_hmac,
@@ -46,7 +52,7 @@ WATERMARK = Color(0.5, 0.5, 0.5, alpha=0.12)
 class ProofRequest:
     """What the backend's reply says about the citizen and the proof."""
 
-    kind: str  # criminal_record, household, residence
+    kind: str  # wire.proof.DOCUMENT_TYPES: criminal_record, household, residence, kinship, ...
     serial: str
     name: str
     sex: str
@@ -54,7 +60,8 @@ class ProofRequest:
     use: str
     issued: date
     print_count: int = 1
-    details: dict[str, str] = field(default_factory=dict)  # address, since, ...
+    # what the body states beyond the holder: address, since, relation (a code), ...
+    details: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ def payload_of(request: ProofRequest, key: IssuingKey, pack: CityPack) -> ProofP
         e=(request.issued + timedelta(days=rules.valid_days)).strftime("%Y%m%d"),
         k=key.key_id,
         c=request.print_count,
+        d=details_digest(request.details, key.suite) if request.details else None,
     )
 
 
@@ -111,6 +119,11 @@ class WrongHolder(ValueError):
     """The backend's code names someone else than the card on the reader."""
 
 
+class WrongDetails(ValueError):
+    """The details handed with a code are not the ones it signed, or not all that the
+    kind's wording states."""
+
+
 def render_issued(
     code_text: str,
     holder: Holder,
@@ -118,13 +131,18 @@ def render_issued(
     pack: CityPack,
     lang: str = "zh_CN",
     strings: Catalogue | None = None,
+    details: Mapping[str, str] | None = None,
 ) -> IssuedProof:
     """The PDF of a proof the backend signed: its code is checked against the issuer
-    keys first (a forged or damaged answer is never printed), and must name the
-    holder of the card on the reader."""
+    keys first (a forged or damaged answer is never printed), must name the holder of
+    the card on the reader, and must sign the `details` the backend sent with it."""
     payload = decode(code_text, trusted)
     if payload.n != holder_name(holder.name):
         raise WrongHolder(f"the proof names {payload.n}, the card {holder_name(holder.name)}")
+    details = dict(details or {})
+    suite = crypto.suite(trusted[payload.k].suite)
+    if payload.d != (details_digest(details, suite) if details else None):
+        raise WrongDetails("the details are not the ones the code signed")
     request = ProofRequest(
         kind=DOCUMENT_TYPES[payload.t],
         serial=payload.s,
@@ -134,6 +152,7 @@ def render_issued(
         use=payload.u,
         issued=payload.issued,
         print_count=payload.c,
+        details=details,
     )
     code = verification_code(code_text)
     strings = strings or catalogue()
@@ -154,7 +173,7 @@ def _render(
     def t(message_id: str, **params: object) -> str:
         return strings.text(message_id, lang, **params)
 
-    rules, issuer = pack.documents[request.kind], pack.issuer
+    rules, issuer, known = pack.documents[request.kind], pack.issuer, strings.ids()
     buffer = io.BytesIO()
     # initialFontName: without it reportlab writes a Helvetica it does not embed.
     page = Canvas(buffer, pagesize=A4, initialFontName=MAIN, pageCompression=1)
@@ -200,14 +219,7 @@ def _render(
             faces,
             "center",
         )
-    body = t(
-        rules.body,
-        name=request.name,
-        sex=request.sex,
-        id_number=mask_id_number(request.id_number),
-        date=request.issued.isoformat(),
-        **request.details,
-    )
+    body = t(rules.body, **_stated(request, t(rules.body), lambda i: t(i) if i in known else None))
     y = paragraph(
         page, left, height - 75 * mm, "\u3000\u3000" + body, right - left, 14, faces, leading=1.9
     )
@@ -256,6 +268,26 @@ def _render(
     page.showPage()
     page.save()
     return buffer.getvalue()
+
+
+def _stated(
+    request: ProofRequest, wording: str, word: Callable[[str], str | None]
+) -> dict[str, str]:
+    """The body's fields: the holder as the card says (the ID number masked), the
+    backend's details with the relation in words; WrongDetails if the kind's wording
+    states something not given (never a body with "{address}" printed in it)."""
+    stated = {**request.details, "name": request.name, "sex": request.sex,
+              "id_number": mask_id_number(request.id_number),
+              "date": request.issued.isoformat()}  # fmt: skip
+    if "relation" in request.details:
+        worded = word(f"documents.proof.relation.{request.details['relation']}")
+        if worded is None:
+            raise WrongDetails(f"no words for the relation {request.details['relation']!r}")
+        stated["relation"] = worded
+    missing = {name for _, name, _, _ in string.Formatter().parse(wording) if name} - set(stated)
+    if missing:
+        raise WrongDetails(f"the {request.kind} proof states {sorted(missing)}, not given")
+    return stated
 
 
 def qr_modules(text: str) -> list[list[bool]]:

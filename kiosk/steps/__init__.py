@@ -20,6 +20,8 @@ The modules:
   (`Finish`, `failure`, `when_done`);
 - `scanning`: the `scan_document` step on the A4 scanner (a paper the citizen brings,
   scanned, shown, scanned again or kept; the page held for the session only);
+- `signing`: the `sign` step on the signature pad (the ink shown as it is written,
+  sign again or confirm on the screen or the pad; the PNG held for the session only);
 - `chip`: the permit's chip on the smartcard reader (read, write the endorsement);
 - `printing`: the print step, slips on the receipt printer, proofs on the document
   printer;

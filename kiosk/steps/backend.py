@@ -36,7 +36,14 @@ Finish = Callable[[dict[str, Any]], None]
 
 # The flow's reasons, as the backend's renewal check names them.
 RENEWAL_REASONS = {"renewal": "expiry", "damaged": "damaged", "lost": "lost"}
-PROOF_USES = {"employment": "就业", "study": "留学", "travel": "出国", "other": "其他"}
+# The proof flows' purposes (option ids) as the proof states its permitted use.
+PROOF_USES = {"employment": "就业", "study": "留学", "travel": "出国", "other": "其他",
+              "school": "入学", "social_security": "办理社保", "residence_permit": "办理居住证",
+              "inheritance": "继承", "insurance": "保险理赔", "funeral": "丧葬事宜"}  # fmt: skip
+# Each proof flow's operation, by the kind of proof it asks for (wire.proof.DOCUMENT_TYPES).
+PROOF_OPERATIONS = {"criminal_record_proof": "cr", "household_proof": "hh",
+                    "residence_proof": "rs", "kinship_proof": "kn", "birth_proof": "br",
+                    "death_proof": "dt"}  # fmt: skip
 
 
 class BackendServices:
@@ -140,17 +147,25 @@ class BackendServices:
         found = Eligibility.model_validate_json(self._lookup("/v1/eligibility/endorsement", check))
         return _eligibility(found)
 
-    def criminal_record_proof(self, data: dict[str, Any]) -> dict[str, Any]:
+    def proof(self, doc_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A proof of `doc_type` (wire.proof.DOCUMENT_TYPES) asked of the backend; a
+        kinship or death proof sends the other person's ID number and the relation."""
         from wire.services import ProofRequest
 
         use = PROOF_USES.get(str(data.get("use")), str(data.get("use") or "其他"))
-        ask = ProofRequest(id_number=_id_number(data), doc_type="cr", use=use[:40])
+        relative: dict[str, Any] = {}
+        if "relative_id_number" in data:  # typed: the wire's pattern checks it again
+            typed = str(data.get("relative_id_number") or "").strip().upper()
+            relative = {"relative_id_number": typed, "relation": data.get("relation")}
+        ask = ProofRequest.model_validate(
+            {"id_number": _id_number(data), "doc_type": doc_type, "use": use[:40], **relative}
+        )
         reply = ProofReply.model_validate_json(self._lookup("/v1/proofs", ask))
         if not reply.issued:
             return {"status": "not_issued", "data": {"reason": reply.reason}}
         return {"status": "issued", "data": {
             "code": reply.code, "serial": reply.serial,
-            "verification_code": reply.verification_code,
+            "verification_code": reply.verification_code, "details": reply.details,
         }}  # fmt: skip
 
     # --- queued ----------------------------------------------------------------------
@@ -218,10 +233,17 @@ class BackendServices:
         return f"{prefix}{count:03d}"
 
 
+def _proof_operation(doc_type: str) -> Callable[[BackendServices, dict[str, Any]], dict[str, Any]]:
+    def operation(services: BackendServices, data: dict[str, Any]) -> dict[str, Any]:
+        return services.proof(doc_type, data)
+
+    return operation
+
+
 OPERATIONS: dict[str, Callable[[BackendServices, dict[str, Any]], dict[str, Any]]] = {
     "id_renewal_eligibility": BackendServices.renewal_eligibility,
     "endorsement_eligibility": BackendServices.endorsement_eligibility,
-    "criminal_record_proof": BackendServices.criminal_record_proof,
+    **{operation: _proof_operation(doc_type) for operation, doc_type in PROOF_OPERATIONS.items()},
     "submit_id_application": BackendServices.submit_application,
     "store_photo": BackendServices.store_photo,
     "issue_queue_ticket": BackendServices.issue_queue_ticket,

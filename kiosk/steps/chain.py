@@ -77,6 +77,21 @@ class ServiceChain:
             if hasattr(part, "decide"):
                 part.decide(choice)
 
+    def signature(self, ref: str) -> bytes | None:
+        """A signature the session took (the sign screen's picture of it)."""
+        for part in self.parts:
+            if hasattr(part, "signature"):
+                picture: bytes | None = part.signature(ref)
+                if picture is not None:
+                    return picture
+        return None
+
+    def sign_decide(self, choice: str) -> None:
+        """The citizen's tap on the sign screen (Sign again, Confirm)."""
+        for part in self.parts:
+            if hasattr(part, "sign_decide"):
+                part.sign_decide(choice)
+
     @property
     def takes_cards(self) -> bool:
         return any(getattr(part, "takes_cards", False) for part in self.parts)

@@ -6,6 +6,10 @@ The access key is the document's MRZ (document number, birth date, expiry), read
 from the card's back by the scanner's OCR mode in an earlier step (the step named by
 `access_key_from`). It is kept for the session only, to write with, and wiped.
 
+With `card_back: true` in the step and a card printer on the terminal, the endorsement is
+then printed on the permit's rewritable back as well (kiosk/steps/card_back.py says why
+there and not in a step of its own); the screen hears `{"card_back": "printing"}`.
+
 The endorsement is sealed with the issuer key (drivers/smartcard/PERMIT.md); on a
 terminal without one (none configured) the chip steps fail for a technician to see,
 they are never faked. Writing is idempotent by the endorsement's serial, made once
@@ -46,8 +50,13 @@ class ChipServices:
         step_timeout_s: float = 60.0,
         photos: dict[str, bytes] | None = None,
         transport: Any = None,
+        card_back: Any = None,
     ) -> None:
         self.reader = reader
+        # the card printer's part (kiosk/steps/card_back.py), when the terminal has one
+        self.card_back = card_back
+        # what the screen shows while the step goes on (the card back being printed)
+        self.progress: Callable[[dict[str, Any]], None] = lambda news: None
         # a motorised card transport in front of the reader: it draws the card in and
         # moves it to the read/write position (the reader's field) before the read
         self.transport = transport
@@ -160,6 +169,8 @@ class ChipServices:
             terminal=self.terminal,
         )
         handle = self.reader.write_endorsement(self._key, self.issuer_key, endorsement)
+        running, stop = [handle], threading.Event()
+        card_back = self.card_back if params.get("card_back") else None
 
         def done(completion: Any) -> None:
             if not completion.ok:
@@ -168,11 +179,33 @@ class ChipServices:
                 finish(failure(completion))
                 return
             written = endorsement in completion.data["permit"].endorsements
-            finish({"result": {"written": written, "verified": written,
-                               "valid_until": endorsement.valid_until}})  # fmt: skip
+            result = {"written": written, "verified": written,
+                      "valid_until": endorsement.valid_until}  # fmt: skip
+            if card_back is None or not written:
+                finish({"result": result})
+                return
+            if stop.is_set():
+                return
+            self.progress({"card_back": "printing"})
+            printed = card_back.print_endorsement(endorsement, running)
+            if stop.is_set():
+                return
+            if "fail" in printed:
+                # the chip holds the endorsement, and the chip is what a border officer
+                # reads: the citizen has what they paid for, so no refund; the flow sends
+                # them to the counter to have the back printed (the printer's fault
+                # reaches the technician through its status)
+                log.warning("endorsement written, card back not printed: %s", printed["fail"])
+                printed = {"card_back": "failed"}
+            finish({"result": {**result, **printed}})
+
+        def cancel() -> None:
+            stop.set()
+            for command in list(running):
+                command.cancel()
 
         when_done(handle, done)
-        return handle.cancel
+        return cancel
 
 
 def _document(permit: Any, kind: str) -> dict[str, Any]:

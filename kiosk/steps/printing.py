@@ -41,7 +41,9 @@ LABELS = {
 }
 SLIP_TEMPLATES = {"photo_receipt", "id_pickup_slip", "refund_voucher", "endorsement_slip",
                   "queue_ticket", "referral_slip"}  # fmt: skip
-PROOF_TEMPLATES = {"criminal_record_proof"}
+# one template for every kind of proof (the signed code says which); the first name
+# is the one criminal_record_proof flows of before version 3 journaled
+PROOF_TEMPLATES = {"criminal_record_proof", "proof"}
 
 
 class PrintServices:
@@ -172,17 +174,22 @@ class PrintServices:
                                   ticket.get("waiting"))  # fmt: skip
 
     def proof(self, data: dict[str, Any]) -> bytes:
-        """The proof's PDF, from the backend's signed code and the card's holder."""
-        from kiosk.documents.proofs import Holder, WrongHolder, render_issued
+        """The proof's PDF, from the backend's signed code, the details it signed, and
+        the card's holder."""
+        from kiosk.documents.proofs import Holder, WrongDetails, WrongHolder, render_issued
         from wire.proof import ProofFormatError, ProofSignatureError, UnknownKeyError
 
         answer = _mapping(data.get("proof"))
         holder = Holder(str(data.get("name") or ""), str(data.get("sex") or ""),
                         str(data.get("id_number") or ""))  # fmt: skip
+        details = {str(k): str(v) for k, v in _mapping(answer.get("details")).items()}
+        refused = (ProofFormatError, ProofSignatureError, UnknownKeyError, WrongHolder,
+                   WrongDetails)  # fmt: skip
         try:
             issued = render_issued(str(answer.get("code") or ""), holder, self.issuer_keys(),
-                                   self.pack(), self.language(), self.strings)  # fmt: skip
-        except (ProofFormatError, ProofSignatureError, UnknownKeyError, WrongHolder) as exc:
+                                   self.pack(), self.language(), self.strings,
+                                   details)  # fmt: skip
+        except refused as exc:
             raise DocumentRefused(f"{type(exc).__name__}: {exc}") from None
         return issued.pdf
 

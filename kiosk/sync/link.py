@@ -156,10 +156,13 @@ class Link:
             self.outbox.add("device_event", {"at": at, "changes": changes})
             self.outbox.write_note("device_states", json.dumps(now))
 
-    def device_event(self, name: str, status: str, detail: str = "") -> None:
+    def device_event(
+        self, name: str, status: str, detail: str = "", keep: dict[str, str] | None = None
+    ) -> None:
         """One device's change, told now rather than at the next heartbeat (the UPS on
         battery: the terminal may be off before then); the heartbeat's own look then
-        finds nothing new."""
+        finds nothing new. `keep`: notes of what the terminal keeps of the change (what
+        the storage slots hold, kiosk/slots.py), written in the event's transaction."""
         notes = json.loads(self.outbox.notes().get("device_states", "{}"))
         change = {"from": notes.get(name), "to": status}
         notes[name] = status
@@ -169,6 +172,8 @@ class Link:
         with self.outbox.transaction():
             self.outbox.add("device_event", body)
             self.outbox.write_note("device_states", json.dumps(notes))
+            for note, value in (keep or {}).items():
+                self.outbox.write_note(note, value)
 
     def config_etag(self) -> str | None:
         return config_cache.etag(self.db, PACK)

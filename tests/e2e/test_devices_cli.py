@@ -85,6 +85,10 @@ def test_devices_list_and_selftest_on_simulators(pcscd_service):
         "ups",
         "card_transport",
         "scanner_a4",
+        "card_printer",
+        "sensors",
+        "lights",
+        "signature_pad",
     ]
     assert [rows[d]["state"] for d in every] == ["online"] * len(every)
     assert rows["receipt_printer"]["media"]["paper"] == "ok"

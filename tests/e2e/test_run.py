@@ -30,9 +30,22 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+# What Qt says when the greeting is spoken on a machine with no sound card (CI's): a
+# booth has one, and there the lines are worth a technician's look, so they stay warnings
+NO_SOUND_CARD = (
+    "Using Qt multimedia with FFmpeg",
+    "PulseAudioService: pa_context_connect() failed",
+    "No audio device detected",
+)
+
+
 def qt_warnings(log_dir: Path) -> list[str]:
     records = [json.loads(x) for x in (log_dir / "kiosk.jsonl").read_text().splitlines()]
-    return [r["msg"] for r in records if r["logger"].startswith("kiosk.ui")]
+    return [
+        r["msg"]
+        for r in records
+        if r["logger"].startswith("kiosk.ui") and not r["msg"].startswith(NO_SOUND_CARD)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +68,7 @@ def test_screenshot_of_the_first_screen_in_each_orientation(tmp_path, orientatio
     # Not a blank frame: the text (white) stands on the background (blue).
     colours = {image.pixel(x, y) for x in range(0, size[0], 7) for y in range(0, 700, 7)}
     assert len(colours) > 10
-    assert qt_warnings(tmp_path / "log") == []
+    assert qt_warnings(tmp_path / "log") == [], qt_warnings(tmp_path / "log")
 
 
 def test_runs_on_an_x_display(tmp_path, xvfb_display):
@@ -72,7 +85,7 @@ def test_runs_on_an_x_display(tmp_path, xvfb_display):
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "virtual display" not in out  # it had a display, so it made none
-    assert qt_warnings(tmp_path / "log") == []
+    assert qt_warnings(tmp_path / "log") == [], qt_warnings(tmp_path / "log")
 
 
 @pytest.mark.service
@@ -150,10 +163,14 @@ def test_run_on_simulated_devices(tmp_path, pcscd_service):
             "ups",
             "card_transport",
             "scanner_a4",
+            "card_printer",
+            "sensors",
+            "lights",
+            "signature_pad",
         ],
         "online",
     )
-    assert qt_warnings(tmp_path / "log") == []
+    assert qt_warnings(tmp_path / "log") == [], qt_warnings(tmp_path / "log")
 
 
 def test_systemd_hears_ready_pings_and_stopping(tmp_path, xvfb_display, pcscd_service):
@@ -194,4 +211,4 @@ def test_systemd_hears_ready_pings_and_stopping(tmp_path, xvfb_display, pcscd_se
     after_ready = lines[lines.index("READY=1") : lines.index("STOPPING=1")]
     assert after_ready.count("WATCHDOG=1") >= 4, lines  # every 0.5 s for ~4 s
     assert next(line for line in lines if line.startswith("STATUS=")) == "STATUS=starting"
-    assert qt_warnings(tmp_path / "log") == []
+    assert qt_warnings(tmp_path / "log") == [], qt_warnings(tmp_path / "log")

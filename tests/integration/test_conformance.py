@@ -22,6 +22,10 @@ DEVICES = [
     "ups",
     "card_transport",
     "scanner_a4",
+    "card_printer",
+    "sensors",
+    "lights",
+    "signature_pad",
 ]
 
 

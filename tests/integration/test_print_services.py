@@ -9,8 +9,6 @@ from datetime import date
 
 import pytest
 
-from drivers.document_printer.driver import CupsDocumentPrinter
-from drivers.document_printer.simulator import CupsPrinterSimulator
 from flows.loader import flow_files, load_flow
 from kiosk.documents.gallery import PACK, samples
 from kiosk.documents.keys import keygen
@@ -32,16 +30,6 @@ def key(tmp_path_factory):
 def receipt():
     with receipt_printer() as printer:
         yield printer
-
-
-@pytest.fixture(scope="module")
-def a4():
-    simulator = CupsPrinterSimulator().start()
-    driver = CupsDocumentPrinter(port=simulator.address)
-    assert driver.open().result().ok
-    yield simulator, driver
-    driver.close()
-    simulator.stop()
 
 
 def services(drivers, key=None, language="zh_CN"):

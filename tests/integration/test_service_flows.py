@@ -19,6 +19,11 @@ def test_every_shipped_flow_loads():
         "id_photo",
         "criminal_record_proof",
         "queue_ticket",
+        "household_proof",
+        "residence_proof",
+        "kinship_proof",
+        "birth_proof",
+        "death_proof",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import queue
+import subprocess
 from typing import Any
 
 import pytest
@@ -153,3 +154,37 @@ def test_a_sessions_end_and_its_rating_reach_the_backend(
         (rating,) = db.scalars(select(Rating)).all()
     assert kinds == [("audit", "s-0001"), ("rating", "s-0001"), ("audit", "s-0002")]
     assert (rating.transaction, rating.service, rating.stars) == ("s-0001", "id_photo", 5)
+
+
+def test_a_relatives_proof_from_the_backend_is_laid_out_with_the_registers_details(
+    services: BackendServices, live_backend: LiveBackend
+) -> None:
+    """The other person's ID number and the relation go to the backend; its signed code
+    and details come back and are laid out as the print step lays them out, checked
+    against the backend's issuer keys (the deployment's suite)."""
+    from kiosk.citypack import load_pack
+    from kiosk.steps.printing import PrintServices
+    from kiosk.strings import catalogue
+    from wire import proof as kp
+
+    holder, parent = citizen_id("traveller"), citizen_id("late_parent")
+    found = _run(services, "death_proof", id_number=holder, use="inheritance",
+                 relative_id_number=parent, relation="parent")  # fmt: skip
+    assert found["result"]["status"] == "issued", found
+    data = found["result"]["data"]
+    stated = data["details"]
+    assert (stated["deceased_name"], stated["relation"]) == ("测试已故", "mother")
+    keys = live_backend.app.state.issuers.current().public_keys
+    trusted = {key_id: kp.public_key_from_text(text) for key_id, text in keys.items()}
+    printing = PrintServices({}, load_pack, catalogue(), "T1", lambda: trusted)
+    pdf = printing.proof({"proof": data, "name": "测试旅客", "sex": "女", "id_number": holder})
+    words = subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True,
+                           check=True).stdout.decode()  # fmt: skip
+    assert "测试已故系申请人测试旅客" in "".join(words.split())
+    unrelated = _run(services, "kinship_proof", id_number=holder, use="other",
+                     relative_id_number=citizen_id("moved_out"), relation="sibling")  # fmt: skip
+    assert unrelated["result"] == {"status": "not_issued",
+                                   "data": {"reason": "relation_not_on_record"}}  # fmt: skip
+    mistyped = _run(services, "kinship_proof", id_number=holder, use="other",
+                    relative_id_number="12345", relation="sibling")  # fmt: skip
+    assert mistyped == {"fail": "invalid_data", "recovery": "user_action"}

@@ -35,6 +35,16 @@ def tap(kiosk, name: str) -> None:
     tap_item(kiosk, find(kiosk, name))
 
 
+def tap_service(kiosk, flow: str) -> None:
+    """A service's tile on the home screen; a service in a group (the proofs) is a tile
+    of the group's first: two taps, as a citizen's."""
+    group = next((s.flow.group for s in kiosk.shell.services if s.flow.flow == flow), None)
+    if group:
+        tap(kiosk, f"tile_group_{group}")
+        kiosk.settle(50)
+    tap(kiosk, f"tile_{flow}")
+
+
 def texts(kiosk) -> list[str]:
     return [
         str(i.property("text"))

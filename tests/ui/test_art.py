@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor
 from flows import events as ev
 from kiosk.config import load
 from tests.ui.conftest import _built
-from tests.ui.helpers import find, items, shown, texts
+from tests.ui.helpers import find, items, shown, tap, texts
 from tests.ui.test_baselines import pixels
 from tests.ui.test_screens import contrast
 from ui.gallery import fresh
@@ -34,7 +34,8 @@ STEPS = [
     ("print", {"template": "slip", "printer": "receipt_printer"}, "slip"),
 ]
 SHIPPED_ICONS = {"id_photo", "id_renewal", "permit_endorsement", "criminal_record_proof",
-                 "queue_ticket"}  # fmt: skip
+                 "queue_ticket", "household_proof", "residence_proof", "kinship_proof",
+                 "birth_proof", "death_proof", "proofs"}  # fmt: skip
 
 
 def show(kiosk, step_type: str, params: dict, lang: str = "zh_CN", elderly: bool = False) -> None:
@@ -96,22 +97,31 @@ def test_every_tile_has_its_icon_left_of_its_name(shipped_kiosk):
     for lang, elderly in (("zh_CN", False), ("en", True)):
         fresh(kiosk, lang, elderly)
         kiosk.settle(60)
-        tiles = kiosk.shell.serviceTiles
-        assert {t["id"] for t in tiles} >= SHIPPED_ICONS
-        for tile in tiles:
-            icon = find(kiosk, f"icon_{tile['id']}")
-            assert icon.property("loaded") is True
-            assert icon.property("source").toString().endswith(f"/art/icons/{tile['id']}.svg")
-            name = next(
-                i for i in items(find(kiosk, f"tile_{tile['id']}"))
-                if shown(i) and i.inherits("QQuickText")
-            )  # fmt: skip
-            assert centre(icon).x() < scene_rect(name).left()
+        seen = set()
+        for group in ("", "proofs"):  # the home screen, then the proofs' group open
+            if group:
+                tap(kiosk, "tile_group_proofs")
+                kiosk.settle(60)
+            tiles = kiosk.shell.serviceTiles
+            seen |= {t["icon"] for t in tiles}
+            for tile in tiles:
+                icon = find(kiosk, f"icon_{tile['id']}")
+                assert icon.property("loaded") is True
+                assert icon.property("source").toString().endswith(f"/art/icons/{tile['icon']}.svg")
+                name = next(
+                    i for i in items(find(kiosk, f"tile_{tile['id']}"))
+                    if shown(i) and i.inherits("QQuickText")
+                )  # fmt: skip
+                assert centre(icon).x() < scene_rect(name).left()
+        assert seen >= SHIPPED_ICONS
+        tap(kiosk, "button_back")  # back from the group to every service
+        kiosk.settle(60)
+        assert "group_proofs" in {t["id"] for t in kiosk.shell.serviceTiles}
 
 
 def test_a_service_drawn_for_no_one_gets_the_general_icon(kiosk):
     """The test flows have no icon of their own: a form, loaded all the same."""
-    others = [t["id"] for t in kiosk.shell.serviceTiles if t["id"] not in SHIPPED_ICONS]
+    others = [t["id"] for t in kiosk.shell.serviceTiles if t["icon"] not in SHIPPED_ICONS]
     assert others
     for tile_id in others:
         icon = find(kiosk, f"icon_{tile_id}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from tests.ui.helpers import find, on_simulated_devices, tap
+from tests.ui.helpers import find, on_simulated_devices, tap, tap_service
 
 pytestmark = pytest.mark.service
 
@@ -27,7 +27,7 @@ def terminal(qapp, tmp_path):
 
 
 def start_proof(qtbot, kiosk) -> None:
-    tap(kiosk, "tile_criminal_record_proof")
+    tap_service(kiosk, "criminal_record_proof")
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "face_consent", timeout=30_000)
 
 

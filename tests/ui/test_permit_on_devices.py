@@ -6,13 +6,16 @@ to the face check and passes it (the chip's face against the camera, on the real
 matcher), the endorsement is written through pcscd, the slip comes out of the
 ESC/POS printer, and the card is presented at the transport's gate and taken back
 (or, not taken, captured into the retain bin with a retain slip); the backend and
-the payment answer from the demo services (no backend here)."""
+the payment answer from the demo services (no backend here). Between the chip and the
+slip, the endorsement goes onto the permit's rewritable back through the card printer
+at the same read/write position; a card printer out of order sends the citizen to the
+counter for the back (the chip holds the endorsement: no refund), the card given back."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.ui.helpers import on_simulated_devices, tap
+from tests.ui.helpers import on_simulated_devices, tap, texts
 
 pytestmark = pytest.mark.service
 
@@ -25,9 +28,8 @@ def terminal(qapp, pcscd_service, tmp_path):
         yield built
 
 
-def test_an_endorsement_is_written_to_the_chip_and_its_slip_printed(qtbot, terminal):
-    kiosk, card = terminal, terminal.devices.simulators["smartcard"]
-    printer = terminal.devices.simulators["receipt_printer"]
+def endorse_and_pay(qtbot, kiosk) -> None:
+    """From the home screen to a paid endorsement (Macao, individual, twice)."""
     tap(kiosk, "tile_permit_endorsement")
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "face_consent", timeout=30_000)
     tap(kiosk, "option_agree")
@@ -39,6 +41,16 @@ def test_an_endorsement_is_written_to_the_chip_and_its_slip_printed(qtbot, termi
         tap(kiosk, option)
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "check", timeout=5_000)
     tap(kiosk, "button_confirm")
+
+
+def test_an_endorsement_is_written_to_the_chip_and_its_slip_printed(qtbot, terminal):
+    kiosk, card = terminal, terminal.devices.simulators["smartcard"]
+    printer = terminal.devices.simulators["receipt_printer"]
+    card_printer = terminal.devices.simulators["card_printer"]
+    endorse_and_pay(qtbot, kiosk)
+    # the chip written, the back printed: the screen says so while it happens
+    qtbot.waitUntil(lambda: kiosk.shell.progress.get("card_back") == "printing", timeout=30_000)
+    assert "正在把签注打印到证件背面，请勿取出证件" in texts(kiosk)
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "rating", timeout=30_000)
     slip = "\n".join(printer.slips[-1].lines)
     assert "张*" in slip and "张三" not in slip  # the holder, masked, from the chip
@@ -54,6 +66,10 @@ def test_an_endorsement_is_written_to_the_chip_and_its_slip_printed(qtbot, termi
     (endorsement,) = read.data["permit"].endorsements
     assert (endorsement.region, endorsement.kind, endorsement.trips) == ("MO", "G", 2)
     assert f"{endorsement.valid_until[:4]}-{endorsement.valid_until[4:6]}" in slip
+    # the permit's back: what the chip holds, drawn apart from the step, is on its strip
+    assert kiosk.shell.driver.session.collected["write"].card_back == "verified"
+    assert card_printer.erases == card_printer.prints == 1
+    assert card_printer.strip("permit") == card_back_of(endorsement)
     transport = terminal.devices.simulators["card_transport"]
     assert transport.position == "rw_position" and not transport.taken  # in, under the chip
     tap(kiosk, "rate_5")
@@ -85,3 +101,44 @@ def test_a_permit_not_taken_back_is_retained_and_a_retain_slip_printed(qtbot, te
     assert len(printer.slips) == slips_before + 1
     slip = "\n".join(printer.slips[-1].lines)
     assert "证件已暂存" in slip and "张" not in slip  # how to reclaim; nobody's name
+
+
+def card_back_of(endorsement) -> bytes:
+    """The strip the default pack lays out for `endorsement`, rendered here."""
+    from kiosk.citypack import load_pack
+    from kiosk.documents.card_back import CardBackText, lines, raster, render
+    from kiosk.strings import catalogue
+
+    pack = load_pack()
+    text = CardBackText(endorsement.region, endorsement.kind, endorsement.trips,
+                        endorsement.valid_until, pack.issuer)  # fmt: skip
+    said = lines(text, pack.card_back, catalogue())
+    assert said[0] == "签注种类：澳门 个人旅游（G）" and said[2] == "往来次数：二次"
+    return raster(render(said, pack.card_back)).data
+
+
+def test_a_back_not_printed_sends_the_citizen_to_the_counter_not_a_refund(qtbot, terminal):
+    """The thermal head fails before the back is printed. The chip holds the
+    endorsement (what a border officer reads), so the citizen keeps it and is not
+    refunded: the screen says the back is to be printed at the counter, the slip prints,
+    the permit comes back; the back keeps what it had, nothing half-printed."""
+    kiosk = terminal
+    card_printer = terminal.devices.simulators["card_printer"]
+    printer = terminal.devices.simulators["receipt_printer"]
+    transport = terminal.devices.simulators["card_transport"]
+    card_printer.device_fault("head_error")
+    endorse_and_pay(qtbot, kiosk)
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "back_not_printed", timeout=60_000)
+    assert "证件背面未能打印" in "".join(texts(kiosk))
+    assert card_printer.prints == card_printer.erases == 0
+    assert card_printer.strip("permit") == card_printer._old_endorsement()
+    collected = kiosk.shell.driver.session.collected
+    assert collected["write"].written and collected["write"].card_back == "failed"
+    tap(kiosk, "button_continue")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "rating", timeout=30_000)
+    slip = "\n".join(printer.slips[-1].lines)
+    assert "退款" not in slip and "张*" in slip  # the endorsement slip, not a voucher
+    assert collected["pay"].state == "paid"
+    tap(kiosk, "rate_5")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "done", timeout=30_000)
+    assert transport.taken == ["permit"] and not transport.captured

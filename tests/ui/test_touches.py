@@ -18,7 +18,7 @@ import cv2
 import pytest
 
 from tests.photo import framing
-from tests.ui.helpers import find, on_simulated_devices, tap
+from tests.ui.helpers import find, on_simulated_devices, tap, tap_service
 
 CITIZEN = Path(__file__).resolve().parents[2] / "drivers" / "camera" / "citizen"
 
@@ -112,7 +112,7 @@ PLANS: dict[str, Plan] = {
 def serve(qtbot, kiosk, flow: str, plan: Plan, limit_s: float = 240) -> list[dict[str, Any]]:
     """Start `flow` from its tile and answer each step by `plan` until the session
     ends; the step records of the session."""
-    tap(kiosk, f"tile_{flow}")
+    tap_service(kiosk, flow)
     acted: set[str] = set()
     seen: list[tuple[str, str, str]] = []  # for the message, when it goes wrong
     deadline = time.monotonic() + limit_s

@@ -179,8 +179,10 @@ Window {
     Footer {
         id: footer
         shell: window.shell
-        // nothing to go back to or cancel before the terminal is commissioned
-        visible: window.shell.screen !== "home" && window.shell.screen !== "commissioning"
+        // nothing to go back to or cancel before the terminal is commissioned; on the
+        // home screen, only with a group of services open (Back to them all)
+        visible: (window.shell.screen !== "home" || window.shell.homeGroup !== "")
+                 && window.shell.screen !== "commissioning"
         // the on-screen keyboard never hides Back, Say again and Cancel: the footer
         // stands on it
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom; bottomMargin: window.height - window.keyboardTop }

@@ -204,6 +204,30 @@ def test_timeout_warns_first_and_can_be_extended_ten_times():
     assert d.engine.outcome == "timeout"
 
 
+def test_a_citizen_walking_away_is_warned_at_once_and_the_step_ends_sooner():
+    d = Drive().answer("continue")
+    late_warn, late_expire = d.timers["step.warn"], d.timers["step.expire"]
+    d.send(ev.Away(10.0))  # the presence sensor: nobody there for a while
+    warning = d.of(ev.WarnTimeout)[0]
+    assert warning.seconds_left == 20 and warning.extensions_left == 10
+    assert d.of(ev.Say) == [ev.Say("flow.timeout.warning")]
+    assert d.of(ev.CancelTimer) == [ev.CancelTimer("step.warn")]
+    assert d.timers["step.expire"].due == 30.0  # the warning's 20 s, not 61 s
+    d.send(ev.Away(12.0))
+    assert d.effects == []  # warned once
+    d.send(ev.TimerFired(late_warn.due, "step.warn", late_warn.token))
+    d.send(ev.TimerFired(late_expire.due, "step.expire", late_expire.token))
+    assert d.at == "reason" and d.effects == []  # the old timers are stale
+    d.send(ev.Extend(15.0))  # back: the full time again
+    assert d.at == "reason" and d.timers["step.expire"].due == 75.0
+    d.fire("step.expire")
+    assert d.at == "give_back" and d.engine.end_reason == "timeout"
+    d.complete(TakeBack(removed=True), now=80.0)
+    assert d.engine.flow.step(d.at).type == "done"
+    d.send(ev.Away(81.0))
+    assert d.effects == []  # the last screen never warns
+
+
 def test_extend_without_a_warning_is_ignored_and_stale_timers_are_too():
     d = Drive()
     old = d.timers["step.expire"]

@@ -7,11 +7,12 @@ import pytest
 from kiosk.citypack import load_pack, parse_hours, parse_pack
 from kiosk.errors import ConfigError
 from kiosk.strings import catalogue
+from wire.proof import DOCUMENT_TYPES
 
 
 def test_the_default_pack_is_complete():
     pack = load_pack()
-    assert set(pack.documents) == {"criminal_record", "household", "residence"}
+    assert set(pack.documents) == set(DOCUMENT_TYPES.values())
     ids = catalogue().ids()
     for rules in pack.documents.values():
         assert rules.title in ids and rules.body in ids
@@ -68,3 +69,18 @@ def test_bad_night_hours_in_a_pack_are_one_line():
         parse_pack(PACK + "[screen]\nsleep_after_s = 0\n", "p")
     with pytest.raises(ConfigError, match=r"screen\.dim: "):
         parse_pack(PACK + "[screen]\ndim = 1\n", "p")
+
+
+def test_the_card_back_layout_must_fit_its_strip():
+    layout = load_pack().card_back
+    assert (layout.dots_per_mm, layout.font_dots, layout.line_dots) == (8.0, 25, 38)
+    assert load_pack("xinjiang").card_back.office  # its own issuing office on the strip
+    with pytest.raises(ConfigError) as caught:
+        parse_pack(PACK + "[card_back]\nfont_pt = 20\n", "p")
+    assert str(caught.value).startswith("p: card_back: ")
+    # 20 pt = 56 dots at 8 dots/mm; margins 2 x 12, three gaps of 84, the last line 56
+    assert "4 lines of 20.0 pt need 332 dots; the strip has 192" in str(caught.value)
+    with pytest.raises(ConfigError, match="not a printer's"):
+        parse_pack(PACK + "[card_back]\narea_dots = [576, 300]\n", "p")
+    with pytest.raises(ConfigError, match=r"card_back\.lines"):
+        parse_pack(PACK + '[card_back]\nlines = ["kind", "name"]\n', "p")  # never a name

@@ -27,8 +27,9 @@ Rectangle {
             objectName: "button_cancel"
             theme: footer.theme
             textId: "ui.cancel"
-            // nothing left to cancel once the service finished (done, refunded, cancelled)
-            visible: footer.shell.stepType !== "done"
+            // nothing left to cancel once the service finished (done, refunded, cancelled),
+            // nor on the home screen (a group of services open: Back)
+            visible: footer.shell.stepType !== "done" && footer.shell.screen !== "home"
             onTapped: footer.shell.cancel()
         }
     }

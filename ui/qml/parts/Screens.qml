@@ -20,6 +20,7 @@ QtObject {
         "read_document_chip": "DeviceScreen.qml",
         "scan_code": "DeviceScreen.qml",
         "scan_document": "ScanScreen.qml",
+        "sign": "SignScreen.qml",
         "capture_fingerprints": "DeviceScreen.qml",
         "take_back": "DeviceScreen.qml",
         "capture_photo": "DeviceScreen.qml",

@@ -12,7 +12,9 @@ Item {
     TapHandler { onTapped: if (home.shell) home.shell.homeTouched() }
     // the services drawn for this product (ui/qml/art/icons); any other: a form
     readonly property var icons: ["id_photo", "id_renewal", "permit_endorsement",
-                                  "criminal_record_proof", "queue_ticket"]
+                                  "criminal_record_proof", "queue_ticket", "household_proof",
+                                  "residence_proof", "kinship_proof", "birth_proof",
+                                  "death_proof", "proofs"]
     readonly property var tiles: home.shell ? home.shell.serviceTiles : []
     // the tiles share what the title leaves, within reason: never under 1.4 touch
     // targets (one in the wheelchair layout, whose lower half must hold them all),
@@ -35,7 +37,9 @@ Item {
                 theme: home.theme
                 heading: true
                 width: parent.width
-                text: qsTrId("ui.home.title")
+                // a group of services open (the proofs): its name, and Back in the footer
+                text: qsTrId(home.shell && home.shell.homeGroup !== ""
+                             ? "ui.home.group." + home.shell.homeGroup : "ui.home.title")
             }
             KText {
                 theme: home.theme
@@ -98,8 +102,8 @@ Item {
                         width: parent.width * 0.62
                         height: width
                         sourceSize: Qt.size(width, height)
-                        source: "../art/icons/" + (home.icons.indexOf(tile.modelData.id) >= 0
-                                                   ? tile.modelData.id : "service") + ".svg"
+                        source: "../art/icons/" + (home.icons.indexOf(tile.modelData.icon) >= 0
+                                                   ? tile.modelData.icon : "service") + ".svg"
                     }
                 }
                 Column {
@@ -130,7 +134,9 @@ Item {
                 MouseArea {
                     anchors.fill: parent
                     enabled: tile.available
-                    onClicked: home.shell.startService(tile.modelData.id)
+                    onClicked: tile.modelData.group !== ""
+                               ? home.shell.openGroup(tile.modelData.group)
+                               : home.shell.startService(tile.modelData.id)
                 }
             }
         }

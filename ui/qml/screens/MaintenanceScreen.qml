@@ -6,6 +6,8 @@ Item {
     id: page
     readonly property var theme: kiosk.style
     readonly property var desk: kiosk.maintenance
+    // the storage slots' page (SlotPanel) in place of the desk's own
+    readonly property bool slotPage: !!(desk && desk.slots && desk.slots.shown)
     property string pin: ""
     Column {
         anchors.fill: parent
@@ -42,18 +44,48 @@ Item {
         Column {
             width: parent.width
             spacing: page.theme.gap / 2
-            visible: page.desk && page.desk.open
+            visible: page.desk && page.desk.open && !page.slotPage
             KText { theme: page.theme; width: parent.width; font.bold: true; text: qsTrId("ui.maintenance.devices") }
             Repeater {
                 model: page.desk ? page.desk.devices : []
-                delegate: Row {
+                delegate: Column {
+                    id: device
                     required property var modelData
-                    spacing: page.theme.gap
-                    KText { theme: page.theme; width: page.width * 0.55; text: modelData.name + ": " + modelData.state + (modelData.result ? "  ✓ " + modelData.result : "") }
-                    KButton { objectName: "selftest_" + modelData.name; theme: page.theme; implicitWidth: page.theme.target * 2.4; textId: "ui.maintenance.selftest"; onTapped: page.desk.selfTest(modelData.name) }
+                    width: page.width
+                    Row {
+                        spacing: page.theme.gap
+                        KText { theme: page.theme; width: page.width * 0.55; text: device.modelData.name + ": " + device.modelData.state + (device.modelData.result ? "  ✓ " + device.modelData.result : "") }
+                        KButton { objectName: "selftest_" + device.modelData.name; theme: page.theme; implicitWidth: page.theme.target * 2.4; textId: "ui.maintenance.selftest"; onTapped: page.desk.selfTest(device.modelData.name) }
+                    }
+                    // its media and supplies, a line a fact (kiosk/device_media.py)
+                    Repeater {
+                        model: device.modelData.media || []
+                        delegate: KText {
+                            required property var modelData
+                            objectName: "media_" + device.modelData.name
+                            theme: page.theme
+                            width: page.width
+                            leftPadding: page.theme.gap
+                            font.pixelSize: page.theme.small
+                            color: modelData.alert ? page.theme.alert : page.theme.quiet
+                            text: (modelData.alert ? "⚠ " : "· ") + Screens.fill(qsTrId(modelData.id), modelData.values)
+                        }
+                    }
                 }
             }
+            Row {
+                spacing: page.theme.gap
+                KButton { objectName: "button_refresh"; theme: page.theme; textId: "desk.refresh"; onTapped: page.desk.refresh() }
+                KButton { objectName: "button_slots"; theme: page.theme; visible: !!(page.desk && page.desk.slots); textId: "desk.slots.open"; onTapped: page.desk.slots.show() }
+            }
             KButton { objectName: "button_camera_view"; theme: page.theme; textId: "ui.maintenance.camera"; onTapped: page.desk.toggleCamera() }
+            // the booth's door/tamper alarm (kiosk/booth.py): cleared once the cabinet is shut
+            Row {
+                spacing: page.theme.gap
+                visible: page.desk && page.desk.clearsAlarm
+                KButton { objectName: "button_clear_alarm"; theme: page.theme; textId: "ui.maintenance.clear_alarm"; onTapped: page.desk.clearAlarm() }
+                KText { objectName: "alarm_verdict"; theme: page.theme; width: page.width * 0.5; anchors.verticalCenter: parent.verticalCenter; text: page.desk && page.desk.alarmVerdict ? qsTrId(page.desk.alarmVerdict) : "" }
+            }
             Image {
                 objectName: "maintenance_camera"
                 visible: page.desk && page.desk.cameraFrame >= 0
@@ -78,6 +110,12 @@ Item {
                 KButton { objectName: "button_restart"; theme: page.theme; textId: "ui.maintenance.restart"; onTapped: page.desk.restart() }
                 KButton { objectName: "button_maintenance_leave"; theme: page.theme; primary: true; textId: "ui.maintenance.leave"; onTapped: page.desk.leave() }
             }
+        }
+        SlotPanel {
+            width: parent.width
+            visible: page.slotPage
+            theme: page.theme
+            slots: page.desk ? page.desk.slots : null
         }
     }
 }

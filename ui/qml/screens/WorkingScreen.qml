@@ -49,6 +49,15 @@ Item {
                 RotationAnimation on rotation { from: 0; to: 360; duration: 1600; loops: Animation.Infinite }
             }
         }
+        KText {  // the chip is written: now the endorsement goes onto the card's back
+            objectName: "card_back_news"
+            theme: page.theme
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+            visible: page.shell !== null && page.shell !== undefined && page.shell.progress.card_back === "printing"
+            text: visible ? qsTrId("ui.working.card_back") : ""
+        }
         KText { theme: page.theme; width: parent.width; horizontalAlignment: Text.AlignHCenter; text: qsTrId("ui.working.wait") }
     }
 }
