@@ -57,7 +57,7 @@ _COUNT = re.compile(r"^\d{1,9}$")
 
 class CounterApplication(Base):
     """Applications the bureau's counters took, per day (UTC+8), site and service
-    (imported, migration 0015): counts only."""
+    (imported, migration 0016): counts only."""
 
     __tablename__ = "counter_applications"
     day: Mapped[int] = mapped_column(Integer, primary_key=True)  # rollups.day_of

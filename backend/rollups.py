@@ -19,7 +19,7 @@ off by less than its bucket's width: at most 9.1 % of the exact value, plus 0.1 
 `contributions` is the one definition: ingest (`add`), the migration's backfill
 (`rebuild`), the cockpit's partial days and the tests all use it.
 
-**Weeks** (`session_weeks`, migration 0015): the same counts per week (Monday to
+**Weeks** (`session_weeks`, migration 0016): the same counts per week (Monday to
 Sunday, UTC+8) beside the days, added in the same transaction. A day's rows are about
 23,000 at a thousand terminals, a week's about 28,000 (the histograms' buckets are
 mostly the same ones), so a 90-day question sums 12 weeks and at most 12 loose days
@@ -69,7 +69,7 @@ SPREADS = (("d", "duration_s"), ("m", "machine_s"), ("c", "citizen_s"))
 
 class SessionWeek(Base):
     """The roll-ups of a week (Monday to Sunday, UTC+8): `session_days`' rows summed
-    over its days, kept at ingest beside them (migration 0015)."""
+    over its days, kept at ingest beside them (migration 0016)."""
 
     __tablename__ = "session_weeks"
     site: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -282,13 +282,13 @@ def rebuild(connection: Connection, chunk: int = 5000) -> int:
         count_in(totals, site_of(name), session)
         counted += 1
     add(connection, totals, weeks=False)
-    if inspect(connection).has_table("session_weeks"):  # 0012 runs this before 0015 made it
+    if inspect(connection).has_table("session_weeks"):  # 0012 runs this before 0016 made it
         rebuild_weeks(connection)
     return counted
 
 
 def rebuild_weeks(connection: Connection) -> None:
-    """The weeks' roll-ups made anew from the days' (migration 0015's backfill)."""
+    """The weeks' roll-ups made anew from the days' (migration 0016's backfill)."""
     connection.execute(delete(_WEEKS))
     week = ((_DAYS.c.day + 3) // 7).label("week")  # days after 1970: floor = truncation
     grouping = [_DAYS.c.site, week, _DAYS.c.service, _DAYS.c.measure, _DAYS.c.key,

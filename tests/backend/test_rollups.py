@@ -72,9 +72,9 @@ def test_rollups_are_the_sessions_counted_once_and_the_backfill_makes_them_again
     migrate(engine, "upgrade", "head")  # the backfill
     assert stored(engine) == ingested
     assert stored(engine, rollups.SessionWeek) == weeks
-    migrate(engine, "downgrade", "0014")
+    migrate(engine, "downgrade", "0015")
     assert "session_weeks" not in inspect(engine).get_table_names()
-    migrate(engine, "upgrade", "head")  # 0015's backfill of the weeks, from the days
+    migrate(engine, "upgrade", "head")  # 0016's backfill of the weeks, from the days
     assert stored(engine, rollups.SessionWeek) == weeks
 
 

@@ -3,14 +3,14 @@ few loose days, read by an index on the day), filled here from the days'; and th
 counter applications the bureau's counter system reports, per day, site and service
 (no personal data), for the self-service share (backend/counter.py, docs/cockpit.md).
 
-Revision ID: 0015
+Revision ID: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 
 
 def upgrade() -> None:
