@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from backend import (
     cockpit,
     console,
+    counter,
     followups,
     forecast,
     gateway,
@@ -111,7 +112,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.config_pack = config_pack
     problems.install(app)
     app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)
-    for module in (terminals, records, services, console, cockpit, followups, forecast, sites):
+    for module in (terminals, records, services, console, cockpit, followups, forecast, sites,
+                   counter):  # fmt: skip
         app.include_router(module.router)
     if settings.gateway_simulator:
         app.include_router(gateway.router)

@@ -7,15 +7,19 @@ backend issue adds `serve` and the fleet console here.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from wire import __version__
 
 ENTRY_POINT_GROUP = "kiosk_backend.commands"
 EXIT_USAGE = 2
+# commands of this tree not (yet) among the installed entry points: registered here,
+# so that the command is there without the package being installed again
+BUILT_IN = {"counter": "backend.counter_cli:CounterCommand"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,8 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=f"kiosk-backend {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
-        point.load()().register(sub)
+    points = {p.name: p for p in entry_points(group=ENTRY_POINT_GROUP)}
+    for name in sorted({*points, *BUILT_IN}):
+        command = points[name].load() if name in points else _load(BUILT_IN[name])
+        command().register(sub)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -39,6 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         parser.error("give a command")
     return int(args.handler(args))
+
+
+def _load(reference: str) -> Any:
+    """`module:Class`, as an entry point names it."""
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 if __name__ == "__main__":

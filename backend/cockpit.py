@@ -13,9 +13,10 @@ Percentiles interpolate linearly between ranks (numpy's default), in Python: the
 same answer on SQLite and PostgreSQL.
 
 At scale (issue #24: a thousand terminals, 90 days) the whole days of a window are read
-from the daily roll-ups (backend/rollups.py, per site and for the fleet), summed in
-SQL; a window's partial first or last day from its sessions (or from its roll-up less
-the sessions outside the window, whichever is fewer). The percentiles are then read
+from the roll-ups (backend/rollups.py, per site and for the fleet: its whole weeks from
+the weeks', the loose days from the days'), summed in SQL; a window's partial first or
+last day from its sessions (or from its roll-up less the sessions outside the window,
+whichever is fewer). The percentiles are then read
 from histograms, within `rollups.ERROR_REL` and `ERROR_ABS` of the exact value; the
 counts stay exact. A question about one terminal, by terminal, or about a window with
 no whole day in it reads the sessions themselves, and its percentiles are exact.
@@ -23,11 +24,14 @@ no whole day in it reads the sessions themselves, and its percentiles are exact.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query, Request, Response
@@ -36,12 +40,13 @@ from sqlalchemy.orm import Session
 
 from backend import rollups
 from backend.console import Viewer
-from backend.db import ServiceSession, SessionDay, Terminal
+from backend.db import ServiceSession, Terminal
 from backend.problems import responses
 from backend.tables import csv_answer, terminal_site
 from wire.sync import CODE, TERMINAL_ID
 
 router = APIRouter(tags=["console"])
+TEXTS = Path(__file__).with_name("console") / "texts.json"  # made from the flows (the tests)
 CST = timezone(timedelta(hours=8))
 DEFAULT_WINDOW_S = 30 * 86_400
 MAX_SESSIONS = 200_000  # read at most this many (the newest) per request
@@ -155,9 +160,15 @@ def _funnel(rows: list[_Row]) -> dict[str, Any]:
     for row in rows:
         ends[row.end][row.reason] += 1
     gave_up = Counter(row.exit_step for row in rows if row.end in GAVE_UP and row.exit_step)
+    return {"sessions": total, "steps": steps, **_ends_and_gave_up(ends, gave_up, reached)}
+
+
+def _ends_and_gave_up(
+    ends: dict[str, Counter[str]], gave_up: Counter[str], reached: dict[str, int]
+) -> dict[str, list[dict[str, Any]]]:
+    """A funnel's `ends` (each end with its reasons, most first) and `gave_up` (the exit
+    steps of those who gave up, ranked, with the rate among those that reached them)."""
     return {
-        "sessions": total,
-        "steps": steps,
         "ends": [
             {
                 "end": end,
@@ -173,8 +184,8 @@ def _funnel(rows: list[_Row]) -> dict[str, Any]:
             {
                 "step": step,
                 "count": count,
-                "reached": reached[step],
-                "rate": round(count / reached[step], 4) if reached[step] else None,
+                "reached": reached.get(step, 0),
+                "rate": round(count / reached[step], 4) if reached.get(step) else None,
             }
             for step, count in sorted(gave_up.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
@@ -214,7 +225,6 @@ def _durations(rows: list[_Row]) -> dict[str, Any]:
 
 # -- from the roll-ups -----------------------------------------------------------
 
-_DAYS = cast(Table, SessionDay.__table__)
 _SESSIONS = cast(Table, ServiceSession.__table__)
 _COUNTED = [_SESSIONS.c[name] for name in
             ("terminal_id", "service", "ended_at", "end", "reason", "exit_step", "steps",
@@ -302,24 +312,15 @@ def _rolled(
             count(start, lo, -1)
             count(hi, end, -1)
     if whole:  # contiguous: the edges were the first and the last day
-        t = _DAYS.c
-        grouping = {"site": [t.site], "day": [t.day]}.get(by or "", [])
-        columns = [*grouping, t.service, t.measure, t.key, t.bucket]
-        query = (
-            select(*columns, func.sum(t.count))
-            .where(t.day >= min(whole), t.day <= max(whole))
-            .group_by(*columns)
-        )
-        if site is not None:
-            query = query.where(t.site == site)
-        else:
-            query = query.where(
-                t.site != rollups.FLEET if by == "site" else t.site == rollups.FLEET
-            )
-        if service is not None:
-            query = query.where(t.service == service)
-        query = query.where(t.measure.in_(list(measures)))  # the histograms: durations only
-        for row in db.execute(query):
+        # whole weeks from the weeks' roll-ups, the loose days from the days' (by day:
+        # every day from the days')
+        rows_of = site if site is not None else (
+            rollups.EVERY_SITE if by == "site" else rollups.FLEET)  # fmt: skip
+        rows = rollups.summed(min(whole), max(whole), rows_of, service, measures,
+                              by_day=by == "day")  # fmt: skip
+        grouping = [rows.c[by]] if by in ("site", "day") else []
+        columns = [*grouping, rows.c.service, rows.c.measure, rows.c.key, rows.c.bucket]
+        for row in db.execute(select(*columns, func.sum(rows.c.count)).group_by(*columns)):
             group = None
             if by == "site":
                 group = row[0]
@@ -355,35 +356,15 @@ def _funnel_of(counts: Counter[rollups.Key]) -> dict[str, Any]:
             ends[end][reason] += n
         elif measure == "x" and n > 0:
             gave_up[key] += n
-    return {
-        "sessions": total,
-        "steps": [
-            {"step": step, "kind": kind, "who": who, "reached": n, "share": round(n / total, 4)}
-            for step, (n, _, kind, who) in sorted(
-                reached.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0])
-            )
-        ],
-        "ends": [
-            {
-                "end": end,
-                "count": sum(reasons.values()),
-                "reasons": [
-                    {"reason": r, "count": c}
-                    for r, c in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-                ],
-            }
-            for end, reasons in sorted(ends.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-        ],
-        "gave_up": [
-            {
-                "step": step,
-                "count": n,
-                "reached": reached.get(step, (0,))[0],
-                "rate": round(n / reached[step][0], 4) if step in reached else None,
-            }
-            for step, n in sorted(gave_up.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
-    }
+    steps = [
+        {"step": step, "kind": kind, "who": who, "reached": n, "share": round(n / total, 4)}
+        for step, (n, _, kind, who) in sorted(
+            reached.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0])
+        )
+    ]
+    counts_reached = {step: found[0] for step, found in reached.items()}
+    return {"sessions": total, "steps": steps,
+            **_ends_and_gave_up(ends, gave_up, counts_reached)}  # fmt: skip
 
 
 def _spread_of(histogram: Counter[int]) -> dict[str, float | int | None]:
@@ -517,3 +498,23 @@ def durations(
           s["p90"]] for g in groups for s in g["steps"]),
         "durations-steps",
     )  # fmt: skip
+
+
+# -- the citizen texts ---------------------------------------------------------------
+
+
+@functools.cache
+def texts() -> dict[str, Any]:
+    """Each service's name and each step's citizen text in Chinese and English
+    (backend/console/texts.json: made from the flows and the terminal's catalogue by
+    tests/backend/test_wall_texts.py; the backend reads neither)."""
+    found: dict[str, Any] = json.loads(TEXTS.read_text(encoding="utf-8"))
+    return found
+
+
+@router.get("/console/api/texts", responses=responses(403))
+def service_texts(who: Viewer) -> dict[str, Any]:
+    """Each service's name and each of its steps' citizen text, in Chinese (`zh_CN`)
+    and English (`en`): `{"services": {service: {zh_CN, en, steps: {step: {zh_CN,
+    en}}}}}`. A step or service not in it is shown by its id."""
+    return texts()

@@ -16,7 +16,7 @@ table also as CSV (`?format=csv`)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -30,7 +30,7 @@ from backend.db import FollowUp, Operator, Rating, Terminal
 from backend.limits import source
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
-from backend.tables import csv_answer, terminal_site
+from backend.tables import body_of, models_csv, request_body, terminal_site, to_move
 from wire.sync import TEXT
 
 router = APIRouter(tags=["console"])
@@ -160,7 +160,7 @@ def followups(
         found = [_ticket(row, name, now, own) for row, name, own in db.execute(query)]
         total = counts(db, now)
     if format == "csv":
-        return as_csv("followups", list(Ticket.model_fields), (t.model_dump() for t in found))
+        return models_csv("followups", Ticket, found)
     return TicketList(now=now, open=total["open"], overdue=total["overdue"], followups=found)
 
 
@@ -169,12 +169,7 @@ def _move(request: Request, who: SignedIn, ticket_id: int, action: str, **change
     allowed, becomes = MOVES[action]
     now = request.app.state.clock()
     with Session(request.app.state.engine) as db, db.begin():
-        row = db.get(FollowUp, ticket_id, with_for_update=True)
-        if row is None:
-            raise Refused(404, "not_found", f"no follow-up {ticket_id}")
-        if row.state not in allowed:
-            raise Refused(409, "wrong_state", f"follow-up {ticket_id} is {row.state}: to "
-                          f"{action} it, it must be {' or '.join(sorted(allowed))}")  # fmt: skip
+        row = to_move(db, FollowUp, ticket_id, "follow-up", action, allowed)
         detail = ""
         if action == "assign":
             row.assignee, row.assigned_at, row.assigned_by = change["assignee"], now, who.name
@@ -197,9 +192,23 @@ def _move(request: Request, who: SignedIn, ticket_id: int, action: str, **change
 TicketId = Annotated[int, InPath(ge=1, le=2**31 - 1)]
 
 
+async def _assignment(request: Request, who: OnDuty) -> Assign:
+    return body_of(Assign, await request.body())  # read once the operator is known
+
+
+async def _answer(request: Request, who: OnDuty) -> Answer:
+    return body_of(Answer, await request.body())
+
+
 @router.post("/console/api/followups/{ticket_id}/assign", response_model=Ticket,
-             responses=responses(403, 404, 409, 422))  # fmt: skip
-def assign(request: Request, ticket_id: TicketId, given: Assign, who: OnDuty) -> Ticket:
+             responses=responses(403, 404, 409, 422),
+             openapi_extra=request_body(Assign))  # fmt: skip
+def assign(
+    request: Request,
+    ticket_id: TicketId,
+    who: OnDuty,
+    given: Annotated[Assign, Depends(_assignment)],
+) -> Ticket:
     """Gives an open (or assigned) ticket to an operator's account to call back."""
     with Session(request.app.state.engine) as db:
         account = db.get(Operator, given.assignee)
@@ -210,8 +219,14 @@ def assign(request: Request, ticket_id: TicketId, given: Assign, who: OnDuty) ->
 
 
 @router.post("/console/api/followups/{ticket_id}/answer", response_model=Ticket,
-             responses=responses(403, 404, 409, 422))  # fmt: skip
-def answer(request: Request, ticket_id: TicketId, given: Answer, who: OnDuty) -> Ticket:
+             responses=responses(403, 404, 409, 422),
+             openapi_extra=request_body(Answer))  # fmt: skip
+def answer(
+    request: Request,
+    ticket_id: TicketId,
+    who: OnDuty,
+    given: Annotated[Answer, Depends(_answer)],
+) -> Ticket:
     """What was done and told: an assigned ticket becomes answered."""
     return _move(request, who, ticket_id, "answer", text=given.text)
 
@@ -291,8 +306,7 @@ def satisfaction(
     table = [_indicators(key, sums[key]) for key in sorted(sums) if key != "*"]
     total = _indicators("*", sums["*"])
     if format == "csv":
-        every = (i.model_dump() for i in [*table, total])
-        return as_csv(f"satisfaction-by-{by}", list(Indicators.model_fields), every)
+        return models_csv(f"satisfaction-by-{by}", Indicators, [*table, total])
     return Satisfaction(since=since, until=until, by=by, groups=table, total=total)
 
 
@@ -304,7 +318,3 @@ def _indicators(key: str, sums: Sequence[int]) -> Indicators:
                       opened=opened, closed=closed, closed_in_time=in_time,
                       closure=round(closed / opened, 4) if opened else None,
                       closure_in_time=round(in_time / opened, 4) if opened else None)  # fmt: skip
-
-
-def as_csv(name: str, columns: list[str], rows: Iterable[dict[str, Any]]) -> Response:
-    return csv_answer(name, columns, ([row.get(c) for c in columns] for row in rows))

@@ -51,8 +51,8 @@ from backend.audit import audit
 from backend.db import ConsumableSample, EarlyWarning, ServiceSession, Terminal
 from backend.limits import source
 from backend.operators import SignedIn, signed_in
-from backend.problems import Refused, responses
-from backend.tables import csv_answer, terminal_sites
+from backend.problems import responses
+from backend.tables import csv_answer, models_csv, terminal_sites, to_move
 
 router = APIRouter(tags=["console"])
 Viewer = Annotated[SignedIn, Depends(signed_in("viewer"))]
@@ -477,8 +477,7 @@ def forecast(
         load = expected_load(db, now, weeks, state.sessions_per_terminal_hour)
     if format == "csv":
         if table == "runouts":
-            columns = list(Runout.model_fields)
-            return csv_answer("runouts", columns, ([getattr(r, c) for c in columns] for r in outs))
+            return models_csv("runouts", Runout, outs)
         lines = ([s.site, s.terminals, s.capacity, h.at,
                   datetime.fromtimestamp(h.at, CST).strftime("%Y-%m-%d %H:00"), h.mean, h.sd,
                   h.busy] for s in load.sites for h in s.hours)  # fmt: skip
@@ -549,8 +548,7 @@ def warnings(
         still = db.scalar(select(func.count()).select_from(EarlyWarning)
                           .where(EarlyWarning.state != "resolved"))  # fmt: skip
     if format == "csv":
-        columns = list(WarningItem.model_fields)
-        return csv_answer("warnings", columns, ([getattr(w, c) for c in columns] for w in found))
+        return models_csv("warnings", WarningItem, found)
     evaluated = getattr(request.app.state, "warnings_evaluated_at", None)
     return WarningList(now=request.app.state.clock(), evaluated_at=evaluated,
                        open=int(still or 0), warnings=found)  # fmt: skip
@@ -563,12 +561,7 @@ def _move(request: Request, who: SignedIn, warning_id: int, action: str) -> Warn
     allowed, becomes = MOVES[action]
     now = request.app.state.clock()
     with Session(request.app.state.engine) as db, db.begin():
-        row = db.get(EarlyWarning, warning_id, with_for_update=True)
-        if row is None:
-            raise Refused(404, "not_found", f"no warning {warning_id}")
-        if row.state not in allowed:
-            raise Refused(409, "wrong_state", f"warning {warning_id} is {row.state}: to "
-                          f"{action} it, it must be {' or '.join(sorted(allowed))}")  # fmt: skip
+        row = to_move(db, EarlyWarning, warning_id, "warning", action, allowed)
         if action == "acknowledge":
             row.acknowledged_at, row.acknowledged_by = now, who.name
         else:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from backend.followups import SATISFIED_STARS
 from backend.limits import source
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
-from backend.tables import CSV, csv_answer, terminal_site
+from backend.tables import CSV, body_of, csv_answer, request_body, terminal_site
 from wire.sync import SITE
 
 router = APIRouter(tags=["console"])
@@ -249,14 +249,7 @@ def change_site(
 
 
 async def _site_change(request: Request, who: Administrator) -> SiteChange:
-    """The body, read once the administrator is known: nobody signed in is refused
-    (403) before anything is said about what they sent."""
-    try:
-        return SiteChange.model_validate_json(await request.body())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in ("body", *first.get("loc", ())))
-        raise Refused(422, "invalid", f"{where}: {first.get('msg', 'invalid')}") from None
+    return body_of(SiteChange, await request.body())  # read once the administrator is known
 
 
 @router.put(
@@ -264,9 +257,8 @@ async def _site_change(request: Request, who: Administrator) -> SiteChange:
     response_model=TerminalSite,
     responses=responses(403, 404, 422),
     tags=["operators"],
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": SiteChange.model_json_schema()}}}},
-)  # fmt: skip
+    openapi_extra=request_body(SiteChange),
+)
 def set_site(
     terminal_id: str,
     request: Request,

@@ -3,12 +3,13 @@ backend's schema, and a fleet's history made straight in SQL: `--terminals` (1,0
 at 20 sites, `--days` (90) of sessions' ends, about 30 a terminal a day (fewer at
 weekends, most in the afternoon, China time), each with its steps and seconds, four
 services; ratings of most finished sessions, about 8 % of them 1-2 stars, and their
-follow-ups in every state. The roll-ups are then made by the migration's backfill
+follow-ups in every state; and the counter applications of every day, site and
+service. The roll-ups (days, then weeks) are then made by the migrations' backfill
 (backend/rollups.py `rebuild`, the same counting as ingest). The backend's app (one
 API process, uvicorn, as `kiosk-backend serve` runs it) answers a signed-in viewer
 over loopback; each view is asked a few times, the median kept: funnel, durations,
-satisfaction and the follow-up list, over the last 30 and 90 days and by site.
-Prints one JSON object; `met`: each under 1 s.
+satisfaction, the self-service share and the follow-up list, over the last 30 and 90
+days and by site. Prints one JSON object; `met`: each under 1 s.
 
     bench/cockpit.py [--terminals N] [--days D] [--repeat R]
 """
@@ -120,6 +121,9 @@ def make_history(url: str, terminals: int, days: int, now: float) -> dict[str, o
         total += share
         edges.append(f"WHEN r_service < {total:.3f} THEN '{service}'")
     first_day = rollups.day_of(now) - days + 1
+    share = PER_DAY * terminals / SITES / len(PATHS)  # a site's sessions of a service a day
+    # the counters take about as many applications as the terminals sessions
+    counter = ", ".join(f"('{service}')" for service in PATHS)
     with engine.begin() as db:
         db.execute(text(f"""
             INSERT INTO terminals (id, public_key, name, enrolled_at, software_version,
@@ -215,13 +219,22 @@ def make_history(url: str, terminals: int, days: int, now: float) -> dict[str, o
                               ELSE (ARRAY['open', 'assigned', 'answered'])[1 + floor(random()
                                    * 3)::int] END AS state
                   FROM ratings r WHERE stars <= 2) low"""))  # fmt: skip
-        tables = ("terminals", "service_sessions", "ratings", "followups")
+        db.execute(text(f"""
+            INSERT INTO counter_applications (day, site, service, count, imported_at,
+                                              imported_by)
+            SELECT d, '城市' || k || '区', service, floor(random() * {2 * share})::int, 0,
+                   'bench'
+            FROM generate_series({first_day}, {first_day + days - 1}) d,
+                 generate_series(0, {SITES - 1}) k,
+                 (VALUES {counter}) AS s (service)"""))  # fmt: skip
+        tables = ("terminals", "service_sessions", "ratings", "followups", "counter_applications")
         counts = {t: db.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
     generated = time.perf_counter() - started
     started = time.perf_counter()
     with engine.begin() as db:
-        rollups.rebuild(db)  # the migration's backfill
-        counts["session_days"] = db.scalar(text("SELECT count(*) FROM session_days"))
+        rollups.rebuild(db)  # the migrations' backfill: the days, then the weeks
+        for rolled in ("session_days", "session_weeks"):
+            counts[rolled] = db.scalar(text(f"SELECT count(*) FROM {rolled}"))
     backfill = time.perf_counter() - started
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
         db.execute(text("VACUUM ANALYZE"))
@@ -264,6 +277,9 @@ def measure(url: str, work: Path, repeat: int, now: float) -> dict[str, dict[str
         for view in ("funnel", "durations"):
             asked[f"{view}_30d_by_day"] = (view, {"by": "day"}, repeat)
             asked[f"{view}_90d_one_site"] = (view, {**d90, "site": "城市7区"}, repeat)
+        asked["share_30d"] = ("share", {}, repeat)
+        asked["share_90d"] = ("share", d90, repeat)
+        asked["share_90d_by_site_and_service"] = ("share", {**d90, "by": "site_service"}, repeat)
         asked["followups"] = ("followups", {}, repeat)
         asked["followups_overdue"] = ("followups", {"overdue": "true"}, repeat)
         asked["funnel_30d_by_terminal"] = ("funnel", {"by": "terminal"}, 1)  # not a target

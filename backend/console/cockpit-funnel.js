@@ -1,6 +1,8 @@
-// 数据驾驶舱: the service funnels and handling times (backend/cockpit.py), drawn when
-// the desk is shown and again every minute. Apart from console.js: it reads only its
-// own two endpoints. <body data-cockpit="N"> after the N-th drawing (browser tests).
+// 数据驾驶舱: the service funnels and handling times (backend/cockpit.py), and the
+// self-service share (backend/counter.py), drawn when the desk is shown and again every
+// minute. Steps and services are named by their citizen text (/console/api/texts) beside
+// their ids. An administrator imports the counter system's CSV here (console.js's api,
+// role: the session's CSRF token). <body data-cockpit="N"> after the N-th drawing.
 "use strict";
 
 (() => {
@@ -12,6 +14,18 @@
   const WHO = { citizen: "群众 / citizen", machine: "设备 / machine" };
   let drawings = 0;
   let timer = null;
+  let texts = { services: {} };
+
+  function serviceName(id) {
+    const flow = texts.services[id];
+    return flow ? `${flow.zh_CN} / ${flow.en}` : id;
+  }
+
+  function stepText(service, step) { // the citizen's prompt, in Chinese
+    const flow = texts.services[service];
+    const found = flow && flow.steps[step];
+    return found ? found.zh_CN : "";
+  }
 
   function el(tag, text, attrs = {}) {
     const node = document.createElement(tag);
@@ -54,18 +68,21 @@
     for (const g of groups) {
       const box = el("article", null, { class: "funnel", "data-service": g.service });
       box.appendChild(el("h3", `${g.service} — ${g.sessions} 次 / sessions`));
+      if (texts.services[g.service]) box.appendChild(el("p", serviceName(g.service)));
       const worst = g.gave_up[0];
       if (worst) {
+        const said = stepText(g.service, worst.step);
         box.appendChild(el("p",
-          `流失最多 / most citizens give up at: ${worst.step} (${worst.count}, ` +
-          `${Math.round((worst.rate || 0) * 100)}%)`, { class: "worst" }));
+          `流失最多 / most citizens give up at: ${worst.step}${said ? `「${said}」` : ""} ` +
+          `(${worst.count}, ${Math.round((worst.rate || 0) * 100)}%)`, { class: "worst" }));
       }
       const lost = Object.fromEntries(g.gave_up.map((s) => [s.step, s.count]));
       box.appendChild(table(
-        ["步骤 / Step", "类型 / Type", "等待 / Waits for", "到达 / Reached", "比例 / Share",
-         "放弃 / Gave up"],
+        ["步骤 / Step", "提示 / Prompt", "类型 / Type", "等待 / Waits for", "到达 / Reached",
+         "比例 / Share", "放弃 / Gave up"],
         g.steps.map((s) => row(
-          [s.step, s.kind, WHO[s.who] || s.who, s.reached, bar(s.share), lost[s.step] || 0],
+          [s.step, stepText(g.service, s.step), s.kind, WHO[s.who] || s.who, s.reached,
+            bar(s.share), lost[s.step] || 0],
           worst && s.step === worst.step ? { class: "worst", "data-step": s.step }
             : { "data-step": s.step })),
         { class: "funnel-steps" }));
@@ -93,15 +110,39 @@
       rows, { id: "duration-table" }));
   }
 
+  function percent(share) {
+    return share === null ? "–" : `${Math.round(share * 100)}%`;
+  }
+
+  function drawShare(answer) {
+    const body = document.querySelector("#share-table tbody");
+    body.replaceChildren();
+    for (const g of [...answer.groups, answer.total]) {
+      const tr = row([g.site === "*" ? "全部 / all" : g.site,
+        g.service === "*" ? "全部 / all" : serviceName(g.service), g.finished, g.counter,
+        percent(g.share)], { "data-site": g.site, "data-service": g.service });
+      if (g === answer.total) tr.classList.add("total");
+      body.appendChild(tr);
+    }
+  }
+
   async function draw() {
     const desk = document.getElementById("desk");
     if (!desk || desk.hidden) return;
+    document.getElementById("counter-import").hidden =
+      typeof role === "undefined" || role !== "administrator";
     try {
-      const [funnel, durations] = await Promise.all(
-        ["/console/api/funnel", "/console/api/durations"].map((p) => fetch(p)));
-      if (!funnel.ok || !durations.ok) throw new Error(`${funnel.status} ${durations.status}`);
+      const by = document.getElementById("share-by").value;
+      const [funnel, durations, share, named] = await Promise.all(
+        ["/console/api/funnel", "/console/api/durations", `/console/api/share?by=${by}`,
+          "/console/api/texts"].map((p) => fetch(p)));
+      for (const answer of [funnel, durations, share, named]) {
+        if (!answer.ok) throw new Error(`${answer.status} ${answer.url}`);
+      }
+      texts = await named.json();
       drawFunnel((await funnel.json()).groups);
       drawDurations((await durations.json()).groups);
+      drawShare(await share.json());
       document.getElementById("cockpit-status").textContent = "";
       drawings += 1;
       document.body.dataset.cockpit = String(drawings);
@@ -110,6 +151,29 @@
         `无法载入 / cannot load: ${error.message}`;
     }
   }
+
+  document.getElementById("share-by").addEventListener("change", (event) => {
+    document.getElementById("share-csv").href =
+      `/console/api/share?format=csv&by=${event.target.value}`;
+    draw();
+  });
+
+  document.getElementById("counter-import").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = document.getElementById("counter-file").files[0];
+    const done = document.getElementById("counter-done");
+    if (!file) return;
+    const answer = await api("/console/api/counter", {
+      method: "POST", headers: { "Content-Type": "text/csv" }, body: await file.arrayBuffer(),
+    });
+    const reply = await answer.json().catch(() => ({}));
+    done.textContent = answer.ok
+      ? `已导入 / imported ${reply.rows} (${reply.first_day} – ${reply.last_day}), ` +
+        `${reply.replaced} 条替换 / replaced`
+      : `未导入 / ${reply.detail || answer.statusText}`;
+    done.dataset.ok = answer.ok ? "1" : "0";
+    await draw();
+  });
 
   // drawn once the desk is shown (after signing in), again every minute
   const desk = document.getElementById("desk");

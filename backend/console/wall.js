@@ -5,7 +5,10 @@
 // (backend/sites.py, the cockpit's and the follow-ups' endpoints, all for today) is
 // asked for every minute; when the backend does not answer (a restart), the last
 // figures stay, a warning says since when, and it asks again every 10 s. Times are
-// the backend's, in UTC+8. <body data-wall="N" data-screen="I" data-stale="0|1">.
+// the backend's, in UTC+8. Steps are shown by their citizen text (the first clause of
+// the flow's text, /console/api/texts), Chinese with English beside; the self-service
+// share is of the last 30 days; the warnings are those not resolved, with who and when.
+// <body data-wall="N" data-screen="I" data-stale="0|1">.
 "use strict";
 
 const params = new URLSearchParams(location.search);
@@ -14,13 +17,19 @@ const HELD = params.has("screen") ? Number(params.get("screen")) : null;
 const REFRESH_MS = 1000 * Math.max(2, Number(params.get("refresh")) || 60); // tests: less
 const RETRY_MS = Math.min(10000, REFRESH_MS);
 const STALE_MS = 3 * 60000; // three missed refreshes
-const SERVICES = { // the default city pack's services (kiosk/locale/*/services.po)
+const SERVICES = { // the services' names, short for the wall (else the flows' titles)
   id_renewal: ["身份证换领/补领", "ID card renewal"],
   criminal_record_proof: ["无犯罪记录证明", "No-crime certificate"],
   id_photo: ["自助拍照", "ID photo"],
   permit_endorsement: ["港澳通行证签注", "HK/Macao endorsement"],
   queue_ticket: ["取号", "Queue ticket"],
 };
+const WARNING_KINDS = {
+  busy: ["网点繁忙", "site busy"], failure_rate: ["故障率升高", "failures up"],
+  runout: ["耗材将尽", "running out"],
+};
+const CONSUMABLES = { paper: ["纸", "paper"], ribbon: ["色带", "ribbon"], cards: ["卡", "cards"] };
+let texts = null; // /console/api/texts: services' and steps' citizen texts
 const screens = [...document.querySelectorAll(".screen")];
 let shown = 0;
 let loads = 0;
@@ -61,7 +70,28 @@ function minutes(seconds) {
 }
 
 function service(id) {
-  return SERVICES[id] || [id, ""];
+  const flow = texts && texts.services[id];
+  return SERVICES[id] || (flow ? [flow.zh_CN, flow.en] : [id, ""]);
+}
+
+function brief(text, stops) { // a prompt's first clause: "请将通行证背面朝下放在扫描区，识读机读码"
+  const at = text.search(stops);
+  return at > 0 ? text.slice(0, at) : text;
+}
+
+function step(serviceId, stepId) { // the step's citizen text, else its id
+  const found = texts && texts.services[serviceId] && texts.services[serviceId].steps[stepId];
+  if (!found) return [stepId, ""];
+  return [brief(found.zh_CN, /[，。？！：；]/), brief(found.en, /[.:;?!]\s|[.?!]$/)];
+}
+
+function chinaDay(seconds) { // YYYY-MM-DD in UTC+8
+  return new Date((seconds + 8 * 3600) * 1000).toISOString().slice(0, 10);
+}
+
+function when(seconds, today) { // HH:MM, with the date when not today (UTC+8)
+  const text = new Date((seconds + 8 * 3600) * 1000).toISOString();
+  return chinaDay(seconds) === today ? text.slice(11, 16) : `${text.slice(5, 10)} ${text.slice(11, 16)}`;
 }
 
 function set(id, value, zeroIsGood) {
@@ -181,8 +211,13 @@ function drawFunnels(funnel) {
     .sort((a, b) => b.w.count - a.w.count).slice(0, 6);
   for (const { g, w } of worst) {
     const [zh, en] = service(g.service);
-    body.appendChild(row([bilingual("span", zh, en), [w.step, "warn"], [w.count, "num bad"],
-      [percent(w.rate), "num bad"], [g.sessions, "num"]]));
+    const [text, english] = step(g.service, w.step);
+    const tr = row([bilingual("span", zh, en), bilingual("span", text, english), [w.count, "num bad"],
+      [percent(w.rate), "num bad"], [g.sessions, "num"]]);
+    tr.children[1].className = "step warn";
+    tr.dataset.service = g.service;
+    tr.dataset.step = w.step;
+    body.appendChild(tr);
   }
   if (!worst.length) body.appendChild(row(["今日无人中途放弃 · nobody gave up today"]));
 }
@@ -227,6 +262,67 @@ function drawSites(sites) {
   }
 }
 
+function drawShare(share) {
+  const body = head(document.getElementById("p-table"), [
+    ["业务", "Service"], ["", ""], ["自助办结", "Terminals", "num"], ["窗口受理", "Counters", "num"],
+    ["自助占比", "Share", "num"]]);
+  const groups = share.groups.filter((g) => g.share !== null)
+    .sort((a, b) => b.finished + b.counter - (a.finished + a.counter)).slice(0, 5);
+  for (const g of groups) {
+    const [zh, en] = service(g.service);
+    const bar = el("div", null, "bar");
+    const fill = el("div");
+    fill.style.width = `${Math.round(g.share * 100)}%`;
+    bar.appendChild(fill);
+    const tr = row([bilingual("span", zh, en), bar, [g.finished, "num"], [g.counter, "num"],
+      [percent(g.share), "num good"]]);
+    tr.dataset.service = g.service;
+    body.appendChild(tr);
+  }
+  if (!groups.length) body.appendChild(row(["暂无数据 · nothing counted yet"]));
+  const t = share.total;
+  document.getElementById("p-note").replaceChildren(bilingual("span",
+    `${share.first_day} 至 ${share.last_day}：自助办结 ${t.finished} 件，窗口受理 ${t.counter} 件，` +
+    `自助占比 ${percent(t.share)}`,
+    `${t.finished} finished at terminals, ${t.counter} at counters: ${percent(t.share)} self-service`));
+}
+
+function drawWarnings(answer, today) {
+  const open = answer.warnings.filter((w) => w.state !== "resolved");
+  set("w-raised", open.filter((w) => w.state === "raised").length, true);
+  set("w-acknowledged", open.filter((w) => w.state === "acknowledged").length, true);
+  set("w-resolved", answer.warnings.filter((w) => w.state === "resolved"
+    && chinaDay(w.resolved_at) === today).length);
+  const list = document.getElementById("w-list");
+  list.replaceChildren();
+  for (const w of open.slice(0, 3)) {
+    const [kind, kindEn] = WARNING_KINDS[w.kind] || [w.kind, ""];
+    const item = el("li", null, w.state);
+    item.dataset.kind = w.kind;
+    const what = el("div", null, "what");
+    what.appendChild(bilingual("b", kind, kindEn));
+    let subject = w.site || w.subject;
+    if (w.kind !== "busy") subject = w.where || w.terminal || w.subject;
+    if (w.kind === "runout") {
+      const [thing, thingEn] = CONSUMABLES[w.subject.split(":").pop()] || [w.subject, ""];
+      subject = `${subject} · ${thing} ${thingEn}`;
+    }
+    what.appendChild(el("span", subject, "subject"));
+    const who = el("div", null, "who");
+    who.appendChild(bilingual("span", `发出 ${when(w.raised_at, today)}`, "raised"));
+    who.appendChild(w.state === "acknowledged"
+      ? bilingual("span", `已确认 ${w.acknowledged_by} ${when(w.acknowledged_at, today)}`,
+        "acknowledged", "ack")
+      : bilingual("span", "待处理", "awaiting", "await"));
+    item.append(what, who, el("p", w.detail, "detail"));
+    list.appendChild(item);
+  }
+  if (open.length > 3) {
+    list.appendChild(bilingual("li", `另有 ${open.length - 3} 条`, `${open.length - 3} more`, "more"));
+  }
+  if (!open.length) list.appendChild(bilingual("li", "暂无预警", "no open warnings", "none"));
+}
+
 // -- data, rotation, staleness ----------------------------------------------------------
 
 class SignedOut extends Error {}
@@ -241,11 +337,13 @@ async function get(path) {
 async function load() {
   clearTimeout(timer);
   try {
+    if (texts === null) texts = await get("/console/api/texts");
     const sites = await get("/console/api/sites");
     const since = `?since=${sites.since}&until=${sites.until}`;
-    const [summary, funnel, durations, satisfaction] = await Promise.all([
+    const [summary, funnel, durations, satisfaction, share, warnings] = await Promise.all([
       get("/console/api/summary?hours=1"), get(`/console/api/funnel${since}`),
       get(`/console/api/durations${since}`), get(`/console/api/satisfaction${since}`),
+      get(`/console/api/share?until=${sites.until}`), get("/console/api/warnings?limit=200"),
     ]);
     drawFleet(summary, sites);
     drawHours(sites);
@@ -254,6 +352,8 @@ async function load() {
     drawTimes(durations);
     drawSatisfaction(satisfaction, summary);
     drawSites(sites);
+    drawShare(share);
+    drawWarnings(warnings, chinaDay(sites.now));
     lastOk = Date.now();
     failing = false;
     lastServer = sites.now;

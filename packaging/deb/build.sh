@@ -79,7 +79,8 @@ build_one() {
               enabled="kiosk.service kiosk-update.timer kiosk-update-confirm.path" ;;
     backend)  name=kiosk-backend prefix=/opt/kiosk-backend user=kiosk-backend
               data=/var/lib/kiosk-backend unit=kiosk-backend.service
-              gecos="Police kiosk backend" state="" enabled=kiosk-backend.service ;;
+              gecos="Police kiosk backend" state=""
+              enabled="kiosk-backend.service kiosk-backend-warnings.timer" ;;
     *) fail "unknown package part: $part (terminal or backend)" ;;
   esac
   lock=packaging/requirements-$part.lock

@@ -174,9 +174,10 @@ sys.exit(app.exec())' > "$work/keyboard.log" 2>&1 || true
   backend_on_postgresql
   ok "$(grep -m1 -o "fleet console: .*" "$work/backend-serve.log")"
 
-  step "systemd-analyze verify: the kiosk's 6 units, the backend's"
+  step "systemd-analyze verify: the kiosk's 6 units, the backend's 3"
   out=$(in_root sh -c 'systemd-analyze verify /lib/systemd/system/kiosk*.service \
-        /lib/systemd/system/kiosk-update.timer /lib/systemd/system/kiosk-update-confirm.path' 2>&1) \
+        /lib/systemd/system/kiosk-update.timer /lib/systemd/system/kiosk-update-confirm.path \
+        /lib/systemd/system/kiosk-backend-warnings.timer' 2>&1) \
     || { echo "$out" >&2; fail "systemd-analyze verify"; }
   [[ -z $out ]] || { echo "$out" >&2; fail "systemd-analyze verify has warnings"; }
   ok
@@ -214,7 +215,9 @@ sys.exit(app.exec())' > "$work/keyboard.log" 2>&1 || true
   for left in /opt/kiosk /opt/kiosk-backend /var/lib/kiosk /var/lib/kiosk-backend /etc/kiosk \
       /var/lib/kiosk-updates /usr/lib/kiosk-terminal /etc/systemd/system/timers.target.wants/kiosk-update.timer \
       /etc/kiosk-backend /usr/bin/kiosk /etc/systemd/system/graphical.target.wants/kiosk.service \
-      /etc/systemd/system/multi-user.target.wants/kiosk-backend.service; do
+      /etc/systemd/system/multi-user.target.wants/kiosk-backend.service \
+      /etc/systemd/system/timers.target.wants/kiosk-backend-warnings.timer \
+      /etc/systemd/system/kiosk-backend.service.wants/kiosk-backend-warnings.timer; do
     [[ ! -e $R$left && ! -L $R$left ]] || fail "after purge, $left is still there"
   done
   if grep -q 'directory .* not empty' "$work/dpkg-purge.log"; then
@@ -367,6 +370,8 @@ check_installed() {
   [[ -L $R/etc/systemd/system/graphical.target.wants/kiosk.service ]] || fail "kiosk.service not enabled"
   [[ -L $R/etc/systemd/system/multi-user.target.wants/kiosk-backend.service ]] \
     || fail "kiosk-backend.service not enabled"
+  [[ -L $R/etc/systemd/system/timers.target.wants/kiosk-backend-warnings.timer ]] \
+    || fail "kiosk-backend-warnings.timer not enabled"
 }
 
 if [[ ${1:-} == --inside ]]; then

@@ -51,20 +51,21 @@ TERMINALS = [  # name, site given at enrolment (None: an older terminal), device
     ("北京 朝阳 三里屯 2号机", None, {}, 310),
 ]
 OFFLINE = "望京 2号机"  # its last heartbeat an hour ago
-SERVICES = {  # service: (weight, its steps (step, type, who))
+SERVICES = {  # service: (weight, its steps (step, type, who)), steps of its flow file
     "id_renewal": (5, [("reason", "choose", "citizen"), ("read_card", "read_id_card", "machine"),
                        ("take_photo", "capture_photo", "machine"), ("check", "confirm", "citizen"),
                        ("pay", "pay", "machine"), ("slip", "print", "machine"),
                        ("finished", "done", "citizen")]),
     "criminal_record_proof": (3, [("read_card", "read_id_card", "machine"),
-                                  ("query", "backend", "machine"), ("slip", "print", "machine"),
+                                  ("query", "backend", "machine"),
+                                  ("print_proof", "print", "machine"),
                                   ("finished", "done", "citizen")]),
-    "id_photo": (2, [("take_photo", "capture_photo", "machine"), ("pay", "pay", "machine"),
+    "id_photo": (2, [("take_photo", "capture_photo", "machine"), ("store", "backend", "machine"),
                      ("finished", "done", "citizen")]),
-    "permit_endorsement": (2, [("insert_permit", "read_document", "machine"),
-                               ("choose", "choose", "citizen"), ("pay", "pay", "machine"),
+    "permit_endorsement": (2, [("insert_permit", "read_document_chip", "machine"),
+                               ("kind", "choose", "citizen"), ("pay", "pay", "machine"),
                                ("finished", "done", "citizen")]),
-    "queue_ticket": (4, [("pick", "choose", "citizen"), ("ticket", "print", "machine"),
+    "queue_ticket": (4, [("how", "choose", "citizen"), ("ticket", "print", "machine"),
                          ("finished", "done", "citizen")]),
 }  # fmt: skip
 
@@ -115,8 +116,11 @@ def _session(rng: random.Random, service: str, at: float) -> tuple[dict[str, Any
     return session_ended(service, outcome, at, report), False
 
 
-def bureau_day(backend: LiveBackend, clock: Clock, folder: Path, seed: int = 24) -> Day:
-    """Sends the day; leaves the clock at NOW."""
+def bureau_day(backend: LiveBackend, clock: Clock, folder: Path, seed: int = 24,
+               warnings: bool = False) -> Day:  # fmt: skip
+    """Sends the day; leaves the clock at NOW. `warnings`: also what raises two early
+    warnings (a terminal's paper falling all afternoon; 望京's sessions of the same
+    evening hour, four weeks running, above its two terminals' capacity)."""
     rng = random.Random(seed)
     day = Day()
     names = list(SERVICES)
@@ -160,6 +164,8 @@ def bureau_day(backend: LiveBackend, clock: Clock, folder: Path, seed: int = 24)
                 day.ratings.append({**rating, "terminal": tid, "received_at": clock()})
         for start in range(0, len(records), 100):
             client.call("POST", "/v1/records", RecordBatch(records=records[start : start + 100]))
+    if warnings:
+        _warning_signs(clients, clock, rng)
     for client, (name, _site, devices, paper) in zip(clients, TERMINALS, strict=True):
         clock.now = NOW - 3600 if name == OFFLINE else NOW - 30
         client.call("POST", "/v1/heartbeat", Heartbeat(
@@ -171,3 +177,48 @@ def bureau_day(backend: LiveBackend, clock: Clock, folder: Path, seed: int = 24)
         client.close()
     clock.now = NOW
     return day
+
+
+LOW_PAPER = "中关村 3号机"  # its paper falls all afternoon, to the 20 sheets it ends with
+
+
+def _warning_signs(clients: list[BackendClient], clock: Clock, rng: random.Random) -> None:
+    names = [name for name, *_ in TERMINALS]
+    low = clients[names.index(LOW_PAPER)]
+    for i in range(9):  # 13:30 to 17:30, sheets 92 falling to 28 (the last beat says 20)
+        clock.now = NOW - (8 - i) * 1800 - 60
+        low.call("POST", "/v1/heartbeat", Heartbeat(
+            terminal_time=clock(), software_version="0.4.0-1",
+            devices={"printer": DeviceReport(status="online")},
+            consumables={"paper": 92 - 8 * i}, outbox=OutboxReport(depth=0, oldest_age_s=None),
+        ))  # fmt: skip
+    wangjing = clients[names.index("望京 1号机")]
+    evening = NOW + 1800  # 18:00, in each of the four weeks before
+    records = []
+    for week in range(1, 5):
+        for i in range(15 + week % 2):  # 15 or 16 an hour: two terminals take 12
+            at = evening - week * 7 * 86400 + rng.uniform(0, 3599)
+            body, _ = _session(rng, "queue_ticket", at)
+            records.append(Record(key=f"audit-evening-{week}-{i}", kind="audit",
+                                  session=f"e-{week}-{i}", created_at=at, body=body))  # fmt: skip
+    clock.now = NOW - 600
+    wangjing.call("POST", "/v1/records", RecordBatch(records=records))
+
+
+def counter_days(backend: LiveBackend) -> list[tuple[str, str, str, int]]:
+    """The counter system's figures of yesterday and today for the bureau's sites,
+    imported by an administrator on the console; the rows, for the tests."""
+    rng = random.Random(7)
+    sites = sorted({site or name.rsplit(" ", 1)[0] for name, site, *_ in TERMINALS})
+    rows = [(day, site, service, rng.randint(2, 30))
+            for day in ((NOW - 86400), NOW) for site in sites for service in SERVICES
+            if service != "queue_ticket"]  # fmt: skip
+    table = "date,site,service,count\r\n" + "".join(
+        f"{datetime.fromtimestamp(day, CST).date()},{site},{service},{n}\r\n"
+        for day, site, service, n in rows)  # fmt: skip
+    with backend.console() as chief:
+        answer = chief.post(f"{backend.url}/console/api/counter", data=table.encode(),
+                            headers={"Content-Type": "text/csv"}, timeout=10)  # fmt: skip
+        answer.raise_for_status()
+    return [(str(datetime.fromtimestamp(day, CST).date()), site, service, n)
+            for day, site, service, n in rows]  # fmt: skip

@@ -42,6 +42,7 @@ PATHS = {  # each service's steps in order: (step, type, who)
 GIVE_UP = [("give_back", "take_back", "machine"), ("cancelled", "done", "citizen")]
 TERMINALS = ["北京 海淀 1号机", "北京 海淀 2号机", "北京 朝阳 1号机"]
 SESSIONS = 360
+SPREAD_S = 20 * 86400  # sessions end over the last 20 days: whole weeks and loose days
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -79,7 +80,23 @@ def made_up(rng: random.Random, now: float) -> tuple[str, dict[str, Any]]:
     report = SessionReport(end=end, reason=reason, exit_step=exit_step,  # type: ignore[arg-type]
                            duration_s=round(sum(s.s for s in spent), 1), steps=spent)  # fmt: skip
     outcome = {"finished": "done", "refused": "done", "timed_out": reason}.get(end, end)
-    return service, session_ended(service, outcome, now - rng.uniform(0, 5 * 86400), report)
+    return service, session_ended(service, outcome, now - rng.uniform(0, SPREAD_S), report)
+
+
+def one_terminal_sends(backend: LiveBackend, tmp_path: Path, count: int,
+                       seed: int) -> list[dict[str, Any]]:  # fmt: skip
+    """`count` made-up sessions' ends from one terminal at 北京 海淀, in one signed
+    batch: what it sent."""
+    identity = enrol(backend, tmp_path / "t.json", "北京 海淀 1号机")
+    rng = random.Random(seed)
+    sent = [made_up(rng, time.time())[1] for _ in range(count)]
+    client = BackendClient(identity)
+    client.call("POST", "/v1/records", RecordBatch(records=[
+        Record(key=f"audit-{i:04d}", kind="audit", session=f"s-{i}", created_at=b["at"], body=b)
+        for i, b in enumerate(sent)
+    ]))  # fmt: skip
+    client.close()
+    return sent
 
 
 def send(backend: LiveBackend, tmp_path: Path) -> list[dict[str, Any]]:

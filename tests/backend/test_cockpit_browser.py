@@ -4,20 +4,16 @@ marked, and the handling-time table; the screenshot stays in the test's tmp dir.
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from pathlib import Path
 
 import pytest
 
-from kiosk.sync.client import BackendClient
-from tests.backend.test_cockpit import PATHS, made_up
+from tests.backend.test_cockpit import PATHS, one_terminal_sends
 from tests.backend.test_console_browser import sign_in
 from tests.services import chromium
 from tests.services.backend import LiveBackend
-from tests.sync.conftest import enrol
-from wire.sync import Record, RecordBatch
 
 
 def test_the_console_draws_the_funnels_and_handling_times(tmp_path: Path) -> None:
@@ -27,15 +23,7 @@ def test_the_console_draws_the_funnels_and_handling_times(tmp_path: Path) -> Non
     backend = LiveBackend(tmp_path / "backend", time.time)
     backend.start()
     try:
-        identity = enrol(backend, tmp_path / "t.json", "北京 海淀 1号机")
-        rng = random.Random(7)
-        sent = [made_up(rng, time.time())[1] for _ in range(120)]
-        client = BackendClient(identity)
-        client.call("POST", "/v1/records", RecordBatch(records=[
-            Record(key=f"audit-{i:04d}", kind="audit", session=f"s-{i}", created_at=b["at"],
-                   body=b) for i, b in enumerate(sent)
-        ]))  # fmt: skip
-        client.close()
+        sent = one_terminal_sends(backend, tmp_path, 120, seed=7)
         backend.console("watcher", role="viewer").close()  # the account
         shot = tmp_path / "cockpit.png"
         with chromium.live_page(f"{backend.url}/console") as page:

@@ -5,14 +5,10 @@ CSV tables against the JSON ones."""
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,17 +20,11 @@ from sqlalchemy.orm import Session
 
 from backend.db import MIGRATIONS, FollowUp, Rating
 from backend.followups import DEFAULT_DUE_S
-from kiosk.sync.client import BackendClient
-from tests.backend.harness import Backend, Clock, fresh_database, record
-from tests.services.backend import LiveBackend
-from tests.sync.conftest import enrol
+from tests.backend.conftest import NAMES, Fleet, cells, parsed
+from tests.backend.harness import Backend, record
 from wire.sync import Record, RecordBatch
 
-SITES = {
-    "北京 海淀 1号机": "北京 海淀",
-    "北京 海淀 2号机": "北京 海淀",
-    "上海 浦东 1号机": "上海 浦东",
-}
+SITES = {name: name.rsplit(" ", 1)[0] for name in NAMES}  # the fleet's terminals' sites
 SERVICES = ("id_renewal", "proof", "photo")
 REASONS = ("waiting", "device_fault", "too_complex", "not_done", "fee", "other")
 DAY = 86400.0
@@ -50,58 +40,22 @@ class Rated:
     reason: str | None
 
 
-@dataclass
-class Fleet:
-    backend: LiveBackend
-    clock: Clock
-    clients: dict[str, BackendClient]  # by terminal name
-    ids: dict[str, str]  # terminal id by name
-
-    def send(self, ratings: list[Rated]) -> None:
-        """Each terminal's ratings in batches of 100, as its outbox would."""
-        by_terminal: dict[str, list[Record]] = defaultdict(list)
-        for r in ratings:
-            body: dict[str, Any] = {"transaction": r.transaction, "service": r.service,
-                                    "stars": r.stars}  # fmt: skip
-            if r.reason is not None:
-                body["reason"] = r.reason
-            by_terminal[r.terminal].append(Record(key=f"rating-{r.key}", kind="rating",
-                                                  session=r.transaction, created_at=self.clock(),
-                                                  body=body))  # fmt: skip
-        for name, records in by_terminal.items():
-            for at in range(0, len(records), 100):
-                batch = RecordBatch(records=records[at : at + 100])
-                reply = self.clients[name].call("POST", "/v1/records", batch).json()
-                assert reply["refused"] == []
-
-    def get(self, browser: requests.Session, path: str, **params: Any) -> Any:
-        answer = browser.get(self.backend.url + path, params=params, timeout=10)
-        assert answer.status_code == 200, answer.text
-        return answer.json() if params.get("format") != "csv" else answer
-
-    def post(self, browser: requests.Session, path: str, body: Any = None) -> requests.Response:
-        return browser.post(self.backend.url + path, json=body, timeout=10)
-
-
-@pytest.fixture(params=["sqlite"])
-def fleet(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fleet]:
-    postgres_url = None
-    if request.param == "postgresql":
-        postgres_url = request.getfixturevalue("postgres_service").url
-    clock = Clock()
-    backend = LiveBackend(tmp_path / "backend", clock,
-                          db_url=fresh_database(request.param, tmp_path, postgres_url))  # fmt: skip
-    backend.start()
-    clients, ids = {}, {}
-    for name in SITES:
-        identity = enrol(backend, tmp_path / f"{name}.json", name)
-        clients[name] = BackendClient(identity, clock=clock)
-        ids[name] = identity.terminal_id
-    yield Fleet(backend, clock, clients, ids)
-    for client in clients.values():
-        client.close()
-    backend.stop()
-    backend.app.state.engine.dispose()
+def send(fleet: Fleet, ratings: list[Rated]) -> None:
+    """Each terminal's ratings in batches of 100, as its outbox would."""
+    by_terminal: dict[str, list[Record]] = defaultdict(list)
+    for r in ratings:
+        body: dict[str, Any] = {"transaction": r.transaction, "service": r.service,
+                                "stars": r.stars}  # fmt: skip
+        if r.reason is not None:
+            body["reason"] = r.reason
+        by_terminal[r.terminal].append(Record(key=f"rating-{r.key}", kind="rating",
+                                              session=r.transaction, created_at=fleet.clock(),
+                                              body=body))  # fmt: skip
+    for name, records in by_terminal.items():
+        for at in range(0, len(records), 100):
+            batch = RecordBatch(records=records[at : at + 100])
+            reply = fleet.clients[name].call("POST", "/v1/records", batch).json()
+            assert reply["refused"] == []
 
 
 def generated(count: int, seed: int, prefix: str) -> list[Rated]:
@@ -125,13 +79,13 @@ def test_each_low_rating_opens_one_ticket_and_a_resend_none(fleet: Fleet) -> Non
     # a second rating of a transaction (another key): the first one counts
     again = [Rated(f"{r.key}-again", r.terminal, r.transaction, r.service, 1, None)
              for r in ratings[:40]]  # fmt: skip
-    fleet.send(ratings)
-    fleet.send(ratings + again)  # the outbox sent them again (its receipts were lost)
+    send(fleet, ratings)
+    send(fleet, ratings + again)  # the outbox sent them again (its receipts were lost)
     # new ones twice at the very same moment: both requests may find nothing stored,
     # one insert wins and the other is told they are duplicates
     fresh = generated(100, seed=5, prefix="c")
     with ThreadPoolExecutor(2) as pool:
-        for sent in [pool.submit(fleet.send, fresh) for _ in "ab"]:
+        for sent in [pool.submit(send, fleet, fresh) for _ in "ab"]:
             sent.result()  # neither was refused
     ratings += fresh
     low = {r.transaction: r for r in ratings if r.stars <= 2}
@@ -153,7 +107,7 @@ def test_each_low_rating_opens_one_ticket_and_a_resend_none(fleet: Fleet) -> Non
 
 
 def test_the_lifecycle_by_role(fleet: Fleet) -> None:
-    fleet.send([Rated("k1", "北京 海淀 1号机", "s1", "proof", 1, "waiting"),
+    send(fleet, [Rated("k1", "北京 海淀 1号机", "s1", "proof", 1, "waiting"),
                 Rated("k2", "北京 海淀 1号机", "s2", "proof", 5, None)])  # fmt: skip
     viewer = fleet.backend.console("vera", role="viewer")
     otto = fleet.backend.console("otto", role="operator")
@@ -199,9 +153,9 @@ def test_the_lifecycle_by_role(fleet: Fleet) -> None:
 
 def test_a_ticket_past_its_deadline_is_overdue_until_closed(fleet: Fleet) -> None:
     fleet.backend.app.state.followup_due_s = DAY  # serve --followup-days 1
-    fleet.send([Rated("k1", "上海 浦东 1号机", "s1", "photo", 2, None)])
+    send(fleet, [Rated("k1", "上海 浦东 1号机", "s1", "photo", 2, None)])
     fleet.clock.advance(DAY - 1)
-    fleet.send([Rated("k2", "上海 浦东 1号机", "s2", "photo", 1, None)])
+    send(fleet, [Rated("k2", "上海 浦东 1号机", "s2", "photo", 1, None)])
     viewer = fleet.backend.console("vera", role="viewer")
     assert [t["overdue"] for t in tickets(fleet, viewer)] == [False, False]
     fleet.clock.advance(2)
@@ -225,11 +179,11 @@ def test_a_ticket_past_its_deadline_is_overdue_until_closed(fleet: Fleet) -> Non
 
 def test_satisfaction_and_closure_rates_and_their_csv(fleet: Fleet) -> None:
     old = generated(60, seed=7, prefix="old")
-    fleet.send(old)  # before the window asked for
+    send(fleet, old)  # before the window asked for
     fleet.clock.advance(DAY)
     since = fleet.clock()
     ratings = generated(240, seed=25, prefix="new")
-    fleet.send(ratings)
+    send(fleet, ratings)
     otto = fleet.backend.console("otto", role="operator")
     rng = random.Random(3)
     ids = {t["transaction"]: t["id"] for t in tickets(fleet, otto)}
@@ -278,23 +232,14 @@ def test_satisfaction_and_closure_rates_and_their_csv(fleet: Fleet) -> None:
         table = fleet.get(otto, "/console/api/satisfaction", since=since, until=until, by=by,
                           format="csv")  # fmt: skip
         assert table.headers["content-type"].startswith("text/csv")
-        assert parsed(table) == [_cells(g) for g in [*got["groups"], got["total"]]]
+        assert parsed(table) == [cells(g) for g in [*got["groups"], got["total"]]]
 
     listed = fleet.get(otto, "/console/api/followups", limit=1000)
     table = fleet.get(otto, "/console/api/followups", limit=1000, format="csv")
     rows = parsed(table)
     assert len(rows) == len(listed["followups"]) > 50
-    assert rows == [_cells(t) for t in listed["followups"]]
+    assert rows == [cells(t) for t in listed["followups"]]
     assert rows[0]["where"] in SITES  # Chinese survives the round trip
-
-
-def parsed(answer: requests.Response) -> list[dict[str, str]]:
-    text = answer.content.decode("utf-8-sig")  # the byte-order mark spreadsheets want
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def _cells(row: dict[str, Any]) -> dict[str, str]:
-    return {k: "" if v is None else str(v) for k, v in row.items()}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -329,3 +274,24 @@ def test_0011_comes_off_and_back_with_the_ratings_kept(backend: Backend) -> None
     assert [t["transaction"] for t in listed] == ["s2"]  # s1 was rated before the table
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Rating)) == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_sign_in_and_the_role_are_checked_before_the_body(backend: Backend) -> None:
+    """Nobody signed in, and a viewer, learn nothing about what they sent: 403 first,
+    as for a body that is right; an operator is told what is wrong with it (422)."""
+    json = {"content-type": "application/json"}
+    viewer = backend.signed_in("vera", "a password for vera", role="viewer")
+    operator = backend.signed_in("otto", "a password for otto", role="operator")
+    for action in ("assign", "answer"):
+        path = f"/console/api/followups/1/{action}"
+        for body in (b"{not json", b"[]", b'{"text": ""}', b'{"assignee": "NO ONE"}'):
+            nobody = backend.http.post(path, content=body, headers=json)
+            assert (nobody.status_code, nobody.json()["code"]) == (403, "not_signed_in"), body
+            seen = viewer.post(path, content=body, headers=json)
+            assert (seen.status_code, seen.json()["code"]) == (403, "forbidden"), body
+            told = operator.post(path, content=body, headers=json)
+            assert (told.status_code, told.json()["code"]) == (422, "invalid"), body
+            assert told.json()["detail"].startswith("body"), told.json()
+        right = {"assign": b'{"assignee": "otto"}', "answer": b'{"text": "called back"}'}[action]
+        assert operator.post(path, content=right, headers=json).status_code == 404  # no ticket 1

@@ -8,13 +8,12 @@ warning, a normal day none; the warnings' lifecycle by role, and their clearing.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import math
 import random
+import shlex
+import shutil
 import statistics
-from collections.abc import Iterator
-from dataclasses import dataclass
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -30,14 +29,11 @@ from sqlalchemy.orm import Session
 from backend import forecast
 from backend.db import MIGRATIONS, ConsumableSample, EarlyWarning, ServiceSession
 from backend.forecast import REARM_S, fit_run, tonight_until
-from kiosk.sync.client import BackendClient
-from tests.backend.harness import Backend, Clock, fresh_database
-from tests.services.backend import LiveBackend
-from tests.sync.conftest import enrol
+from tests.backend.conftest import NAMES, Fleet, cells, parsed
+from tests.backend.harness import Backend
 from wire.sync import Heartbeat, OutboxReport
 
 HOUR, DAY, WEEK = 3600.0, 86400.0, 7 * 86400.0
-NAMES = ("北京 海淀 1号机", "北京 海淀 2号机", "上海 浦东 1号机")
 
 
 # -- the estimator ------------------------------------------------------------------
@@ -103,74 +99,33 @@ def test_binomial_tail_matches_scipy() -> None:
 # -- a live backend -----------------------------------------------------------------
 
 
-@dataclass
-class Fleet:
-    backend: LiveBackend
-    clock: Clock
-    clients: dict[str, BackendClient]
-    ids: dict[str, str]
-
-    def beat(self, name: str, consumables: dict[str, int]) -> None:
-        body = Heartbeat(terminal_time=self.clock(), software_version="test",
-                         consumables=consumables, outbox=OutboxReport(depth=0))  # fmt: skip
-        answer = self.clients[name].call("POST", "/v1/heartbeat", body)
-        assert answer.status_code == 200, answer.text
-
-    def get(self, browser: requests.Session, path: str, **params: Any) -> Any:
-        answer = browser.get(self.backend.url + path, params=params, timeout=20)
-        assert answer.status_code == 200, answer.text
-        return answer if params.get("format") == "csv" else answer.json()
-
-    def post(self, browser: requests.Session, path: str) -> requests.Response:
-        return browser.post(self.backend.url + path, timeout=10)
-
-    def sessions(self, rows: list[tuple[str, float, str]]) -> None:
-        """(terminal name, ended_at, end) rows straight into service_sessions."""
-        table = cast(Table, ServiceSession.__table__)
-        with Session(self.backend.app.state.engine) as db, db.begin():
-            first = len(db.scalars(select(ServiceSession.record_seq)).all())
-            db.execute(insert(table), [
-                {"record_seq": first + i + 1, "terminal_id": self.ids[name],
-                 "session": f"s{first + i}", "service": "proof", "started_at": at - 60,
-                 "ended_at": at, "outcome": "done" if end == "finished" else end, "end": end,
-                 "reason": end, "exit_step": None, "steps": None, "duration_s": 60.0,
-                 "machine_s": 20.0, "citizen_s": 40.0}
-                for i, (name, at, end) in enumerate(rows)
-            ])  # fmt: skip
-
-    def warnings(self, browser: requests.Session, **params: Any) -> list[dict[str, Any]]:
-        self.clock.advance(forecast.EVALUATE_EVERY_S)  # the evaluation is due again
-        return list(self.get(browser, "/console/api/warnings", **params)["warnings"])
+def beat(fleet: Fleet, name: str, consumables: dict[str, int]) -> None:
+    """A signed heartbeat of the terminal with these levels."""
+    body = Heartbeat(terminal_time=fleet.clock(), software_version="test",
+                     consumables=consumables, outbox=OutboxReport(depth=0))  # fmt: skip
+    answer = fleet.clients[name].call("POST", "/v1/heartbeat", body)
+    assert answer.status_code == 200, answer.text
 
 
-@pytest.fixture(params=["sqlite"])
-def fleet(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fleet]:
-    postgres_url = None
-    if request.param == "postgresql":
-        postgres_url = request.getfixturevalue("postgres_service").url
-    clock = Clock()
-    backend = LiveBackend(tmp_path / "backend", clock,
-                          db_url=fresh_database(request.param, tmp_path, postgres_url))  # fmt: skip
-    backend.start()
-    clients, ids = {}, {}
-    for name in NAMES:
-        identity = enrol(backend, tmp_path / f"{name}.json", name)
-        clients[name] = BackendClient(identity, clock=clock)
-        ids[name] = identity.terminal_id
-    yield Fleet(backend, clock, clients, ids)
-    for client in clients.values():
-        client.close()
-    backend.stop()
-    backend.app.state.engine.dispose()
+def put_sessions(fleet: Fleet, rows: list[tuple[str, float, str]]) -> None:
+    """(terminal name, ended_at, end) rows straight into service_sessions."""
+    table = cast(Table, ServiceSession.__table__)
+    with Session(fleet.backend.app.state.engine) as db, db.begin():
+        first = len(db.scalars(select(ServiceSession.record_seq)).all())
+        db.execute(insert(table), [
+            {"record_seq": first + i + 1, "terminal_id": fleet.ids[name],
+             "session": f"s{first + i}", "service": "proof", "started_at": at - 60,
+             "ended_at": at, "outcome": "done" if end == "finished" else end, "end": end,
+             "reason": end, "exit_step": None, "steps": None, "duration_s": 60.0,
+             "machine_s": 20.0, "citizen_s": 40.0}
+            for i, (name, at, end) in enumerate(rows)
+        ])  # fmt: skip
 
 
-def parsed(answer: requests.Response) -> list[dict[str, str]]:
-    assert answer.headers["content-type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
-
-
-def cells(row: dict[str, Any]) -> dict[str, str]:
-    return {k: "" if v is None else str(v) for k, v in row.items()}
+def warnings_now(fleet: Fleet, browser: requests.Session, **params: Any) -> list[dict[str, Any]]:
+    """The warnings, the evaluation due again first."""
+    fleet.clock.advance(forecast.EVALUATE_EVERY_S)
+    return list(fleet.get(browser, "/console/api/warnings", **params)["warnings"])
 
 
 def kept(beats: list[tuple[float, dict[str, int]]]) -> list[tuple[float, dict[str, int]]]:
@@ -193,12 +148,12 @@ def test_run_outs_from_signed_heartbeats_match_polyfit(fleet: Fleet) -> None:
             paper = 100.0  # refilled
         now_levels = {"paper": int(paper), "ribbon": int(ribbon), "cards": 40}
         beats.append((fleet.clock(), now_levels))
-        fleet.beat(name, now_levels)
+        beat(fleet, name, now_levels)
         busy = 8 <= (fleet.clock() / HOUR + 8) % 24 <= 20  # used by day only
         paper = max(1.0, paper - (rng.uniform(0, 1.6) if busy else 0))
         ribbon = max(1.0, ribbon - (rng.uniform(0, 0.3) if busy else 0))
         fleet.clock.advance(rng.choice([300, 600, 900]))
-    fleet.beat(NAMES[1], {})  # reports nothing: nothing sampled, nothing forecast
+    beat(fleet, NAMES[1], {})  # reports nothing: nothing sampled, nothing forecast
     expected = kept(beats)
     with Session(fleet.backend.app.state.engine) as db:
         stored = [(s.at, s.levels) for s in db.scalars(
@@ -244,7 +199,7 @@ def test_expected_load_matches_a_count_of_the_history(fleet: Fleet) -> None:
             for _ in range(rng.randint(0, 4) + (9 if peak else 0)):
                 rows.append((name, hour + rng.choice([0.0, rng.uniform(0, HOUR - 1e-3)]),
                              rng.choice(["finished"] * 9 + ["cancelled"])))  # fmt: skip
-    fleet.sessions(rows)
+    put_sessions(fleet, rows)
     viewer = fleet.backend.console("vera", role="viewer")
     found = fleet.get(viewer, "/console/api/forecast", weeks=4)["load"]
     assert found["hours"] == [first + j * HOUR for j in range(24)]
@@ -270,7 +225,7 @@ def test_expected_load_matches_a_count_of_the_history(fleet: Fleet) -> None:
     assert [(r["site"], float(r["at"]), float(r["mean"]), r["busy"]) for r in table] == [
         (s["site"], h["at"], h["mean"], str(h["busy"])) for s in found["sites"] for h in s["hours"]
     ]
-    (warning,) = fleet.warnings(viewer)  # one site, one warning, however many busy hours
+    (warning,) = warnings_now(fleet, viewer)  # one site, one warning, however many busy hours
     assert (warning["kind"], warning["subject"], warning["state"]) == (
         "busy",
         "上海 浦东",
@@ -278,7 +233,7 @@ def test_expected_load_matches_a_count_of_the_history(fleet: Fleet) -> None:
     )
     assert warning["threshold"] == 6.0 and warning["value"] > 6.0
     fleet.backend.app.state.sessions_per_terminal_hour = 40.0  # serve: bigger terminals
-    (warning,) = fleet.warnings(viewer)
+    (warning,) = warnings_now(fleet, viewer)
     assert (warning["state"], warning["resolution"], warning["resolved_by"]) == (
         "resolved", "cleared", None)  # fmt: skip
 
@@ -295,39 +250,39 @@ def history(fleet: Fleet, rng: random.Random, days: int, share: float, end: floa
 def test_a_failure_spike_raises_one_warning_and_a_normal_day_none(fleet: Fleet) -> None:
     rng = random.Random(11)
     now = fleet.clock()
-    fleet.sessions(history(fleet, rng, 30, 0.03, now - DAY))  # the norm
-    fleet.sessions(history(fleet, rng, 1, 0.03, now))  # a normal day
+    put_sessions(fleet, history(fleet, rng, 30, 0.03, now - DAY))  # the norm
+    put_sessions(fleet, history(fleet, rng, 1, 0.03, now))  # a normal day
     viewer = fleet.backend.console("vera", role="viewer")
-    assert fleet.warnings(viewer) == []
+    assert warnings_now(fleet, viewer) == []
     spiked = NAMES[2]
-    fleet.sessions([(spiked, fleet.clock() - rng.uniform(0, 3 * HOUR), "failed")
+    put_sessions(fleet, [(spiked, fleet.clock() - rng.uniform(0, 3 * HOUR), "failed")
                     for _ in range(8)])  # fmt: skip
-    (warning,) = fleet.warnings(viewer)
+    (warning,) = warnings_now(fleet, viewer)
     assert (warning["kind"], warning["terminal"], warning["where"], warning["state"]) == (
         "failure_rate", fleet.ids[spiked], spiked, "raised")  # fmt: skip
     assert warning["value"] > warning["threshold"] and "failed in 24 h" in warning["detail"]
-    assert [w["id"] for w in fleet.warnings(viewer)] == [warning["id"]]  # no second one
+    assert [w["id"] for w in warnings_now(fleet, viewer)] == [warning["id"]]  # no second one
     with Session(fleet.backend.app.state.engine) as db:
         assert len(db.scalars(select(EarlyWarning)).all()) == 1
 
     fleet.clock.advance(DAY)  # the spike leaves the window; a normal day follows
-    fleet.sessions(history(fleet, rng, 1, 0.03, fleet.clock()))
+    put_sessions(fleet, history(fleet, rng, 1, 0.03, fleet.clock()))
     viewer = fleet.backend.console("vera", role="viewer")  # the session was idle too long
-    (cleared,) = fleet.warnings(viewer)
+    (cleared,) = warnings_now(fleet, viewer)
     assert (cleared["id"], cleared["state"], cleared["resolution"]) == (
         warning["id"], "resolved", "cleared")  # fmt: skip
     assert cleared["resolved_at"] == fleet.clock() and cleared["resolved_by"] is None
-    assert fleet.warnings(viewer, state="open") == []
+    assert warnings_now(fleet, viewer, state="open") == []
 
 
 def test_the_lifecycle_by_role(fleet: Fleet) -> None:
     rng = random.Random(3)
     now = fleet.clock()
-    fleet.sessions(history(fleet, rng, 30, 0.02, now - DAY, names=NAMES[:1]))
-    fleet.sessions([(NAMES[0], now - rng.uniform(0, HOUR), "failed") for _ in range(12)])
+    put_sessions(fleet, history(fleet, rng, 30, 0.02, now - DAY, names=NAMES[:1]))
+    put_sessions(fleet, [(NAMES[0], now - rng.uniform(0, HOUR), "failed") for _ in range(12)])
     viewer = fleet.backend.console("vera", role="viewer")
     otto = fleet.backend.console("otto", role="operator")
-    (warning,) = fleet.warnings(viewer)
+    (warning,) = warnings_now(fleet, viewer)
     where = f"/console/api/warnings/{warning['id']}"
 
     answer = fleet.post(viewer, f"{where}/acknowledge")
@@ -343,7 +298,7 @@ def test_the_lifecycle_by_role(fleet: Fleet) -> None:
     again = fleet.post(otto, f"{where}/acknowledge")
     assert again.status_code == 409 and again.json()["code"] == "wrong_state"
     assert "is acknowledged" in again.json()["detail"]
-    (still,) = fleet.warnings(viewer)  # the condition holds: the same warning, acknowledged
+    (still,) = warnings_now(fleet, viewer)  # the condition holds: the same warning, acknowledged
     assert (still["id"], still["state"]) == (warning["id"], "acknowledged")
 
     fleet.clock.advance(60)
@@ -354,12 +309,12 @@ def test_the_lifecycle_by_role(fleet: Fleet) -> None:
     assert fleet.post(otto, f"{where}/resolve").status_code == 409
     assert fleet.post(otto, f"{where}/acknowledge").status_code == 409
     # the condition still holds, but an operator resolved it: it rests a while
-    assert [w["id"] for w in fleet.warnings(viewer)] == [warning["id"]]
+    assert [w["id"] for w in warnings_now(fleet, viewer)] == [warning["id"]]
     fleet.clock.advance(REARM_S)
-    fleet.sessions([(NAMES[0], fleet.clock() - rng.uniform(0, HOUR), "failed")
+    put_sessions(fleet, [(NAMES[0], fleet.clock() - rng.uniform(0, HOUR), "failed")
                     for _ in range(12)])  # fmt: skip
     viewer = fleet.backend.console("vera", role="viewer")  # the session was idle too long
-    raised_again = fleet.warnings(viewer, state="open")
+    raised_again = warnings_now(fleet, viewer, state="open")
     assert len(raised_again) == 1 and raised_again[0]["id"] != warning["id"]
 
     listed = fleet.get(viewer, "/console/api/warnings")
@@ -408,3 +363,90 @@ def test_0013_comes_off_and_back_and_heartbeats_go_on(backend: Backend) -> None:
     assert terminal.call("POST", "/v1/heartbeat", beat).status_code == 200
     with Session(engine) as db:  # the first beat after: sampled (nothing was sampled before)
         assert [s.levels for s in db.scalars(select(ConsumableSample))] == [{"paper": 80}]
+
+
+# -- the systemd timer (packaging/deb, kiosk-backend) -------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[2] / "packaging" / "deb"
+UNITS = PACKAGE / "kiosk-backend" / "lib" / "systemd" / "system"
+
+
+def unit_settings(path: Path) -> dict[str, list[str]]:
+    """A unit file's settings as `Section.Key`: every value (a key may repeat)."""
+    found: dict[str, list[str]] = {}
+    section = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        key, _, value = line.partition("=")
+        found.setdefault(f"{section}.{key.strip()}", []).append(value.strip())
+    return found
+
+
+def as_systemd_runs(words: list[str], environment: dict[str, str]) -> list[str]:
+    """ExecStart's words with the environment put in as systemd does: `${NAME}` inside
+    a word, `$NAME` as a word of its own split at whitespace (none when empty)."""
+    found: list[str] = []
+    for word in words:
+        if word.startswith("$") and not word.startswith("${"):
+            found.extend(environment.get(word[1:], "").split())
+            continue
+        for name, value in environment.items():
+            word = word.replace("${" + name + "}", value)
+        found.append(word)
+    return found
+
+
+def test_the_timer_runs_the_evaluation_every_five_minutes(tmp_path: Path, capsys: Any) -> None:
+    from backend.cli import main
+
+    service = unit_settings(UNITS / "kiosk-backend-warnings.service")
+    timer = unit_settings(UNITS / "kiosk-backend-warnings.timer")
+    assert timer["Timer.OnCalendar"] == ["*:0/5"]
+    assert set(timer["Install.WantedBy"][0].split()) == {"timers.target", "kiosk-backend.service"}
+    assert service["Service.Type"] == ["oneshot"]
+    assert service["Service.User"] == ["kiosk-backend"]
+    # the package enables it (maintscripts' @ENABLED@, filled by build.sh)
+    built = (PACKAGE / "build.sh").read_text(encoding="utf-8")
+    assert 'enabled="kiosk-backend.service kiosk-backend-warnings.timer"' in built
+
+    # its command, with its environment file's settings, is `warnings evaluate`: run it
+    (exec_start,) = service["Service.ExecStart"]
+    words = shlex.split(exec_start)
+    assert words[:3] == ["/opt/kiosk-backend/bin/kiosk-backend", "warnings", "evaluate"]
+    (env_file,) = service["Service.EnvironmentFile"]
+    packaged = PACKAGE / "kiosk-backend" / env_file.lstrip("/")
+    defined = dict(line.split("=", 1) for line in packaged.read_text(encoding="utf-8").splitlines()
+                   if line and not line.startswith("#"))  # fmt: skip
+    used = {w.strip("${}") for w in words if "$" in w}
+    assert used and used <= set(defined), used - set(defined)
+    environment = {**defined, "KIOSK_BACKEND_DB": f"sqlite:///{tmp_path / 'backend.db'}",
+                   "KIOSK_BACKEND_WARNINGS_OPTIONS": "--weeks 3"}  # fmt: skip
+    argv = as_systemd_runs(words[1:], environment)
+    assert argv[argv.index("--data") + 1] == "/var/lib/kiosk-backend"
+    argv[argv.index("--data") + 1] = str(tmp_path)  # this machine has no such folder
+    assert main(argv) == 0
+    assert capsys.readouterr().out.strip() == "warnings: 0 raised, 0 cleared, 0 still open"
+
+    # systemd itself reads both (the command must exist: a stand-in at another path)
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("SERVICE UNAVAILABLE: systemd-analyze (systemd) is not installed")
+    stand_in = tmp_path / "kiosk-backend"
+    stand_in.write_text("#!/bin/sh\n")
+    stand_in.chmod(0o755)
+    units = tmp_path / "units"
+    units.mkdir()
+    for name in ("kiosk-backend-warnings.service", "kiosk-backend-warnings.timer"):
+        text = (UNITS / name).read_text(encoding="utf-8")
+        (units / name).write_text(text.replace(words[0], str(stand_in)), encoding="utf-8")
+    verified = subprocess.run(
+        [analyze, "verify", "--man=no", "kiosk-backend-warnings.service",
+         "kiosk-backend-warnings.timer"],
+        cwd=units, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (verified.returncode, verified.stderr + verified.stdout) == (0, "")

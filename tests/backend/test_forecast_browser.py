@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.sync.client import BackendClient
+from tests.backend.conftest import NAMES, Fleet, live_fleet
 from tests.backend.harness import Clock
 from tests.backend.test_console_browser import sign_in
 from tests.backend.test_followups_browser import press
-from tests.backend.test_forecast import HOUR, NAMES, WEEK, Fleet
+from tests.backend.test_forecast import HOUR, WEEK, beat, put_sessions
 from tests.services import chromium
-from tests.services.backend import LiveBackend
-from tests.sync.conftest import enrol
 
 
 @pytest.fixture
@@ -28,25 +26,14 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
     if reason:
         pytest.skip(f"SERVICE UNAVAILABLE: Chromium: {reason}")
     clock = Clock(time.time() - 4 * HOUR)  # the browser keeps the cookie by its own clock
-    backend = LiveBackend(tmp_path / "backend", clock)
-    backend.start()
-    clients, ids = {}, {}
-    for name in NAMES:
-        identity = enrol(backend, tmp_path / f"{name}.json", name)
-        clients[name] = BackendClient(identity, clock=clock)
-        ids[name] = identity.terminal_id
-    found = Fleet(backend, clock, clients, ids)
-    for i in range(16):  # four hours: paper falls 3 points every 15 minutes, from 60
-        found.beat(NAMES[0], {"paper": 60 - 3 * i, "ribbon": 90})
-        clock.advance(900)
-    hour = math.floor(clock() / HOUR) * HOUR
-    found.sessions([(NAMES[2], hour + 2 * HOUR - k * WEEK + 60 * i, "finished")
-                    for k in range(1, 5) for i in range(12)])  # fmt: skip
-    yield found
-    for client in clients.values():
-        client.close()
-    backend.stop()
-    backend.app.state.engine.dispose()
+    with live_fleet(tmp_path, clock) as found:
+        for i in range(16):  # four hours: paper falls 3 points every 15 minutes, from 60
+            beat(found, NAMES[0], {"paper": 60 - 3 * i, "ribbon": 90})
+            clock.advance(900)
+        hour = math.floor(clock() / HOUR) * HOUR
+        put_sessions(found, [(NAMES[2], hour + 2 * HOUR - k * WEEK + 60 * i, "finished")
+                             for k in range(1, 5) for i in range(12)])  # fmt: skip
+        yield found
 
 
 def test_an_operator_sees_the_forecasts_and_handles_a_warning(fleet: Fleet, tmp_path: Path) -> None:

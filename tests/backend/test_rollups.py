@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -26,10 +27,20 @@ from tests.services.backend import LiveBackend
 __all__ = ["live"]  # the fixture, on SQLite and PostgreSQL
 
 
-def stored(engine: Engine) -> Counter[tuple[Any, ...]]:
+def stored(engine: Engine, table: Any = SessionDay) -> Counter[tuple[Any, ...]]:
     with engine.connect() as db:
-        rows = db.execute(select(SessionDay)).all()
+        rows = db.execute(select(table.__table__)).all()
     return Counter({tuple(row[:-1]): row[-1] for row in rows})
+
+
+def by_week(days: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    """The days' roll-ups summed by the Monday of each day's week (datetime's weekday),
+    keyed as weeks since Monday 1970-01-05 (day 4), which is week 1."""
+    weeks: Counter[tuple[Any, ...]] = Counter()
+    for (site, day, *rest), n in days.items():
+        monday = day - (date(1970, 1, 1) + timedelta(days=day)).weekday()
+        weeks[(site, (monday - 4) // 7 + 1, *rest)] += n
+    return weeks
 
 
 def recounted(engine: Engine) -> Counter[tuple[Any, ...]]:
@@ -49,21 +60,30 @@ def test_rollups_are_the_sessions_counted_once_and_the_backfill_makes_them_again
     engine = live.app.state.engine
     ingested = stored(engine)
     assert ingested == recounted(engine)
+    weeks = stored(engine, rollups.SessionWeek)
+    assert weeks == by_week(ingested) and len(weeks) < len(ingested)
     fleet = sum(n for (site, _, _, m, _, _), n in ingested.items() if site == "" and m == "n")
     assert fleet == len(sent)  # each session once, the resent ones too
     sites = {site for (site, *_), n in ingested.items()}
     assert sites == {"", "北京 海淀", "北京 朝阳"}
 
+    migrate(engine, "downgrade", "0011")
+    assert "session_days" not in inspect(engine).get_table_names()
+    migrate(engine, "upgrade", "head")  # the backfill
+    assert stored(engine) == ingested
+    assert stored(engine, rollups.SessionWeek) == weeks
+    migrate(engine, "downgrade", "0015")
+    assert "session_weeks" not in inspect(engine).get_table_names()
+    migrate(engine, "upgrade", "head")  # 0016's backfill of the weeks, from the days
+    assert stored(engine, rollups.SessionWeek) == weeks
+
+
+def migrate(engine: Engine, direction: str, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0011")
-    assert "session_days" not in inspect(engine).get_table_names()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")  # the backfill
-    assert stored(engine) == ingested
+        getattr(command, direction)(config, revision)
 
 
 def china_day(at: float) -> str:
@@ -79,6 +99,8 @@ def test_a_window_that_cuts_days_counts_exactly_the_sessions_in_it(live: LiveBac
                (now - 6 * 86400, now - 1.1 * 86400)]  # fmt: skip
     windows += [(now - rng.uniform(1.5, 5) * 86400, now - rng.uniform(0, 1) * 86400)
                 for _ in range(3)]  # fmt: skip
+    # whole weeks from the weeks' roll-ups, the loose days around them from the days'
+    windows += [(now - 18.2 * 86400, now - 0.4 * 86400), (now - 21 * 86400, now - 9.9 * 86400)]
     for since, until in windows:
         answer = viewer.get(f"{live.url}/console/api/funnel", timeout=30,
                             params={"since": since, "until": until, "by": "site"})  # fmt: skip

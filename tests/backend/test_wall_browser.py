@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,18 +21,32 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.backend.bureau import NOW, bureau_day
+from backend import cockpit
+from tests.backend.bureau import NOW, bureau_day, counter_days
 from tests.backend.harness import Clock
 from tests.backend.test_console_browser import sign_in
 from tests.services import chromium
 from tests.services.backend import LiveBackend
 
 BASELINES = Path(__file__).with_name("baselines")
-SCREENS = ["fleet", "hours", "services", "funnels", "times", "satisfaction", "sites"]
+SCREENS = [
+    "fleet",
+    "hours",
+    "services",
+    "funnels",
+    "times",
+    "satisfaction",
+    "sites",
+    "share",
+    "warnings",
+]
 # mean absolute difference per channel (0-255), at the best shift (compare): antialiasing
 # moves a few edge pixels; a screen whose layout broke moves tens. One figure changed
 # moves about 0.1: the figures themselves are the assertions' business, not the baseline's
 TOLERANCE = 3.0
+# read when the module is collected: the suite's autouse fixture takes KIOSK* variables
+# out of each test's environment
+UPDATE = bool(os.environ.get("KIOSK_UPDATE_BASELINES"))
 
 
 @pytest.fixture
@@ -42,7 +57,13 @@ def bureau(tmp_path: Path) -> Iterator[LiveBackend]:
     clock = Clock(NOW)  # the figures and "updated 17:30" are the backend's: reproducible
     backend = LiveBackend(tmp_path / "backend", clock)
     backend.start()
-    bureau_day(backend, clock, tmp_path)
+    bureau_day(backend, clock, tmp_path, warnings=True)
+    counter_days(backend)
+    with backend.console("otto", role="operator") as otto:  # on the busy site's warning
+        found = otto.get(f"{backend.url}/console/api/warnings", timeout=10).json()["warnings"]
+        (busy,) = [w for w in found if w["kind"] == "busy"]
+        otto.post(f"{backend.url}/console/api/warnings/{busy['id']}/acknowledge",
+                  timeout=10).raise_for_status()  # fmt: skip
     backend.console("wall", role="viewer").close()
     yield backend
     backend.stop()
@@ -68,7 +89,7 @@ def compare(shot: Path, name: str) -> float:
     shift measured 1.5 at its best shift, 7.6 unshifted; a screen whose layout broke,
     tens)."""
     baseline = BASELINES / name
-    if os.environ.get("KIOSK_UPDATE_BASELINES"):
+    if UPDATE:
         BASELINES.mkdir(exist_ok=True)
         with Image.open(shot) as image:
             image.convert("RGB").save(baseline, optimize=True)
@@ -138,6 +159,39 @@ def test_each_wall_screen_fits_a_full_hd_screen_and_matches_its_baseline(
             differences[name] = compare(shot, f"wall-{n}-{name}.png")
         text = page.evaluate("document.getElementById('n-table').innerText")
         assert "北京市公安局海淀分局 中关村派出所" in text and "北京 朝阳 三里屯" in text
+        steps = page.evaluate(
+            "[...document.querySelectorAll('#u-table tbody tr')].map((r) =>"
+            " [r.dataset.service, r.dataset.step, r.children[1].innerText])"
+        )
+        assert steps, "no step where citizens gave up"
+        for service, step, shown in steps:  # the citizen text's first clause, English beside
+            text = cockpit.texts()["services"][service]["steps"][step]
+            zh = re.split("[，。？！：；]", text["zh_CN"])[0]
+            en = re.split(r"[.:;?!]\s", text["en"])[0].rstrip(".?!")
+            assert shown.split("\n")[0] == f"{zh} {en}", (service, step, shown)
+        items = page.evaluate(
+            "[...document.querySelectorAll('#w-list li')].map((li) =>"
+            " [li.dataset.kind, li.className, li.innerText])"
+        )
+        assert [(kind, state) for kind, state, _ in items] == [
+            ("runout", "raised"), ("busy", "acknowledged")]  # fmt: skip
+        assert "中关村 3号机 · 纸 paper" in items[0][2] and "待处理 awaiting" in items[0][2]
+        assert "北京市公安局朝阳分局 望京派出所" in items[1][2]
+        assert "已确认 otto 17:30 acknowledged" in items[1][2] and "发出 17:30" in items[1][2]
+        figures = page.evaluate("['raised', 'acknowledged', 'resolved'].map((k) =>"
+                                " document.getElementById(`w-${k}`).textContent)")  # fmt: skip
+        assert figures == ["1", "1", "0"]
+        share = page.evaluate("[...document.querySelectorAll('#p-table tbody tr')].map((r) =>"
+                              " [r.dataset.service, ...[...r.children].slice(2).map("
+                              "(c) => c.textContent)])")  # fmt: skip
+    with bureau.console("wall", role="viewer") as wall:
+        asked = wall.get(f"{bureau.url}/console/api/share", params={"until": NOW}, timeout=10)
+    groups = {g["service"]: g for g in asked.json()["groups"]}
+    assert len(share) == min(5, len(groups)) and share
+    for service, finished, counter, percent in share:
+        g = groups[service]
+        assert (finished, counter, percent) == (
+            str(g["finished"]), str(g["counter"]), f"{round(g['share'] * 100)}%")  # fmt: skip
     assert all(d < TOLERANCE for d in differences.values()), differences
 
 
