@@ -7,7 +7,11 @@ from pathlib import Path
 
 from flows.loader import FLOWS_DIR, load_flow
 from flows.runner import HeadlessRunner, load_script
+from kiosk.strings import catalogue
 from tests import canary
+from tests.integration.test_print_services import print_step, receipt, services
+
+__all__ = ["receipt"]  # the receipt printer's simulator, a fixture of this module too
 
 ANSWERS = Path(__file__).resolve().parents[1] / "flows"
 FLOW = FLOWS_DIR / "exit_entry_application.yaml"
@@ -60,3 +64,17 @@ def test_a_failed_submission_after_payment_is_refunded_and_the_card_given_back()
     assert steps[-4:] == ["refund", "voucher", "give_back_after_refund", "refunded"]
     assert transcript["outcome"] == "recovered"
     assert canary.leaks(str(transcript)) == []
+
+
+def test_the_slip_names_the_application_and_the_day_masking_the_name(receipt):
+    simulator, driver = receipt
+    answer = print_step(services({"receipt_printer": driver}), "exit_entry_application", "slip", {
+        "read_card.name": "钱多多", "document": "passport", "destination": "europe",
+        "submit.queued_id": "E20261205AB12CD34", "eligibility.data.pickup_date": "2026-12-12",
+    })  # fmt: skip
+    assert answer["result"]["state"] == "printed"
+    text = "\n".join(simulator.slips[-1].lines)
+    assert "钱**" in text and "钱多多" not in text
+    for said in ("flow.exit_entry.document.passport", "flow.exit_entry.destination.europe"):
+        assert catalogue().text(said, "zh_CN") in text
+    assert "E20261205AB12CD34" in text and "2026-12-12" in text and "europe" not in text
