@@ -172,12 +172,14 @@ def exit_entry(request: Request, terminal: Signed, check: ExitEntryCheck) -> Exi
     from which day could it be collected?"""
     target = f"id {mask_id(check.id_number)}"
     with personal_lookup(request, terminal, "lookup_exit_entry", target) as lookup:
-        found = _exit_entry(_today(request), terminal, check)
+        found = _exit_entry(_today(request), terminal, check, vault_of(request.app))
         lookup.detail = _verdict(found)  # whether, never why
         return found
 
 
-def _exit_entry(today: dt.date, terminal: Signed, check: ExitEntryCheck) -> ExitEntryEligibility:
+def _exit_entry(
+    today: dt.date, terminal: Signed, check: ExitEntryCheck, vault: Vault
+) -> ExitEntryEligibility:
     with terminal.session() as db:
         citizen = db.get(Citizen, check.id_number)
         if citizen is None:
@@ -194,10 +196,11 @@ def _exit_entry(today: dt.date, terminal: Signed, check: ExitEntryCheck) -> Exit
             else "already_holds_valid_document" if held
             else None
         )  # fmt: skip
-    if refusal:
-        return ExitEntryEligibility(eligible=False, reason=refusal)
+        if refusal:
+            return ExitEntryEligibility(eligible=False, reason=refusal)
+        phone = _phone_on_file(db, vault, check.id_number)  # as the renewal check offers it
     pickup = today + dt.timedelta(days=EXIT_ENTRY_PROCESSING_DAYS)
-    return ExitEntryEligibility(eligible=True, pickup_date=pickup.isoformat())
+    return ExitEntryEligibility(eligible=True, pickup_date=pickup.isoformat(), phone=phone)
 
 
 def _verdict(found: Eligibility | ExitEntryEligibility) -> str:

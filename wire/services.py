@@ -151,3 +151,8 @@ class ExitEntryEligibility(_Model):
         None, pattern=r"^\d{4}-\d{2}-\d{2}$",
         description="eligible answers only: the first day the document can be collected",
     )  # fmt: skip
+    phone: str | None = Field(
+        None, pattern=MOBILE, exclude_if=lambda value: value is None,
+        description="eligible answers only: the phone number of the citizen's latest "
+        "application (as the renewal check's), offered instead of typing; absent if none",
+    )  # fmt: skip

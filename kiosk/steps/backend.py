@@ -158,7 +158,10 @@ class BackendServices:
         )
         if not found.eligible:
             return {"status": "ineligible", "data": {"reason": found.reason}}
-        return {"status": "eligible", "data": {"pickup_date": found.pickup_date}}
+        answer: dict[str, Any] = {"pickup_date": found.pickup_date}
+        if found.phone:  # the number on file: the contacts form offers it
+            answer["phone"] = found.phone
+        return {"status": "eligible", "data": answer}
 
     def proof(self, doc_type: str, data: dict[str, Any]) -> dict[str, Any]:
         """A proof of `doc_type` (wire.proof.DOCUMENT_TYPES) asked of the backend; a

@@ -15,7 +15,7 @@ from stdnum.cn import ric
 
 from backend.db import AuditEntry
 from backend.registry import citizen_id
-from tests.backend.harness import Backend
+from tests.backend.harness import Backend, record
 
 PATH = "/v1/eligibility/exit-entry"
 
@@ -77,3 +77,19 @@ def test_a_bad_request_is_refused_and_the_audit_says_whether_only(backend: Backe
     for target, _ in rows:
         assert citizen_id("minor") not in target and citizen_id("traveller") not in target
         assert target.startswith("id 110101") and "*" in target  # masked: 6 and 4 kept
+
+
+def test_the_phone_of_the_latest_application_is_offered_refusals_say_none(
+    backend: Backend,
+) -> None:
+    booth = backend.enrol()
+    citizen = citizen_id("traveller")
+    assert "phone" not in check(booth, citizen, "passport")  # none on file: absent
+    sent = booth.records(record("app-00000001", kind="application",
+                                service="exit_entry_application", receipt="E00000001",
+                                id_number=citizen, document="passport",
+                                phone="13912345678"))  # fmt: skip
+    assert sent.status_code == 200 and sent.json()["refused"] == [], sent.text
+    assert check(booth, citizen, "passport")["phone"] == "13912345678"
+    # a refusal tells nothing more about the person
+    assert "phone" not in check(booth, citizen, "hk_macau_permit")
