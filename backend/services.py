@@ -33,6 +33,8 @@ from wire.services import (
     Eligibility,
     EndorsementCheck,
     EndorsementOption,
+    ExitEntryCheck,
+    ExitEntryEligibility,
     PhotoLookup,
     PhotoReply,
     ProofCheck,
@@ -49,6 +51,10 @@ MIN_AGE = 16
 ENDORSEMENT_INTERVAL_DAYS = 30
 PERMIT_MARGIN_DAYS = 20  # the permit must outlast the endorsement by about 20 days
 PROOFS_PER_YEAR = 3  # of one kind; beyond this a reason is required
+# 出入境证件: under 16 the application is made with a guardian present, at the counter;
+# a first application is ready for collection after the processing days
+EXIT_ENTRY_MIN_AGE = 16
+EXIT_ENTRY_PROCESSING_DAYS = 7
 
 
 def _today(request: Request) -> dt.date:
@@ -155,7 +161,49 @@ def _endorsement(today: dt.date, terminal: Signed, check: EndorsementCheck) -> E
     return Eligibility(eligible=True, options=options)
 
 
-def _verdict(found: Eligibility) -> str:
+@router.post(
+    "/v1/eligibility/exit-entry",
+    response_model=ExitEntryEligibility,
+    responses=responses(401, 422, 429),
+)
+@signed
+def exit_entry(request: Request, terminal: Signed, check: ExitEntryCheck) -> ExitEntryEligibility:
+    """May this citizen apply for a passport or a Hong Kong / Macau permit here, and
+    from which day could it be collected?"""
+    target = f"id {mask_id(check.id_number)}"
+    with personal_lookup(request, terminal, "lookup_exit_entry", target) as lookup:
+        found = _exit_entry(_today(request), terminal, check, vault_of(request.app))
+        lookup.detail = _verdict(found)  # whether, never why
+        return found
+
+
+def _exit_entry(
+    today: dt.date, terminal: Signed, check: ExitEntryCheck, vault: Vault
+) -> ExitEntryEligibility:
+    with terminal.session() as db:
+        citizen = db.get(Citizen, check.id_number)
+        if citizen is None:
+            return ExitEntryEligibility(eligible=False, reason="not_registered")
+        # the registry holds permits only: a passport held is known at the counter
+        held = check.document == "hk_macau_permit" and db.scalar(
+            select(func.count()).select_from(Permit).where(
+                Permit.id_number == citizen.id_number, Permit.expires > today.isoformat()
+            )
+        )  # fmt: skip
+        refusal = (
+            "restricted_from_exit" if citizen.exit_entry_hold
+            else "under_age_needs_guardian" if _age(citizen.id_number, today) < EXIT_ENTRY_MIN_AGE
+            else "already_holds_valid_document" if held
+            else None
+        )  # fmt: skip
+        if refusal:
+            return ExitEntryEligibility(eligible=False, reason=refusal)
+        phone = _phone_on_file(db, vault, check.id_number)  # as the renewal check offers it
+    pickup = today + dt.timedelta(days=EXIT_ENTRY_PROCESSING_DAYS)
+    return ExitEntryEligibility(eligible=True, pickup_date=pickup.isoformat(), phone=phone)
+
+
+def _verdict(found: Eligibility | ExitEntryEligibility) -> str:
     """For the audit log: whether, never why (the reason is about the person)."""
     return "eligible" if found.eligible else "not eligible"
 

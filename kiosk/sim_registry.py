@@ -10,7 +10,8 @@ of its own, made at start and trusted by this process alone, and states what the
 reference backend's register would (the card's address, the holder's family as
 backend/registry.py seeds the sample card's: a daughter, a late spouse); and the renewal's
 eligibility names the phone number on file from the citizen's last application,
-which the contact step offers instead of eleven taps. Everything else gets the
+which the contact step offers instead of eleven taps (the exit-entry check's too,
+with its refusal of a second permit and the day to collect). Everything else gets the
 demo's answer (flows/demo.py, which this package may not import). Nothing here is
 a real person.
 """
@@ -74,6 +75,8 @@ class SimulatedRegistry:
             answer = self.proof(PROOF_OPERATIONS[str(operation)], data)
         elif operation == "id_renewal_eligibility" and self._holder(data) is not None:
             answer = {"status": "eligible", "data": {"phone": PHONE_ON_FILE}}
+        elif operation == "exit_entry_eligibility" and self._holder(data) is not None:
+            answer = _exit_entry(str(data.get("document")))
         timer = threading.Timer(DELAY_S, finish, args=({"result": answer},))
         timer.daemon = True
         timer.start()
@@ -100,6 +103,16 @@ class SimulatedRegistry:
 
     def wipe(self) -> None:
         """Nothing of a session is kept."""
+
+
+def _exit_entry(document: str) -> dict[str, Any]:
+    """The exit-entry check for the simulated holder, as backend/services.py answers
+    for the sample card's: a Hong Kong / Macau permit still valid (backend/registry.py
+    SAMPLE_PERMIT), no passport; ready a week on."""
+    if document == "hk_macau_permit":
+        return {"status": "ineligible", "data": {"reason": "already_holds_valid_document"}}
+    pickup = (date.today() + timedelta(days=7)).isoformat()
+    return {"status": "eligible", "data": {"pickup_date": pickup, "phone": PHONE_ON_FILE}}
 
 
 def _stated(doc_type: str, holder: dict[str, str], data: dict[str, Any]) -> dict[str, str] | str:

@@ -127,3 +127,32 @@ class ProofCheck(_Model):
     use: str | None = None
     issued: str | None = None
     expires: str | None = None
+
+
+# 出入境证件: the documents a first application at a terminal may ask for.
+ExitEntryDocument = Literal["passport", "hk_macau_permit"]
+
+
+class ExitEntryCheck(_Model):
+    """May this citizen apply for this exit-entry document at a terminal?"""
+
+    id_number: str = Field(pattern=ID_NUMBER)
+    document: ExitEntryDocument
+
+
+class ExitEntryEligibility(_Model):
+    eligible: bool
+    reason: str | None = Field(
+        None,
+        description="why not, a message id suffix the flows translate: not_registered, "
+        "restricted_from_exit, under_age_needs_guardian, already_holds_valid_document",
+    )
+    pickup_date: str | None = Field(
+        None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="eligible answers only: the first day the document can be collected",
+    )  # fmt: skip
+    phone: str | None = Field(
+        None, pattern=MOBILE, exclude_if=lambda value: value is None,
+        description="eligible answers only: the phone number of the citizen's latest "
+        "application (as the renewal check's), offered instead of typing; absent if none",
+    )  # fmt: skip

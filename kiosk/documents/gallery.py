@@ -16,6 +16,7 @@ from kiosk.documents.proofs import ProofRequest, issue
 from kiosk.documents.slips import (
     SlipContext,
     endorsement_slip,
+    exit_entry_slip,
     payment_slip,
     photo_receipt,
     pickup_slip,
@@ -93,6 +94,9 @@ def slips(context: SlipContext) -> dict[str, object]:
         "photo_receipt": photo_receipt(context, "R110101202611230007", "居民身份证"),
         "endorsement_slip": endorsement_slip(
             context, LONG_NAME, "个人旅游（G）", "香港", "一年两次", "2027-11-22"
+        ),
+        "exit_entry_slip": exit_entry_slip(
+            context, LONG_NAME, "普通护照", "欧洲国家", "E20261123A1B2C3D4", "2026-11-30"
         ),
         "queue_ticket": queue_ticket(context, "A027", "出入境业务", 5),
         "refund_voucher": refund_voucher(

@@ -1,5 +1,5 @@
 """Slips and receipts: pickup slip, payment slip, photo receipt, endorsement slip,
-queue ticket, refund voucher, referral slip.
+exit-entry application slip, queue ticket, refund voucher, referral slip.
 
 Each is built as a `Slip` (drivers/receipt_printer/slip.py), which the receipt
 printer's driver encodes to ESC/POS, and can be drawn as a PDF on roll paper.
@@ -113,6 +113,28 @@ def endorsement_slip(
                 )
             ),
             *(valid if valid_until else []),
+            *c.footer(),
+        ]
+    )
+
+
+def exit_entry_slip(
+    c: SlipContext, name: str, document: str, destination: str, number: str, pickup: str | None
+) -> Slip:
+    """出入境证件申请回执: the application number (large, and as a QR for the counter) and
+    the first day to collect the document; `pickup` none when the check did not say."""
+    when = [Text(text=c.t("documents.slip.exit_entry.pickup", date=pickup), bold=True)]
+    return Slip(
+        elements=[
+            *c.header("documents.slip.exit_entry.title"),
+            Text(text=c.t("documents.slip.name", name=mask_name(name))),
+            Text(text=c.t("documents.slip.exit_entry.document", document=document)),
+            Text(text=c.t("documents.slip.exit_entry.destination", destination=destination)),
+            Text(text=c.t("documents.slip.exit_entry.number"), align="center"),
+            Text(text=number, size=2, bold=True, align="center"),
+            QrCode(data=number),
+            *(when if pickup else []),
+            Text(text=c.t("documents.slip.exit_entry.notice")),
             *c.footer(),
         ]
     )

@@ -147,6 +147,22 @@ class BackendServices:
         found = Eligibility.model_validate_json(self._lookup("/v1/eligibility/endorsement", check))
         return _eligibility(found)
 
+    def exit_entry_eligibility(self, data: dict[str, Any]) -> dict[str, Any]:
+        from wire.services import ExitEntryCheck, ExitEntryEligibility
+
+        check = ExitEntryCheck.model_validate(
+            {"id_number": _id_number(data), "document": data.get("document")}
+        )
+        found = ExitEntryEligibility.model_validate_json(
+            self._lookup("/v1/eligibility/exit-entry", check)
+        )
+        if not found.eligible:
+            return {"status": "ineligible", "data": {"reason": found.reason}}
+        answer: dict[str, Any] = {"pickup_date": found.pickup_date}
+        if found.phone:  # the number on file: the contacts form offers it
+            answer["phone"] = found.phone
+        return {"status": "eligible", "data": answer}
+
     def proof(self, doc_type: str, data: dict[str, Any]) -> dict[str, Any]:
         """A proof of `doc_type` (wire.proof.DOCUMENT_TYPES) asked of the backend; a
         kinship or death proof sends the other person's ID number and the relation."""
@@ -185,6 +201,19 @@ class BackendServices:
         }  # fmt: skip
         self._queue("application", record, key=f"application-{receipt}")
         return {"status": "submitted", "queued_id": receipt}
+
+    def submit_exit_entry_application(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The application, sealed in the outbox: its number goes on the slip at once
+        (the relay delivers it even after hours offline). The photo, fingerprints and
+        signature go by their session refs, as the ID application's photo does."""
+        number = _number("E", self.clock())
+        fields = ("document", "destination", "purpose", "phone", "contact_name",
+                  "contact_phone", "photo_receipt", "photo", "fingerprints", "signature",
+                  "residence_scan", "payment")  # fmt: skip
+        record = {"service": "exit_entry_application", "receipt": number,
+                  "id_number": _id_number(data), **{f: data.get(f) for f in fields}}  # fmt: skip
+        self._queue("application", record, key=f"application-{number}")
+        return {"status": "submitted", "queued_id": number}
 
     def store_photo(self, data: dict[str, Any]) -> dict[str, Any]:
         receipt = str(data.get("receipt") or _number("P", self.clock()))
@@ -245,6 +274,8 @@ OPERATIONS: dict[str, Callable[[BackendServices, dict[str, Any]], dict[str, Any]
     "endorsement_eligibility": BackendServices.endorsement_eligibility,
     **{operation: _proof_operation(doc_type) for operation, doc_type in PROOF_OPERATIONS.items()},
     "submit_id_application": BackendServices.submit_application,
+    "exit_entry_eligibility": BackendServices.exit_entry_eligibility,
+    "submit_exit_entry_application": BackendServices.submit_exit_entry_application,
     "store_photo": BackendServices.store_photo,
     "issue_queue_ticket": BackendServices.issue_queue_ticket,
     "refund_payment": BackendServices.request_refund,

@@ -38,9 +38,11 @@ LABELS = {
     "destination": "flow.permit.destination.{}",
     "trips": "flow.permit.trips.{}",
     "service": "flow.queue.service.{}",
+    "exit_document": "flow.exit_entry.document.{}",
+    "exit_destination": "flow.exit_entry.destination.{}",
 }
 SLIP_TEMPLATES = {"photo_receipt", "id_pickup_slip", "refund_voucher", "endorsement_slip",
-                  "queue_ticket", "referral_slip"}  # fmt: skip
+                  "queue_ticket", "referral_slip", "exit_entry_slip"}  # fmt: skip
 # one template for every kind of proof (the signed code says which); the first name
 # is the one criminal_record_proof flows of before version 3 journaled
 PROOF_TEMPLATES = {"criminal_record_proof", "proof"}
@@ -170,6 +172,11 @@ class PrintServices:
             shown = f"{until[:4]}-{until[4:6]}-{until[6:]}" if len(until) == 8 else None
             return slips.endorsement_slip(context, name, label("kind"), label("destination"),
                                           label("trips"), shown)  # fmt: skip
+        if template == "exit_entry_slip":
+            pickup = str(data.get("pickup_date") or "") or None  # YYYY-MM-DD, the backend's
+            return slips.exit_entry_slip(context, str(data.get("name") or ""),
+                                         label("exit_document"), label("exit_destination"),
+                                         context.transaction, pickup)  # fmt: skip
         return slips.queue_ticket(context, str(ticket.get("number") or "-"), label("service"),
                                   ticket.get("waiting"))  # fmt: skip
 

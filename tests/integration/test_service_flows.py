@@ -24,6 +24,7 @@ def test_every_shipped_flow_loads():
         "kinship_proof",
         "birth_proof",
         "death_proof",
+        "exit_entry_application",
     }
 
 
