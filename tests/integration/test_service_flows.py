@@ -19,6 +19,7 @@ def test_every_shipped_flow_loads():
         "id_photo",
         "criminal_record_proof",
         "queue_ticket",
+        "proof_verification",
     }
 
 
