@@ -26,10 +26,12 @@ from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 from flows import events as ev
 from flows.model import Flow
 from kiosk.citypack import load_pack
+from kiosk.finder import ServiceIndex
 from kiosk.strings import right_to_left
 from offline_cache.journal import Journal
 from ui.camera import PhotoStep
 from ui.commissioning import Commissioning
+from ui.finder import ServiceFinder
 from ui.help import CALLED, NOT_CALLED, HelpDesk
 from ui.maintenance import MaintenanceDesk
 from ui.qml_values import QVARIANT_LIST, QVARIANT_MAP, confirm_values, for_qml, places, plain
@@ -78,6 +80,7 @@ class KioskShell(QObject):
         languages: Sequence[str] | None = None,
         commissioning: Commissioning | None = None,
         sleep: ScreenSleep | None = None,
+        finder: ServiceIndex | None = None,
     ) -> None:
         super().__init__()
         # first boot: the commissioning screen stands in for the home screen until done
@@ -119,6 +122,9 @@ class KioskShell(QObject):
         if hasattr(self.step_services, "language"):  # slips print in the citizen's language
             self.step_services.language = lambda: self.visit.lang
         self._home_taps = 0  # presses on the home screen since the last session
+        # 您要办什么？: the everyday choices and the search over every service (the index
+        # built once, at start; none given: it finds nothing)
+        self.finder_view = ServiceFinder(finder or ServiceIndex(), lambda: self.serviceTiles)
         self._screen = self._rest_screen()
         self._help = False
         self._preview_flow: Flow | None = None
@@ -298,6 +304,10 @@ class KioskShell(QObject):
         return self.photo_step
 
     @Property(QObject, constant=True)
+    def finder(self) -> QObject:
+        return self.finder_view
+
+    @Property(QObject, constant=True)
     def maintenance(self) -> QObject | None:
         return self.desk
 
@@ -349,6 +359,26 @@ class KioskShell(QObject):
         self.visit.touched()
 
     @Slot()
+    def openFinder(self) -> None:
+        """您要办什么？ from the home screen: no session yet, nothing of anyone kept."""
+        if self.in_session() or self._screen != "home" or self.paused_by():
+            return
+        self.visit.touched(greet=False)
+        self.finder_view.clear()
+        self._home_taps = 1  # the finder's button: every press from here counts for the service
+        self._screen = "finder"
+        self.screenChanged.emit()
+        self.voice.say("ui.finder.voice", self.visit.lang)
+
+    @Slot()
+    def closeFinder(self) -> None:
+        """Back to the home screen; what was typed is dropped."""
+        if self._screen == "finder" and not self.in_session():
+            self.finder_view.clear()
+            self._screen = self._rest_screen()
+            self.screenChanged.emit()
+
+    @Slot()
     def askMaintenance(self) -> None:
         """Only from the home screen: no citizen's data is ever behind the desk."""
         if self.desk is not None and not self.in_session() and self._screen == "home":
@@ -387,8 +417,11 @@ class KioskShell(QObject):
             return
         if self._rest_screen() != "home":  # not commissioned yet: no citizen service
             return
-        # the tile's tap, when a finger started it (the touch count begins there)
-        taps, self._home_taps = min(self._home_taps, 1), 0
+        # the tile's tap, when a finger started it (the touch count begins there); from
+        # the finder, every press since its button
+        finding = self._screen == "finder"
+        taps, self._home_taps = (self._home_taps if finding else min(self._home_taps, 1)), 0
+        self.finder_view.clear()
         self.driver.start(service.flow, taps)
 
     @Slot("QVariant")
@@ -403,6 +436,9 @@ class KioskShell(QObject):
 
     @Slot()
     def cancel(self) -> None:
+        if self._screen == "finder":  # nothing started yet: back to the home screen
+            self.closeFinder()
+            return
         self.driver.handle(ev.Cancel(self.clock()))
 
     @Slot()
@@ -507,6 +543,8 @@ class KioskShell(QObject):
         self.sleeper.activity()
         if not self.driver.tapped():
             self._home_taps += 1
+            if self._screen == "finder":  # someone is typing: the finder stays open
+                self.visit.touched(greet=False)
 
     def _tick_clock(self) -> None:
         now = datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -523,6 +561,7 @@ class KioskShell(QObject):
         self.help_desk.forget()
         self._preview_values = []
         self._preview_flow = None
+        self.finder_view.clear()
         if self.desk is not None and (self.desk.asking or self.desk.open):
             self.desk.leave()
         self.voice.forget()
@@ -532,6 +571,7 @@ class KioskShell(QObject):
         self.visit.reset()
 
     def _home_idle(self) -> None:
+        self.closeFinder()  # left alone on the finder: home, and the choices undone
         if not self.in_session() and self._screen == "home" and not self.closed:
             self._help = False
             self.visit.greeted = False  # whoever comes next is greeted

@@ -34,7 +34,7 @@ STEPS = [
     ("print", {"template": "slip", "printer": "receipt_printer"}, "slip"),
 ]
 SHIPPED_ICONS = {"id_photo", "id_renewal", "permit_endorsement", "criminal_record_proof",
-                 "queue_ticket"}  # fmt: skip
+                 "queue_ticket", "proof_verification"}  # fmt: skip
 
 
 def show(kiosk, step_type: str, params: dict, lang: str = "zh_CN", elderly: bool = False) -> None:
