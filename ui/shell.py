@@ -125,6 +125,7 @@ class KioskShell(QObject):
         # 您要办什么？: the everyday choices and the search over every service (the index
         # built once, at start; none given: it finds nothing)
         self.finder_view = ServiceFinder(finder or ServiceIndex(), lambda: self.serviceTiles)
+        self.finder_view.setParent(self)  # it goes with the shell (and is swept with it)
         self._screen = self._rest_screen()
         self._help = False
         self._preview_flow: Flow | None = None

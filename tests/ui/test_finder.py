@@ -151,3 +151,32 @@ def test_the_finder_keeps_the_sizes_contrast_and_reach(qtbot, shipped_kiosk, eld
         problems += [f"{lang} reach: {p}" for p in too_high(kiosk)]
     kiosk.shell.closeFinder()
     assert problems == []
+
+
+def test_nothing_typed_is_left_once_the_finder_closes(qtbot, shipped_kiosk):
+    """Someone types a name where a service's belongs: once the finder has closed, no
+    object on the screen and no string in the process holds it (the leftovers sweep)."""
+    from tests import canary
+    from tests.ui.sweep import Sweep
+
+    kiosk = shipped_kiosk
+    fresh(kiosk, "zh_CN", False)
+    kiosk.settle(60)
+    markers = (canary.NAME, "qianduoduo")
+    tap(kiosk, "button_finder")
+    keyboard_up(qtbot, kiosk)
+    type_on_keyboard(kiosk, markers[1])  # composed on the keyboard, searched as typed
+    qtbot.waitUntil(lambda: shown(find(kiosk, "finder_none")), timeout=5_000)
+    kiosk.shell.finder.search(canary.NAME)  # as the field hands on a chosen character
+    during = Sweep(markers)
+    during.objects([kiosk.window, kiosk.shell], "Qt")
+    seen = any(canary.NAME in f for f in during.found)
+    del during  # its findings hold the name too
+    assert seen  # the sweep sees it while it is there
+    tap(kiosk, "button_cancel")
+    kiosk.settle(200)
+    left = Sweep(markers)
+    left.objects([kiosk.window, kiosk.engine, kiosk.shell], "Qt")
+    left.memory(markers)
+    assert left.found == [], left.found
+    assert left.looked_at["live containers"] > 10_000
