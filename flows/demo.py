@@ -59,6 +59,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "print": {"job_ref": "DEMO-JOB-1", "state": "printed"},
     "write_chip": {"written": True, "verified": True},
     "take_back": {"removed": True},
+    "verify_proof": {
+        "status": "valid",
+        "document": "criminal_record",
+        "holder_name": "测***",
+        "use": "就业",
+        "issued": "2026-01-01",
+        "expires": "2026-04-01",
+        "serial": "DEMO-0000001",
+        "verification_code": "DEMO2345",
+    },
 }
 # the backend's word differs by operation: a proof query answers "issued"
 BACKEND_STATUS = dict.fromkeys(PROOF_OPERATIONS, "issued")

@@ -397,11 +397,11 @@ class FlowEngine:
         return {k: v for k, v in found.items() if isinstance(v, str) and v}
 
     def _inputs(self, step_id: str) -> dict[str, Any]:
-        """Collected results a service step reads (the chip's access key, the face
-        reference, the fee's deciding value, the print data)."""
+        """Collected results a service step reads (the chip's access key, the proof's
+        scanned code, the face reference, the fee's deciding value, the print data)."""
         step = self.flow.step(step_id)
         data = self.session.rule_data()
-        refs = [getattr(step, "access_key_from", None)]
+        refs = [getattr(step, "access_key_from", None), getattr(step, "code_from", None)]
         reference = getattr(step, "reference", None)  # one step, or several in order
         refs += reference if isinstance(reference, list) else [reference]
         amount = getattr(step, "amount", None)

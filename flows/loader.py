@@ -218,7 +218,11 @@ def _step_specifics(flow: Flow, step_id: str, known: set[str]) -> Iterator[tuple
     elif step.type == "pay" and not isinstance(step.amount, (int, float)):
         if step.amount.by.split(".")[0] not in known:
             yield (*at, "amount", "by"), f"the fee depends on '{step.amount.by}', not a step"
-    for name in ("access_key_from", "reference"):
+    elif step.type == "verify_proof" and step.code_from in known:
+        source = flow.steps[step.code_from].type
+        if source != "scan_code":
+            yield (*at, "code_from"), f"the code comes from a scan_code step, not a {source} step"
+    for name in ("access_key_from", "reference", "code_from"):
         named = getattr(step, name, None)
         for ref in named if isinstance(named, list) else [named]:
             if ref is not None and ref not in known:
@@ -231,6 +235,8 @@ def _message_ids(flow: Flow) -> Iterator[tuple[Location, str]]:
         yield ("stages", i, "text"), stage.text
     if flow.description:
         yield ("description",), flow.description
+    if flow.keywords:
+        yield ("keywords",), flow.keywords
     for step_id, step in flow.steps.items():
         at: Location = ("steps", step_id)
         yield (*at, "text"), step.text

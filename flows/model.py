@@ -106,6 +106,9 @@ class Flow(BaseModel):
     version: int = Field(ge=1)
     title: MessageId
     description: MessageId | None = None
+    # other words citizens use for the service (the service finder's synonyms), one
+    # message: words apart by spaces, in each language
+    keywords: MessageId | None = None
     start: str
     session_timeout: float = Field(900, gt=0, le=7200)
     defaults: Defaults = Field(default_factory=Defaults)

@@ -17,6 +17,10 @@ class StepResult(BaseModel):
 
     JOURNAL: ClassVar[frozenset[str]] = frozenset()
     PERSONAL: ClassVar[bool] = False
+    # what names a field where a confirm step shows it (a message id), and the message
+    # id of a field's value ("{}" stands for it): for results that are not a form's
+    LABELS: ClassVar[dict[str, str]] = {}
+    VALUE_TEXTS: ClassVar[dict[str, str]] = {}
 
 
 class NoResult(StepResult):
@@ -157,3 +161,33 @@ class TakeBack(StepResult):
     retained: bool = False
     retained_record: str | None = None
     left_at_gate: bool = False
+
+
+class ProofCheck(StepResult):
+    """A scanned proof checked offline, as `kiosk proof verify` checks it: `valid`,
+    `expired` (genuine, past its date), `forged` (the signature does not match),
+    `unknown_key` (an issuer this terminal does not trust) or `damaged` (not a proof's
+    code, or cut). What it names comes from the signed code, so only for a genuine
+    one (valid or expired): the holder as the issuer printed them (the first
+    character, then stars), never more."""
+
+    PERSONAL = True
+    JOURNAL = frozenset({"status", "document"})
+    LABELS = {
+        "document": "flow.proof_check.field.document",
+        "holder_name": "flow.proof_check.field.holder",
+        "use": "flow.proof_check.field.use",
+        "issued": "flow.proof_check.field.issued",
+        "expires": "flow.proof_check.field.expires",
+        "serial": "flow.proof_check.field.serial",
+        "verification_code": "flow.proof_check.field.verification_code",
+    }
+    VALUE_TEXTS = {"document": "documents.proof.{}.title"}
+    status: Literal["valid", "expired", "forged", "unknown_key", "damaged"]
+    document: str | None = None  # the kind (wire/proof.py DOCUMENT_TYPES): criminal_record, ...
+    holder_name: str | None = None
+    use: str | None = None
+    issued: str | None = None  # YYYY-MM-DD
+    expires: str | None = None  # YYYY-MM-DD, the last day it is valid
+    serial: str | None = None
+    verification_code: str | None = None

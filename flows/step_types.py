@@ -82,6 +82,8 @@ class InfoParams(Params):
 
 class ConfirmParams(Params):
     show: list[str] = Field(min_length=1)  # collected values, as `step` or `step.field`
+    # the button's words where "all correct" does not fit (a result to read, not to check)
+    button: MessageId | None = None
 
 
 class ReadIdCardParams(Params):
@@ -183,6 +185,13 @@ class TakeBackParams(Params):
     retain_after: float | None = Field(None, gt=0, le=600)
 
 
+class VerifyProofParams(Params):
+    """A printed proof's QR code, read by a `scan_code` step, checked offline against the
+    issuer keys this terminal trusts (kiosk/documents/verify.py)."""
+
+    code_from: str  # the scan_code step whose text is the code
+
+
 class NoParams(Params):
     pass
 
@@ -243,7 +252,7 @@ STEP_TYPES: dict[str, StepType] = {
         StepType(
             "info", InfoParams, r.NoResult, _none, True, message_fields=("message", "referral")
         ),
-        StepType("confirm", ConfirmParams, r.NoResult, _none, by_engine=True),
+        StepType("confirm", ConfirmParams, r.NoResult, _none, True, message_fields=("button",)),
         StepType("read_id_card", ReadIdCardParams, r.IdentityRecord, _fixed("id_card"), False),
         StepType(
             "read_document_chip", ReadChipParams, r.DocumentRecord, _fixed("smartcard"), False
@@ -274,5 +283,6 @@ STEP_TYPES: dict[str, StepType] = {
         StepType("take_back", TakeBackParams, r.TakeBack, _take_back_devices, False),
         StepType("rate", NoParams, r.Rating, _none, by_engine=True),
         StepType("done", DoneParams, r.NoResult, _none, True, message_fields=("message",)),
+        StepType("verify_proof", VerifyProofParams, r.ProofCheck, _none, by_engine=False),
     )
 }

@@ -311,6 +311,7 @@ def step_services(
     from kiosk.steps.chain import ServiceChain
     from kiosk.steps.devices import DeviceServices
     from kiosk.steps.printing import PrintServices
+    from kiosk.steps.proof_check import ProofChecks
 
     citizen = SimulatedCitizen(devices.simulators) if simulated else None
     device_services = DeviceServices(devices.drivers, fallback=None, citizen=citizen)
@@ -338,6 +339,7 @@ def step_services(
         own = registry.trusted() if registry is not None else {}
         return {**trusted_issuers(config.proof, config.cache.database), **own}
 
+    parts.append(ProofChecks(issuer_keys))  # anyone may check a proof: no device beyond the scan
     if "scanner_a4" in devices.drivers:
         from kiosk.steps.scanning import DocumentScans
 

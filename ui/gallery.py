@@ -169,6 +169,46 @@ SCREENS: list[tuple[str, ev.Show | None, list[dict[str, str]]]] = [
 ]
 
 
+# A proof checked (电子证明核查): the verdict and what the signed code names, masked. Not
+# among SCREENS: its values are a proof's own (a name, a code), not the catalogue's.
+PROOF_CHECK: tuple[str, ev.Show, list[dict[str, str]]] = (
+    "proof_check",
+    ev.Show(
+        "genuine",
+        "confirm",
+        "flow.proof_check.genuine",
+        {"show": ["check.document"], "button": "flow.proof_check.seen"},
+        values={"x": 1},
+    ),
+    [
+        {
+            "name": "check.document",
+            "label": "flow.proof_check.field.document",
+            "value": "criminal_record",
+            "valueId": "documents.proof.criminal_record.title",
+        },
+        {
+            "name": "check.holder_name",
+            "label": "flow.proof_check.field.holder",
+            "value": "张**",
+            "valueId": "",
+        },
+        {
+            "name": "check.expires",
+            "label": "flow.proof_check.field.expires",
+            "value": "2026-04-02",
+            "valueId": "",
+        },
+        {
+            "name": "check.verification_code",
+            "label": "flow.proof_check.field.verification_code",
+            "value": "7QK2M9XD",
+            "valueId": "",
+        },
+    ],
+)
+
+
 BASELINE_SIZE = (270, 480)  # a quarter: enough to see a screen change, small in git
 
 
@@ -224,7 +264,25 @@ def screens(kiosk: Any, lang: str, mode: str) -> Iterator[tuple[str, Any]]:
     kiosk.settle(120)
     yield "help", kiosk.window.grabWindow()
     kiosk.shell.showHelp(False)
+    yield from finder_screens(kiosk, lang, mode)
     yield from commissioning_screens(kiosk, lang, mode)
+
+
+def finder_screens(kiosk: Any, lang: str, mode: str) -> Iterator[tuple[str, Any]]:
+    """您要办什么？: its everyday choices, then what "sfz" finds; and a proof checked."""
+    name, show, values = PROOF_CHECK
+    fresh(kiosk, lang, mode == "elderly")
+    kiosk.shell.preview(show, values)
+    kiosk.settle(120)
+    yield name, kiosk.window.grabWindow()
+    for name, query in (("finder", ""), ("finder_results", "sfz")):
+        fresh(kiosk, lang, mode == "elderly")
+        kiosk.shell.openFinder()
+        if query:
+            kiosk.shell.finder.search(query)
+        kiosk.settle(120)
+        yield name, kiosk.window.grabWindow()
+    kiosk.shell.closeFinder()
 
 
 # A first boot's commissioning (ui/commissioning.py), made up: nothing is enrolled.

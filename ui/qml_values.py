@@ -49,8 +49,9 @@ def confirm_values(flow: Flow, values: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def label(flow: Flow, ref: str) -> str:
-    """The message id that names a collected value: its form field's label, or the
-    question of the step that chose it."""
+    """The message id that names a collected value: its form field's label, the
+    result field's own (a proof check's holder), or the question of the step that
+    chose it."""
     step_id, _, field_id = ref.partition(".")
     step = flow.steps.get(step_id)
     if step is None:
@@ -58,13 +59,20 @@ def label(flow: Flow, ref: str) -> str:
     for field in getattr(step.params(), "fields", []):
         if field.id == field_id:
             return str(field.label)
-    return str(step.text)
+    return flow.kind(step_id).result.LABELS.get(field_id, str(step.text))
 
 
 def option(flow: Flow, ref: str, value: Any) -> str:
-    """A chosen option's own text (message id), so a choice reads as words."""
-    step = flow.steps.get(ref)
-    for choice in getattr(step.params(), "options", []) if step is not None else []:
+    """A chosen option's own text (message id), so a choice reads as words; a result
+    field's value that stands for words (a proof's kind: its title)."""
+    step_id, _, field_id = ref.partition(".")
+    step = flow.steps.get(step_id)
+    if step is None:
+        return ""
+    if field_id:
+        words = flow.kind(step_id).result.VALUE_TEXTS.get(field_id)
+        return words.format(value) if words and isinstance(value, str) else ""
+    for choice in getattr(step.params(), "options", []):
         if choice.id == value:
             return str(choice.text)
     return ""

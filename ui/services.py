@@ -12,6 +12,7 @@ from flows.loader import flow_files, load_flow
 from flows.model import Flow
 from kiosk.backlight import Backlight
 from kiosk.citypack import ScreenRules
+from kiosk.finder import ServiceIndex, ServiceNames
 from kiosk.frames import FrameGetter
 from kiosk.help_line import HelpLine
 from kiosk.intercom import Intercom
@@ -81,6 +82,8 @@ def shell_factory(
         paths = flow_files() + [Path(p) for p in extra_flows or []]
         flows = [load_flow(path, strings) for path in paths]
         services = [Service(flow, availability(flow, device_states)) for flow in flows]
+        # the service finder's index: every flow found, by its names, synonyms and pinyin
+        names = [ServiceNames(f.flow, f.title, f.description, f.keywords) for f in flows]
         return KioskShell(
             services,
             Voice(strings, voice_engine, cache=voice_cache),
@@ -99,6 +102,7 @@ def shell_factory(
             languages=languages,
             commissioning=commissioning() if commissioning is not None else None,
             sleep=ScreenSleep(screen_rules or ScreenRules, backlight=backlight),
+            finder=ServiceIndex.build(names, strings),
         )
 
     return make

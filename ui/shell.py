@@ -26,10 +26,12 @@ from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 from flows import events as ev
 from flows.model import Flow
 from kiosk.citypack import load_pack
+from kiosk.finder import ServiceIndex
 from kiosk.strings import right_to_left
 from offline_cache.journal import Journal
 from ui.camera import PhotoStep
 from ui.commissioning import Commissioning
+from ui.finder import ServiceFinder
 from ui.help import CALLED, NOT_CALLED, HelpDesk
 from ui.maintenance import MaintenanceDesk
 from ui.qml_values import QVARIANT_LIST, QVARIANT_MAP, confirm_values, for_qml, places, plain
@@ -78,6 +80,7 @@ class KioskShell(QObject):
         languages: Sequence[str] | None = None,
         commissioning: Commissioning | None = None,
         sleep: ScreenSleep | None = None,
+        finder: ServiceIndex | None = None,
     ) -> None:
         super().__init__()
         # first boot: the commissioning screen stands in for the home screen until done
@@ -120,6 +123,10 @@ class KioskShell(QObject):
             self.step_services.language = lambda: self.visit.lang
         self._home_taps = 0  # presses on the home screen since the last session
         self._group = ""  # the group of services the home screen has open
+        # 您要办什么？: the everyday choices and the search over every service (the index
+        # built once, at start; none given: it finds nothing)
+        self.finder_view = ServiceFinder(finder or ServiceIndex(), self.every_tile)
+        self.finder_view.setParent(self)  # it goes with the shell (and is swept with it)
         self._screen = self._rest_screen()
         self._help = False
         self._preview_flow: Flow | None = None
@@ -252,15 +259,9 @@ class KioskShell(QObject):
         """The home screen's tiles: a service each, but services of a group (a flow's
         `group`) share one tile, where the first of them stands, that opens them; with
         a group open, its services."""
-        paused = self.paused_by()
-
-        def tile(s: Any) -> dict[str, Any]:
-            return {"id": s.flow.flow, "title": s.flow.title, "icon": s.flow.flow,
-                    "group": "", "available": (s.unavailable or paused) is None,
-                    "reason": s.unavailable or paused or ""}  # fmt: skip
-
+        each = dict(zip((s.flow.flow for s in self.services), self.every_tile(), strict=True))
         if self._group:
-            return [tile(s) for s in self.services if s.flow.group == self._group]
+            return [each[s.flow.flow] for s in self.services if s.flow.group == self._group]
         members: dict[str, list[Any]] = {}
         for s in self.services:
             members.setdefault(s.flow.group or "", []).append(s)
@@ -268,14 +269,24 @@ class KioskShell(QObject):
         for s in self.services:
             group = s.flow.group or ""
             if not group or len(members[group]) == 1:
-                tiles.append(tile(s))
+                tiles.append(each[s.flow.flow])
             elif members[group][0] is s:
-                gathered = [tile(m) for m in members[group]]
+                gathered = [each[m.flow.flow] for m in members[group]]
                 usable = [t for t in gathered if t["available"]]
                 tiles.append({**gathered[0], "id": f"group_{group}", "group": group, "icon": group,
                               "title": f"ui.home.group.{group}", "available": bool(usable),
                               "reason": "" if usable else gathered[0]["reason"]})  # fmt: skip
         return tiles
+
+    def every_tile(self) -> list[dict[str, Any]]:
+        """A tile for each service, whatever its group (the finder's results)."""
+        paused = self.paused_by()
+        return [
+            {"id": s.flow.flow, "title": s.flow.title, "icon": s.flow.flow, "group": "",
+             "available": (s.unavailable or paused) is None,
+             "reason": s.unavailable or paused or ""}
+            for s in self.services
+        ]  # fmt: skip
 
     @Property(str, notify=screenChanged)
     def homeGroup(self) -> str:
@@ -321,6 +332,10 @@ class KioskShell(QObject):
     @Property(QObject, constant=True)
     def photo(self) -> QObject | None:
         return self.photo_step
+
+    @Property(QObject, constant=True)
+    def finder(self) -> QObject:
+        return self.finder_view
 
     @Property(QObject, constant=True)
     def maintenance(self) -> QObject | None:
@@ -381,6 +396,26 @@ class KioskShell(QObject):
         self.visit.touched()
 
     @Slot()
+    def openFinder(self) -> None:
+        """您要办什么？ from the home screen: no session yet, nothing of anyone kept."""
+        if self.in_session() or self._screen != "home" or self.paused_by():
+            return
+        self.visit.touched(greet=False)
+        self.finder_view.clear()
+        self._home_taps = 1  # the finder's button: every press from here counts for the service
+        self._screen = "finder"
+        self.screenChanged.emit()
+        self.voice.say("ui.finder.voice", self.visit.lang)
+
+    @Slot()
+    def closeFinder(self) -> None:
+        """Back to the home screen; what was typed is dropped."""
+        if self._screen == "finder" and not self.in_session():
+            self.finder_view.clear()
+            self._screen = self._rest_screen()
+            self.screenChanged.emit()
+
+    @Slot()
     def askMaintenance(self) -> None:
         """Only from the home screen: no citizen's data is ever behind the desk."""
         if self.desk is not None and not self.in_session() and self._screen == "home":
@@ -419,8 +454,12 @@ class KioskShell(QObject):
             return
         if self._rest_screen() != "home":  # not commissioned yet: no citizen service
             return
-        # the tile's tap (and the group's), when a finger started it: the count begins there
-        taps, self._home_taps = min(self._home_taps, 2 if self._group else 1), 0
+        # the tile's tap (and the group's), when a finger started it: the count begins
+        # there; from the finder, every press since its button
+        finding = self._screen == "finder"
+        home = self._home_taps if finding else min(self._home_taps, 2 if self._group else 1)
+        taps, self._home_taps = home, 0
+        self.finder_view.clear()
         self.driver.start(service.flow, taps)
 
     @Slot("QVariant")
@@ -446,6 +485,9 @@ class KioskShell(QObject):
 
     @Slot()
     def cancel(self) -> None:
+        if self._screen == "finder":  # nothing started yet: back to the home screen
+            self.closeFinder()
+            return
         self.driver.handle(ev.Cancel(self.clock()))
 
     @Slot()
@@ -559,6 +601,8 @@ class KioskShell(QObject):
         self.sleeper.activity()
         if not self.driver.tapped():
             self._home_taps += 1
+            if self._screen == "finder":  # someone is typing: the finder stays open
+                self.visit.touched(greet=False)
 
     def _tick_clock(self) -> None:
         now = datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -576,6 +620,7 @@ class KioskShell(QObject):
         self.help_desk.forget()
         self._preview_values = []
         self._preview_flow = None
+        self.finder_view.clear()
         if self.desk is not None and (self.desk.asking or self.desk.open):
             self.desk.leave()
         self.voice.forget()
@@ -585,6 +630,7 @@ class KioskShell(QObject):
         self.visit.reset()
 
     def _home_idle(self) -> None:
+        self.closeFinder()  # left alone on the finder: home, and the choices undone
         if not self.in_session() and self._screen == "home" and not self.closed:
             self._help = False
             self._group = ""

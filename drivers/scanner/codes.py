@@ -14,7 +14,8 @@ def kind_of(text: str) -> str:
     # lines joined (TD1 3 x 30, TD2 2 x 36, TD3 2 x 44): the chip's access key
     if len(text) in (90, 72, 88) and "<<" in text and re.fullmatch(r"[A-Z0-9<]+", text):
         return "mrz"
-    if text.startswith("KP1."):
+    # a printed proof (wire/proof.py): KP1. in the intl crypto suite, KP1-GM. in gm
+    if text.startswith(("KP1.", "KP1-GM.")):
         return "proof"
     if re.fullmatch(r"R\d{10,20}", text):
         return "photo_receipt"

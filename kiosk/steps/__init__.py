@@ -27,6 +27,8 @@ The modules:
   printer;
 - `backend`: the `backend` step, online operations and those queued in the outbox;
 - `payments`: the pay step, QR micropay and the bank card, never charging twice;
+- `proof_check`: the `verify_proof` step, a scanned proof checked against the trusted
+  issuer keys, offline;
 - `chain`: several step services as one, the composer the shell is handed
   (kiosk.app.step_services builds it).
 

@@ -25,6 +25,7 @@ def test_every_shipped_flow_loads():
         "birth_proof",
         "death_proof",
         "exit_entry_application",
+        "proof_verification",
     }
 
 

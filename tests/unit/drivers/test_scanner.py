@@ -23,6 +23,8 @@ TD3_BOTTOM = "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
         ("934567890123456789", "appointment"),
         ("13456789012345678", "appointment"),  # 17 digits
         ("KP1.abc.def", "proof"),
+        ("KP1-GM.abc.def", "proof"),  # the gm suite's proofs (the default's)
+        ("KP1-SM.abc.def", "appointment"),
         ("R110101202611230007", "photo_receipt"),
         ("SH-PD-0042-0000017-E", "photo_receipt"),  # ours: kiosk/photo/receipt.py
         ("APPT-2026-1123", "appointment"),

@@ -24,7 +24,8 @@ QtObject {
         "capture_fingerprints": "DeviceScreen.qml",
         "take_back": "DeviceScreen.qml",
         "capture_photo": "DeviceScreen.qml",
-        "verify_face": "DeviceScreen.qml"
+        "verify_face": "DeviceScreen.qml",
+        "finder": "FinderScreen.qml"
     })
     function file(screen) {
         return Qt.resolvedUrl("../screens/" + (files[screen] || "InfoScreen.qml"))

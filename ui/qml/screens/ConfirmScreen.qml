@@ -32,7 +32,7 @@ Item {
             theme: page.theme
             primary: true
             width: parent.width
-            textId: "ui.confirm"
+            textId: page.shell && page.shell.params.button ? page.shell.params.button : "ui.confirm"
             onTapped: page.shell.answer("confirm")
         }
     }
