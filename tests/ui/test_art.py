@@ -35,7 +35,8 @@ STEPS = [
 ]
 SHIPPED_ICONS = {"id_photo", "id_renewal", "permit_endorsement", "criminal_record_proof",
                  "queue_ticket", "household_proof", "residence_proof", "kinship_proof",
-                 "birth_proof", "death_proof", "proofs", "proof_verification"}  # fmt: skip
+                 "birth_proof", "death_proof", "proofs", "proof_verification",
+                 "exit_entry_application"}  # fmt: skip
 
 
 def show(kiosk, step_type: str, params: dict, lang: str = "zh_CN", elderly: bool = False) -> None:
