@@ -25,6 +25,7 @@ from backend.alerts import raise_alert
 from backend.db import SeenNonce, Terminal
 from backend.limits import Limits, spend
 from backend.problems import Refused
+from backend.statements import Statement
 from wire import crypto, signing
 
 log = logging.getLogger("kiosk.backend.auth")
@@ -75,6 +76,7 @@ def signed(handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     # not functools.wraps: FastAPI would follow __wrapped__ to a function that is not async
     for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
         setattr(endpoint, attribute, getattr(handler, attribute))
+    setattr(endpoint, _HANDLER, handler)  # the hot paths call it without FastAPI (hotpaths.py)
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         parameters, return_annotation=hints.get("return", inspect.Signature.empty)
     )
@@ -82,6 +84,13 @@ def signed(handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 
 
 _CALL = "signed_call_"
+_HANDLER = "signed_handler_"
+
+
+def signed_handler(endpoint: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The plain function a `@signed` endpoint was made from; None for any other."""
+    found: Callable[..., Any] | None = getattr(endpoint, _HANDLER, None)
+    return found
 
 
 class SignedCall:
@@ -116,7 +125,7 @@ async def signed_call(request: Request) -> SignedCall:
     the headers is refused here, before FastAPI reads its body's fields: to the
     unsigned, every terminal route answers 401 and nothing else. (One whose signature
     is wrong is refused on the worker thread, after its fields were read.)"""
-    headers = _signing_headers(request)
+    headers = signing_headers(request)
     return SignedCall(request, headers, await request.body())
 
 
@@ -127,7 +136,9 @@ def signed_workers() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(SIGNED_AT_ONCE, thread_name_prefix="signed")
 
 
-def _signing_headers(request: Request) -> dict[str, str]:
+def signing_headers(request: Request) -> dict[str, str]:
+    """The four signing headers, or a 401 Problem: one missing, or a nonce of another
+    shape."""
     headers = {name: request.headers[name] for name in signing.HEADERS if name in request.headers}
     if len(headers) < len(signing.HEADERS):
         missing = next(n for n in signing.HEADERS if n not in headers)
@@ -144,13 +155,17 @@ def _target(request: Request) -> str:
     return request.scope["path"] + (f"?{query}" if query else "")
 
 
-# The statements every request runs, built once: SQLAlchemy then finds them compiled
-# without working out their cache key again, and no ORM object is made
+# The statements every request runs: on the driver's cursor (backend/statements.py),
+# no ORM object made
 _TERMINALS = cast(Table, Terminal.__table__)
-_KEY_OF = select(_TERMINALS.c.public_key, _TERMINALS.c.revoked_at).where(
-    _TERMINALS.c.id == bindparam("id")
+_KEY_OF = Statement(
+    select(_TERMINALS.c.public_key, _TERMINALS.c.revoked_at).where(
+        _TERMINALS.c.id == bindparam("id")
+    )
 )
-_NONCE_SEEN = insert(cast(Table, SeenNonce.__table__))
+_NONCE_SEEN = Statement(
+    insert(cast(Table, SeenNonce.__table__)), ["terminal_id", "nonce", "seen_at"]
+)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -173,10 +188,10 @@ def _check(
     `db`'s transaction. Plain statements, no ORM objects: this runs on every request
     of the fleet (bench/backend_cost.py)."""
     terminal_id = headers[signing.TERMINAL]
-    found = db.connection().execute(_KEY_OF, {"id": terminal_id}).one_or_none()
-    if found is None:
+    found = _KEY_OF.rows(db.connection(), {"id": terminal_id})
+    if not found:
         raise Refused(401, "unknown_terminal", "no terminal enrolled under that id")
-    public_key, revoked_at = found
+    public_key, revoked_at = found[0]
     if revoked_at is not None:
         raise Refused(401, "revoked", "this terminal was revoked")
     try:
@@ -199,8 +214,8 @@ def _check(
         # mostly come one after another, so the row lock on PostgreSQL costs little)
         spend(db, f"write:{terminal_id}", limits.terminal_writes, now)
     try:  # a second use of the nonce fails here, before any work is done
-        db.connection().execute(
-            _NONCE_SEEN,
+        _NONCE_SEEN.rows(
+            db.connection(),
             {"terminal_id": terminal_id, "nonce": headers[signing.NONCE], "seen_at": now},
         )
     except IntegrityError:

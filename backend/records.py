@@ -41,6 +41,7 @@ from backend.db import (
 from backend.followups import open_ticket
 from backend.problems import Refused, responses
 from backend.rollups import add_sessions
+from backend.statements import Statement
 from backend.tables import terminal_site
 from backend.vault import Vault, vault_of
 from wire import crypto
@@ -176,7 +177,12 @@ _STORED = select(
     _RECORDS.c.key, _RECORDS.c.seq, _RECORDS.c.kind, _RECORDS.c.created_at,
     _RECORDS.c.received_at, _RECORDS.c.body_hash,
 ).where(_RECORDS.c.key.in_(bindparam("keys", expanding=True)))  # fmt: skip
-_INSERT = insert(_RECORDS).returning(_RECORDS.c.seq, sort_by_parameter_order=True)
+# a record's row as _new_row makes it; its `seq` returned, row by row in order
+_INSERT = Statement(
+    insert(_RECORDS).returning(_RECORDS.c.seq),
+    ["key", "terminal_id", "kind", "session", "created_at", "received_at", "body_hash", "body",
+     "sealed_key", "sealed"],
+)  # fmt: skip
 _SESSION = insert(cast(Table, ServiceSession.__table__))
 # an older terminal's session_ended names only the engine's outcome
 OLD_ENDS = {"done": "finished", "cancelled": "cancelled", "timeout": "timed_out",
@@ -221,9 +227,9 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
     for record in batch.records:
         if record.key not in stored:
             fresh.setdefault(record.key, record)
-    if fresh:  # one statement for the batch, no ORM objects
+    if fresh:  # on the driver's cursor (one round trip on PostgreSQL), no ORM objects
         values = [_new_row(r, terminal_id, now, vault) for r in fresh.values()]
-        seqs: list[int] = list(connection.execute(_INSERT, values).scalars())
+        seqs: list[int] = _INSERT.first_of_each(connection, values)
         ended: list[dict[str, Any]] = []  # the batch's sessions' ends, for the roll-ups
         for seq, new, record in zip(seqs, values, fresh.values(), strict=True):
             stored[record.key] = _Stored(record.key, seq, new["kind"], record.created_at, now,
