@@ -4,14 +4,12 @@ console: backend/operators.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import logging
 import random
 import re
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, cast, get_type_hints
@@ -26,6 +24,7 @@ from backend.db import SeenNonce, Terminal
 from backend.limits import Limits, spend
 from backend.problems import Refused
 from backend.statements import Statement
+from backend.workers import Workers
 from wire import crypto, signing
 
 log = logging.getLogger("kiosk.backend.auth")
@@ -102,8 +101,8 @@ class SignedCall:
         self._body = body
 
     async def run(self, work: Callable[[Signed], T]) -> T:
-        workers: ThreadPoolExecutor = self._request.app.state.signed_workers
-        return await asyncio.get_running_loop().run_in_executor(workers, self._in_thread, work)
+        workers: Workers = self._request.app.state.signed_workers
+        return await workers.run(functools.partial(self._in_thread, work))
 
     def _in_thread(self, work: Callable[[Signed], T]) -> T:
         request = self._request
@@ -129,11 +128,11 @@ async def signed_call(request: Request) -> SignedCall:
     return SignedCall(request, headers, await request.body())
 
 
-def signed_workers() -> ThreadPoolExecutor:
+def signed_workers() -> Workers:
     """The threads signed requests run on, one pool an application (see SIGNED_AT_ONCE):
-    asyncio's executor, lighter than anyio's hand-off (its look-ups of the current task
-    and library showed in the profile)."""
-    return ThreadPoolExecutor(SIGNED_AT_ONCE, thread_name_prefix="signed")
+    lighter than anyio's hand-off (its look-ups of the current task and library) and
+    asyncio's executor (backend/workers.py), both of which showed in the profile."""
+    return Workers(SIGNED_AT_ONCE, "signed")
 
 
 def signing_headers(request: Request) -> dict[str, str]:
