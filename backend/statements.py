@@ -15,8 +15,7 @@ the statement's values: a batch carries personal data).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +45,14 @@ class Statement:
     def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run once; the rows it returns (none for a statement that returns none)."""
         compiled = self._compiled(connection.dialect)
-        values = self._values(compiled, params)
-        with _driver_errors(connection, compiled.sql) as cursor:
-            cursor.execute(compiled.sql, values)
+        cursor = _cursor(connection)
+        try:
+            cursor.execute(compiled.sql, self._values(compiled, params))
             return list(cursor.fetchall()) if cursor.description else []
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemys(connection, exc, cursor, compiled.sql) from exc
+        finally:
+            _close(connection, cursor)
 
     def first_of_each(
         self, connection: Connection, params: Sequence[Mapping[str, Any]]
@@ -59,7 +62,8 @@ class Statement:
         pipeline); SQLite is in the process, a statement a row costs it little."""
         compiled = self._compiled(connection.dialect)
         values = [self._values(compiled, row) for row in params]
-        with _driver_errors(connection, compiled.sql) as cursor:
+        cursor = _cursor(connection)
+        try:
             if connection.dialect.name != "postgresql":
                 found = []
                 for row in values:
@@ -71,6 +75,10 @@ class Statement:
             while cursor.nextset():
                 found.append(cursor.fetchone()[0])
             return found
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemys(connection, exc, cursor, compiled.sql) from exc
+        finally:
+            _close(connection, cursor)
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
@@ -97,23 +105,25 @@ class Statement:
         return [values[name] for name in compiled.positions]
 
 
-@contextmanager
-def _driver_errors(connection: Connection, sql: str) -> Iterator[Any]:
-    """A cursor of the connection's driver; its errors raised as SQLAlchemy's (and a
-    connection found lost is dropped from the pool, as SQLAlchemy does)."""
-    dialect = connection.dialect
+def _cursor(connection: Connection) -> Any:
+    """A cursor of the connection's driver (in the connection's transaction)."""
     driver = connection.connection.dbapi_connection
     assert driver is not None  # the connection is open: its transaction runs on it
-    cursor = driver.cursor()
-    try:
-        yield cursor
-    except dialect.loaded_dbapi.Error as exc:
-        lost = dialect.is_disconnect(exc, driver, cursor)
-        if lost:
-            connection.invalidate(exc)
-        # its values left out (None): a batch's carry personal data
-        error = dialect.loaded_dbapi.Error
-        raise DBAPIError.instance(sql, None, exc, error, connection_invalidated=lost) from exc
-    finally:
-        if not connection.invalidated:
-            cursor.close()
+    return driver.cursor()
+
+
+def _as_sqlalchemys(connection: Connection, exc: Exception, cursor: Any, sql: str) -> Exception:
+    """The driver's error as SQLAlchemy would raise it, without the statement's values
+    (a batch's carry personal data); a connection found lost is dropped from the pool,
+    as SQLAlchemy does."""
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+    if lost:
+        connection.invalidate(exc)
+    error = dialect.loaded_dbapi.Error
+    return DBAPIError.instance(sql, None, exc, error, connection_invalidated=lost)
+
+
+def _close(connection: Connection, cursor: Any) -> None:
+    if not connection.invalidated:  # else its driver's connection is closed, and it too
+        cursor.close()
