@@ -130,7 +130,9 @@ class HotPaths:
         try:
             model = route.body.validate_python(value, from_attributes=True)
         except ValidationError as exc:
-            return problems.invalid([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()])
+            return problems.invalid(
+                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            )
         values = {route.request_name: request, route.body_name: model}
         try:
             reply = await SignedCall(request, headers, body).run(

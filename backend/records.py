@@ -178,10 +178,11 @@ class _Stored:
 
 _RECORDS = cast(Table, StoredRecord.__table__)
 # built once: every batch runs them (bench/backend_cost.py)
-_STORED = select(
+# the columns of _Stored, in its order
+_STORED = Statement(select(
     _RECORDS.c.key, _RECORDS.c.seq, _RECORDS.c.kind, _RECORDS.c.created_at,
     _RECORDS.c.received_at, _RECORDS.c.body_hash,
-).where(_RECORDS.c.key.in_(bindparam("keys", expanding=True)))  # fmt: skip
+).where(_RECORDS.c.key.in_(bindparam("keys", expanding=True))), expanding="keys")  # fmt: skip
 # a record's row as _new_row makes it; its `seq` returned, row by row in order
 _INSERT = Statement(
     insert(_RECORDS).returning(_RECORDS.c.seq),
@@ -201,8 +202,8 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
     refused = [r for r in map(refusal, batch.records) if r is not None]
     if refused:  # stored before under the same body (its receipt lost): a duplicate
         asked = {r.key: r for r in batch.records}
-        found = connection.execute(_STORED, {"keys": [r.key for r in refused]})
-        known = {row.key: row.body_hash for row in found}
+        found = _STORED.rows(connection, {"keys": [r.key for r in refused]})
+        known = {row[0]: _Stored(*row).body_hash for row in found}
         refused = [
             r for r in refused if r.key not in known or not _same(asked[r.key], known[r.key], vault)
         ]
@@ -214,10 +215,7 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
             return BatchReply(receipts=[], refused=refused)
         batch = RecordBatch(records=kept)
     last = {r.key: r for r in batch.records}  # a key twice in the batch: its last record
-    stored = {
-        row.key: _Stored(**row._mapping)
-        for row in connection.execute(_STORED, {"keys": list(last)})
-    }
+    stored = {row[0]: _Stored(*row) for row in _STORED.rows(connection, {"keys": list(last)})}
     conflicts = sorted(k for k, row in stored.items() if not _same(last[k], row.body_hash, vault))
     for record in batch.records:  # the same key twice in one batch, two bodies
         other = last[record.key]

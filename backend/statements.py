@@ -35,16 +35,25 @@ class _Compiled:
 
 class Statement:
     """A Core statement run on the driver's cursor. `columns`: an INSERT's columns, as
-    its rows give them (else every column of the table would be a parameter)."""
+    its rows give them (else every column of the table would be a parameter).
+    `expanding`: the name of an `IN` list's parameter (`bindparam(..., expanding=True)`),
+    compiled once for each length it comes in."""
 
-    def __init__(self, statement: ClauseElement, columns: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        statement: ClauseElement,
+        columns: Sequence[str] | None = None,
+        expanding: str | None = None,
+    ) -> None:
         self.statement = statement
         self.columns = list(columns) if columns is not None else None
-        self._by_dialect: dict[str, _Compiled] = {}
+        self.expanding = expanding
+        self._by_dialect: dict[tuple[str, int], _Compiled] = {}
 
     def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run once; the rows it returns (none for a statement that returns none)."""
-        compiled = self._compiled(connection.dialect)
+        length = len(params[self.expanding]) if self.expanding is not None else 0
+        compiled = self._compiled(connection.dialect, length)
         cursor = _cursor(connection)
         try:
             cursor.execute(compiled.sql, self._values(compiled, params))
@@ -80,10 +89,17 @@ class Statement:
         finally:
             _close(connection, cursor)
 
-    def _compiled(self, dialect: Dialect) -> _Compiled:
-        found = self._by_dialect.get(dialect.name)
+    def _compiled(self, dialect: Dialect, length: int = 0) -> _Compiled:
+        found = self._by_dialect.get((dialect.name, length))
         if found is None:
-            compiled: Any = self.statement.compile(dialect=dialect, column_keys=self.columns)
+            statement = self.statement
+            if self.expanding is not None:  # IN (?, ?, ...): the list's items by name_1...
+                statement = statement.params({self.expanding: [None] * length})
+            compiled: Any = statement.compile(
+                dialect=dialect,
+                column_keys=self.columns,
+                compile_kwargs={"render_postcompile": self.expanding is not None},
+            )
             names = compiled.bind_names.items()  # each parameter and its name in the SQL
             found = _Compiled(
                 sql=str(compiled),
@@ -91,12 +107,14 @@ class Statement:
                 fixed={name: bind.effective_value for bind, name in names if not bind.required},
                 json=frozenset(name for bind, name in names if isinstance(bind.type, JSON)),
             )
-            self._by_dialect[dialect.name] = found
+            self._by_dialect[dialect.name, length] = found
         return found
 
-    @staticmethod
-    def _values(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+    def _values(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
         values = {**compiled.fixed, **params}
+        if self.expanding is not None:
+            items = values.pop(self.expanding)
+            values.update((f"{self.expanding}_{n}", item) for n, item in enumerate(items, 1))
         for name in compiled.json:  # as SQLAlchemy's JSON type: None is JSON's null
             if name in values:
                 values[name] = json.dumps(values[name])

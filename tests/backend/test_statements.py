@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth import _NONCE_SEEN
 from backend.db import StoredRecord, Terminal
-from backend.records import _INSERT
+from backend.records import _INSERT, _STORED
 from backend.terminals import _BEAT
 from tests.backend.harness import START, Backend
 
@@ -77,3 +77,17 @@ def test_an_insert_returns_its_keys_in_the_rows_order(backend: Backend) -> None:
         records = cast(Table, StoredRecord.__table__)
         found = db.execute(select(records.c.seq, records.c.key, records.c.body)).all()
     assert sorted(found) == [(s, r["key"], r["body"]) for s, r in zip(seqs, rows, strict=True)]
+
+
+def test_an_in_list_of_any_length_finds_what_is_stored(backend: Backend) -> None:
+    rows = [{"key": f"found-{n:04d}", "terminal_id": "Tin", "kind": "rating", "session": None,
+             "created_at": START, "received_at": START, "body_hash": f"h{n}", "body": {},
+             "sealed_key": None, "sealed": None} for n in range(3)]  # fmt: skip
+    with Session(backend.app.state.engine) as db:
+        _terminal(db, "Tin")
+        seqs = _INSERT.first_of_each(db.connection(), rows)
+        for asked in (["found-0001"], ["nowhere", "found-0002", "found-0000"], ["nowhere"]):
+            found = _STORED.rows(db.connection(), {"keys": asked})
+            assert sorted((key, seq) for key, seq, *_ in found) == sorted(
+                (key, seqs[int(key[-1])]) for key in asked if key != "nowhere"
+            )
