@@ -130,7 +130,7 @@ def _cursor(connection: Connection) -> Any:
     return driver.cursor()
 
 
-def _as_sqlalchemys(connection: Connection, exc: Exception, cursor: Any, sql: str) -> Exception:
+def _as_sqlalchemys(connection: Connection, exc: Any, cursor: Any, sql: str) -> Exception:
     """The driver's error as SQLAlchemy would raise it, without the statement's values
     (a batch's carry personal data); a connection found lost is dropped from the pool,
     as SQLAlchemy does."""
