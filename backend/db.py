@@ -437,7 +437,8 @@ def _closed_by_the_server(connection: Any, _record: Any, _proxy: Any) -> None:
     broken, or has bytes waiting while idle: PostgreSQL sends nothing unasked to an
     idle session but its last error (restart, pg_terminate_backend, idle timeout)
     before it closes. At worst a healthy one is replaced."""
-    if connection.closed or connection.broken or select.select([connection], [], [], 0)[0]:
+    broken = connection.closed or getattr(connection, "broken", False)  # psycopg 3 says both
+    if broken or select.select([connection], [], [], 0)[0]:
         raise DisconnectionError("the server closed this connection")
 
 
