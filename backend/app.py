@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -31,6 +32,7 @@ from backend import (
 from backend.auth import signed_workers
 from backend.db import make_engine, migrate
 from backend.guard import CHUNK_TIMEOUT_S, Guard
+from backend.hotpaths import HotPaths, hot_routes
 from backend.issuer import ISSUER_FILE, IssuerFile
 from backend.limits import Limits
 from backend.registry import seed
@@ -38,6 +40,9 @@ from backend.vault import load_vault
 from wire import __version__, crypto
 from wire.sync import ConfigPack
 
+TELEMETRY_OFF: TelemetryConfig = {
+    "tracing": False, "metrics": False, "logs": False, "operation_spans": False,
+}  # fmt: skip
 # pg_advisory_lock's key while an API process migrates and seeds ("KIOSKUP")
 STARTING_LOCK = 0x4B494F534B5550
 
@@ -65,6 +70,9 @@ class Settings:
     followup_due_s: float = followups.DEFAULT_DUE_S
     # a site is expected busy when above its terminals times this (backend/forecast.py)
     sessions_per_terminal_hour: float = forecast.DEFAULT_PER_TERMINAL_HOUR
+    # the heartbeat and the record batch answered before FastAPI's routing (backend/
+    # hotpaths.py); off, their FastAPI routes answer them, byte for byte the same
+    hot_paths: bool = True
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -81,6 +89,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             "(POST /console/api/session) and carry its cookie, and on writes its "
             "X-CSRF-Token."
         ),
+        # no OpenTelemetry here: off, FastAPI no longer asks for its providers (and the
+        # environment) at every request
+        telemetry=TELEMETRY_OFF,
     )
     app.state.engine = engine or make_engine(settings.db_url)
     with one_starting_at_a_time(app.state.engine):
@@ -111,6 +122,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     app.state.config_pack = config_pack
     problems.install(app)
+    if settings.hot_paths:  # behind the door: its limits hold for them as for any route
+        hot = hot_routes([*terminals.router.routes, *records.router.routes])
+        app.add_middleware(HotPaths, routes=hot)
     app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)
     for module in (terminals, records, services, console, cockpit, followups, forecast, sites,
                    counter):  # fmt: skip

@@ -4,14 +4,12 @@ console: backend/operators.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import logging
 import random
 import re
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, cast, get_type_hints
@@ -25,6 +23,8 @@ from backend.alerts import raise_alert
 from backend.db import SeenNonce, Terminal
 from backend.limits import Limits, spend
 from backend.problems import Refused
+from backend.statements import Statement
+from backend.workers import Workers
 from wire import crypto, signing
 
 log = logging.getLogger("kiosk.backend.auth")
@@ -75,6 +75,7 @@ def signed(handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     # not functools.wraps: FastAPI would follow __wrapped__ to a function that is not async
     for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
         setattr(endpoint, attribute, getattr(handler, attribute))
+    setattr(endpoint, _HANDLER, handler)  # the hot paths call it without FastAPI (hotpaths.py)
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         parameters, return_annotation=hints.get("return", inspect.Signature.empty)
     )
@@ -82,6 +83,13 @@ def signed(handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 
 
 _CALL = "signed_call_"
+_HANDLER = "signed_handler_"
+
+
+def signed_handler(endpoint: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The plain function a `@signed` endpoint was made from; None for any other."""
+    found: Callable[..., Any] | None = getattr(endpoint, _HANDLER, None)
+    return found
 
 
 class SignedCall:
@@ -93,8 +101,8 @@ class SignedCall:
         self._body = body
 
     async def run(self, work: Callable[[Signed], T]) -> T:
-        workers: ThreadPoolExecutor = self._request.app.state.signed_workers
-        return await asyncio.get_running_loop().run_in_executor(workers, self._in_thread, work)
+        workers: Workers = self._request.app.state.signed_workers
+        return await workers.run(functools.partial(self._in_thread, work))
 
     def _in_thread(self, work: Callable[[Signed], T]) -> T:
         request = self._request
@@ -116,18 +124,20 @@ async def signed_call(request: Request) -> SignedCall:
     the headers is refused here, before FastAPI reads its body's fields: to the
     unsigned, every terminal route answers 401 and nothing else. (One whose signature
     is wrong is refused on the worker thread, after its fields were read.)"""
-    headers = _signing_headers(request)
+    headers = signing_headers(request)
     return SignedCall(request, headers, await request.body())
 
 
-def signed_workers() -> ThreadPoolExecutor:
+def signed_workers() -> Workers:
     """The threads signed requests run on, one pool an application (see SIGNED_AT_ONCE):
-    asyncio's executor, lighter than anyio's hand-off (its look-ups of the current task
-    and library showed in the profile)."""
-    return ThreadPoolExecutor(SIGNED_AT_ONCE, thread_name_prefix="signed")
+    lighter than anyio's hand-off (its look-ups of the current task and library) and
+    asyncio's executor (backend/workers.py), both of which showed in the profile."""
+    return Workers(SIGNED_AT_ONCE, "signed")
 
 
-def _signing_headers(request: Request) -> dict[str, str]:
+def signing_headers(request: Request) -> dict[str, str]:
+    """The four signing headers, or a 401 Problem: one missing, or a nonce of another
+    shape."""
     headers = {name: request.headers[name] for name in signing.HEADERS if name in request.headers}
     if len(headers) < len(signing.HEADERS):
         missing = next(n for n in signing.HEADERS if n not in headers)
@@ -144,13 +154,17 @@ def _target(request: Request) -> str:
     return request.scope["path"] + (f"?{query}" if query else "")
 
 
-# The statements every request runs, built once: SQLAlchemy then finds them compiled
-# without working out their cache key again, and no ORM object is made
+# The statements every request runs: on the driver's cursor (backend/statements.py),
+# no ORM object made
 _TERMINALS = cast(Table, Terminal.__table__)
-_KEY_OF = select(_TERMINALS.c.public_key, _TERMINALS.c.revoked_at).where(
-    _TERMINALS.c.id == bindparam("id")
+_KEY_OF = Statement(
+    select(_TERMINALS.c.public_key, _TERMINALS.c.revoked_at).where(
+        _TERMINALS.c.id == bindparam("id")
+    )
 )
-_NONCE_SEEN = insert(cast(Table, SeenNonce.__table__))
+_NONCE_SEEN = Statement(
+    insert(cast(Table, SeenNonce.__table__)), ["terminal_id", "nonce", "seen_at"]
+)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -173,10 +187,10 @@ def _check(
     `db`'s transaction. Plain statements, no ORM objects: this runs on every request
     of the fleet (bench/backend_cost.py)."""
     terminal_id = headers[signing.TERMINAL]
-    found = db.connection().execute(_KEY_OF, {"id": terminal_id}).one_or_none()
-    if found is None:
+    found = _KEY_OF.rows(db.connection(), {"id": terminal_id})
+    if not found:
         raise Refused(401, "unknown_terminal", "no terminal enrolled under that id")
-    public_key, revoked_at = found
+    public_key, revoked_at = found[0]
     if revoked_at is not None:
         raise Refused(401, "revoked", "this terminal was revoked")
     try:
@@ -199,8 +213,8 @@ def _check(
         # mostly come one after another, so the row lock on PostgreSQL costs little)
         spend(db, f"write:{terminal_id}", limits.terminal_writes, now)
     try:  # a second use of the nonce fails here, before any work is done
-        db.connection().execute(
-            _NONCE_SEEN,
+        _NONCE_SEEN.rows(
+            db.connection(),
             {"terminal_id": terminal_id, "nonce": headers[signing.NONCE], "seen_at": now},
         )
     except IntegrityError:

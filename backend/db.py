@@ -5,6 +5,7 @@ compares them)."""
 from __future__ import annotations
 
 import logging
+import select
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,6 +24,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wire.signing import PUBLIC_KEY_MAX
@@ -422,7 +424,22 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # A connection the server closed is dropped at checkout, before a request uses it;
+    # not by pool_pre_ping's round trip to the server, a tenth of a heartbeat's CPU
+    # (bench/backend_cost.py): a closed one has something to read, its goodbye or its end
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    event.listen(engine, "checkout", _closed_by_the_server)
+    return engine
+
+
+def _closed_by_the_server(connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuses (SQLAlchemy then takes a new connection) a psycopg connection that is
+    broken, or has bytes waiting while idle: PostgreSQL sends nothing unasked to an
+    idle session but its last error (restart, pg_terminate_backend, idle timeout)
+    before it closes. At worst a healthy one is replaced."""
+    broken = connection.closed or getattr(connection, "broken", False)  # psycopg 3 says both
+    if broken or select.select([connection], [], [], 0)[0]:
+        raise DisconnectionError("the server closed this connection")
 
 
 def migrate(engine: Engine) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from backend.db import RateBucket
 from backend.problems import Refused
+from backend.statements import Statement
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,11 @@ def _counting(dialect: Any) -> Any:
     ).returning(c.count)  # fmt: skip
 
 
-_COUNT_ONE = {"sqlite": _counting(sqlite), "postgresql": _counting(postgresql)}
+# on the driver's cursor (backend/statements.py): every signed write runs it
+_COUNT_ONE = {
+    "sqlite": Statement(_counting(sqlite)),
+    "postgresql": Statement(_counting(postgresql)),
+}
 
 
 def spend(db: Session, bucket: str, limit: Limit, now: float, *, peek: bool = False) -> None:
@@ -101,11 +106,11 @@ def spend(db: Session, bucket: str, limit: Limit, now: float, *, peek: bool = Fa
     when the window's allowance is spent. `peek`: only refuse, count nothing."""
     if not peek:
         connection = db.connection()
-        counted = connection.execute(_COUNT_ONE[connection.dialect.name], {
+        counted = _COUNT_ONE[connection.dialect.name].rows(connection, {
             "b_bucket": bucket, "b_now": now, "b_since": now - limit.window_s,
             "b_allowance": limit.allowance,
-        }).first()  # fmt: skip
-        if counted is not None:
+        })  # fmt: skip
+        if counted:
             return
     for _ in range(2):
         row = db.get(RateBucket, bucket, with_for_update=True)

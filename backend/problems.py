@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -81,6 +82,34 @@ def _problems(*statuses: int, among: dict[str, Any] | None = None) -> dict[str, 
     }
 
 
+def refused(exc: Refused) -> JSONResponse:
+    """The answer to a refusal (its Retry-After, when it says one). The routes'
+    handler below and the hot paths (backend/hotpaths.py) both answer with it."""
+    headers = (
+        {"Retry-After": str(exc.extra.pop("retry_after"))} if "retry_after" in exc.extra else None
+    )
+    body = {"code": exc.code, "detail": exc.detail, **exc.extra}
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+def malformed(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The framework's own refusals (no such route, a method not allowed, a body it
+    cannot parse): Problems like ours."""
+    codes = {400: "malformed", 404: "not_found", 405: "method_not_allowed"}
+    return JSONResponse({"code": codes.get(status, str(status)), "detail": detail},
+                        status_code=status, headers=headers)  # fmt: skip
+
+
+def invalid(errors: Sequence[Any]) -> JSONResponse:
+    """A body its model refused: the first of pydantic's errors, where and what."""
+    first = errors[0] if errors else {"loc": (), "msg": "invalid"}
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return JSONResponse(
+        {"code": "invalid", "detail": f"{where}: {first.get('msg', 'invalid')}"},
+        status_code=422,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused) -> JSONResponse:
@@ -89,28 +118,12 @@ def install(app: FastAPI) -> None:
         hold = exc.extra.pop("hold_s", 0)
         if hold:
             await asyncio.sleep(hold)
-        headers = (
-            {"Retry-After": str(exc.extra.pop("retry_after"))}
-            if "retry_after" in exc.extra
-            else None
-        )
-        body = {"code": exc.code, "detail": exc.detail, **exc.extra}
-        return JSONResponse(body, status_code=exc.status, headers=headers)
+        return refused(exc)
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
-        # the framework's own refusals (no such route, a method not allowed, a body
-        # it cannot parse): Problems like ours
-        codes = {400: "malformed", 404: "not_found", 405: "method_not_allowed"}
-        return JSONResponse({"code": codes.get(exc.status_code, str(exc.status_code)),
-                             "detail": str(exc.detail)}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))  # fmt: skip
+        return malformed(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        return JSONResponse(
-            {"code": "invalid", "detail": f"{where}: {first.get('msg', 'invalid')}"},
-            status_code=422,
-        )
+        return invalid(exc.errors())

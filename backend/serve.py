@@ -179,6 +179,9 @@ class ServeCommand:
                 port=args.port,
                 workers=args.workers,
                 log_level="warning",
+                # its lines are INFO, below the level: off, uvicorn no longer works out
+                # each request's address and path only for the logger to drop them
+                access_log=False,
                 timeout_keep_alive=30,
                 ssl_certfile=args.tls_cert,
                 ssl_keyfile=args.tls_key,

@@ -6,7 +6,7 @@ import json
 import secrets
 import string
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import Table, bindparam, case, insert, select, update
@@ -21,6 +21,7 @@ from backend.db import ConsumableSample, EnrolmentCodeRow, Terminal
 from backend.limits import source, spend_now
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
+from backend.statements import Statement
 from wire import crypto, signing
 from wire.encoding import unb64
 from wire.sync import (
@@ -220,27 +221,27 @@ def heartbeat(request: Request, terminal: Signed, body: Heartbeat) -> HeartbeatR
     now = request.app.state.clock()
     drift = body.terminal_time - now
     levels = dict(sorted(body.consumables.items()))
-    with terminal.session() as db:
-        # one statement, no ORM object: every terminal beats every minute
-        connection = db.connection()
-        beat: Any = connection.execute(_BEAT, {
-            "b_id": terminal.id, "b_last_heartbeat_at": now, "b_drift_s": drift,
-            "b_software_version": body.software_version,
-            "b_devices": {name: d.model_dump() for name, d in body.devices.items()},
-            "b_consumables": levels, "b_outbox_depth": body.outbox.depth,
-            "b_outbox_oldest_age_s": body.outbox.oldest_age_s, "b_outbox_held": body.outbox.held,
-            "b_update_probation": body.update.probation if body.update else None,
-            "b_levels_sampled": json.dumps(levels, separators=(",", ":")),
-        }).one()  # fmt: skip
-        staged_version: str | None = beat[0]
-        if beat[1] == now and levels:  # a level moved, or an hour went by: one more row
-            connection.execute(_SAMPLE, {"s_terminal_id": terminal.id, "s_at": now,
-                                         "s_levels": levels})  # fmt: skip
-        staged = _staged_for(staged_version, body.software_version)
-        if abs(drift) > DRIFT_ALERT_S:
-            raise_alert(db, terminal.id, "clock_drift",
-                        f"terminal clock {drift:+.0f} s from the backend's", now)  # fmt: skip
-        db.commit()
+    db = terminal.db  # the request's one transaction, its nonce in it
+    # one statement, no ORM object: every terminal beats every minute
+    connection = db.connection()
+    (beat,) = _BEAT.rows(connection, {
+        "b_id": terminal.id, "b_last_heartbeat_at": now, "b_drift_s": drift,
+        "b_software_version": body.software_version,
+        "b_devices": {name: d.model_dump() for name, d in body.devices.items()},
+        "b_consumables": levels, "b_outbox_depth": body.outbox.depth,
+        "b_outbox_oldest_age_s": body.outbox.oldest_age_s, "b_outbox_held": body.outbox.held,
+        "b_update_probation": body.update.probation if body.update else None,
+        "b_levels_sampled": json.dumps(levels, separators=(",", ":")),
+    })  # fmt: skip
+    staged_version: str | None = beat[0]
+    if beat[1] == now and levels:  # a level moved, or an hour went by: one more row
+        _SAMPLE.rows(connection, {"s_terminal_id": terminal.id, "s_at": now,
+                                  "s_levels": levels})  # fmt: skip
+    staged = _staged_for(staged_version, body.software_version)
+    if abs(drift) > DRIFT_ALERT_S:
+        raise_alert(db, terminal.id, "clock_drift",
+                    f"terminal clock {drift:+.0f} s from the backend's", now)  # fmt: skip
+    db.commit()
     return HeartbeatReply(
         server_time=now,
         drift_s=drift,
@@ -251,8 +252,9 @@ def heartbeat(request: Request, terminal: Signed, body: Heartbeat) -> HeartbeatR
 
 
 _TERMINALS = cast(Table, Terminal.__table__)
-# built once, no ORM object: every terminal beats every minute (bench/backend_cost.py)
-_BEAT = (
+# on the driver's cursor (backend/statements.py), no ORM object: every terminal beats
+# every minute (bench/backend_cost.py)
+_BEAT = Statement(
     update(_TERMINALS)
     .where(_TERMINALS.c.id == bindparam("b_id"))
     .values({name: bindparam(f"b_{name}") for name in (
@@ -274,8 +276,10 @@ _BEAT = (
     )
     .returning(_TERMINALS.c.staged_version, _TERMINALS.c.levels_sampled_at)
 )  # fmt: skip
-_SAMPLE = insert(cast(Table, ConsumableSample.__table__)).values(
-    terminal_id=bindparam("s_terminal_id"), at=bindparam("s_at"), levels=bindparam("s_levels")
+_SAMPLE = Statement(
+    insert(cast(Table, ConsumableSample.__table__)).values(
+        terminal_id=bindparam("s_terminal_id"), at=bindparam("s_at"), levels=bindparam("s_levels")
+    )
 )
 
 

@@ -26,8 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.services.process import free_port, port_open, wait_until
 
-BIN = Path(sys.executable).parent
-SUITE = os.environ.get("KIOSK_BENCH_SUITE", "gm")
+ROOT = Path(__file__).resolve().parents[1]
+# `kiosk-backend serve` of this checkout (the installed script runs the one it was
+# installed from)
+SERVE = [sys.executable, "-m", "backend.cli"]
+SERVE_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+SUITE = os.environ.get("KIOSK_BENCH_SUITE") or os.environ.get("KIOSK_CRYPTO_DEFAULT") or "gm"
 TERMINALS = 200  # the requests are spread over them, as a fleet's are
 TARGETS_MS = {"heartbeat": 1.0, "batch_of_10": 2.0}
 
@@ -68,9 +72,9 @@ def _measure(url: str, work: Path, requests: int) -> dict[str, object]:
     fleet = seed_fleet(url, TERMINALS)
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN / "kiosk-backend"), "serve", "--port", str(port), "--db", url,
+        [*SERVE, "serve", "--port", str(port), "--db", url,
          "--data", str(work / "data"), "--crypto-suite", SUITE, "--unthrottled", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=SERVE_ENV,
     )  # fmt: skip
     try:
         wait_until(lambda: port_open(port), "kiosk-backend serve", timeout=60)

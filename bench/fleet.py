@@ -20,7 +20,7 @@ and the backend's CPU per request with them.
 
 Without --terminals, fleets grow (2,500 to 15,000) until one is not held. The
 fleet's keys and the backend's `--crypto-suite` are of one suite: `KIOSK_BENCH_SUITE`
-(gm by default, or intl).
+(else `KIOSK_CRYPTO_DEFAULT`, else gm).
 """
 
 from __future__ import annotations
@@ -37,7 +37,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend_cost import SUITE, process_cpu_s, process_tree_cpu_s, request_body, seed_fleet
+from backend_cost import (
+    SERVE,
+    SERVE_ENV,
+    SUITE,
+    process_cpu_s,
+    process_tree_cpu_s,
+    request_body,
+    seed_fleet,
+)
 
 from tests.services.process import free_port, port_open, wait_until
 
@@ -47,7 +55,6 @@ P99_TARGET_MS = 200.0
 CONNECTIONS = 256  # connections open at once, at most (the generator's file descriptors)
 GIVE_UP_S = 5.0  # a request still waiting for a connection this long after due: failed
 ANSWER_WITHIN_S = 30.0  # a request unanswered this long: failed (the client's timeout)
-BIN = Path(sys.executable).parent
 
 
 def main() -> None:
@@ -97,10 +104,10 @@ def _step(url: str, size: int, work: Path, seconds: float, db_pid: int | None) -
     fleet = seed_fleet(url, size)
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN / "kiosk-backend"), "serve", "--port", str(port), "--workers", "2",
+        [*SERVE, "serve", "--port", str(port), "--workers", "2",
          "--db", url, "--data", str(work / "data"), "--crypto-suite", SUITE,
          "--unthrottled", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=SERVE_ENV,
     )  # fmt: skip
     try:
         wait_until(lambda: port_open(port), "kiosk-backend serve", timeout=60)
