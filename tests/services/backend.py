@@ -71,10 +71,13 @@ class LiveBackend:
         clock: Callable[[], float],
         db_url: str | None = None,
         crypto_suite: str = "gm",  # the deployment's: what terminals enrol with
+        limits: Any = None,  # backend/limits.py Limits; none: the deployment's defaults
     ) -> None:
         self.settings = Settings(db_url or f"sqlite:///{data / 'backend.db'}", data,
                                  clock=clock, gateway_simulator=True, crypto_suite=crypto_suite,
                                  lost_hold_s=6.0)  # past the test terminal's 5 s  # fmt: skip
+        if limits is not None:
+            self.settings.limits = limits
         self.app = create_app(self.settings)
         self.network = Network()
         self.port = free_port()
