@@ -4,6 +4,7 @@ says the slot is; the fingerprint drawing puts the asked finger on the pad."""
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Iterator
 
@@ -43,6 +44,17 @@ def show(kiosk, step_type: str, params: dict, lang: str = "zh_CN", elderly: bool
     fresh(kiosk, lang, elderly)
     kiosk.shell.preview(ev.Show("step", step_type, "flow.common.place_card", params))
     kiosk.settle(80)
+    # a loaded machine (CI's, under coverage) lays the drawing out later: by the clock
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not _drawn(kiosk, step_type):
+        kiosk.settle(50)
+
+
+def _drawn(kiosk, step_type: str) -> bool:
+    try:
+        return find(kiosk, f"drawing_{step_type}").property("loaded") is True
+    except AssertionError:  # not on the screen yet
+        return False
 
 
 def centre(item) -> QPointF:
