@@ -21,19 +21,18 @@ the same path with another serial is a swapped device (`DeviceSwapped`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from drivers.card_printer import frames as fr
 from drivers.card_printer.raster import Raster
+from drivers.card_transport.wire import CrtWire
 from drivers.device import SerialDevice
 from drivers.model import (
     Code,
     DeviceError,
     DeviceState,
     DeviceSwapped,
-    DeviceTimeout,
     InvalidData,
     ProtocolError,
     Recovery,
@@ -125,6 +124,7 @@ class TrwCardPrinter(SerialDevice):
     """`card_printer` driver. Config: `port`; options `baudrate` (115200)."""
 
     device_class = "card_printer"
+    wire_class = CrtWire  # the exchange of frames (a conformance mutant brings its own)
     link: _Link
 
     def __init__(
@@ -136,6 +136,7 @@ class TrwCardPrinter(SerialDevice):
     ) -> None:
         super().__init__(port, name, baudrate, on_event)
         self.link = _Link(port, name, baudrate, on_swap=self._swapped)
+        self.wire = self.wire_class(self.link, "the card printer", fr.CHUNK_BYTES + 16, RESENDS)
         self.identity: str | None = None  # firmware and serial: who answers
         self.firmware = ""
         self.area: dict[str, Any] = {}  # width, height (dots), dpi, readback
@@ -302,51 +303,7 @@ class TrwCardPrinter(SerialDevice):
     def _exchange(
         self, ctx: CommandContext, cm: int, pm: int, data: bytes, answer_s: float
     ) -> fr.Reply:
-        if not self.link.is_open:
-            self.link.reconnect(ctx)
-        frame = fr.command(cm, pm, data)
-        for _ in range(RESENDS + 1):
-            self.link.write(frame, ctx)
-            answer = self._answer_context(ctx, answer_s)
-            first = self._read_first(answer)
-            while first == fr.ACK:
-                reply = self._read_reply(answer)
-                if (reply.cm, reply.pm) == (cm, pm):
-                    return reply
-                # the late answer to a command cancelled while the module worked: not ours
-                first = self._read_first(answer)
-            if first != fr.NAK:
-                self._noise(ctx)
-        raise ProtocolError("the card printer refused the frame's checksum", "bad_frame")
-
-    def _answer_context(self, ctx: CommandContext, answer_s: float) -> CommandContext:
-        """The command's context, with a deadline for this one answer."""
-        answer = CommandContext(min(ctx.deadline, time.monotonic() + answer_s))
-        answer.cancelled = ctx.cancelled
-        return answer
-
-    def _read_first(self, ctx: CommandContext) -> int:
-        return self.link.read(1, ctx)[0]  # silence: DeviceTimeout
-
-    def _read_reply(self, ctx: CommandContext) -> fr.Reply:
-        try:
-            head = self.link.read(4, ctx)
-            if head[0] != fr.STX:
-                self._noise(ctx)
-            size = int.from_bytes(head[2:4], "big")
-            if not 5 <= size <= fr.CHUNK_BYTES + 16:
-                raise ProtocolError(f"impossible frame length {size}", "bad_frame")
-            raw = head + self.link.read(size + 2, ctx)
-        except DeviceTimeout:  # it answered (the ACK), but not with a whole frame
-            self.link.drain_input()
-            raise ProtocolError("the card printer's answer stopped half-way",
-                                "bad_frame") from None  # fmt: skip
-        return fr.parse(raw)
-
-    def _noise(self, ctx: CommandContext) -> None:
-        time.sleep(min(0.05, max(0.0, ctx.remaining())))
-        self.link.drain_input()
-        raise ProtocolError("the card printer answered with noise", "bad_frame")
+        return self.wire.exchange(ctx, cm, pm, data, answer_s)
 
     def _status_quietly(self, ctx: CommandContext) -> None:
         try:

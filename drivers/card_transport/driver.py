@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drivers.card_transport import frames as fr
+from drivers.card_transport.wire import CrtWire
 from drivers.device import SerialDevice
 from drivers.model import (
     Code,
@@ -29,7 +30,6 @@ from drivers.model import (
     DeviceState,
     DeviceSwapped,
     DeviceTimeout,
-    ProtocolError,
     Recovery,
     Status,
 )
@@ -39,6 +39,7 @@ from drivers.worker import CommandContext, CommandHandle
 POLL_S = 0.1
 POLL_TIMEOUT_S = 1.0  # one status poll inside a long wait
 RESENDS = 2  # a frame the device NAKs (it saw a bad BCC) is sent again this often
+MAX_FRAME = 512  # the longest answer the module gives (LEN)
 UNKNOWN = {"card": "unknown", "bin": "unknown"}
 
 
@@ -110,6 +111,7 @@ class CrtCardTransport(SerialDevice):
     """`card_transport` driver. Config: `port`; options `baudrate` (9600)."""
 
     device_class = "card_transport"
+    wire_class = CrtWire  # the exchange of frames (a conformance mutant brings its own)
     link: _Link
 
     def __init__(
@@ -121,6 +123,7 @@ class CrtCardTransport(SerialDevice):
     ) -> None:
         super().__init__(port, name, baudrate, on_event)
         self.link = _Link(port, name, baudrate, on_swap=self._swapped)
+        self.wire = self.wire_class(self.link, "the transport", MAX_FRAME, RESENDS)
         self.identity: str | None = None  # model firmware and serial: who answers
         self.firmware = ""
         self._identified = 0  # the link's opening the identity was read on
@@ -318,36 +321,4 @@ class CrtCardTransport(SerialDevice):
         return reply
 
     def _exchange(self, ctx: CommandContext, cm: int, pm: int, data: bytes) -> fr.Reply:
-        if not self.link.is_open:
-            self.link.reconnect(ctx)
-        frame = fr.command(cm, pm, data)
-        for _ in range(RESENDS + 1):
-            self.link.write(frame, ctx)
-            first = self._read_first(ctx)
-            if first == fr.ACK:
-                return self._read_reply(ctx)
-            if first != fr.NAK:
-                self._noise(ctx)
-        raise ProtocolError("the transport refused the frame's checksum", "bad_frame")
-
-    def _read_first(self, ctx: CommandContext) -> int:
-        return self.link.read(1, ctx)[0]  # silence: DeviceTimeout
-
-    def _read_reply(self, ctx: CommandContext) -> fr.Reply:
-        try:
-            head = self.link.read(4, ctx)
-            if head[0] != fr.STX:
-                self._noise(ctx)
-            size = int.from_bytes(head[2:4], "big")
-            if not 5 <= size <= 512:
-                raise ProtocolError(f"impossible frame length {size}", "bad_frame")
-            raw = head + self.link.read(size + 2, ctx)
-        except DeviceTimeout:  # it answered (the ACK), but not with a whole frame
-            self.link.drain_input()
-            raise ProtocolError("the transport's answer stopped half-way", "bad_frame") from None
-        return fr.parse(raw)
-
-    def _noise(self, ctx: CommandContext) -> None:
-        time.sleep(min(0.05, max(0.0, ctx.remaining())))
-        self.link.drain_input()
-        raise ProtocolError("the transport answered with noise", "bad_frame")
+        return self.wire.exchange(ctx, cm, pm, data)

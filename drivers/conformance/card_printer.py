@@ -188,7 +188,8 @@ def suite(driver_class: type, driver_name: str, only: list[str] | None = None) -
             expect(done.code is Code.CANCELED and took < 0.5,
                    f"cancel gave {done.code.value} after {took:.2f} s")  # fmt: skip
             expect(sim.prints == 0, "a cancelled image was printed")
-            expect(driver.query_status().result().ok, "not usable after a cancel")
+            after = driver.query_status().result()
+            expect(after.ok, f"not usable after a cancel: {after.code.value}/{after.error}")
         return f"cancelled mid-image in {took:.2f} s, nothing printed"
 
     def identity() -> str:

@@ -6,6 +6,8 @@ import time
 
 from drivers.card_printer import frames as fr
 from drivers.card_printer.driver import BadImage, HeadError, TrwCardPrinter
+from drivers.card_transport.frames import bcc
+from drivers.card_transport.wire import CrtWire
 from drivers.model import DeviceTimeout, LinkLost, ProtocolError
 from drivers.worker import CommandContext
 
@@ -63,28 +65,38 @@ class _Forever(CommandContext):
         self.cancelled = ctx.cancelled
 
 
-class NeverTimesOut(TrwCardPrinter):
-    """Waits for an answer as long as it takes."""
-
-    def _answer_context(self, ctx, answer_s):
+class _WaitsForever(CrtWire):
+    def answer_context(self, ctx, answer_s):
         return _Forever(ctx)
 
 
-class AcceptsWrongChecksum(TrwCardPrinter):
-    def _read_reply(self, ctx):
+class NeverTimesOut(TrwCardPrinter):
+    """Waits for an answer as long as it takes."""
+
+    wire_class = _WaitsForever
+
+
+class _TrustsAnyChecksum(CrtWire):
+    def read_reply(self, ctx):
         head = self.link.read(4, ctx)
         raw = head + self.link.read(int.from_bytes(head[2:4], "big") + 2, ctx)
-        from drivers.card_transport.frames import bcc
-
         return fr.parse(raw[:-1] + bytes([bcc(raw[:-1])]))
 
 
-class TimeoutAsBadFrame(TrwCardPrinter):
-    def _read_first(self, ctx):
+class AcceptsWrongChecksum(TrwCardPrinter):
+    wire_class = _TrustsAnyChecksum
+
+
+class _SilenceIsABadFrame(CrtWire):
+    def read_first(self, ctx):
         try:
-            return super()._read_first(ctx)
+            return super().read_first(ctx)
         except DeviceTimeout:
             raise ProtocolError("bad frame", "bad_frame") from None
+
+
+class TimeoutAsBadFrame(TrwCardPrinter):
+    wire_class = _SilenceIsABadFrame
 
 
 class _Deaf(CommandContext):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drivers.card_transport import frames as fr
 from drivers.card_transport.driver import CrtCardTransport
+from drivers.card_transport.wire import CrtWire
 from drivers.model import CitizenCanFix, DeviceTimeout, LinkLost, ProtocolError
 from drivers.worker import CommandContext
 
@@ -16,11 +17,15 @@ class IgnoresNak(CrtCardTransport):
         return fr.Reply(True, reply.cm, reply.pm, reply.status.ljust(3, "0"), reply.data)
 
 
-class AcceptsWrongChecksum(CrtCardTransport):
-    def _read_reply(self, ctx):
+class _TrustsAnyChecksum(CrtWire):
+    def read_reply(self, ctx):
         head = self.link.read(4, ctx)
         raw = head + self.link.read(int.from_bytes(head[2:4], "big") + 2, ctx)
         return fr.parse(raw[:-1] + bytes([fr.bcc(raw[:-1])]))
+
+
+class AcceptsWrongChecksum(CrtCardTransport):
+    wire_class = _TrustsAnyChecksum
 
 
 class NeverCapturesOnTimeout(CrtCardTransport):
@@ -43,12 +48,16 @@ class JamIsTheCitizens(CrtCardTransport):
             raise CitizenCanFix(str(exc), "jam") from None
 
 
-class TimeoutAsBadFrame(CrtCardTransport):
-    def _read_first(self, ctx):
+class _SilenceIsABadFrame(CrtWire):
+    def read_first(self, ctx):
         try:
-            return super()._read_first(ctx)
+            return super().read_first(ctx)
         except DeviceTimeout:
             raise ProtocolError("bad frame", "bad_frame") from None
+
+
+class TimeoutAsBadFrame(CrtCardTransport):
+    wire_class = _SilenceIsABadFrame
 
 
 class _Deaf(CommandContext):
