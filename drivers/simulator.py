@@ -26,6 +26,7 @@ import termios
 import threading
 import time
 import tty
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
@@ -229,7 +230,18 @@ class PtySimulator:
 
     def _answer(self, reply: bytes, end: bytes = b"") -> None:
         """Send a reply through the fault plan; `end` (a line end) survives garbage."""
-        fault = self.faults.next()
+        self.send_bent(reply, self.faults.next(), end)
+
+    def send_bent(
+        self,
+        reply: bytes,
+        fault: FaultSpec | None,
+        end: bytes = b"",
+        noise: Sequence[int] = range(256),
+    ) -> None:
+        """Send a reply as a wire fault bends it; a frame protocol draws the fault before
+        the command runs (a device fault strikes the command itself) and bends after.
+        Garbage is drawn from `noise` (a protocol may keep its control bytes out)."""
         if fault is None:
             self.send(reply + end)
         elif fault.kind == "no_answer":
@@ -239,8 +251,8 @@ class PtySimulator:
             self._stop.wait((fault.delay_ms or self.slow_answer_ms) / 1000)
             self.send(reply + end)
         elif fault.kind == "garbage":
-            noise = bytes(self.faults.random.randrange(256) for _ in range(len(reply)))
-            self.send(noise.replace(b"\r", b"\x00").replace(b"\n", b"\x00") + end)
+            garbage = bytes(self.faults.random.choice(noise) for _ in range(len(reply)))
+            self.send(garbage.replace(b"\r", b"\x00").replace(b"\n", b"\x00") + end)
         elif fault.kind == "truncated":
             self.send(reply[: len(reply) // 2])
         elif fault.kind == "bad_checksum":

@@ -2,7 +2,7 @@
 end of a pty: the strip of each card it has seen, the head's temperature, the module's
 faults, and the card back rendered as PNG.
 
-Its own codec (not the driver's): the card transport's frame (STX F2, address, a
+Its own codec (not the driver's): the card transport simulator's frame (STX F2, address, a
 two-byte length of the bytes from the command type to the end of the data, 'C' CM PM
 data, ETX 03, BCC the XOR of STX through ETX; ACK then 'P' CM PM ST0 ST1 ST2 data or 'N'
 CM PM E1 E0; a bad BCC gets NAK alone), and the module's commands as
@@ -34,20 +34,11 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from drivers.config import FaultSpec
-from drivers.simulator import FaultPlan, PtySimulator
+from drivers.card_transport.simulator import CrtSimulator
+from drivers.simulator import FaultPlan
 
-STX, ETX, ACK, NAK = 0xF2, 0x03, 0x06, 0x15
-DEVICE_FAULTS = {"head_error", "not_erased", "corrupt_chunk"}
 CARD_MM = (85.6, 54.0)  # ID-1, the permit's size
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-
-
-def _xor(data: bytes) -> int:
-    out = 0
-    for byte in data:
-        out ^= byte
-    return out
 
 
 def _crc16(data: bytes) -> int:
@@ -96,9 +87,10 @@ class CardPrinterProfile:
     print_s: float = 0.4
 
 
-class TrwPrinterSimulator(PtySimulator):
+class TrwPrinterSimulator(CrtSimulator):
     name = "card_printer"
     profile_class = CardPrinterProfile
+    device_faults = frozenset({"head_error", "not_erased", "corrupt_chunk"})
 
     def __init__(
         self,
@@ -122,7 +114,6 @@ class TrwPrinterSimulator(PtySimulator):
         self._armed: set[str] = set()
         self._image: bytearray | None = None  # an image being received
         self._received: bytearray | None = None  # which of its bytes came
-        self._buffer = bytearray()
         self._state = threading.RLock()
 
     def line_rate(self) -> int:
@@ -173,56 +164,6 @@ class TrwPrinterSimulator(PtySimulator):
         target = Path(path)
         target.write_bytes(self.card_png(card))
         return target
-
-    # --- the wire ---------------------------------------------------------------------
-
-    def handle(self, data: bytes) -> bytes:
-        self._buffer += data
-        while True:
-            start = self._buffer.find(bytes([STX]))
-            if start < 0:
-                self._buffer.clear()
-                return b""
-            del self._buffer[:start]
-            if len(self._buffer) < 4:
-                return b""
-            size = int.from_bytes(self._buffer[2:4], "big")
-            if len(self._buffer) < size + 6:
-                return b""
-            raw = bytes(self._buffer[: size + 6])
-            del self._buffer[: size + 6]
-            if raw[-2] != ETX or _xor(raw[:-1]) != raw[-1] or size < 3 or raw[4] != ord("C"):
-                self.send(bytes([NAK]))
-                continue
-            fault = self.faults.next()
-            if fault is not None and fault.kind in DEVICE_FAULTS:
-                self.device_fault(fault.kind)
-                fault = None
-            kind, status, payload = self._execute(raw[5], raw[6], raw[7:-2])
-            body = bytes([kind, raw[5], raw[6]]) + status.encode() + payload
-            head = bytes([STX, self.profile.address]) + len(body).to_bytes(2, "big") + body
-            frame = head + bytes([ETX])
-            self._wire(bytes([ACK]) + frame + bytes([_xor(frame)]), fault)
-
-    def _wire(self, reply: bytes, fault: FaultSpec | None) -> None:
-        """The answer as the wire faults bend it (drivers/simulator.py's)."""
-        if fault is None:
-            self.send(reply)
-        elif fault.kind == "no_answer":
-            return
-        elif fault.kind == "slow_answer":
-            self._stop.wait((fault.delay_ms or self.slow_answer_ms) / 1000)
-            self.send(reply)
-        elif fault.kind == "garbage":
-            self.send(bytes(self.faults.random.choice(range(0x20, 0xF0)) for _ in reply))
-        elif fault.kind == "truncated":
-            self.send(reply[: len(reply) // 2])
-        elif fault.kind == "bad_checksum":
-            self.send(reply[:-1] + bytes([reply[-1] ^ 0xFF]))
-        elif fault.kind == "dropped_link":
-            threading.Thread(target=self.drop_link, daemon=True).start()
-        else:
-            self.send(reply)
 
     def device_fault(self, kind: str) -> None:
         with self._state:

@@ -26,12 +26,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from drivers.config import FaultSpec
 from drivers.simulator import FaultPlan, PtySimulator
 
 STX, ETX, ACK, NAK = 0xF2, 0x03, 0x06, 0x15
-DEVICE_FAULTS = {"jam", "stuck_at_gate", "bin_full", "slot_empty"}
+NOISE = range(0x20, 0xF0)
 ST0 = {"none": "0", "gate": "1", "inside": "2", "rw_position": "3"}
 
 
@@ -40,6 +40,50 @@ def _xor(data: bytes) -> int:
     for byte in data:
         out ^= byte
     return out
+
+
+class CrtSimulator(PtySimulator):
+    """The module's end of the CRT-style frame, for the transport and the card printer
+    (the same card unit's rewrite module): a subclass executes the commands."""
+
+    device_faults: frozenset[str] = frozenset()  # strike the command that draws them
+    profile: Any  # with `address`
+
+    def __init__(self, faults: FaultPlan | None, folder: Path | None, *, pacing: bool) -> None:
+        super().__init__(faults, folder, pacing=pacing)
+        self._buffer = bytearray()
+
+    def handle(self, data: bytes) -> bytes:
+        self._buffer += data
+        while True:
+            start = self._buffer.find(bytes([STX]))
+            if start < 0:
+                self._buffer.clear()
+                return b""
+            del self._buffer[:start]
+            if len(self._buffer) < 4:
+                return b""
+            size = int.from_bytes(self._buffer[2:4], "big")
+            if len(self._buffer) < size + 6:
+                return b""
+            raw = bytes(self._buffer[: size + 6])
+            del self._buffer[: size + 6]
+            if raw[-2] != ETX or _xor(raw[:-1]) != raw[-1] or size < 3 or raw[4] != ord("C"):
+                self.send(bytes([NAK]))
+                continue
+            fault = self.faults.next()
+            if fault is not None and fault.kind in self.device_faults:
+                self.device_fault(fault.kind)
+                fault = None
+            kind, status, payload = self._execute(raw[5], raw[6], raw[7:-2])
+            body = bytes([kind, raw[5], raw[6]]) + status.encode() + payload
+            head = bytes([STX, self.profile.address]) + len(body).to_bytes(2, "big") + body
+            frame = head + bytes([ETX])
+            # garbage never looks like an ACK, a NAK or a frame's start
+            self.send_bent(bytes([ACK]) + frame + bytes([_xor(frame)]), fault, noise=NOISE)
+
+    def _execute(self, cm: int, pm: int, data: bytes) -> tuple[int, str, bytes]:
+        raise NotImplementedError
 
 
 @dataclass
@@ -61,9 +105,10 @@ class TransportProfile:
     move_s: float = 0.15
 
 
-class CrtTransportSimulator(PtySimulator):
+class CrtTransportSimulator(CrtSimulator):
     name = "card_transport"
     profile_class = TransportProfile
+    device_faults = frozenset({"jam", "stuck_at_gate", "bin_full", "slot_empty"})
 
     def __init__(
         self,
@@ -85,7 +130,6 @@ class CrtTransportSimulator(PtySimulator):
         self.taken: list[str] = []
         self.on_position: Callable[[str], None] = lambda where: None
         self._armed: set[str] = set()
-        self._buffer = bytearray()
         self._state = threading.RLock()
 
     def line_rate(self) -> int:
@@ -114,57 +158,6 @@ class CrtTransportSimulator(PtySimulator):
             self._to("none")
             self.taken.append(card or "")
             return card
-
-    # --- the wire ---------------------------------------------------------------------
-
-    def handle(self, data: bytes) -> bytes:
-        self._buffer += data
-        while True:
-            start = self._buffer.find(bytes([STX]))
-            if start < 0:
-                self._buffer.clear()
-                return b""
-            del self._buffer[:start]
-            if len(self._buffer) < 4:
-                return b""
-            size = int.from_bytes(self._buffer[2:4], "big")
-            if len(self._buffer) < size + 6:
-                return b""
-            raw = bytes(self._buffer[: size + 6])
-            del self._buffer[: size + 6]
-            if raw[-2] != ETX or _xor(raw[:-1]) != raw[-1] or size < 3 or raw[4] != ord("C"):
-                self.send(bytes([NAK]))
-                continue
-            fault = self.faults.next()
-            if fault is not None and fault.kind in DEVICE_FAULTS:
-                self.device_fault(fault.kind)
-                fault = None
-            kind, status, payload = self._execute(raw[5], raw[6], raw[7:-2])
-            body = bytes([kind, raw[5], raw[6]]) + status.encode() + payload
-            head = bytes([STX, self.profile.address]) + len(body).to_bytes(2, "big") + body
-            frame = head + bytes([ETX])
-            self._wire(bytes([ACK]) + frame + bytes([_xor(frame)]), fault)
-
-    def _wire(self, reply: bytes, fault: FaultSpec | None) -> None:
-        """The answer as the wire faults bend it (drivers/simulator.py's, for a fault
-        drawn before the command ran)."""
-        if fault is None:
-            self.send(reply)
-        elif fault.kind == "no_answer":
-            return
-        elif fault.kind == "slow_answer":
-            self._stop.wait((fault.delay_ms or self.slow_answer_ms) / 1000)
-            self.send(reply)
-        elif fault.kind == "garbage":
-            self.send(bytes(self.faults.random.choice(range(0x20, 0xF0)) for _ in reply))
-        elif fault.kind == "truncated":
-            self.send(reply[: len(reply) // 2])
-        elif fault.kind == "bad_checksum":
-            self.send(reply[:-1] + bytes([reply[-1] ^ 0xFF]))
-        elif fault.kind == "dropped_link":
-            threading.Thread(target=self.drop_link, daemon=True).start()
-        else:
-            self.send(reply)
 
     def device_fault(self, kind: str) -> None:
         with self._state:

@@ -128,7 +128,7 @@ class ModbusBoardSimulator(PtySimulator):
             if pdu is None or raw[0] == 0:  # restarting, or a broadcast: no answer
                 continue
             body = bytes([self.profile.unit]) + pdu
-            self._wire(body + crc_bytes(body), fault if fault and fault.kind in WIRE else None)
+            self.send_bent(body + crc_bytes(body), fault if fault and fault.kind in WIRE else None)
         return b""
 
     def _fault_or_execute(
@@ -143,26 +143,6 @@ class ModbusBoardSimulator(PtySimulator):
             self.device_fault(fault.kind)  # a subclass's own (a stuck input)
         with self._state:
             return self._execute(function, data)
-
-    def _wire(self, reply: bytes, fault: FaultSpec | None) -> None:
-        """The answer as the wire faults bend it (drawn before the request ran)."""
-        if fault is None:
-            self.send(reply)
-        elif fault.kind == "no_answer":
-            return
-        elif fault.kind == "slow_answer":
-            self._stop.wait((fault.delay_ms or self.slow_answer_ms) / 1000)
-            self.send(reply)
-        elif fault.kind == "garbage":
-            self.send(bytes(self.faults.random.randrange(256) for _ in reply))
-        elif fault.kind == "truncated":
-            self.send(reply[: len(reply) // 2])
-        elif fault.kind == "bad_checksum":
-            self.send(reply[:-1] + bytes([reply[-1] ^ 0xFF]))
-        elif fault.kind == "dropped_link":
-            threading.Thread(target=self.drop_link, daemon=True).start()
-        else:
-            self.send(reply)
 
     # --- the board ------------------------------------------------------------------------
 
