@@ -20,8 +20,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.auth import Signed, signed
 from backend import registry
+from backend.auth import Signed, signed
 from backend.db import Citizen, Permit, PhoneOnFile, Photo, Proof, StoredRecord, Terminal
 from backend.limits import source, spend_now
 from backend.lookups import mask_id, mask_permit, personal_lookup
@@ -38,9 +38,9 @@ from wire.services import (
     ExitEntryCheck,
     ExitEntryEligibility,
     PhotoLookup,
+    PhotoReply,
     PickupLookup,
     PickupReply,
-    PhotoReply,
     ProofCheck,
     ProofReply,
     ProofRequest,
