@@ -373,9 +373,13 @@ def step_services(
         enrolled = link is not None and link.link is not None
         dispenser = DocumentDispenser(devices.drivers["card_transport"], slot_book(devices, link),
                                       link.services.pickup_collected if enrolled else None,
-                                      alert=device_services.alert)  # fmt: skip
+                                      alert=device_services.alert, citizen=citizen)  # fmt: skip
         dispenser.retain_slip = printing.retained_slip
         parts.append(dispenser)
+        if simulated and "card_transport" in devices.simulators:  # a document to collect
+            from flows.demo import load_demo_pickup
+
+            load_demo_pickup(devices.simulators["card_transport"], slot_book(devices, link))
     if "smartcard" in devices.drivers:
         from kiosk.steps.chip import ChipServices
 

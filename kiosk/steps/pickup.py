@@ -38,7 +38,8 @@ RETAIN_AFTER_S = 30.0  # a document left at the gate this long goes to the retai
 class DocumentDispenser:
     """`transport`: the card transport's driver; `book`: the terminal's slot book;
     `collected(reference, slot)`: tells the backend (None: not enrolled, said in the
-    log); `alert(device, status, detail)`: a technician told at once."""
+    log); `alert(device, status, detail)`: a technician told at once; `citizen`: on
+    simulated devices, who takes the document at the gate (kiosk/simulated.py)."""
 
     def __init__(
         self,
@@ -47,8 +48,10 @@ class DocumentDispenser:
         collected: Callable[[str, int], None] | None,
         alert: Callable[[str, str, str], None] = lambda device, status, detail: None,
         clock: Callable[[], float] = time.time,
+        citizen: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.transport, self.book, self.collected = transport, book, collected
+        self.citizen = citizen or (lambda step_type, params: None)
         self.alert, self.clock = alert, clock
         self.retain_slip: Callable[[str], bool] = lambda record: False
         self.fallback = None
@@ -64,6 +67,7 @@ class DocumentDispenser:
         forgotten = threading.Event()
         ref = str(inputs.get(str(params.get("data", {}).get("reference"))) or "")
         take_s = float(params.get("retain_after") or RETAIN_AFTER_S)
+        self.citizen(step_type, params)
 
         def run() -> None:
             try:
