@@ -21,13 +21,17 @@ from drivers.card_transport.driver import CrtCardTransport
 from drivers.card_transport.simulator import CrtTransportSimulator, TransportProfile
 from flows.loader import FLOWS_DIR, load_flow
 from flows.runner import HeadlessRunner, load_script
+from kiosk.documents.gallery import PACK
 from kiosk.slots import SLOTS_NOTE, SlotBook
 from kiosk.steps.backend import BackendServices
 from kiosk.steps.pickup import DocumentDispenser
+from kiosk.steps.printing import PrintServices
+from kiosk.strings import catalogue
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
 from tests import canary
+from tests.services.escpos import receipt_printer
 from wire import crypto
 
 ANSWERS = Path(__file__).resolve().parents[1] / "flows"
@@ -78,6 +82,12 @@ def outbox(tmp_path):
     db = connect(tmp_path / "kiosk.db")
     yield Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
     db.close()
+
+
+@pytest.fixture
+def receipt():
+    with receipt_printer() as printer:
+        yield printer
 
 
 def dispensed(dispenser: DocumentDispenser) -> dict[str, Any]:
@@ -142,3 +152,25 @@ def test_a_jam_is_a_device_error_and_the_slot_kept(transport, outbox) -> None:
     assert dispensed(dispenser) == {"result": {"status": "device_error", "slot": 3}}
     assert sim.profile.slots[2] == "DOC-A" and alerts[0][1] == "dispense_failed"
     assert json.loads(outbox.notes()[SLOTS_NOTE])["3"]["ref"] == REF
+
+
+def test_the_postal_receipt_names_the_document_masked_and_the_fee(receipt) -> None:
+    """The flow's own print step on the receipt printer's simulator (ESC/POS on a pty)."""
+    simulator, driver = receipt
+    printing = PrintServices({"receipt_printer": driver}, lambda: PACK, catalogue(), "BJ-DC-0007",
+                             lambda: {})  # fmt: skip
+    flow = load_flow(FLOWS_DIR / "document_pickup.yaml", catalogue())
+    answers: queue.Queue = queue.Queue()
+    printing.start("print", flow.step("postal_slip").params().model_dump(), {
+        "read_card.name": "钱多多", "lookup.data.document": "hk_macau_permit",
+        "lookup.data.document_number": "C2*****08", "lookup.data.reference": "QJ-2H8P4R",
+        "delivery": "post", "pay.payment_ref": "P-20", "pay.amount_fen": 2000,
+        "submit.queued_id": "Y20261205AB12CD34",
+    }, answers.put)  # fmt: skip
+    assert answers.get(timeout=60)["result"]["state"] == "printed"
+    text = "\n".join(simulator.slips[-1].lines)
+    said = catalogue().text
+    assert said("flow.pickup.document.hk_macau_permit", "zh_CN") in text
+    assert said("flow.pickup.delivery.post", "zh_CN") in text
+    assert "20.00" in text and "C2*****08" in text and "QJ-2H8P4R" in text
+    assert "钱**" in text and "钱多多" not in text
