@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -80,6 +81,37 @@ RELATIONS = [
     (SAMPLE_CARD[0], "late_spouse", "spouse"),
 ]
 CONVERSE = {"parent": "child", "child": "parent", "spouse": "spouse", "sibling": "sibling"}
+
+# 自助取证: finished documents waiting for their holders, one for each answer of the
+# pickup lookup (backend/services.py pickup). Fixed data, no table: ready dates are
+# counted from today, and a pickup is collected once a terminal's `pickup-<ref>`
+# record has come in (or `collected` says the counter handed it out already).
+# reference, holder case, document, its number (an ID card's: the holder's ID number),
+# days until ready (<= 0: ready),
+# the site it waits at (None: any terminal that asks), held for the counter, collected
+OTHER_SITE = "朝阳分局出入境大厅"
+
+
+@dataclass(frozen=True)
+class Pickup:
+    reference: str
+    holder: str
+    document: str
+    number: str
+    ready_in_days: int
+    site: str | None = None
+    held: bool = False
+    collected: bool = False
+
+
+PICKUPS = [
+    # the simulators' sample card: a finished ID card ready here (`make run` loads it)
+    Pickup("QJ-7K2M9X", SAMPLE_CARD[0], "id_card", "", -1),
+    Pickup("QJ-2H8P4R", "traveller", "hk_macau_permit", "C20000008", 3),
+    Pickup("QJ-5T3W6Y", "renewal_early", "id_card", "", -10, collected=True),
+    Pickup("QJ-9N4B7C", "record", "passport", "E20000009", -2, site=OTHER_SITE),
+    Pickup("QJ-3D6F8G", "state_employee", "passport", "E20000010", -5, held=True),
+]
 
 
 def citizen_id(case: str) -> str:

@@ -20,12 +20,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend import registry
 from backend.auth import Signed, signed
-from backend.db import Citizen, Permit, PhoneOnFile, Photo, Proof, StoredRecord
+from backend.db import Citizen, Permit, PhoneOnFile, Photo, Proof, StoredRecord, Terminal
 from backend.limits import source, spend_now
 from backend.lookups import mask_id, mask_permit, personal_lookup
 from backend.problems import Refused, responses
 from backend.proof_kinds import VALID_DAYS, statement
+from backend.tables import terminal_site
 from backend.vault import Vault, VaultError, vault_of
 from wire import proof as kp
 from wire.services import (
@@ -37,6 +39,8 @@ from wire.services import (
     ExitEntryEligibility,
     PhotoLookup,
     PhotoReply,
+    PickupLookup,
+    PickupReply,
     ProofCheck,
     ProofReply,
     ProofRequest,
@@ -201,6 +205,56 @@ def _exit_entry(
         phone = _phone_on_file(db, vault, check.id_number)  # as the renewal check offers it
     pickup = today + dt.timedelta(days=EXIT_ENTRY_PROCESSING_DAYS)
     return ExitEntryEligibility(eligible=True, pickup_date=pickup.isoformat(), phone=phone)
+
+
+@router.post("/v1/pickups/lookup", response_model=PickupReply, responses=responses(401, 422, 429))
+@signed
+def pickup(request: Request, terminal: Signed, ask: PickupLookup) -> PickupReply:
+    """Is a finished document waiting for this citizen (or for this pickup notice, held
+    by this citizen) at this terminal? The answer names it masked, never in the clear."""
+    target = f"id {mask_id(ask.id_number)}"
+    with personal_lookup(request, terminal, "lookup_pickup", target) as lookup:
+        found = _pickup(_today(request), terminal, ask)
+        lookup.detail = "ready" if found.ready else "not ready"  # whether, never why
+        return found
+
+
+def _pickup(today: dt.date, terminal: Signed, ask: PickupLookup) -> PickupReply:
+    mine = [p for p in registry.PICKUPS if registry.citizen_id(p.holder) == ask.id_number]
+    if ask.reference is not None:  # the notice says which; another's notice finds nothing
+        mine = [p for p in mine if p.reference == ask.reference]
+    with terminal.session() as db:
+        told = set(db.scalars(select(StoredRecord.key).where(
+            StoredRecord.kind == "application",
+            StoredRecord.key.in_([f"pickup-{p.reference}" for p in mine]),
+        )))  # fmt: skip
+        row = db.get(Terminal, terminal.id)
+        here = terminal_site(row.name, row.site) if row is not None else ""
+        holder = db.get(Citizen, ask.id_number)
+        name = holder.name[:1] + "*" * (len(holder.name) - 1) if holder is not None else None
+    waiting = [p for p in mine if not p.collected and f"pickup-{p.reference}" not in told]
+    if not mine:
+        return PickupReply(ready=False, reason="nothing_ready")
+    if not waiting:
+        return PickupReply(ready=False, reason="already_collected")
+    found = min(waiting, key=lambda p: p.ready_in_days)  # the one ready soonest
+    ready = today + dt.timedelta(days=found.ready_in_days)
+    if ready > today:
+        return PickupReply(ready=False, reason="not_yet_ready", ready_date=ready.isoformat())
+    if found.held:
+        return PickupReply(ready=False, reason="held_for_counter")
+    if found.site is not None and found.site != here:
+        return PickupReply(ready=False, reason="wrong_terminal", site=found.site)
+    number = ask.id_number if found.document == "id_card" else found.number
+    return PickupReply.model_validate({
+        "ready": True, "reference": found.reference, "document": found.document,
+        "document_number": _masked(number), "holder": name,
+    })  # fmt: skip
+
+
+def _masked(number: str) -> str:
+    """A document number as a pickup slip prints it: the first and last two characters."""
+    return number[:2] + "*" * max(0, len(number) - 4) + number[-2:]
 
 
 def _verdict(found: Eligibility | ExitEntryEligibility) -> str:

@@ -59,6 +59,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "print": {"job_ref": "DEMO-JOB-1", "state": "printed"},
     "write_chip": {"written": True, "verified": True},
     "take_back": {"removed": True},
+    "dispense_document": {"status": "taken", "slot": 1},
     "verify_proof": {
         "status": "valid",
         "document": "criminal_record",
@@ -71,7 +72,24 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
 }
 # the backend's word differs by operation: a proof query answers "issued"
-BACKEND_STATUS = dict.fromkeys(PROOF_OPERATIONS, "issued")
+BACKEND_STATUS = dict.fromkeys(PROOF_OPERATIONS, "issued") | {"pickup_lookup": "ready"}
+# 自助取证 on `make run`: the sample card's finished ID card, as the reference backend
+# and the simulated registry know it (backend/registry.py PICKUPS), waits in a slot
+DEMO_PICKUP = "QJ-7K2M9X"
+
+
+def load_demo_pickup(transport: Any, book: Any) -> int:
+    """The demo's pickup into the simulated card transport's storage (`transport`: its
+    simulator) and the slot book (kiosk/slots.py), as staff would load it from the
+    desk: the slot the book already names (a restart), else the first free one. The
+    slot it is in."""
+    slot = book.slot_of(DEMO_PICKUP)
+    if slot is None:
+        free = [i for i, held in enumerate(transport.profile.slots, 1) if not held]
+        slot = free[0] if free else 1
+        book.loaded(slot, DEMO_PICKUP, "demo")
+    transport.profile.slots[slot - 1] = f"DOC-{DEMO_PICKUP}"
+    return slot
 
 
 class DemoServices:

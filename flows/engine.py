@@ -375,6 +375,10 @@ class FlowEngine:
         elif isinstance(params, InfoParams) and params.why is not None:
             reason = _lookup(self.session.rule_data(), params.why.by)
             shown["message"] = params.why.table.get(str(reason), params.message)
+        if isinstance(params, InfoParams) and params.values:
+            data = self.session.rule_data()
+            found = {ref.split(".")[-1]: _lookup(data, ref) for ref in params.values}
+            shown["filled"] = {k: str(v) for k, v in found.items() if v is not None}
         elif isinstance(params, FormParams):
             known = self._known(params)
             for field in shown["fields"]:  # what is on file, masked as the confirm shows it

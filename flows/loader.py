@@ -205,9 +205,17 @@ def _step_specifics(flow: Flow, step_id: str, known: set[str]) -> Iterator[tuple
                     (*at, "show", i),
                     f"shows '{ref}', but no step is called '{ref.split('.')[0]}'",
                 )
-    elif step.type == "info" and step.why is not None:
-        if step.why.by.split(".")[0] not in known:
+    elif step.type == "info":
+        if step.why is not None and step.why.by.split(".")[0] not in known:
             yield (*at, "why", "by"), f"the reason is read from '{step.why.by}', not a step"
+        for i, ref in enumerate(step.values):
+            if ref.split(".")[0] not in known:
+                first = ref.split(".")[0]
+                yield (*at, "values", i), f"fills in '{ref}', but no step is called '{first}'"
+    elif step.type == "dispense_document":
+        ref = step.data.get("reference")
+        if ref is None or ref.split(".")[0] not in known:
+            yield (*at, "data", "reference"), "the pickup reference comes from no step of this flow"
     elif step.type == "form":
         for i, field in enumerate(step.fields):
             if field.known is not None and field.known.split(".")[0] not in known:

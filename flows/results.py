@@ -70,7 +70,7 @@ class DocumentRecord(StepResult):
 class ScannedCode(StepResult):
     PERSONAL = True  # a payment code is as good as money
     JOURNAL = frozenset({"kind", "typed"})
-    kind: Literal["payment_code", "photo_receipt", "appointment", "proof", "mrz"]
+    kind: Literal["payment_code", "photo_receipt", "appointment", "proof", "mrz", "pickup_notice"]
     text: str
     typed: bool = False
 
@@ -191,3 +191,16 @@ class ProofCheck(StepResult):
     expires: str | None = None  # YYYY-MM-DD, the last day it is valid
     serial: str | None = None
     verification_code: str | None = None
+
+
+class DocumentDispensed(StepResult):
+    """自助取证: how the document left its storage slot. `taken` at the gate; `retained`:
+    not taken in time, captured into the retain bin (with the retain record);
+    `not_in_slot`: no slot holds this reference by the slot book; `slot_empty`: the
+    unit's own map (or its answer) says the slot is empty; `device_error`: a jam or
+    another fault of the transport. Only `taken` hands the document out."""
+
+    JOURNAL = frozenset({"status", "slot", "retained_record"})
+    status: Literal["taken", "retained", "not_in_slot", "slot_empty", "device_error"]
+    slot: int | None = None
+    retained_record: str | None = None

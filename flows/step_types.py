@@ -78,6 +78,9 @@ class InfoParams(Params):
     message: MessageId  # said when `why` has no entry for the reason
     referral: MessageId | None = None  # where to go instead
     why: Why | None = None
+    # collected values the message's {placeholders} take, by their last name (a day the
+    # document is ready, the site it waits at); never personal data: the screen shows them
+    values: list[str] = Field(default_factory=list)
 
 
 class ConfirmParams(Params):
@@ -95,7 +98,7 @@ class ReadChipParams(Params):
     access_key_from: str  # the step whose result gives the chip's access key
 
 
-CodeKind = Literal["payment_code", "photo_receipt", "appointment", "proof", "mrz"]
+CodeKind = Literal["payment_code", "photo_receipt", "appointment", "proof", "mrz", "pickup_notice"]
 
 
 class ScanCodeParams(Params):
@@ -192,6 +195,15 @@ class VerifyProofParams(Params):
     code_from: str  # the scan_code step whose text is the code
 
 
+class DispenseParams(Params):
+    """自助取证: the finished document the backend named, from the card transport's
+    storage slot that holds it (the slot book, kiosk/slots.py) to the gate."""
+
+    data: dict[str, str] = Field(default_factory=dict)  # reference -> collected value
+    # seconds the document waits at the gate before it is captured into the retain bin
+    retain_after: float | None = Field(None, gt=0, le=600)
+
+
 class NoParams(Params):
     pass
 
@@ -284,5 +296,12 @@ STEP_TYPES: dict[str, StepType] = {
         StepType("rate", NoParams, r.Rating, _none, by_engine=True),
         StepType("done", DoneParams, r.NoResult, _none, True, message_fields=("message",)),
         StepType("verify_proof", VerifyProofParams, r.ProofCheck, _none, by_engine=False),
+        StepType(
+            "dispense_document",
+            DispenseParams,
+            r.DocumentDispensed,
+            _fixed("card_transport"),
+            False,  # nothing is charged on this path: a failure after it owes no refund
+        ),
     )
 }

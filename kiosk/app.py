@@ -257,13 +257,25 @@ def _slot_desk(devices: SimulatedDevices, link: Any, door: Any) -> Any:
     transport = devices.drivers.get("card_transport")
     if transport is None:
         return None
-    from kiosk.slots import SlotBook, StorageDesk
+    from kiosk.slots import StorageDesk
     from ui.slot_desk import SlotDesk
 
-    sync = link.link if link is not None else None
-    book = SlotBook(link.services.outbox if link is not None else None,
-                    sync.device_event if sync is not None else None)  # fmt: skip
-    return SlotDesk(StorageDesk(transport, book), door)
+    return SlotDesk(StorageDesk(transport, slot_book(devices, link)), door)
+
+
+def slot_book(devices: SimulatedDevices, link: Any) -> Any:
+    """The one slot book of the terminal (kiosk/slots.py), shared by the desk that loads
+    the slots and the pickup step that empties them: kept in the terminal's database,
+    each change a device_event for the backend (once enrolled)."""
+    from kiosk.slots import SlotBook
+
+    book = devices.slot_book
+    if book is None:
+        sync = link.link if link is not None else None
+        book = SlotBook(link.services.outbox if link is not None else None,
+                        sync.device_event if sync is not None else None)  # fmt: skip
+        devices.slot_book = book
+    return book
 
 
 def _commissioning(
@@ -355,6 +367,19 @@ def step_services(
     device_services.retain_slip = printing.retained_slip
     if link is not None and link.link is not None:  # enrolled: the backend is told
         device_services.alert = link.link.device_event
+    if "card_transport" in devices.drivers:  # 自助取证: documents from the storage slots
+        from kiosk.steps.pickup import DocumentDispenser
+
+        enrolled = link is not None and link.link is not None
+        dispenser = DocumentDispenser(devices.drivers["card_transport"], slot_book(devices, link),
+                                      link.services.pickup_collected if enrolled else None,
+                                      alert=device_services.alert, citizen=citizen)  # fmt: skip
+        dispenser.retain_slip = printing.retained_slip
+        parts.append(dispenser)
+        if simulated and "card_transport" in devices.simulators:  # a document to collect
+            from flows.demo import load_demo_pickup
+
+            load_demo_pickup(devices.simulators["card_transport"], slot_book(devices, link))
     if "smartcard" in devices.drivers:
         from kiosk.steps.chip import ChipServices
 

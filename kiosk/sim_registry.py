@@ -27,10 +27,10 @@ from typing import Any
 from kiosk.citypack import CityPack
 from kiosk.documents.keys import IssuingKey
 from kiosk.documents.proofs import ProofRequest, payload_of
-from kiosk.steps.backend import PROOF_OPERATIONS, PROOF_USES
+from kiosk.steps.backend import PROOF_OPERATIONS, PROOF_USES, pickup_answer
 from wire import crypto
 from wire.proof import DOCUMENT_TYPES, encode
-from wire.services import stated_relation
+from wire.services import PickupReply, stated_relation
 
 Finish = Callable[[dict[str, Any]], None]
 # the number on file for the simulated citizen: a test number, no one's
@@ -43,6 +43,9 @@ RELATIVES = {
     "110101197506060326": ("测试子女", "child", None),
     "110101194808080345": ("测试配偶", "spouse", 400),
 }
+# the sample card's finished ID card waiting in a storage slot (backend/registry.py
+# PICKUPS; flows/demo.py loads it into a slot of the simulated transport)
+PICKUP = "QJ-7K2M9X"
 # the demo's word for every other operation (flows/demo.py SAMPLES["backend"])
 OTHERWISE = {"status": "eligible", "data": {"allowed": ["G", "L", "T"]}}
 
@@ -77,6 +80,8 @@ class SimulatedRegistry:
             answer = {"status": "eligible", "data": {"phone": PHONE_ON_FILE}}
         elif operation == "exit_entry_eligibility" and self._holder(data) is not None:
             answer = _exit_entry(str(data.get("document")))
+        elif operation == "pickup_lookup":
+            answer = self._pickup(data)
         timer = threading.Timer(DELAY_S, finish, args=({"result": answer},))
         timer.daemon = True
         timer.start()
@@ -96,6 +101,20 @@ class SimulatedRegistry:
         code = encode(payload_of(request, self.key, self.pack()), self.key.private)
         return {"status": "issued", "data": {"code": code, "serial": request.serial,
                                              "details": stated}}  # fmt: skip
+
+    def _pickup(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The simulated holder's finished ID card, as backend/registry.py seeds the
+        sample card's (PICKUP): ready here; a notice of another pickup finds nothing."""
+        holder = self._holder(data)
+        reference = str(data.get("reference") or "") or PICKUP
+        if holder is None or reference != PICKUP:
+            found = PickupReply(ready=False, reason="nothing_ready")
+        else:
+            number, name = holder["id_number"], holder.get("name", "")
+            found = PickupReply(ready=True, reference=PICKUP, document="id_card",
+                                document_number=number[:2] + "*" * 14 + number[-2:],
+                                holder=name[:1] + "*" * (len(name) - 1))  # fmt: skip
+        return pickup_answer(found)
 
     def _holder(self, data: dict[str, Any]) -> dict[str, str] | None:
         wanted = str(data.get("id_number") or data.get("typed_id_number") or "")

@@ -19,6 +19,7 @@ class SimulatedDevices:
     def __init__(self) -> None:
         self.simulators: dict[str, Any] = {}
         self.drivers: dict[str, Any] = {}
+        self.slot_book: Any = None  # the storage slots' book, once made (kiosk.app.slot_book)
 
     def start(self) -> dict[str, str]:
         """Start them; return each device's state after opening its driver."""
@@ -139,6 +140,8 @@ class SimulatedCitizen:
                 transport.profile.take_after_s = self.delay_s
             elif permit is not None:
                 self._later(permit.remove_card)
+        elif step_type == "dispense_document" and transport is not None:
+            transport.profile.take_after_s = self.delay_s  # takes the finished card at the gate
         elif step_type == "take_back" and card is not None:
             self._later(card.remove_card)
         elif step_type == "verify_face.challenge" and "camera" in self.simulators:
@@ -169,4 +172,5 @@ SAMPLE_CODES = {
     "payment_code": "134567890123456789",
     "photo_receipt": "DEV-TERMINAL-48219377-1029482-K",  # kiosk/photo/receipt.py
     "appointment": "APPT-2026-1123",
+    "pickup_notice": "QJ-7K2M9X",  # the sample card's pickup (backend/registry.py PICKUPS)
 }

@@ -119,6 +119,25 @@ class SlotBook:
         audit.warning(f"storage slot {what}", extra={"slot": slot, "reference": ref,
                                                      "desk_session": who})  # fmt: skip
 
+    def slot_of(self, ref: str) -> int | None:
+        """The slot that holds the document of pickup reference `ref`, by the book."""
+        return next((slot for slot, record in sorted(self.held().items()) if record.ref == ref),
+                    None)  # fmt: skip
+
+    def collected(self, slot: int, ref: str, retained: str | None = None) -> None:
+        """Slot `slot`'s document left it for its citizen (自助取证): taken at the gate,
+        or not taken and captured into the retain bin (`retained`: the retain record).
+        The slot's record goes, with its device_event, in one transaction."""
+        with self._lock:
+            held = self._read(SLOTS_NOTE)
+            if held.get(str(slot), {}).get("ref") == ref:
+                held.pop(str(slot))
+            status, what = ("slot_retained", f"retained ({retained})") if retained else (
+                "slot_collected", "collected")  # fmt: skip
+            self._write(status, f"slot {slot} {what}: {ref}",
+                        {SLOTS_NOTE: json.dumps(held, sort_keys=True)})  # fmt: skip
+        audit.warning(f"storage slot {status[5:]}", extra={"slot": slot, "reference": ref})
+
     def bin_emptied(self, count: int | None, who: str, by_unit: bool) -> None:
         """The retained cards taken out: `count` as the unit counted them; `by_unit`:
         the unit's count was put back to zero (else only this record says so)."""

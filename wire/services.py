@@ -156,3 +156,37 @@ class ExitEntryEligibility(_Model):
         description="eligible answers only: the phone number of the citizen's latest "
         "application (as the renewal check's), offered instead of typing; absent if none",
     )  # fmt: skip
+
+
+# 自助取证: a finished document waiting for its holder, found by the ID card read at the
+# terminal or by the pickup notice's code (a reference, never an ID number).
+PICKUP_REFERENCE = r"^QJ-[0-9A-Z]{6,10}$"
+PickupDocument = Literal["id_card", "passport", "hk_macau_permit", "residence_permit"]
+
+
+class PickupLookup(_Model):
+    """Is a document ready for this citizen at this terminal? The ID card read proves
+    who asks; the pickup notice's code, when scanned, says which document."""
+
+    id_number: str = Field(pattern=ID_NUMBER)
+    reference: str | None = Field(None, pattern=PICKUP_REFERENCE)
+
+
+class PickupReply(_Model):
+    ready: bool
+    reason: str | None = Field(
+        None,
+        description="why not, a message id suffix the flows translate: nothing_ready, "
+        "not_yet_ready, already_collected, wrong_terminal, held_for_counter",
+    )
+    reference: str | None = Field(None, pattern=PICKUP_REFERENCE)
+    document: PickupDocument | None = None
+    document_number: str | None = Field(
+        None, description="masked as printed on a slip: the first and last two characters"
+    )
+    holder: str | None = Field(None, description="masked name: the first character")
+    ready_date: str | None = Field(
+        None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="not_yet_ready: the first day it can be collected",
+    )  # fmt: skip
+    site: str | None = Field(None, description="wrong_terminal: where it is waiting")

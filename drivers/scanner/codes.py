@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-KINDS = ("payment_code", "photo_receipt", "appointment", "proof", "mrz")
+KINDS = ("payment_code", "photo_receipt", "appointment", "proof", "mrz", "pickup_notice")
 
 
 def kind_of(text: str) -> str:
@@ -17,6 +17,9 @@ def kind_of(text: str) -> str:
     # a printed proof (wire/proof.py): KP1. in the intl crypto suite, KP1-GM. in gm
     if text.startswith(("KP1.", "KP1-GM.")):
         return "proof"
+    # a pickup notice (领证通知单): the document's pickup reference, QJ- and 6-10 characters
+    if re.fullmatch(r"QJ-[0-9A-Z]{6,10}", text):
+        return "pickup_notice"
     if re.fullmatch(r"R\d{10,20}", text):
         return "photo_receipt"
     # ours (kiosk/photo/receipt.py): TERMINAL-SEQUENCE-CHECK

@@ -19,6 +19,7 @@ from kiosk.documents.slips import (
     exit_entry_slip,
     payment_slip,
     photo_receipt,
+    pickup_receipt,
     pickup_slip,
     queue_ticket,
     referral_slip,
@@ -97,6 +98,9 @@ def slips(context: SlipContext) -> dict[str, object]:
         ),
         "exit_entry_slip": exit_entry_slip(
             context, LONG_NAME, "普通护照", "欧洲国家", "E20261123A1B2C3D4", "2026-11-30"
+        ),
+        "pickup_receipt": pickup_receipt(
+            context, LONG_NAME, "往来港澳通行证", "C2*****08", "QJ-2H8P4R", "邮寄到家", 2000
         ),
         "queue_ticket": queue_ticket(context, "A027", "出入境业务", 5),
         "refund_voucher": refund_voucher(

@@ -1,5 +1,6 @@
 """Slips and receipts: pickup slip, payment slip, photo receipt, endorsement slip,
-exit-entry application slip, queue ticket, refund voucher, referral slip.
+exit-entry application slip, document pickup receipt, queue ticket, refund voucher,
+referral slip.
 
 Each is built as a `Slip` (drivers/receipt_printer/slip.py), which the receipt
 printer's driver encodes to ESC/POS, and can be drawn as a PDF on roll paper.
@@ -135,6 +136,35 @@ def exit_entry_slip(
             QrCode(data=number),
             *(when if pickup else []),
             Text(text=c.t("documents.slip.exit_entry.notice")),
+            *c.footer(),
+        ]
+    )
+
+
+def pickup_receipt(
+    c: SlipContext,
+    name: str,
+    document: str,
+    number: str,
+    reference: str,
+    delivery: str,
+    fee_fen: int | None = None,
+) -> Slip:
+    """自助取证凭条: the document collected here (or to be sent by post, with the fee
+    paid), its number masked as the backend gave it, the pickup reference as a QR for
+    the counter; `fee_fen` none: collected at the gate, nothing paid."""
+    posted = [Text(text=c.t("documents.slip.pickup_receipt.fee", amount=_yuan(fee_fen or 0))),
+              Text(text=c.t("documents.slip.pickup_receipt.posted"))]  # fmt: skip
+    return Slip(
+        elements=[
+            *c.header("documents.slip.pickup_receipt.title"),
+            Text(text=c.t("documents.slip.name", name=mask_name(name))),
+            Text(text=c.t("documents.slip.pickup_receipt.document", document=document)),
+            Text(text=c.t("documents.slip.pickup_receipt.number", number=number)),
+            Text(text=c.t("documents.slip.pickup_receipt.delivery", delivery=delivery), bold=True),
+            *(posted if fee_fen is not None else []),
+            QrCode(data=reference),
+            Text(text=c.t("documents.slip.pickup_receipt.reference", reference=reference)),
             *c.footer(),
         ]
     )

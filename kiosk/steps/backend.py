@@ -163,6 +163,17 @@ class BackendServices:
             answer["phone"] = found.phone
         return {"status": "eligible", "data": answer}
 
+    def pickup_lookup(self, data: dict[str, Any]) -> dict[str, Any]:
+        """自助取证: the document waiting for the card's holder (the one the scanned
+        notice names, if any), masked; or why not (the day it will be ready, the site
+        where it waits)."""
+        from wire.services import PickupLookup, PickupReply
+
+        reference = str(data.get("reference") or "").strip().upper() or None
+        ask = PickupLookup.model_validate({"id_number": _id_number(data), "reference": reference})
+        found = PickupReply.model_validate_json(self._lookup("/v1/pickups/lookup", ask))
+        return pickup_answer(found)
+
     def proof(self, doc_type: str, data: dict[str, Any]) -> dict[str, Any]:
         """A proof of `doc_type` (wire.proof.DOCUMENT_TYPES) asked of the backend; a
         kinship or death proof sends the other person's ID number and the relation."""
@@ -214,6 +225,23 @@ class BackendServices:
                   "id_number": _id_number(data), **{f: data.get(f) for f in fields}}  # fmt: skip
         self._queue("application", record, key=f"application-{number}")
         return {"status": "submitted", "queued_id": number}
+
+    def submit_postal_delivery(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The document sent by post instead of collected here, sealed in the outbox
+        under the pickup's own key: a pickup is handed out once, here or by post."""
+        reference = str(data.get("reference") or "")
+        record = {"service": "document_pickup", "delivery": "post", "reference": reference,
+                  "id_number": _id_number(data), "address": data.get("address"),
+                  "phone": data.get("phone"), "payment": data.get("payment")}  # fmt: skip
+        self._queue("application", record, key=pickup_key(reference))
+        return {"status": "submitted", "queued_id": _number("Y", self.clock())}
+
+    def pickup_collected(self, reference: str, slot: int) -> None:
+        """The document was taken at this terminal's gate: the backend is told (no
+        personal data: the reference and the slot), under the pickup's own key."""
+        record = {"service": "document_pickup", "delivery": "here", "reference": reference,
+                  "slot": slot, "collected_at": self.clock()}  # fmt: skip
+        self._queue("application", record, key=pickup_key(reference))
 
     def store_photo(self, data: dict[str, Any]) -> dict[str, Any]:
         receipt = str(data.get("receipt") or _number("P", self.clock()))
@@ -276,6 +304,8 @@ OPERATIONS: dict[str, Callable[[BackendServices, dict[str, Any]], dict[str, Any]
     "submit_id_application": BackendServices.submit_application,
     "exit_entry_eligibility": BackendServices.exit_entry_eligibility,
     "submit_exit_entry_application": BackendServices.submit_exit_entry_application,
+    "pickup_lookup": BackendServices.pickup_lookup,
+    "submit_postal_delivery": BackendServices.submit_postal_delivery,
     "store_photo": BackendServices.store_photo,
     "issue_queue_ticket": BackendServices.issue_queue_ticket,
     "refund_payment": BackendServices.request_refund,
@@ -284,6 +314,22 @@ OPERATIONS: dict[str, Callable[[BackendServices, dict[str, Any]], dict[str, Any]
 
 def _id_number(data: dict[str, Any]) -> str:
     return str(data.get("id_number") or data.get("typed_id_number") or "").strip().upper()
+
+
+def pickup_key(reference: str) -> str:
+    """One record per pickup, collected or posted (the backend's already_collected)."""
+    return f"pickup-{reference}"
+
+
+def pickup_answer(found: Any) -> dict[str, Any]:
+    """The backend step's result for a wire.services.PickupReply (the simulated
+    registry's too): `ready` with the document masked, or `not_ready` with why."""
+    if not found.ready:
+        why = {"reason": found.reason, "ready_date": found.ready_date, "site": found.site}
+        return {"status": "not_ready", "data": {k: v for k, v in why.items() if v}}
+    return {"status": "ready", "data": {"reference": found.reference, "document": found.document,
+                                        "document_number": found.document_number,
+                                        "holder": found.holder}}  # fmt: skip
 
 
 def _eligibility(found: Eligibility) -> dict[str, Any]:

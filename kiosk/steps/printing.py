@@ -40,9 +40,12 @@ LABELS = {
     "service": "flow.queue.service.{}",
     "exit_document": "flow.exit_entry.document.{}",
     "exit_destination": "flow.exit_entry.destination.{}",
+    "pickup_document": "flow.pickup.document.{}",
+    "pickup_delivery": "flow.pickup.delivery.{}",
 }
 SLIP_TEMPLATES = {"photo_receipt", "id_pickup_slip", "refund_voucher", "endorsement_slip",
-                  "queue_ticket", "referral_slip", "exit_entry_slip"}  # fmt: skip
+                  "queue_ticket", "referral_slip", "exit_entry_slip",
+                  "pickup_receipt"}  # fmt: skip
 # one template for every kind of proof (the signed code says which); the first name
 # is the one criminal_record_proof flows of before version 3 journaled
 PROOF_TEMPLATES = {"criminal_record_proof", "proof"}
@@ -172,6 +175,15 @@ class PrintServices:
             shown = f"{until[:4]}-{until[4:6]}-{until[6:]}" if len(until) == 8 else None
             return slips.endorsement_slip(context, name, label("kind"), label("destination"),
                                           label("trips"), shown)  # fmt: skip
+        if template == "pickup_receipt":  # collected at the gate, or to be sent by post
+            fee = (
+                int(data.get("amount_fen") or 0) if data.get("pickup_delivery") == "post" else None
+            )
+            return slips.pickup_receipt(context, str(data.get("name") or ""),
+                                        label("pickup_document"),
+                                        str(data.get("document_number") or "-"),
+                                        str(data.get("reference") or "-"),
+                                        label("pickup_delivery"), fee)  # fmt: skip
         if template == "exit_entry_slip":
             pickup = str(data.get("pickup_date") or "") or None  # YYYY-MM-DD, the backend's
             return slips.exit_entry_slip(context, str(data.get("name") or ""),

@@ -26,6 +26,7 @@ def test_every_shipped_flow_loads():
         "death_proof",
         "exit_entry_application",
         "proof_verification",
+        "document_pickup",
     }
 
 

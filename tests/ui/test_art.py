@@ -32,12 +32,13 @@ STEPS = [
     ("scan_code", {"accepted": ["photo_receipt"]}, "phone"),
     ("take_back", {"what": "id_card"}, "id_card"),
     ("take_back", {"what": "document"}, "permit"),
+    ("dispense_document", {"data": {"reference": "lookup.data.reference"}}, "permit"),
     ("print", {"template": "slip", "printer": "receipt_printer"}, "slip"),
 ]
 SHIPPED_ICONS = {"id_photo", "id_renewal", "permit_endorsement", "criminal_record_proof",
                  "queue_ticket", "household_proof", "residence_proof", "kinship_proof",
                  "birth_proof", "death_proof", "proofs", "proof_verification",
-                 "exit_entry_application"}  # fmt: skip
+                 "exit_entry_application", "document_pickup"}  # fmt: skip
 
 
 def show(kiosk, step_type: str, params: dict, lang: str = "zh_CN", elderly: bool = False) -> None:

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.service
 # The targets of issue #18 (taps, the home screen's tile included); the queue
 # ticket's and the postal renewal's are ours.
 TARGETS = {"id_renewal": 12, "id_renewal_by_post": 12, "permit_endorsement": 8, "id_photo": 5,
-           "criminal_record_proof": 5, "queue_ticket": 4}  # fmt: skip
+           "criminal_record_proof": 5, "queue_ticket": 4, "document_pickup": 5}  # fmt: skip
 
 Plan = dict[str, list[str] | Callable[[Any], None]]
 
@@ -104,6 +104,13 @@ PLANS: dict[str, Plan] = {
     "criminal_record_proof": {
         "face_consent": ["option_agree"],
         "purpose": ["option_employment"],
+        "rating": ["rate_5"],
+    },
+    # 自助取证: the card read, the face checked, the document out of its slot at the gate
+    "document_pickup": {
+        "identify": ["option_card"],
+        "face_consent": ["option_agree"],
+        "delivery": ["option_here"],
         "rating": ["rate_5"],
     },
 }

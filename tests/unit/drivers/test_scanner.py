@@ -27,6 +27,7 @@ TD3_BOTTOM = "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
         ("KP1-SM.abc.def", "appointment"),
         ("R110101202611230007", "photo_receipt"),
         ("SH-PD-0042-0000017-E", "photo_receipt"),  # ours: kiosk/photo/receipt.py
+        ("QJ-7K2M9X", "pickup_notice"),  # a pickup notice (领证通知单)
         ("APPT-2026-1123", "appointment"),
         # an MRZ from the OCR mode, its lines joined (TD3: 2 x 44)
         ("P<UTOERIKSSON<<ANNA<MARIA" + "<" * 19 + TD3_BOTTOM, "mrz"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.loader import FlowFileError, load_flow
+from flows.loader import FLOWS_DIR, FlowFileError, load_flow
 
 TEST_FLOW = Path(__file__).resolve().parents[2] / "flows" / "test_renewal.yaml"
 
@@ -153,3 +153,23 @@ def test_all_problems_are_listed_and_the_message_shows_the_first(tmp_path):
         load_flow(write(tmp_path, text))
     assert len(caught.value.problems) == 3  # the target, the message id, bye unreachable
     assert str(caught.value).endswith("(and 2 more)")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("values: [lookup.data.ready_date", "values: [later.ready_date",
+         "fills in 'later.ready_date', but no step is called 'later'"),
+        ("data: {reference: lookup.data.reference}", "data: {reference: nobody.ref}",
+         "the pickup reference comes from no step of this flow"),
+        ("data: {reference: lookup.data.reference}", "data: {}",
+         "the pickup reference comes from no step of this flow"),
+    ],
+)  # fmt: skip
+def test_checks_on_the_pickup_flow(tmp_path, old, new, expected):
+    """An info step's filled-in values and the dispense step's reference name steps."""
+    source = (FLOWS_DIR / "document_pickup.yaml").read_text(encoding="utf-8")
+    assert old in source
+    text = source.replace(old, new, 1).replace("flow: document_pickup", "flow: probe")
+    found = problems(write(tmp_path, text))
+    assert any(expected in p for p in found), found

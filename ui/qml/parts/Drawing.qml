@@ -43,6 +43,8 @@ Rectangle {
             if (params && params.what === "document")
                 return {device: "smartcard", base: "chip_slot", mover: document, motion: "outOf", clipBottom: 385}
             return {device: "id_card", base: "reader", mover: "id_card", motion: "off"}
+        case "dispense_document":  // the finished card out of the transport's gate (the chip slot)
+            return {device: "smartcard", base: "chip_slot", mover: "permit", motion: "outOf", clipBottom: 385}
         case "capture_fingerprints":
             return {device: "fingerprint", base: "pad", mover: "hand", motion: "press"}
         case "capture_photo":

@@ -23,6 +23,7 @@ QtObject {
         "sign": "SignScreen.qml",
         "capture_fingerprints": "DeviceScreen.qml",
         "take_back": "DeviceScreen.qml",
+        "dispense_document": "DeviceScreen.qml",
         "capture_photo": "DeviceScreen.qml",
         "verify_face": "DeviceScreen.qml",
         "finder": "FinderScreen.qml"

@@ -17,7 +17,7 @@ Item {
                                   "criminal_record_proof", "queue_ticket", "household_proof",
                                   "residence_proof", "kinship_proof", "birth_proof",
                                   "death_proof", "proofs", "proof_verification",
-                                  "exit_entry_application"]
+                                  "exit_entry_application", "document_pickup"]
     readonly property var tiles: home.shell ? home.shell.serviceTiles : []
     // the tiles share what the title leaves, within reason: never under 1.4 touch
     // targets (one in the wheelchair layout, whose lower half must hold them all),

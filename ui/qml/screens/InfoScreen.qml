@@ -16,7 +16,9 @@ Item {
             theme: page.theme
             width: parent.width
             visible: text !== ""
-            text: page.shell && page.shell.params.message ? qsTrId(page.shell.params.message) : ""
+            // {placeholders} filled from the step's `values` (a day, a site: never personal)
+            text: page.shell && page.shell.params.message
+                  ? Screens.fill(qsTrId(page.shell.params.message), page.shell.params.filled || {}) : ""
         }
         Rectangle {
             width: parent.width
