@@ -67,11 +67,8 @@ def run(
         systemd.status("starting the devices and the backend link")
         states = devices.start() if options.simulated else None
         if not options.simulated:
-            open_ups(config, devices)
-            open_card_transport(config, devices)
-            open_card_printer(config, devices)
-            open_io_boards(config, devices)
-            open_signature_pad(config, devices)
+            for name in OWN_DEVICES:
+                open_device(config, devices, name)
         if options.simulated and config.backend.embedded:
             backend = _embedded_backend(config)
         link = _backend_link(config, devices, power)
@@ -514,79 +511,46 @@ def help_intercom(config: KioskConfig, simulated: bool) -> tuple[Any, Any]:
     return intercom, room
 
 
-def open_ups(config: Any, devices: SimulatedDevices) -> Any:
-    """A terminal's UPS, when `[devices.ups]` is there and enabled: its driver opened
-    (a UPS that does not answer yet is followed all the same) and put with the
-    devices (the heartbeat, the desk). None without one: nothing changes."""
+# The devices a terminal opens itself (outside the simulated set), in that order, with
+# the options each driver takes from its section: a UPS (heartbeat, desk, power
+# policy), the motorised card slot (the permit in and out, the pickups' storage), the
+# card unit's rewrite module (the permit's back), the booth's sensor and light boards,
+# the signature pad (the sign step).
+OWN_DEVICES: dict[str, tuple[str, ...]] = {
+    "ups": (),
+    "card_transport": (),
+    "card_printer": (),
+    "sensors": ("baudrate", "unit"),
+    "lights": ("baudrate", "unit"),
+    "signature_pad": ("baudrate", "box"),
+}
+WHOLE_NUMBERS = {"baudrate", "unit"}  # from the environment they come as text
+
+
+def open_device(config: Any, devices: SimulatedDevices, name: str) -> Any:
+    """The device `[devices.NAME]` names, when it is there and enabled: its driver
+    opened (one that does not answer yet is followed all the same) and put with the
+    devices. None without one, or when its section cannot be used (said in the log:
+    the terminal runs without it)."""
     from drivers.conformance.kit import load_object
     from drivers.registry import driver_path
 
-    section = config.devices.get("ups")
+    section = config.devices.get(name)
     if section is None or not section.enabled:
         return None
-    driver = load_object(driver_path("ups", section.driver))(port=section.port or section.uri)
-    done = driver.open(section.timeout_ms / 1000).result()
-    if not done.ok:
-        log.error("the UPS does not answer yet: %s/%s", done.code.value, done.error)
-    devices.drivers["ups"] = driver
-    return driver
-
-
-def open_card_transport(config: Any, devices: SimulatedDevices) -> Any:
-    """A terminal's motorised card slot, when `[devices.card_transport]` is there and
-    enabled: the permit goes in and out through it (the chip steps, take_back with
-    the retain rule). None without one: the chip reader is used as before."""
-    from drivers.conformance.kit import load_object
-    from drivers.registry import driver_path
-
-    section = config.devices.get("card_transport")
-    if section is None or not section.enabled:
+    try:
+        options = {k: int(v) if k in WHOLE_NUMBERS else v
+                   for k, v in section.options.items() if k in OWN_DEVICES[name]}  # fmt: skip
+        driver = load_object(driver_path(name, section.driver))(
+            port=section.port or section.uri or "", **options
+        )
+    except (ValueError, TypeError, ImportError) as exc:
+        log.error("[devices.%s] cannot be used: %s", name, exc)
         return None
-    path = driver_path("card_transport", section.driver)
-    driver = load_object(path)(port=section.port or section.uri)
     done = driver.open(section.timeout_ms / 1000).result()
     if not done.ok:
-        log.error("the card transport does not answer yet: %s/%s", done.code.value, done.error)
-    devices.drivers["card_transport"] = driver
-    return driver
-
-
-def open_card_printer(config: Any, devices: SimulatedDevices) -> Any:
-    """The card unit's rewrite module, when `[devices.card_printer]` is there and enabled:
-    the permit's endorsement is printed on its back too. None without one: the chip
-    alone is written."""
-    from drivers.conformance.kit import load_object
-    from drivers.registry import driver_path
-
-    section = config.devices.get("card_printer")
-    if section is None or not section.enabled:
-        return None
-    path = driver_path("card_printer", section.driver)
-    driver = load_object(path)(port=section.port or section.uri)
-    done = driver.open(section.timeout_ms / 1000).result()
-    if not done.ok:
-        log.error("the card printer does not answer yet: %s/%s", done.code.value, done.error)
-    devices.drivers["card_printer"] = driver
-    return driver
-
-
-def open_signature_pad(config: Any, devices: SimulatedDevices) -> Any:
-    """A terminal's signature pad, when `[devices.signature_pad]` is there and enabled
-    (options: `baudrate`, `box`): the sign step runs on it. None without one."""
-    from drivers.conformance.kit import load_object
-    from drivers.registry import driver_path
-
-    section = config.devices.get("signature_pad")
-    if section is None or not section.enabled:
-        return None
-    options = {k: v for k, v in section.options.items() if k in ("baudrate", "box")}
-    driver = load_object(driver_path("signature_pad", section.driver))(
-        port=section.port or section.uri, **options
-    )
-    done = driver.open(section.timeout_ms / 1000).result()
-    if not done.ok:
-        log.error("the signature pad does not answer yet: %s/%s", done.code.value, done.error)
-    devices.drivers["signature_pad"] = driver
+        log.error("the %s does not answer yet: %s/%s", name, done.code.value, done.error)
+    devices.drivers[name] = driver
     return driver
 
 
@@ -624,31 +588,6 @@ def watch_power(
     if power is not None:
         power["policy"] = policy
     return PowerWatch(ups, policy, shell, POLL_S if poll_s is None else poll_s).start()
-
-
-def open_io_boards(config: Any, devices: SimulatedDevices) -> None:
-    """A booth's sensor and light boards, when `[devices.sensors]` / `[devices.lights]`
-    are there and enabled (options `baudrate`, `unit`): opened and put with the
-    devices; one that does not answer yet is followed all the same."""
-    from drivers.conformance.kit import load_object
-    from drivers.registry import driver_path
-
-    for name in ("sensors", "lights"):
-        section = config.devices.get(name)
-        if section is None or not section.enabled:
-            continue
-        try:
-            options = {k: int(v) for k, v in section.options.items() if k in ("baudrate", "unit")}
-            driver = load_object(driver_path(name, section.driver))(
-                port=section.port or section.uri or "", **options
-            )
-        except (ValueError, TypeError, ImportError) as exc:  # the booth runs without it
-            log.error("[devices.%s] cannot be used: %s", name, exc)
-            continue
-        done = driver.open(section.timeout_ms / 1000).result()
-        if not done.ok:
-            log.error("the %s board does not answer yet: %s/%s", name, done.code.value, done.error)
-        devices.drivers[name] = driver
 
 
 def watch_booth(
