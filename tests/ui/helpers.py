@@ -16,8 +16,12 @@ def items(root: QQuickItem) -> list[QQuickItem]:
     found, todo = [], [root]
     while todo:
         item = todo.pop()
+        try:
+            children = item.childItems()
+        except (AttributeError, RuntimeError):  # a screen's item torn down as it was read
+            continue  # (seen once after the finder closed: not a QQuickItem any more)
         found.append(item)
-        todo.extend(item.childItems())
+        todo.extend(children)
     return found
 
 
