@@ -122,6 +122,10 @@ class R30xFingerprint(SerialDevice):
     def _exchange(self, ctx: CommandContext, code: int, params: bytes) -> tuple[int, bytes]:
         if not self.link.is_open:
             self.link.reconnect(ctx)
+        # The module speaks only when asked, and an acknowledgement names no command: bytes
+        # before the request are a late answer (to one cancelled while the module was
+        # slow), which would be read as this one's and leave every answer one behind.
+        self.link.drain_input()
         self.link.write(pk.packet(pk.COMMAND, bytes([code]) + params), ctx)
         ack = self._read_packet(ctx)
         if ack.pid != pk.ACK or not ack.payload:

@@ -127,6 +127,10 @@ class SamIdCardReader(SerialDevice):
     def _exchange(self, ctx: CommandContext, cmd: int, para: int) -> sam.Reply:
         if not self.link.is_open:
             self.link.reconnect(ctx)
+        # The reader speaks only when asked, and a reply names no command: bytes
+        # before the request are a late answer (to one cancelled while the reader was
+        # slow), which would be read as this one's and leave every answer one behind.
+        self.link.drain_input()
         self.link.write(sam.command(cmd, para), ctx)
         head, noise = b"", 0
         try:

@@ -128,6 +128,10 @@ class ModbusBoard(SerialDevice):
     def _exchange(self, ctx: CommandContext, pdu: bytes, count: int | None) -> bytes:
         if not self.link.is_open:
             self.link.reconnect(ctx)
+        # The board speaks only when asked, so bytes before the request are a late
+        # answer (to one cancelled while the board was slow): read as this one's, the
+        # same function's answer would pass, and every answer after it be one behind.
+        self.link.drain_input()
         self.link.write(mb.frame(self.unit, pdu), ctx)
         head = self.link.read(2, ctx)  # silence: DeviceTimeout, never a bad frame
         function = pdu[0]

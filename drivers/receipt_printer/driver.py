@@ -116,6 +116,11 @@ class EscPosPrinter(SerialDevice):
             self.link.reconnect(ctx)
         answers = []
         for n in (1, 2, 4):
+            # A status byte carries no sign of the request it answers: a late one (to a
+            # status cancelled or timed out while the printer was slow) would be read as
+            # this request's, and every answer after it shifted by one, an open cover
+            # read as closed. So whatever came before the request is forgotten.
+            self.link.drain_input()
             self.link.write(escpos.status_request(n), ctx)
             answers.append(self.link.read(1, ctx)[0])
         return answers

@@ -77,9 +77,23 @@ class AcceptsBadFrame(EscPosPrinter):
             escpos.parse_status_byte = original
 
 
+class TakesALateAnswer(EscPosPrinter):
+    """Reads whatever byte comes first after its request, a late one included."""
+
+    def _ask_status(self, ctx):
+        if not self.link.is_open:
+            self.link.reconnect(ctx)
+        answers = []
+        for n in (1, 2, 4):
+            self.link.write(escpos.status_request(n), ctx)
+            answers.append(self.link.read(1, ctx)[0])
+        return answers
+
+
 MUTANTS = {
     TimeoutAsBadFrame: "timeout is a timeout",
     IgnoresCancel: "cancel",
+    TakesALateAnswer: "cancel",
     NoReconnect: "reconnect",
     SwallowsError: "error codes",
     NoDebounce: "debounce",

@@ -204,9 +204,13 @@ def test_a_terminal_at_9600_baud_answers_in_its_frames_wire_time() -> None:
         sale = terminal.sale("K-1", 2000, 5).result()
     assert status.ok and sale.ok, (status, sale)
     ack = 1  # each frame is acknowledged with one byte
-    status_bytes = len(encode("STATUS")) + ack + len(encode("READY")) + ack
+    # The driver waits for its frame, the terminal's ACK and the answer; its own ACK of
+    # the answer goes out after the command has ended, so it is not in the elapsed time
+    # (counted, the check held only while thread overheads covered that one byte's
+    # 1 ms, and failed 2 runs in 6 on a loaded machine).
+    status_bytes = len(encode("STATUS")) + ack + len(encode("READY"))
     sale_bytes = len(encode("SALE", "K-1", "2000")) + ack
-    sale_bytes += len(encode("RESULT", "K-1", "APPROVED", "")) + ack
+    sale_bytes += len(encode("RESULT", "K-1", "APPROVED", ""))
     assert status.elapsed_s >= sim.wire_time(status_bytes)
     assert sale.elapsed_s >= sim.profile.card_delay_s + sim.wire_time(sale_bytes)
 
