@@ -11,60 +11,14 @@ lands exactly between the two commands.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 
 from drivers.fingerprint import packets as pk
 from drivers.fingerprint.driver import R30xFingerprint
 from drivers.id_card import sam
 from drivers.id_card.driver import SamIdCardReader
-from drivers.model import Canceled, DeviceTimeout
-from drivers.worker import CommandContext
-
-
-class ScriptedLine:
-    """The device's end: `answer(request)` at once, unless `owe_next`, then that
-    answer is kept back until `late()`."""
-
-    is_open = True
-
-    def __init__(self, answer: Callable[[bytes], bytes]) -> None:
-        self.answer = answer
-        self.line = bytearray()
-        self.owe_next = False
-        self.owed = b""
-
-    def write(self, data: bytes, ctx: CommandContext) -> None:
-        ctx.check()
-        if self.owe_next:
-            self.owe_next, self.owed = False, self.answer(data)
-        else:
-            self.line += self.answer(data)
-
-    def late(self) -> None:
-        self.line += self.owed
-
-    def read(self, size: int, ctx: CommandContext) -> bytes:
-        ctx.check()
-        if len(self.line) < size:
-            ctx.cancelled.set()  # cancelled while the device was slow
-            ctx.check()
-            raise DeviceTimeout("silence")  # pragma: no cover - the cancel comes first
-        data = bytes(self.line[:size])
-        del self.line[:size]
-        return data
-
-    def drain_input(self) -> None:
-        self.line.clear()
-
-    def close(self) -> None:
-        self.is_open = False
-
-
-def context() -> CommandContext:
-    return CommandContext(time.monotonic() + 1.0)
+from drivers.model import Canceled
+from tests.unit.drivers.scripted import ScriptedLine, context
 
 
 def test_fingerprint_a_late_acknowledgement_is_not_the_next_commands() -> None:

@@ -9,57 +9,24 @@ late answer lands exactly between the two polls.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from drivers.io_board import modbus as mb
 from drivers.io_board.board import ModbusBoard
-from drivers.model import Canceled, DeviceTimeout
-from drivers.worker import CommandContext
+from drivers.model import Canceled
+from tests.unit.drivers.scripted import ScriptedLine, context
 
 
-class ScriptedBoard:
-    """The board's end of the line: answers `read inputs` at once with `inputs`,
-    unless `owe_next`, then that answer is kept back until `late()`."""
-
-    is_open = True
-    baudrate = 9600
-    opened = 1
+class ScriptedBoard(ScriptedLine):
+    """The board's end of the line: answers `read inputs` with `inputs`."""
 
     def __init__(self) -> None:
-        self.line = bytearray()
+        super().__init__(self.read_inputs)
         self.inputs = [False] * 8
-        self.owe_next = False
-        self.owed = b""
 
-    def write(self, data: bytes, ctx: CommandContext) -> None:
-        ctx.check()
-        assert data[1] == mb.READ_INPUTS
-        answer = mb.frame(1, bytes([mb.READ_INPUTS, 1]) + mb.pack_bits(self.inputs))
-        if self.owe_next:
-            self.owe_next, self.owed = False, answer
-        else:
-            self.line += answer
-
-    def late(self) -> None:
-        self.line += self.owed
-
-    def read(self, size: int, ctx: CommandContext) -> bytes:
-        ctx.check()
-        if len(self.line) < size:
-            ctx.cancelled.set()  # cancelled while the board was slow
-            ctx.check()
-            raise DeviceTimeout("silence")  # pragma: no cover - the cancel comes first
-        data = bytes(self.line[:size])
-        del self.line[:size]
-        return data
-
-    def drain_input(self) -> None:
-        self.line.clear()
-
-    def close(self) -> None:
-        self.is_open = False
+    def read_inputs(self, request: bytes) -> bytes:
+        assert request[1] == mb.READ_INPUTS
+        return mb.frame(1, bytes([mb.READ_INPUTS, 1]) + mb.pack_bits(self.inputs))
 
 
 @pytest.fixture
@@ -68,10 +35,6 @@ def board():
     driver.link = ScriptedBoard()  # type: ignore[assignment]
     yield driver
     driver.close()
-
-
-def context() -> CommandContext:
-    return CommandContext(time.monotonic() + 1.0)
 
 
 def test_a_late_answer_is_not_the_next_polls(board) -> None:
