@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from drivers.card_transport.driver import CrtCardTransport
-from drivers.card_transport.simulator import CrtTransportSimulator, TransportProfile
+from drivers.card_transport.simulator import TransportProfile
 from flows.loader import FLOWS_DIR, load_flow
 from flows.runner import HeadlessRunner, load_script
 from kiosk.documents.gallery import PACK
@@ -27,12 +26,8 @@ from kiosk.steps.backend import BackendServices
 from kiosk.steps.pickup import DocumentDispenser
 from kiosk.steps.printing import PrintServices
 from kiosk.strings import catalogue
-from offline_cache.database import connect
-from offline_cache.keyring import Keyring
-from offline_cache.outbox import Outbox
 from tests import canary
 from tests.services.escpos import receipt_printer
-from wire import crypto
 
 ANSWERS = Path(__file__).resolve().parents[1] / "flows"
 REF = "QJ-7K2M9X"
@@ -68,20 +63,8 @@ def test_the_answers_files_end_to_end() -> None:
 
 
 @pytest.fixture
-def transport():
-    sim = CrtTransportSimulator(TransportProfile(slots=[""] * 8)).start()
-    driver = CrtCardTransport(port=sim.address)
-    assert driver.open().result().ok
-    yield driver, sim
-    driver.close()
-    sim.stop()
-
-
-@pytest.fixture
-def outbox(tmp_path):
-    db = connect(tmp_path / "kiosk.db")
-    yield Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
-    db.close()
+def transport_profile() -> TransportProfile:
+    return TransportProfile(slots=[""] * 8)
 
 
 @pytest.fixture

@@ -13,32 +13,15 @@ from typing import Any
 
 import pytest
 
-from drivers.card_transport.driver import CrtCardTransport
-from drivers.card_transport.simulator import CrtTransportSimulator, TransportProfile
+from drivers.card_transport.simulator import TransportProfile
 from kiosk.slots import BIN_NOTE, SLOTS_NOTE, SlotBook, StorageDesk, valid_reference
-from offline_cache.database import connect
-from offline_cache.keyring import Keyring
-from offline_cache.outbox import Outbox
-from wire import crypto
 
 WHO = "desk-00aa11"
 
 
 @pytest.fixture
-def transport():
-    sim = CrtTransportSimulator(TransportProfile(bin_count=7)).start()
-    driver = CrtCardTransport(port=sim.address)
-    assert driver.open().result().ok
-    yield driver, sim
-    driver.close()
-    sim.stop()
-
-
-@pytest.fixture
-def outbox(tmp_path):
-    db = connect(tmp_path / "kiosk.db")
-    yield Outbox(db, Keyring.open(tmp_path / "keys.json", crypto.DEFAULT, crypto.suite))
-    db.close()
+def transport_profile() -> TransportProfile:
+    return TransportProfile(bin_count=7)
 
 
 def outcome(start: Any, *args: Any) -> Any:
