@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zxingcpp
+from PIL import Image
 
 from drivers.card_transport.simulator import TransportProfile
 from flows.loader import FLOWS_DIR, load_flow
@@ -157,3 +159,7 @@ def test_the_postal_receipt_names_the_document_masked_and_the_fee(receipt) -> No
     assert said("flow.pickup.delivery.post", "zh_CN") in text
     assert "20.00" in text and "C2*****08" in text and "QJ-2H8P4R" in text
     assert "钱**" in text and "钱多多" not in text
+    # read back by a decoder written elsewhere, from the paper as the simulator printed
+    # it: the code the counter scans is the pickup's reference
+    read = [code.text for code in zxingcpp.read_barcodes(Image.open(simulator.slips[-1].png))]
+    assert any("QJ-2H8P4R" in code for code in read), read
