@@ -124,7 +124,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     problems.install(app)
     if settings.hot_paths:  # behind the door: its limits hold for them as for any route
         hot = hot_routes([*terminals.router.routes, *records.router.routes])
-        app.add_middleware(HotPaths, routes=hot)
+        # On SQLite, which writes one request at a time, their signed work runs on the
+        # event loop: a worker thread overlapped nothing, and its hand-off was a sixth
+        # of a heartbeat's CPU (bench/backend_cost.py). PostgreSQL's round trips wait:
+        # there they stay on worker threads, for other requests to go on meanwhile.
+        inline = app.state.engine.dialect.name == "sqlite"
+        app.add_middleware(HotPaths, routes=hot, inline=inline)
     app.add_middleware(Guard, clock=settings.clock, slow_sender_s=settings.slow_sender_s)
     for module in (terminals, records, services, console, cockpit, followups, forecast, sites,
                    counter):  # fmt: skip

@@ -100,11 +100,16 @@ class SignedCall:
         self._headers = headers
         self._body = body
 
-    async def run(self, work: Callable[[Signed], T]) -> T:
+    async def run(self, work: Callable[[Signed], T], *, inline: bool = False) -> T:
+        """`work` checked and committed on a worker thread; or, `inline`, on the event
+        loop itself (see backend/hotpaths.py: for the heartbeat and the record batch on
+        SQLite, whose one writer at a time leaves a thread nothing to overlap)."""
+        if inline:
+            return self._checked(work)
         workers: Workers = self._request.app.state.signed_workers
-        return await workers.run(functools.partial(self._in_thread, work))
+        return await workers.run(functools.partial(self._checked, work))
 
-    def _in_thread(self, work: Callable[[Signed], T]) -> T:
+    def _checked(self, work: Callable[[Signed], T]) -> T:
         request = self._request
         state = request.app.state
         db = Session(state.engine, expire_on_commit=False)

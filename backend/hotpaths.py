@@ -9,10 +9,10 @@ holds the two side by side), in the route's order: the body parsed as JSON when 
 type says so (a body that is not JSON: 422; not text: 400), the signing headers (none:
 401, before the body's fields are looked at), the body against the route's model
 (422, the first error), then the signature, replay window, nonce, rate limit and the
-handler itself on one worker thread (backend/auth.py `SignedCall`), and the reply
-through the route's own response model. The FastAPI routes stay registered: they
-describe both requests in the OpenAPI document, and serve them when this step is off
-(`Settings.hot_paths`).
+handler itself on one worker thread (backend/auth.py `SignedCall`; on SQLite, on the
+event loop: backend/app.py), and the reply through the route's own response model.
+The FastAPI routes stay registered: they describe both requests in the OpenAPI
+document, and serve them when this step is off (`Settings.hot_paths`).
 """
 
 from __future__ import annotations
@@ -91,9 +91,10 @@ def hot_routes(routes: Iterable[BaseRoute], paths: Iterable[str] = HOT) -> dict[
 
 
 class HotPaths:
-    def __init__(self, app: ASGIApp, routes: dict[str, HotRoute]) -> None:
+    def __init__(self, app: ASGIApp, routes: dict[str, HotRoute], inline: bool = False) -> None:
         self.app = app
         self.routes = routes
+        self.inline = inline  # the signed work on the event loop, not a worker thread
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = None
@@ -136,7 +137,8 @@ class HotPaths:
         values = {route.request_name: request, route.body_name: model}
         try:
             reply = await SignedCall(request, headers, body).run(
-                lambda terminal: route.handler(**values, **{route.signed_name: terminal})
+                lambda terminal: route.handler(**values, **{route.signed_name: terminal}),
+                inline=self.inline,
             )
         except Refused as exc:
             return problems.refused(exc)

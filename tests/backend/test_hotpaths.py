@@ -8,6 +8,8 @@ be equal, and the hot path must have answered the requests it takes."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,3 +278,45 @@ def test_the_hot_routes_are_the_signed_ones_and_stay_in_the_schema(twins: Twins)
         hot_routes(every, ["/v1/nowhere"])
     with pytest.raises(ValueError, match="/v1/enrol: not a signed POST"):
         hot_routes(every, ["/v1/enrol"])
+
+
+def test_on_sqlite_the_signed_work_runs_on_the_event_loop(twins: Twins) -> None:
+    """SQLite writes one request at a time: the hot paths check and commit on the event
+    loop there (a worker thread's hand-off was a sixth of a heartbeat's CPU), and on a
+    worker thread on PostgreSQL, whose round trips other requests overlap."""
+    path, who = "/v1/heartbeat", "T0000000beat"
+    good = beat()
+    assert twins.both(path, good, signed(who, path, good))[0] == 200
+    engine = twins.hot.app.state.engine  # type: ignore[attr-defined]
+    threads = twins.hot.app.state.signed_workers._threads  # type: ignore[attr-defined]
+    assert twins.served == [path]
+    assert (len(threads) == 0) == (engine.dialect.name == "sqlite")
+
+
+@pytest.mark.parametrize("twins", ["sqlite"], indirect=True)
+def test_on_sqlite_a_heartbeat_waits_out_a_writer_holding_the_lock(twins: Twins) -> None:
+    """On the event loop, a heartbeat that finds another writer in the database waits
+    for its commit (SQLite's busy timeout) and is answered: nothing is lost, nothing
+    deadlocks."""
+    engine = twins.hot.app.state.engine  # type: ignore[attr-defined]
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            held.set()
+            release.wait(10)
+            time.sleep(0.3)  # still holding the lock when the heartbeat comes
+            connection.exec_driver_sql("COMMIT")
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert held.wait(10)
+    release.set()
+    path, who = "/v1/heartbeat", "T0000000beat"
+    good = beat()
+    started = time.monotonic()
+    answer = twins.hot.post(path, content=good, headers=signed(who, path, good))
+    thread.join(10)
+    assert answer.status_code == 200, answer.text
+    assert time.monotonic() - started >= 0.2  # it did wait for the writer
