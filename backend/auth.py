@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
-from backend.db import SeenNonce, Terminal
+from backend.db import SeenNonce, Terminal, without_waiting_for_the_disk
 from backend.limits import Limits, spend
 from backend.problems import Refused
 from backend.statements import Statement
@@ -68,9 +68,13 @@ def signed(handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
         for param in inspect.signature(handler).parameters.values()
     ]
 
+    durable = is_durable(handler)
+
     async def endpoint(**values: Any) -> T:
         call: SignedCall = values.pop(_CALL)
-        return await call.run(lambda terminal: handler(**values, **{name: terminal}))
+        return await call.run(
+            lambda terminal: handler(**values, **{name: terminal}), durable=durable
+        )
 
     # not functools.wraps: FastAPI would follow __wrapped__ to a function that is not async
     for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
@@ -84,6 +88,20 @@ def signed(handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 
 _CALL = "signed_call_"
 _HANDLER = "signed_handler_"
+_TELEMETRY = "signed_telemetry_"
+
+
+def telemetry(handler: Callable[..., T]) -> Callable[..., T]:
+    """Marks a signed handler (under `@signed`) whose writes are telemetry, superseded
+    within minutes (the heartbeat): its transaction commits without waiting for the
+    disk (backend/db.py `without_waiting_for_the_disk`)."""
+    setattr(handler, _TELEMETRY, True)
+    return handler
+
+
+def is_durable(handler: Callable[..., Any]) -> bool:
+    """Whether `handler`'s commit waits for the disk: all but `@telemetry` ones."""
+    return not getattr(handler, _TELEMETRY, False)
 
 
 def signed_handler(endpoint: Callable[..., Any]) -> Callable[..., Any] | None:
@@ -100,20 +118,25 @@ class SignedCall:
         self._headers = headers
         self._body = body
 
-    async def run(self, work: Callable[[Signed], T], *, inline: bool = False) -> T:
+    async def run(
+        self, work: Callable[[Signed], T], *, inline: bool = False, durable: bool = True
+    ) -> T:
         """`work` checked and committed on a worker thread; or, `inline`, on the event
         loop itself (see backend/hotpaths.py: for the heartbeat and the record batch on
-        SQLite, whose one writer at a time leaves a thread nothing to overlap)."""
+        SQLite, whose one writer at a time leaves a thread nothing to overlap). Not
+        `durable`: its commit does not wait for the disk (`telemetry`)."""
         if inline:
-            return self._checked(work)
+            return self._checked(work, durable)
         workers: Workers = self._request.app.state.signed_workers
-        return await workers.run(functools.partial(self._checked, work))
+        return await workers.run(functools.partial(self._checked, work, durable))
 
-    def _checked(self, work: Callable[[Signed], T]) -> T:
+    def _checked(self, work: Callable[[Signed], T], durable: bool) -> T:
         request = self._request
         state = request.app.state
         db = Session(state.engine, expire_on_commit=False)
         try:
+            if not durable:
+                without_waiting_for_the_disk(db)
             terminal = _check(db, self._headers, request.method, _target(request), self._body,
                               state.clock(), state.limits)  # fmt: skip
             result = work(Signed(terminal, db))

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from wire.signing import PUBLIC_KEY_MAX
 
@@ -419,9 +419,18 @@ def make_engine(url: str) -> Engine:
         def _pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(DURABLE)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "checkin")
+        def _durable_again(connection: Any, record: Any) -> None:
+            # back in the pool (rolled back if it was not committed): the next user's
+            # commits wait for the disk again
+            if connection is not None and record.info.pop(_RELAXED, False):
+                if connection.in_transaction:
+                    connection.rollback()
+                connection.execute(DURABLE)
 
         return engine
     # A connection the server closed is dropped at checkout, before a request uses it;
@@ -430,6 +439,29 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_size=10, max_overflow=10)
     event.listen(engine, "checkout", _closed_by_the_server)
     return engine
+
+
+# every commit waits for the disk: a receipt the terminal deletes its copy on must
+# survive a power cut (in WAL mode, NORMAL may lose the last commits)
+DURABLE = "PRAGMA synchronous=FULL"
+_RELAXED = "kiosk_relaxed"  # set on a pooled SQLite connection's record while it is
+
+
+def without_waiting_for_the_disk(db: Session) -> None:
+    """`db`'s transaction, before its first statement, commits without waiting for
+    the disk: for telemetry that the next minute supersedes (the heartbeat: its
+    terminal's row, its nonce and its count), whose CPU at each commit was mostly the
+    fsync (bench/backend_cost.py). SQLite: synchronous=NORMAL on its connection until it
+    goes back to the pool; PostgreSQL: synchronous_commit off for this transaction.
+    A power cut may lose the last seconds of it, never a record: the log is one
+    sequence, and the next commit that waits takes the earlier ones to the disk."""
+    connection = db.connection()
+    pooled = connection.connection  # on the driver's connection: a tenth of SQLAlchemy's cost
+    if connection.dialect.name == "sqlite":  # no statement yet: outside the driver's transaction
+        pooled.driver_connection.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
+        pooled.info[_RELAXED] = True
+    else:  # psycopg begins the transaction with it
+        pooled.driver_connection.execute("SET LOCAL synchronous_commit TO OFF")  # type: ignore[union-attr]
 
 
 def _closed_by_the_server(connection: Any, _record: Any, _proxy: Any) -> None:

@@ -33,7 +33,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend import problems
-from backend.auth import Signed, SignedCall, signed_handler, signing_headers
+from backend.auth import Signed, SignedCall, is_durable, signed_handler, signing_headers
 from backend.problems import Refused
 
 # the requests served here: every terminal's, every minute or two
@@ -53,6 +53,7 @@ class HotRoute:
     reply: TypeAdapter[Any]
     status: int
     exclude_none: bool
+    durable: bool  # its commit waits for the disk (not a `@telemetry` handler's)
 
 
 def hot_routes(routes: Iterable[BaseRoute], paths: Iterable[str] = HOT) -> dict[str, HotRoute]:
@@ -83,6 +84,7 @@ def hot_routes(routes: Iterable[BaseRoute], paths: Iterable[str] = HOT) -> dict[
             reply=TypeAdapter(route.response_model),
             status=route.status_code or 200,
             exclude_none=route.response_model_exclude_none,
+            durable=is_durable(handler),
         )
     missing = set(paths) - set(found)
     if missing:
@@ -139,6 +141,7 @@ class HotPaths:
             reply = await SignedCall(request, headers, body).run(
                 lambda terminal: route.handler(**values, **{route.signed_name: terminal}),
                 inline=self.inline,
+                durable=route.durable,
             )
         except Refused as exc:
             return problems.refused(exc)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.audit import audit
-from backend.auth import Signed, signed
+from backend.auth import Signed, signed, telemetry
 from backend.db import ConsumableSample, EnrolmentCodeRow, Terminal
 from backend.limits import source, spend_now
 from backend.operators import SignedIn, signed_in
@@ -213,6 +213,7 @@ def _algorithm(suite: crypto.Suite) -> str:
     tags=["terminals"],
 )
 @signed
+@telemetry
 def heartbeat(request: Request, terminal: Signed, body: Heartbeat) -> HeartbeatReply:
     """Device status, consumables, outbox lag and the terminal's clock; the answer
     carries the backend's clock, the config's ETag (pull when it changed) and, to a
