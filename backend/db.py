@@ -444,7 +444,7 @@ def make_engine(url: str) -> Engine:
 # every commit waits for the disk: a receipt the terminal deletes its copy on must
 # survive a power cut (in WAL mode, NORMAL may lose the last commits)
 DURABLE = "PRAGMA synchronous=FULL"
-_RELAXED = "kiosk_relaxed"  # set on a pooled SQLite connection's record while it is
+_RELAXED = "kiosk_relaxed"  # on a pooled SQLite connection's record while it is NORMAL
 
 
 def without_waiting_for_the_disk(db: Session) -> None:
