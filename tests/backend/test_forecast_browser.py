@@ -16,7 +16,7 @@ from tests.backend.conftest import NAMES, Fleet, live_fleet
 from tests.backend.harness import Clock
 from tests.backend.test_console_browser import sign_in
 from tests.backend.test_followups_browser import press
-from tests.backend.test_forecast import HOUR, WEEK, beat, put_sessions
+from tests.backend.test_forecast import DAY, HOUR, WEEK, beat, put_sessions
 from tests.services import chromium
 
 
@@ -25,7 +25,10 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
     reason = chromium.missing()
     if reason:
         pytest.skip(f"SERVICE UNAVAILABLE: Chromium: {reason}")
-    clock = Clock(time.time() - 4 * HOUR)  # the browser keeps the cookie by its own clock
+    # near the real time (the browser keeps the cookie by its own clock), but ending at
+    # an evening: the paper, out about 75 minutes after the last beat, runs out
+    # tonight (before 08:00 China time) whatever the hour the test runs at
+    clock = Clock(next_evening(time.time()) - 4 * HOUR)
     with live_fleet(tmp_path, clock) as found:
         for i in range(16):  # four hours: paper falls 3 points every 15 minutes, from 60
             beat(found, NAMES[0], {"paper": 60 - 3 * i, "ribbon": 90})
@@ -34,6 +37,14 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
         put_sessions(found, [(NAMES[2], hour + 2 * HOUR - k * WEEK + 60 * i, "finished")
                              for k in range(1, 5) for i in range(12)])  # fmt: skip
         yield found
+
+
+def next_evening(now: float) -> float:
+    """The first 20:00 China time (UTC+8) at or after `now`: at most a day ahead, so
+    the console's cookie, dated by this clock, outlives the test."""
+    china = 8 * HOUR
+    evening = math.floor((now + china) / DAY) * DAY - china + 20 * HOUR
+    return evening if evening >= now else evening + DAY
 
 
 def test_an_operator_sees_the_forecasts_and_handles_a_warning(fleet: Fleet, tmp_path: Path) -> None:
