@@ -11,18 +11,15 @@ from drivers.document_printer.simulator import CupsPrinterSimulator
 from offline_cache.database import connect
 from offline_cache.keyring import Keyring
 from offline_cache.outbox import Outbox
+from tests.services.devices import driven
 from wire import crypto
 
 
 @pytest.fixture(scope="module")
 def a4():
     """The A4 document printer: the CUPS simulator and our driver on it, per module."""
-    simulator = CupsPrinterSimulator().start()
-    driver = CupsDocumentPrinter(port=simulator.address)
-    assert driver.open().result().ok
-    yield simulator, driver
-    driver.close()
-    simulator.stop()
+    with driven(CupsPrinterSimulator(), CupsDocumentPrinter) as (simulator, driver):
+        yield simulator, driver
 
 
 @pytest.fixture
@@ -34,12 +31,8 @@ def transport_profile() -> TransportProfile:
 @pytest.fixture
 def transport(transport_profile):
     """The card transport simulator and our driver on it."""
-    sim = CrtTransportSimulator(transport_profile).start()
-    driver = CrtCardTransport(port=sim.address)
-    assert driver.open().result().ok
-    yield driver, sim
-    driver.close()
-    sim.stop()
+    with driven(CrtTransportSimulator(transport_profile), CrtCardTransport) as (sim, driver):
+        yield driver, sim
 
 
 @pytest.fixture

@@ -7,15 +7,10 @@ from contextlib import contextmanager
 
 from drivers.receipt_printer.driver import EscPosPrinter
 from drivers.receipt_printer.simulator import EscPosSimulator
+from tests.services.devices import driven
 
 
 @contextmanager
 def receipt_printer() -> Iterator[tuple[EscPosSimulator, EscPosPrinter]]:
-    simulator = EscPosSimulator().start()
-    driver = EscPosPrinter(port=simulator.address)
-    assert driver.open().result().ok
-    try:
+    with driven(EscPosSimulator(), EscPosPrinter) as (simulator, driver):
         yield simulator, driver
-    finally:
-        driver.close()
-        simulator.stop()

@@ -29,6 +29,7 @@ from drivers.ups.driver import NutUps
 from drivers.ups.simulator import NutUpsSimulator
 from kiosk.maintenance import hash_pin
 from kiosk.sync.identity import Identity
+from tests.services.devices import driven
 from tests.ui.conftest import QtWarnings
 from tests.ui.helpers import find, items, shown, tap, texts
 from wire import crypto
@@ -39,12 +40,8 @@ PIN = "482916"
 @pytest.fixture(scope="module")
 def ups():
     """One private upsd for the module (it takes two seconds to start)."""
-    sim = NutUpsSimulator().start()
-    driver = NutUps(port=sim.address)
-    assert driver.open().result().ok
-    yield driver, sim
-    driver.close()
-    sim.stop()
+    with driven(NutUpsSimulator(), NutUps) as (sim, driver):
+        yield driver, sim
 
 
 @pytest.fixture
