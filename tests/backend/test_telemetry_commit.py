@@ -30,12 +30,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     postgres = (
         request.getfixturevalue("postgres_service").url if request.param != "sqlite" else None
     )
-    # one pooled connection: the next session surely gets the one the heartbeat had
     made = make_engine(fresh_database(request.param, tmp_path, postgres))
-    made.pool = made.pool.recreate()
-    made.pool._pool.maxsize = 1  # type: ignore[attr-defined]
-    made.pool._max_overflow = 0  # type: ignore[attr-defined]
     migrate(made)
+    made.dispose()  # a fresh pool: one connection made, used by one session at a time
     yield made
     made.dispose()
 
