@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import text
 
 from tests.backend.harness import Backend, Terminal, record
 from wire import crypto, signing
@@ -177,6 +178,51 @@ def test_an_expired_signature_is_refused_and_alerted(backend: Backend) -> None:
     # the same alert twice within the hour: one line that counts (backend/alerts.py)
     assert [(a["kind"], a["count"]) for a in alerts] == [("clock_drift", 2)]
     assert {a["terminal"] for a in alerts} == {terminal.id}
+
+
+def _signed_with_nonce(terminal: Terminal, key: crypto.PrivateKey, nonce: str, at: float):
+    """A heartbeat of `terminal` signed by `key` at `at`, under a nonce of the test's."""
+    raw = json.dumps(BEAT).encode()
+    suite = crypto.suite(key.suite)
+    stamp = str(int(at))
+    text = signing.message("POST", "/v1/heartbeat", raw, stamp, nonce, terminal.id, suite)
+    headers = {
+        signing.TERMINAL: terminal.id, signing.TIMESTAMP: stamp, signing.NONCE: nonce,
+        signing.SIGNATURE: b64(suite.sign(key, text)), "Content-Type": "application/json",
+    }  # fmt: skip
+    return terminal.backend.http.post("/v1/heartbeat", content=raw, headers=headers)
+
+
+def _writes_counted(backend: Backend, terminal: Terminal) -> int:
+    with backend.app.state.engine.connect() as db:
+        count = db.execute(text("SELECT count FROM rate_buckets WHERE bucket = :b"),
+                           {"b": f"write:{terminal.id}"}).scalar()  # fmt: skip
+    return int(count or 0)
+
+
+def test_a_refused_request_leaves_neither_a_count_nor_its_nonce(backend: Backend) -> None:
+    """On PostgreSQL the key, the count and the nonce are one statement, run before the
+    signature is checked (backend/auth.py `_AT_ONCE`): a request refused is rolled back."""
+    terminal = backend.enrol()
+    now = backend.clock()
+    forger = crypto.suite(backend.crypto_suite).generate_private_key()
+    forged, late = b64(b"forged-nonce-16b"), b64(b"late-nonce-0016b")
+    answer = _signed_with_nonce(terminal, forger, forged, now)
+    assert (answer.status_code, answer.json()["code"]) == (401, "signature_invalid")
+    answer = _signed_with_nonce(terminal, terminal.key, late, now - signing.WINDOW_S - 5)
+    assert (answer.status_code, answer.json()["code"]) == (401, "clock_skew")
+    assert _writes_counted(backend, terminal) == 0
+    # the nonces the refused requests carried are still the terminal's to use
+    assert _signed_with_nonce(terminal, terminal.key, forged, now).status_code == 200
+    assert _signed_with_nonce(terminal, terminal.key, late, now).status_code == 200
+    assert _writes_counted(backend, terminal) == 2
+    replayed = _signed_with_nonce(terminal, terminal.key, late, now)
+    assert (replayed.status_code, replayed.json()["code"]) == (401, "replayed")
+    assert _writes_counted(backend, terminal) == 2
+    assert backend.operator("POST", f"/v1/admin/terminals/{terminal.id}/revoke").status_code == 204
+    revoked = terminal.call("POST", "/v1/heartbeat", BEAT)
+    assert (revoked.status_code, revoked.json()["code"]) == (401, "revoked")
+    assert _writes_counted(backend, terminal) == 2
 
 
 def test_a_revoked_terminal_is_refused(backend: Backend) -> None:
