@@ -14,7 +14,6 @@ of an ID number.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
@@ -24,12 +23,13 @@ from typing import Any, cast
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.audit import audit
-from backend.auth import Signed, signed
+from backend.auth import Again, Signed, signed
 from backend.db import (
     HelpRequest,
     PhoneOnFile,
@@ -93,26 +93,20 @@ def body_hash(record: Record, vault: Vault | None = None) -> str:
 def ingest(request: Request, terminal: Signed, batch: RecordBatch) -> BatchReply:
     """Stores a batch of outbox records; the receipts come back in the batch's order."""
     db = terminal.db  # it holds the nonce: the batch commits with it, one commit a request
-    # SQLite lets one request write at a time, and this one has written (its nonce):
-    # no other can store one of these keys meanwhile, so no savepoint to go back to
-    # (SQLAlchemy compiles its clause anew each time: a tenth of a batch's statements)
-    alone = db.get_bind().dialect.name == "sqlite"
     try:
-        for attempt in range(3):
-            try:
-                with contextlib.nullcontext() if alone else db.begin_nested():
-                    reply = _store(request, db, terminal.id, batch)
-                db.commit()
-                return reply
-            except IntegrityError:
-                # Another request stored one of these keys at the same moment: look
-                # again, it is now a duplicate (or a conflict).
-                if attempt == 2 or alone:
-                    raise
+        reply = _store(request, db, terminal.id, batch)
+        db.commit()
     except Refused:  # a conflict: the nonce stays used all the same
         db.commit()
         raise
-    raise AssertionError("unreachable")
+    except IntegrityError:
+        # Another request stored the same row at the same moment (a photo's receipt, a
+        # rating's transaction): the request again, which finds it stored. Not on
+        # SQLite, where one request writes at a time (this one has, its nonce).
+        if db.get_bind().dialect.name == "sqlite":
+            raise
+        raise Again("a row of this batch was stored meanwhile") from None
+    return reply
 
 
 def refusal(record: Record) -> RecordRefusal | None:
@@ -183,12 +177,18 @@ _STORED = Statement(select(
     _RECORDS.c.key, _RECORDS.c.seq, _RECORDS.c.kind, _RECORDS.c.created_at,
     _RECORDS.c.received_at, _RECORDS.c.body_hash,
 ).where(_RECORDS.c.key.in_(bindparam("keys", expanding=True))), expanding="keys")  # fmt: skip
-# a record's row as _new_row makes it; its `seq` returned, row by row in order
-_INSERT = Statement(
-    insert(_RECORDS).returning(_RECORDS.c.seq),
-    ["key", "terminal_id", "kind", "session", "created_at", "received_at", "body_hash", "body",
-     "sealed_key", "sealed"],
-)  # fmt: skip
+# a record's row as _new_row makes it; its `seq` returned, row by row in order, or
+# nothing when another request stored its key meanwhile (no error: the transaction
+# goes on, and the request is done again, see `_store`)
+_INSERT = {
+    name: Statement(
+        dialect.insert(_RECORDS).on_conflict_do_nothing(index_elements=["key"])
+        .returning(_RECORDS.c.seq),
+        ["key", "terminal_id", "kind", "session", "created_at", "received_at", "body_hash",
+         "body", "sealed_key", "sealed"],
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}  # fmt: skip
 _SESSION = insert(cast(Table, ServiceSession.__table__))
 # an older terminal's session_ended names only the engine's outcome
 OLD_ENDS = {"done": "finished", "cancelled": "cancelled", "timeout": "timed_out",
@@ -232,7 +232,9 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
             fresh.setdefault(record.key, record)
     if fresh:  # on the driver's cursor (one round trip on PostgreSQL), no ORM objects
         values = [_new_row(r, terminal_id, now, vault) for r in fresh.values()]
-        seqs: list[int] = _INSERT.first_of_each(connection, values)
+        seqs = _INSERT[connection.dialect.name].first_of_each(connection, values)
+        if None in seqs:  # another request stored one of these keys since they were looked up
+            raise Again("a record of this batch was stored meanwhile")
         ended: list[dict[str, Any]] = []  # the batch's sessions' ends, for the roll-ups
         for seq, new, record in zip(seqs, values, fresh.values(), strict=True):
             stored[record.key] = _Stored(record.key, seq, new["kind"], record.created_at, now,

@@ -65,8 +65,9 @@ class Statement:
         self, connection: Connection, params: Sequence[Mapping[str, Any]]
     ) -> list[Any]:
         """Run once per row of `params`, in their order: the first value each returned
-        (an INSERT's RETURNING of its new key). One round trip on PostgreSQL (psycopg's
-        pipeline); SQLite is in the process, a statement a row costs it little."""
+        (an INSERT's RETURNING of its new key), None for a run that returned nothing. One
+        round trip on PostgreSQL (psycopg's pipeline); SQLite is in the process, a
+        statement a row costs it little."""
         compiled = self._compiled(connection.dialect)
         values = [self._values(compiled, row) for row in params]
         cursor = _cursor(connection)
@@ -75,12 +76,12 @@ class Statement:
                 found = []
                 for row in values:
                     cursor.execute(compiled.sql, row)
-                    found.append(cursor.fetchall()[0][0])
+                    found.append(_first(next(iter(cursor.fetchall()), None)))  # done: reset
                 return found
             cursor.executemany(compiled.sql, values, returning=True)
-            found = [cursor.fetchone()[0]]
+            found = [_first(cursor.fetchone())]
             while cursor.nextset():
-                found.append(cursor.fetchone()[0])
+                found.append(_first(cursor.fetchone()))
             return found
         except connection.dialect.loaded_dbapi.Error as exc:
             raise _as_sqlalchemys(connection, exc, cursor, compiled.sql) from exc
@@ -117,6 +118,10 @@ class Statement:
         if compiled.positions is None:
             return values
         return [values[name] for name in compiled.positions]
+
+
+def _first(row: Any) -> Any:
+    return None if row is None else row[0]
 
 
 def _cursor(connection: Connection) -> Any:

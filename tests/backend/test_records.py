@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend import records
 from backend.db import Rating, StoredRecord
+from backend.vault import vault_of
 from tests.backend.harness import Backend, record
+from wire.sync import Record
 
 
 def _stored(backend: Backend) -> list[StoredRecord]:
@@ -67,6 +72,38 @@ def test_the_same_key_sent_at_once_by_many_is_stored_once(backend: Backend) -> N
     assert len(seqs) == 1  # everyone got the same (first) receipts
     assert sum(not r["duplicate"] for a in answers for r in a.json()["receipts"]) == 20
     assert len(_stored(backend)) == 20
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite: one writer
+def test_a_batch_that_loses_the_race_for_a_key_is_done_again(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another request stores the key between this batch's look-up and its insert: the
+    insert skips it (no error), and the whole request is done again (backend/auth.py
+    `Again`), which finds the key stored."""
+    terminal = backend.enrol()
+    sent = record("race-lost-01", transaction="t9", stars=4)
+    lookups: list[Any] = []
+    other: dict[str, int] = {}
+    look_up = records._STORED.rows
+
+    def racing(connection: Any, params: Any) -> Any:
+        found = look_up(connection, params)
+        if not lookups:  # the other request, committed in between
+            row = records._new_row(Record.model_validate(sent), terminal.id, backend.clock(),
+                                   vault_of(backend.app))  # fmt: skip
+            with backend.app.state.engine.begin() as elsewhere:
+                (other["seq"],) = records._INSERT["postgresql"].first_of_each(elsewhere, [row])
+        lookups.append(params)
+        return found
+
+    monkeypatch.setattr(records._STORED, "rows", racing)
+    answer = terminal.records(sent)
+    assert answer.status_code == 200, answer.text
+    (receipt,) = answer.json()["receipts"]
+    assert (receipt["seq"], receipt["duplicate"]) == (other["seq"], True)
+    assert len(lookups) == 2  # done twice
+    assert [r.key for r in _stored(backend)] == ["race-lost-01"]
 
 
 def test_one_rating_per_transaction_counts(backend: Backend) -> None:

@@ -71,12 +71,17 @@ def test_an_insert_returns_its_keys_in_the_rows_order(backend: Backend) -> None:
             for n in (3, 1, 2)]  # fmt: skip
     with Session(backend.app.state.engine) as db:
         _terminal(db, "Trows")
-        seqs = _INSERT.first_of_each(db.connection(), rows)
+        insert = _INSERT[db.get_bind().dialect.name]
+        seqs = insert.first_of_each(db.connection(), rows)
         db.commit()
         assert seqs == sorted(seqs) and len(set(seqs)) == 3
         records = cast(Table, StoredRecord.__table__)
         found = db.execute(select(records.c.seq, records.c.key, records.c.body)).all()
-    assert sorted(found) == [(s, r["key"], r["body"]) for s, r in zip(seqs, rows, strict=True)]
+        assert sorted(found) == [(s, r["key"], r["body"]) for s, r in zip(seqs, rows, strict=True)]
+        # a key stored already: nothing in its place, no error, the others stored
+        again = insert.first_of_each(db.connection(), [rows[1], {**rows[0], "key": "order-0009"}])
+        assert again[0] is None and again[1] > max(seqs)
+        db.commit()
 
 
 def test_an_in_list_of_any_length_finds_what_is_stored(backend: Backend) -> None:
@@ -85,7 +90,7 @@ def test_an_in_list_of_any_length_finds_what_is_stored(backend: Backend) -> None
              "sealed_key": None, "sealed": None} for n in range(3)]  # fmt: skip
     with Session(backend.app.state.engine) as db:
         _terminal(db, "Tin")
-        seqs = _INSERT.first_of_each(db.connection(), rows)
+        seqs = _INSERT[db.get_bind().dialect.name].first_of_each(db.connection(), rows)
         for asked in (["found-0001"], ["nowhere", "found-0002", "found-0000"], ["nowhere"]):
             found = _STORED.rows(db.connection(), {"keys": asked})
             assert sorted((key, seq) for key, seq, *_ in found) == sorted(

@@ -1,7 +1,7 @@
 """The heartbeat is telemetry: its transaction commits without waiting for the disk
-(backend/db.py `without_waiting_for_the_disk`), and no other request's does, not even
-the next one on the same pooled connection. On a real SQLite file and a real
-PostgreSQL."""
+(backend/db.py `without_waiting_for_the_disk`; on PostgreSQL, set by the signed check's
+own statement, backend/auth.py `_AT_ONCE`), and no other request's does, not even the
+next one on the same pooled connection. On a real SQLite file and a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from backend import records, terminals
-from backend.auth import is_durable, signed_handler
-from backend.db import make_engine, migrate, without_waiting_for_the_disk
+from backend.auth import _check, is_durable, signed_handler
+from backend.db import Terminal, make_engine, migrate, without_waiting_for_the_disk
 from backend.hotpaths import hot_routes
+from backend.limits import Limits
 from tests.backend.harness import fresh_database
+from wire import crypto, signing
 
 # what each database says of its setting: SQLite's synchronous (1 NORMAL, 2 FULL),
 # PostgreSQL's synchronous_commit
@@ -86,3 +88,26 @@ def test_the_heartbeat_alone_is_telemetry() -> None:
     assert relaxed == {"/v1/heartbeat"}
     hot = hot_routes(routes)
     assert (hot["/v1/heartbeat"].durable, hot["/v1/records"].durable) == (False, True)
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_the_signed_check_sets_the_wait_as_its_request_asks(engine: Engine, durable: bool) -> None:
+    kind = engine.dialect.name
+    key = crypto.suite("gm").generate_private_key()
+    with Session(engine) as db:
+        db.add(Terminal(id="T0000000000a1", public_key=signing.public_key_text(key.public),
+                        name="t", enrolled_at=0, software_version="t", devices={},
+                        consumables={}, outbox_depth=0))  # fmt: skip
+        db.commit()
+    now = 1_000_000.0
+    body = b'{"terminal_time": 0}'
+    headers = signing.sign(key, "T0000000000a1", "POST", "/v1/heartbeat", body, now)
+    with Session(engine) as db:
+        before = connection_of(db)
+        assert _check(db, headers, "POST", "/v1/heartbeat", body, now, Limits(), durable)
+        assert setting(db) == (WAITS if durable else RELAXED)[kind]
+        db.commit()
+    with Session(engine) as db:  # the same connection, back from the pool
+        assert connection_of(db) is before
+        a_write(db)
+        assert setting(db) == WAITS[kind]
