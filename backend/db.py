@@ -452,7 +452,8 @@ def without_waiting_for_the_disk(db: Session) -> None:
     the disk: for telemetry that the next minute supersedes (the heartbeat: its
     terminal's row, its nonce and its count), whose CPU at each commit was mostly the
     fsync (bench/backend_cost.py). SQLite: synchronous=NORMAL on its connection until it
-    goes back to the pool; PostgreSQL: synchronous_commit off for this transaction.
+    goes back to the pool; PostgreSQL: synchronous_commit off for this transaction (a
+    signed write there sets it in its check's statement instead, backend/auth.py).
     A power cut may lose the last seconds of it, never a record: the log is one
     sequence, and the next commit that waits takes the earlier ones to the disk."""
     connection = db.connection()
