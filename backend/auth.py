@@ -15,13 +15,26 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, cast, get_type_hints
 
 from fastapi import Depends, Request
-from sqlalchemy import Table, bindparam, delete, insert, select, text
+from sqlalchemy import (
+    Boolean,
+    String,
+    Table,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.db import SeenNonce, Terminal, without_waiting_for_the_disk
-from backend.limits import Limits, spend
+from backend.limits import Limits, counting, spend
 from backend.problems import Refused
 from backend.statements import Statement
 from backend.workers import Workers
@@ -207,9 +220,8 @@ _KEY_OF = Statement(
         _TERMINALS.c.id == bindparam("id")
     )
 )
-_NONCE_SEEN = Statement(
-    insert(cast(Table, SeenNonce.__table__)), ["terminal_id", "nonce", "seen_at"]
-)
+_NONCES = cast(Table, SeenNonce.__table__)
+_NONCE_SEEN = Statement(insert(_NONCES), ["terminal_id", "nonce", "seen_at"])
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -239,9 +251,9 @@ def _check(
     if at_once:  # one round trip for the key, the count and the nonce (see _AT_ONCE)
         bucket = f"write:{terminal_id}"
         found = _AT_ONCE.rows(connection, {
-            "id": terminal_id, "nonce": headers[signing.NONCE], "now": now, "bucket": bucket,
-            "since": now - limits.terminal_writes.window_s,
-            "allowance": limits.terminal_writes.allowance, "relaxed": not durable,
+            "id": terminal_id, "nonce": headers[signing.NONCE], "b_now": now,
+            "b_bucket": bucket, "b_since": now - limits.terminal_writes.window_s,
+            "b_allowance": limits.terminal_writes.allowance, "relaxed": not durable,
         })  # fmt: skip
     else:
         if not durable:  # before the transaction's first statement (SQLite's setting)
@@ -291,8 +303,8 @@ def _check(
     return terminal_id
 
 
-# On PostgreSQL, a terminal's write looks up its key, counts the write (backend/limits.py:
-# the same window as `spend`'s statement) and records its nonce in one statement: three
+# On PostgreSQL, a terminal's write looks up its key, counts the write (`spend`'s own
+# statement, backend/limits.py `counting`) and records its nonce in one statement: three
 # round trips were a third of the check's CPU (bench/backend_cost.py). Done before the
 # signature is checked, in the request's transaction: a request refused is rolled back,
 # so nothing of it stays; a revoked or unknown terminal's is neither counted nor kept.
@@ -300,28 +312,28 @@ def _check(
 # `relaxed`: the transaction commits without waiting for the disk, set here rather than
 # by a statement of its own (backend/db.py `without_waiting_for_the_disk`): a heartbeat's
 # round trip less.
-_AT_ONCE = Statement(
-    text("""
-WITH terminal AS (
-    SELECT public_key, revoked_at FROM terminals WHERE id = :id
-), live AS (
-    SELECT 1 FROM terminal WHERE revoked_at IS NULL
-), counted AS (
-    INSERT INTO rate_buckets AS b (bucket, window_start, count)
-    SELECT :bucket, :now, 1 FROM live
-    ON CONFLICT (bucket) DO UPDATE SET
-        window_start = CASE WHEN b.window_start <= :since THEN :now ELSE b.window_start END,
-        count = CASE WHEN b.window_start <= :since THEN 1 ELSE b.count + 1 END
-    WHERE b.window_start <= :since OR b.count < :allowance
-    RETURNING 1
-), seen AS (
-    INSERT INTO seen_nonces (terminal_id, nonce, seen_at)
-    SELECT :id, :nonce, :now FROM live
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-)
-SELECT public_key, revoked_at, EXISTS (SELECT FROM counted), EXISTS (SELECT FROM seen),
-    CASE WHEN :relaxed THEN set_config('synchronous_commit', 'off', true) END
-FROM terminal
-""")
-)
+def _at_once() -> Statement:
+    terminal = (
+        select(_TERMINALS.c.public_key, _TERMINALS.c.revoked_at)
+        .where(_TERMINALS.c.id == bindparam("id"))
+        .cte("terminal")
+    )
+    live = (
+        select(literal(1)).select_from(terminal).where(terminal.c.revoked_at.is_(None)).cte("live")
+    )
+    counted = counting(postgresql, only_if=live).cte("counted")
+    nonce: Any = select(bindparam("id", type_=String), bindparam("nonce", type_=String),
+                   bindparam("b_now")).select_from(live)  # fmt: skip
+    seen = (
+        postgresql.insert(_NONCES).from_select(["terminal_id", "nonce", "seen_at"], nonce)
+        .on_conflict_do_nothing().returning(literal(1)).cte("seen")
+    )  # fmt: skip
+    relaxed = case((bindparam("relaxed", type_=Boolean),
+                    func.set_config("synchronous_commit", "off", True)))  # fmt: skip
+    return Statement(select(
+        terminal.c.public_key, terminal.c.revoked_at,
+        exists(select(counted)), exists(select(seen)), relaxed,
+    ).select_from(terminal))  # fmt: skip
+
+
+_AT_ONCE = _at_once()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from fastapi import Request
-from sqlalchemy import Table, bindparam, case, delete, or_
+from sqlalchemy import String, Table, bindparam, case, delete, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -74,18 +74,24 @@ def _is_address(text: str) -> bool:
 _BUCKETS = cast(Table, RateBucket.__table__)
 
 
-def _counting(dialect: Any) -> Any:
+def counting(dialect: Any, only_if: Any = None) -> Any:
     """One statement for the usual case, built once per dialect: the bucket made, or its
     window begun anew, or counted one up while under the allowance; it returns the row
     it counted in, none when the allowance is spent. Atomic on SQLite (the statement
     holds the write lock) and on PostgreSQL (the row's lock), so two requests at once
     cannot both read one count and write it back one up. Every signed write runs it
-    (backend/auth.py): a terminal beats once a minute, so its window has mostly ended."""
+    (backend/auth.py): a terminal beats once a minute, so its window has mostly ended.
+    `only_if`: a selectable; nothing is counted when it has no row."""
     c = _BUCKETS.c
     since: Any = bindparam("b_since")
     now: Any = bindparam("b_now")
     expired = c.window_start <= since
-    made = dialect.insert(_BUCKETS).values(bucket=bindparam("b_bucket"), window_start=now, count=1)
+    made = dialect.insert(_BUCKETS)
+    if only_if is None:
+        made = made.values(bucket=bindparam("b_bucket"), window_start=now, count=1)
+    else:
+        row = select(bindparam("b_bucket", type_=String), now, literal(1)).select_from(only_if)
+        made = made.from_select(["bucket", "window_start", "count"], row)
     return made.on_conflict_do_update(
         index_elements=[c.bucket],
         set_={"window_start": case((expired, now), else_=c.window_start),
@@ -96,8 +102,8 @@ def _counting(dialect: Any) -> Any:
 
 # on the driver's cursor (backend/statements.py): every signed write runs it
 _COUNT_ONE = {
-    "sqlite": Statement(_counting(sqlite)),
-    "postgresql": Statement(_counting(postgresql)),
+    "sqlite": Statement(counting(sqlite)),
+    "postgresql": Statement(counting(postgresql)),
 }
 
 
