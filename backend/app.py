@@ -29,7 +29,7 @@ from backend import (
     sites,
     terminals,
 )
-from backend.auth import signed_workers
+from backend.auth import known_keys, quick_connection, signed_workers
 from backend.db import make_engine, migrate
 from backend.guard import CHUNK_TIMEOUT_S, Guard
 from backend.hotpaths import HotPaths, hot_routes
@@ -101,6 +101,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.lost_hold_s = settings.lost_hold_s
     app.state.limits = settings.limits
     app.state.signed_workers = signed_workers()
+    app.state.known_keys = known_keys()
+    app.state.alone = quick_connection(app.state.engine)
     app.state.followup_due_s = settings.followup_due_s
     app.state.sessions_per_terminal_hour = settings.sessions_per_terminal_hour
     app.state.crypto_suite = crypto.suite(settings.crypto_suite).name  # UnknownSuite if not

@@ -22,6 +22,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    event,
     exists,
     func,
     insert,
@@ -29,14 +30,15 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.db import SeenNonce, Terminal, without_waiting_for_the_disk
 from backend.limits import Limits, counting, spend
 from backend.problems import Refused
-from backend.statements import Statement
+from backend.statements import Alone, Statement
 from backend.workers import Workers
 from wire import crypto, signing
 
@@ -102,6 +104,7 @@ def signed(handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 _CALL = "signed_call_"
 _HANDLER = "signed_handler_"
 _TELEMETRY = "signed_telemetry_"
+_QUICK = "signed_quick_"
 
 
 def telemetry(handler: Callable[..., T]) -> Callable[..., T]:
@@ -110,6 +113,26 @@ def telemetry(handler: Callable[..., T]) -> Callable[..., T]:
     disk (backend/db.py `without_waiting_for_the_disk`)."""
     setattr(handler, _TELEMETRY, True)
     return handler
+
+
+def quick_path(quick: Callable[..., Any]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Marks a signed handler (under `@signed`) as done, on PostgreSQL, by `quick`
+    first: `quick(request, body, terminal_id, now, check)` runs the handler's writes
+    in one statement with the check (`checked_and`, given `check`'s parameters) and
+    answers as the handler would, or None to have the handler run after all. Served
+    so by the hot paths (backend/hotpaths.py)."""
+
+    def marked(handler: Callable[..., T]) -> Callable[..., T]:
+        setattr(handler, _QUICK, quick)
+        return handler
+
+    return marked
+
+
+def quick_of(handler: Callable[..., Any]) -> Callable[..., Any] | None:
+    """A signed handler's `quick_path`, if it has one."""
+    found: Callable[..., Any] | None = getattr(handler, _QUICK, None)
+    return found
 
 
 def is_durable(handler: Callable[..., Any]) -> bool:
@@ -142,12 +165,22 @@ class SignedCall:
         self._body = body
 
     async def run(
-        self, work: Callable[[Signed], T], *, inline: bool = False, durable: bool = True
+        self,
+        work: Callable[[Signed], T],
+        *,
+        inline: bool = False,
+        durable: bool = True,
+        quick: Quick[T] | None = None,
     ) -> T:
         """`work` checked and committed on a worker thread; or, `inline`, on the event
         loop itself (see backend/hotpaths.py: for the heartbeat and the record batch on
         SQLite, whose one writer at a time leaves a thread nothing to overlap). Not
-        `durable`: its commit does not wait for the disk (`telemetry`)."""
+        `durable`: its commit does not wait for the disk (`telemetry`). `quick`: tried
+        first, on the event loop, on PostgreSQL (see `checked_and`)."""
+        if quick is not None:
+            done = self._quickly(quick)
+            if done is not None:
+                return done
         if inline:
             return self._checked(work, durable)
         workers: Workers = self._request.app.state.signed_workers
@@ -168,13 +201,50 @@ class SignedCall:
         db = Session(state.engine, expire_on_commit=False)
         try:
             terminal = _check(db, self._headers, request.method, _target(request), self._body,
-                              state.clock(), state.limits, durable)  # fmt: skip
+                              state.clock(), state.limits, durable, state.known_keys)  # fmt: skip
             result = work(Signed(terminal, db))
             if db.in_transaction():  # a handler that only read: the nonce is kept all the same
                 db.commit()
             return result
         finally:
             db.close()
+
+    def _quickly(self, quick: Quick[T]) -> T | None:
+        """`quick`'s answer, when the request is signed by the key its terminal signed
+        with last, inside the window; None: the whole check is to be done."""
+        request = self._request
+        state = request.app.state
+        if state.alone is None or random.random() < _FORGET_NONCES:
+            return None  # SQLite has no writes in a WITH; the whole check forgets nonces
+        headers = self._headers
+        terminal_id = headers[signing.TERMINAL]
+        key = state.known_keys.get(terminal_id)
+        if key is None:
+            return None
+        now = state.clock()
+        try:
+            signing.verify(_public_key(key), headers, request.method, _target(request), self._body)
+            if abs(now - int(headers[signing.TIMESTAMP])) > signing.WINDOW_S:
+                return None
+        except (signing.SignatureError, ValueError):
+            return None  # refused by the whole check, which says why (a key rotated, say)
+        window = state.limits.terminal_writes
+        try:
+            return quick(terminal_id, now, {
+                "id": terminal_id, "key": key, "nonce": headers[signing.NONCE], "b_now": now,
+                "b_bucket": f"write:{terminal_id}", "b_since": now - window.window_s,
+                "b_allowance": window.allowance,
+            })  # fmt: skip
+        except DBAPIError as exc:  # a lock held by another request (statements.Alone), or
+            # the database gone: the whole check, on a worker thread, waits or says so
+            log.debug("quick path not taken: %s", type(exc.orig).__name__)
+            return None
+
+
+Quick = Callable[[str, float, dict[str, Any]], T | None]
+"""A signed write done in one statement (`checked_and`), tried before the whole check:
+given the terminal's id, the time, and the check's parameters, its answer; None when
+the statement wrote nothing (the whole check and the handler then run, and say why)."""
 
 
 async def signed_call(request: Request) -> SignedCall:
@@ -224,6 +294,27 @@ _NONCES = cast(Table, SeenNonce.__table__)
 _NONCE_SEEN = Statement(insert(_NONCES), ["terminal_id", "nonce", "seen_at"])
 
 
+_FORGET_NONCES = 0.002  # the share of requests that forget nonces no window can reach
+_KNOWN_AT_MOST = 65_536  # terminals' keys kept for the quick path (a fleet is 10,000)
+
+
+def known_keys() -> dict[str, str]:
+    """Each terminal's key as it verified last, by the terminal's id, one map an
+    application: the quick path (`checked_and`) checks a signature against it before
+    the statement, which finds the key still the terminal's."""
+    return {}
+
+
+def quick_connection(engine: Engine) -> Alone | None:
+    """PostgreSQL: the event loop's own connection, for the quick paths; closed as the
+    engine is disposed of. SQLite: None (no quick path)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    alone = Alone(engine)
+    event.listen(engine, "engine_disposed", lambda _engine: alone.close())
+    return alone
+
+
 @functools.lru_cache(maxsize=65_536)
 def _public_key(text: str) -> crypto.PublicKey:
     """A terminal's key, parsed once (a tenth of a heartbeat's cost, in SM2): keyed by
@@ -240,11 +331,13 @@ def _check(
     now: float,
     limits: Limits,
     durable: bool = True,
+    known: dict[str, str] | None = None,
 ) -> str:
     """The id of the terminal that signed, with the nonce and the write counted in
     `db`'s transaction (not `durable`: it commits without waiting for the disk, see
     `telemetry`). Plain statements, no ORM objects: this runs on every request of the
-    fleet (bench/backend_cost.py)."""
+    fleet (bench/backend_cost.py). `known`: the key that verified is put there, by the
+    terminal's id."""
     terminal_id = headers[signing.TERMINAL]
     connection = db.connection()
     at_once = method != "GET" and connection.dialect.name == "postgresql"
@@ -277,7 +370,11 @@ def _check(
         db.commit()
         raise Refused(401, "clock_skew", "the timestamp is outside the signature window",
                       server_time=now)  # fmt: skip
-    if random.random() < 0.002:  # now and then, forget nonces no window can reach
+    if known is not None:  # the quick path's key (SignedCall._quickly)
+        if len(known) >= _KNOWN_AT_MOST:
+            known.clear()
+        known[terminal_id] = public_key
+    if random.random() < _FORGET_NONCES:  # now and then, forget nonces no window can reach
         db.execute(delete(SeenNonce).where(SeenNonce.seen_at < now - 2 * signing.WINDOW_S))
     if at_once:
         counted, fresh = found[0][2:4]
@@ -337,3 +434,35 @@ def _at_once() -> Statement:
 
 
 _AT_ONCE = _at_once()
+
+
+def checked_and(write: Callable[[Any], Any]) -> Statement:
+    """PostgreSQL: a terminal's signed write in one statement, run `alone` (no BEGIN or
+    COMMIT: a third of the heartbeat's database CPU, bench/backend_cost.py), after its
+    signature was verified against the key the terminal last verified with
+    (`SignedCall._quickly`). The statement finds that key still the terminal's, the
+    terminal not revoked and the nonce not seen; then counts the write and records the
+    nonce. `write(seen)` is the caller's statement: its writes are made only when
+    `seen` has a row, and it returns a row only then. No row: nothing was written
+    (unless the same nonce came twice at once, when one more write is counted), and
+    the whole check runs, in a transaction, and says why (a key rotated, a replay, the
+    allowance spent)."""
+    terminal = (
+        select(literal(1))
+        .where(
+            _TERMINALS.c.id == bindparam("id"),
+            _TERMINALS.c.public_key == bindparam("key"),
+            _TERMINALS.c.revoked_at.is_(None),
+            ~exists().where(_NONCES.c.terminal_id == bindparam("id"),
+                            _NONCES.c.nonce == bindparam("nonce")),
+        )
+        .cte("terminal")
+    )  # fmt: skip
+    counted = counting(postgresql, only_if=terminal).cte("counted")
+    nonce: Any = select(bindparam("id", type_=String), bindparam("nonce", type_=String),
+                   bindparam("b_now")).select_from(counted)  # fmt: skip
+    seen = (
+        postgresql.insert(_NONCES).from_select(["terminal_id", "nonce", "seen_at"], nonce)
+        .on_conflict_do_nothing().returning(literal(1)).cte("seen")
+    )  # fmt: skip
+    return Statement(write(seen))

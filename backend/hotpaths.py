@@ -33,7 +33,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend import problems
-from backend.auth import Signed, SignedCall, is_durable, signed_handler, signing_headers
+from backend.auth import Signed, SignedCall, is_durable, quick_of, signed_handler, signing_headers
 from backend.problems import Refused
 
 # the requests served here: every terminal's, every minute or two
@@ -54,6 +54,7 @@ class HotRoute:
     status: int
     exclude_none: bool
     durable: bool  # its commit waits for the disk (not a `@telemetry` handler's)
+    quick: Callable[..., Any] | None  # its `quick_path` (backend/auth.py)
 
 
 def hot_routes(routes: Iterable[BaseRoute], paths: Iterable[str] = HOT) -> dict[str, HotRoute]:
@@ -85,6 +86,7 @@ def hot_routes(routes: Iterable[BaseRoute], paths: Iterable[str] = HOT) -> dict[
             status=route.status_code or 200,
             exclude_none=route.response_model_exclude_none,
             durable=is_durable(handler),
+            quick=quick_of(handler),
         )
     missing = set(paths) - set(found)
     if missing:
@@ -142,6 +144,7 @@ class HotPaths:
                 lambda terminal: route.handler(**values, **{route.signed_name: terminal}),
                 inline=self.inline,
                 durable=route.durable,
+                quick=route.quick and functools.partial(route.quick, request, model),
             )
         except Refused as exc:
             return problems.refused(exc)

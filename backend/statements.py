@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.expression import ClauseElement
 
 
@@ -54,12 +55,14 @@ class Statement:
         """Run once; the rows it returns (none for a statement that returns none)."""
         length = len(params[self.expanding]) if self.expanding is not None else 0
         compiled = self._compiled(connection.dialect, length)
-        cursor = _cursor(connection)
+        cursor = _cursor(connection.connection)
         try:
             cursor.execute(compiled.sql, self._values(compiled, params))
             return list(cursor.fetchall()) if cursor.description else []
         except connection.dialect.loaded_dbapi.Error as exc:
-            raise _as_sqlalchemys(connection, exc, cursor, compiled.sql) from exc
+            raise _as_sqlalchemys(
+                connection, connection.dialect, exc, cursor, compiled.sql
+            ) from exc
 
     def first_of_each(
         self, connection: Connection, params: Sequence[Mapping[str, Any]]
@@ -70,7 +73,7 @@ class Statement:
         statement a row costs it little."""
         compiled = self._compiled(connection.dialect)
         values = [self._values(compiled, row) for row in params]
-        cursor = _cursor(connection)
+        cursor = _cursor(connection.connection)
         try:
             if connection.dialect.name != "postgresql":
                 found = []
@@ -84,7 +87,9 @@ class Statement:
                 found.append(_first(cursor.fetchone()))
             return found
         except connection.dialect.loaded_dbapi.Error as exc:
-            raise _as_sqlalchemys(connection, exc, cursor, compiled.sql) from exc
+            raise _as_sqlalchemys(
+                connection, connection.dialect, exc, cursor, compiled.sql
+            ) from exc
 
     def _compiled(self, dialect: Dialect, length: int = 0) -> _Compiled:
         found = self._by_dialect.get((dialect.name, length))
@@ -120,16 +125,68 @@ class Statement:
         return [values[name] for name in compiled.positions]
 
 
+class Alone:
+    """PostgreSQL: one connection of `engine`'s, taken out of its pool (detached: its
+    settings go nowhere else), for statements that are each a transaction of their own
+    (autocommit), run by one thread (the event loop's hot paths, backend/auth.py
+    `SignedCall`). No BEGIN or COMMIT, two round trips each a statement's CPU, and no
+    check-out from the pool (bench/backend_cost.py). A lock it would wait for longer
+    than `lock_wait_ms`, or a statement running longer than `run_ms`, ends the
+    statement, nothing written, with SQLAlchemy's error: the event loop does not wait
+    out another request's transaction. A connection found lost is made anew."""
+
+    def __init__(self, engine: Engine, lock_wait_ms: int = 5, run_ms: int = 250) -> None:
+        assert engine.dialect.name == "postgresql"  # SQLite's statements cannot write in a WITH
+        self._engine = engine
+        self._settings = f"SET lock_timeout = {lock_wait_ms}; SET statement_timeout = {run_ms}"
+        self._pooled: PoolProxiedConnection | None = None
+        self._cursor: Any = None
+
+    def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """`statement` run once, and committed; the rows it returns."""
+        dialect = self._engine.dialect
+        compiled = statement._compiled(dialect)
+        pooled = self._pooled
+        if pooled is None or pooled.dbapi_connection is None:  # the first, or one lost
+            pooled = self._connect()
+        cursor = self._cursor
+        try:
+            cursor.execute(compiled.sql, statement._values(compiled, params))
+            return list(cursor.fetchall()) if cursor.description else []
+        except dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemys(pooled, dialect, exc, cursor, compiled.sql) from exc
+
+    def _connect(self) -> PoolProxiedConnection:
+        self.close()
+        pooled = self._engine.raw_connection()
+        driver: Any = pooled.driver_connection  # (none said once detached)
+        pooled.detach()
+        error = self._engine.dialect.loaded_dbapi.Error
+        try:
+            driver.autocommit = True
+            driver.execute(self._settings)
+            self._cursor = driver.cursor()
+        except error as exc:  # never used without its limits
+            pooled.close()
+            raise DBAPIError.instance(self._settings, None, exc, error) from exc
+        self._pooled = pooled
+        return pooled
+
+    def close(self) -> None:
+        pooled, self._pooled = self._pooled, None
+        if pooled is not None:
+            pooled.close()
+
+
 def _first(row: Any) -> Any:
     return None if row is None else row[0]
 
 
-def _cursor(connection: Connection) -> Any:
-    """The cursor of the connection's driver (in the connection's transaction): made
-    once and kept with the pooled connection, for every statement it runs after. (A
-    cursor made and closed for each statement was a quarter of a statement's CPU on
-    psycopg.) The pool forgets it with the driver's connection, when that is replaced."""
-    pooled = connection.connection
+def _cursor(pooled: PoolProxiedConnection) -> Any:
+    """The cursor of the pooled connection's driver (in its transaction): made once and
+    kept with the pooled connection, for every statement it runs after. (A cursor made
+    and closed for each statement was a quarter of a statement's CPU on psycopg.) The
+    pool forgets it with the driver's connection, when that is replaced."""
     driver = pooled.dbapi_connection
     assert driver is not None  # the connection is open: its transaction runs on it
     kept = pooled.info.get(_CURSOR)
@@ -141,12 +198,18 @@ def _cursor(connection: Connection) -> Any:
 _CURSOR = "kiosk_cursor"  # (the driver's connection, its cursor) in the pool's record
 
 
-def _as_sqlalchemys(connection: Connection, exc: Any, cursor: Any, sql: str) -> Exception:
+def _as_sqlalchemys(
+    connection: Connection | PoolProxiedConnection,
+    dialect: Dialect,
+    exc: Any,
+    cursor: Any,
+    sql: str,
+) -> Exception:
     """The driver's error as SQLAlchemy would raise it, without the statement's values
     (a batch's carry personal data); a connection found lost is dropped from the pool,
     as SQLAlchemy does."""
-    dialect = connection.dialect
-    lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+    pooled = connection.connection if isinstance(connection, Connection) else connection
+    lost = dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
     if lost:
         connection.invalidate(exc)
     error = dialect.loaded_dbapi.Error

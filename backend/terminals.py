@@ -6,17 +6,27 @@ import json
 import secrets
 import string
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import Table, bindparam, case, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Table,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.audit import audit
-from backend.auth import Signed, signed, telemetry
+from backend.auth import Signed, checked_and, quick_path, signed, telemetry
 from backend.db import ConsumableSample, EnrolmentCodeRow, Terminal
 from backend.limits import source, spend_now
 from backend.operators import SignedIn, signed_in
@@ -204,6 +214,25 @@ def _algorithm(suite: crypto.Suite) -> str:
     return suite.signature_name.split()[0]
 
 
+def _quick_beat(
+    request: Request, body: Heartbeat, terminal_id: str, now: float, check: dict[str, Any]
+) -> HeartbeatReply | None:
+    """The heartbeat as one statement with its check (backend/auth.py `checked_and`), on
+    PostgreSQL; None to have `heartbeat` do it (a clock to alert on, or the statement
+    wrote nothing)."""
+    drift = body.terminal_time - now
+    if abs(drift) > DRIFT_ALERT_S:
+        return None
+    values = _beat_values(terminal_id, body, now)
+    found = request.app.state.alone.rows(_QUICK_BEAT, {
+        **check, **values, "s_terminal_id": terminal_id, "s_at": now,
+        "s_levels": values["b_consumables"], "s_any": bool(values["b_consumables"]),
+    })  # fmt: skip
+    if not found:
+        return None
+    return _beat_reply(request, body, now, found[0][0])
+
+
 @router.post(
     "/v1/heartbeat",
     response_model=HeartbeatReply,
@@ -214,35 +243,47 @@ def _algorithm(suite: crypto.Suite) -> str:
 )
 @signed
 @telemetry
+@quick_path(_quick_beat)
 def heartbeat(request: Request, terminal: Signed, body: Heartbeat) -> HeartbeatReply:
     """Device status, consumables, outbox lag and the terminal's clock; the answer
     carries the backend's clock, the config's ETag (pull when it changed) and, to a
     terminal that takes updates (`update` sent), the version staged for it when that is
     newer than the one it runs."""
     now = request.app.state.clock()
-    drift = body.terminal_time - now
-    levels = dict(sorted(body.consumables.items()))
     db = terminal.db  # the request's one transaction, its nonce in it
     # one statement, no ORM object: every terminal beats every minute
     connection = db.connection()
-    (beat,) = _BEAT.rows(connection, {
-        "b_id": terminal.id, "b_last_heartbeat_at": now, "b_drift_s": drift,
+    values = _beat_values(terminal.id, body, now)
+    (beat,) = _BEAT.rows(connection, values)
+    if beat[1] == now and values["b_consumables"]:  # a level moved, or an hour went by
+        _SAMPLE.rows(connection, {"s_terminal_id": terminal.id, "s_at": now,
+                                  "s_levels": values["b_consumables"]})  # fmt: skip
+    drift = body.terminal_time - now
+    if abs(drift) > DRIFT_ALERT_S:
+        raise_alert(db, terminal.id, "clock_drift",
+                    f"terminal clock {drift:+.0f} s from the backend's", now)  # fmt: skip
+    db.commit()
+    return _beat_reply(request, body, now, beat[0])
+
+
+def _beat_values(terminal_id: str, body: Heartbeat, now: float) -> dict[str, Any]:
+    levels = dict(sorted(body.consumables.items()))
+    return {
+        "b_id": terminal_id, "b_last_heartbeat_at": now, "b_drift_s": body.terminal_time - now,
         "b_software_version": body.software_version,
         "b_devices": {name: d.model_dump() for name, d in body.devices.items()},
         "b_consumables": levels, "b_outbox_depth": body.outbox.depth,
         "b_outbox_oldest_age_s": body.outbox.oldest_age_s, "b_outbox_held": body.outbox.held,
         "b_update_probation": body.update.probation if body.update else None,
         "b_levels_sampled": json.dumps(levels, separators=(",", ":")),
-    })  # fmt: skip
-    staged_version: str | None = beat[0]
-    if beat[1] == now and levels:  # a level moved, or an hour went by: one more row
-        _SAMPLE.rows(connection, {"s_terminal_id": terminal.id, "s_at": now,
-                                  "s_levels": levels})  # fmt: skip
+    }  # fmt: skip
+
+
+def _beat_reply(
+    request: Request, body: Heartbeat, now: float, staged_version: str | None
+) -> HeartbeatReply:
+    drift = body.terminal_time - now
     staged = _staged_for(staged_version, body.software_version)
-    if abs(drift) > DRIFT_ALERT_S:
-        raise_alert(db, terminal.id, "clock_drift",
-                    f"terminal clock {drift:+.0f} s from the backend's", now)  # fmt: skip
-    db.commit()
     return HeartbeatReply(
         server_time=now,
         drift_s=drift,
@@ -253,9 +294,10 @@ def heartbeat(request: Request, terminal: Signed, body: Heartbeat) -> HeartbeatR
 
 
 _TERMINALS = cast(Table, Terminal.__table__)
+_SAMPLES = cast(Table, ConsumableSample.__table__)
 # on the driver's cursor (backend/statements.py), no ORM object: every terminal beats
 # every minute (bench/backend_cost.py)
-_BEAT = Statement(
+_BEAT_UPDATE = (
     update(_TERMINALS)
     .where(_TERMINALS.c.id == bindparam("b_id"))
     .values({name: bindparam(f"b_{name}") for name in (
@@ -275,13 +317,39 @@ _BEAT = Statement(
             else_=_TERMINALS.c.levels_sampled_at,
         ),
     )
-    .returning(_TERMINALS.c.staged_version, _TERMINALS.c.levels_sampled_at)
 )  # fmt: skip
+_BEAT_RETURNS = (_TERMINALS.c.staged_version, _TERMINALS.c.levels_sampled_at)
+_BEAT = Statement(_BEAT_UPDATE.returning(*_BEAT_RETURNS))
 _SAMPLE = Statement(
-    insert(cast(Table, ConsumableSample.__table__)).values(
+    insert(_SAMPLES).values(
         terminal_id=bindparam("s_terminal_id"), at=bindparam("s_at"), levels=bindparam("s_levels")
     )
 )
+
+
+def _quick_beat_statement() -> Statement:
+    """The beat and its sample (as `_BEAT` and `_SAMPLE`), made when the check's `seen`
+    has its row; the terminal's staged version, and the commit not waiting for the
+    disk (`@telemetry`, set in the statement: no round trip of its own)."""
+
+    def beat_when(seen: Any) -> Any:
+        beat = _BEAT_UPDATE.where(exists(select(seen))).returning(*_BEAT_RETURNS).cte("beat")
+        sample = select(
+            *(bindparam(f"s_{name}", type_=_SAMPLES.c[name].type)
+              for name in ("terminal_id", "at", "levels")),
+        ).select_from(beat).where(
+            beat.c.levels_sampled_at == bindparam("s_at"), bindparam("s_any", type_=Boolean)
+        )  # fmt: skip
+        sampled = insert(_SAMPLES).from_select(["terminal_id", "at", "levels"], sample)
+        relaxed = func.set_config("synchronous_commit", "off", True)
+        return (
+            select(beat.c.staged_version, relaxed).select_from(beat).add_cte(sampled.cte("sampled"))
+        )
+
+    return checked_and(beat_when)
+
+
+_QUICK_BEAT = _quick_beat_statement()
 
 
 def _staged_for(staged: str | None, running: str) -> str | None:
