@@ -9,7 +9,7 @@ import inspect
 import logging
 import random
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, cast, get_type_hints
@@ -29,7 +29,7 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -38,7 +38,7 @@ from backend.alerts import raise_alert
 from backend.db import SeenNonce, Terminal, without_waiting_for_the_disk
 from backend.limits import Limits, counting, spend
 from backend.problems import Refused
-from backend.statements import Alone, Statement
+from backend.statements import Alone, Script, Statement
 from backend.workers import Workers
 from wire import crypto, signing
 
@@ -214,8 +214,8 @@ class SignedCall:
         with last, inside the window; None: the whole check is to be done."""
         request = self._request
         state = request.app.state
-        if state.alone is None or random.random() < _FORGET_NONCES:
-            return None  # SQLite has no writes in a WITH; the whole check forgets nonces
+        if random.random() < _FORGET_NONCES:
+            return None  # the whole check forgets old nonces
         headers = self._headers
         terminal_id = headers[signing.TERMINAL]
         key = state.known_keys.get(terminal_id)
@@ -305,11 +305,9 @@ def known_keys() -> dict[str, str]:
     return {}
 
 
-def quick_connection(engine: Engine) -> Alone | None:
-    """PostgreSQL: the event loop's own connection, for the quick paths; closed as the
-    engine is disposed of. SQLite: None (no quick path)."""
-    if engine.dialect.name != "postgresql":
-        return None
+def quick_connection(engine: Engine) -> Alone:
+    """The event loop's own connection, for the quick paths; closed as the engine is
+    disposed of."""
     alone = Alone(engine)
     event.listen(engine, "engine_disposed", lambda _engine: alone.close())
     return alone
@@ -436,28 +434,26 @@ def _at_once() -> Statement:
 _AT_ONCE = _at_once()
 
 
-def checked_and(write: Callable[[Any], Any]) -> Statement:
-    """PostgreSQL: a terminal's signed write in one statement, run `alone` (no BEGIN or
-    COMMIT: a third of the heartbeat's database CPU, bench/backend_cost.py), after its
-    signature was verified against the key the terminal last verified with
-    (`SignedCall._quickly`). The statement finds that key still the terminal's, the
-    terminal not revoked and the nonce not seen; then counts the write and records the
-    nonce. `write(seen)` is the caller's statement: its writes are made only when
-    `seen` has a row, and it returns a row only then. No row: nothing was written
-    (unless the same nonce came twice at once, when one more write is counted), and
-    the whole check runs, in a transaction, and says why (a key rotated, a replay, the
-    allowance spent)."""
-    terminal = (
-        select(literal(1))
-        .where(
-            _TERMINALS.c.id == bindparam("id"),
-            _TERMINALS.c.public_key == bindparam("key"),
-            _TERMINALS.c.revoked_at.is_(None),
-            ~exists().where(_NONCES.c.terminal_id == bindparam("id"),
-                            _NONCES.c.nonce == bindparam("nonce")),
-        )
-        .cte("terminal")
+def checked_and(write: Callable[[Any], Any], then: Sequence[Any]) -> Script:
+    """A terminal's signed write with its check, on the `Alone` connection (no session,
+    no worker thread; on PostgreSQL no BEGIN or COMMIT: a third of the heartbeat's CPU,
+    bench/backend_cost.py), after its signature was verified against the key the
+    terminal last verified with (`SignedCall._quickly`). The check finds that key still
+    the terminal's, the terminal not revoked and the nonce not seen; then counts the
+    write and records the nonce. The caller's writes: on PostgreSQL `write(seen)`, one
+    statement whose writes are made only when the CTE `seen` has a row, and which
+    returns a row only then; on SQLite the statements `then`, run after the check's.
+    No row: nothing was written (on PostgreSQL, unless the same nonce came twice at
+    once: one more write counted), and the whole check runs, in a transaction, and
+    says why (a key rotated, a replay, the allowance spent)."""
+    still_theirs = select(literal(1)).where(
+        _TERMINALS.c.id == bindparam("id"),
+        _TERMINALS.c.public_key == bindparam("key"),
+        _TERMINALS.c.revoked_at.is_(None),
+        ~exists().where(_NONCES.c.terminal_id == bindparam("id"),
+                        _NONCES.c.nonce == bindparam("nonce")),
     )  # fmt: skip
+    terminal = still_theirs.cte("terminal")
     counted = counting(postgresql, only_if=terminal).cte("counted")
     nonce: Any = select(bindparam("id", type_=String), bindparam("nonce", type_=String),
                    bindparam("b_now")).select_from(counted)  # fmt: skip
@@ -465,4 +461,11 @@ def checked_and(write: Callable[[Any], Any]) -> Statement:
         postgresql.insert(_NONCES).from_select(["terminal_id", "nonce", "seen_at"], nonce)
         .on_conflict_do_nothing().returning(literal(1)).cte("seen")
     )  # fmt: skip
-    return Statement(write(seen))
+    nonce_seen = insert(_NONCES).values(
+        terminal_id=bindparam("id"), nonce=bindparam("nonce"), seen_at=bindparam("b_now")
+    )
+    return Script({
+        "postgresql": [Statement(write(seen))],
+        "sqlite": [Statement(still_theirs), Statement(counting(sqlite)), Statement(nonce_seen),
+                   *(Statement(step) for step in then)],
+    })  # fmt: skip

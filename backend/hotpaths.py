@@ -76,6 +76,8 @@ def hot_routes(routes: Iterable[BaseRoute], paths: Iterable[str] = HOT) -> dict[
         ]
         if (len(requests), len(signers), len(bodies), len(names)) != (1, 1, 1, 3):
             raise ValueError(f"{route.path}: takes more than the request, signer and body")
+        if quick_of(handler) is not None and is_durable(handler):  # statements.Alone's commits
+            raise ValueError(f"{route.path}: a quick path does not wait for the disk")
         found[route.path] = HotRoute(
             handler=handler,
             request_name=requests[0],

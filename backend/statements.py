@@ -125,48 +125,86 @@ class Statement:
         return [values[name] for name in compiled.positions]
 
 
+class Script:
+    """Statements run in order in one transaction on an `Alone` connection, by dialect:
+    on PostgreSQL, one statement (its steps as data-modifying CTEs); on SQLite, which
+    has no writes in a WITH, its steps one after another. A statement that returns
+    columns but no row ends it, nothing of it kept."""
+
+    def __init__(self, by_dialect: Mapping[str, Sequence[Statement]]) -> None:
+        assert len(by_dialect.get("postgresql", ())) <= 1  # its one statement: no BEGIN
+        self.by_dialect = {name: list(steps) for name, steps in by_dialect.items()}
+
+
 class Alone:
-    """PostgreSQL: one connection of `engine`'s, taken out of its pool (detached: its
-    settings go nowhere else), for statements that are each a transaction of their own
-    (autocommit), run by one thread (the event loop's hot paths, backend/auth.py
-    `SignedCall`). No BEGIN or COMMIT, two round trips each a statement's CPU, and no
-    check-out from the pool (bench/backend_cost.py). A lock it would wait for longer
-    than `lock_wait_ms`, or a statement running longer than `run_ms`, ends the
-    statement, nothing written, with SQLAlchemy's error: the event loop does not wait
-    out another request's transaction. A connection found lost is made anew."""
+    """One connection of `engine`'s, taken out of its pool (detached: its settings go
+    nowhere else), for the quick paths of telemetry (backend/auth.py `quick_path`), run
+    by one thread, the event loop: no ORM session, no check-out from the pool, no
+    worker thread (bench/backend_cost.py). Its commits do not wait for the disk
+    (backend/db.py `without_waiting_for_the_disk`: telemetry only).
+    - PostgreSQL: in autocommit, a script's one statement its own transaction: no BEGIN
+      or COMMIT, two round trips each a statement's CPU. A lock it would wait for
+      longer than `lock_wait_ms`, or a statement running longer than `run_ms`, ends
+      it, nothing written, with SQLAlchemy's error: the event loop does not wait out
+      another request's transaction. A connection found lost is made anew.
+    - SQLite: its steps between BEGIN IMMEDIATE and COMMIT. SQLite writes one
+      transaction at a time: like the whole check there (backend/app.py), it waits
+      for another writer's commit on the loop (the busy timeout)."""
 
     def __init__(self, engine: Engine, lock_wait_ms: int = 5, run_ms: int = 250) -> None:
-        assert engine.dialect.name == "postgresql"  # SQLite's statements cannot write in a WITH
         self._engine = engine
-        self._settings = f"SET lock_timeout = {lock_wait_ms}; SET statement_timeout = {run_ms}"
+        self._postgresql = engine.dialect.name == "postgresql"
+        self._settings = (
+            f"SET lock_timeout = {lock_wait_ms}; SET statement_timeout = {run_ms}; "
+            "SET synchronous_commit = off"
+            if self._postgresql else "PRAGMA synchronous=NORMAL"
+        )  # fmt: skip
         self._pooled: PoolProxiedConnection | None = None
         self._cursor: Any = None
 
-    def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """`statement` run once, and committed; the rows it returns."""
+    def rows(self, script: Script, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """`script` run once, and committed: the rows of its last statement that
+        returns columns; none, and nothing kept, when one returned no row."""
         dialect = self._engine.dialect
-        compiled = statement._compiled(dialect)
         pooled = self._pooled
         if pooled is None or pooled.dbapi_connection is None:  # the first, or one lost
             pooled = self._connect()
-        cursor = self._cursor
+        cursor, sql = self._cursor, None
         try:
-            cursor.execute(compiled.sql, statement._values(compiled, params))
-            return list(cursor.fetchall()) if cursor.description else []
+            if not self._postgresql:
+                cursor.execute("BEGIN IMMEDIATE")
+            found: list[tuple[Any, ...]] = []
+            for statement in script.by_dialect[dialect.name]:
+                compiled = statement._compiled(dialect)
+                sql = compiled.sql
+                cursor.execute(sql, statement._values(compiled, params))
+                if cursor.description:
+                    found = list(cursor.fetchall())
+                    if not found:
+                        break
+            if not self._postgresql:
+                cursor.execute("COMMIT" if found else "ROLLBACK")
+            return found
         except dialect.loaded_dbapi.Error as exc:
-            raise _as_sqlalchemys(pooled, dialect, exc, cursor, compiled.sql) from exc
+            if not self._postgresql and cursor.connection.in_transaction:
+                cursor.execute("ROLLBACK")
+            raise _as_sqlalchemys(pooled, dialect, exc, cursor, sql or "BEGIN") from exc
 
     def _connect(self) -> PoolProxiedConnection:
         self.close()
         pooled = self._engine.raw_connection()
-        driver: Any = pooled.driver_connection  # (none said once detached)
+        driver: Any = pooled.driver_connection
         pooled.detach()
         error = self._engine.dialect.loaded_dbapi.Error
         try:
-            driver.autocommit = True
-            driver.execute(self._settings)
+            if self._postgresql:
+                driver.autocommit = True
+                driver.execute(self._settings)
+            else:  # its transactions begun and ended here
+                driver.isolation_level = None
+                driver.execute(self._settings)
             self._cursor = driver.cursor()
-        except error as exc:  # never used without its limits
+        except error as exc:  # never used without its settings
             pooled.close()
             raise DBAPIError.instance(self._settings, None, exc, error) from exc
         self._pooled = pooled

@@ -15,7 +15,6 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
-    func,
     insert,
     select,
     update,
@@ -31,7 +30,7 @@ from backend.db import ConsumableSample, EnrolmentCodeRow, Terminal
 from backend.limits import source, spend_now
 from backend.operators import SignedIn, signed_in
 from backend.problems import Refused, responses
-from backend.statements import Statement
+from backend.statements import Script, Statement
 from wire import crypto, signing
 from wire.encoding import unb64
 from wire.sync import (
@@ -327,29 +326,33 @@ _SAMPLE = Statement(
 )
 
 
-def _quick_beat_statement() -> Statement:
-    """The beat and its sample (as `_BEAT` and `_SAMPLE`), made when the check's `seen`
-    has its row; the terminal's staged version, and the commit not waiting for the
-    disk (`@telemetry`, set in the statement: no round trip of its own)."""
+def _quick_beat_script() -> Script:
+    """The beat and its sample (as `_BEAT` and `_SAMPLE`) with the check (backend/
+    auth.py `checked_and`); the terminal's staged version. On PostgreSQL made when the
+    check's `seen` has its row; on SQLite after the check's statements."""
+    sample_columns = ("terminal_id", "at", "levels")
+    sample = [bindparam(f"s_{name}", type_=_SAMPLES.c[name].type) for name in sample_columns]
+    due = bindparam("s_any", type_=Boolean)
 
     def beat_when(seen: Any) -> Any:
         beat = _BEAT_UPDATE.where(exists(select(seen))).returning(*_BEAT_RETURNS).cte("beat")
-        sample = select(
-            *(bindparam(f"s_{name}", type_=_SAMPLES.c[name].type)
-              for name in ("terminal_id", "at", "levels")),
-        ).select_from(beat).where(
-            beat.c.levels_sampled_at == bindparam("s_at"), bindparam("s_any", type_=Boolean)
-        )  # fmt: skip
-        sampled = insert(_SAMPLES).from_select(["terminal_id", "at", "levels"], sample)
-        relaxed = func.set_config("synchronous_commit", "off", True)
-        return (
-            select(beat.c.staged_version, relaxed).select_from(beat).add_cte(sampled.cte("sampled"))
+        when = (
+            select(*sample)
+            .select_from(beat)
+            .where(beat.c.levels_sampled_at == bindparam("s_at"), due)
         )
+        sampled = insert(_SAMPLES).from_select(sample_columns, when)
+        return select(beat.c.staged_version).select_from(beat).add_cte(sampled.cte("sampled"))
 
-    return checked_and(beat_when)
+    sampled_now = exists().where(_TERMINALS.c.id == bindparam("b_id"),
+                                 _TERMINALS.c.levels_sampled_at == bindparam("s_at"))  # fmt: skip
+    return checked_and(beat_when, then=[
+        _BEAT_UPDATE.returning(*_BEAT_RETURNS),
+        insert(_SAMPLES).from_select(sample_columns, select(*sample).where(due, sampled_now)),
+    ])  # fmt: skip
 
 
-_QUICK_BEAT = _quick_beat_statement()
+_QUICK_BEAT = _quick_beat_script()
 
 
 def _staged_for(staged: str | None, running: str) -> str | None:

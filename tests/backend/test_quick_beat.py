@@ -1,10 +1,10 @@
-"""The heartbeat's quick path on PostgreSQL (backend/auth.py `checked_and`, backend/
-terminals.py `_quick_beat`): a terminal whose key verified before beats in one
-autocommitted statement on the event loop's own connection (backend/statements.py
-`Alone`). Everything else the whole check does (a key rotated, a terminal revoked, a
-nonce replayed, an allowance spent, a clock to alert on) falls back to it and is
-answered as before; a row lock held by another transaction never stalls the event
-loop. On a real PostgreSQL, and on SQLite, which has no quick path."""
+"""The heartbeat's quick path (backend/auth.py `checked_and`, backend/terminals.py
+`_quick_beat`): a terminal whose key verified before beats on the event loop's own
+connection (backend/statements.py `Alone`), without a session or a worker thread; on
+PostgreSQL in one autocommitted statement. Everything else the whole check does (a
+key rotated, a terminal revoked, a nonce replayed, an allowance spent, a clock to
+alert on) falls back to it and is answered as before; on PostgreSQL a row lock held
+by another transaction never stalls the event loop. On a real PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from backend.auth import SignedCall
 from backend.limits import Limit, Limits
@@ -28,6 +29,11 @@ from wire.encoding import b64
 from wire.sync import possession_message
 
 ON_POSTGRESQL = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+# what each database says of its commits' wait: SQLite's synchronous (1 NORMAL, 2 FULL),
+# PostgreSQL's synchronous_commit
+ASK = {"sqlite": "PRAGMA synchronous", "postgresql": "SHOW synchronous_commit"}
+WAITS = {"sqlite": 2, "postgresql": "on"}
+RELAXED = {"sqlite": 1, "postgresql": "off"}
 
 
 def beat(terminal: Terminal, **changes: Any) -> dict[str, Any]:
@@ -70,8 +76,7 @@ def one(backend: Backend, sql: str, **params: Any) -> Any:
         return db.execute(text(sql), params).one()
 
 
-@ON_POSTGRESQL
-def test_a_known_terminal_beats_in_one_statement(
+def test_a_known_terminal_beats_on_the_quick_path(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = Paths(monkeypatch)
@@ -89,7 +94,7 @@ def test_a_known_terminal_beats_in_one_statement(
         backend.clock(), 1.0, False,
     )  # fmt: skip
     assert reply["config_etag"] == first.json()["config_etag"]
-    row = one(backend, "SELECT last_heartbeat_at, outbox_depth, consumables::text "
+    row = one(backend, "SELECT last_heartbeat_at, outbox_depth, CAST(consumables AS TEXT) "
                        "FROM terminals WHERE id = :id", id=terminal.id)  # fmt: skip
     assert (row[0], row[1], json.loads(row[2])) == (backend.clock(), 7, {"paper": 250})
     counted = "SELECT count(*) FROM {} WHERE terminal_id = :id"
@@ -104,7 +109,6 @@ def test_a_known_terminal_beats_in_one_statement(
     assert one(backend, bucket, b=f"write:{terminal.id}")[0] == 3
 
 
-@ON_POSTGRESQL
 def test_what_the_quick_path_cannot_answer_the_whole_check_does(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -159,10 +163,12 @@ def test_what_the_quick_path_cannot_answer_the_whole_check_does(
     assert other.call("POST", "/v1/heartbeat", beat(other)).status_code == 200
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_a_spent_allowance_is_refused_by_the_whole_check(
-    tmp_path: Path, postgres_service: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    url = fresh_database("postgresql", tmp_path, postgres_service.url)
+    postgres = request.getfixturevalue("postgres_service").url if kind != "sqlite" else None
+    url = fresh_database(kind, tmp_path, postgres)
     backend = Backend(url, tmp_path / "data", limits=Limits(terminal_writes=Limit(3, 60)))
     paths = Paths(monkeypatch)
     terminal = backend.enrol()
@@ -176,15 +182,48 @@ def test_a_spent_allowance_is_refused_by_the_whole_check(
     backend.app.state.engine.dispose()
 
 
+def test_only_the_quick_connection_commits_without_waiting(backend: Backend) -> None:
+    """Its transactions are telemetry's (backend/hotpaths.py refuses a quick path for
+    a durable route); the pool's connections, every other request's, still wait."""
+    terminal = backend.enrol()
+    for _ in range(2):
+        assert terminal.call("POST", "/v1/heartbeat", beat(terminal)).status_code == 200
+    kind = backend.app.state.engine.dialect.name
+    cursor = backend.app.state.alone._cursor
+    cursor.execute(ASK[kind])
+    assert cursor.fetchone()[0] == RELAXED[kind]
+    with Session(backend.app.state.engine) as db:
+        assert db.execute(text(ASK[kind])).scalar_one() == WAITS[kind]
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_sqlite_has_no_quick_path(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    """SQLite cannot write in a WITH: every heartbeat takes the whole check."""
+def test_on_sqlite_a_quick_heartbeat_waits_out_a_writer(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite writes one transaction at a time: the quick path waits for another
+    writer's commit (its busy timeout), as the whole check does there, and is answered."""
     paths = Paths(monkeypatch)
     terminal = backend.enrol()
-    for _ in range(3):
-        assert terminal.call("POST", "/v1/heartbeat", beat(terminal)).status_code == 200
-    assert backend.app.state.alone is None
-    assert paths.taken == ["whole"] * 3
+    assert terminal.call("POST", "/v1/heartbeat", beat(terminal)).status_code == 200
+    held = threading.Event()
+
+    def writer() -> None:
+        with backend.app.state.engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            held.set()
+            time.sleep(0.3)
+            connection.exec_driver_sql("COMMIT")
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert held.wait(10)
+    started = time.monotonic()
+    answer = terminal.call("POST", "/v1/heartbeat", beat(terminal))
+    waited = time.monotonic() - started
+    thread.join(10)
+    assert answer.status_code == 200, answer.text
+    assert paths.taken == ["whole", "quick"]
+    assert waited >= 0.2  # it did wait for the writer
 
 
 def test_a_held_row_lock_does_not_stall_the_event_loop(
