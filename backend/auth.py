@@ -116,11 +116,11 @@ def telemetry(handler: Callable[..., T]) -> Callable[..., T]:
 
 
 def quick_path(quick: Callable[..., Any]) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Marks a signed handler (under `@signed`) as done, on PostgreSQL, by `quick`
+    """Marks a signed handler (under `@signed`, and `@telemetry`) as done by `quick`
     first: `quick(request, body, terminal_id, now, check)` runs the handler's writes
-    in one statement with the check (`checked_and`, given `check`'s parameters) and
-    answers as the handler would, or None to have the handler run after all. Served
-    so by the hot paths (backend/hotpaths.py)."""
+    with the check (`checked_and`, given `check`'s parameters) on the event loop's own
+    connection and answers as the handler would, or None to have the handler run
+    after all. Served so by the hot paths (backend/hotpaths.py)."""
 
     def marked(handler: Callable[..., T]) -> Callable[..., T]:
         setattr(handler, _QUICK, quick)
@@ -176,7 +176,7 @@ class SignedCall:
         loop itself (see backend/hotpaths.py: for the heartbeat and the record batch on
         SQLite, whose one writer at a time leaves a thread nothing to overlap). Not
         `durable`: its commit does not wait for the disk (`telemetry`). `quick`: tried
-        first, on the event loop, on PostgreSQL (see `checked_and`)."""
+        first, on the event loop (see `checked_and`)."""
         if quick is not None:
             done = self._quickly(quick)
             if done is not None:
@@ -236,15 +236,16 @@ class SignedCall:
                 "b_allowance": window.allowance,
             })  # fmt: skip
         except DBAPIError as exc:  # a lock held by another request (statements.Alone), or
-            # the database gone: the whole check, on a worker thread, waits or says so
+            # the database gone: the whole check waits or says so
             log.debug("quick path not taken: %s", type(exc.orig).__name__)
             return None
 
 
 Quick = Callable[[str, float, dict[str, Any]], T | None]
-"""A signed write done in one statement (`checked_and`), tried before the whole check:
-given the terminal's id, the time, and the check's parameters, its answer; None when
-the statement wrote nothing (the whole check and the handler then run, and say why)."""
+"""A signed write done with its check on the loop's own connection (`checked_and`),
+tried before the whole check: given the terminal's id, the time, and the check's
+parameters, its answer; None when it wrote nothing (the whole check and the handler
+then run, and say why)."""
 
 
 async def signed_call(request: Request) -> SignedCall:
@@ -417,18 +418,24 @@ def _at_once() -> Statement:
         select(literal(1)).select_from(terminal).where(terminal.c.revoked_at.is_(None)).cte("live")
     )
     counted = counting(postgresql, only_if=live).cte("counted")
-    nonce: Any = select(bindparam("id", type_=String), bindparam("nonce", type_=String),
-                   bindparam("b_now")).select_from(live)  # fmt: skip
-    seen = (
-        postgresql.insert(_NONCES).from_select(["terminal_id", "nonce", "seen_at"], nonce)
-        .on_conflict_do_nothing().returning(literal(1)).cte("seen")
-    )  # fmt: skip
+    seen = _nonce_recorded(after=live)
     relaxed = case((bindparam("relaxed", type_=Boolean),
                     func.set_config("synchronous_commit", "off", True)))  # fmt: skip
     return Statement(select(
         terminal.c.public_key, terminal.c.revoked_at,
         exists(select(counted)), exists(select(seen)), relaxed,
     ).select_from(terminal))  # fmt: skip
+
+
+def _nonce_recorded(after: Any) -> Any:
+    """PostgreSQL: the CTE that records the request's nonce when `after` has a row; it
+    has a row itself when the nonce was new (a nonce seen before: none, no error)."""
+    nonce: Any = select(bindparam("id", type_=String), bindparam("nonce", type_=String),
+                   bindparam("b_now")).select_from(after)  # fmt: skip
+    return (
+        postgresql.insert(_NONCES).from_select(["terminal_id", "nonce", "seen_at"], nonce)
+        .on_conflict_do_nothing().returning(literal(1)).cte("seen")
+    )  # fmt: skip
 
 
 _AT_ONCE = _at_once()
@@ -455,12 +462,7 @@ def checked_and(write: Callable[[Any], Any], then: Sequence[Any]) -> Script:
     )  # fmt: skip
     terminal = still_theirs.cte("terminal")
     counted = counting(postgresql, only_if=terminal).cte("counted")
-    nonce: Any = select(bindparam("id", type_=String), bindparam("nonce", type_=String),
-                   bindparam("b_now")).select_from(counted)  # fmt: skip
-    seen = (
-        postgresql.insert(_NONCES).from_select(["terminal_id", "nonce", "seen_at"], nonce)
-        .on_conflict_do_nothing().returning(literal(1)).cte("seen")
-    )  # fmt: skip
+    seen = _nonce_recorded(after=counted)
     nonce_seen = insert(_NONCES).values(
         terminal_id=bindparam("id"), nonce=bindparam("nonce"), seen_at=bindparam("b_now")
     )

@@ -216,9 +216,9 @@ def _algorithm(suite: crypto.Suite) -> str:
 def _quick_beat(
     request: Request, body: Heartbeat, terminal_id: str, now: float, check: dict[str, Any]
 ) -> HeartbeatReply | None:
-    """The heartbeat as one statement with its check (backend/auth.py `checked_and`), on
-    PostgreSQL; None to have `heartbeat` do it (a clock to alert on, or the statement
-    wrote nothing)."""
+    """The heartbeat with its check on the event loop's own connection (backend/auth.py
+    `checked_and`; on PostgreSQL one statement); None to have `heartbeat` do it (a
+    clock to alert on, or the check wrote nothing)."""
     drift = body.terminal_time - now
     if abs(drift) > DRIFT_ALERT_S:
         return None
