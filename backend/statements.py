@@ -55,7 +55,7 @@ class Statement:
         """Run once; the rows it returns (none for a statement that returns none)."""
         length = len(params[self.expanding]) if self.expanding is not None else 0
         compiled = self._compiled(connection.dialect, length)
-        cursor = _cursor(connection.connection)
+        cursor = _cursor(connection)
         try:
             cursor.execute(compiled.sql, self._values(compiled, params))
             return list(cursor.fetchall()) if cursor.description else []
@@ -73,7 +73,7 @@ class Statement:
         statement a row costs it little."""
         compiled = self._compiled(connection.dialect)
         values = [self._values(compiled, row) for row in params]
-        cursor = _cursor(connection.connection)
+        cursor = _cursor(connection)
         try:
             if connection.dialect.name != "postgresql":
                 found = []
@@ -199,10 +199,9 @@ class Alone:
         try:
             if self._postgresql:
                 driver.autocommit = True
-                driver.execute(self._settings)
-            else:  # its transactions begun and ended here
+            else:  # its transactions begun and ended by `rows`
                 driver.isolation_level = None
-                driver.execute(self._settings)
+            driver.execute(self._settings)
             self._cursor = driver.cursor()
         except error as exc:  # never used without its settings
             pooled.close()
@@ -220,11 +219,12 @@ def _first(row: Any) -> Any:
     return None if row is None else row[0]
 
 
-def _cursor(pooled: PoolProxiedConnection) -> Any:
-    """The cursor of the pooled connection's driver (in its transaction): made once and
-    kept with the pooled connection, for every statement it runs after. (A cursor made
-    and closed for each statement was a quarter of a statement's CPU on psycopg.) The
-    pool forgets it with the driver's connection, when that is replaced."""
+def _cursor(connection: Connection) -> Any:
+    """The cursor of the connection's driver (in the connection's transaction): made
+    once and kept with the pooled connection, for every statement it runs after. (A
+    cursor made and closed for each statement was a quarter of a statement's CPU on
+    psycopg.) The pool forgets it with the driver's connection, when that is replaced."""
+    pooled = connection.connection
     driver = pooled.dbapi_connection
     assert driver is not None  # the connection is open: its transaction runs on it
     kept = pooled.info.get(_CURSOR)
