@@ -22,8 +22,23 @@ from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import (
+    JSON,
+    Float,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    column,
+    exists,
+    func,
+    insert,
+    null,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -173,22 +188,71 @@ class _Stored:
 _RECORDS = cast(Table, StoredRecord.__table__)
 # built once: every batch runs them (bench/backend_cost.py)
 # the columns of _Stored, in its order
-_STORED = Statement(select(
-    _RECORDS.c.key, _RECORDS.c.seq, _RECORDS.c.kind, _RECORDS.c.created_at,
-    _RECORDS.c.received_at, _RECORDS.c.body_hash,
-).where(_RECORDS.c.key.in_(bindparam("keys", expanding=True))), expanding="keys")  # fmt: skip
-# a record's row as _new_row makes it; its `seq` returned, row by row in order, or
-# nothing when another request stored its key meanwhile (no error: the transaction
-# goes on, and the request is done again, see `_store`)
-_INSERT = {
-    name: Statement(
-        dialect.insert(_RECORDS).on_conflict_do_nothing(index_elements=["key"])
-        .returning(_RECORDS.c.seq),
-        ["key", "terminal_id", "kind", "session", "created_at", "received_at", "body_hash",
-         "body", "sealed_key", "sealed"],
-    )
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}  # fmt: skip
+_STORED_COLUMNS = (_RECORDS.c.key, _RECORDS.c.seq, _RECORDS.c.kind, _RECORDS.c.created_at,
+                   _RECORDS.c.received_at, _RECORDS.c.body_hash)  # fmt: skip
+_STORED = Statement(
+    select(*_STORED_COLUMNS).where(_RECORDS.c.key.in_(bindparam("keys", expanding=True))),
+    expanding="keys",
+)
+# SQLite: a record's row as _new_row makes it, its `seq` returned; nothing when another
+# request stored its key meanwhile (no error: the transaction goes on, and the request is
+# done again, see `_store`)
+_INSERT = Statement(
+    sqlite.insert(_RECORDS).on_conflict_do_nothing(index_elements=["key"])
+    .returning(_RECORDS.c.seq),
+    ["key", "terminal_id", "kind", "session", "created_at", "received_at", "body_hash", "body",
+     "sealed_key", "sealed"],
+)  # fmt: skip
+
+
+def _all_new() -> Statement:
+    """PostgreSQL: a batch's rows stored in one statement when none of their keys was
+    stored before, their (key, seq) returned; else the rows stored under those keys
+    (as _STORED), and nothing of the batch stored. The rows come as one JSON text, in
+    the batch's order (`n`): one parameter, where a statement a row cost a batch a
+    seventh of its CPU in psycopg (bench/backend_cost.py). A row's body is a JSON text
+    in it, stored as sent: the body's own JSON, read as fields, could not hold \\u0000."""
+    sent = func.json_to_recordset(bindparam("rows", type_=JSON)).table_valued(
+        column("n", Integer), column("key", String), column("kind", String),
+        column("session", String), column("created_at", Float), column("body_hash", String),
+        column("body", Text), column("sealed_key", String), column("sealed", Text),
+    ).render_derived("sent", with_types=True)  # fmt: skip
+    rows = select(sent).cte("rows")
+    found = select(*_STORED_COLUMNS).where(_RECORDS.c.key.in_(select(rows.c.key))).cte("found")
+    new = (
+        postgresql.insert(_RECORDS).from_select(
+            ["key", "terminal_id", "kind", "session", "created_at", "received_at", "body_hash",
+             "body", "sealed_key", "sealed"],
+            select(rows.c.key, bindparam("terminal_id", type_=String), rows.c.kind,
+                   rows.c.session, rows.c.created_at, bindparam("received_at", type_=Float),
+                   rows.c.body_hash, rows.c.body.cast(JSON), rows.c.sealed_key, rows.c.sealed)
+            .where(~exists(select(found.c.key))).order_by(rows.c.n),
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(_RECORDS.c.key, _RECORDS.c.seq)
+        .cte("new")
+    )  # fmt: skip
+    return Statement(select(found).union_all(select(new.c.key, new.c.seq, *[null()] * 4)))
+
+
+_ALL_NEW = _all_new()
+
+
+def _store_if_all_new(
+    connection: Connection, rows: list[dict[str, Any]], terminal_id: str, now: float
+) -> tuple[dict[str, _Stored], dict[str, int]]:
+    """PostgreSQL: (the rows stored before under the keys of `rows`, {}) when there are
+    any, nothing stored; else ({}, the new `seq` by key), `rows` stored, but for a key
+    another request stored meanwhile (not in it: no error)."""
+    sent = [{**{c: row[c] for c in _SENT}, "n": n, "body": json.dumps(row["body"])}
+            for n, row in enumerate(rows)]  # fmt: skip
+    found = _ALL_NEW.rows(connection, {"rows": sent, "terminal_id": terminal_id,
+                                       "received_at": now})  # fmt: skip
+    stored = {row[0]: _Stored(*row) for row in found if row[5] is not None}
+    return stored, {} if stored else {row[0]: row[1] for row in found}
+
+
+_SENT = ("key", "kind", "session", "created_at", "body_hash", "sealed_key", "sealed")
 _SESSION = insert(cast(Table, ServiceSession.__table__))
 # an older terminal's session_ended names only the engine's outcome
 OLD_ENDS = {"done": "finished", "cancelled": "cancelled", "timeout": "timed_out",
@@ -215,31 +279,41 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
             return BatchReply(receipts=[], refused=refused)
         batch = RecordBatch(records=kept)
     last = {r.key: r for r in batch.records}  # a key twice in the batch: its last record
-    stored = {row[0]: _Stored(*row) for row in _STORED.rows(connection, {"keys": list(last)})}
-    conflicts = sorted(k for k, row in stored.items() if not _same(last[k], row.body_hash, vault))
-    for record in batch.records:  # the same key twice in one batch, two bodies
-        other = last[record.key]
-        if other is not record and _canonical(record) != _canonical(other):
-            if record.key not in conflicts:
-                conflicts.append(record.key)
-    if conflicts:
-        raise Refused(
-            409, "key_reused", "idempotency keys reused with another body", keys=conflicts
-        )
+    conflicts = [r.key for r in batch.records  # the same key twice in one batch, two bodies
+                 if r is not last[r.key] and _canonical(r) != _canonical(last[r.key])]  # fmt: skip
     fresh: dict[str, Record] = {}  # in the batch's order: `seq` is the order of receipt
     for record in batch.records:
-        if record.key not in stored:
-            fresh.setdefault(record.key, record)
-    if fresh:  # on the driver's cursor (one round trip on PostgreSQL), no ORM objects
-        values = [_new_row(r, terminal_id, now, vault) for r in fresh.values()]
-        seqs = _INSERT[connection.dialect.name].first_of_each(connection, values)
-        if None in seqs:  # another request stored one of these keys since they were looked up
+        fresh.setdefault(record.key, record)
+    rows = {key: _new_row(r, terminal_id, now, vault) for key, r in fresh.items()}
+    postgresql = connection.dialect.name == "postgresql"
+    seqs: dict[str, int] = {}
+    inserted = postgresql and not conflicts  # the common case, every key new: one round trip
+    if inserted:
+        stored, seqs = _store_if_all_new(connection, list(rows.values()), terminal_id, now)
+        inserted = not stored
+    else:
+        stored = {row[0]: _Stored(*row) for row in _STORED.rows(connection, {"keys": list(last)})}
+    conflicts += [k for k, row in stored.items() if not _same(last[k], row.body_hash, vault)]
+    if conflicts:
+        raise Refused(409, "key_reused", "idempotency keys reused with another body",
+                      keys=sorted(set(conflicts)))  # fmt: skip
+    for key in stored:
+        del fresh[key]
+    if fresh and not inserted:  # no ORM objects; one round trip on either database
+        values = [rows[key] for key in fresh]
+        if postgresql:
+            seqs = _store_if_all_new(connection, values, terminal_id, now)[1]
+        else:
+            seqs = dict(zip(fresh, _INSERT.first_of_each(connection, values), strict=True))
+    if fresh:
+        if any(seqs.get(key) is None for key in fresh):
+            # another request stored one of these keys since they were looked up
             raise Again("a record of this batch was stored meanwhile")
         ended: list[dict[str, Any]] = []  # the batch's sessions' ends, for the roll-ups
-        for seq, new, record in zip(seqs, values, fresh.values(), strict=True):
-            stored[record.key] = _Stored(record.key, seq, new["kind"], record.created_at, now,
-                                         new["body_hash"])  # fmt: skip
-            _index(db, stored[record.key], record.body, terminal_id, vault, record.session,
+        for key, record in fresh.items():
+            stored[key] = _Stored(key, seqs[key], record.kind.value, record.created_at, now,
+                                  rows[key]["body_hash"])  # fmt: skip
+            _index(db, stored[key], record.body, terminal_id, vault, record.session,
                    request.app.state.followup_due_s, ended)  # fmt: skip
         if ended:  # one statement for the batch's roll-ups (backend/rollups.py)
             terminal = db.get(Terminal, terminal_id)

@@ -68,23 +68,16 @@ class Statement:
         self, connection: Connection, params: Sequence[Mapping[str, Any]]
     ) -> list[Any]:
         """Run once per row of `params`, in their order: the first value each returned
-        (an INSERT's RETURNING of its new key), None for a run that returned nothing. One
-        round trip on PostgreSQL (psycopg's pipeline); SQLite is in the process, a
-        statement a row costs it little."""
+        (an INSERT's RETURNING of its new key), None for a run that returned nothing.
+        For SQLite, in the process, where a statement a row costs little (PostgreSQL
+        takes a batch's rows as one parameter: backend/records.py `_all_new`)."""
         compiled = self._compiled(connection.dialect)
-        values = [self._values(compiled, row) for row in params]
         cursor = _cursor(connection)
         try:
-            if connection.dialect.name != "postgresql":
-                found = []
-                for row in values:
-                    cursor.execute(compiled.sql, row)
-                    found.append(_first(next(iter(cursor.fetchall()), None)))  # done: reset
-                return found
-            cursor.executemany(compiled.sql, values, returning=True)
-            found = [_first(cursor.fetchone())]
-            while cursor.nextset():
-                found.append(_first(cursor.fetchone()))
+            found = []
+            for row in params:
+                cursor.execute(compiled.sql, self._values(compiled, row))
+                found.append(_first(next(iter(cursor.fetchall()), None)))  # done: reset
             return found
         except connection.dialect.loaded_dbapi.Error as exc:
             raise _as_sqlalchemys(

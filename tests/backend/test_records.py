@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from backend import records
@@ -78,31 +79,43 @@ def test_the_same_key_sent_at_once_by_many_is_stored_once(backend: Backend) -> N
 def test_a_batch_that_loses_the_race_for_a_key_is_done_again(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another request stores the key between this batch's look-up and its insert: the
-    insert skips it (no error), and the whole request is done again (backend/auth.py
-    `Again`), which finds the key stored."""
+    """Another request stores the key while this batch's statement runs (its insert waits
+    for the other's commit, on the key's index): the insert skips it (no error), and the
+    whole request is done again (backend/auth.py `Again`), which finds the key stored."""
     terminal = backend.enrol()
     sent = record("race-lost-01", transaction="t9", stars=4)
-    lookups: list[Any] = []
-    other: dict[str, int] = {}
-    look_up = records._STORED.rows
+    tries: list[Any] = []
+    store = records._ALL_NEW.rows
 
-    def racing(connection: Any, params: Any) -> Any:
-        found = look_up(connection, params)
-        if not lookups:  # the other request, committed in between
-            row = records._new_row(Record.model_validate(sent), terminal.id, backend.clock(),
-                                   vault_of(backend.app))  # fmt: skip
-            with backend.app.state.engine.begin() as elsewhere:
-                (other["seq"],) = records._INSERT["postgresql"].first_of_each(elsewhere, [row])
-        lookups.append(params)
-        return found
+    def counted(connection: Any, params: Any) -> Any:
+        tries.append(params)
+        return store(connection, params)
 
-    monkeypatch.setattr(records._STORED, "rows", racing)
-    answer = terminal.records(sent)
+    engine = backend.app.state.engine
+    row = records._new_row(Record.model_validate(sent), terminal.id, backend.clock(),
+                           vault_of(backend.app))  # fmt: skip
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    with (
+        ThreadPoolExecutor(1) as pool,
+        engine.connect() as elsewhere,
+    ):  # on failure: its lock released first
+        elsewhere.begin()
+        other = records._store_if_all_new(elsewhere, [row], terminal.id, backend.clock())[1]
+        monkeypatch.setattr(records._ALL_NEW, "rows", counted)
+        asked = pool.submit(terminal.records, sent)
+        for _ in range(500):  # this batch's insert waits on the key the other holds
+            with engine.connect() as watching:  # a transaction of its own: fresh statistics
+                if watching.execute(waiting).scalar():
+                    break
+            time.sleep(0.01)
+        else:
+            raise AssertionError("the batch never waited for the other's key")
+        elsewhere.commit()
+        answer = asked.result(timeout=30)
     assert answer.status_code == 200, answer.text
     (receipt,) = answer.json()["receipts"]
-    assert (receipt["seq"], receipt["duplicate"]) == (other["seq"], True)
-    assert len(lookups) == 2  # done twice
+    assert (receipt["seq"], receipt["duplicate"]) == (other["race-lost-01"], True)
+    assert len(tries) == 2  # done twice
     assert [r.key for r in _stored(backend)] == ["race-lost-01"]
 
 

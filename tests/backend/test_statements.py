@@ -4,16 +4,17 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, Text, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.auth import _NONCE_SEEN
 from backend.db import StoredRecord, Terminal
-from backend.records import _INSERT, _STORED
+from backend.records import _INSERT, _STORED, _store_if_all_new
 from backend.terminals import _BEAT
 from tests.backend.harness import START, Backend
 
@@ -64,33 +65,73 @@ def test_a_unique_key_taken_is_sqlalchemys_integrity_error_without_its_values(
         db.commit()
 
 
+def _insert(db: Session, rows: list[dict[str, Any]]) -> list[int | None]:
+    """The rows stored as a batch's are: their `seq`s in the rows' order, None for one
+    not stored."""
+    connection = db.connection()
+    if connection.dialect.name == "sqlite":
+        return cast(list[int | None], _INSERT.first_of_each(connection, rows))
+    seqs = _store_if_all_new(connection, rows, rows[0]["terminal_id"], START)[1]
+    return [seqs.get(row["key"]) for row in rows]
+
+
+def _row(key: str, tid: str, n: int) -> dict[str, Any]:
+    return {"key": key, "terminal_id": tid, "kind": "rating", "session": None,
+            "created_at": START - n, "received_at": START, "body_hash": f"h{n}",
+            "body": {"n": n, "text": "张 \u0000 \"q\" \\"}, "sealed_key": None,
+            "sealed": None}  # fmt: skip
+
+
 def test_an_insert_returns_its_keys_in_the_rows_order(backend: Backend) -> None:
-    rows = [{"key": f"order-{n:04d}", "terminal_id": "Trows", "kind": "rating",
-             "session": None, "created_at": START - n, "received_at": START,
-             "body_hash": f"h{n}", "body": {"n": n}, "sealed_key": None, "sealed": None}
-            for n in (3, 1, 2)]  # fmt: skip
+    rows = [_row(f"order-{n:04d}", "Trows", n) for n in (3, 1, 2)]
     with Session(backend.app.state.engine) as db:
         _terminal(db, "Trows")
-        insert = _INSERT[db.get_bind().dialect.name]
-        seqs = insert.first_of_each(db.connection(), rows)
+        seqs = _insert(db, rows)
         db.commit()
-        assert seqs == sorted(seqs) and len(set(seqs)) == 3
+        assert seqs == sorted(seqs) and len(set(seqs)) == 3  # type: ignore[type-var]
         records = cast(Table, StoredRecord.__table__)
-        found = db.execute(select(records.c.seq, records.c.key, records.c.body)).all()
-        assert sorted(found) == [(s, r["key"], r["body"]) for s, r in zip(seqs, rows, strict=True)]
-        # a key stored already: nothing in its place, no error, the others stored
-        again = insert.first_of_each(db.connection(), [rows[1], {**rows[0], "key": "order-0009"}])
-        assert again[0] is None and again[1] > max(seqs)
+        found = db.execute(select(records.c.seq, records.c.key, records.c.created_at,
+                                  records.c.received_at, records.c.body)).all()  # fmt: skip
+        assert sorted(found) == [(s, r["key"], r["created_at"], START, r["body"])
+                                 for s, r in zip(seqs, rows, strict=True)]  # fmt: skip
+        # the body's text as SQLAlchemy's JSON type writes it, a NUL character too
+        written = db.execute(select(records.c.body.cast(Text))).scalars().all()
+        assert sorted(written) == sorted(json.dumps(r["body"]) for r in rows)
+        # a key stored already: SQLite skips it (no error) and stores the others;
+        # PostgreSQL stores nothing of the rows
+        again = _insert(db, [rows[1], _row("order-0009", "Trows", 9)])
         db.commit()
+        if db.get_bind().dialect.name == "sqlite":
+            assert again[0] is None and again[1] > max(seqs)  # type: ignore[operator,type-var]
+        else:
+            assert again == [None, None]
+            assert db.scalar(select(func.count()).select_from(records)) == 3
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_batch_with_a_key_stored_before_finds_the_stored_rows(backend: Backend) -> None:
+    rows = [_row(f"first-{n:04d}", "Tfirst", n) for n in range(3)]
+    with Session(backend.app.state.engine) as db:
+        _terminal(db, "Tfirst")
+        connection = db.connection()
+        stored, seqs = _store_if_all_new(connection, rows[:2], "Tfirst", START)
+        assert stored == {} and len(seqs) == 2
+        later = START + 60
+        stored, again = _store_if_all_new(connection, rows[::-1], "Tfirst", later)
+        assert again == {}  # nothing stored: the caller decides what a duplicate is
+        assert {key: (row.seq, row.kind, row.received_at, row.body_hash)
+                for key, row in stored.items()} == {
+            r["key"]: (seqs[r["key"]], "rating", START, r["body_hash"]) for r in rows[:2]
+        }  # fmt: skip
+        records = cast(Table, StoredRecord.__table__)
+        assert db.scalar(select(func.count()).select_from(records)) == 2
 
 
 def test_an_in_list_of_any_length_finds_what_is_stored(backend: Backend) -> None:
-    rows = [{"key": f"found-{n:04d}", "terminal_id": "Tin", "kind": "rating", "session": None,
-             "created_at": START, "received_at": START, "body_hash": f"h{n}", "body": {},
-             "sealed_key": None, "sealed": None} for n in range(3)]  # fmt: skip
+    rows = [_row(f"found-{n:04d}", "Tin", n) for n in range(3)]
     with Session(backend.app.state.engine) as db:
         _terminal(db, "Tin")
-        seqs = _INSERT[db.get_bind().dialect.name].first_of_each(db.connection(), rows)
+        seqs = _insert(db, rows)
         for asked in (["found-0001"], ["nowhere", "found-0002", "found-0000"], ["nowhere"]):
             found = _STORED.rows(db.connection(), {"keys": asked})
             assert sorted((key, seq) for key, seq, *_ in found) == sorted(
