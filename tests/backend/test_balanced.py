@@ -558,8 +558,8 @@ def _shipped_example(pem: Path, port: int, servers: list[int], stats: Path) -> s
         "    maxconn 4096\n": f"    maxconn 4096\n    stats socket {stats} mode 600 level user\n",
         "    bind :8470 ssl crt /etc/kiosk-backend/haproxy.pem\n":
             f"    bind 127.0.0.1:{port} ssl crt {pem}\n",
-        "    balance roundrobin\n":
-            "    balance roundrobin\n    http-response set-header X-Served-By %s\n",
+        "    hash-type consistent\n":
+            "    hash-type consistent\n    http-response set-header X-Served-By %s\n",
         "127.0.0.1:8471\n": f"127.0.0.1:{servers[0]}\n",
         "127.0.0.1:8472\n": f"127.0.0.1:{servers[1]}\n",
     }  # fmt: skip
@@ -570,8 +570,9 @@ def _shipped_example(pem: Path, port: int, servers: list[int], stats: Path) -> s
 
 
 def test_the_shipped_haproxy_example_serves_terminals_over_tls(work: Path, fleet: Fleet) -> None:
-    """packaging/.../haproxy.cfg.example in front of the two processes: the terminal's
-    own client (kiosk/sync/client.py, the police CA pinned) is answered by both; the
+    """packaging/.../haproxy.cfg.example in front of the two processes: each terminal's
+    requests go to one process, the same every time, and a fleet's to both; the
+    terminal's own client (kiosk/sync/client.py, the police CA pinned) is answered; the
     console's cookie is Secure behind its TLS; with no process up, terminals are told
     when to come back."""
     from kiosk.sync.client import BackendClient, Unavailable
@@ -597,19 +598,35 @@ def test_the_shipped_haproxy_example_serves_terminals_over_tls(work: Path, fleet
             started.append(start([haproxy, "-f", str(config), "-db"], log))
             wait_until(functools.partial(port_open, port), f"haproxy ({name})", timeout=20)
             runs[name] = port
+        import requests
+
+        def served_by(terminal_id: str) -> str:  # the backend answers 401: not signed
+            answer = requests.post(f"https://127.0.0.1:{runs['up']}/v1/heartbeat",
+                                   headers={"X-Kiosk-Terminal": terminal_id},
+                                   verify=str(ca), timeout=30)  # fmt: skip
+            assert answer.status_code == 401, answer.text
+            return answer.headers["X-Served-By"]
+
+        others = [f"T{n:011d}" for n in range(41)]
+        deadline = time.monotonic() + 20  # the example's checks: both up after 2 in a row
+        while {served_by(t) for t in others} != {"api1", "api2"}:
+            assert time.monotonic() < deadline, "one process never came up"
+            time.sleep(0.5)
+        # each terminal to one process, the same every time; the fleet over both
+        first = {t: served_by(t) for t in others}
+        assert {t: served_by(t) for t in reversed(others)} == first
+        assert 10 <= sum(p == "api1" for p in first.values()) <= 31
         client = BackendClient(Identity(terminal.id, f"https://127.0.0.1:{runs['up']}",
                                         terminal.key, ca))  # fmt: skip
-        served: set[str] = set()
-        deadline = time.monotonic() + 20  # the example's checks: both up after 2 in a row
-        while served != {"api1", "api2"} and time.monotonic() < deadline:
+        served = set()
+        for _ in range(4):
             answer = client.call("POST", "/v1/heartbeat", Heartbeat.model_validate(_beat()))
             assert answer.status_code == 200, answer.text
             served.add(answer.headers["X-Served-By"])
-        assert served == {"api1", "api2"}
+        assert len(served) == 1
         client.close()
         _cli(fleet.db, fleet.data, "user", "add", "viewer-tls", "--role", "viewer",
              stdin=PASSWORD + "\n")  # fmt: skip
-        import requests
 
         signed_in = requests.post(f"https://127.0.0.1:{runs['up']}/console/api/session",
                                   json={"name": "viewer-tls", "password": PASSWORD},
