@@ -116,11 +116,15 @@ def telemetry(handler: Callable[..., T]) -> Callable[..., T]:
 
 
 def quick_path(quick: Callable[..., Any]) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Marks a signed handler (under `@signed`, and `@telemetry`) as done by `quick`
-    first: `quick(request, body, terminal_id, now, check)` runs the handler's writes
-    with the check (`checked_and`, given `check`'s parameters) on the event loop's own
-    connection and answers as the handler would, or None to have the handler run
-    after all. Served so by the hot paths (backend/hotpaths.py)."""
+    """Marks a signed handler (under `@signed`) as done by `quick` first, for a
+    terminal whose signature verified against the key it verified with last:
+    `quick(request, body, terminal_id, now, check)` runs the handler's writes with the
+    check (`checked_in`, `checked_and`, given `check`'s parameters) and answers as the
+    handler would, or None, having written nothing, to have the whole check and the
+    handler run after all. A `@telemetry` handler's runs on the event loop, on its
+    own connection (`checked_and`); another's on the worker thread, on a connection of
+    the pool, its commit waiting for the disk. Served so by the hot paths
+    (backend/hotpaths.py)."""
 
     def marked(handler: Callable[..., T]) -> Callable[..., T]:
         setattr(handler, _QUICK, quick)
@@ -176,17 +180,25 @@ class SignedCall:
         loop itself (see backend/hotpaths.py: for the heartbeat and the record batch on
         SQLite, whose one writer at a time leaves a thread nothing to overlap). Not
         `durable`: its commit does not wait for the disk (`telemetry`). `quick`: tried
-        first, on the event loop (see `checked_and`)."""
+        first (see `quick_path`): on the event loop when not `durable`, else on the
+        worker thread, whose commit waits for the disk."""
+        if quick is not None and not durable:
+            done = self._quickly(quick)
+            if done is not None:
+                return done
+            quick = None
+        if inline:
+            return self._checked(work, durable, quick)
+        workers: Workers = self._request.app.state.signed_workers
+        return await workers.run(functools.partial(self._checked, work, durable, quick))
+
+    def _checked(
+        self, work: Callable[[Signed], T], durable: bool, quick: Quick[T] | None = None
+    ) -> T:
         if quick is not None:
             done = self._quickly(quick)
             if done is not None:
                 return done
-        if inline:
-            return self._checked(work, durable)
-        workers: Workers = self._request.app.state.signed_workers
-        return await workers.run(functools.partial(self._checked, work, durable))
-
-    def _checked(self, work: Callable[[Signed], T], durable: bool) -> T:
         for attempt in range(1, AGAIN_AT_MOST + 1):
             try:
                 return self._once(work, durable)
@@ -441,33 +453,43 @@ def _nonce_recorded(after: Any) -> Any:
 _AT_ONCE = _at_once()
 
 
+def checked_in(write: Callable[[Any], Any]) -> Statement:
+    """PostgreSQL: a terminal's signed write with its check, in one statement, after
+    its signature was verified against the key the terminal last verified with
+    (`SignedCall._quickly`). The check finds that key still the terminal's, the
+    terminal not revoked and the nonce not seen; then counts the write and records
+    the nonce. `write(seen)`: the caller's statement, whose writes are made only when
+    the CTE `seen` has a row. Nothing seen: nothing was written (unless the same nonce
+    came twice at once: one more write counted), and the whole check runs, in a
+    transaction, and says why (a key rotated, a replay, the allowance spent)."""
+    terminal = _still_theirs().cte("terminal")
+    counted = counting(postgresql, only_if=terminal).cte("counted")
+    return Statement(write(_nonce_recorded(after=counted)))
+
+
 def checked_and(write: Callable[[Any], Any], then: Sequence[Any]) -> Script:
-    """A terminal's signed write with its check, on the `Alone` connection (no session,
-    no worker thread; on PostgreSQL no BEGIN or COMMIT: a third of the heartbeat's CPU,
-    bench/backend_cost.py), after its signature was verified against the key the
-    terminal last verified with (`SignedCall._quickly`). The check finds that key still
-    the terminal's, the terminal not revoked and the nonce not seen; then counts the
-    write and records the nonce. The caller's writes: on PostgreSQL `write(seen)`, one
-    statement whose writes are made only when the CTE `seen` has a row, and which
-    returns a row only then; on SQLite the statements `then`, run after the check's.
-    No row: nothing was written (on PostgreSQL, unless the same nonce came twice at
-    once: one more write counted), and the whole check runs, in a transaction, and
-    says why (a key rotated, a replay, the allowance spent)."""
-    still_theirs = select(literal(1)).where(
+    """A terminal's signed write with its check (`checked_in`), on the `Alone`
+    connection (no session, no worker thread; on PostgreSQL no BEGIN or COMMIT: a
+    third of the heartbeat's CPU, bench/backend_cost.py): on PostgreSQL `write(seen)`,
+    which returns a row only when it wrote; on SQLite the check's statements, then
+    the statements `then`. No row: nothing was written."""
+    nonce_seen = insert(_NONCES).values(
+        terminal_id=bindparam("id"), nonce=bindparam("nonce"), seen_at=bindparam("b_now")
+    )
+    return Script({
+        "postgresql": [checked_in(write)],
+        "sqlite": [Statement(_still_theirs()), Statement(counting(sqlite)),
+                   Statement(nonce_seen), *(Statement(step) for step in then)],
+    })  # fmt: skip
+
+
+def _still_theirs() -> Any:
+    """A row when the terminal's key is still `key`, it is not revoked, and `nonce` is
+    not one of its seen ones."""
+    return select(literal(1)).where(
         _TERMINALS.c.id == bindparam("id"),
         _TERMINALS.c.public_key == bindparam("key"),
         _TERMINALS.c.revoked_at.is_(None),
         ~exists().where(_NONCES.c.terminal_id == bindparam("id"),
                         _NONCES.c.nonce == bindparam("nonce")),
     )  # fmt: skip
-    terminal = still_theirs.cte("terminal")
-    counted = counting(postgresql, only_if=terminal).cte("counted")
-    seen = _nonce_recorded(after=counted)
-    nonce_seen = insert(_NONCES).values(
-        terminal_id=bindparam("id"), nonce=bindparam("nonce"), seen_at=bindparam("b_now")
-    )
-    return Script({
-        "postgresql": [Statement(write(seen))],
-        "sqlite": [Statement(still_theirs), Statement(counting(sqlite)), Statement(nonce_seen),
-                   *(Statement(step) for step in then)],
-    })  # fmt: skip

@@ -76,8 +76,6 @@ def hot_routes(routes: Iterable[BaseRoute], paths: Iterable[str] = HOT) -> dict[
         ]
         if (len(requests), len(signers), len(bodies), len(names)) != (1, 1, 1, 3):
             raise ValueError(f"{route.path}: takes more than the request, signer and body")
-        if quick_of(handler) is not None and is_durable(handler):  # statements.Alone's commits
-            raise ValueError(f"{route.path}: a quick path does not wait for the disk")
         found[route.path] = HotRoute(
             handler=handler,
             request_name=requests[0],
@@ -121,6 +119,12 @@ class HotPaths:
         if refusal is not None:
             await refusal(scope, receive, send)
 
+    def _quick(self, route: HotRoute) -> Callable[..., Any] | None:
+        """The route's quick path, but for a durable one when the signed work is on
+        the event loop (SQLite): it is for the databases whose commit a worker thread
+        waits for, and its signature check would be done twice."""
+        return None if route.durable and self.inline else route.quick
+
     async def _answer(
         self, route: HotRoute, request: Request, body: bytes, send: Send
     ) -> Response | None:
@@ -141,12 +145,13 @@ class HotPaths:
                 [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
             )
         values = {route.request_name: request, route.body_name: model}
+        quick = self._quick(route)
         try:
             reply = await SignedCall(request, headers, body).run(
                 lambda terminal: route.handler(**values, **{route.signed_name: terminal}),
                 inline=self.inline,
                 durable=route.durable,
-                quick=route.quick and functools.partial(route.quick, request, model),
+                quick=quick and functools.partial(quick, request, model),
             )
         except Refused as exc:
             return problems.refused(exc)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -36,6 +37,7 @@ from sqlalchemy import (
     insert,
     null,
     select,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -44,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.audit import audit
-from backend.auth import Again, Signed, signed
+from backend.auth import Again, Signed, checked_in, quick_path, signed
 from backend.db import (
     HelpRequest,
     PhoneOnFile,
@@ -98,6 +100,46 @@ def body_hash(record: Record, vault: Vault | None = None) -> str:
     return crypto.suite("intl").digest(_canonical(record)).hex()
 
 
+def _quick_batch(
+    request: Request, batch: RecordBatch, terminal_id: str, now: float, check: dict[str, Any]
+) -> BatchReply | None:
+    """The batch with its check in its one statement (backend/auth.py `quick_path`,
+    `checked_in`), on PostgreSQL, on a worker thread: no session for the check, and
+    one for the records' indexes only, bound to the statement's transaction. For a
+    batch of new keys, each once, none of its records refused: else None, nothing
+    written, and the whole check and `ingest` answer (a key rotated, a replay, the
+    allowance spent, a key stored before, a record refused, a race)."""
+    engine = request.app.state.engine
+    records = batch.records
+    if (engine.dialect.name != "postgresql" or len({r.key for r in records}) < len(records)
+            or any(refusal(r) is not None for r in records)):  # fmt: skip
+        return None
+    vault = vault_of(request.app)
+    fresh = {r.key: r for r in records}
+    rows = {key: _new_row(r, terminal_id, now, vault) for key, r in fresh.items()}
+    with engine.connect() as connection, connection.begin() as transaction:
+        taken = _store_if_all_new(connection, list(rows.values()), terminal_id, now, check)
+        if not taken.checked or taken.stored or len(taken.seqs) < len(rows):
+            transaction.rollback()
+            return None
+        stored: dict[str, _Stored] = {}
+        made: list[Session] = []  # made for the records that have indexes, if any
+
+        def db() -> Session:  # joins the transaction: its commit is ours
+            if not made:
+                made.append(Session(bind=connection))
+            return made[0]
+
+        try:
+            _indexed(request, db, fresh, taken.seqs, rows, terminal_id, now, stored)
+            for session in made:
+                session.flush()  # an index row stored meanwhile: an error, all rolled back
+        finally:
+            for session in made:
+                session.close()
+    return BatchReply(receipts=_receipts(batch, stored, fresh), refused=[])
+
+
 @router.post(
     "/v1/records",
     response_model=BatchReply,
@@ -105,6 +147,7 @@ def body_hash(record: Record, vault: Vault | None = None) -> str:
     tags=["terminals"],
 )
 @signed
+@quick_path(_quick_batch)
 def ingest(request: Request, terminal: Signed, batch: RecordBatch) -> BatchReply:
     """Stores a batch of outbox records; the receipts come back in the batch's order."""
     db = terminal.db  # it holds the nonce: the batch commits with it, one commit a request
@@ -205,13 +248,15 @@ _INSERT = Statement(
 )  # fmt: skip
 
 
-def _all_new() -> Statement:
+def _all_new(after: Any = None) -> Any:
     """PostgreSQL: a batch's rows stored in one statement when none of their keys was
     stored before, their (key, seq) returned; else the rows stored under those keys
     (as _STORED), and nothing of the batch stored. The rows come as one JSON text, in
     the batch's order (`n`): one parameter, where a statement a row cost a batch a
     seventh of its CPU in psycopg (bench/backend_cost.py). A row's body is a JSON text
-    in it, stored as sent: the body's own JSON, read as fields, could not hold \\u0000."""
+    in it, stored as sent: the body's own JSON, read as fields, could not hold \\u0000.
+    `after`: the check's CTE (backend/auth.py `checked_in`); the rows are stored only
+    when it has a row, and then a row of NULLs says so."""
     sent = func.json_to_recordset(bindparam("rows", type_=JSON)).table_valued(
         column("n", Integer), column("key", String), column("kind", String),
         column("session", String), column("created_at", Float), column("body_hash", String),
@@ -219,6 +264,9 @@ def _all_new() -> Statement:
     ).render_derived("sent", with_types=True)  # fmt: skip
     rows = select(sent).cte("rows")
     found = select(*_STORED_COLUMNS).where(_RECORDS.c.key.in_(select(rows.c.key))).cte("found")
+    when = ~exists(select(found.c.key))
+    if after is not None:
+        when = when & exists(select(after))
     new = (
         postgresql.insert(_RECORDS).from_select(
             ["key", "terminal_id", "kind", "session", "created_at", "received_at", "body_hash",
@@ -226,30 +274,51 @@ def _all_new() -> Statement:
             select(rows.c.key, bindparam("terminal_id", type_=String), rows.c.kind,
                    rows.c.session, rows.c.created_at, bindparam("received_at", type_=Float),
                    rows.c.body_hash, rows.c.body.cast(JSON), rows.c.sealed_key, rows.c.sealed)
-            .where(~exists(select(found.c.key))).order_by(rows.c.n),
+            .where(when).order_by(rows.c.n),
         )
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(_RECORDS.c.key, _RECORDS.c.seq)
         .cte("new")
     )  # fmt: skip
-    return Statement(select(found).union_all(select(new.c.key, new.c.seq, *[null()] * 4)))
+    parts = [select(found), select(new.c.key, new.c.seq, *[null()] * 4)]
+    if after is not None:
+        parts.append(select(*[null()] * 6).select_from(after))
+    return union_all(*parts)
 
 
-_ALL_NEW = _all_new()
+_ALL_NEW = Statement(_all_new())
+_ALL_NEW_CHECKED = checked_in(_all_new)  # the quick path's (`_quick_batch`)
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """What `_store_if_all_new` found: the rows stored before under the batch's keys
+    (then nothing was stored), else the new `seq`s by key; and whether the check it
+    carried passed."""
+
+    stored: dict[str, _Stored]
+    seqs: dict[str, int]
+    checked: bool
 
 
 def _store_if_all_new(
-    connection: Connection, rows: list[dict[str, Any]], terminal_id: str, now: float
-) -> tuple[dict[str, _Stored], dict[str, int]]:
-    """PostgreSQL: (the rows stored before under the keys of `rows`, {}) when there are
-    any, nothing stored; else ({}, the new `seq` by key), `rows` stored, but for a key
-    another request stored meanwhile (not in it: no error)."""
+    connection: Connection,
+    rows: list[dict[str, Any]],
+    terminal_id: str,
+    now: float,
+    check: dict[str, Any] | None = None,
+) -> _Taken:
+    """PostgreSQL: `rows` stored when none of their keys was stored before (but for a
+    key another request stored meanwhile: not in `seqs`, no error). `check`: the
+    check's parameters (`checked_in`): nothing is stored unless it passes."""
     sent = [{**{c: row[c] for c in _SENT}, "n": n, "body": json.dumps(row["body"])}
             for n, row in enumerate(rows)]  # fmt: skip
-    found = _ALL_NEW.rows(connection, {"rows": sent, "terminal_id": terminal_id,
-                                       "received_at": now})  # fmt: skip
+    params = {"rows": sent, "terminal_id": terminal_id, "received_at": now}
+    statement = _ALL_NEW if check is None else _ALL_NEW_CHECKED
+    found = statement.rows(connection, {**params, **(check or {})})
     stored = {row[0]: _Stored(*row) for row in found if row[5] is not None}
-    return stored, {} if stored else {row[0]: row[1] for row in found}
+    seqs = {} if stored else {row[0]: row[1] for row in found if row[0] is not None}
+    return _Taken(stored, seqs, check is None or any(row[0] is None for row in found))
 
 
 _SENT = ("key", "kind", "session", "created_at", "body_hash", "sealed_key", "sealed")
@@ -289,8 +358,8 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
     seqs: dict[str, int] = {}
     inserted = postgresql and not conflicts  # the common case, every key new: one round trip
     if inserted:
-        stored, seqs = _store_if_all_new(connection, list(rows.values()), terminal_id, now)
-        inserted = not stored
+        taken = _store_if_all_new(connection, list(rows.values()), terminal_id, now)
+        stored, seqs, inserted = taken.stored, taken.seqs, not taken.stored
     else:
         stored = {row[0]: _Stored(*row) for row in _STORED.rows(connection, {"keys": list(last)})}
     conflicts += [k for k, row in stored.items() if not _same(last[k], row.body_hash, vault)]
@@ -302,23 +371,46 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
     if fresh and not inserted:  # no ORM objects; one round trip on either database
         values = [rows[key] for key in fresh]
         if postgresql:
-            seqs = _store_if_all_new(connection, values, terminal_id, now)[1]
+            seqs = _store_if_all_new(connection, values, terminal_id, now).seqs
         else:
             seqs = dict(zip(fresh, _INSERT.first_of_each(connection, values), strict=True))
     if fresh:
         if any(seqs.get(key) is None for key in fresh):
             # another request stored one of these keys since they were looked up
             raise Again("a record of this batch was stored meanwhile")
-        ended: list[dict[str, Any]] = []  # the batch's sessions' ends, for the roll-ups
-        for key, record in fresh.items():
-            stored[key] = _Stored(key, seqs[key], record.kind.value, record.created_at, now,
-                                  rows[key]["body_hash"])  # fmt: skip
-            _index(db, stored[key], record.body, terminal_id, vault, record.session,
-                   request.app.state.followup_due_s, ended)  # fmt: skip
-        if ended:  # one statement for the batch's roll-ups (backend/rollups.py)
-            terminal = db.get(Terminal, terminal_id)
-            site = terminal_site(terminal.name, terminal.site) if terminal else terminal_id
-            add_sessions(connection, site, ended)
+        _indexed(request, lambda: db, fresh, seqs, rows, terminal_id, now, stored)
+    return BatchReply(receipts=_receipts(batch, stored, fresh), refused=refused)
+
+
+def _indexed(
+    request: Request,
+    db: Callable[[], Session],
+    fresh: dict[str, Record],
+    seqs: dict[str, int],
+    rows: dict[str, dict[str, Any]],
+    terminal_id: str,
+    now: float,
+    stored: dict[str, _Stored],
+) -> None:
+    """The new records (`fresh`, stored as `rows` under `seqs`) into `stored`, and
+    what other services look up of them (`_index`)."""
+    vault = vault_of(request.app)
+    ended: list[dict[str, Any]] = []  # the batch's sessions' ends, for the roll-ups
+    for key, record in fresh.items():
+        stored[key] = _Stored(key, seqs[key], record.kind.value, record.created_at, now,
+                              rows[key]["body_hash"])  # fmt: skip
+        _index(db, stored[key], record.body, terminal_id, vault, record.session,
+               request.app.state.followup_due_s, ended)  # fmt: skip
+    if ended:  # one statement for the batch's roll-ups (backend/rollups.py)
+        terminal = db().get(Terminal, terminal_id)
+        site = terminal_site(terminal.name, terminal.site) if terminal else terminal_id
+        add_sessions(db().connection(), site, ended)
+
+
+def _receipts(
+    batch: RecordBatch, stored: dict[str, _Stored], fresh: dict[str, Record]
+) -> list[Receipt]:
+    """The batch's receipts, in its order; `fresh`: the records stored now (emptied)."""
     receipts = []
     for record in batch.records:
         done = stored[record.key]
@@ -326,7 +418,7 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
         receipts.append(
             Receipt(key=done.key, seq=done.seq, received_at=done.received_at, duplicate=not first)
         )
-    return BatchReply(receipts=receipts, refused=refused)
+    return receipts
 
 
 def _new_row(record: Record, terminal_id: str, now: float, vault: Vault | None) -> dict[str, Any]:
@@ -351,7 +443,7 @@ def _new_row(record: Record, terminal_id: str, now: float, vault: Vault | None) 
 
 
 def _index(
-    db: Session,
+    db: Callable[[], Session],
     row: _Stored,
     body: dict[str, Any],
     terminal_id: str,
@@ -365,7 +457,8 @@ def _index(
     gave a phone number (by that hash, for the renewal check), ratings (a low one
     opens a follow-up, due in `due_s`), help requests for the console, the terminal's
     last update outcome, a session's end for the data cockpit (its row, and into `ended`
-    for the roll-ups). `body`: the record's body as sent, nothing sealed."""
+    for the roll-ups). `body`: the record's body as sent, nothing sealed. `db()`: the
+    session to write them in, made when first asked for (`_quick_batch`)."""
     if row.kind == RecordKind.APPLICATION:
         id_number, phone = body.get("id_number"), body.get("phone")
         # only a number a terminal may offer again (wire/services.py MOBILE); without a
@@ -373,14 +466,14 @@ def _index(
         if (vault is not None and isinstance(id_number, str)
                 and re.fullmatch(ID_NUMBER, id_number.strip().upper())
                 and isinstance(phone, str) and re.fullmatch(MOBILE, phone)):  # fmt: skip
-            db.add(PhoneOnFile(record_seq=row.seq, id_hash=vault.id_hash(id_number)))
+            db().add(PhoneOnFile(record_seq=row.seq, id_hash=vault.id_hash(id_number)))
     elif row.kind == RecordKind.PHOTO and isinstance(body.get("receipt"), str):
-        if db.get(Photo, body["receipt"]) is None:
+        if db().get(Photo, body["receipt"]) is None:
             id_number = body.get("id_number")
             id_hash = vault.id_hash(id_number) if vault and isinstance(id_number, str) else None
-            db.add(Photo(receipt=body["receipt"], record_seq=row.seq, id_hash=id_hash))
+            db().add(Photo(receipt=body["receipt"], record_seq=row.seq, id_hash=id_hash))
     elif row.kind == RecordKind.RATING and isinstance(body.get("transaction"), str):
-        if db.get(Rating, body["transaction"]) is None:  # the first rating counts
+        if db().get(Rating, body["transaction"]) is None:  # the first rating counts
             rating = Rating(
                 transaction=body["transaction"],
                 terminal_id=terminal_id,
@@ -388,10 +481,10 @@ def _index(
                 stars=int(body.get("stars", 0)),
                 received_at=row.received_at,
             )
-            db.add(rating)
+            db().add(rating)
             ticket = open_ticket(rating, body.get("reason"), due_s)  # 1-2 stars only
             if ticket is not None:
-                db.add(ticket)
+                db().add(ticket)
     elif row.kind == RecordKind.HELP:
         try:
             call = HelpCall.model_validate(body)
@@ -399,14 +492,15 @@ def _index(
             log.warning("help record %s from %s has a body that is not a help call",
                         row.key, terminal_id)  # fmt: skip
             return
-        db.add(HelpRequest(record_seq=row.seq, terminal_id=terminal_id, asked_at=row.created_at,
-                           received_at=row.received_at, **call.model_dump()))  # fmt: skip
+        db().add(HelpRequest(record_seq=row.seq, terminal_id=terminal_id,
+                             asked_at=row.created_at, received_at=row.received_at,
+                             **call.model_dump()))  # fmt: skip
     elif row.kind == RecordKind.UPDATE_OUTCOME:
-        _update_outcome(db, row, UpdateOutcomeBody.model_validate(body), terminal_id)
+        _update_outcome(db(), row, UpdateOutcomeBody.model_validate(body), terminal_id)
     elif row.kind == RecordKind.AUDIT and body.get("event") == "session_ended":
         # one plain insert, once per record: `_index` sees only records new to the store
         found = _service_session(row, body, terminal_id, session)
-        db.connection().execute(_SESSION, found)
+        db().connection().execute(_SESSION, found)
         ended.append(found)
 
 

@@ -183,8 +183,9 @@ def test_a_spent_allowance_is_refused_by_the_whole_check(
 
 
 def test_only_the_quick_connection_commits_without_waiting(backend: Backend) -> None:
-    """Its transactions are telemetry's (backend/hotpaths.py refuses a quick path for
-    a durable route); the pool's connections, every other request's, still wait."""
+    """Its transactions are telemetry's (a durable route's quick path runs on a
+    connection of the pool: tests/backend/test_quick_batch.py); the pool's
+    connections, every other request's, still wait."""
     terminal = backend.enrol()
     for _ in range(2):
         assert terminal.call("POST", "/v1/heartbeat", beat(terminal)).status_code == 200

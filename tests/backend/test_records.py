@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from backend import records
+from backend import auth, records
 from backend.db import Rating, StoredRecord
 from backend.vault import vault_of
 from tests.backend.harness import Backend, record
@@ -76,20 +76,31 @@ def test_the_same_key_sent_at_once_by_many_is_stored_once(backend: Backend) -> N
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite: one writer
+@pytest.mark.parametrize("known", [False, True])
 def test_a_batch_that_loses_the_race_for_a_key_is_done_again(
-    backend: Backend, monkeypatch: pytest.MonkeyPatch
+    backend: Backend, monkeypatch: pytest.MonkeyPatch, known: bool
 ) -> None:
     """Another request stores the key while this batch's statement runs (its insert waits
     for the other's commit, on the key's index): the insert skips it (no error), and the
-    whole request is done again (backend/auth.py `Again`), which finds the key stored."""
+    whole request is done again (backend/auth.py `Again`), which finds the key stored.
+    `known`: the terminal's key known, its batch first tried on the quick path, which
+    writes nothing then and leaves the batch to the whole check."""
+    monkeypatch.setattr(auth, "_FORGET_NONCES", 0.0)  # no whole check by chance
     terminal = backend.enrol()
+    if known:
+        assert terminal.records(record("race-first1", transaction="t1", stars=4)).status_code == 200
     sent = record("race-lost-01", transaction="t9", stars=4)
-    tries: list[Any] = []
-    store = records._ALL_NEW.rows
+    tries: list[str] = []
+    stores = {"whole": records._ALL_NEW, "quick": records._ALL_NEW_CHECKED}
 
-    def counted(connection: Any, params: Any) -> Any:
-        tries.append(params)
-        return store(connection, params)
+    def counted(path: str) -> Any:
+        store = stores[path].rows
+
+        def rows(connection: Any, params: Any) -> Any:
+            tries.append(path)
+            return store(connection, params)
+
+        return rows
 
     engine = backend.app.state.engine
     row = records._new_row(Record.model_validate(sent), terminal.id, backend.clock(),
@@ -100,8 +111,9 @@ def test_a_batch_that_loses_the_race_for_a_key_is_done_again(
         engine.connect() as elsewhere,
     ):  # on failure: its lock released first
         elsewhere.begin()
-        other = records._store_if_all_new(elsewhere, [row], terminal.id, backend.clock())[1]
-        monkeypatch.setattr(records._ALL_NEW, "rows", counted)
+        other = records._store_if_all_new(elsewhere, [row], terminal.id, backend.clock()).seqs
+        for path, statement in stores.items():
+            monkeypatch.setattr(statement, "rows", counted(path))
         asked = pool.submit(terminal.records, sent)
         for _ in range(500):  # this batch's insert waits on the key the other holds
             with engine.connect() as watching:  # a transaction of its own: fresh statistics
@@ -115,8 +127,8 @@ def test_a_batch_that_loses_the_race_for_a_key_is_done_again(
     assert answer.status_code == 200, answer.text
     (receipt,) = answer.json()["receipts"]
     assert (receipt["seq"], receipt["duplicate"]) == (other["race-lost-01"], True)
-    assert len(tries) == 2  # done twice
-    assert [r.key for r in _stored(backend)] == ["race-lost-01"]
+    assert tries == (["quick", "whole"] if known else ["whole", "whole"])  # done twice
+    assert [r.key for r in _stored(backend)][-1:] == ["race-lost-01"]
 
 
 def test_one_rating_per_transaction_counts(backend: Backend) -> None:

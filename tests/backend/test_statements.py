@@ -71,7 +71,7 @@ def _insert(db: Session, rows: list[dict[str, Any]]) -> list[int | None]:
     connection = db.connection()
     if connection.dialect.name == "sqlite":
         return cast(list[int | None], _INSERT.first_of_each(connection, rows))
-    seqs = _store_if_all_new(connection, rows, rows[0]["terminal_id"], START)[1]
+    seqs = _store_if_all_new(connection, rows, rows[0]["terminal_id"], START).seqs
     return [seqs.get(row["key"]) for row in rows]
 
 
@@ -114,10 +114,12 @@ def test_a_batch_with_a_key_stored_before_finds_the_stored_rows(backend: Backend
     with Session(backend.app.state.engine) as db:
         _terminal(db, "Tfirst")
         connection = db.connection()
-        stored, seqs = _store_if_all_new(connection, rows[:2], "Tfirst", START)
+        first = _store_if_all_new(connection, rows[:2], "Tfirst", START)
+        stored, seqs = first.stored, first.seqs
         assert stored == {} and len(seqs) == 2
         later = START + 60
-        stored, again = _store_if_all_new(connection, rows[::-1], "Tfirst", later)
+        second = _store_if_all_new(connection, rows[::-1], "Tfirst", later)
+        stored, again = second.stored, second.seqs
         assert again == {}  # nothing stored: the caller decides what a duplicate is
         assert {key: (row.seq, row.kind, row.received_at, row.body_hash)
                 for key, row in stored.items()} == {
