@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,13 @@ class Terminal:
 
     def records(self, *records: dict[str, Any]) -> Response:
         return self.call("POST", "/v1/records", {"records": list(records)})
+
+    def replayable(self, path: str, body: Any) -> Callable[[], Response]:
+        """A POST signed once: each call sends the very same bytes (a replay after the
+        first)."""
+        raw = json.dumps(body).encode()
+        headers = {**self.headers("POST", path, raw), "Content-Type": "application/json"}
+        return lambda: self.backend.http.post(path, content=raw, headers=headers)
 
 
 def record(

@@ -196,12 +196,11 @@ def test_what_the_quick_batch_cannot_answer_the_whole_check_does(
     assert [r["key"] for r in refused.json()["refused"]] == ["kept-000005"]
     assert paths.since(mark) == ["whole"]
     # a replay: the quick statement writes nothing, the whole check refuses it
-    raw = json.dumps({"records": [record("kept-000006", kind="rating", transaction="t6",
-                                         stars=2)]}).encode()  # fmt: skip
-    headers = {**terminal.headers("POST", "/v1/records", raw), "Content-Type": "application/json"}
-    assert backend.http.post("/v1/records", content=raw, headers=headers).status_code == 200
+    send = terminal.replayable("/v1/records", {"records": [
+        record("kept-000006", kind="rating", transaction="t6", stars=2)]})  # fmt: skip
+    assert send().status_code == 200
     mark = len(paths.taken)
-    replayed = backend.http.post("/v1/records", content=raw, headers=headers)
+    replayed = send()
     assert (replayed.status_code, replayed.json()["code"]) == (401, "replayed")
     assert paths.since(mark) == ["quick", "whole"]
     # revoked after its key was known: refused, nothing stored or counted

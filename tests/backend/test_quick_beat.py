@@ -119,11 +119,10 @@ def test_what_the_quick_path_cannot_answer_the_whole_check_does(
     bucket = f"write:{terminal.id}"
     writes = "SELECT count FROM rate_buckets WHERE bucket = :b"
     # a replay: the quick statement writes nothing, the whole check refuses it
-    raw = json.dumps(beat(terminal)).encode()
-    headers = {**terminal.headers("POST", "/v1/heartbeat", raw), "Content-Type": "application/json"}
-    assert backend.http.post("/v1/heartbeat", content=raw, headers=headers).status_code == 200
+    send = terminal.replayable("/v1/heartbeat", beat(terminal))
+    assert send().status_code == 200
     mark = len(paths.taken)
-    again = backend.http.post("/v1/heartbeat", content=raw, headers=headers)
+    again = send()
     assert (again.status_code, again.json()["code"]) == (401, "replayed")
     assert paths.since(mark) == ["quick", "whole"]
     assert one(backend, writes, b=bucket)[0] == 2
