@@ -10,6 +10,10 @@ A record's personal fields are sealed before they are stored (backend/vault.py);
 idempotency hash is taken over the body as sent, keyed, so that a record sent again
 is still a duplicate (after any key rotation) and the hash is no way to try guesses
 of an ID number.
+
+On PostgreSQL a batch's rows are stored by one statement (`_all_new`); a known
+terminal's batch is checked inside it too (`_quick_batch`), without the session of
+the whole check (bench/backend_cost.py).
 """
 
 from __future__ import annotations
@@ -368,7 +372,7 @@ def _store(request: Request, db: Session, terminal_id: str, batch: RecordBatch) 
                       keys=sorted(set(conflicts)))  # fmt: skip
     for key in stored:
         del fresh[key]
-    if fresh and not inserted:  # no ORM objects; one round trip on either database
+    if fresh and not inserted:  # no ORM objects: a statement (PostgreSQL) or one a row
         values = [rows[key] for key in fresh]
         if postgresql:
             seqs = _store_if_all_new(connection, values, terminal_id, now).seqs
