@@ -57,6 +57,13 @@ def batch(t: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def never_by_chance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No batch sent to the whole check at random (the one in 500 that forgets old
+    nonces, backend/auth.py `_FORGET_NONCES`): each test says which path it expects."""
+    monkeypatch.setattr(auth, "_FORGET_NONCES", 0.0)
+
+
 class Paths:
     """Which path each signed request took: the whole check (`SignedCall._once`), the
     batch's quick statement, or the heartbeat's (`Alone`)."""
@@ -64,7 +71,6 @@ class Paths:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.taken: list[str] = []
         whole, quick, alone = SignedCall._once, records._ALL_NEW_CHECKED.rows, Alone.rows
-        monkeypatch.setattr(auth, "_FORGET_NONCES", 0.0)  # no whole check by chance
 
         def once(call: SignedCall, *args: Any) -> Any:
             self.taken.append("whole")
@@ -251,7 +257,6 @@ def test_the_quick_batch_waits_for_the_disk(
         return quick(connection, params)
 
     monkeypatch.setattr(records._ALL_NEW_CHECKED, "rows", checked)
-    monkeypatch.setattr(auth, "_FORGET_NONCES", 0.0)
     terminal = backend.enrol()
     for n in range(2):
         sent = record(f"disk-{n:06d}", transaction=f"d{n}", stars=5)

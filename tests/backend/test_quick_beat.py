@@ -19,6 +19,7 @@ import requests
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from backend import auth
 from backend.auth import SignedCall
 from backend.limits import Limit, Limits
 from backend.statements import Alone
@@ -46,6 +47,13 @@ def beat(terminal: Terminal, **changes: Any) -> dict[str, Any]:
         **changes,
     }
     return body
+
+
+@pytest.fixture(autouse=True)
+def never_by_chance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No request sent to the whole check at random (the one in 500 that forgets old
+    nonces, backend/auth.py `_FORGET_NONCES`): each test says which path it expects."""
+    monkeypatch.setattr(auth, "_FORGET_NONCES", 0.0)
 
 
 class Paths:
