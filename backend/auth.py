@@ -181,11 +181,14 @@ class SignedCall:
         SQLite, whose one writer at a time leaves a thread nothing to overlap). Not
         `durable`: its commit does not wait for the disk (`telemetry`). `quick`: tried
         first (see `quick_path`): on the event loop when not `durable`, else on the
-        worker thread, whose commit waits for the disk."""
+        worker thread, whose commit waits for the disk; not at all when durable and
+        `inline`: the whole check would verify the signature a second time on the
+        loop, where there is no commit's wait to spare."""
         if quick is not None and not durable:
             done = self._quickly(quick)
             if done is not None:
                 return done
+        if not durable or inline:
             quick = None
         if inline:
             return self._checked(work, durable, quick)

@@ -119,12 +119,6 @@ class HotPaths:
         if refusal is not None:
             await refusal(scope, receive, send)
 
-    def _quick(self, route: HotRoute) -> Callable[..., Any] | None:
-        """The route's quick path, but for a durable one when the signed work is on
-        the event loop (SQLite): it is for the databases whose commit a worker thread
-        waits for, and its signature check would be done twice."""
-        return None if route.durable and self.inline else route.quick
-
     async def _answer(
         self, route: HotRoute, request: Request, body: bytes, send: Send
     ) -> Response | None:
@@ -145,13 +139,12 @@ class HotPaths:
                 [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
             )
         values = {route.request_name: request, route.body_name: model}
-        quick = self._quick(route)
         try:
             reply = await SignedCall(request, headers, body).run(
                 lambda terminal: route.handler(**values, **{route.signed_name: terminal}),
                 inline=self.inline,
                 durable=route.durable,
-                quick=quick and functools.partial(quick, request, model),
+                quick=route.quick and functools.partial(route.quick, request, model),
             )
         except Refused as exc:
             return problems.refused(exc)
