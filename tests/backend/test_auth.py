@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from tests.backend.harness import Backend, Terminal, record
 from wire import crypto, signing
+from wire.crypto import sm2_tables
 from wire.encoding import b64
 
 BEAT = {"terminal_time": 0, "software_version": "t", "outbox": {"depth": 0}}
@@ -261,3 +263,37 @@ def test_a_nonce_of_another_shape_is_refused_before_it_is_stored(backend: Backen
         message = signing.message("POST", "/v1/heartbeat", raw, now, nonce, terminal.id, suite)
         answer = _send(terminal, raw, now, nonce, suite.sign(terminal.key, message))
         assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid", nonce
+
+
+@pytest.mark.parametrize("suite", ["gm"])
+def test_an_sm2_terminal_beating_again_verifies_with_its_key_s_table(backend: Backend) -> None:
+    """From its second signed request a terminal's SM2 key has a table
+    (wire/crypto/sm2_tables.py): its requests still pass, and one changed after
+    signing is still refused."""
+    crypto.keep_key_tables(crypto.KEY_TABLES_AT_MOST)  # none kept from another test
+    terminal = backend.enrol(suite="gm")
+    for _ in range(3):
+        assert terminal.call("POST", "/v1/heartbeat", BEAT).status_code == 200
+    assert len(sm2_tables.tables()) == 1
+    headers = terminal.headers("POST", "/v1/heartbeat", json.dumps(BEAT).encode())
+    forged = json.dumps({**BEAT, "software_version": "forged"}).encode()
+    answer = backend.http.post("/v1/heartbeat", content=forged,
+                               headers={**headers, "Content-Type": "application/json"})  # fmt: skip
+    assert answer.status_code == 401
+
+
+def test_each_api_process_keeps_the_key_tables_serve_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --key-tables N` reaches every API process through its environment."""
+    from backend import serve
+
+    monkeypatch.setenv("KIOSK_BACKEND_DB", f"sqlite:///{tmp_path / 'backend.db'}")
+    monkeypatch.setenv("KIOSK_BACKEND_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("KIOSK_BACKEND_KEY_TABLES", "3")
+    try:
+        app = serve.from_environment()
+        assert sm2_tables.tables().at_most == 3
+        app.state.engine.dispose()
+    finally:
+        crypto.keep_key_tables(crypto.KEY_TABLES_AT_MOST)

@@ -125,6 +125,11 @@ def test_no_backend_no_identity_bad_address(tmp_path):
 def test_the_backend_command_refuses_bad_arguments_in_one_line(tmp_path):
     port = _backend(tmp_path, "serve", "--port", "70000")
     assert port.returncode == 2 and port.stderr.count("\n") == 1
+    tables = _backend(tmp_path, "serve", "--key-tables", "-1")
+    assert (
+        tables.returncode == 2
+        and tables.stderr == "kiosk-backend: --key-tables -1: from 0 to 1,000,000\n"
+    )
     db = _backend(tmp_path, "serve", "--db", "postgresql://x@127.0.0.1:9/none",
                   "--data", str(tmp_path))  # fmt: skip
     assert db.returncode == 1 and db.stderr.count("\n") == 1 and "cannot start" in db.stderr

@@ -20,7 +20,8 @@ module names an algorithm.
 
 SM3, HMAC-SM3 and SM4-GCM come from the `cryptography` package; SM2 from the
 system's OpenSSL 3 (wire/crypto/libcrypto.py), as no maintained Python binding
-of it exists.
+of it exists. An SM2 key verified again and again gets tables precomputed for it,
+80 KB each (wire/crypto/sm2_tables.py); `keep_key_tables(n)` bounds them.
 """
 
 from wire.crypto.errors import (
@@ -32,11 +33,14 @@ from wire.crypto.errors import (
     UnknownSuite,
 )
 from wire.crypto.keys import PrivateKey, PublicKey
+from wire.crypto.sm2_tables import AT_MOST as KEY_TABLES_AT_MOST
+from wire.crypto.sm2_tables import keep as keep_key_tables
 from wire.crypto.suite import DEFAULT, NAMES, Suite, suite
 from wire.crypto.text import PUBLIC_KEY_TEXT_MAX, load_public_key_text, public_key_text
 
 __all__ = [
     "DEFAULT",
+    "KEY_TABLES_AT_MOST",
     "NAMES",
     "PUBLIC_KEY_TEXT_MAX",
     "BadKey",
@@ -48,6 +52,7 @@ __all__ = [
     "PublicKey",
     "Suite",
     "UnknownSuite",
+    "keep_key_tables",
     "load_public_key_text",
     "public_key_text",
     "suite",

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from wire.crypto import sm2_tables
 from wire.crypto.errors import BadKey, BadSignature, CryptoError, CryptoUnavailable
 from wire.crypto.keys import PrivateKey, PublicKey
 from wire.crypto.libcrypto import check, fail, libcrypto, made
@@ -118,6 +119,14 @@ class Sm2:
         return r.to_bytes(SCALAR_BYTES, "big") + s.to_bytes(SCALAR_BYTES, "big")
 
     def verify(self, key: PublicKey, message: bytes, signature: bytes) -> None:
+        table = sm2_tables.tables().get(key._raw)  # a key verified again and again
+        if table is None:
+            self.verify_through_evp(key, message, signature)
+        elif not sm2_tables.verified(table, message, signature):
+            raise BadSignature(_VERIFY)
+
+    def verify_through_evp(self, key: PublicKey, message: bytes, signature: bytes) -> None:
+        """OpenSSL's own verification, whole: for a key without a table."""
         r, s = signature[:SCALAR_BYTES], signature[SCALAR_BYTES:]  # 64 bytes: Suite checked
         der = encode_dss_signature(int.from_bytes(r, "big"), int.from_bytes(s, "big"))
         lib = libcrypto()
