@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -180,18 +180,15 @@ class SignedCall:
         loop itself (see backend/hotpaths.py: for the heartbeat and the record batch on
         SQLite, whose one writer at a time leaves a thread nothing to overlap). Not
         `durable`: its commit does not wait for the disk (`telemetry`). `quick`: tried
-        first (see `quick_path`): on the event loop when not `durable`, else on the
-        worker thread, whose commit waits for the disk; not at all when durable and
-        `inline`: the whole check would verify the signature a second time on the
-        loop, where there is no commit's wait to spare."""
-        if quick is not None and not durable:
+        first (see `quick_path`): on the event loop when not `durable` or `inline`,
+        else on the worker thread, whose commit waits for the disk."""
+        if quick is not None and (not durable or inline):
             done = self._quickly(quick)
             if done is not None:
                 return done
-        if not durable or inline:
             quick = None
         if inline:
-            return self._checked(work, durable, quick)
+            return self._checked(work, durable)
         workers: Workers = self._request.app.state.signed_workers
         return await workers.run(functools.partial(self._checked, work, durable, quick))
 
@@ -476,14 +473,31 @@ def checked_and(write: Callable[[Any], Any], then: Sequence[Any]) -> Script:
     third of the heartbeat's CPU, bench/backend_cost.py): on PostgreSQL `write(seen)`,
     which returns a row only when it wrote; on SQLite the check's statements, then
     the statements `then`. No row: nothing was written."""
+    return Script({
+        "postgresql": [checked_in(write)],
+        "sqlite": [*_sqlite_check(), *(Statement(step) for step in then)],
+    })  # fmt: skip
+
+
+def checked_here(connection: Connection, check: dict[str, Any]) -> bool:
+    """SQLite: the check of `checked_and` in `connection`'s transaction (a connection
+    of the pool, whose commit waits for the disk: a record batch's); True when it
+    passed, counted the write and recorded the nonce; False when it wrote nothing."""
+    theirs, counted, nonce_seen = _sqlite_check()
+    if not theirs.rows(connection, check) or not counted.rows(connection, check):
+        return False
+    nonce_seen.rows(connection, check)
+    return True
+
+
+@functools.cache
+def _sqlite_check() -> tuple[Statement, Statement, Statement]:
+    """SQLite, which has no writes in a WITH: the check as three statements, in order
+    (made once: their compiled forms are kept)."""
     nonce_seen = insert(_NONCES).values(
         terminal_id=bindparam("id"), nonce=bindparam("nonce"), seen_at=bindparam("b_now")
     )
-    return Script({
-        "postgresql": [checked_in(write)],
-        "sqlite": [Statement(_still_theirs()), Statement(counting(sqlite)),
-                   Statement(nonce_seen), *(Statement(step) for step in then)],
-    })  # fmt: skip
+    return Statement(_still_theirs()), Statement(counting(sqlite)), Statement(nonce_seen)
 
 
 def _still_theirs() -> Any:

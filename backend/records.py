@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from backend.alerts import raise_alert
 from backend.audit import audit
-from backend.auth import Again, Signed, checked_in, quick_path, signed
+from backend.auth import Again, Signed, checked_here, checked_in, quick_path, signed
 from backend.db import (
     HelpRequest,
     PhoneOnFile,
@@ -107,23 +107,24 @@ def body_hash(record: Record, vault: Vault | None = None) -> str:
 def _quick_batch(
     request: Request, batch: RecordBatch, terminal_id: str, now: float, check: dict[str, Any]
 ) -> BatchReply | None:
-    """The batch with its check in its one statement (backend/auth.py `quick_path`,
-    `checked_in`), on PostgreSQL, on a worker thread: no session for the check, and
-    one for the records' indexes only, bound to the statement's transaction. For a
-    batch of new keys, each once, none of its records refused: else None, nothing
-    written, and the whole check and `ingest` answer (a key rotated, a replay, the
-    allowance spent, a key stored before, a record refused, a race)."""
+    """The batch with its check (backend/auth.py `quick_path`), on a connection of the
+    pool, its commit waiting for the disk: no session for the check, and one for the
+    records' indexes only, bound to the batch's transaction. On PostgreSQL, on a
+    worker thread, the check inside the batch's one statement (`checked_in`); on
+    SQLite, on the event loop, the check's statements before the batch's
+    (`checked_here`). For a batch of new keys, each once, none of its records refused:
+    else None, nothing written, and the whole check and `ingest` answer (a key rotated,
+    a replay, the allowance spent, a key stored before, a record refused, a race)."""
     engine = request.app.state.engine
     records = batch.records
-    if (engine.dialect.name != "postgresql" or len({r.key for r in records}) < len(records)
-            or any(refusal(r) is not None for r in records)):  # fmt: skip
+    if len({r.key for r in records}) < len(records) or any(refusal(r) for r in records):
         return None
     vault = vault_of(request.app)
     fresh = {r.key: r for r in records}
     rows = {key: _new_row(r, terminal_id, now, vault) for key, r in fresh.items()}
     with engine.connect() as connection, connection.begin() as transaction:
-        taken = _store_if_all_new(connection, list(rows.values()), terminal_id, now, check)
-        if not taken.checked or taken.stored or len(taken.seqs) < len(rows):
+        seqs = _quickly_stored(connection, rows, terminal_id, now, check)
+        if seqs is None:
             transaction.rollback()
             return None
         stored: dict[str, _Stored] = {}
@@ -135,13 +136,34 @@ def _quick_batch(
             return made[0]
 
         try:
-            _indexed(request, db, fresh, taken.seqs, rows, terminal_id, now, stored)
+            _indexed(request, db, fresh, seqs, rows, terminal_id, now, stored)
             for session in made:
                 session.flush()  # an index row stored meanwhile: an error, all rolled back
         finally:
             for session in made:
                 session.close()
     return BatchReply(receipts=_receipts(batch, stored, fresh), refused=[])
+
+
+def _quickly_stored(
+    connection: Connection,
+    rows: dict[str, dict[str, Any]],
+    terminal_id: str,
+    now: float,
+    check: dict[str, Any],
+) -> dict[str, int] | None:
+    """The quick batch's rows stored with its check, in `connection`'s transaction:
+    their `seq`s by key; None when the check did not pass or a key was stored before
+    (or meanwhile), the transaction then to be rolled back."""
+    if connection.dialect.name == "postgresql":
+        taken = _store_if_all_new(connection, list(rows.values()), terminal_id, now, check)
+        if not taken.checked or taken.stored or len(taken.seqs) < len(rows):
+            return None
+        return taken.seqs
+    if not checked_here(connection, check) or _STORED.rows(connection, {"keys": list(rows)}):
+        return None
+    seqs = dict(zip(rows, _INSERT.first_of_each(connection, list(rows.values())), strict=True))
+    return None if None in seqs.values() else seqs  # a key stored meanwhile: not on SQLite
 
 
 @router.post(

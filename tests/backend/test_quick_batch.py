@@ -1,9 +1,11 @@
-"""A known terminal's record batch on PostgreSQL (backend/records.py `_quick_batch`,
-backend/auth.py `checked_in`): its check inside the batch's one statement, on a
-worker thread, its commit waiting for the disk, a session only for the records'
-indexes. It stores what the whole check and `ingest` store, index rows and all; and
-whatever it cannot answer (a key stored before or reused, a record refused, a replay,
-a revoked terminal, a spent allowance) it leaves to them, having written nothing."""
+"""A known terminal's record batch (backend/records.py `_quick_batch`): its check with
+the batch's writes, on a connection of the pool whose commit waits for the disk, a
+session only for the records' indexes; on PostgreSQL inside the batch's one statement
+(backend/auth.py `checked_in`) on a worker thread, on SQLite as the check's statements
+before the batch's (`checked_here`) on the event loop. It stores what the whole check
+and `ingest` store, index rows and all; and whatever it cannot answer (a key stored
+before or reused, a record refused, a replay, a revoked terminal, a spent allowance)
+it leaves to them, having written nothing. On both databases."""
 
 from __future__ import annotations
 
@@ -28,7 +30,6 @@ from tests.backend.test_phone_on_file import CITIZEN
 from wire import signing
 from wire.sync import Record
 
-ON_POSTGRESQL = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 JPEG = "/9j/4AAQSkZJRgABAQ=="
 # what each of two terminals sends, `{t}` its own tag: every table an index is kept in
 ENDED = {"event": "session_ended", "flow": "photo", "outcome": "done", "end": "finished",
@@ -66,11 +67,12 @@ def never_by_chance(monkeypatch: pytest.MonkeyPatch) -> None:
 
 class Paths:
     """Which path each signed request took: the whole check (`SignedCall._once`), the
-    batch's quick statement, or the heartbeat's (`Alone`)."""
+    batch's quick path past its first refusals (`_quickly_stored`), or the heartbeat's
+    (`Alone`)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.taken: list[str] = []
-        whole, quick, alone = SignedCall._once, records._ALL_NEW_CHECKED.rows, Alone.rows
+        whole, quick, alone = SignedCall._once, records._quickly_stored, Alone.rows
 
         def once(call: SignedCall, *args: Any) -> Any:
             self.taken.append("whole")
@@ -85,7 +87,7 @@ class Paths:
             return alone(*args)
 
         monkeypatch.setattr(SignedCall, "_once", once)
-        monkeypatch.setattr(records._ALL_NEW_CHECKED, "rows", checked)
+        monkeypatch.setattr(records, "_quickly_stored", checked)
         monkeypatch.setattr(Alone, "rows", beat)
 
     def since(self, mark: int) -> list[str]:
@@ -133,7 +135,6 @@ def rows(backend: Backend, tokens: dict[str, str]) -> dict[str, Counter[str]]:
     return found
 
 
-@ON_POSTGRESQL
 def test_a_known_terminals_batch_stores_what_the_whole_check_stores(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,7 +174,6 @@ def test_a_known_terminals_batch_stores_what_the_whole_check_stores(
         assert all(n % 2 == 0 for n in counted.values()), (table, counted)
 
 
-@ON_POSTGRESQL
 def test_what_the_quick_batch_cannot_answer_the_whole_check_does(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -224,10 +224,12 @@ def test_what_the_quick_batch_cannot_answer_the_whole_check_does(
     assert keys == ["kept-000001", "kept-000002", "kept-000004", "kept-000006"]
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_a_spent_allowance_stops_the_quick_batch(
-    tmp_path: Path, postgres_service: Any, monkeypatch: pytest.MonkeyPatch
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = fresh_database("postgresql", tmp_path, postgres_service.url)
+    postgres = request.getfixturevalue("postgres_service").url if kind == "postgresql" else None
+    url = fresh_database(kind, tmp_path, postgres)
     backend = Backend(url, tmp_path / "data", limits=Limits(terminal_writes=Limit(3, 60)))
     try:
         paths = Paths(monkeypatch)
@@ -243,30 +245,33 @@ def test_a_spent_allowance_stops_the_quick_batch(
         backend.app.state.engine.dispose()
 
 
-@ON_POSTGRESQL
 def test_the_quick_batch_waits_for_the_disk(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Records are the citizens': the batch's connection is the pool's, not the
     heartbeat's (which commits without waiting)."""
     seen: list[str] = []
-    quick = records._ALL_NEW_CHECKED.rows
+    quick = records._quickly_stored
+    ask = {"postgresql": "SHOW synchronous_commit", "sqlite": "PRAGMA synchronous"}
 
-    def checked(connection: Any, params: Any) -> Any:
-        seen.append(connection.exec_driver_sql("SHOW synchronous_commit").scalar_one())
-        return quick(connection, params)
+    def stored(connection: Any, *args: Any) -> Any:
+        found = connection.exec_driver_sql(ask[connection.dialect.name]).scalar_one()
+        seen.append(str(found))
+        return quick(connection, *args)
 
-    monkeypatch.setattr(records._ALL_NEW_CHECKED, "rows", checked)
+    monkeypatch.setattr(records, "_quickly_stored", stored)
     terminal = backend.enrol()
     for n in range(2):
         sent = record(f"disk-{n:06d}", transaction=f"d{n}", stars=5)
         assert terminal.records(sent).json()["refused"] == []
-    assert seen == ["on"]
+    # PostgreSQL's on; SQLite's FULL (2)
+    assert seen == [{"postgresql": "on", "sqlite": "2"}[backend.app.state.engine.dialect.name]]
 
 
-@ON_POSTGRESQL
-def test_the_checked_statement_stores_nothing_unless_its_check_passes(backend: Backend) -> None:
-    """The statement itself, whatever its caller then does with the transaction."""
+def test_the_checked_writes_store_nothing_unless_their_check_passes(backend: Backend) -> None:
+    """`_quickly_stored` itself (PostgreSQL's one statement, SQLite's statements),
+    whatever its caller then does with the transaction: a wrong key, an unknown
+    terminal and a nonce seen each store nothing."""
     terminal = backend.enrol()
     now = backend.clock()
     sent = Record.model_validate(record("checked-0001", transaction="c1", stars=5))
@@ -277,15 +282,17 @@ def test_the_checked_statement_stores_nothing_unless_its_check_passes(backend: B
     count = text("SELECT count(*) FROM records")
     with backend.app.state.engine.connect() as connection, connection.begin():
         for wrong in ({"key": "another key"}, {"id": "Tnobody"}):
-            taken = records._store_if_all_new(connection, [row], terminal.id, now,
-                                              {**check, **wrong})  # fmt: skip
-            assert (taken.checked, taken.stored, taken.seqs) == (False, {}, {})
+            taken = records._quickly_stored(connection, {"checked-0001": row}, terminal.id,
+                                            now, {**check, **wrong})  # fmt: skip
+            assert taken is None
             assert connection.execute(count).scalar_one() == 0
-        taken = records._store_if_all_new(connection, [row], terminal.id, now, check)
-        assert taken.checked and list(taken.seqs) == ["checked-0001"]
+        taken = records._quickly_stored(connection, {"checked-0001": row}, terminal.id, now,
+                                        check)  # fmt: skip
+        assert taken is not None and list(taken) == ["checked-0001"]
         assert connection.execute(count).scalar_one() == 1
         # its nonce now seen: the same check again stores nothing
         again = {**row, "key": "checked-0002"}
-        taken = records._store_if_all_new(connection, [again], terminal.id, now, check)
-        assert (taken.checked, taken.seqs) == (False, {})
+        taken = records._quickly_stored(connection, {"checked-0002": again}, terminal.id, now,
+                                        check)  # fmt: skip
+        assert taken is None
         assert connection.execute(count).scalar_one() == 1
