@@ -16,7 +16,13 @@ whichever API process accepted them first).
 Its own CPU time and the backend's (every API process, from /proc) are reported,
 and the backend's CPU per request with them.
 
-    bench/fleet.py [--terminals N] [--seconds S] [--db sqlite|postgresql|both]
+    bench/fleet.py [--terminals N] [--seconds S] [--db sqlite|postgresql|both] [--running]
+
+By default the window opens on a fleet just started: each terminal's first request to
+an API process there takes the whole check (its key not yet known) and SM2's check
+through EVP (no table yet). With --running, every terminal first sends RUNNING_BEATS
+heartbeats, as over some minutes of running, so that each API process (the kernel
+hands connections to either) has seen most terminals at least twice.
 
 Without --terminals, fleets grow (2,500 to 15,000) until one is not held. The
 fleet's keys and the backend's `--crypto-suite` are of one suite: `KIOSK_BENCH_SUITE`
@@ -51,6 +57,8 @@ from tests.services.process import free_port, port_open, wait_until
 
 SIZES = [2500, 5000, 7500, 10000, 12500, 15000]
 WINDOW_S = 40.0
+RUNNING_BEATS = 6  # a process sees a terminal twice or more in 89 % of fleets' terminals
+RUNNING_RATE = 500  # heartbeats a second before the window, with --running
 P99_TARGET_MS = 200.0
 CONNECTIONS = 256  # connections open at once, at most (the generator's file descriptors)
 GIVE_UP_S = 5.0  # a request still waiting for a connection this long after due: failed
@@ -62,19 +70,25 @@ def main() -> None:
     parser.add_argument("--terminals", type=int, help="one fleet of this size")
     parser.add_argument("--seconds", type=float, default=WINDOW_S, help="the window measured")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--running",
+        action="store_true",
+        help="every terminal beats first, as in a fleet that has run",
+    )
     args = parser.parse_args()
     sizes = [args.terminals] if args.terminals else SIZES
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    results = {kind: _one_database(kind, sizes, args.seconds) for kind in kinds}
+    results = {kind: _one_database(kind, sizes, args.seconds, args.running) for kind in kinds}
     print(json.dumps({
         "bench": "fleet", "crypto_suite": SUITE, "window_s": args.seconds,
         "heartbeat_per_terminal_s": 60, "transaction_per_terminal_s": 120,
         "p99_target_ms": P99_TARGET_MS, "api_processes": 2, "target_terminals": 10000,
+        "running": args.running,
         **results, "met": all(r["largest_held"] >= 10000 for r in results.values()),
     }))  # fmt: skip
 
 
-def _one_database(kind: str, sizes: list[int], seconds: float) -> dict[str, object]:
+def _one_database(kind: str, sizes: list[int], seconds: float, running: bool) -> dict[str, object]:
     from tests.services.postgres import PostgresCluster
 
     work = Path(tempfile.mkdtemp(prefix=f"kiosk-bench-fleet-{kind}-"))
@@ -88,7 +102,7 @@ def _one_database(kind: str, sizes: list[int], seconds: float) -> dict[str, obje
     try:
         for size in sizes:
             url = _fresh_database(cluster.url if cluster else None, work, size)
-            step = _step(url, size, work, seconds, _postmaster(cluster))
+            step = _step(url, size, work, seconds, _postmaster(cluster), running)
             steps.append(step)
             print(json.dumps({"database": kind, **step}), file=sys.stderr)
             if not step["held"]:
@@ -100,7 +114,9 @@ def _one_database(kind: str, sizes: list[int], seconds: float) -> dict[str, obje
     return {"largest_held": largest, "steps": steps}
 
 
-def _step(url: str, size: int, work: Path, seconds: float, db_pid: int | None) -> dict[str, object]:
+def _step(
+    url: str, size: int, work: Path, seconds: float, db_pid: int | None, running: bool
+) -> dict[str, object]:
     fleet = seed_fleet(url, size)
     port = free_port()
     server = subprocess.Popen(
@@ -115,6 +131,9 @@ def _step(url: str, size: int, work: Path, seconds: float, db_pid: int | None) -
         # before the window: a start is not what is measured
         warm = [(i / 100, request) for i, (_, request) in enumerate(_schedule(fleet[:200], 120))]
         asyncio.run(_generate(port, warm))
+        if running:
+            beats = _beats(fleet, RUNNING_BEATS)
+            asyncio.run(_generate(port, [(i / RUNNING_RATE, b) for i, b in enumerate(beats)]))
         time.sleep(1.0)
         schedule = _schedule(fleet, seconds)
         backend_before = process_tree_cpu_s(server.pid)
@@ -166,12 +185,29 @@ def _schedule(fleet: list[tuple[str, object]], seconds: float) -> list[tuple[flo
     for at, kind, terminal, key in due:
         path, raw = request_body(kind, terminal, now)
         headers = signing.sign(key, terminal, "POST", path, raw, now)  # type: ignore[arg-type]
-        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        schedule.append((at, (
-            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(raw)}\r\n{head}\r\n"
-        ).encode() + raw))  # fmt: skip
+        schedule.append((at, _http(path, raw, headers)))
     return schedule
+
+
+def _beats(fleet: list[tuple[str, object]], rounds: int) -> list[bytes]:
+    """`rounds` heartbeats of every terminal, round after round, signed now."""
+    from wire import signing
+
+    now, found = time.time(), []
+    for _ in range(rounds):
+        for terminal, key in fleet:
+            path, raw = request_body("heartbeat", terminal, now)
+            headers = signing.sign(key, terminal, "POST", path, raw, now)  # type: ignore[arg-type]
+            found.append(_http(path, raw, headers))
+    return found
+
+
+def _http(path: str, raw: bytes, headers: dict[str, str]) -> bytes:
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(raw)}\r\n{head}\r\n"
+    ).encode() + raw
 
 
 async def _generate(port: int, schedule: list[tuple[float, bytes]]) -> dict[str, object]:
