@@ -16,8 +16,8 @@ from tests.unit.wire.test_crypto import (
     SM2_MESSAGE,
     SM2_PUBLIC,
     SM2_SIGNATURE,
-    _MallInfo2,
     flip,
+    malloc_in_use,
 )
 from wire import crypto
 from wire.crypto import sm2, sm2_tables
@@ -85,7 +85,8 @@ def test_r_and_s_outside_1_to_n_minus_1_or_summing_to_n_are_refused_as_openssl_d
 
 def test_a_signature_whose_point_is_infinity_is_refused():
     """[s]G + [t]P is the point at infinity when s + (r + s)d = 0 mod n: s =
-    -rd / (1 + d). Without the check, its x (taken as 0) would make R = e."""
+    -rd / (1 + d). It has no x: without the check, OpenSSL's error would come out of
+    the check instead of a refusal."""
     d = int.from_bytes(SM2_D, "big")
     r = 0x1234567890ABCDEF
     s = (-r * d * pow(1 + d, -1, ORDER)) % ORDER
@@ -193,14 +194,6 @@ def test_threads_verify_while_tables_come_and_go():
 
 def test_tables_free_what_openssl_allocates():
     """500 tables made and dropped leave malloc where it was (one table is 80 KB)."""
-    import ctypes
-
-    mallinfo2 = ctypes.CDLL(None).mallinfo2
-    mallinfo2.restype = _MallInfo2
-
-    def in_use() -> int:
-        info = mallinfo2()
-        return int(info.uordblks + info.hblkhd)
 
     def rounds(count: int) -> None:
         for _ in range(count):
@@ -208,9 +201,9 @@ def test_tables_free_what_openssl_allocates():
             assert sm2_tables.verified(table, SM2_MESSAGE, SM2_SIGNATURE)
 
     rounds(50)
-    before = in_use()
+    before = malloc_in_use()
     rounds(500)
-    assert in_use() - before < 80_000
+    assert malloc_in_use() - before < 80_000
 
 
 def test_without_precompute_mult_every_key_verifies_through_evp(monkeypatch):
