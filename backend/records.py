@@ -117,7 +117,8 @@ def _quick_batch(
     a replay, the allowance spent, a key stored before, a record refused, a race)."""
     engine = request.app.state.engine
     records = batch.records
-    if len({r.key for r in records}) < len(records) or any(refusal(r) for r in records):
+    twice = len({r.key for r in records}) < len(records)
+    if twice or any(refusal(r) is not None for r in records):
         return None
     vault = vault_of(request.app)
     fresh = {r.key: r for r in records}
