@@ -144,7 +144,7 @@ def tables() -> Tables:
 
 
 def keep(at_most: int) -> None:
-    """Keep tables for at most `at_most` keys (0: none); those kept beyond it go."""
+    """Keep tables for at most `at_most` keys (0: none), starting afresh."""
     global _kept
     _kept = Tables(at_most)
 
