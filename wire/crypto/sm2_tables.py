@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives import hashes
 
 from wire.crypto.errors import CryptoError
 from wire.crypto.libcrypto import check, libcrypto, made
+from wire.crypto.symmetric import Hashing
 
 # The recommended curve's a, b and G (GB/T 32918.5-2017), hashed into Z_A (32918.2 §5.5)
 _A = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC
@@ -64,6 +65,7 @@ _PROTOTYPES = {
     "BN_free": (None, _p),
 }
 _WHAT = "SM2 verification with a table failed"
+_SM3 = Hashing("SM3", hashes.SM3)  # e and Z_A, as the gm suite hashes
 
 
 class Table:
@@ -159,7 +161,7 @@ def verified(table: Table, message: bytes, signature: bytes) -> bool:
     t = (r + s) % order  # B5
     if t == 0:
         return False
-    e = int.from_bytes(_sm3(table.z + message), "big")  # B3, B4
+    e = int.from_bytes(_SM3.digest(table.z + message), "big")  # B3, B4
     lib, work = _library(), _scratch()
     lib.BN_bin2bn(signature[32:], 32, work.s)
     lib.BN_bin2bn(t.to_bytes(32, "big"), 32, work.t)
@@ -276,13 +278,7 @@ def _z(public: bytes) -> bytes:
     from wire.crypto.sm2 import USER_ID
 
     curve = b"".join(n.to_bytes(32, "big") for n in (_A, _B, _GX, _GY))
-    return _sm3((len(USER_ID) * 8).to_bytes(2, "big") + USER_ID + curve + public[1:])
-
-
-def _sm3(data: bytes) -> bytes:
-    digest = hashes.Hash(hashes.SM3())
-    digest.update(data)
-    return digest.finalize()
+    return _SM3.digest((len(USER_ID) * 8).to_bytes(2, "big") + USER_ID + curve + public[1:])
 
 
 # GB/T 32918.2-2016 Appendix A (the example on the recommended curve, also in
