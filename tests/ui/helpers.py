@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QEventLoop, QPoint, QPointF, Qt, QTimer
 from PySide6.QtQuick import QQuickItem
 from PySide6.QtTest import QTest
 
@@ -35,6 +35,19 @@ def find(kiosk, name: str) -> QQuickItem:
     return matches[0]
 
 
+def drawn(kiosk, wait_ms: int = 1_000) -> None:
+    """Until the window has drawn a frame of what changed: Qt lays items out (a Column's
+    places) only as it draws, so an item found before that may still stand where the
+    last screen had it. A citizen taps what is drawn; on a loaded machine a test's tap
+    came before the frame and was lost (the scan's Confirm, the finder's button)."""
+    loop = QEventLoop()
+    kiosk.window.frameSwapped.connect(loop.quit)
+    QTimer.singleShot(wait_ms, loop.quit)  # nothing to draw: no frame comes
+    kiosk.window.update()
+    loop.exec()
+    kiosk.window.frameSwapped.disconnect(loop.quit)
+
+
 def tap(kiosk, name: str) -> None:
     tap_item(kiosk, find(kiosk, name))
 
@@ -58,6 +71,7 @@ def texts(kiosk) -> list[str]:
 
 
 def tap_item(kiosk, item: QQuickItem) -> None:
+    drawn(kiosk)  # where the item stands now, not where the last screen had it
     centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2))
     QTest.mouseClick(
         kiosk.window,
