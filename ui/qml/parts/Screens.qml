@@ -37,11 +37,17 @@ QtObject {
     function ltr(text) {
         return "\u202A" + text + "\u202C"
     }
-    // A message's {placeholders} filled in (the catalogue keeps Python's format).
+    // A message's {placeholders} filled in (the catalogue keeps Python's format). A
+    // value that is a message itself ({id, values}: a guide light's name and mode on
+    // the desk) is put in the screen's language first.
     function fill(text, values) {
         var out = text
-        for (var key in values)
-            out = out.split("{" + key + "}").join(String(values[key]))
+        for (var key in values) {
+            var value = values[key]
+            if (value !== null && typeof value === "object" && value.id !== undefined)
+                value = fill(qsTrId(value.id), value.values || {})
+            out = out.split("{" + key + "}").join(String(value))
+        }
         return out
     }
 }

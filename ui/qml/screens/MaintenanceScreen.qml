@@ -54,7 +54,7 @@ Item {
                     width: page.width
                     Row {
                         spacing: page.theme.gap
-                        KText { theme: page.theme; width: page.width * 0.55; text: device.modelData.name + ": " + device.modelData.state + (device.modelData.result ? "  ✓ " + device.modelData.result : "") }
+                        KText { theme: page.theme; width: page.width * 0.55; objectName: "device_" + device.modelData.name; text: (device.modelData.heading ? Screens.fill(qsTrId(device.modelData.heading.id), device.modelData.heading.values) : device.modelData.name + ": " + device.modelData.state) + (device.modelData.result ? "  ✓ " + device.modelData.result : "") }
                         KButton { objectName: "selftest_" + device.modelData.name; theme: page.theme; implicitWidth: page.theme.target * 2.4; textId: "ui.maintenance.selftest"; onTapped: page.desk.selfTest(device.modelData.name) }
                     }
                     // its media and supplies, a line a fact (kiosk/device_media.py)
