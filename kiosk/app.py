@@ -79,7 +79,8 @@ def run(
                         config.backend.identity_file)  # fmt: skip
         status = terminal_status(config, states)
         city_pack = city_pack_of(config)
-        services = step_services(config, devices, options.simulated, link, strings)
+        issuer = embedded_issuer(backend.config.app) if backend is not None else None
+        services = step_services(config, devices, options.simulated, link, strings, issuer)
         # what a crash left open is settled before a new citizen is served
         journal = session_journal(config, strings, services, systemd)
         receipts = photo_receipts(config)
@@ -201,7 +202,7 @@ def _desk(
 ) -> Any:
     """The technicians' desk: the PIN's door, the devices and their media, the storage
     slots, the log, the configuration."""
-    from kiosk.device_media import view_of
+    from kiosk.device_media import DeviceView, view_of
     from kiosk.maintenance import Door
     from ui.app import quit_app
     from ui.maintenance import MaintenanceDesk
@@ -211,7 +212,7 @@ def _desk(
 
     def device_rows() -> list[dict[str, Any]]:
         return [view_of(name, driver).for_qml() for name, driver in devices.drivers.items()] or [
-            {"name": d.name, "state": d.state or "configured"} for d in status.devices
+            DeviceView(d.name, d.name, d.state or "configured").for_qml() for d in status.devices
         ]
 
     def query() -> list[Any]:  # each on its driver's worker: the desk only looks
@@ -309,12 +310,18 @@ def _sync_lines(link: Any) -> list[str]:
 
 
 def step_services(
-    config: Any, devices: SimulatedDevices, simulated: bool, link: Any, strings: Catalogue
+    config: Any,
+    devices: SimulatedDevices,
+    simulated: bool,
+    link: Any,
+    strings: Catalogue,
+    issuer: Any = None,
 ) -> Any:
     """The real drivers for the steps they serve (the chip too), the printers for the
     print step, the backend for the backend step and QR payment, the camera for the
     face check; the shell's demo services for the rest (the bank card, until it is
-    wired)."""
+    wired). `issuer`: the embedded backend's (`make run`), which signed the proof the
+    simulated citizen holds up at a proof check."""
     from kiosk.documents.keys import trusted_issuers
     from kiosk.simulated import SimulatedCitizen
     from kiosk.steps.chain import ServiceChain
@@ -349,6 +356,17 @@ def step_services(
         return {**trusted_issuers(config.proof, config.cache.database), **own}
 
     parts.append(ProofChecks(issuer_keys))  # anyone may check a proof: no device beyond the scan
+    sims = devices.simulators
+    if citizen is not None and "id_card" in sims and (issuer or registry) is not None:
+        from kiosk.simulated import proof_paper
+
+        pack = city_pack_of(config)
+
+        def paper() -> str:  # the registry's key is read when asked: a test may change it
+            signer = issuer if issuer is not None else getattr(registry, "key", None)
+            return proof_paper(signer, sims["id_card"].profile.citizen, pack())
+
+        citizen.proof_paper = paper
     if "scanner_a4" in devices.drivers:
         from kiosk.steps.scanning import DocumentScans
 
@@ -687,6 +705,16 @@ def _embedded_backend(config: Any) -> Any:
     log.info("embedded backend on %s (console: %s/console, accounts: kiosk-backend user add "
              "NAME --role administrator --data %s)", url, url, folder)  # fmt: skip
     return server
+
+
+def embedded_issuer(app: Any) -> Any:
+    """The embedded backend's issuer key, as the terminal's documents name one: what
+    signed the proof the simulated citizen has in hand (the terminal trusts it once
+    the backend's config is pulled, as it trusts every proof the backend signs)."""
+    from kiosk.documents.keys import IssuingKey
+
+    issuer = app.state.issuers.current()
+    return IssuingKey(issuer.key_id, issuer.signing_key, issuer.hmac_key)
 
 
 def voice_cache() -> Path:

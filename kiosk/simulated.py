@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import Callable
+from datetime import date, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -123,6 +125,9 @@ class SimulatedCitizen:
     def __init__(self, simulators: dict[str, Any], delay_s: float = 1.5) -> None:
         self.simulators = simulators
         self.delay_s = delay_s
+        # what the citizen holds up at a proof check: the code of a proof printed for
+        # the card's holder earlier (kiosk.app sets it, `proof_paper`); none: no proof
+        self.proof_paper: Callable[[], str] | None = None
 
     def __call__(self, step_type: str, params: dict[str, Any]) -> None:
         card, scanner = self.simulators.get("id_card"), self.simulators.get("scanner")
@@ -159,6 +164,8 @@ class SimulatedCitizen:
             code = SAMPLE_CODES.get(kinds[0], "APPT-0001")
             if kinds[0] == "mrz" and permit is not None:  # the permit's back, read by OCR
                 code = permit.profile.mrz_text.replace("\n", "")
+            if kinds[0] == "proof" and self.proof_paper is not None:
+                code = self.proof_paper()
             self._later(lambda: scanner.present(code))
 
     def _later(self, action: Callable[[], None]) -> None:
@@ -174,3 +181,20 @@ SAMPLE_CODES = {
     "appointment": "APPT-2026-1123",
     "pickup_notice": "QJ-7K2M9X",  # the sample card's pickup (backend/registry.py PICKUPS)
 }
+
+
+PAPER_AGE_DAYS = 7  # printed a week before the check: well inside every kind's validity
+
+
+def proof_paper(key: Any, holder: dict[str, str], pack: Any, today: date | None = None) -> str:
+    """The code of a criminal-record proof printed for `holder` a week ago and signed
+    by `key` (an IssuingKey: the embedded backend's issuer, or the simulated registry's
+    when there is no backend): what the simulated citizen holds up at a proof check."""
+    from kiosk.documents.proofs import ProofRequest, payload_of
+    from wire.proof import encode
+
+    issued = (today or date.today()) - timedelta(days=PAPER_AGE_DAYS)
+    request = ProofRequest("criminal_record", f"SIM{secrets.token_hex(4).upper()}",
+                           holder["name"], holder["sex"], holder["id_number"], "就业",
+                           issued)  # fmt: skip
+    return encode(payload_of(request, key, pack), key.private)

@@ -12,6 +12,7 @@ hold is refused with its reason on the screen and on the counter slip."""
 from __future__ import annotations
 
 import time
+from datetime import date, timedelta
 
 import pytest
 
@@ -19,6 +20,7 @@ from kiosk.documents.keys import IssuingKey
 from kiosk.sim_registry import SimulatedRegistry
 from tests.proof_oracle import read_page, verified
 from tests.ui.helpers import find, on_simulated_devices, tap, tap_service, texts
+from ui.gallery import fresh
 from wire import crypto
 
 pytestmark = pytest.mark.service
@@ -123,3 +125,27 @@ def test_a_relation_the_register_does_not_hold_is_refused_with_its_reason(qtbot,
     qtbot.waitUntil(lambda: len(receipts.slips) > slips, timeout=30_000)
     assert why in "\n".join(receipts.slips[-1].lines)
     qtbot.waitUntil(lambda: kiosk.shell.stepId == "cancelled", timeout=30_000)
+
+
+def test_the_simulated_citizen_holds_up_a_genuine_proof_at_the_check(qtbot, terminal):
+    """`make run`'s proof check: the simulated citizen shows the scanner a proof printed
+    for the card's holder a week ago, signed by the key the terminal trusts (here the
+    registry's; the embedded backend's under `make run`): genuine, and said so."""
+    kiosk = terminal
+    fresh(kiosk, "zh_CN", False)  # the home screen, whatever the test before left
+    kiosk.settle(60)
+    tap_service(kiosk, "proof_verification")
+    qtbot.waitUntil(lambda: kiosk.shell.stepId == "genuine", timeout=30_000)
+    kiosk.settle(100)
+    shown = texts(kiosk)
+    assert "✓ 证明真实，在有效期内" in shown and "无犯罪记录证明" in shown and "钱**" in shown
+    tap(kiosk, "button_confirm")
+    qtbot.waitUntil(lambda: kiosk.shell.stepType == "done", timeout=5_000)
+    tap(kiosk, "button_finish")
+    qtbot.waitUntil(lambda: kiosk.shell.screen == "home", timeout=10_000)
+    # the paper itself, checked by the oracle (`cryptography` alone): the registry's
+    # signature, a criminal-record proof of the card's holder, issued a week ago
+    citizen = next(p.citizen for p in kiosk.step_services.parts if getattr(p, "citizen", None))
+    payload = verified(citizen.proof_paper(), kiosk.issuer)
+    week_ago = date.today() - timedelta(days=7)
+    assert (payload["t"], payload["n"], payload["i"]) == ("cr", "钱**", f"{week_ago:%Y%m%d}")
