@@ -119,11 +119,13 @@ def test_the_sweep_finds_a_citizen_on_the_confirm_screen(qtbot, booth) -> None:
     for kind in ("Qt", "memory"):  # on the screen, and in the process
         places = " ".join(f for f in during.found if f.startswith(kind))
         assert all(f": {m}" in places for m in MARKERS), (kind, during.found)
-    # the sweep took longer than the confirm step's second before its warning: the
-    # warning covers the screen, so the citizen asks for more time, then cancels
-    qtbot.waitUntil(lambda: booth.shell.warningSeconds >= 0, timeout=5_000)
-    tap(booth, "button_more_time")
-    tap(booth, "button_cancel")
+    # the session ends. The sweep outlasts the confirm step's second before its warning
+    # (which then covers the screen, Cancel under it), or on a loaded machine the step's
+    # whole time (the session ended by itself, as CI once saw): so it is cancelled as
+    # the footer's Cancel does, not by a tap (the cancelled session has a test of its own)
+    booth.settle(50)  # the timers due during the sweep have fired
+    if booth.shell.inSession:
+        booth.shell.cancel()
     qtbot.waitUntil(lambda: booth.shell.screen == "home", timeout=15_000)
 
 
