@@ -42,6 +42,8 @@ class SerialLink:
         self.identity: str | None = None  # where the stable path points now
         self.usb_identity: str | None = None  # vid:pid:serial, when the port is USB
         self.on_swap = on_swap
+        # how often the port was opened: a driver asks a reopened port who it is
+        self.opened = 0
 
     @property
     def is_open(self) -> bool:
@@ -60,6 +62,7 @@ class SerialLink:
         if self.usb_identity and usb and usb != self.usb_identity and self.on_swap:
             self.on_swap(self.usb_identity, usb)
         self.usb_identity = usb or self.usb_identity
+        self.opened += 1
 
     def close(self) -> None:
         if self._serial is not None:

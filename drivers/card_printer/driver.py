@@ -38,7 +38,6 @@ from drivers.model import (
     Recovery,
     Status,
 )
-from drivers.transport import SerialLink
 from drivers.worker import CommandContext, CommandHandle
 
 ANSWER_S = 1.0  # an answer to a plain command
@@ -110,22 +109,11 @@ ERROR_CLASSES: dict[str, type[PrinterError]] = {
 }
 
 
-class _Link(SerialLink):
-    """Counts how often the port was opened: a reopened port is asked who it is."""
-
-    opened = 0
-
-    def open(self) -> None:
-        super().open()
-        self.opened += 1
-
-
 class TrwCardPrinter(SerialDevice):
     """`card_printer` driver. Config: `port`; options `baudrate` (115200)."""
 
     device_class = "card_printer"
     wire_class = CrtWire  # the exchange of frames (a conformance mutant brings its own)
-    link: _Link
 
     def __init__(
         self,
@@ -135,7 +123,6 @@ class TrwCardPrinter(SerialDevice):
         on_event: Callable[[Any], None] | None = None,
     ) -> None:
         super().__init__(port, name, baudrate, on_event)
-        self.link = _Link(port, name, baudrate, on_swap=self._swapped)
         self.wire = self.wire_class(self.link, "the card printer", fr.CHUNK_BYTES + 16, RESENDS)
         self.identity: str | None = None  # firmware and serial: who answers
         self.firmware = ""

@@ -33,7 +33,6 @@ from drivers.model import (
     Recovery,
     Status,
 )
-from drivers.transport import SerialLink
 from drivers.worker import CommandContext, CommandHandle
 
 POLL_S = 0.1
@@ -97,22 +96,11 @@ ERROR_CLASSES: dict[str, type[TransportError]] = {
 }
 
 
-class _Link(SerialLink):
-    """Counts how often the port was opened: a reopened port is asked who it is."""
-
-    opened = 0
-
-    def open(self) -> None:
-        super().open()
-        self.opened += 1
-
-
 class CrtCardTransport(SerialDevice):
     """`card_transport` driver. Config: `port`; options `baudrate` (9600)."""
 
     device_class = "card_transport"
     wire_class = CrtWire  # the exchange of frames (a conformance mutant brings its own)
-    link: _Link
 
     def __init__(
         self,
@@ -122,7 +110,6 @@ class CrtCardTransport(SerialDevice):
         on_event: Callable[[Any], None] | None = None,
     ) -> None:
         super().__init__(port, name, baudrate, on_event)
-        self.link = _Link(port, name, baudrate, on_swap=self._swapped)
         self.wire = self.wire_class(self.link, "the transport", MAX_FRAME, RESENDS)
         self.identity: str | None = None  # model firmware and serial: who answers
         self.firmware = ""

@@ -25,7 +25,6 @@ from typing import Any, ClassVar
 from drivers.device import SerialDevice
 from drivers.io_board import modbus as mb
 from drivers.model import DeviceSwapped, DeviceTimeout, ProtocolError
-from drivers.transport import SerialLink
 from drivers.worker import CommandContext
 
 log = logging.getLogger("kiosk.drivers.io_board")
@@ -37,22 +36,11 @@ IDENTITY_REGISTERS = 4
 BOOTS_REGISTER = 3
 
 
-class _Link(SerialLink):
-    """Counts how often the port was opened: a reopened port is asked who it is."""
-
-    opened = 0
-
-    def open(self) -> None:
-        super().open()
-        self.opened += 1
-
-
 class ModbusBoard(SerialDevice):
     """Base of the I/O board drivers. Config: `port`; options `baudrate` (9600), `unit` (1)."""
 
     # what nobody can vouch for while the board is silent
     unknown_media: ClassVar[dict[str, str]] = {}
-    link: _Link
 
     def __init__(
         self,
@@ -65,7 +53,6 @@ class ModbusBoard(SerialDevice):
         if not 1 <= unit <= 247:
             raise ValueError(f"Modbus unit {unit} is not 1..247")
         super().__init__(port, name, baudrate, on_event)
-        self.link = _Link(port, name, baudrate, on_swap=self._swapped)
         self.unit = unit
         self.identity: str | None = None  # the board's serial number
         self.firmware = ""

@@ -38,7 +38,6 @@ from drivers.model import (
 )
 from drivers.signature_pad import frames as fr
 from drivers.signature_pad.ink import Ink, InkAssembler, InkEvent
-from drivers.transport import SerialLink
 from drivers.worker import CommandContext, CommandHandle
 
 SETTLE_S = 0.1  # after '0', reports already on the wire still arrive
@@ -58,23 +57,12 @@ class NoPen(DeviceTimeout):
     recovery = Recovery.USER_ACTION
 
 
-class _Link(SerialLink):
-    """Counts how often the port was opened: a reopened port is asked who it is."""
-
-    opened = 0
-
-    def open(self) -> None:
-        super().open()
-        self.opened += 1
-
-
 class Isdv4SignaturePad(SerialDevice):
     """`signature_pad` driver. Config: `port`; options `baudrate` (38400), `box` (the
     signing box's share of the pad's height, 0.75; the buttons below it)."""
 
     device_class = "signature_pad"
     carries_personal_data = True  # a signature's frames: traced under the withheld field
-    link: _Link
 
     def __init__(
         self,
@@ -85,7 +73,6 @@ class Isdv4SignaturePad(SerialDevice):
         box: float = 0.75,
     ) -> None:
         super().__init__(port, name, baudrate, on_event)
-        self.link = _Link(port, name, baudrate, on_swap=self._swapped, personal=True)
         self.box = box
         self.capabilities: fr.Capabilities | None = None
         self.identity: str | None = None  # firmware version and ranges: which pad answers
