@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from drivers.lights.outputs import MODES, OUTPUTS
+from drivers.model import DeviceState
+from drivers.registry import DEVICE_CLASSES
 from kiosk.strings import Msg
 
 GENERIC = "desk.media.other"  # "{key}: {value}"
@@ -65,18 +68,14 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 
 # The guide lights: one line an output, "<which light>: <mode>", the two parts
 # messages of their own (10 outputs x 4 modes would be 40 sentences to translate).
-LIGHTS = ("id_card", "smartcard", "card_transport", "receipt_printer", "document_printer",
-          "scanner", "fingerprint", "card_payment", "scanner_a4", "buzzer")  # fmt: skip
-LIGHT_MODES = ("off", "on", "blink", "unknown")
+LIGHTS = tuple(OUTPUTS)
+LIGHT_MODES = (*MODES, "unknown")
 
 # Each device row's heading: the class in words, the configured name (what the
 # config and the logs call it), its state in words (drivers.model.DeviceState).
-CLASSES = ("id_card", "fingerprint", "receipt_printer", "scanner", "card_payment", "smartcard",
-           "camera", "document_printer", "ups", "card_transport", "scanner_a4", "card_printer",
-           "sensors", "lights", "signature_pad")  # fmt: skip
+CLASSES = tuple(DEVICE_CLASSES)
 # (and "configured": a device the config names with no driver running in this process)
-STATES = ("starting", "online", "offline", "no_device", "busy", "hardware_error", "user_error",
-          "fraud_attempt", "configured")  # fmt: skip
+STATES = (*(state.value for state in DeviceState), "configured")
 
 # What a technician must act on: drawn in the alert colour.
 # fmt: off

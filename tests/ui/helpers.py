@@ -48,6 +48,15 @@ def drawn(kiosk, wait_ms: int = 1_000) -> None:
     kiosk.window.frameSwapped.disconnect(loop.quit)
 
 
+def on_screen(kiosk, name: str) -> bool:
+    """Whether a visible item of that name is on the screen now."""
+    try:
+        find(kiosk, name)
+    except AssertionError:
+        return False
+    return True
+
+
 def tap(kiosk, name: str) -> None:
     tap_item(kiosk, find(kiosk, name))
 

@@ -12,7 +12,7 @@ import pytest
 
 from flows.demo import DEMO_PICKUP, load_demo_pickup
 from kiosk.strings import catalogue
-from tests.ui.helpers import find, on_simulated_devices, tap, texts
+from tests.ui.helpers import on_screen, on_simulated_devices, tap, texts
 from tests.ui.test_touches import PLANS, TARGETS, serve
 
 pytestmark = pytest.mark.service
@@ -120,9 +120,9 @@ def test_the_document_sent_by_post_paid_and_its_receipt(qtbot, terminal) -> None
     phone = "13912345678"
 
     def address_and_phone(kiosk) -> None:
-        qtbot.waitUntil(lambda: _shown(kiosk, "button_use_known"), timeout=10_000)
+        qtbot.waitUntil(lambda: on_screen(kiosk, "button_use_known"), timeout=10_000)
         tap(kiosk, "button_use_known")  # the card's address
-        qtbot.waitUntil(lambda: _shown(kiosk, "key_1"), timeout=10_000)
+        qtbot.waitUntil(lambda: on_screen(kiosk, "key_1"), timeout=10_000)
         for digit in phone:
             tap(kiosk, f"key_{digit}")
         tap(kiosk, "button_next")
@@ -145,11 +145,3 @@ def test_the_document_sent_by_post_paid_and_its_receipt(qtbot, terminal) -> None
     assert said("documents.slip.pickup_receipt.posted", "zh_CN") in slip
     assert said("flow.pickup.delivery.post", "zh_CN") in slip and DEMO_PICKUP in slip
     assert phone not in slip and "11010519491231002X" not in slip  # neither on paper
-
-
-def _shown(kiosk, name: str) -> bool:
-    try:
-        find(kiosk, name)
-    except AssertionError:
-        return False
-    return True

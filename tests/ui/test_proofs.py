@@ -19,7 +19,7 @@ import pytest
 from kiosk.documents.keys import IssuingKey
 from kiosk.sim_registry import SimulatedRegistry
 from tests.proof_oracle import read_page, verified
-from tests.ui.helpers import find, on_simulated_devices, tap, tap_service, texts
+from tests.ui.helpers import on_screen, on_simulated_devices, tap, tap_service, texts
 from ui.gallery import fresh
 from wire import crypto
 
@@ -78,11 +78,7 @@ def serve(qtbot, kiosk, flow: str, plan: dict, until: str = "finished", limit_s:
 
 
 def _shown(kiosk, step: str, action: str | list[str]) -> bool:
-    try:
-        find(kiosk, "key_1" if isinstance(action, str) else action[0])
-    except AssertionError:
-        return False
-    return True
+    return on_screen(kiosk, "key_1" if isinstance(action, str) else action[0])
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

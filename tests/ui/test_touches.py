@@ -18,7 +18,7 @@ import cv2
 import pytest
 
 from tests.photo import framing
-from tests.ui.helpers import find, on_simulated_devices, tap, tap_service
+from tests.ui.helpers import on_screen, on_simulated_devices, tap, tap_service
 
 CITIZEN = Path(__file__).resolve().parents[2] / "drivers" / "camera" / "citizen"
 
@@ -145,13 +145,7 @@ def serve(qtbot, kiosk, flow: str, plan: Plan, limit_s: float = 240) -> list[dic
 
 
 def _ready(kiosk, action: list[str] | Callable[[Any], None]) -> bool:
-    if callable(action):
-        return True
-    try:
-        find(kiosk, action[0])
-    except AssertionError:
-        return False
-    return True
+    return callable(action) or on_screen(kiosk, action[0])
 
 
 @pytest.fixture(scope="module")
